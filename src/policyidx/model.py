@@ -1,0 +1,287 @@
+"""The data model: documents made of a tree of clauses made of sentences.
+
+Field vocabulary (used the same way everywhere in policyidx):
+
+``id``
+    the external string id.  Documents: ``<work>.<lang>`` or ``<work>-<suffix>.<lang>``
+    (fixed by the catalog).  Clauses: ``<doc>#<n1>.<n2>...`` with the numbers as printed
+    in the official numbering, front matter under ``0``.  Sentences: ``<clause>/<n>``.
+``path``
+    the clause numbers as a tuple of ints, ``(2, 6)`` for ``#2.6``.
+``start``, ``end``
+    character offsets (Python ``str`` indices, end exclusive) into :attr:`Document.text`,
+    the document's normalised text.  ``doc.text[c.start:c.end] == c.text`` always holds.
+``row``
+    an internal integer position (index arrays); never shown as an id.
+``score``
+    higher is better; ``rank`` starts at 1.
+
+Records are plain dataclasses that the parsers fill once; treat them as read-only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Literal
+
+__all__ = [
+    "Sentence",
+    "Note",
+    "ParseWarning",
+    "Page",
+    "Clause",
+    "Document",
+    "clause_id",
+]
+
+NoteKind = Literal["translator", "agency"]
+ClauseKind = Literal["front", "section", "item", "enum"]
+
+
+def clause_id(doc: str, path: tuple[int, ...]) -> str:
+    """Return the clause id of ``path`` in document ``doc`` (``doc#2.6``)."""
+    return f"{doc}#{'.'.join(str(n) for n in path)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence of a clause's own text."""
+
+    id: str
+    clause: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A note embedded in the text, kept in the text as well.
+
+    ``translator``: a translator's note such as ``（…――訳注）``.
+    ``agency``: a responsible-agency note such as ``（知識産権局が主導し、工業情報化部が協力する）``
+    or ``（工业和信息化部牵头，国家知识产权局配合）``.
+    """
+
+    kind: NoteKind
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParseWarning:
+    """Something the parser noticed but kept going over; no text is ever dropped.
+
+    ``code`` is a short stable identifier (``skipped-number``, ``repeated-number``,
+    ``not-a-label``, ``undecodable-bytes``, ``unparsed-block`` ...); ``start``/``end`` point
+    into :attr:`Document.text` where applicable; ``line`` is the 1-based line of the source file.
+    """
+
+    code: str
+    message: str
+    start: int | None = None
+    end: int | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line is not None else ""
+        return f"{where}{self.code}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page of the source, as a span of the normalised text."""
+
+    number: int
+    start: int
+    end: int
+
+
+@dataclass(eq=False)
+class Clause:
+    """A node of a document's clause tree.
+
+    ``text`` is the clause's *own* text: after its label, before its first child.  Headings
+    that are only a title (``一、指針思想``) have ``text == title``.  ``label`` is the number
+    as written (``（六）``, ``(六)``, ``1.``, ``一是``, ``1つ目は``), empty for front matter.
+    """
+
+    id: str
+    doc: str
+    path: tuple[int, ...]
+    label: str
+    title: str | None
+    text: str
+    start: int
+    end: int
+    label_start: int
+    kind: ClauseKind
+    lang: str = ""
+    sentences: tuple[Sentence, ...] = ()
+    notes: tuple[Note, ...] = ()
+    pages: tuple[int, ...] = ()
+    parent: Clause | None = field(default=None, repr=False)
+    children: list[Clause] = field(default_factory=list, repr=False)
+
+    @property
+    def parent_id(self) -> str | None:
+        """The parent clause id, ``None`` at the top level."""
+        return self.parent.id if self.parent is not None else None
+
+    @property
+    def depth(self) -> int:
+        """1 for top-level clauses."""
+        return len(self.path)
+
+    def ancestors(self) -> list[Clause]:
+        """The chain of parents, outermost first."""
+        chain: list[Clause] = []
+        node = self.parent
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return chain[::-1]
+
+    def walk(self) -> Iterator[Clause]:
+        """This clause and all its descendants, in document order."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def heading(self) -> str:
+        """Label and title as printed, e.g. ``（六）知的財産権金融サービスの効果を高める。``"""
+        return f"{self.label}{self.title or ''}".strip()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready record (the CLI's ``--json`` shape)."""
+        return {
+            "id": self.id,
+            "doc": self.doc,
+            "lang": self.lang,
+            "path": list(self.path),
+            "label": self.label,
+            "title": self.title,
+            "text": self.text,
+            "kind": self.kind,
+            "parent": self.parent_id,
+            "children": [c.id for c in self.children],
+            "start": self.start,
+            "end": self.end,
+            "pages": list(self.pages),
+            "sentences": [{"id": s.id, "start": s.start, "end": s.end, "text": s.text} for s in self.sentences],
+            "notes": [{"kind": n.kind, "start": n.start, "end": n.end, "text": n.text} for n in self.notes],
+        }
+
+
+@dataclass(eq=False)
+class Document:
+    """One text of a work in one language and role, parsed into a clause tree.
+
+    Catalog facts (``id``, ``work``, ``lang``, ``role``, ``title``, ``meta``) come from
+    ``catalog.toml``; the rest is what the parser found in the text itself.  The header block
+    and the footer are kept as spans of :attr:`text` (``header_spans``, ``footer_span``) and
+    their facts as fields, so nothing of the source is lost.
+    """
+
+    id: str
+    work: str
+    lang: str
+    role: str
+    title: str
+    text: str
+    roots: list[Clause]
+    meta: dict[str, Any] = field(default_factory=dict)
+    source_path: str | None = None
+    format: str = "text"
+    # what the parser found
+    parsed_title: str | None = None
+    doc_number: str | None = None
+    issuers: list[str] = field(default_factory=list)
+    dates: dict[str, str] = field(default_factory=dict)
+    addressees: list[str] = field(default_factory=list)
+    source_line: str | None = None
+    urls: list[str] = field(default_factory=list)
+    disclaimer: str | None = None
+    header_spans: list[tuple[int, int]] = field(default_factory=list)
+    footer_span: tuple[int, int] | None = None
+    pages: list[Page] = field(default_factory=list)
+    warnings: list[ParseWarning] = field(default_factory=list)
+    _by_id: dict[str, Clause] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self._by_id:
+            self._by_id = {c.id: c for c in self.clauses}
+
+    @property
+    def clauses(self) -> list[Clause]:
+        """All clauses in document order (pre-order walk of the tree)."""
+        out: list[Clause] = []
+        for root in self.roots:
+            out.extend(root.walk())
+        return out
+
+    def clause(self, cid: str) -> Clause:
+        """The clause with id ``cid`` (``doc#2.6``) or path string (``2.6``)."""
+        from .errors import NotFoundError
+
+        key = cid if "#" in cid else f"{self.id}#{cid}"
+        try:
+            return self._by_id[key]
+        except KeyError:
+            raise NotFoundError(f"no clause {key!r} in document {self.id!r}") from None
+
+    def __iter__(self) -> Iterator[Clause]:
+        return iter(self.clauses)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __contains__(self, cid: object) -> bool:
+        return isinstance(cid, str) and (cid in self._by_id or f"{self.id}#{cid}" in self._by_id)
+
+    @property
+    def header(self) -> str:
+        """The header block's text (issuers, number, dates, addressees), lines joined."""
+        return "\n".join(self.text[s:e] for s, e in self.header_spans)
+
+    @property
+    def footer(self) -> str:
+        """The footer's text (source line, URLs, disclaimer)."""
+        if self.footer_span is None:
+            return ""
+        return self.text[self.footer_span[0] : self.footer_span[1]]
+
+    def page_of(self, offset: int) -> int | None:
+        """The page number at a character offset, where pages are known."""
+        for page in self.pages:
+            if page.start <= offset < page.end:
+                return page.number
+        return None
+
+    def to_dict(self, clauses: bool = False) -> dict[str, Any]:
+        """A JSON-ready record of the document's metadata (and clauses if asked)."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "work": self.work,
+            "lang": self.lang,
+            "role": self.role,
+            "title": self.title,
+            "parsed_title": self.parsed_title,
+            "doc_number": self.doc_number,
+            "issuers": self.issuers,
+            "dates": self.dates,
+            "addressees": self.addressees,
+            "source_line": self.source_line,
+            "urls": self.urls,
+            "disclaimer": self.disclaimer,
+            "format": self.format,
+            "source_path": self.source_path,
+            "clauses": len(self._by_id),
+            "pages": [{"number": p.number, "start": p.start, "end": p.end} for p in self.pages],
+            "warnings": [str(w) for w in self.warnings],
+            "meta": self.meta,
+        }
+        if clauses:
+            out["clause_list"] = [c.to_dict() for c in self.clauses]
+        return out
