@@ -1,0 +1,728 @@
+"""Tokens and index terms for Chinese, Japanese and English text.
+
+Two levels:
+
+* :func:`tokenize` gives :class:`Token` records with exact offsets into the input, for
+  highlighting and alignment.
+* :func:`analyze` gives the *index terms* of a text for BM25: normalised content words,
+  numbers written with digits, and Han-bridge features -- bigrams of unified Han
+  characters, prefixed with ``#`` -- through which a Chinese query meets a Japanese clause
+  (``知识产权`` and ``知的財産権`` share ``#产权``).  :func:`analyze_query` weighs them.
+
+Chinese is segmented by jieba, Japanese by MeCab (fugashi + unidic-lite), English by a
+regular expression with light suffix stripping.  A domain dictionary (``data/userdict.tsv``,
+the project glossary ``data/glossary.tsv`` when present, and any file given to
+:func:`load_user_terms`) keeps terms such as ``专精特新`` or ``開放許諾`` in one piece.
+
+Loading user terms changes the terms of later calls: rebuild keyword indexes afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import logging
+import os
+import re
+import threading
+from dataclasses import dataclass
+from importlib import resources
+from typing import Iterable, Iterator, Literal
+
+from policyidx.errors import MissingDependencyError, PolicyIdxError, QueryError
+from policyidx.han import normalize_width, unify
+
+__all__ = [
+    "Lang",
+    "Token",
+    "detect_lang",
+    "tokenize",
+    "analyze",
+    "analyze_query",
+    "load_user_terms",
+    "user_terms",
+    "BRIDGE_PREFIX",
+    "BRIDGE_WEIGHT",
+]
+
+Lang = Literal["zh", "ja", "en"]
+
+#: Prefix of Han-bridge features; no word term starts with it (``#`` is punctuation).
+BRIDGE_PREFIX = "#"
+#: Default weight of a bridge feature in :func:`analyze_query` (word terms weigh 1.0).
+BRIDGE_WEIGHT = 0.4
+
+
+@dataclass(frozen=True)
+class Token:
+    """One token: ``surface == text[start:end]`` of the analysed text.
+
+    ``norm`` is the form used for matching: width-folded, Han-unified, lowercase, and for
+    Japanese inflected words the dictionary form (``高め`` -> ``高める``).
+    """
+
+    surface: str
+    start: int
+    end: int
+    norm: str
+
+
+# --------------------------------------------------------------------------- language
+
+_KANA_RE = re.compile(r"[\u3041-\u309f\u30a1-\u30ff\u31f0-\u31ff\uff66-\uff9d]")
+_HAN_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_HAN_CHAR_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def detect_lang(text: str) -> Lang:
+    """Guess the language of ``text``: ``"ja"``, ``"zh"`` or ``"en"``.
+
+    Kana means Japanese, Han without kana Chinese, anything else English.  A stray kana
+    in a long Chinese text (a brand name with ``の``) does not make it Japanese: kana must
+    be at least 1/20 of the Han characters.
+
+    Parameters
+    ----------
+    text : str
+        Any text.
+
+    Returns
+    -------
+    str
+        ``"ja"``, ``"zh"`` or ``"en"``.
+    """
+    kana = len(_KANA_RE.findall(text))
+    han = len(_HAN_CHAR_RE.findall(text))
+    if kana and kana * 20 >= han:
+        return "ja"
+    if han:
+        return "zh"
+    return "en"
+
+
+def _check_lang(lang: str | None, text: str) -> Lang:
+    if lang is None:
+        return detect_lang(text)
+    if lang not in ("zh", "ja", "en"):
+        raise QueryError(
+            f"unknown language {lang!r}: expected 'zh', 'ja', 'en' or None (detect)"
+        )
+    return lang  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------- stopwords
+
+_ZH_STOP = frozenset(
+    "的 地 得 了 着 和 与 及 以及 或 或者 等 等等 在 对 对于 为 为了 是 将 把 被 之 其 以 并 并且 "
+    "而 且 由 从 向 于 按 按照 通过 有关 相关 进行 开展 有 也 还 都 各 该 此 这 那 这些 那些 "
+    "个 中 上 下 第 所 要 可 可以 应 应当 及其 一是 二是 三是 四是 五是 六是".split()
+)
+_JA_STOP = frozenset(
+    "する ある いる なる れる られる せる させる できる こと もの ため よう これ それ その この "
+    "あの どの など 等 及び 並びに 又は または 且つ かつ おける 関する 対する よる 第 つ 目 的".split()
+)
+_EN_STOP = frozenset(
+    "a an and are as at be been being by for from has have in is it its of on or that the "
+    "these this those to was were which will with".split()
+)
+# MeCab parts of speech that are never index terms.
+_JA_DROP_POS = frozenset(["助詞", "助動詞", "補助記号", "空白", "記号", "接続詞", "代名詞", "感動詞"])
+# Parts of speech whose dictionary form is the better index term.
+_JA_BASE_POS = frozenset(["動詞", "形容詞"])
+
+# --------------------------------------------------------------------------- numbers
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+              "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CN_BIG = {"万": 10_000, "亿": 100_000_000}
+_NUM_CHARS = frozenset("0123456789.," + "".join(_CN_DIGITS) + "".join(_CN_UNITS) + "".join(_CN_BIG))
+# Counters and units that follow a number inside one jieba token (``四件``, ``二三年``).
+_CLASSIFIERS = frozenset("个件项家次年月日名人位条款批种类所倍元届期号部章节点岁")
+# Words made of numeral characters that are not quantities.
+_NOT_NUMBERS = frozenset(["万一", "一一", "千万"])
+_CN_NUM_TOKEN_RE = re.compile(r"^([0-9.,零〇一二两三四五六七八九十百千万亿]+)(.?)$")
+
+
+def _parse_small(s: str) -> int | None:
+    """Parse a Chinese numeral below 10,000 (``三千五百``, ``十四``, ``二三``)."""
+    if not s:
+        return 0
+    if all(c in _CN_DIGITS for c in s):  # positional: 二〇二三
+        return int("".join(str(_CN_DIGITS[c]) for c in s))
+    total = 0
+    digit: int | None = None
+    last_unit = 10_000
+    for c in s:
+        if c in _CN_DIGITS:
+            if digit is not None and digit != 0:
+                return None  # two bare digits in a row: 十四五 is a name, not a number
+            digit = _CN_DIGITS[c]
+        elif c in _CN_UNITS:
+            unit = _CN_UNITS[c]
+            if unit >= last_unit:
+                return None
+            total += (1 if digit is None else digit) * unit
+            digit = None
+            last_unit = unit
+        else:
+            return None
+    if digit is not None:
+        total += digit
+    return total
+
+
+def _parse_number(s: str) -> str | None:
+    """Digits for a number written with Chinese numerals and/or Arabic digits."""
+    s = s.replace(",", "")
+    if not s:
+        return None
+    if re.fullmatch(r"[0-9]+(\.[0-9]+)?", s):
+        return s
+    value = 0.0
+    rest = s
+    for big_char, big in (("亿", _CN_BIG["亿"]), ("万", _CN_BIG["万"])):
+        if big_char in rest:
+            head, _, rest = rest.partition(big_char)
+            if big_char in rest:
+                return None
+            if re.fullmatch(r"[0-9]+(\.[0-9]+)?", head):
+                part: float | None = float(head)
+            else:
+                small = _parse_small(head) if head else 1
+                part = None if small is None else float(small)
+            if part is None:
+                return None
+            value += part * big
+    if re.fullmatch(r"[0-9]+(\.[0-9]+)?", rest):
+        value += float(rest)
+    else:
+        small = _parse_small(rest)
+        if small is None:
+            return None
+        value += small
+    if value == int(value):
+        return str(int(value))
+    return repr(value)
+
+
+def _number_terms(word: str) -> list[str] | None:
+    """Split ``四件`` into ``["4", "件"]``; None if ``word`` is not a quantity."""
+    if word in _NOT_NUMBERS:
+        return None
+    m = _CN_NUM_TOKEN_RE.match(word)
+    if m is None:
+        return None
+    num, tail = m.group(1), m.group(2)
+    if tail and tail not in _CLASSIFIERS:
+        return None
+    value = _parse_number(num)
+    if value is None:
+        return None
+    return [value, tail] if tail else [value]
+
+
+# --------------------------------------------------------------------------- English
+
+_EN_WORD_RE = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
+
+
+def _en_stem(w: str) -> str:
+    """Light suffix stripping: plurals, -ing, -ed (``licenses`` -> ``licens``... kept short)."""
+    if len(w) <= 3 or not w.isalpha():
+        return w
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if w.endswith(("sses", "xes", "ches", "shes")):
+        return w[:-2]
+    if w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        return w[:-1]
+    if w.endswith("ing") and len(w) > 5:
+        return w[:-3]
+    if w.endswith("ed") and len(w) > 4:
+        return w[:-2]
+    return w
+
+
+# --------------------------------------------------------------------------- lexicon
+
+
+class _Lexicon:
+    """The segmenters and the domain dictionary, built once per process."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.terms: set[str] = set()  # unified forms, any language
+        self.prefixes: set[str] = set()
+        self.parts: dict[str, tuple[str, ...]] = {}
+        self._jieba: object | None = None
+        self._base_jieba: object | None = None
+        self._mecab: object | None = None
+        self._loaded_default = False
+
+    # -- segmenters
+    def jieba(self) -> object:
+        if self._jieba is None:
+            with self.lock:
+                if self._jieba is None:
+                    self._base_jieba = _new_jieba()
+                    tok = _new_jieba()
+                    self._jieba = tok
+                    self._load_default_terms()
+                    for term in sorted(self.terms):
+                        self._add_to_jieba(term)
+        return self._jieba
+
+    def mecab(self) -> object:
+        if self._mecab is None:
+            with self.lock:
+                if self._mecab is None:
+                    self._mecab = _new_mecab()
+                    self._load_default_terms()
+        return self._mecab
+
+    def ensure_terms(self) -> None:
+        self._load_default_terms()
+
+    # -- dictionary
+    def _load_default_terms(self) -> None:
+        if self._loaded_default:
+            return
+        with self.lock:
+            if self._loaded_default:
+                return
+            self._loaded_default = True
+            data = resources.files("policyidx") / "data"
+            userdict = data / "userdict.tsv"
+            if userdict.is_file():
+                self.add_terms(_read_term_file(userdict.read_text(encoding="utf-8"), str(userdict)))
+            glossary = data / "glossary.tsv"
+            if glossary.is_file():
+                self.add_terms(_read_term_file(glossary.read_text(encoding="utf-8"), str(glossary)))
+
+    def add_terms(self, terms: Iterable[str]) -> int:
+        added = 0
+        with self.lock:
+            for raw in terms:
+                term = unify(normalize_width(raw.strip())).lower()
+                # Phrases with punctuation or spaces (glossary entries such as
+                # 专精特新“小巨人”企业) would glue tokens across punctuation: skip them.
+                if len(term) < 2 or term in self.terms or not all(c.isalnum() or c in "・-" for c in term):
+                    continue
+                self.terms.add(term)
+                for i in range(1, len(term) + 1):
+                    self.prefixes.add(term[:i])
+                if self._jieba is not None:
+                    self._add_to_jieba(term)
+                added += 1
+        return added
+
+    def _add_to_jieba(self, term: str) -> None:
+        if _KANA_RE.search(term):
+            return  # a Japanese rendering: jieba never sees kana in Chinese text
+        if self._base_jieba is not None:
+            parts = tuple(w for w in self._base_jieba.cut(term, HMM=False))  # type: ignore[attr-defined]
+            if len(parts) > 1:
+                self.parts[term] = parts
+        self._jieba.add_word(term)  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def _quiet_jieba() -> Iterator[None]:
+    # jieba logs "Building prefix dict..." to stderr at DEBUG level on first use.
+    logger = logging.getLogger("jieba")
+    old = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(old)
+
+
+def _new_jieba() -> object:
+    try:
+        import jieba
+    except ImportError as exc:  # pragma: no cover - hard dependency
+        raise MissingDependencyError("Chinese segmentation needs jieba: `pip install jieba`") from exc
+    with _quiet_jieba():
+        jieba.setLogLevel(logging.WARNING)
+        tok = jieba.Tokenizer()
+        tok.initialize()
+    return tok
+
+
+def _new_mecab() -> object:
+    try:
+        import fugashi
+        import unidic_lite
+    except ImportError as exc:  # pragma: no cover - hard dependency
+        raise MissingDependencyError(
+            "Japanese segmentation needs fugashi and unidic-lite: `pip install fugashi unidic-lite`"
+        ) from exc
+    dicdir = unidic_lite.DICDIR
+    rc = os.path.join(dicdir, "mecabrc")
+    # Our own output format: surface, coarse part of speech, orthographic base form.
+    # Parsing MeCab's text output is ~3x faster than reading fugashi node objects.
+    args = (
+        f'-d "{dicdir}" -r "{rc}" -O "" '
+        r'-F "%m\t%f[0]\t%f[10]\n" -U "%m\t%f[0]\t\n" -E ""'
+    )
+    return fugashi.GenericTagger(args)
+
+
+def _read_term_file(text: str, origin: str) -> list[str]:
+    """Terms of a ``term<TAB>lang`` file or of a glossary TSV with ``zh``/``ja`` columns."""
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
+        return []
+    header = [h.strip().lower() for h in lines[0].split("\t")]
+    terms: list[str] = []
+    if "zh" in header or "ja" in header:
+        reader = csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
+        if reader.fieldnames is None:
+            return []
+        reader.fieldnames = [f.strip().lower() for f in reader.fieldnames]
+        for row in reader:
+            for col in ("zh", "ja"):
+                value = row.get(col) or ""
+                terms.extend(v.strip() for v in value.split("|") if v.strip())
+        return terms
+    for n, line in enumerate(lines, 1):
+        cols = line.split("\t")
+        term = cols[0].strip()
+        if len(cols) > 1 and cols[1].strip() and cols[1].strip() not in ("zh", "ja", "en"):
+            raise PolicyIdxError(
+                f"{origin}, line {n}: expected 'term<TAB>lang' with lang zh, ja or en, "
+                f"found lang {cols[1].strip()!r}; fix the line or leave the column empty"
+            )
+        if term:
+            terms.append(term)
+    return terms
+
+
+_LEX = _Lexicon()
+
+
+def load_user_terms(path: str | os.PathLike[str]) -> int:
+    """Add domain terms from a file to the segmenters' dictionary.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        A UTF-8 text file, either ``term<TAB>lang`` per line (``lang`` optional, ``#``
+        comments allowed) or a glossary TSV whose header names ``zh`` and/or ``ja``
+        columns (several renderings separated by ``|``).
+
+    Returns
+    -------
+    int
+        How many new terms were added.
+
+    Raises
+    ------
+    PolicyIdxError
+        If the file cannot be read or a line names an unknown language.
+    """
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyIdxError(
+            f"cannot read user terms from {os.fspath(path)!r}: {exc}; "
+            "give a UTF-8 text file with one term per line"
+        ) from exc
+    _LEX.ensure_terms()
+    return _LEX.add_terms(_read_term_file(text, os.fspath(path)))
+
+
+def user_terms() -> frozenset[str]:
+    """The unified forms of all domain terms currently loaded."""
+    _LEX.ensure_terms()
+    return frozenset(_LEX.terms)
+
+
+# --------------------------------------------------------------------------- tokenize
+
+
+def _is_word(s: str) -> bool:
+    """True if ``s`` has at least one letter or digit (not only punctuation/space)."""
+    for c in s:
+        if c.isalnum():
+            return True
+    return False
+
+
+def _zh_spans(text: str) -> list[tuple[str, int, int]]:
+    """jieba tokens of ``text`` (already unified) with offsets."""
+    tok = _LEX.jieba()
+    out = []
+    pos = 0
+    for word in tok.cut(text, HMM=False):  # type: ignore[attr-defined]
+        end = pos + len(word)
+        out.append((word, pos, end))
+        pos = end
+    return out
+
+
+def _ja_rows(text: str) -> list[tuple[str, int, int, str, str]]:
+    """MeCab tokens (surface, start, end, pos, base) with offsets into ``text``."""
+    tagger = _LEX.mecab()
+    out: list[tuple[str, int, int, str, str]] = []
+    pos = 0
+    # MeCab skips white space between tokens without reporting it, so each surface is
+    # found again in the text from the current position.
+    for line in tagger.parse(text).split("\n"):  # type: ignore[attr-defined]
+        if not line:
+            continue
+        surface, pos1, base = (line.split("\t") + ["", ""])[:3]
+        start = text.find(surface, pos)
+        if start < 0:  # pragma: no cover - MeCab returns input bytes unchanged
+            continue
+        end = start + len(surface)
+        out.append((surface, start, end, pos1, base))
+        pos = end
+    return out
+
+
+def _merge_ja(rows: list[tuple[str, int, int, str, str]], normed: str) -> list[tuple[int, int, int, int]]:
+    """Greedy longest-match merge of contiguous tokens that spell a domain term.
+
+    Returns (first_row, last_row_exclusive, start, end) groups covering all rows.
+    """
+    terms, prefixes = _LEX.terms, _LEX.prefixes
+    groups = []
+    i, n = 0, len(rows)
+    while i < n:
+        best = i + 1
+        _, start, end, _, _ = rows[i]
+        if normed[start:end] in prefixes:
+            j = i + 1
+            cur_end = end
+            while j < n and rows[j][1] == cur_end:
+                cand = normed[start : rows[j][2]]
+                if cand not in prefixes:
+                    break
+                cur_end = rows[j][2]
+                j += 1
+                if cand in terms:
+                    best = j
+        groups.append((i, best, start, rows[best - 1][2]))
+        i = best
+    return groups
+
+
+def _en_spans(text: str) -> list[tuple[str, int, int]]:
+    low = text.lower() if text.isascii() else None
+    if low is None:
+        return [(m.group(), m.start(), m.end()) for m in re.finditer(r"[A-Za-z0-9]+(?:[.'][A-Za-z0-9]+)*", text)]
+    return [(text[m.start() : m.end()], m.start(), m.end()) for m in _EN_WORD_RE.finditer(low)]
+
+
+def tokenize(text: str, lang: str | None = None) -> list[Token]:
+    """Split ``text`` into tokens with offsets.
+
+    Every character of ``text`` that is not white space belongs to exactly one token;
+    punctuation tokens are kept (``analyze`` drops them).
+
+    Parameters
+    ----------
+    text : str
+        The text, as stored (offsets are into this string).
+    lang : {"zh", "ja", "en"} or None
+        Segmenter to use; None detects it with :func:`detect_lang`.
+
+    Returns
+    -------
+    list of Token
+        In text order; ``text[t.start:t.end] == t.surface``.
+
+    Raises
+    ------
+    QueryError
+        If ``lang`` is not one of the supported languages.
+    """
+    lang = _check_lang(lang, text)
+    folded = normalize_width(text)
+    normed = unify(folded)
+    tokens: list[Token] = []
+    if lang == "zh":
+        # jieba's dictionary is Simplified: segment the unified text (same length).
+        for _, s, e in _zh_spans(normed):
+            surface = text[s:e]
+            if surface.isspace():
+                continue
+            tokens.append(Token(surface, s, e, normed[s:e].lower()))
+    elif lang == "ja":
+        # MeCab's dictionary is Japanese: segment the original forms, unify afterwards.
+        rows = _ja_rows(folded)
+        for i, j, s, e in _merge_ja(rows, normed):
+            if j - i == 1:
+                _, _, _, pos1, base = rows[i]
+                norm = normed[s:e]
+                if pos1 in _JA_BASE_POS and base and base != "*":
+                    norm = unify(base)
+            else:
+                norm = normed[s:e]
+            tokens.append(Token(text[s:e], s, e, norm.lower()))
+    else:
+        for _, s, e in _en_spans(folded):
+            tokens.append(Token(text[s:e], s, e, _en_stem(folded[s:e].lower())))
+    return tokens
+
+
+# --------------------------------------------------------------------------- analyze
+
+
+def _bridge(normed: str) -> list[str]:
+    out = []
+    for m in _HAN_RUN_RE.finditer(normed):
+        run = m.group()
+        out.extend(BRIDGE_PREFIX + run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def _word_terms(words: list[tuple[str, int, int]], stop: frozenset[str]) -> list[str]:
+    """Content terms of (norm, start, end) words: numbers merged and rewritten, stopwords
+    and punctuation dropped, domain compounds followed by their parts."""
+    out: list[str] = []
+    parts = _LEX.parts
+    terms = _LEX.terms
+    i, n = 0, len(words)
+    while i < n:
+        w, s, e = words[i]
+        if w and w[0] in _NUM_CHARS and all(c in _NUM_CHARS for c in w):
+            # Glue a number split over several tokens (二 / 〇 / 二三年, 1 / . / 5).
+            j = i + 1
+            cur = w
+            while j < n and words[j][1] == e:
+                nxt = words[j][0]
+                if not nxt or not all(c in _NUM_CHARS for c in nxt[:-1]) or (
+                    nxt[-1] not in _NUM_CHARS and nxt[-1] not in _CLASSIFIERS
+                ):
+                    break
+                cur += nxt
+                e = words[j][2]
+                j += 1
+                if nxt[-1] not in _NUM_CHARS:
+                    break
+            nums = _number_terms(cur)
+            if nums is not None:
+                out.extend(t for t in nums if t not in stop)
+                i = j
+                continue
+            w = words[i][0]
+            nums = _number_terms(w) if j > i + 1 else None
+            if nums is not None:
+                out.extend(t for t in nums if t not in stop)
+                i += 1
+                continue
+        elif w and w[0] in _NUM_CHARS:
+            nums = _number_terms(w)
+            if nums is not None:
+                out.extend(t for t in nums if t not in stop)
+                i += 1
+                continue
+        i += 1
+        if w in stop or not _is_word(w):
+            continue
+        if w.isascii():
+            w = _en_stem(w)
+            if w in _EN_STOP:
+                continue
+        out.append(w)
+        if w in terms and w in parts:
+            out.extend(p for p in parts[w] if p not in stop and _is_word(p))
+    return out
+
+
+def analyze(text: str, lang: str | None = None) -> list[str]:
+    """The index terms of ``text`` for the keyword index.
+
+    Word terms are the normalised content words (punctuation, white space and function
+    words dropped, numbers rewritten with digits: ``四件`` and ``4件`` both give ``4``,
+    ``件``).  Domain compounds (``专利开放许可``) are followed by their parts.  Then come
+    the Han-bridge features: every bigram of each run of unified Han characters, prefixed
+    with :data:`BRIDGE_PREFIX`, so that Chinese and Japanese texts meet without a model.
+
+    Parameters
+    ----------
+    text : str
+        A clause, a sentence or a query.
+    lang : {"zh", "ja", "en"} or None
+        The language; None detects it.
+
+    Returns
+    -------
+    list of str
+        Terms with repetitions (term frequency matters to BM25), words first.
+
+    Raises
+    ------
+    QueryError
+        If ``lang`` is not one of the supported languages.
+    """
+    lang = _check_lang(lang, text)
+    folded = normalize_width(text)
+    normed = unify(folded)
+    low = normed.lower()
+    if lang == "zh":
+        words = [(w, s, e) for w, s, e in _zh_spans(low)]
+        terms = _word_terms(words, _ZH_STOP)
+    elif lang == "ja":
+        rows = _ja_rows(folded)
+        groups = _merge_ja(rows, low)
+        words = []
+        extra: dict[int, list[str]] = {}
+        for i, j, s, e in groups:
+            if j - i == 1:
+                _, _, _, pos1, base = rows[i]
+                if pos1 in _JA_DROP_POS:
+                    continue
+                if pos1 in _JA_BASE_POS and base and base != "*":
+                    words.append((unify(base).lower(), s, e))
+                    continue
+                words.append((low[s:e], s, e))
+            else:
+                words.append((low[s:e], s, e))
+                extra[len(words) - 1] = [
+                    low[rows[k][1] : rows[k][2]] for k in range(i, j) if rows[k][3] not in _JA_DROP_POS
+                ]
+        terms = _word_terms(words, _JA_STOP)
+        if extra:
+            for parts in extra.values():
+                terms.extend(p for p in parts if p not in _JA_STOP and _is_word(p))
+    else:
+        words = [(w, s, e) for w, s, e in _en_spans(low)]
+        terms = [_en_stem(w) for w, _, _ in words if w not in _EN_STOP]
+        terms = [t for t in terms if t not in _EN_STOP]
+    terms.extend(_bridge(normed))
+    return terms
+
+
+def analyze_query(
+    text: str, lang: str | None = None, bridge_weight: float = BRIDGE_WEIGHT
+) -> dict[str, float]:
+    """Weighted query terms for :meth:`policyidx.keyword.BM25Index.search`.
+
+    Parameters
+    ----------
+    text : str
+        The query.
+    lang : {"zh", "ja", "en"} or None
+        The query's language; None detects it.
+    bridge_weight : float
+        Weight of each Han-bridge feature; word terms weigh 1.0.  The bridge features are
+        weaker evidence (a shared bigram can be chance) but they are all a cross-language
+        query has, so they are down-weighted rather than dropped.
+
+    Returns
+    -------
+    dict
+        Term -> weight; a term occurring twice counts twice.  Empty for a query without
+        any content word or Han character.
+    """
+    weights: dict[str, float] = {}
+    for term in analyze(text, lang):
+        w = bridge_weight if term.startswith(BRIDGE_PREFIX) else 1.0
+        weights[term] = weights.get(term, 0.0) + w
+    return weights

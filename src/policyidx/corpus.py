@@ -1,0 +1,182 @@
+"""The corpus: a catalog plus the parsed documents it lists."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Iterator
+
+from . import __version__
+from .catalog import Catalog, DocumentEntry
+from .errors import CatalogError, NotFoundError
+from .model import Clause, Document
+from .parsers import parse_file
+
+__all__ = ["Corpus", "bundled_corpus_path", "PARSER_VERSION"]
+
+# Bump when parser output changes: indexes record it in their corpus fingerprint.
+PARSER_VERSION = "1"
+
+
+def bundled_corpus_path() -> Path:
+    """The bundled corpus: ``corpus/`` of a source checkout, else the copy inside the package."""
+    here = Path(__file__).resolve().parent
+    checkout = here.parent.parent / "corpus"
+    if (checkout / "catalog.toml").is_file():
+        return checkout
+    packaged = here / "corpus"
+    if (packaged / "catalog.toml").is_file():
+        return packaged
+    raise CatalogError(f"the bundled corpus is missing: neither {checkout} nor {packaged} has a catalog.toml")
+
+
+class Corpus:
+    """A collection of parsed documents described by a ``catalog.toml``.
+
+    Examples
+    --------
+    >>> corpus = Corpus.load()                        # the bundled corpus
+    >>> corpus["cnipa-2022-38.ja"].clause("2.6").title
+    '知的財産権金融サービスの効果を高める。'
+    """
+
+    def __init__(self, root: Path, catalog: Catalog, documents: dict[str, Document]):
+        self.root = root
+        self.catalog = catalog
+        self._docs = documents
+        self._fingerprint: str | None = None
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, *, progress: bool = False) -> Corpus:
+        """Load and parse a corpus.
+
+        Parameters
+        ----------
+        path
+            A corpus directory holding ``catalog.toml`` (or the catalog file itself); ``None``
+            for the bundled corpus.
+        progress
+            Show a progress bar while parsing (useful for large corpora).
+
+        Raises
+        ------
+        CatalogError
+            The catalog is missing or invalid (the message names the entry).
+        ParseError
+            A document cannot be decoded or parsed (the message names the file).
+        """
+        root = bundled_corpus_path() if path is None else Path(path)
+        cat_path = root if root.suffix == ".toml" else root / "catalog.toml"
+        if not cat_path.is_file():
+            raise CatalogError(f"{root}: not a corpus directory (no catalog.toml); pass the folder that holds catalog.toml")
+        catalog = Catalog.load(cat_path)
+        entries = list(catalog.documents.values())
+        it: object = entries
+        if progress:
+            from tqdm.auto import tqdm
+
+            it = tqdm(entries, desc="parsing", unit="doc")
+        docs = {e.id: _parse_entry(e, catalog) for e in it}  # type: ignore[union-attr]
+        return cls(cat_path.parent, catalog, docs)
+
+    # -- access -------------------------------------------------------------
+    def __getitem__(self, doc_id: str) -> Document:
+        try:
+            return self._docs[doc_id]
+        except KeyError:
+            raise NotFoundError(f"no document {doc_id!r} in the corpus; known: {', '.join(sorted(self._docs))}") from None
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._docs
+
+    def __iter__(self) -> Iterator[Document]:
+        return iter(self._docs.values())
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    @property
+    def documents(self) -> list[Document]:
+        """Documents in catalog order."""
+        return list(self._docs.values())
+
+    def clauses(self) -> Iterator[Clause]:
+        """Every clause of every document, in catalog then document order."""
+        for doc in self._docs.values():
+            yield from doc.clauses
+
+    def clause(self, cid: str) -> Clause:
+        """A clause by its id, ``cnipa-2022-38.ja#2.6``."""
+        doc_id, sep, _ = cid.partition("#")
+        if not sep:
+            raise NotFoundError(f"{cid!r} is not a clause id; expected <document>#<path>, e.g. cnipa-2022-38.ja#2.6")
+        return self[doc_id].clause(cid)
+
+    def counterpart_docs(self, doc_id: str) -> list[Document]:
+        """The other documents of the same work."""
+        work = self[doc_id].work
+        return [d for d in self._docs.values() if d.work == work and d.id != doc_id]
+
+    def fingerprint(self) -> str:
+        """A hash of the catalog, every source file and the parser version.
+
+        An index records it; opening the index against a changed corpus is detected by it.
+        """
+        if self._fingerprint is None:
+            h = hashlib.sha256()
+            h.update(f"policyidx-parser-{PARSER_VERSION}".encode())
+            h.update(self.catalog.path.read_bytes())
+            for e in self.catalog.documents.values():
+                h.update(e.id.encode())
+                h.update(hashlib.sha256(e.file.read_bytes()).digest())
+            self._fingerprint = h.hexdigest()[:16]
+        return self._fingerprint
+
+    def doc_fingerprint(self, doc_id: str) -> str:
+        """A hash of one document's source file and catalog entry (to invalidate stored alignments)."""
+        e = self.catalog.documents[doc_id]
+        h = hashlib.sha256(f"{PARSER_VERSION}|{e.id}|{e.format}|{e.lang}".encode())
+        h.update(e.file.read_bytes())
+        return h.hexdigest()[:16]
+
+    def __repr__(self) -> str:
+        return f"Corpus({str(self.root)!r}, {len(self)} documents)"
+
+
+def _parse_entry(entry: DocumentEntry, catalog: Catalog) -> Document:
+    work = catalog.works[entry.work]
+    res = parse_file(
+        entry.file,
+        doc_id=entry.id,
+        lang=entry.lang,
+        format=entry.format,
+        extracted_from=entry.extracted_from,
+        encoding=entry.encoding,
+        name=os.path.relpath(entry.file) if entry.file.is_absolute() else str(entry.file),
+    )
+    return Document(
+        id=entry.id,
+        work=entry.work,
+        lang=entry.lang,
+        role=entry.role,
+        title=entry.title,
+        text=res.text,
+        roots=res.roots,
+        meta=json.loads(json.dumps(entry.meta(work))),
+        source_path=str(entry.file),
+        format=entry.format,
+        parsed_title=res.parsed_title,
+        doc_number=res.doc_number or (work.doc_number if entry.role != "interpretation" else "") or None,
+        issuers=res.issuers or list(work.issuers),
+        dates=res.dates,
+        addressees=res.addressees,
+        source_line=res.source_line,
+        urls=res.urls,
+        disclaimer=res.disclaimer,
+        header_spans=res.header_spans,
+        footer_span=res.footer_span,
+        pages=res.pages,
+        warnings=res.warnings,
+    )

@@ -1,0 +1,453 @@
+"""BM25 keyword index over clauses, stored as plain arrays.
+
+The index stores, for every (term, row) pair, the Lucene BM25 *impact*
+``idf(t) * tf / (tf + k1 * (1 - b + b * dl / avgdl))`` with
+``idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))``, term-major like a CSC matrix:
+``indptr`` (int64, one entry per term plus one), ``rows`` (int32, ascending within a term)
+and ``scores`` (float32).  A query's score for a row is the weighted sum of its terms'
+impacts, so searching is a handful of vectorised scatter-adds into a dense float32
+accumulator that is reused across queries and cleaned only where it was touched.
+
+On disk an index is a directory: ``indptr.npy``, ``rows.npy``, ``scores.npy``,
+``doc_len.npy`` (saved with ``allow_pickle=False``), ``vocab.json`` (the list of terms,
+id = position) and ``params.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from policyidx.errors import IndexError_, QueryError
+
+__all__ = ["BM25Index", "FORMAT_VERSION"]
+
+#: Version of the on-disk layout; bumped when the files change meaning.
+FORMAT_VERSION = 1
+_ARRAYS = ("indptr", "rows", "scores", "doc_len")
+
+Query = Mapping[str, float] | Sequence[str]
+
+
+class BM25Index:
+    """Lucene-variant BM25 over pre-tokenised documents (one document = one clause row).
+
+    Build with :meth:`build`, query with :meth:`search`, persist with :meth:`save` and
+    :meth:`load`.  An instance keeps a scratch accumulator, so one instance should not be
+    searched from several threads at once.
+    """
+
+    def __init__(
+        self,
+        indptr: np.ndarray,
+        rows: np.ndarray,
+        scores: np.ndarray,
+        doc_len: np.ndarray,
+        vocab: list[str],
+        k1: float,
+        b: float,
+    ) -> None:
+        if len(indptr) != len(vocab) + 1:
+            raise IndexError_(
+                f"index arrays disagree: indptr has {len(indptr)} entries, expected "
+                f"{len(vocab) + 1} (vocabulary of {len(vocab)} terms); rebuild the index"
+            )
+        if len(rows) != len(scores) or int(indptr[-1]) != len(rows):
+            raise IndexError_(
+                f"index arrays disagree: {len(rows)} rows, {len(scores)} scores, "
+                f"indptr ends at {int(indptr[-1])}; rebuild the index"
+            )
+        self.indptr = indptr
+        self.rows = rows
+        self.scores = scores
+        self.doc_len = doc_len
+        self.vocab = vocab
+        self.term_ids: dict[str, int] = {t: i for i, t in enumerate(vocab)}
+        self.k1 = float(k1)
+        self.b = float(b)
+        self._acc: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def n_docs(self) -> int:
+        """Number of rows (documents) in the index."""
+        return int(len(self.doc_len))
+
+    @property
+    def n_terms(self) -> int:
+        """Size of the vocabulary."""
+        return len(self.vocab)
+
+    @property
+    def n_postings(self) -> int:
+        """Number of stored (term, row) impacts."""
+        return int(len(self.rows))
+
+    def __repr__(self) -> str:
+        return (
+            f"BM25Index(n_docs={self.n_docs}, n_terms={self.n_terms}, "
+            f"n_postings={self.n_postings}, k1={self.k1}, b={self.b})"
+        )
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def build(
+        cls,
+        docs: Sequence[Sequence[str]],
+        k1: float = 1.5,
+        b: float = 0.75,
+        progress: bool = False,
+    ) -> "BM25Index":
+        """Build an index from tokenised documents.
+
+        Parameters
+        ----------
+        docs : sequence of sequence of str
+            One list of terms per row (for example :func:`policyidx.analysis.analyze` of
+            each clause); repeated terms count as term frequency.  Empty lists are
+            allowed and never match.
+        k1 : float
+            Term-frequency saturation: higher lets repeated terms count for longer.
+        b : float
+            Length normalisation, 0 (none) to 1 (full): how much long clauses are penalised.
+        progress : bool
+            Show a tqdm bar while terms are mapped to ids (the only per-document step).
+
+        Returns
+        -------
+        BM25Index
+
+        Raises
+        ------
+        QueryError
+            If ``k1`` is negative or ``b`` is outside [0, 1].
+        """
+        if not k1 >= 0:
+            raise QueryError(f"k1 must be >= 0, got {k1}; the usual range is 0.9-2.0")
+        if not 0.0 <= b <= 1.0:
+            raise QueryError(f"b must be within [0, 1], got {b}; the usual value is 0.75")
+        n_docs = len(docs)
+        vocab_ids: dict[str, int] = {}
+        lengths = np.zeros(n_docs, dtype=np.int64)
+        chunks: list[np.ndarray] = []
+        iterator: Iterable[Sequence[str]] = docs
+        if progress:
+            from tqdm import tqdm
+
+            iterator = tqdm(docs, desc="BM25 terms", unit="doc")
+        setdefault = vocab_ids.setdefault
+        for i, doc in enumerate(iterator):
+            # setdefault's default is evaluated before insertion: a new term gets the
+            # next free id.
+            ids = [setdefault(t, len(vocab_ids)) for t in doc]
+            lengths[i] = len(ids)
+            chunks.append(np.asarray(ids, dtype=np.int64))
+        n_terms = len(vocab_ids)
+        vocab = list(vocab_ids)
+        if n_docs == 0 or int(lengths.sum()) == 0:
+            return cls(
+                np.zeros(n_terms + 1, dtype=np.int64),
+                np.zeros(0, dtype=np.int32),
+                np.zeros(0, dtype=np.float32),
+                lengths.astype(np.int32),
+                vocab,
+                k1,
+                b,
+            )
+        term = np.concatenate(chunks)
+        del chunks
+        row = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+        # One sort of (term, row) keys gives term-major postings with rows ascending,
+        # and the run lengths are the term frequencies.
+        key = term * n_docs + row
+        del term, row
+        key, tf = np.unique(key, return_counts=True)
+        p_term = key // n_docs
+        p_row = (key - p_term * n_docs).astype(np.int32)
+        del key
+        df = np.bincount(p_term, minlength=n_terms)
+        indptr = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(df, out=indptr[1:])
+        avgdl = float(lengths.sum()) / n_docs
+        idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+        tf = tf.astype(np.float64)
+        norm = k1 * (1.0 - b + b * lengths[p_row] / avgdl)
+        impact = (idf[p_term] * tf / (tf + norm)).astype(np.float32)
+        return cls(indptr, p_row, impact, lengths.astype(np.int32), vocab, k1, b)
+
+    # ------------------------------------------------------------------ search
+    def _query_arrays(self, query: Query) -> tuple[np.ndarray, np.ndarray]:
+        if isinstance(query, str):
+            raise QueryError(
+                "query must be a list of terms or a dict term -> weight, got a str; "
+                "pass policyidx.analysis.analyze_query(text)"
+            )
+        if isinstance(query, Mapping):
+            items = query.items()
+        else:
+            items = Counter(query).items()  # repeated terms count, as in bm25s
+        ids = []
+        weights = []
+        for t, w in items:
+            tid = self.term_ids.get(t)
+            if tid is not None and w != 0:
+                ids.append(tid)
+                weights.append(w)
+        return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32)
+
+    def _accumulator(self) -> np.ndarray:
+        if self._acc is None or len(self._acc) != self.n_docs:
+            self._acc = np.zeros(self.n_docs, dtype=np.float32)
+        return self._acc
+
+    def search(
+        self,
+        query: Query,
+        k: int = 10,
+        allowed: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` best rows for a query.
+
+        Parameters
+        ----------
+        query : dict of str to float, or list of str
+            Weighted terms (:func:`policyidx.analysis.analyze_query`) or a list of terms
+            (a term listed twice weighs 2).  Unknown terms are ignored.
+        k : int
+            How many rows to return at most.
+        allowed : numpy.ndarray of bool, optional
+            Mask over rows, length :attr:`n_docs`; only True rows are returned (to search
+            within some documents or languages).
+
+        Returns
+        -------
+        rows : numpy.ndarray of int64
+            Best first; ties broken by ascending row.  Only rows sharing at least one
+            query term are returned, so there may be fewer than ``k`` (none for an empty
+            query).
+        scores : numpy.ndarray of float32
+            The matching scores, ``sum(weight * impact)``.
+
+        Raises
+        ------
+        QueryError
+            If ``k`` is not positive or ``allowed`` has the wrong shape.
+        """
+        if k <= 0:
+            raise QueryError(f"k must be a positive number of results, got {k}")
+        if allowed is not None:
+            allowed = np.asarray(allowed)
+            if allowed.dtype != np.bool_ or allowed.shape != (self.n_docs,):
+                raise QueryError(
+                    f"allowed must be a boolean mask of shape ({self.n_docs},), got "
+                    f"dtype {allowed.dtype} and shape {allowed.shape}"
+                )
+        ids, weights = self._query_arrays(query)
+        empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+        if len(ids) == 0:
+            return empty
+        acc = self._accumulator()
+        indptr, rows, scores = self.indptr, self.rows, self.scores
+        touched = []
+        total = 0
+        for tid, w in zip(ids.tolist(), weights.tolist()):
+            lo, hi = int(indptr[tid]), int(indptr[tid + 1])
+            r = rows[lo:hi]
+            # Rows are unique within one term, so a fancy-indexed += is a correct scatter-add.
+            if w == 1.0:
+                acc[r] += scores[lo:hi]
+            else:
+                acc[r] += np.float32(w) * scores[lo:hi]
+            touched.append(r)
+            total += hi - lo
+        try:
+            if total * 4 >= self.n_docs:
+                # Dense: scanning the whole accumulator is cheaper than deduplicating.
+                nz = acc != 0
+                if allowed is not None:
+                    nz &= allowed
+                cand = np.flatnonzero(nz)
+            else:
+                cand = touched[0] if len(touched) == 1 else np.unique(np.concatenate(touched))
+                if allowed is not None:
+                    cand = cand[allowed[cand]]
+            vals = acc[cand]
+        finally:
+            for r in touched:
+                acc[r] = 0.0
+        return _top_k(cand.astype(np.int64, copy=False), vals, k)
+
+    def search_many(
+        self,
+        queries: Sequence[Query],
+        k: int = 10,
+        allowed: np.ndarray | None = None,
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """:meth:`search` for each query in turn, sharing one accumulator.
+
+        Parameters
+        ----------
+        queries : sequence of query
+            As for :meth:`search`.
+        k : int
+            Results per query.
+        allowed : numpy.ndarray of bool, optional
+            One mask applied to every query.
+
+        Returns
+        -------
+        list of (rows, scores)
+        """
+        return [self.search(q, k=k, allowed=allowed) for q in queries]
+
+    def score(self, query: Query, rows: np.ndarray) -> np.ndarray:
+        """The scores of given rows for a query (0 where nothing matches).
+
+        Parameters
+        ----------
+        query : dict or list
+            As for :meth:`search`.
+        rows : numpy.ndarray of int
+            Rows to score.
+
+        Returns
+        -------
+        numpy.ndarray of float32
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        ids, weights = self._query_arrays(query)
+        out = np.zeros(len(rows), dtype=np.float32)
+        for tid, w in zip(ids.tolist(), weights.tolist()):
+            lo, hi = int(self.indptr[tid]), int(self.indptr[tid + 1])
+            post = self.rows[lo:hi]
+            pos = np.searchsorted(post, rows)
+            pos_c = np.minimum(pos, max(hi - lo - 1, 0))
+            hit = (pos < hi - lo) & (post[pos_c] == rows) if hi > lo else np.zeros(len(rows), bool)
+            out[hit] += np.float32(w) * self.scores[lo:hi][pos_c[hit]]
+        return out
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, directory: str | os.PathLike[str]) -> None:
+        """Write the index to ``directory`` atomically (replacing an older index there).
+
+        The files are built in a temporary sibling directory which is then renamed, so a
+        reader never sees a half-written index.
+
+        Parameters
+        ----------
+        directory : str or PathLike
+            Target directory; its parent must exist.
+        """
+        target = Path(directory)
+        parent = target.parent if str(target.parent) else Path(".")
+        if not parent.is_dir():
+            raise IndexError_(
+                f"cannot save the keyword index to {str(target)!r}: parent directory "
+                f"{str(parent)!r} does not exist; create it first"
+            )
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
+        try:
+            arrays = {
+                "indptr": np.ascontiguousarray(self.indptr, dtype=np.int64),
+                "rows": np.ascontiguousarray(self.rows, dtype=np.int32),
+                "scores": np.ascontiguousarray(self.scores, dtype=np.float32),
+                "doc_len": np.ascontiguousarray(self.doc_len, dtype=np.int32),
+            }
+            for name, arr in arrays.items():
+                np.save(tmp / f"{name}.npy", arr, allow_pickle=False)
+            with open(tmp / "vocab.json", "w", encoding="utf-8") as fh:
+                json.dump(self.vocab, fh, ensure_ascii=False)
+            params = {
+                "format": "policyidx-bm25",
+                "format_version": FORMAT_VERSION,
+                "variant": "lucene",
+                "k1": self.k1,
+                "b": self.b,
+                "n_docs": self.n_docs,
+                "n_terms": self.n_terms,
+                "n_postings": self.n_postings,
+            }
+            with open(tmp / "params.json", "w", encoding="utf-8") as fh:
+                json.dump(params, fh, indent=2)
+            old = None
+            if target.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=parent))
+                os.replace(target, old / "index")
+            os.replace(tmp, target)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str], mmap: bool = True) -> "BM25Index":
+        """Open an index saved by :meth:`save`.
+
+        Parameters
+        ----------
+        directory : str or PathLike
+            The index directory.
+        mmap : bool
+            Memory-map the arrays (fast to open, shared between processes, paged in on
+            use) instead of reading them into memory.
+
+        Returns
+        -------
+        BM25Index
+
+        Raises
+        ------
+        IndexError_
+            If files are missing, or of another format or version.
+        """
+        d = Path(directory)
+        params_path = d / "params.json"
+        if not params_path.is_file():
+            raise IndexError_(
+                f"no keyword index at {str(d)!r}: params.json is missing; build the index first"
+            )
+        try:
+            params = json.loads(params_path.read_text(encoding="utf-8"))
+            vocab = json.loads((d / "vocab.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise IndexError_(f"keyword index at {str(d)!r} is unreadable ({exc}); rebuild it") from exc
+        if params.get("format") != "policyidx-bm25" or params.get("format_version") != FORMAT_VERSION:
+            raise IndexError_(
+                f"keyword index at {str(d)!r} has format {params.get('format')!r} version "
+                f"{params.get('format_version')!r}, expected 'policyidx-bm25' version "
+                f"{FORMAT_VERSION}; rebuild the index"
+            )
+        arrays = {}
+        for name in _ARRAYS:
+            path = d / f"{name}.npy"
+            if not path.is_file():
+                raise IndexError_(f"keyword index at {str(d)!r} lacks {name}.npy; rebuild it")
+            arrays[name] = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+        index = cls(
+            arrays["indptr"], arrays["rows"], arrays["scores"], arrays["doc_len"],
+            vocab, params["k1"], params["b"],
+        )
+        if index.n_docs != params.get("n_docs"):
+            raise IndexError_(
+                f"keyword index at {str(d)!r}: params.json says {params.get('n_docs')} rows, "
+                f"doc_len.npy has {index.n_docs}; rebuild the index"
+            )
+        return index
+
+
+def _top_k(cand: np.ndarray, vals: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``k`` of (row, score) pairs, ``cand`` ascending; ties go to the lower row."""
+    if len(cand) > k:
+        kth = np.partition(vals, len(vals) - k)[len(vals) - k]
+        keep = vals >= kth  # all rows tied with the k-th score, then a stable sort
+        cand, vals = cand[keep], vals[keep]
+    order = np.argsort(-vals, kind="stable")[:k]
+    return cand[order], vals[order]
