@@ -377,7 +377,8 @@ def _read_term_file(text: str, origin: str) -> list[str]:
         return []
     header = [h.strip().lower() for h in lines[0].split("\t")]
     terms: list[str] = []
-    if "zh" in header or "ja" in header:
+    known = {"zh", "ja", "en", "domain", "notes"}
+    if set(header) <= known and ("zh" in header or "ja" in header):
         reader = csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
         if reader.fieldnames is None:
             return []

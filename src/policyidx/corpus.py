@@ -14,7 +14,7 @@ from .errors import CatalogError, NotFoundError
 from .model import Clause, Document
 from .parsers import parse_file
 
-__all__ = ["Corpus", "bundled_corpus_path", "PARSER_VERSION"]
+__all__ = ["Corpus", "bundled_corpus_path", "parse_document", "PARSER_VERSION"]
 
 # Bump when parser output changes: indexes record it in their corpus fingerprint.
 PARSER_VERSION = "1"
@@ -180,3 +180,40 @@ def _parse_entry(entry: DocumentEntry, catalog: Catalog) -> Document:
         pages=res.pages,
         warnings=res.warnings,
     )
+
+
+def parse_document(
+    path: str | Path,
+    *,
+    doc_id: str,
+    lang: str,
+    role: str = "original",
+    format: str | None = None,
+    title: str = "",
+    work: str | None = None,
+    extracted_from: str = "",
+    encoding: str = "",
+) -> Document:
+    """Parse one file into a :class:`Document` without a catalog.
+
+    Parameters
+    ----------
+    path
+        The source file.
+    doc_id, lang, role
+        As in the catalog (``cnipa-2022-38.zh``, ``zh``, ``original``).
+    format
+        ``text``, ``html`` or ``pdf``; guessed from the file extension when ``None``.
+    title, work
+        Catalog facts; ``work`` defaults to the id without its language suffix.
+    """
+    path = Path(path)
+    if format is None:
+        ext = path.suffix.lower()
+        format = {".html": "html", ".htm": "html", ".pdf": "pdf"}.get(ext, "text")
+    work_id = work or doc_id.rpartition(".")[0]
+    entry = DocumentEntry(id=doc_id, work=work_id, lang=lang, role=role, title=title or path.stem, file=path.resolve(),
+                          format=format, extracted_from=extracted_from, encoding=encoding)
+    from .catalog import Work
+
+    return _parse_entry(entry, Catalog(path=path, works={work_id: Work(id=work_id)}, documents={doc_id: entry}))

@@ -33,7 +33,7 @@ HAN_RANGES: tuple[tuple[int, int], ...] = (
 _KEEP = "予研概郎緒瓶翻褒慎叙萌晃槙桝沪欠"
 
 # ``_EXTRA``: shinjitai that OpenCC leaves alone or sends to a variant t2s does not
-# simplify.  弁 stands for 辦 in 弁公室/弁法 (办公室/办法), which is what policy texts use.
+# simplify, and Japanese-made characters.  弁 stands for 辦 in 弁公室/弁法 (办公室/办法), which is what policy texts use.
 _EXTRA: dict[str, str] = {
     "値": "值",
     "弁": "办",
@@ -74,6 +74,9 @@ _EXTRA: dict[str, str] = {
     "皐": "皋",
     "頚": "颈",
     "噛": "啮",
+    # Japanese-made characters (kokuji) whose Chinese counterpart is a different word's
+    # character: 労働 is 劳动.
+    "働": "动",
 }
 
 _FULLWIDTH_KEEP_OFFSET = 0xFEE0  # full-width ASCII U+FF01..U+FF5E minus this = ASCII

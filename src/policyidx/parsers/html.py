@@ -72,6 +72,19 @@ def _body(root):
     return body if body is not None else root
 
 
+def _page_heading(root, container) -> str | None:
+    """The article's heading when it stands outside the body container (``<h1>``, ``.title``)."""
+    body_text = container.text_content()
+    for xp in ("//h1", "//*[contains(@class, 'art-title') or contains(@class, 'article-title')]", "//h2"):
+        for el in root.xpath(xp):
+            if el is container or container in el.iterancestors() or el in container.iterdescendants():
+                continue
+            t = normalize_line(el.text_content())
+            if len(_CJK.findall(t)) >= 6 and t not in body_text:
+                return t
+    return None
+
+
 def html_lines(root, container) -> list[Line]:
     """Lines of text of ``container`` in reading order; ``hard`` marks paragraph starts."""
     lines: list[Line] = []
@@ -149,6 +162,12 @@ def parse_html(data: bytes, *, doc_id: str, lang: str = "zh", name: str = "<html
         raise ParseError(f"{name}: not a parsable HTML page ({exc})") from None
     container = _body(root)
     lines = html_lines(root, container)
+    # the page title (h1) often sits just outside the article body: it is part of the document
+    heading = _page_heading(root, container)
+    if heading and not any(heading == ln.text for ln in lines[:3]):
+        lines.insert(0, Line(heading, 0, None, hard=True))
+        if len(lines) > 1:
+            lines[1].hard = True
     if not lines:
         warnings.append(ParseWarning("empty", f"{name}: no article text found in the page"))
     blocks = assemble(lines, lang=lang, wrapped=False)

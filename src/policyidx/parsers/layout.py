@@ -285,10 +285,12 @@ def _join(prev: str, nxt: str, block: str, *, lang: str, wrapped: bool, width: i
     """The separator to join ``nxt`` onto the block ending with ``prev``, or None for a new paragraph."""
     if match_label(nxt) is not None or is_footer_start(nxt) or is_header_line(nxt) or is_signature_line(nxt):
         return None
+    if nxt.endswith(("：", ":", "御中")) and not wrapped:
+        return None  # an addressee line ("各有关单位：") starts its own paragraph
     m = _URL_END.search(prev)
     if m and _URLISH.match(nxt) and not nxt.startswith("http"):
         return ""
-    if is_header_line(prev) and len(nxt) <= 10 and not any(c in _TERMINAL or c in _COLON for c in nxt):
+    if _HEADER_LINE.match(prev) and len(nxt) <= 10 and not any(c in _TERMINAL or c in _COLON for c in nxt):
         return ""  # a header value wrapped onto a short line ("…の発布に関する" / "通知")
     if nxt.startswith("http") or prev.startswith("http") or is_header_line(prev):
         return None

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from ..model import Clause, Note, Page, ParseWarning, Sentence, clause_id
 from .labels import LabelMatch, match_enum, match_label
-from .layout import Block, is_footer_start, is_header_line
+from .layout import Block, is_footer_start, is_header_line, is_signature_line
 
 __all__ = ["ParseResult", "build", "split_sentences", "find_notes"]
 
@@ -308,6 +308,8 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
     title_run: list[int] = []
     for j in range(len(idx) - 1, -1, -1):
         i = idx[j]
+        if is_signature_line(blocks[i].text):
+            break  # the signature ends the notice: the title comes after it
         if i in header:
             if title_run:
                 break

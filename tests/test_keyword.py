@@ -1,0 +1,188 @@
+"""Tests of policyidx.keyword.BM25Index: scores, filtering, persistence, parity with bm25s."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from policyidx.analysis import analyze, analyze_query
+from policyidx.errors import IndexError_, QueryError
+from policyidx.keyword import BM25Index
+
+CLAUSES = [
+    ("专精特新中小企业享受专利优先审查政策", "zh"),
+    ("提升专利导航综合服务水平", "zh"),
+    ("引导和支持企业开展专利密集型产品备案", "zh"),
+    ("增强知识产权质押融资等金融服务供给", "zh"),
+    ("「専精特新」中小企業の専利優先審査政策を享受できるように積極的に支援する", "ja"),
+    ("専利密集型製品の登録認定を推進する", "ja"),
+    ("知的財産権担保融資などの金融サービスの供給を強化する", "ja"),
+    ("クロスライセンスと共有のメカニズムを構築する", "ja"),
+]
+
+
+@pytest.fixture(scope="module")
+def small() -> BM25Index:
+    return BM25Index.build([analyze(t, lang) for t, lang in CLAUSES])
+
+
+def _random_corpus(seed: int, n_docs: int, n_vocab: int) -> list[list[str]]:
+    rng = np.random.default_rng(seed)
+    p = 1.0 / np.arange(1, n_vocab + 1) ** 1.1
+    p /= p.sum()
+    lengths = rng.integers(1, 40, n_docs)
+    ids = rng.choice(n_vocab, size=int(lengths.sum()), p=p)
+    vocab = [f"w{i}" for i in range(n_vocab)]
+    docs, pos = [], 0
+    for n in lengths:
+        docs.append([vocab[j] for j in ids[pos : pos + n]])
+        pos += n
+    return docs
+
+
+def test_impacts_follow_lucene_formula() -> None:
+    docs = [["a", "b", "a"], ["b", "c"], ["c"]]
+    index = BM25Index.build(docs, k1=1.2, b=0.5)
+    n, avgdl = 3, 2.0
+    rows, scores = index.search(["a"], k=3)
+    idf = math.log(1 + (n - 1 + 0.5) / (1 + 0.5))
+    expected = idf * 2 / (2 + 1.2 * (1 - 0.5 + 0.5 * 3 / avgdl))
+    assert rows.tolist() == [0]
+    assert scores[0] == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "query, lang, best",
+    [
+        ("专利密集型产品备案认定", "zh", {2, 5}),
+        ("専利優先審査", "ja", {0, 4}),
+        ("质押融资", "zh", {3, 6}),
+        ("专利导航", "zh", {1}),
+    ],
+)
+def test_cross_language_search(small: BM25Index, query: str, lang: str, best: set[int]) -> None:
+    rows, scores = small.search(analyze_query(query, lang), k=len(best))
+    assert set(rows.tolist()) == best
+    assert np.all(np.diff(scores) <= 0)
+
+
+def test_empty_and_unknown_queries(small: BM25Index) -> None:
+    for q in ({}, [], ["未知词"], {"#无无": 1.0}):
+        rows, scores = small.search(q)
+        assert len(rows) == 0 and len(scores) == 0
+
+
+def test_bad_arguments(small: BM25Index) -> None:
+    with pytest.raises(QueryError):
+        small.search(["专利"], k=0)
+    with pytest.raises(QueryError):
+        small.search("专利")  # a str, not terms
+    with pytest.raises(QueryError):
+        small.search(["专利"], allowed=np.ones(3, dtype=bool))
+    with pytest.raises(QueryError):
+        BM25Index.build([["a"]], b=1.5)
+
+
+def test_filtering(small: BM25Index) -> None:
+    q = analyze_query("专利优先审查", "zh")
+    allowed = np.array([lang == "ja" for _, lang in CLAUSES])
+    rows, _ = small.search(q, k=10, allowed=allowed)
+    assert len(rows) > 0
+    assert all(CLAUSES[r][1] == "ja" for r in rows)
+    unfiltered, _ = small.search(q, k=10)
+    assert [r for r in unfiltered.tolist() if allowed[r]] == rows.tolist()
+
+
+def test_ties_broken_by_row() -> None:
+    index = BM25Index.build([["x", "y"], ["z", "z"], ["x", "y"], ["x", "y"]])
+    rows, scores = index.search(["x"], k=2)
+    assert rows.tolist() == [0, 2]
+    assert scores[0] == scores[1]
+
+
+def test_save_load_round_trip(tmp_path, small: BM25Index) -> None:
+    target = tmp_path / "kw"
+    small.save(target)
+    assert sorted(p.name for p in target.iterdir()) == [
+        "doc_len.npy", "indptr.npy", "params.json", "rows.npy", "scores.npy", "vocab.json",
+    ]
+    small.save(target)  # replacing an existing index works
+    for mmap in (True, False):
+        loaded = BM25Index.load(target, mmap=mmap)
+        assert loaded.vocab == small.vocab
+        assert loaded.k1 == small.k1 and loaded.b == small.b
+        for name in ("indptr", "rows", "scores", "doc_len"):
+            np.testing.assert_array_equal(getattr(loaded, name), getattr(small, name))
+        q = analyze_query("知识产权质押融资", "zh")
+        for a, b in zip(loaded.search(q), small.search(q)):
+            np.testing.assert_array_equal(a, b)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp leftovers
+
+
+def test_load_errors(tmp_path, small: BM25Index) -> None:
+    with pytest.raises(IndexError_):
+        BM25Index.load(tmp_path / "nothing")
+    target = tmp_path / "kw"
+    small.save(target)
+    params = json.loads((target / "params.json").read_text())
+    params["format_version"] = 999
+    (target / "params.json").write_text(json.dumps(params))
+    with pytest.raises(IndexError_, match="rebuild"):
+        BM25Index.load(target)
+
+
+def test_search_many_matches_search(small: BM25Index) -> None:
+    qs = [analyze_query(t, lang) for t, lang in CLAUSES]
+    for (r1, s1), q in zip(small.search_many(qs, k=3), qs):
+        r2, s2 = small.search(q, k=3)
+        np.testing.assert_array_equal(r1, r2)
+        np.testing.assert_array_equal(s1, s2)
+
+
+def test_score_agrees_with_search(small: BM25Index) -> None:
+    q = analyze_query("専利密集型製品", "ja")
+    rows, scores = small.search(q, k=8)
+    np.testing.assert_allclose(small.score(q, rows), scores, rtol=1e-6)
+
+
+@pytest.mark.parametrize("k1, b", [(1.5, 0.75), (1.2, 0.3)])
+def test_same_top10_as_bm25s(k1: float, b: float) -> None:
+    bm25s = pytest.importorskip("bm25s")
+    docs = _random_corpus(seed=7, n_docs=3000, n_vocab=2000)
+    ours = BM25Index.build(docs, k1=k1, b=b)
+    ref = bm25s.BM25(method="lucene", k1=k1, b=b)
+    ref.index(docs, show_progress=False)
+    rng = np.random.default_rng(11)
+    queries = [[f"w{j}" for j in rng.integers(0, 400, rng.integers(1, 6))] for _ in range(60)]
+    ref_rows, ref_scores = ref.retrieve(queries, k=10, show_progress=False, n_threads=1)
+    for i, (rows, scores) in enumerate(ours.search_many(queries, k=10)):
+        full = ref.get_scores(queries[i])
+        # Our scores are bm25s's scores for the same rows...
+        np.testing.assert_allclose(scores, full[rows], rtol=1e-5)
+        # ...and the same top-10 score list (rows may differ only between exact ties).
+        expected = np.sort(ref_scores[i])[::-1]
+        expected = expected[expected > 0]
+        np.testing.assert_allclose(scores, expected, rtol=1e-5)
+        untied = [r for r in ref_rows[i] if np.sum(np.isclose(full, full[r], rtol=1e-6)) == 1 and full[r] > 0]
+        assert set(untied) <= set(rows.tolist())
+
+
+def test_dense_path_matches_sparse_path() -> None:
+    docs = _random_corpus(seed=3, n_docs=500, n_vocab=50)
+    index = BM25Index.build(docs)
+    q = ["w0", "w1", "w2", "w3"]  # frequent terms: the dense path is taken
+    rows, scores = index.search(q, k=500)
+    full = index.score(q, np.arange(500))
+    expected_rows = np.lexsort((np.arange(500), -full))
+    expected_rows = expected_rows[full[expected_rows] > 0]
+    np.testing.assert_array_equal(rows, expected_rows)
+    np.testing.assert_allclose(scores, full[expected_rows], rtol=1e-6)
+
+
+def test_empty_index() -> None:
+    index = BM25Index.build([[], []])
+    rows, _ = index.search(["a"])
+    assert len(rows) == 0 and index.n_docs == 2
