@@ -233,16 +233,16 @@ def _orthonormal(mat: np.ndarray) -> np.ndarray:
 
 
 def _truncated_svd(
-    matrix: Any, k: int, seed: int, n_iter: int, oversample: int, threads: int
+    matrix: Any, k: int, seed: int, n_iter: int, oversample: int, threads: int, exact_max: int = 2000
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(singular values, right singular vectors as columns)`` of a CSR matrix.
 
-    Small problems are solved exactly through the Gram matrix of the shorter side; large
-    ones with a randomized range finder (Halko, Martinsson & Tropp 2011) with ``n_iter``
+    Small problems (shorter side up to ``exact_max``) are solved exactly through the Gram
+    matrix of the shorter side; large ones with a randomized range finder (Halko, Martinsson & Tropp 2011) with ``n_iter``
     power iterations, which is deterministic for a given ``seed``.
     """
     n, m = matrix.shape
-    if min(n, m) <= max(2000, 2 * (k + oversample)):
+    if min(n, m) <= max(exact_max, 2 * (k + oversample)):
         if n <= m:
             mat64 = matrix.astype(np.float64)
             gram = (mat64 @ mat64.T).toarray()

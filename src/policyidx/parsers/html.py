@@ -111,7 +111,7 @@ def html_lines(root, container) -> list[Line]:
         if tag == "tr":
             flush(True)
             cells = [normalize_line(c.text_content()) for c in el if isinstance(c.tag, str) and c.tag.lower() in ("td", "th")]
-            row = " | ".join(c for c in cells if c)
+            row = "\t".join(c for c in cells if c)  # normalize_line turns tabs into " | "
             if row:
                 state["hard"] = True
                 buf.append(row)

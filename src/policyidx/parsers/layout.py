@@ -75,6 +75,8 @@ def normalize_line(s: str) -> str:
     s = s.strip().replace("\ufeff", "")
     if not s:
         return s
+    if "\t" in s:  # a tab-separated table row: cells joined as in HTML tables
+        return " | ".join(c for c in (normalize_line(x) for x in s.split("\t")) if c)
     out: list[str] = []
     pos = 0
     for m in _SPACES.finditer(s):
