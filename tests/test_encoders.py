@@ -189,8 +189,8 @@ def test_randomized_svd_matches_exact_and_is_deterministic() -> None:
 
     rng = np.random.default_rng(1)
     # Low rank plus noise: the spectrum a corpus gives, not the flat one of pure noise.
-    left = rng.standard_normal((900, 12))
-    right = rng.standard_normal((12, 700))
+    left = rng.standard_normal((600, 12))
+    right = rng.standard_normal((12, 500))
     dense = (left * np.linspace(4.0, 1.0, 12)) @ right
     dense += 0.05 * rng.standard_normal(dense.shape)
     dense[np.abs(dense) < 1.5] = 0.0  # make it sparse

@@ -125,13 +125,7 @@ class Corpus:
         An index records it; opening the index against a changed corpus is detected by it.
         """
         if self._fingerprint is None:
-            h = hashlib.sha256()
-            h.update(f"policyidx-parser-{PARSER_VERSION}".encode())
-            h.update(self.catalog.path.read_bytes())
-            for e in self.catalog.documents.values():
-                h.update(e.id.encode())
-                h.update(hashlib.sha256(e.file.read_bytes()).digest())
-            self._fingerprint = h.hexdigest()[:16]
+            self._fingerprint = catalog_fingerprint(self.catalog)
         return self._fingerprint
 
     def doc_fingerprint(self, doc_id: str) -> str:
@@ -143,6 +137,17 @@ class Corpus:
 
     def __repr__(self) -> str:
         return f"Corpus({str(self.root)!r}, {len(self)} documents)"
+
+
+def catalog_fingerprint(catalog: Catalog) -> str:
+    """Hash of a catalog, the files it lists and the parser version (no parsing needed)."""
+    h = hashlib.sha256()
+    h.update(f"policyidx-parser-{PARSER_VERSION}".encode())
+    h.update(catalog.path.read_bytes())
+    for e in catalog.documents.values():
+        h.update(e.id.encode())
+        h.update(hashlib.sha256(e.file.read_bytes()).digest())
+    return h.hexdigest()[:16]
 
 
 def _parse_entry(entry: DocumentEntry, catalog: Catalog) -> Document:

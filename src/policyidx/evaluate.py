@@ -1,0 +1,166 @@
+"""Retrieval evaluation: hit@k and MRR@10 of query sets, per mode and per query language.
+
+A query set is JSON lines: ``{"q": "...", "lang": "zh", "gold": [["doc-id", "text the clause
+must contain"], ...]}``.  A hit is correct when its document is a gold document and its clause
+text contains the gold text, whitespace aside.
+
+    python -m policyidx.evaluate eval/queries-en.jsonl ../shared/dev-queries.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Iterable
+
+from .index import MODES, Index
+
+__all__ = ["load_queries", "evaluate", "jiedu_statements", "main"]
+
+_WS = re.compile(r"\s+")
+
+
+def _squash(s: str) -> str:
+    return _WS.sub("", s)
+
+
+def load_queries(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
+    """Read query sets (JSON lines); each query remembers the file it came from."""
+    out: list[dict[str, Any]] = []
+    for p in paths:
+        p = Path(p)
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                q = json.loads(line)
+                q["_source"] = f"{p.name}:{n}"
+                out.append(q)
+    return out
+
+
+def _first_correct(hits, gold: list[list[str]]) -> int | None:
+    for h in hits:
+        t = _squash(h.text)
+        if any(h.doc == d and _squash(g) in t for d, g in gold):
+            return h.rank
+    return None
+
+
+def evaluate(index: Index, queries: list[dict[str, Any]], modes: Iterable[str] = MODES, *, expand: bool = True,
+             k: int = 10) -> dict[str, Any]:
+    """hit@1, hit@5 and MRR@10 for each mode, overall and by query language.
+
+    Returns ``{"modes": {mode: {"all": {...}, "zh": {...}, ...}}, "misses": {mode: [query, ...]}}``.
+    """
+    result: dict[str, Any] = {"modes": {}, "misses": {}, "expand": expand, "queries": len(queries)}
+    for mode in modes:
+        per: dict[str, list[int | None]] = defaultdict(list)
+        misses = []
+        for q in queries:
+            hits = index.search(q["q"], k=k, mode=mode, query_lang=q.get("lang"), expand=expand,
+                                docs=q.get("docs"))
+            r = _first_correct(hits, q["gold"])
+            per["all"].append(r)
+            per[q.get("lang", "?")].append(r)
+            if r is None or r > 5:
+                misses.append({"q": q["q"], "rank": r, "top": hits[0].id if hits else None})
+        result["modes"][mode] = {lang: _scores(ranks) for lang, ranks in per.items()}
+        result["misses"][mode] = misses
+    return result
+
+
+def _scores(ranks: list[int | None]) -> dict[str, float]:
+    n = len(ranks) or 1
+    return {
+        "n": len(ranks),
+        "hit@1": round(sum(1 for r in ranks if r == 1) / n, 3),
+        "hit@5": round(sum(1 for r in ranks if r is not None and r <= 5) / n, 3),
+        "mrr@10": round(sum(1.0 / r for r in ranks if r is not None and r <= 10) / n, 3),
+    }
+
+
+# The measure each statement of the 解读's "main contents" (cnipa-2022-38-jiedu.zh 3.1-3.4)
+# summarises, read off the two texts: (clause, distinctive words of the statement, measure).
+JIEDU_GOLD = [
+    ("3.1", "享受知识产权优先审查政策", "1.1"),
+    ("3.1", "知识产权管理国际标准推广应用", "1.2"),
+    ("3.1", "提升专利导航综合服务水平", "1.3"),
+    ("3.2", "深入推进开放许可工作", "2.4"),
+    ("3.2", "开展专利密集型产品备案", "2.5"),
+    ("3.2", "增强知识产权质押融资", "2.6"),
+    ("3.2", "实施品牌价值提升计划", "2.7"),
+    ("3.3", "专利侵权行政裁决办案力度", "3.8"),
+    ("3.3", "知识产权维权援助专项行动", "3.9"),
+    ("3.4", "优化知识产权基础数据开放共享", "4.10"),
+    ("3.4", "服务机构评价信息推送力度", "4.11"),
+    ("3.4", "知识产权经理人队伍建设", "4.12"),
+    ("3.4", "知识产权服务的资金和政策支持", "4.13"),
+]
+
+
+def jiedu_statements(index: Index) -> list[tuple[str, str, str]]:
+    """(statement sentence, expected measure id, clause) for the 解读's main-contents statements.
+
+    Every sentence of clauses 3.1-3.4 that names a measure is a statement; a sentence may hold
+    two statements (the source runs some together), in which case it appears once per measure.
+    """
+    corpus = index.corpus
+    out = []
+    for clause, words, measure in JIEDU_GOLD:
+        c = corpus.clause(f"cnipa-2022-38-jiedu.zh#{clause}")
+        sent = next(s.text for s in c.sentences if words in _squash(s.text))
+        out.append((sent, f"cnipa-2022-38.ja#{measure}", c.id))
+    return out
+
+
+def evaluate_jiedu(index: Index, mode: str = "hybrid", expand: bool = True) -> dict[str, Any]:
+    """Each 解读 statement as a query restricted to cnipa-2022-38.ja: is its measure first?"""
+    rows = []
+    for sent, want, _c in jiedu_statements(index):
+        hits = index.search(sent, k=5, mode=mode, docs=["cnipa-2022-38.ja"], expand=expand)
+        rows.append({"statement": sent, "want": want, "got": [h.id for h in hits[:3]], "first": bool(hits) and hits[0].id == want})
+    return {"first": sum(r["first"] for r in rows), "total": len(rows), "rows": rows}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m policyidx.evaluate", description=__doc__.split("\n\n")[0])
+    p.add_argument("files", nargs="*", help="query sets (JSON lines)")
+    p.add_argument("--index", help="index directory (default: the default index)")
+    p.add_argument("--modes", default=",".join(MODES))
+    p.add_argument("--no-expand", action="store_true", help="evaluate without glossary expansion")
+    p.add_argument("--jiedu", action="store_true", help="also the 解读 statements -> measures test")
+    p.add_argument("--misses", action="store_true", help="list queries not found in the top 5")
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+    index = Index.open(args.index)
+    queries = load_queries(args.files)
+    modes = [m for m in args.modes.split(",") if m]
+    res = evaluate(index, queries, modes, expand=not args.no_expand) if queries else {"modes": {}, "misses": {}}
+    if args.jiedu:
+        res["jiedu"] = {m: evaluate_jiedu(index, m, expand=not args.no_expand) for m in modes}
+    if args.json:
+        print(json.dumps(res, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{len(queries)} queries, expansion {'off' if args.no_expand else 'on'}, index {index.path}")
+    print(f"{'mode':8} {'lang':4} {'n':>4} {'hit@1':>6} {'hit@5':>6} {'mrr@10':>7}")
+    for mode, by_lang in res["modes"].items():
+        for lang, s in sorted(by_lang.items(), key=lambda x: (x[0] != "all", x[0])):
+            print(f"{mode:8} {lang:4} {s['n']:>4} {s['hit@1']:>6.3f} {s['hit@5']:>6.3f} {s['mrr@10']:>7.3f}")
+    if args.misses:
+        for mode, ms in res["misses"].items():
+            for m in ms:
+                print(f"  miss [{mode}] rank={m['rank']} top={m['top']} q={m['q']}")
+    if args.jiedu:
+        for mode, j in res["jiedu"].items():
+            print(f"jiedu statements -> measure first ({mode}): {j['first']}/{j['total']}")
+            for r in j["rows"]:
+                if not r["first"]:
+                    print(f"    want {r['want']} got {r['got']}: {r['statement'][:40]}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
