@@ -19,7 +19,8 @@ case "${1:-}" in
   demo)
     setup
     shift || true
-    policyidx clauses cnipa-2022-38.ja
+    policyidx build
+    policyidx search "知识产权质押融资 保险" -k 5
     ;;
   test)
     setup

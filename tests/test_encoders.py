@@ -103,7 +103,8 @@ def test_builtin_unifies_han_variants(fitted: BuiltinEncoder, variant: str, simp
 
 
 def test_builtin_two_fits_same_seed_identical(fitted: BuiltinEncoder, paragraphs: list[str]) -> None:
-    again = BuiltinEncoder().fit(paragraphs, dim=256, seed=0)
+    again = BuiltinEncoder.fit(paragraphs, dim=256, seed=0)  # on the class: a new encoder
+    assert again is not fitted
     sample = paragraphs[::7]
     np.testing.assert_array_equal(again.encode(sample), fitted.encode(sample))
 
@@ -222,6 +223,8 @@ def test_builtin_unfitted_and_bad_input() -> None:
     assert isinstance(fitted, BuiltinEncoder) and fitted.fitted
     with pytest.raises(EncoderError, match="not one string"):
         fitted.encode("专利")
+    with pytest.raises(EncoderError, match="expects strings"):
+        BuiltinEncoder.fit(["专利", None])  # type: ignore[list-item]
 
 
 @pytest.mark.parametrize("spec", ["", "bm25", "st:", "ST:foo"])

@@ -131,6 +131,82 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- index commands
+
+
+def _index_path(args: argparse.Namespace) -> Path | None:
+    if getattr(args, "index", None):
+        return Path(args.index)
+    return None
+
+
+def _open_index(args: argparse.Namespace):
+    from .index import Index
+
+    corpus = _corpus_path(args)
+    return Index.open(_index_path(args), corpus=corpus, build=None if _index_path(args) is None else False,
+                      progress=sys.stderr.isatty())
+
+
+@command("build")
+def cmd_build(args: argparse.Namespace) -> int:
+    """Build the keyword and embedding indexes of a corpus."""
+    from .corpus import Corpus
+    from .index import Index
+
+    corpus = Corpus.load(_corpus_path(args), progress=not args.json and sys.stderr.isatty())
+    idx = Index.build(corpus, _index_path(args), encoder=args.encoder, dim=args.dim, progress=not args.json)
+    m = idx.manifest
+    if args.json:
+        _emit_json({"path": str(idx.path), **{k: m[k] for k in ("clause_count", "doc_count", "corpus_fingerprint", "encoder", "timings_s")}})
+    else:
+        print(f"built {idx.path}: {m['clause_count']} clauses of {m['doc_count']} documents, encoder {m['encoder']['name']} "
+              f"(dim {m['encoder'].get('dim')}), corpus {m['corpus_fingerprint']}")
+        print("  " + ", ".join(f"{k} {v:.2f}s" for k, v in m["timings_s"].items()))
+    return 0
+
+
+def _bold(s: str, on: bool) -> str:
+    return f"\033[1m{s}\033[0m" if on else f"【{s}】"
+
+
+def _marked(text: str, spans: list[tuple[int, int]], offset: int, tty: bool) -> str:
+    out, pos = [], 0
+    for a, b in spans:
+        a, b = a - offset, b - offset
+        if b <= 0 or a >= len(text):
+            continue
+        a, b = max(a, 0), min(b, len(text))
+        out.append(text[pos:a])
+        out.append(_bold(text[a:b], tty))
+        pos = b
+    out.append(text[pos:])
+    return "".join(out).replace("\n", " ")
+
+
+@command("search")
+def cmd_search(args: argparse.Namespace) -> int:
+    """Search the clauses: which measure covers X."""
+    idx = _open_index(args)
+    hits = idx.search(args.query, k=args.k, mode=args.mode, lang=args.lang, docs=args.doc or None,
+                      works=args.work or None, roles=args.role or None, expand=not args.no_expand)
+    if args.json:
+        _emit_json([h.to_dict() for h in hits])
+        return 0
+    if not hits:
+        print("no clause matches the query")
+        return 0
+    tty = sys.stdout.isatty()
+    for h in hits:
+        heading = f"{h.label}{h.title or ''}".strip()
+        print(f"{h.rank:>2}. {h.id}  {_short(heading, 60)}   [{h.score:.4f}]")
+        print(f"    {h.doc_title}")
+        print(f"    {_marked(h.snippet, h.highlights, h.snippet_start, tty)}")
+        if h.expansions:
+            print(f"    via glossary: {', '.join(h.expansions[:6])}")
+    return 0
+
+
 # ----------------------------------------------------------------------------- parser
 
 
@@ -153,6 +229,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--warnings", action="store_true", help="also list the parser's warnings")
     sp = add("show", "print one clause with its context and notes")
     sp.add_argument("clause", help="clause id, e.g. cnipa-2022-38.ja#2.6")
+    sp = add("build", "build the keyword and embedding indexes of a corpus")
+    sp.add_argument("--index", metavar="DIR", help="index directory (default: $POLICYIDX_INDEX, else indexes/default beside the corpus)")
+    sp.add_argument("--encoder", default="builtin", help="builtin (default, offline) or st:<model name or path>")
+    sp.add_argument("--dim", type=int, default=256, help="width of the built-in encoder's vectors (default 256)")
+    sp = add("search", "search the clauses in Chinese, Japanese or English")
+    sp.add_argument("query", help="the query")
+    sp.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
+    sp.add_argument("--mode", default="hybrid", choices=["keyword", "dense", "hybrid"], help="default hybrid")
+    sp.add_argument("--lang", choices=["zh", "ja"], help="only clauses in this language")
+    sp.add_argument("--doc", action="append", metavar="DOC", help="only this document (repeatable)")
+    sp.add_argument("--work", action="append", metavar="WORK", help="only documents of this work (repeatable)")
+    sp.add_argument("--role", action="append", choices=["original", "translation", "interpretation"], help="only documents of this role")
+    sp.add_argument("--index", metavar="DIR", help="index directory (default: $POLICYIDX_INDEX, else the default index, built if missing)")
+    sp.add_argument("--no-expand", action="store_true", help="do not expand the query with glossary renderings")
     for extra in EXTRA_PARSERS:
         extra(add)
     return p

@@ -172,12 +172,10 @@ class _Featurizer:
             for n in range(lo, min(hi, size) + 1):
                 feats.extend([run[i : i + n] for i in range(size - n + 1)])
         if self.analyze is not None:
-            unify = self.unify
-            for term in self.analyze(text):
-                # analyze() also emits "#"-prefixed unified Han bigrams; the n-grams above
-                # already cover those, counting them twice would double their weight.
-                if term and not term.startswith("#"):
-                    feats.append(_WORD_PREFIX + unify(term))
+            # analyze() returns unified, lower-cased terms, and also "#"-prefixed Han bigrams
+            # that the n-grams above already cover (counting them twice would double their
+            # weight).
+            feats.extend([_WORD_PREFIX + t for t in self.analyze(text) if t and t[0] != "#"])
         return feats
 
 
@@ -294,6 +292,26 @@ def _row_norms(matrix: Any) -> np.ndarray:
 # --------------------------------------------------------------------------- builtin
 
 
+class _ClassOrInstanceMethod:
+    """Bind to the instance, or to a fresh ``cls()`` when looked up on the class.
+
+    Lets ``BuiltinEncoder.fit(texts)`` (a new fitted encoder) and
+    ``BuiltinEncoder().fit(texts)`` (fit this one) both work.
+    """
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.func = func
+        self.__doc__ = func.__doc__
+        self.__name__ = func.__name__
+        self.__wrapped__ = func
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Callable[..., Any]:
+        if obj is None:
+            assert objtype is not None
+            obj = objtype()
+        return self.func.__get__(obj, objtype)
+
+
 class BuiltinEncoder:
     """Latent semantic analysis encoder learned from the corpus; works offline.
 
@@ -359,6 +377,7 @@ class BuiltinEncoder:
 
     # ----------------------------------------------------------------- fit
 
+    @_ClassOrInstanceMethod
     def fit(
         self,
         texts: Iterable[str],
@@ -377,6 +396,9 @@ class BuiltinEncoder:
         threads: int | None = None,
     ) -> "BuiltinEncoder":
         """Learn the vocabulary, idf weights and SVD projection from ``texts``.
+
+        Called on the class (``BuiltinEncoder.fit(texts)``) it fits and returns a new
+        encoder; called on an instance it fits that instance and returns it.
 
         Parameters
         ----------
@@ -449,6 +471,8 @@ class BuiltinEncoder:
         indices = array("q")
         indptr = array("q", [0])
         for text in _progress(texts, progress, total, "builtin encoder: features"):
+            if not isinstance(text, str):
+                raise EncoderError(f"fit() expects strings; got {type(text).__name__} at text {len(indptr) - 1}")
             feats = featurize(text)
             if vocab is not None:
                 setdefault = vocab.setdefault

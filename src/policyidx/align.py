@@ -1,0 +1,1290 @@
+"""Alignment of two documents, clause by clause and sentence by sentence, and matching of
+provisions across documents.
+
+:func:`align` pairs a Chinese original with its Japanese translation (or any two texts of
+one work).  It works in two passes:
+
+1. **Structure first.**  Clauses that carry the same path (``3.2.6`` and ``3.2.6``) are
+   candidate pairs; the text confirms or rejects each one, so a renumbered, missing, extra
+   or split clause is not paired blindly.  Between two confirmed pairs the remaining
+   clauses are aligned by content with dynamic programming over the clause sequences
+   (1-1, 1-2, 2-1, 1-0 and 0-1 moves).
+2. **Sentences inside each clause pair**, by the same dynamic programming over the
+   sentence sequences (the idea of Bertalign and Vecalign: similarity of single sentences
+   and of runs of two consecutive sentences, a length prior, crossing-free moves).
+
+The similarity of two texts combines every signal available: shared Han characters and
+character bigrams after :func:`policyidx.han.unify` (a weighted Dice coefficient, weights
+are idf over the two documents), glossary anchors (a Chinese term in one text and one of
+its Japanese renderings in the other), numbers and dates (``15万件`` == ``150,000``),
+quoted names (``「専精特新」`` == ``“专精特新”``), Latin words (``PCT``), the ratio of the
+lengths (estimated from the two documents) and, when an encoder is given, the cosine of
+the embeddings.  Translator's notes (``（…――訳注）``) and responsible-agency notes are cut
+out of the text before scoring.
+
+:func:`match` builds a many-to-many table of provisions of one document that correspond to
+provisions of another (a summary and the measures it summarises).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Sequence
+
+import numpy as np
+
+from .errors import PolicyIdxError, QueryError
+from .han import normalize_width, unify
+from .model import Clause, Document, Sentence
+
+if TYPE_CHECKING:  # pragma: no cover
+    import scipy.sparse
+
+    from .encoders import Encoder
+    from .glossary import Glossary
+
+__all__ = [
+    "ALIGNMENT_FORMAT",
+    "AlignmentError",
+    "SentencePair",
+    "ClausePair",
+    "Alignment",
+    "Match",
+    "align",
+    "match",
+    "numbers_in",
+    "quoted_in",
+    "bench_align",
+]
+
+#: ``format`` value of :meth:`Alignment.to_dict` records; bump ``version`` on change.
+ALIGNMENT_FORMAT = "policyidx-alignment"
+_ALIGNMENT_VERSION = 1
+
+Method = Literal["structure", "content", "none"]
+_METHODS = ("structure", "content", "none")
+
+
+class AlignmentError(PolicyIdxError):
+    """An alignment record is malformed, or two documents cannot be aligned."""
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class SentencePair:
+    """A bead of the sentence alignment: sentence ids of each side (either may be empty).
+
+    ``score`` is the similarity that supported the bead (0.0 for a 1-0 or 0-1 bead).
+    """
+
+    src: tuple[str, ...]
+    tgt: tuple[str, ...]
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready record."""
+        return {"src": list(self.src), "tgt": list(self.tgt), "score": round(float(self.score), 6)}
+
+
+@dataclass(frozen=True, slots=True)
+class ClausePair:
+    """A bead of the clause alignment.
+
+    Attributes
+    ----------
+    src, tgt : tuple of str
+        Clause ids; one side is empty for a clause without counterpart, two ids on one side
+        mean a clause split (or merged) in translation.
+    score : float
+        Similarity of the two sides' texts (0.0 for an unpaired clause).
+    method : {"structure", "content", "none"}
+        ``structure``: same path, confirmed by the text; ``content``: paired by the
+        dynamic programming over clause contents; ``none``: unpaired.
+    sentences : list of SentencePair
+        The sentence alignment inside the pair, in document order.
+    """
+
+    src: tuple[str, ...]
+    tgt: tuple[str, ...]
+    score: float
+    method: Method
+    sentences: list[SentencePair] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        """``"1-1"``, ``"1-2"``, ``"2-1"``, ``"1-0"``, ``"0-1"``: the shape of the bead."""
+        return f"{len(self.src)}-{len(self.tgt)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready record."""
+        return {
+            "src": list(self.src),
+            "tgt": list(self.tgt),
+            "score": round(float(self.score), 6),
+            "method": self.method,
+            "sentences": [s.to_dict() for s in self.sentences],
+        }
+
+
+@dataclass
+class Alignment:
+    """The alignment of document ``src`` with document ``tgt``.
+
+    ``pairs`` lists every clause of both documents exactly once (clauses without text
+    included), in document order; ``params`` records how it was made (length ratio, encoder,
+    thresholds), for the index manifest and for the reader.
+    """
+
+    src: str
+    tgt: str
+    pairs: list[ClausePair]
+    params: dict[str, Any] = field(default_factory=dict)
+
+    # -- views -----------------------------------------------------------------
+    def sentence_pairs(self) -> list[SentencePair]:
+        """Every sentence bead, in document order."""
+        return [sp for cp in self.pairs for sp in cp.sentences]
+
+    def links(self) -> list[tuple[str, str]]:
+        """Every (source sentence id, target sentence id) link: a 2-1 bead gives two links."""
+        return [(a, b) for sp in self.sentence_pairs() for a in sp.src for b in sp.tgt]
+
+    def counterpart(self, clause_id: str) -> ClausePair:
+        """The clause pair holding ``clause_id`` (of either document).
+
+        Raises
+        ------
+        NotFoundError
+            If no pair holds the clause.
+        """
+        from .errors import NotFoundError
+
+        for cp in self.pairs:
+            if clause_id in cp.src or clause_id in cp.tgt:
+                return cp
+        raise NotFoundError(f"clause {clause_id!r} is in neither {self.src!r} nor {self.tgt!r} of this alignment")
+
+    # -- persistence -----------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready record; :meth:`from_dict` reads it back."""
+        return {
+            "format": ALIGNMENT_FORMAT,
+            "version": _ALIGNMENT_VERSION,
+            "src": self.src,
+            "tgt": self.tgt,
+            "params": self.params,
+            "pairs": [p.to_dict() for p in self.pairs],
+        }
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> Alignment:
+        """Rebuild an alignment from :meth:`to_dict` output (e.g. loaded from JSON).
+
+        Raises
+        ------
+        AlignmentError
+            If the record is not an alignment of a known version or a field is malformed.
+        """
+        if not isinstance(record, dict) or record.get("format") != ALIGNMENT_FORMAT:
+            found = record.get("format") if isinstance(record, dict) else type(record).__name__
+            raise AlignmentError(
+                f"expected an alignment record with format {ALIGNMENT_FORMAT!r}, found {found!r}; "
+                "write it with Alignment.to_dict()"
+            )
+        if record.get("version") != _ALIGNMENT_VERSION:
+            raise AlignmentError(
+                f"alignment record version {record.get('version')!r} is not supported (expected "
+                f"{_ALIGNMENT_VERSION}); align the documents again"
+            )
+        try:
+            pairs = [
+                ClausePair(
+                    src=_str_tuple(p["src"]),
+                    tgt=_str_tuple(p["tgt"]),
+                    score=float(p["score"]),
+                    method=_method(p["method"]),
+                    sentences=[
+                        SentencePair(_str_tuple(s["src"]), _str_tuple(s["tgt"]), float(s["score"]))
+                        for s in p["sentences"]
+                    ],
+                )
+                for p in record["pairs"]
+            ]
+            return cls(src=str(record["src"]), tgt=str(record["tgt"]), pairs=pairs, params=dict(record.get("params") or {}))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise AlignmentError(f"malformed alignment record ({exc!r}); expected the shape written by Alignment.to_dict()") from None
+
+    def to_json(self) -> str:
+        """The record of :meth:`to_dict` as a JSON string."""
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Alignment:
+        """Read an alignment written by :meth:`to_json`."""
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise AlignmentError(f"alignment is not valid JSON: {exc}") from None
+        return cls.from_dict(record)
+
+
+def _str_tuple(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a list of ids, found {value!r}")
+    return tuple(value)
+
+
+def _method(value: Any) -> Method:
+    if value not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}, found {value!r}")
+    return value  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A provision ``a`` of one document that corresponds to provision ``b`` of another.
+
+    ``a`` and ``b`` are clause ids, or sentence ids (``<clause>/<n>``) when matching at
+    sentence level; ``evidence`` names the anchors both texts share
+    (``glossary:专利导航=専利ナビゲーション``, ``number:2021``, ``quote:专精特新``, ``han:优先审查``).
+    """
+
+    a: str
+    b: str
+    score: float
+    evidence: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready record."""
+        return {"a": self.a, "b": self.b, "score": round(float(self.score), 6), "evidence": list(self.evidence)}
+
+
+# --------------------------------------------------------------------------- text signals
+
+_HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN_RUN = re.compile(f"[{_HAN_CLASS}]+")
+_WS = re.compile(r"\s+")
+_NON_CONTENT = re.compile(r"[\W_]+")
+_LATIN = re.compile(r"[A-Za-z][A-Za-z\-]*[A-Za-z]")
+# A number with thousands separators and decimals, then an optional 万/亿 multiplier that
+# may itself be followed by the rest (``1万8,000`` is 18000).
+_NUMBER = re.compile(r"(?<![\d.])(\d+(?:,\d{3})*(?:\.\d+)?)(?:([万萬亿億])(\d+(?:,\d{3})*)?)?")
+_CN_NUMERAL = re.compile("[零〇一二两三四五六七八九十百千]{2,}")
+_CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNIT = {"十": 10, "百": 100, "千": 1000}
+_QUOTES = [re.compile(p) for p in ("「([^「」]+)」", "『([^『』]+)』", "“([^“”]+)”", '"([^"]+)"', "《([^《》]+)》", "〈([^〈〉]+)〉", "‘([^‘’]+)’")]
+
+
+def _format_number(value: float) -> str:
+    if value == int(value):
+        return str(int(value))
+    return f"{value:g}"
+
+
+def _parse_cn_numeral(s: str) -> int | None:
+    # Only the regular forms (十九, 二十, 一百二十, 三千五百): a run such as 十四五 (the
+    # 14th five-year plan) is a name, not a number, and yields nothing.
+    total, digit, seen_unit = 0, None, False
+    last_unit = 10_000
+    for ch in s:
+        if ch in _CN_DIGIT:
+            if digit is not None:
+                return None
+            digit = _CN_DIGIT[ch]
+        else:
+            unit = _CN_UNIT[ch]
+            if unit >= last_unit:
+                return None
+            total += (1 if digit is None else digit) * unit
+            digit, seen_unit, last_unit = None, True, unit
+    if not seen_unit:
+        return None
+    if digit is not None:
+        if last_unit != 10:
+            return None
+        total += digit
+    return total
+
+
+def numbers_in(text: str) -> list[str]:
+    """The numbers of a text, normalised so that Chinese and Japanese spellings meet.
+
+    Full-width digits are folded, thousands separators dropped, ``万``/``亿`` multiplied out
+    (``15万件`` -> ``150000``, ``1万8,000`` -> ``18000``, ``1.8万`` -> ``18000``); dates give
+    their parts (``2021年`` -> ``2021``); regular Chinese numerals of two characters or more
+    are read (``十九大`` -> ``19``).
+
+    Parameters
+    ----------
+    text : str
+        Any Chinese or Japanese text.
+
+    Returns
+    -------
+    list of str
+        The numbers in order of appearance, as canonical decimal strings.
+    """
+    folded = normalize_width(text).replace("，", ",")
+    out: list[str] = []
+    for m in _NUMBER.finditer(folded):
+        value = float(m.group(1).replace(",", ""))
+        if m.group(2):
+            value *= 10_000 if m.group(2) in "万萬" else 100_000_000
+            if m.group(3):
+                value += float(m.group(3).replace(",", ""))
+        out.append(_format_number(value))
+    for m in _CN_NUMERAL.finditer(folded):
+        parsed = _parse_cn_numeral(m.group(0))
+        if parsed is not None:
+            out.append(str(parsed))
+    return out
+
+
+def quoted_in(text: str) -> list[str]:
+    """The quoted names of a text, unified so that both languages meet.
+
+    Text inside ``「」 『』 “” "" 《》 〈〉 ‘’`` is unified with :func:`policyidx.han.unify`,
+    width-folded and stripped of spaces and punctuation: ``「専精特新」`` and ``“专精特新”``
+    both give ``专精特新``.
+
+    Parameters
+    ----------
+    text : str
+        Any Chinese or Japanese text.
+
+    Returns
+    -------
+    list of str
+        The quoted strings, outer quotes before the quotes nested in them.
+    """
+    folded = unify(normalize_width(text))
+    out: list[str] = []
+    for pattern in _QUOTES:
+        for m in pattern.finditer(folded):
+            key = _NON_CONTENT.sub("", m.group(1)).lower()
+            if key:
+                out.append(key)
+    return out
+
+
+def _content_length(text: str) -> int:
+    return len(_NON_CONTENT.sub("", text))
+
+
+def _strip_notes(text: str, start: int, notes: Sequence[Any]) -> str:
+    """Cut the notes (document offsets) out of a span of text starting at ``start``."""
+    if not notes:
+        return text
+    end = start + len(text)
+    pieces: list[str] = []
+    pos = start
+    for note in sorted(notes, key=lambda n: n.start):
+        if note.end <= pos or note.start >= end:
+            continue
+        pieces.append(text[pos - start : max(pos, note.start) - start])
+        pos = max(pos, note.end)
+    pieces.append(text[pos - start :] if pos < end else "")
+    return "".join(pieces)
+
+
+class _Featurizer:
+    """Turns a text into the feature keys shared across languages."""
+
+    def __init__(self, glossary: Glossary | None, lang: str) -> None:
+        self.glossary = glossary
+        self.lang = lang if glossary is not None and lang in ("zh", "ja", "en") else None
+
+    def __call__(self, text: str) -> list[str]:
+        spaced = _WS.sub(" ", text)
+        # PDF extraction breaks lines inside words (知的財\n産権): Han runs are read with all
+        # whitespace removed.
+        han = unify(normalize_width(_WS.sub("", text)))
+        feats: list[str] = []
+        for run in _HAN_RUN.findall(han):
+            feats.extend("U" + ch for ch in run)
+            feats.extend("B" + run[i : i + 2] for i in range(len(run) - 1))
+        feats.extend("N" + n for n in numbers_in(spaced))
+        feats.extend("Q" + q for q in quoted_in(spaced))
+        feats.extend("L" + w.lower() for w in _LATIN.findall(normalize_width(spaced)))
+        if self.lang is not None and self.glossary is not None:
+            feats.extend("G" + hit[0].zh for hit in self.glossary.find_in(spaced, self.lang))
+        return feats
+
+
+#: Weight of each feature type, multiplied by its idf: a bigram says more than a character,
+#: a glossary anchor, a number, a quoted name or a Latin word more than a bigram.
+_TYPE_WEIGHT = {"U": 0.4, "B": 1.0, "G": 2.0, "N": 2.0, "Q": 2.0, "L": 1.5}
+
+
+@dataclass
+class _Side:
+    """One document prepared for alignment: its sentence-bearing units and their features."""
+
+    doc: Document
+    clauses: list[Clause]  # clauses that have sentences, in document order
+    sentences: list[Sentence]
+    sent_clause: np.ndarray  # row of clauses for each sentence
+    clause_first: np.ndarray  # first sentence row of each clause
+    clause_count: np.ndarray
+    texts: list[str]  # sentence texts with notes cut out
+    lengths: np.ndarray  # content characters per sentence
+    feats: list[list[str]]
+
+
+def _prepare(doc: Document, featurize: _Featurizer) -> _Side:
+    clauses = [c for c in doc.clauses if c.sentences]
+    sentences: list[Sentence] = []
+    sent_clause: list[int] = []
+    texts: list[str] = []
+    first: list[int] = []
+    for row, clause in enumerate(clauses):
+        first.append(len(sentences))
+        for s in clause.sentences:
+            sentences.append(s)
+            sent_clause.append(row)
+            texts.append(_strip_notes(s.text, s.start, clause.notes))
+    lengths = np.array([_content_length(t) for t in texts], dtype=np.float64)
+    return _Side(
+        doc=doc,
+        clauses=clauses,
+        sentences=sentences,
+        sent_clause=np.asarray(sent_clause, dtype=np.int64),
+        clause_first=np.asarray(first, dtype=np.int64),
+        clause_count=np.asarray([len(c.sentences) for c in clauses], dtype=np.int64),
+        texts=texts,
+        lengths=lengths,
+        feats=[featurize(t) for t in texts],
+    )
+
+
+class _Space:
+    """The shared feature space of two documents: binary sentence rows and idf weights.
+
+    Only features present in both documents are kept: a feature one side never has cannot
+    be evidence of a pair, and dropping it keeps the Dice coefficient about what could match.
+    """
+
+    def __init__(self, a: _Side, b: _Side) -> None:
+        import scipy.sparse as sp
+
+        set_a = {f for fs in a.feats for f in fs}
+        set_b = {f for fs in b.feats for f in fs}
+        vocab = {f: i for i, f in enumerate(sorted(set_a & set_b))}
+        self.vocab = vocab
+        self.a = self._matrix(a.feats, vocab)
+        self.b = self._matrix(b.feats, vocab)
+        n_units = self.a.shape[0] + self.b.shape[0]
+        df = np.asarray((self.a > 0).sum(axis=0)).ravel() + np.asarray((self.b > 0).sum(axis=0)).ravel()
+        idf = np.log((1.0 + n_units) / (1.0 + df)) + 1.0
+        type_w = np.array([_TYPE_WEIGHT[f[0]] for f in vocab], dtype=np.float64) if vocab else np.zeros(0)
+        self.w = idf * type_w
+        self._diag = sp.diags(self.w) if vocab else sp.csr_matrix((0, 0))
+        # clause rows: the union of their sentences' features
+        self.ca = self._union_rows(self.a, a.sent_clause, len(a.clauses))
+        self.cb = self._union_rows(self.b, b.sent_clause, len(b.clauses))
+
+    @staticmethod
+    def _matrix(feats: list[list[str]], vocab: dict[str, int]) -> scipy.sparse.csr_matrix:
+        import scipy.sparse as sp
+
+        indptr = [0]
+        cols: list[int] = []
+        for fs in feats:
+            row = sorted({vocab[f] for f in fs if f in vocab})
+            cols.extend(row)
+            indptr.append(len(cols))
+        data = np.ones(len(cols), dtype=np.float64)
+        return sp.csr_matrix((data, np.asarray(cols, dtype=np.int64), np.asarray(indptr, dtype=np.int64)), shape=(len(feats), len(vocab)))
+
+    @staticmethod
+    def _union_rows(mat: scipy.sparse.csr_matrix, groups: np.ndarray, n_groups: int) -> scipy.sparse.csr_matrix:
+        import scipy.sparse as sp
+
+        ind = sp.csr_matrix(
+            (np.ones(len(groups)), (groups, np.arange(len(groups)))), shape=(n_groups, mat.shape[0])
+        )
+        out = (ind @ mat).tocsr()
+        out.data[:] = 1.0
+        return out
+
+    @staticmethod
+    def runs(mat: scipy.sparse.csr_matrix) -> scipy.sparse.csr_matrix:
+        """Rows for runs of two consecutive rows (feature union)."""
+        if mat.shape[0] < 2:
+            return mat[:0]
+        return mat[:-1].maximum(mat[1:]).tocsr()
+
+    def dice(self, x: scipy.sparse.csr_matrix, y: scipy.sparse.csr_matrix) -> np.ndarray:
+        """Weighted Dice coefficients of every row of ``x`` with every row of ``y``."""
+        if x.shape[0] == 0 or y.shape[0] == 0 or not self.vocab:
+            return np.zeros((x.shape[0], y.shape[0]))
+        xw = x @ self._diag
+        overlap = (xw @ y.T).toarray()
+        size_x = np.asarray(xw.sum(axis=1)).ravel()
+        size_y = np.asarray((y @ self._diag).sum(axis=1)).ravel()
+        denom = size_x[:, None] + size_y[None, :]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(denom > 0, 2.0 * overlap / denom, 0.0)
+        return out
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+@dataclass
+class _Scorer:
+    """Similarity and gain of beads between two prepared documents."""
+
+    a: _Side
+    b: _Side
+    space: _Space
+    emb_a: np.ndarray | None
+    emb_b: np.ndarray | None
+    ratio: float  # expected target length / source length
+    sigma: float  # spread of log length ratios
+    tau: float  # a bead's similarity must exceed this to beat leaving both sides unaligned
+    merge_penalty: float
+    emb_weight: float = 1.0
+    clause_emb_a: np.ndarray | None = None
+    clause_emb_b: np.ndarray | None = None
+
+    def _length_factor(self, la: np.ndarray, lb: np.ndarray, sigma: float) -> np.ndarray:
+        z = np.log((lb[None, :] + 1.0) / (self.ratio * (la[:, None] + 1.0))) / sigma
+        # A length prior that lowers, but never zeroes, the similarity of a badly sized pair:
+        # headings and table rows have noisy length ratios.
+        return 0.55 + 0.45 * np.exp(-0.5 * z * z)
+
+    def _combine(self, dice: np.ndarray, cos: np.ndarray | None) -> np.ndarray:
+        if cos is None:
+            return dice
+        return (dice + self.emb_weight * np.clip(cos, 0.0, 1.0)) / (1.0 + self.emb_weight)
+
+    @staticmethod
+    def _emb_runs(emb: np.ndarray) -> np.ndarray:
+        if emb.shape[0] < 2:
+            return emb[:0]
+        s = emb[:-1] + emb[1:]
+        norms = np.linalg.norm(s, axis=1, keepdims=True)
+        return s / np.maximum(norms, 1e-12)
+
+    def block(
+        self,
+        xa: Any,
+        xb: Any,
+        ea: np.ndarray | None,
+        eb: np.ndarray | None,
+        la: np.ndarray,
+        lb: np.ndarray,
+        sigma: float,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Similarities of a block: 1-1, 2-1 and 1-2 (raw and length-weighted)."""
+        ra, rb = _Space.runs(xa), _Space.runs(xb)
+        s11 = self._combine(self.space.dice(xa, xb), None if ea is None else ea @ eb.T)
+        s21 = self._combine(self.space.dice(ra, xb), None if ea is None else self._emb_runs(ea) @ eb.T)
+        s12 = self._combine(self.space.dice(xa, rb), None if ea is None else ea @ self._emb_runs(eb).T)
+        lra = la[:-1] + la[1:]
+        lrb = lb[:-1] + lb[1:]
+        w11 = s11 * self._length_factor(la, lb, sigma)
+        w21 = s21 * self._length_factor(lra, lb, sigma)
+        w12 = s12 * self._length_factor(la, lrb, sigma)
+        return s11, s21, s12, w11, w21, w12
+
+
+def _dp(g11: np.ndarray, g21: np.ndarray, g12: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Best crossing-free bead sequence; skipping an item gains 0.
+
+    ``g11[i, j]`` is the gain of bead (src i, tgt j), ``g21[i, j]`` of (src i..i+1, tgt j),
+    ``g12[i, j]`` of (src i, tgt j..j+1).  Returns beads as ``(i0, i1, j0, j1)`` half-open
+    ranges covering both sequences in order.
+
+    The recursion runs row by row with numpy; the one move inside a row (skip a target
+    item) becomes a running maximum, so the cost is O(n) numpy calls on rows of length m.
+    """
+    n, m = g11.shape
+    neg = -1e18
+    score = np.full((n + 1, m + 1), neg)
+    back = np.zeros((n + 1, m + 1), dtype=np.int8)  # 1: 1-1, 2: 2-1, 3: 1-2, 4: 1-0, 5: 0-1
+    score[0, :] = 0.0
+    back[0, 1:] = 5
+    for i in range(1, n + 1):
+        prev = score[i - 1]
+        tmp = np.full(m + 1, neg)
+        bp = np.zeros(m + 1, dtype=np.int8)
+        if m:
+            tmp[1:] = prev[:-1] + g11[i - 1]
+            bp[1:] = 1
+        if i >= 2 and m:
+            cand = score[i - 2, :-1] + g21[i - 2]
+            upd = cand > tmp[1:]
+            tmp[1:][upd] = cand[upd]
+            bp[1:][upd] = 2
+        if m >= 2:
+            cand = prev[:-2] + g12[i - 1]
+            upd = cand > tmp[2:]
+            tmp[2:][upd] = cand[upd]
+            bp[2:][upd] = 3
+        upd = prev > tmp
+        tmp[upd] = prev[upd]
+        bp[upd] = 4
+        run = np.maximum.accumulate(tmp)
+        score[i] = run
+        back[i] = np.where(tmp >= run, bp, 5)
+    beads: list[tuple[int, int, int, int]] = []
+    i, j = n, m
+    while i > 0 or j > 0:
+        move = back[i, j]
+        di, dj = {1: (1, 1), 2: (2, 1), 3: (1, 2), 4: (1, 0), 5: (0, 1)}[int(move)] if move else (i, j)
+        beads.append((i - di, i, j - dj, j))
+        i, j = i - di, j - dj
+    beads.reverse()
+    return beads
+
+
+# --------------------------------------------------------------------------- align
+
+
+def _resolve_glossary(glossary: Glossary | None) -> Glossary:
+    if glossary is not None:
+        return glossary
+    from .glossary import Glossary
+
+    return Glossary.load()
+
+
+def _resolve_encoder(encoder: Encoder | str | None, a: _Side, b: _Side) -> Encoder | None:
+    if encoder is None:
+        return None
+    if isinstance(encoder, str):
+        if encoder != "builtin":
+            from .encoders import get_encoder
+
+            return get_encoder(encoder)
+        from .encoders import BuiltinEncoder
+
+        texts = sorted(set(a.texts) | set(b.texts))
+        # Character n-grams only: fitting on two documents is quick and the segmenters'
+        # word terms add little across languages.
+        return BuiltinEncoder().fit(texts, dim=min(128, max(2, len(texts) - 1)), words=False, max_features=32_768)
+    return encoder
+
+
+def _encode(encoder: Encoder | None, texts: list[str]) -> np.ndarray | None:
+    if encoder is None:
+        return None
+    if not texts:
+        return np.zeros((0, int(encoder.dim)), dtype=np.float32)
+    out = np.asarray(encoder.encode(texts, kind="passage"), dtype=np.float64)
+    if out.shape[0] != len(texts):
+        from .errors import EncoderError
+
+        raise EncoderError(f"encoder {getattr(encoder, 'name', encoder)!r} returned {out.shape[0]} rows for {len(texts)} texts")
+    return out
+
+
+def _clause_embeddings(emb: np.ndarray | None, side: _Side) -> np.ndarray | None:
+    if emb is None:
+        return None
+    out = np.zeros((len(side.clauses), emb.shape[1]))
+    np.add.at(out, side.sent_clause, emb)
+    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+
+def _estimate_ratio(a: _Side, b: _Side) -> tuple[float, float]:
+    """Target/source length ratio and the spread of its log, from same-path clause pairs."""
+    la = np.bincount(a.sent_clause, weights=a.lengths, minlength=len(a.clauses))
+    lb = np.bincount(b.sent_clause, weights=b.lengths, minlength=len(b.clauses))
+    by_path = {c.path: k for k, c in enumerate(b.clauses)}
+    logs = [
+        math.log(lb[by_path[c.path]] / la[k])
+        for k, c in enumerate(a.clauses)
+        if c.path in by_path and la[k] >= 10 and lb[by_path[c.path]] >= 10
+    ]
+    if len(logs) >= 3:
+        arr = np.asarray(logs)
+        centre = float(np.median(arr))
+        spread = 1.4826 * float(np.median(np.abs(arr - centre)))
+    else:
+        total_a, total_b = float(a.lengths.sum()), float(b.lengths.sum())
+        centre = math.log(total_b / total_a) if total_a > 0 and total_b > 0 else 0.0
+        spread = 0.3
+    return math.exp(centre), min(max(spread, 0.15), 0.5)
+
+
+def _confirmed_anchors(sim: np.ndarray, a: _Side, b: _Side, floor: float, window: int = 4) -> list[tuple[int, int]]:
+    """Same-path clause pairs that the text confirms, as a crossing-free chain."""
+    by_path = {c.path: k for k, c in enumerate(b.clauses)}
+    cands: list[tuple[int, int]] = []
+    for i, c in enumerate(a.clauses):
+        j = by_path.get(c.path)
+        if j is None:
+            continue
+        s = sim[i, j]
+        if s < floor:
+            continue
+        # Rejected when a nearby clause of either side fits clearly better: the path then
+        # belongs to a renumbered or shifted clause.
+        lo_j, hi_j = max(0, j - window), min(sim.shape[1], j + window + 1)
+        lo_i, hi_i = max(0, i - window), min(sim.shape[0], i + window + 1)
+        best_other = max(
+            max((sim[i, k] for k in range(lo_j, hi_j) if k != j), default=0.0),
+            max((sim[k, j] for k in range(lo_i, hi_i) if k != i), default=0.0),
+        )
+        if best_other > s + 0.1 and best_other > 1.5 * s:
+            continue
+        cands.append((i, j))
+    # longest chain increasing on both sides (candidates are sorted by i)
+    if not cands:
+        return []
+    js = [j for _, j in cands]
+    best_len = [1] * len(cands)
+    prev = [-1] * len(cands)
+    for x in range(len(cands)):
+        for y in range(x):
+            if js[y] < js[x] and best_len[y] + 1 > best_len[x]:
+                best_len[x], prev[x] = best_len[y] + 1, y
+    x = int(np.argmax(best_len))
+    chain: list[tuple[int, int]] = []
+    while x >= 0:
+        chain.append(cands[x])
+        x = prev[x]
+    return chain[::-1]
+
+
+def align(
+    src: Document,
+    tgt: Document,
+    *,
+    encoder: Encoder | str | None = None,
+    glossary: Glossary | None = None,
+    tau: float = 0.1,
+    merge_penalty: float = 0.02,
+) -> Alignment:
+    """Align two documents clause by clause and, inside each clause pair, sentence by sentence.
+
+    Parameters
+    ----------
+    src, tgt : Document
+        Typically a Chinese original and its Japanese translation; any two languages work,
+        the signals that need both (glossary anchors) are used when available.
+    encoder : Encoder, str or None
+        An embedding encoder adds the cosine of sentence embeddings to the similarity.
+        ``"builtin"`` fits a :class:`~policyidx.encoders.BuiltinEncoder` on the two documents
+        (character n-grams, a second or so); another string is passed to
+        :func:`~policyidx.encoders.get_encoder`; ``None`` uses the text signals only.
+    glossary : Glossary or None
+        Source of term anchors; ``None`` loads the bundled glossary.  Pass
+        ``Glossary([])`` to align without anchors.
+    tau : float
+        Similarity a bead must exceed to be preferred over leaving both sides unaligned;
+        raise it to leave more sentences unpaired, lower it to pair more aggressively.
+    merge_penalty : float
+        Subtracted from the gain of 2-1 and 1-2 beads so that a 1-1 bead wins a tie.
+
+    Returns
+    -------
+    Alignment
+        Every clause of both documents appears in exactly one :class:`ClausePair`.
+
+    Examples
+    --------
+    >>> al = align(zh_doc, ja_doc)                                   # doctest: +SKIP
+    >>> al.counterpart("zgc-2019-ipap.zh#3.4.15").tgt                 # doctest: +SKIP
+    ('zgc-2019-ipap.ja#3.4.14',)
+    """
+    if not isinstance(src, Document) or not isinstance(tgt, Document):
+        raise QueryError(f"align() expects two Documents, got {type(src).__name__} and {type(tgt).__name__}")
+    if src.id == tgt.id:
+        raise QueryError(f"align() got the same document twice ({src.id!r}); pass two texts of one work")
+    gl = _resolve_glossary(glossary)
+    a = _prepare(src, _Featurizer(gl, src.lang))
+    b = _prepare(tgt, _Featurizer(gl, tgt.lang))
+    space = _Space(a, b)
+    enc = _resolve_encoder(encoder, a, b)
+    emb_a, emb_b = _encode(enc, a.texts), _encode(enc, b.texts)
+    ratio, sigma = _estimate_ratio(a, b)
+    scorer = _Scorer(a, b, space, emb_a, emb_b, ratio, sigma, tau, merge_penalty)
+
+    groups = _align_clauses(scorer)
+    pairs = _assemble(scorer, groups)
+    params = {
+        "length_ratio": round(ratio, 4),
+        "length_sigma": round(sigma, 4),
+        "tau": tau,
+        "merge_penalty": merge_penalty,
+        "encoder": None if enc is None else enc.describe() if hasattr(enc, "describe") else getattr(enc, "name", str(enc)),
+        "glossary_entries": len(gl),
+        "src_lang": src.lang,
+        "tgt_lang": tgt.lang,
+    }
+    return Alignment(src=src.id, tgt=tgt.id, pairs=pairs, params=params)
+
+
+def _clause_block(scorer: _Scorer, i0: int, i1: int, j0: int, j1: int) -> tuple[np.ndarray, ...]:
+    a, b, sp = scorer.a, scorer.b, scorer.space
+    la = np.bincount(a.sent_clause, weights=a.lengths, minlength=len(a.clauses))[i0:i1]
+    lb = np.bincount(b.sent_clause, weights=b.lengths, minlength=len(b.clauses))[j0:j1]
+    ea = None if scorer.emb_a is None else scorer.clause_emb_a[i0:i1]  # type: ignore[index]
+    eb = None if scorer.emb_b is None else scorer.clause_emb_b[j0:j1]  # type: ignore[index]
+    return scorer.block(sp.ca[i0:i1], sp.cb[j0:j1], ea, eb, la, lb, scorer.sigma)
+
+
+def _align_clauses(scorer: _Scorer) -> list[tuple[list[int], list[int], float, Method]]:
+    """Clause beads as (src clause rows, tgt clause rows, score, method)."""
+    a, b = scorer.a, scorer.b
+    scorer.clause_emb_a = _clause_embeddings(scorer.emb_a, a)
+    scorer.clause_emb_b = _clause_embeddings(scorer.emb_b, b)
+    n, m = len(a.clauses), len(b.clauses)
+    if n == 0 or m == 0:
+        return [([i], [], 0.0, "none") for i in range(n)] + [([], [j], 0.0, "none") for j in range(m)]
+    full = _clause_block(scorer, 0, n, 0, m)
+    w11 = full[3]
+    anchors = _confirmed_anchors(w11, a, b, floor=scorer.tau)
+    out: list[tuple[list[int], list[int], float, Method]] = []
+    prev_i, prev_j = 0, 0
+    for ai, aj in anchors + [(n, m)]:
+        if ai > prev_i or aj > prev_j:
+            out.extend(_gap(scorer, prev_i, ai, prev_j, aj))
+        if ai < n:
+            out.append(([ai], [aj], float(w11[ai, aj]), "structure"))
+        prev_i, prev_j = ai + 1, aj + 1
+    return out
+
+
+def _gap(scorer: _Scorer, i0: int, i1: int, j0: int, j1: int) -> list[tuple[list[int], list[int], float, Method]]:
+    if i1 == i0 or j1 == j0:
+        return [([i], [], 0.0, "none") for i in range(i0, i1)] + [([], [j], 0.0, "none") for j in range(j0, j1)]
+    _, _, _, w11, w21, w12 = _clause_block(scorer, i0, i1, j0, j1)
+    tau, pen = scorer.tau, scorer.merge_penalty
+    beads = _dp(w11 - tau, w21 - tau - pen, w12 - tau - pen)
+    out: list[tuple[list[int], list[int], float, Method]] = []
+    for bi0, bi1, bj0, bj1 in beads:
+        src_rows = list(range(i0 + bi0, i0 + bi1))
+        tgt_rows = list(range(j0 + bj0, j0 + bj1))
+        if src_rows and tgt_rows:
+            k = (bi1 - bi0, bj1 - bj0)
+            score = {(1, 1): w11, (2, 1): w21, (1, 2): w12}[k][bi0, bj0]
+            out.append((src_rows, tgt_rows, float(score), "content"))
+        else:
+            out.append((src_rows, tgt_rows, 0.0, "none"))
+    return out
+
+
+def _align_sentences(scorer: _Scorer, src_rows: list[int], tgt_rows: list[int]) -> list[SentencePair]:
+    a, b = scorer.a, scorer.b
+    sa = [r for c in src_rows for r in range(a.clause_first[c], a.clause_first[c] + a.clause_count[c])]
+    sb = [r for c in tgt_rows for r in range(b.clause_first[c], b.clause_first[c] + b.clause_count[c])]
+    if not sa or not sb:
+        return [SentencePair((a.sentences[r].id,), (), 0.0) for r in sa] + [SentencePair((), (b.sentences[r].id,), 0.0) for r in sb]
+    # rows are contiguous: clauses of a bead are consecutive in document order
+    i0, i1, j0, j1 = sa[0], sa[-1] + 1, sb[0], sb[-1] + 1
+    sp = scorer.space
+    ea = None if scorer.emb_a is None else scorer.emb_a[i0:i1]
+    eb = None if scorer.emb_b is None else scorer.emb_b[j0:j1]
+    # sentence lengths vary more than clause lengths
+    sigma = max(scorer.sigma, 0.3)
+    _, _, _, w11, w21, w12 = scorer.block(sp.a[i0:i1], sp.b[j0:j1], ea, eb, a.lengths[i0:i1], b.lengths[j0:j1], sigma)
+    tau, pen = scorer.tau, scorer.merge_penalty
+    beads = _dp(w11 - tau, w21 - tau - pen, w12 - tau - pen)
+    out: list[SentencePair] = []
+    for bi0, bi1, bj0, bj1 in beads:
+        ids_a = tuple(a.sentences[i0 + r].id for r in range(bi0, bi1))
+        ids_b = tuple(b.sentences[j0 + r].id for r in range(bj0, bj1))
+        if ids_a and ids_b:
+            k = (bi1 - bi0, bj1 - bj0)
+            score = float({(1, 1): w11, (2, 1): w21, (1, 2): w12}[k][bi0, bj0])
+        else:
+            score = 0.0
+        out.append(SentencePair(ids_a, ids_b, score))
+    return out
+
+
+def _assemble(scorer: _Scorer, groups: list[tuple[list[int], list[int], float, Method]]) -> list[ClausePair]:
+    """Clause pairs in document order, with sentence alignments and the clauses without text."""
+    a, b = scorer.a, scorer.b
+    pairs: list[ClausePair] = []
+    for src_rows, tgt_rows, score, method in groups:
+        pairs.append(
+            ClausePair(
+                src=tuple(a.clauses[r].id for r in src_rows),
+                tgt=tuple(b.clauses[r].id for r in tgt_rows),
+                score=score,
+                method=method,
+                sentences=_align_sentences(scorer, src_rows, tgt_rows),
+            )
+        )
+    return _insert_containers(pairs, a.doc, b.doc)
+
+
+def _insert_containers(pairs: list[ClausePair], src: Document, tgt: Document) -> list[ClausePair]:
+    """Add the clauses without sentences (the document root ``0``, bare containers).
+
+    Such a clause is paired with the clause of the same path on the other side when most
+    of its descendants are paired into that clause's descendants; otherwise it stays unpaired.
+    """
+    partner: dict[str, set[str]] = {}
+    for cp in pairs:
+        for s in cp.src:
+            partner.setdefault(s, set()).update(cp.tgt)
+    empty_a = [c for c in src.clauses if not c.sentences]
+    empty_b = {c.path: c for c in tgt.clauses if not c.sentences}
+    extra: list[ClausePair] = []
+    used_b: set[str] = set()
+    for c in empty_a:
+        other = empty_b.get(c.path)
+        ok = False
+        if other is not None and other.id not in used_b:
+            desc_b = {d.id for d in other.walk()}
+            inner = [d.id for d in c.walk() if d.sentences]
+            hits = sum(1 for d in inner if partner.get(d, set()) & desc_b)
+            ok = bool(inner) and hits * 2 >= len(inner)
+        if ok and other is not None:
+            used_b.add(other.id)
+            extra.append(ClausePair((c.id,), (other.id,), 0.0, "structure", []))
+        else:
+            extra.append(ClausePair((c.id,), (), 0.0, "none", []))
+    for c in tgt.clauses:
+        if not c.sentences and c.id not in used_b:
+            extra.append(ClausePair((), (c.id,), 0.0, "none", []))
+    if not extra:
+        return pairs
+    order_a = {c.id: k for k, c in enumerate(src.clauses)}
+    order_b = {c.id: k for k, c in enumerate(tgt.clauses)}
+    # Merge into document order: a container goes before the first pair that holds a clause
+    # following it in its own document.
+    result = list(pairs)
+    for cp in extra:
+        if cp.src:
+            key, order, side = order_a[cp.src[0]], order_a, "src"
+        else:
+            key, order, side = order_b[cp.tgt[0]], order_b, "tgt"
+        pos = len(result)
+        for k, other in enumerate(result):
+            ids = getattr(other, side)
+            if ids and order[ids[0]] > key:
+                pos = k
+                break
+        result.insert(pos, cp)
+    return result
+
+
+# --------------------------------------------------------------------------- match
+
+
+def _units(doc: Document, unit: str, within: Sequence[str] | None) -> list[tuple[str, Clause, list[Sentence]]]:
+    if unit not in ("clause", "sentence"):
+        raise QueryError(f"unit must be 'clause' or 'sentence', got {unit!r}")
+    prefixes: list[tuple[int, ...]] | None = None
+    if within is not None:
+        prefixes = []
+        for w in within:
+            key = w.split("#", 1)[1] if "#" in w else w
+            try:
+                prefixes.append(tuple(int(x) for x in key.split(".")) if key else ())
+            except ValueError:
+                raise QueryError(f"{w!r} is not a clause path; expected e.g. '3.1' or '{doc.id}#3.1'") from None
+    out: list[tuple[str, Clause, list[Sentence]]] = []
+    for c in doc.clauses:
+        if not c.sentences:
+            continue
+        if prefixes is not None and not any(c.path[: len(p)] == p for p in prefixes):
+            continue
+        if unit == "clause":
+            out.append((c.id, c, list(c.sentences)))
+        else:
+            out.extend((s.id, c, [s]) for s in c.sentences)
+    return out
+
+
+def _unit_side(doc: Document, units: list[tuple[str, Clause, list[Sentence]]], featurize: _Featurizer) -> _Side:
+    texts = ["".join(_strip_notes(s.text, s.start, c.notes) for s in sents) for _, c, sents in units]
+    return _Side(
+        doc=doc,
+        clauses=[c for _, c, _ in units],
+        sentences=[],
+        sent_clause=np.arange(len(units)),
+        clause_first=np.arange(len(units)),
+        clause_count=np.ones(len(units), dtype=np.int64),
+        texts=texts,
+        lengths=np.array([_content_length(t) for t in texts], dtype=np.float64),
+        feats=[featurize(t) for t in texts],
+    )
+
+
+def _evidence(fa: list[str], fb: list[str], text_a: str, gl_pairs: dict[str, str], limit: int = 8) -> list[str]:
+    shared = set(fa) & set(fb)
+    out: list[str] = []
+    for f in dict.fromkeys(fa):
+        if f not in shared:
+            continue
+        kind, key = f[0], f[1:]
+        if kind == "G":
+            rendering = gl_pairs.get(key)
+            out.append(f"glossary:{key}={rendering}" if rendering else f"glossary:{key}")
+        elif kind == "N":
+            out.append(f"number:{key}")
+        elif kind == "Q":
+            out.append(f"quote:{key}")
+        elif kind == "L":
+            out.append(f"latin:{key}")
+    # longest Han strings of ``a`` whose every bigram the other side shares
+    han = unify(normalize_width(_WS.sub("", text_a)))
+    spans: list[str] = []
+    for run in _HAN_RUN.findall(han):
+        cur = ""
+        for k in range(len(run) - 1):
+            if "B" + run[k : k + 2] in shared:
+                cur = cur + run[k + 1] if cur else run[k : k + 2]
+            else:
+                if len(cur) >= 3:
+                    spans.append(cur)
+                cur = ""
+        if len(cur) >= 3:
+            spans.append(cur)
+    spans.sort(key=len, reverse=True)
+    out.extend(f"han:{s}" for s in dict.fromkeys(spans))
+    return out[:limit]
+
+
+def match(
+    doc_a: Document,
+    doc_b: Document,
+    *,
+    threshold: float = 0.2,
+    encoder: Encoder | str | None = None,
+    glossary: Glossary | None = None,
+    unit_a: Literal["clause", "sentence"] = "sentence",
+    unit_b: Literal["clause", "sentence"] = "clause",
+    within_a: Sequence[str] | None = None,
+    within_b: Sequence[str] | None = None,
+    relative: float = 0.5,
+) -> list[Match]:
+    """Provisions of ``doc_a`` that correspond to provisions of ``doc_b`` (many to many).
+
+    Unlike :func:`align`, no order is assumed: a summary may discuss measures in another
+    order, and one statement may cover several measures.  Each unit of ``doc_a`` is compared
+    with every unit of ``doc_b``; a pair is claimed when its score reaches ``threshold`` and
+    is at least ``relative`` times the best score of that ``a`` unit.
+
+    The score is a cosine-normalised overlap of idf-weighted shared features (Han
+    characters and bigrams after unification, glossary anchors, numbers, quoted names,
+    Latin words), averaged with the embedding cosine when an encoder is given: unlike the
+    Dice coefficient of :func:`align`, it does not punish a one-sentence statement for
+    summarising a long measure.
+
+    Parameters
+    ----------
+    doc_a, doc_b : Document
+        Any two documents, in any languages (a 解读 and the measures it explains, two
+        versions of a policy).
+    threshold : float
+        Minimum score of a claimed match; nothing below it is returned.
+    encoder, glossary
+        As in :func:`align`.
+    unit_a, unit_b : {"clause", "sentence"}
+        Granularity of each side: statements are sentences, measures clauses by default.
+        Sentence units give sentence ids (``<clause>/<n>``) in :attr:`Match.a`.
+    within_a, within_b : sequence of str, optional
+        Restrict a side to clauses under these paths (``["3.1", "3.2"]``).
+    relative : float
+        Keep only matches scoring at least this fraction of the best match of their ``a``
+        unit (0 keeps every match above ``threshold``).
+
+    Returns
+    -------
+    list of Match
+        In document order of ``a``, best score first within one ``a``.
+    """
+    if not 0.0 <= relative <= 1.0:
+        raise QueryError(f"relative must be between 0 and 1, got {relative!r}")
+    gl = _resolve_glossary(glossary)
+    ua = _units(doc_a, unit_a, within_a)
+    ub = _units(doc_b, unit_b, within_b)
+    if not ua or not ub:
+        return []
+    a = _unit_side(doc_a, ua, _Featurizer(gl, doc_a.lang))
+    b = _unit_side(doc_b, ub, _Featurizer(gl, doc_b.lang))
+    space = _Space(a, b)
+    overlap = (space.a @ space._diag @ space.b.T).toarray() if space.vocab else np.zeros((len(ua), len(ub)))
+    size_a = np.asarray((space.a @ space._diag).sum(axis=1)).ravel()
+    size_b = np.asarray((space.b @ space._diag).sum(axis=1)).ravel()
+    denom = np.sqrt(np.outer(size_a, size_b))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.where(denom > 0, overlap / denom, 0.0)
+    enc = _resolve_encoder(encoder, a, b)
+    if enc is not None:
+        ea, eb = _encode(enc, a.texts), _encode(enc, b.texts)
+        assert ea is not None and eb is not None
+        score = (score + np.clip(ea @ eb.T, 0.0, 1.0)) / 2.0
+    gl_render = _glossary_renderings(gl, doc_b.lang)
+    out: list[Match] = []
+    for i in range(len(ua)):
+        row = score[i]
+        best = float(row.max()) if row.size else 0.0
+        keep = np.flatnonzero((row >= threshold) & (row >= relative * best))
+        for j in keep[np.argsort(-row[keep], kind="stable")]:
+            ev = _evidence(a.feats[i], b.feats[j], a.texts[i], gl_render)
+            out.append(Match(ua[i][0], ub[j][0], float(row[j]), ev))
+    return out
+
+
+def _glossary_renderings(gl: Glossary, lang: str) -> dict[str, str]:
+    if lang not in ("zh", "ja", "en"):
+        return {}
+    out: dict[str, str] = {}
+    for entry in gl:
+        terms = entry.terms(lang)
+        if terms:
+            out[entry.zh] = terms[0]
+    return out
+
+
+# --------------------------------------------------------------------------- bench
+
+
+def _synthetic_document(doc_id: str, lang: str, clauses: list[list[str]], flat: bool) -> Document:
+    """A document whose clauses ``1``, ``2``, ... hold the given sentences (or one clause)."""
+    from .model import Clause as _Clause
+    from .model import Sentence as _Sentence
+
+    groups = [[s for group in clauses for s in group]] if flat else clauses
+    text_parts: list[str] = []
+    pos = 0
+    roots: list[_Clause] = []
+    for k, group in enumerate(groups, start=1):
+        start = pos
+        sents: list[_Sentence] = []
+        cid = f"{doc_id}#{k}"
+        for n, s in enumerate(group, start=1):
+            sents.append(_Sentence(id=f"{cid}/{n}", clause=cid, start=pos, end=pos + len(s), text=s))
+            text_parts.append(s)
+            pos += len(s)
+        text_parts.append("\n")
+        body = "".join(text_parts)[start:pos]
+        roots.append(
+            _Clause(id=cid, doc=doc_id, path=(k,), label=f"{k}.", title=None, text=body, start=start, end=pos,
+                    label_start=start, kind="section", lang=lang, sentences=tuple(sents))
+        )
+        pos += 1
+    return Document(id=doc_id, work="bench", lang=lang, role="original", title="bench", text="".join(text_parts), roots=roots)
+
+
+def bench_align(n: int = 2000, *, flat: bool = False, encoder: str | None = "builtin", seed: int = 0, out: Any = None) -> dict[str, float]:
+    """Time :func:`align` on two synthetic documents of about ``n`` sentences each.
+
+    The source is built from the sentences of the bundled corpus (Chinese and Japanese
+    texts, repeated to reach ``n``), grouped in clauses of 2-8 sentences.  The target is a
+    perturbed copy: about 3% of sentences dropped, 3% of neighbouring pairs merged into one
+    sentence, 2% extra sentences, and every tenth clause renumbered.  With ``flat=True`` each
+    document is a single clause, so the whole work falls on the sentence-level dynamic
+    programming (the worst case).
+
+    Parameters
+    ----------
+    n : int
+        Sentences per document.
+    flat : bool
+        One clause per document instead of clauses of 2-8 sentences.
+    encoder : {"builtin", None}
+        ``"builtin"`` fits a builtin encoder on the two documents (timed separately) and
+        aligns with it; ``None`` aligns with the text signals only.
+    seed : int
+        Seed of the perturbations.
+    out : file, optional
+        Where to print the figures (default ``sys.stdout``).
+
+    Returns
+    -------
+    dict
+        ``{"n_src", "n_tgt", "fit_s", "align_s", "total_s"}``.
+    """
+    from .corpus import Corpus
+
+    rng = np.random.default_rng(seed)
+    corpus = Corpus.load()
+    pool = [s.text for d in corpus for c in d.clauses for s in c.sentences if _content_length(s.text) >= 8]
+    if not pool:
+        raise AlignmentError("the bundled corpus has no sentences to build the benchmark from")
+    src_sents = [pool[k % len(pool)] for k in range(n)]
+    sizes: list[int] = []
+    while sum(sizes) < n:
+        sizes.append(int(rng.integers(2, 9)))
+    src_clauses: list[list[str]] = []
+    k = 0
+    for size in sizes:
+        if k >= n:
+            break
+        src_clauses.append(src_sents[k : k + size])
+        k += size
+    tgt_clauses: list[list[str]] = []
+    for ci, group in enumerate(src_clauses):
+        out_group: list[str] = []
+        i = 0
+        while i < len(group):
+            r = rng.random()
+            if r < 0.03:
+                i += 1
+                continue
+            if r < 0.06 and i + 1 < len(group):
+                out_group.append(group[i] + group[i + 1])
+                i += 2
+                continue
+            out_group.append(group[i])
+            if r > 0.98:
+                out_group.append(pool[int(rng.integers(len(pool)))])
+            i += 1
+        if ci % 10 == 9:
+            out_group = out_group[::-1][:1] + out_group[1:] if out_group else out_group
+        tgt_clauses.append(out_group or [group[0]])
+    src_doc = _synthetic_document("bench-src.zh", "zh", src_clauses, flat)
+    tgt_doc = _synthetic_document("bench-tgt.ja", "ja", tgt_clauses, flat)
+    from .glossary import Glossary
+
+    gl = Glossary.load()
+    gl.find_in("专利", "zh")  # build the glossary index outside the timing
+    t0 = time.perf_counter()
+    enc = None
+    if encoder == "builtin":
+        from .encoders import BuiltinEncoder
+
+        texts = sorted({s.text for d in (src_doc, tgt_doc) for c in d.clauses for s in c.sentences})
+        enc = BuiltinEncoder().fit(texts, dim=128, words=False, max_features=32_768)
+    t1 = time.perf_counter()
+    al = align(src_doc, tgt_doc, encoder=enc, glossary=gl)
+    t2 = time.perf_counter()
+    n_tgt = sum(len(c.sentences) for c in tgt_doc.clauses)
+    figures = {"n_src": float(n), "n_tgt": float(n_tgt), "fit_s": t1 - t0, "align_s": t2 - t1, "total_s": t2 - t0}
+    stream = out or sys.stdout
+    print(
+        f"bench_align: {n} x {n_tgt} sentences ({'flat' if flat else f'{len(src_clauses)} clauses'}), "
+        f"encoder={encoder}: fit {figures['fit_s']:.2f} s, align {figures['align_s']:.2f} s, "
+        f"total {figures['total_s']:.2f} s; {len(al.links())} links",
+        file=stream,
+    )
+    return figures
+
+
+def _main(argv: Iterable[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m policyidx.align", description="Alignment benchmark.")
+    parser.add_argument("--bench", action="store_true", help="time align() on two synthetic long documents")
+    parser.add_argument("-n", type=int, default=2000, help="sentences per document (default 2000)")
+    parser.add_argument("--flat", action="store_true", help="one clause per document (worst case)")
+    parser.add_argument("--no-encoder", action="store_true", help="text signals only")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    if not args.bench:
+        parser.print_help()
+        return 2
+    bench_align(args.n, flat=args.flat, encoder=None if args.no_encoder else "builtin")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(_main())

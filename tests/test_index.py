@@ -1,0 +1,183 @@
+"""The search index: build, open, search, filters, errors, staleness, atomic builds."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from policyidx.corpus import Corpus, bundled_corpus_path
+from policyidx.errors import IndexError_, NotFoundError, QueryError, StaleIndexError
+from policyidx.index import Index
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory, corpus):
+    return Index.build(corpus, tmp_path_factory.mktemp("idx") / "default", align=False)
+
+
+def test_manifest(index, corpus):
+    m = json.loads((index.path / "manifest.json").read_text(encoding="utf-8"))
+    assert m["format_version"] == 1
+    assert m["corpus_fingerprint"] == corpus.fingerprint()
+    assert m["clause_count"] == len(index) == sum(1 for c in corpus.clauses() if c.text.strip())
+    assert m["encoder"]["name"] == "builtin" and m["encoder"]["dim"] == index.vectors.dim
+    assert {"k1", "b", "fusion"} <= set(m["parameters"])
+    # arrays and JSON only
+    assert not list(index.path.rglob("*.pkl")) and not list(index.path.rglob("*.pickle"))
+    for npy in index.path.rglob("*.npy"):
+        np.load(npy, allow_pickle=False)
+
+
+@pytest.mark.parametrize("mode", ["keyword", "dense", "hybrid"])
+def test_search_modes(index, mode):
+    hits = index.search("専利密集型製品", k=5, mode=mode)
+    assert 1 <= len(hits) <= 5
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
+    assert hits[0].id == "cnipa-2022-38.ja#2.5"
+
+
+def test_hit_fields_and_highlights(index):
+    h = index.search("担保融資", k=1, mode="keyword", lang="ja")[0]
+    assert h.lang == "ja" and h.doc in h.id
+    for a, b in h.highlights:
+        assert h.text[a:b] in ("担保融資", "担保", "融資") or "担保" in h.text[a:b]
+    assert h.text[h.snippet_start : h.snippet_start + len(h.snippet)] == h.snippet
+    assert h.clause.text == h.text  # the Clause object, from the corpus
+    rec = h.to_dict()
+    assert {"rank", "score", "id", "doc", "lang", "label", "title", "text", "snippet"} <= set(rec)
+
+
+def test_chinese_query_finds_japanese_clause(index):
+    hits = index.search("专利密集型产品备案认定", k=5, lang="ja")
+    assert hits[0].id == "cnipa-2022-38.ja#2.5"
+    assert all(h.lang == "ja" for h in hits)
+
+
+def test_traditional_chinese_query(index):
+    hits = index.search("專利密集型產品備案認定", k=3, lang="ja")
+    assert hits[0].id == "cnipa-2022-38.ja#2.5"
+
+
+def test_filters(index):
+    hits = index.search("知识产权", k=20, docs=["miit-2023-48.ja"])
+    assert hits and all(h.doc == "miit-2023-48.ja" for h in hits)
+    hits = index.search("知识产权", k=20, works=["cnipa-2022-38"], roles=["interpretation"])
+    assert hits and all(h.doc == "cnipa-2022-38-jiedu.zh" for h in hits)
+    assert all(h.lang == "zh" for h in index.search("知的財産権", k=10, lang="zh"))
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"query": ""}, QueryError, "empty query"),
+        ({"query": "   "}, QueryError, "empty query"),
+        ({"query": "。、！？…"}, QueryError, "only punctuation"),
+        ({"query": "专利", "mode": "fuzzy"}, QueryError, "unknown mode"),
+        ({"query": "专利", "k": 0}, QueryError, "positive"),
+        ({"query": "专利", "docs": ["nope.ja"]}, NotFoundError, "nope.ja"),
+        ({"query": "专利", "works": ["nope"]}, NotFoundError, "nope"),
+        ({"query": "专利", "lang": "fr"}, QueryError, "unknown language"),
+        ({"query": "专利", "roles": ["draft"]}, QueryError, "unknown role"),
+    ],
+)
+def test_bad_queries(index, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        index.search(**kwargs)
+
+
+def test_long_query(index):
+    q = ("知识产权质押融资" * 1250)[:10_000]
+    assert len(q) == 10_000
+    hits = index.search(q, k=3)
+    assert hits and hits[0].lang in ("zh", "ja")
+
+
+def test_open_round_trip(index):
+    again = Index.open(index.path)
+    for mode in ("keyword", "dense", "hybrid"):
+        a = [(h.id, round(h.score, 5)) for h in index.search("开放许可 试点", k=5, mode=mode)]
+        b = [(h.id, round(h.score, 5)) for h in again.search("开放许可 试点", k=5, mode=mode)]
+        assert a == b
+
+
+def test_missing_index(tmp_path):
+    with pytest.raises(IndexError_, match="no index"):
+        Index.open(tmp_path / "nothing", build=False)
+
+
+def _corpus_copy(tmp_path):
+    root = tmp_path / "corpus"
+    shutil.copytree(bundled_corpus_path(), root)
+    return root
+
+
+def test_stale_index_is_detected_and_default_rebuilds(tmp_path, monkeypatch):
+    root = _corpus_copy(tmp_path)
+    path = tmp_path / "indexes" / "mine"
+    Index.build(Corpus.load(root), path, align=False)
+    f = root / "ja" / "cnipa-2022-38.ja.txt"
+    f.write_text(f.read_text(encoding="utf-8") + "\n追加された一文。\n", encoding="utf-8")
+    with pytest.raises(StaleIndexError, match="rebuild"):
+        Index.open(path, corpus=root)
+    # the default index of a corpus rebuilds itself
+    monkeypatch.delenv("POLICYIDX_INDEX", raising=False)
+    default = Index.open(corpus=root)
+    assert default.path == tmp_path / "indexes" / "default"
+    assert default.manifest["corpus_fingerprint"] == Corpus.load(root).fingerprint()
+    f.write_text(f.read_text(encoding="utf-8") + "\nもう一文。\n", encoding="utf-8")
+    rebuilt = Index.open(corpus=root)
+    assert rebuilt.manifest["corpus_fingerprint"] != default.manifest["corpus_fingerprint"]
+
+
+def test_format_version_mismatch(tmp_path, index):
+    copy = tmp_path / "old"
+    shutil.copytree(index.path, copy)
+    m = json.loads((copy / "manifest.json").read_text())
+    m["format_version"] = 0
+    (copy / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(StaleIndexError, match="format version"):
+        Index.open(copy)
+
+
+def test_interrupted_build_leaves_previous_index(tmp_path, corpus, monkeypatch):
+    path = tmp_path / "idx"
+    first = Index.build(corpus, path, align=False)
+    before = (path / "manifest.json").read_text()
+
+    from policyidx import vectors
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(vectors.VectorStore, "save", boom)
+    with pytest.raises(KeyboardInterrupt):
+        Index.build(corpus, path, align=False)
+    assert (path / "manifest.json").read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["idx"]  # no temporary directory left behind
+    assert len(Index.open(path)) == len(first)
+
+
+def test_sentence_transformers_encoder_index(tmp_path, corpus):
+    pytest.importorskip("sentence_transformers")
+    from tiny_st import build_tiny_model
+
+    model = build_tiny_model(tmp_path / "tiny-model")
+    idx = Index.build(corpus, tmp_path / "st-index", encoder=f"st:{model}", align=False)
+    assert idx.manifest["encoder"]["name"].startswith("st:")
+    assert idx.vectors.dim == 32
+    hits = idx.search("知的財産権金融サービス", k=3, mode="dense")
+    assert len(hits) == 3
+    again = Index.open(idx.path)
+    assert [h.id for h in again.search("知的財産権金融サービス", k=3, mode="dense")] == [h.id for h in hits]
+
+
+def test_sentence_transformers_missing_model_is_named(tmp_path, corpus):
+    from policyidx.errors import EncoderError, MissingDependencyError
+
+    with pytest.raises((EncoderError, MissingDependencyError), match="no-such-model-xyz"):
+        Index.build(corpus, tmp_path / "x", encoder="st:no-such-org/no-such-model-xyz", align=False)
+    assert not (tmp_path / "x").exists()
