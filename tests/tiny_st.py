@@ -78,8 +78,8 @@ def build_tiny_model(directory: str | os.PathLike[str], seed: int = 0) -> str:
     Parameters
     ----------
     directory : str or path-like
-        Where to save the model (created if missing).  The model is first written to a
-        ``hf/`` sub-directory as a plain transformers checkpoint, then wrapped.
+        Where to save the model (created if missing).  Name it after a model family (for
+        instance ``multilingual-e5-tiny``) to exercise the prefix table.
     seed : int
         Seed of the random initialisation, so two builds give the same weights.
 
@@ -88,37 +88,39 @@ def build_tiny_model(directory: str | os.PathLike[str], seed: int = 0) -> str:
     str
         The path of the saved ``SentenceTransformer`` directory.
     """
+    import tempfile
+
     import torch
     from sentence_transformers import SentenceTransformer
     from transformers import BertConfig, BertModel
 
     out = Path(directory)
-    hf_dir = out / "hf"
-    hf_dir.mkdir(parents=True, exist_ok=True)
     vocab = _vocabulary()
-    vocab_file = hf_dir / "vocab.txt"
-    vocab_file.write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    # The plain transformers checkpoint is only a stepping stone: SentenceTransformer.save()
+    # copies weights and tokenizer into ``out``.
+    with tempfile.TemporaryDirectory(prefix="tiny-bert-") as tmp:
+        hf_dir = Path(tmp)
+        vocab_file = hf_dir / "vocab.txt"
+        vocab_file.write_text("\n".join(vocab) + "\n", encoding="utf-8")
+        _make_tokenizer(vocab_file).save_pretrained(str(hf_dir))
+        config = BertConfig(
+            vocab_size=len(vocab),
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=256,
+        )
+        torch.manual_seed(seed)
+        BertModel(config).save_pretrained(str(hf_dir))
 
-    tokenizer = _make_tokenizer(vocab_file)
-    tokenizer.save_pretrained(str(hf_dir))
-    config = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=256,
-    )
-    torch.manual_seed(seed)
-    BertModel(config).save_pretrained(str(hf_dir))
-
-    Transformer, Pooling = _st_modules()
-    transformer = Transformer(str(hf_dir), max_seq_length=128)
-    pooling = Pooling(32, pooling_mode="mean")
-    model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
-    st_dir = out / "st"
-    model.save(str(st_dir))
-    return str(st_dir)
+        Transformer, Pooling = _st_modules()
+        transformer = Transformer(str(hf_dir), max_seq_length=128)
+        pooling = Pooling(32, pooling_mode="mean")
+        model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
+        out.mkdir(parents=True, exist_ok=True)
+        model.save(str(out))
+    return str(out)
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use

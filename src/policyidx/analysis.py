@@ -266,7 +266,9 @@ class _Lexicon:
             with self.lock:
                 if self._jieba is None:
                     self._base_jieba = _new_jieba()
-                    tok = _new_jieba()
+                    # a second tokenizer sharing the base dictionary (copied, not reloaded:
+                    # loading jieba's dictionary costs ~0.8 s, copying it ~0.05 s)
+                    tok = _clone_jieba(self._base_jieba)
                     self._jieba = tok
                     self._load_default_terms()
                     for term in sorted(self.terms):
@@ -337,6 +339,17 @@ def _quiet_jieba() -> Iterator[None]:
         yield
     finally:
         logger.setLevel(old)
+
+
+def _clone_jieba(base: object) -> object:
+    import jieba
+
+    tok = jieba.Tokenizer()
+    tok.FREQ = dict(base.FREQ)  # type: ignore[attr-defined]
+    tok.total = base.total  # type: ignore[attr-defined]
+    tok.user_word_tag_tab = dict(base.user_word_tag_tab)  # type: ignore[attr-defined]
+    tok.initialized = True
+    return tok
 
 
 def _new_jieba() -> object:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from .labels import match_label
 
@@ -176,25 +175,6 @@ def is_footer_start(s: str) -> bool:
     return bool(_FOOTER_START.match(s))
 
 
-@lru_cache(maxsize=1)
-def _ja_tagger():  # pragma: no cover - trivial
-    import fugashi
-
-    return fugashi.Tagger()
-
-
-@lru_cache(maxsize=1)
-def _zh_tokenizer():  # pragma: no cover - trivial
-    import logging
-
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    tok = jieba.Tokenizer()
-    tok.initialize()
-    return tok
-
-
 def straddles_word(left: str, right: str, lang: str) -> bool:
     """True when a tokeniser reads a word across the join of ``left`` and ``right``.
 
@@ -209,25 +189,9 @@ def straddles_word(left: str, right: str, lang: str) -> bool:
     s = a + b
     cut = len(a)
     try:
-        if lang == "ja":
-            pos = 0
-            for w in _ja_tagger()(s):
-                surf = w.surface
-                start = s.find(surf, pos)
-                if start < 0:
-                    return False
-                end = start + len(surf)
-                if start < cut < end:
-                    return True
-                pos = end
-            return False
-        pos = 0
-        for w in _zh_tokenizer().cut(s, HMM=False):
-            end = pos + len(w)
-            if pos < cut < end:
-                return True
-            pos = end
-        return False
+        from ..analysis import tokenize
+
+        return any(t.start < cut < t.end for t in tokenize(s, lang))
     except Exception:  # a tokeniser failure must never stop parsing
         return False
 
