@@ -394,33 +394,78 @@ def _strip_notes(text: str, start: int, notes: Sequence[Any]) -> str:
     return "".join(pieces)
 
 
-class _Featurizer:
-    """Turns a text into the feature keys shared across languages."""
+_CJK_CLASS = _HAN_CLASS + "\u3040-\u30ff\u3000-\u303f\uff00-\uffef"
+# Whitespace next to a CJK character is a line break of the source (PDF extraction breaks
+# lines inside words: 知的財\n産権); between Latin words it separates them.
+_CJK_SPACE = re.compile(f"(?<=[{_CJK_CLASS}])\\s+|\\s+(?=[{_CJK_CLASS}])")
 
-    def __init__(self, glossary: Glossary | None, lang: str) -> None:
-        self.glossary = glossary
-        self.lang = lang if glossary is not None and lang in ("zh", "ja", "en") else None
-
-    def __call__(self, text: str) -> list[str]:
-        spaced = _WS.sub(" ", text)
-        # PDF extraction breaks lines inside words (知的財\n産権): Han runs are read with all
-        # whitespace removed.
-        han = unify(normalize_width(_WS.sub("", text)))
-        feats: list[str] = []
-        for run in _HAN_RUN.findall(han):
-            feats.extend("U" + ch for ch in run)
-            feats.extend("B" + run[i : i + 2] for i in range(len(run) - 1))
-        feats.extend("N" + n for n in numbers_in(spaced))
-        feats.extend("Q" + q for q in quoted_in(spaced))
-        feats.extend("L" + w.lower() for w in _LATIN.findall(normalize_width(spaced)))
-        if self.lang is not None and self.glossary is not None:
-            feats.extend("G" + hit[0].zh for hit in self.glossary.find_in(spaced, self.lang))
-        return feats
-
-
+# Feature keys are int64: a type tag above bit 42, the payload below.  Han characters and
+# bigrams carry their code points (so both documents produce the same key without a shared
+# table); the other features an id from a table shared by the two documents.
+_TAG_SHIFT = 42
+_TAGS = {"U": 1, "B": 2, "N": 3, "Q": 4, "L": 5, "G": 6}
+_TAG_NAMES = {v: k for k, v in _TAGS.items()}
 #: Weight of each feature type, multiplied by its idf: a bigram says more than a character,
 #: a glossary anchor, a number, a quoted name or a Latin word more than a bigram.
 _TYPE_WEIGHT = {"U": 0.4, "B": 1.0, "G": 2.0, "N": 2.0, "Q": 2.0, "L": 1.5}
+_HAN_LO_HI = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
+
+
+def _joined(text: str) -> str:
+    return _WS.sub(" ", _CJK_SPACE.sub("", text)).strip()
+
+
+def _han_bigrams(text: str) -> set[str]:
+    han = unify(normalize_width(_joined(text)))
+    return {run[k : k + 2] for run in _HAN_RUN.findall(han) for k in range(len(run) - 1)}
+
+
+class _Featurizer:
+    """Turns texts into feature keys shared across languages.
+
+    One instance serves both documents of a pair, so that the string features (numbers,
+    quoted names, Latin words, glossary entries) get the same ids on both sides.
+    """
+
+    def __init__(self, glossary: Glossary | None) -> None:
+        self.glossary = glossary
+        self.ids: dict[str, int] = {}
+
+    def extra(self, text: str, lang: str) -> list[str]:
+        """The string features of one text: ``N`` numbers, ``Q`` quotes, ``L`` Latin, ``G`` glossary."""
+        feats = ["N" + n for n in numbers_in(text)]
+        feats.extend("Q" + q for q in quoted_in(text))
+        feats.extend("L" + w.lower() for w in _LATIN.findall(normalize_width(text)))
+        if self.glossary is not None and lang in ("zh", "ja", "en"):
+            feats.extend("G" + hit[0].zh for hit in self.glossary.find_in(text, lang))
+        return feats
+
+    def keys(self, texts: list[str], lang: str) -> tuple[np.ndarray, np.ndarray, list[list[str]]]:
+        """(row, key) arrays of every feature occurrence, and the string features per text."""
+        joined = [_joined(t) for t in texts]
+        # one translate call over the whole document; NUL separates the texts
+        folded = unify(normalize_width("\x00".join(j.replace(" ", "") for j in joined)))
+        cps = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        row_of = np.cumsum(cps == 0)
+        is_han = np.zeros(cps.shape, dtype=bool)
+        for lo, hi in _HAN_LO_HI:
+            is_han |= (cps >= lo) & (cps < hi)
+        uni_rows = row_of[is_han]
+        uni_keys = cps[is_han] | (_TAGS["U"] << _TAG_SHIFT)
+        pair = is_han[:-1] & is_han[1:]
+        bi_rows = row_of[:-1][pair]
+        bi_keys = (cps[:-1][pair] << 21) | cps[1:][pair] | (_TAGS["B"] << _TAG_SHIFT)
+        extra = [self.extra(j, lang) for j in joined]
+        ex_rows: list[int] = []
+        ex_keys: list[int] = []
+        for r, feats in enumerate(extra):
+            for f in feats:
+                fid = self.ids.setdefault(f, len(self.ids))
+                ex_rows.append(r)
+                ex_keys.append((_TAGS[f[0]] << _TAG_SHIFT) | fid)
+        rows = np.concatenate([uni_rows, bi_rows, np.asarray(ex_rows, dtype=np.int64)])
+        keys = np.concatenate([uni_keys, bi_keys, np.asarray(ex_keys, dtype=np.int64)])
+        return rows, keys, extra
 
 
 @dataclass
@@ -428,14 +473,36 @@ class _Side:
     """One document prepared for alignment: its sentence-bearing units and their features."""
 
     doc: Document
-    clauses: list[Clause]  # clauses that have sentences, in document order
+    clauses: list[Clause]  # clauses that have sentences (match(): one per unit), in order
     sentences: list[Sentence]
-    sent_clause: np.ndarray  # row of clauses for each sentence
+    sent_clause: np.ndarray  # clause row of each sentence (unit)
     clause_first: np.ndarray  # first sentence row of each clause
     clause_count: np.ndarray
-    texts: list[str]  # sentence texts with notes cut out
-    lengths: np.ndarray  # content characters per sentence
-    feats: list[list[str]]
+    texts: list[str]  # sentence (unit) texts with notes cut out
+    lengths: np.ndarray  # content characters per sentence (unit)
+    rows: np.ndarray  # feature occurrences: unit row ...
+    keys: np.ndarray  # ... and feature key
+    extra: list[list[str]]  # string features per unit (for evidence)
+
+
+def _make_side(doc: Document, clauses: list[Clause], sentences: list[Sentence], sent_clause: list[int],
+               texts: list[str], featurize: _Featurizer) -> _Side:
+    counts = np.bincount(np.asarray(sent_clause, dtype=np.int64), minlength=len(clauses)) if clauses else np.zeros(0, np.int64)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(counts) else np.zeros(0, np.int64)
+    rows, keys, extra = featurize.keys(texts, doc.lang)
+    return _Side(
+        doc=doc,
+        clauses=clauses,
+        sentences=sentences,
+        sent_clause=np.asarray(sent_clause, dtype=np.int64),
+        clause_first=first.astype(np.int64),
+        clause_count=counts.astype(np.int64),
+        texts=texts,
+        lengths=np.array([_content_length(t) for t in texts], dtype=np.float64),
+        rows=rows,
+        keys=keys,
+        extra=extra,
+    )
 
 
 def _prepare(doc: Document, featurize: _Featurizer) -> _Side:
@@ -443,96 +510,90 @@ def _prepare(doc: Document, featurize: _Featurizer) -> _Side:
     sentences: list[Sentence] = []
     sent_clause: list[int] = []
     texts: list[str] = []
-    first: list[int] = []
     for row, clause in enumerate(clauses):
-        first.append(len(sentences))
         for s in clause.sentences:
             sentences.append(s)
             sent_clause.append(row)
             texts.append(_strip_notes(s.text, s.start, clause.notes))
-    lengths = np.array([_content_length(t) for t in texts], dtype=np.float64)
-    return _Side(
-        doc=doc,
-        clauses=clauses,
-        sentences=sentences,
-        sent_clause=np.asarray(sent_clause, dtype=np.int64),
-        clause_first=np.asarray(first, dtype=np.int64),
-        clause_count=np.asarray([len(c.sentences) for c in clauses], dtype=np.int64),
-        texts=texts,
-        lengths=lengths,
-        feats=[featurize(t) for t in texts],
-    )
+    return _make_side(doc, clauses, sentences, sent_clause, texts, featurize)
 
 
 class _Space:
-    """The shared feature space of two documents: binary sentence rows and idf weights.
+    """The shared feature space of two documents: binary unit rows and idf weights.
 
     Only features present in both documents are kept: a feature one side never has cannot
     be evidence of a pair, and dropping it keeps the Dice coefficient about what could match.
+    Rows are stored weighted (``xw``) and binary (``x``), with the runs of two consecutive
+    rows (``r``) and the rows of whole clauses (``c``) alongside.
     """
 
     def __init__(self, a: _Side, b: _Side) -> None:
         import scipy.sparse as sp
 
-        set_a = {f for fs in a.feats for f in fs}
-        set_b = {f for fs in b.feats for f in fs}
-        vocab = {f: i for i, f in enumerate(sorted(set_a & set_b))}
-        self.vocab = vocab
-        self.a = self._matrix(a.feats, vocab)
-        self.b = self._matrix(b.feats, vocab)
-        n_units = self.a.shape[0] + self.b.shape[0]
-        df = np.asarray((self.a > 0).sum(axis=0)).ravel() + np.asarray((self.b > 0).sum(axis=0)).ravel()
-        idf = np.log((1.0 + n_units) / (1.0 + df)) + 1.0
-        type_w = np.array([_TYPE_WEIGHT[f[0]] for f in vocab], dtype=np.float64) if vocab else np.zeros(0)
+        shared = np.intersect1d(a.keys, b.keys)
+        self.n_features = int(shared.size)
+        na, nb = len(a.texts), len(b.texts)
+        xa = self._binary(a.rows, a.keys, shared, na)
+        xb = self._binary(b.rows, b.keys, shared, nb)
+        df = np.asarray(xa.sum(axis=0)).ravel() + np.asarray(xb.sum(axis=0)).ravel()
+        idf = np.log((1.0 + na + nb) / (1.0 + df)) + 1.0
+        tags = shared >> _TAG_SHIFT
+        type_w = np.zeros(shared.shape, dtype=np.float64)
+        for name, tag in _TAGS.items():
+            type_w[tags == tag] = _TYPE_WEIGHT[name]
         self.w = idf * type_w
-        self._diag = sp.diags(self.w) if vocab else sp.csr_matrix((0, 0))
-        # clause rows: the union of their sentences' features
-        self.ca = self._union_rows(self.a, a.sent_clause, len(a.clauses))
-        self.cb = self._union_rows(self.b, b.sent_clause, len(b.clauses))
+        self._diag = sp.diags(self.w).tocsr()
+        self.a = _Rows(xa, self._diag)
+        self.b = _Rows(xb, self._diag)
+        self.ca = _Rows(self._union_rows(xa, a.sent_clause, len(a.clauses)), self._diag)
+        self.cb = _Rows(self._union_rows(xb, b.sent_clause, len(b.clauses)), self._diag)
 
     @staticmethod
-    def _matrix(feats: list[list[str]], vocab: dict[str, int]) -> scipy.sparse.csr_matrix:
+    def _binary(rows: np.ndarray, keys: np.ndarray, shared: np.ndarray, n_rows: int) -> scipy.sparse.csr_matrix:
         import scipy.sparse as sp
 
-        indptr = [0]
-        cols: list[int] = []
-        for fs in feats:
-            row = sorted({vocab[f] for f in fs if f in vocab})
-            cols.extend(row)
-            indptr.append(len(cols))
-        data = np.ones(len(cols), dtype=np.float64)
-        return sp.csr_matrix((data, np.asarray(cols, dtype=np.int64), np.asarray(indptr, dtype=np.int64)), shape=(len(feats), len(vocab)))
+        if shared.size == 0 or keys.size == 0:
+            return sp.csr_matrix((n_rows, int(shared.size)))
+        col = np.searchsorted(shared, keys)
+        ok = (col < shared.size) & (shared[np.minimum(col, shared.size - 1)] == keys)
+        mat = sp.csr_matrix((np.ones(int(ok.sum())), (rows[ok], col[ok])), shape=(n_rows, int(shared.size)))
+        mat.sum_duplicates()
+        mat.data[:] = 1.0
+        return mat
 
     @staticmethod
     def _union_rows(mat: scipy.sparse.csr_matrix, groups: np.ndarray, n_groups: int) -> scipy.sparse.csr_matrix:
         import scipy.sparse as sp
 
-        ind = sp.csr_matrix(
-            (np.ones(len(groups)), (groups, np.arange(len(groups)))), shape=(n_groups, mat.shape[0])
-        )
+        ind = sp.csr_matrix((np.ones(len(groups)), (groups, np.arange(len(groups)))), shape=(n_groups, mat.shape[0]))
         out = (ind @ mat).tocsr()
         out.data[:] = 1.0
         return out
 
-    @staticmethod
-    def runs(mat: scipy.sparse.csr_matrix) -> scipy.sparse.csr_matrix:
-        """Rows for runs of two consecutive rows (feature union)."""
-        if mat.shape[0] < 2:
-            return mat[:0]
-        return mat[:-1].maximum(mat[1:]).tocsr()
 
-    def dice(self, x: scipy.sparse.csr_matrix, y: scipy.sparse.csr_matrix) -> np.ndarray:
-        """Weighted Dice coefficients of every row of ``x`` with every row of ``y``."""
-        if x.shape[0] == 0 or y.shape[0] == 0 or not self.vocab:
-            return np.zeros((x.shape[0], y.shape[0]))
-        xw = x @ self._diag
-        overlap = (xw @ y.T).toarray()
-        size_x = np.asarray(xw.sum(axis=1)).ravel()
-        size_y = np.asarray((y @ self._diag).sum(axis=1)).ravel()
-        denom = size_x[:, None] + size_y[None, :]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out = np.where(denom > 0, 2.0 * overlap / denom, 0.0)
-        return out
+class _Rows:
+    """Binary feature rows of a sequence and of its runs of two, with weighted sizes."""
+
+    def __init__(self, x: scipy.sparse.csr_matrix, diag: scipy.sparse.csr_matrix) -> None:
+        self.x = x
+        self.xw = (x @ diag).tocsr()
+        self.size = np.asarray(self.xw.sum(axis=1)).ravel()
+        if x.shape[0] >= 2:
+            self.r = x[:-1].maximum(x[1:]).tocsr()
+        else:
+            self.r = x[:0]
+        self.rw = (self.r @ diag).tocsr()
+        self.rsize = np.asarray(self.rw.sum(axis=1)).ravel()
+
+
+def _dice(xw: Any, size_x: np.ndarray, y: Any, size_y: np.ndarray) -> np.ndarray:
+    """Weighted Dice coefficients of every row of ``xw`` (weighted) with every row of ``y``."""
+    if xw.shape[0] == 0 or y.shape[0] == 0 or xw.shape[1] == 0:
+        return np.zeros((xw.shape[0], y.shape[0]))
+    overlap = (xw @ y.T).toarray()
+    denom = size_x[:, None] + size_y[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denom > 0, 2.0 * overlap / denom, 0.0)
 
 
 # --------------------------------------------------------------------------- scoring
@@ -576,25 +637,95 @@ class _Scorer:
 
     def block(
         self,
-        xa: Any,
-        xb: Any,
+        ra: _Rows,
+        rb: _Rows,
+        i0: int,
+        i1: int,
+        j0: int,
+        j1: int,
         ea: np.ndarray | None,
         eb: np.ndarray | None,
         la: np.ndarray,
         lb: np.ndarray,
         sigma: float,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Similarities of a block: 1-1, 2-1 and 1-2 (raw and length-weighted)."""
-        ra, rb = _Space.runs(xa), _Space.runs(xb)
-        s11 = self._combine(self.space.dice(xa, xb), None if ea is None else ea @ eb.T)
-        s21 = self._combine(self.space.dice(ra, xb), None if ea is None else self._emb_runs(ea) @ eb.T)
-        s12 = self._combine(self.space.dice(xa, rb), None if ea is None else ea @ self._emb_runs(eb).T)
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Length-weighted similarities of a block: 1-1, 2-1 and 1-2 beads.
+
+        ``ra``/``rb`` are the rows of the two sequences, ``[i0, i1)``/``[j0, j1)`` the block;
+        ``ea``/``eb``/``la``/``lb`` the block's embeddings and lengths.
+        """
+        s11 = _dice(ra.xw[i0:i1], ra.size[i0:i1], rb.x[j0:j1], rb.size[j0:j1])
+        s21 = _dice(ra.rw[i0 : i1 - 1], ra.rsize[i0 : i1 - 1], rb.x[j0:j1], rb.size[j0:j1])
+        s12 = _dice(ra.xw[i0:i1], ra.size[i0:i1], rb.r[j0 : j1 - 1], rb.rsize[j0 : j1 - 1])
+        return self.weigh(s11, s21, s12, ea, eb, la, lb, sigma)
+
+    def weigh(
+        self,
+        s11: np.ndarray,
+        s21: np.ndarray,
+        s12: np.ndarray,
+        ea: np.ndarray | None,
+        eb: np.ndarray | None,
+        la: np.ndarray,
+        lb: np.ndarray,
+        sigma: float,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Add the embedding cosine and the length prior to a block's Dice coefficients."""
+        if ea is not None and eb is not None:
+            s11 = self._combine(s11, ea @ eb.T)
+            s21 = self._combine(s21, self._emb_runs(ea) @ eb.T)
+            s12 = self._combine(s12, ea @ self._emb_runs(eb).T)
         lra = la[:-1] + la[1:]
         lrb = lb[:-1] + lb[1:]
         w11 = s11 * self._length_factor(la, lb, sigma)
         w21 = s21 * self._length_factor(lra, lb, sigma)
         w12 = s12 * self._length_factor(la, lrb, sigma)
-        return s11, s21, s12, w11, w21, w12
+        return w11, w21, w12
+
+
+def _batched_dice(
+    xw: Any, size_x: np.ndarray, y: Any, size_y: np.ndarray, ranges: list[tuple[int, int, int, int]]
+) -> list[np.ndarray]:
+    """Dice blocks ``xw[i0:i1] x y[j0:j1]`` for many ranges with one sparse product.
+
+    Each block's rows are moved to a column band of its own, so the product of the stacked
+    left rows with the stacked right rows is block-diagonal: one scipy call instead of one
+    per clause pair, which is what makes long documents fast.
+    """
+    import scipy.sparse as sp
+
+    n_feat = xw.shape[1]
+    shapes = [(max(i1 - i0, 0), max(j1 - j0, 0)) for i0, i1, j0, j1 in ranges]
+    out_off = np.concatenate([[0], np.cumsum([p * q for p, q in shapes])]).astype(np.int64)
+    flat = np.zeros(int(out_off[-1]))
+    if n_feat and out_off[-1]:
+        idx_x = np.concatenate([np.arange(i0, i0 + p) for (i0, _, _, _), (p, _) in zip(ranges, shapes)]).astype(np.int64)
+        idx_y = np.concatenate([np.arange(j0, j0 + q) for (_, _, j0, _), (_, q) in zip(ranges, shapes)]).astype(np.int64)
+        blk_x = np.repeat(np.arange(len(ranges)), [p for p, _ in shapes])
+        blk_y = np.repeat(np.arange(len(ranges)), [q for _, q in shapes])
+        start_x = np.concatenate([[0], np.cumsum([p for p, _ in shapes])])[:-1]
+        start_y = np.concatenate([[0], np.cumsum([q for _, q in shapes])])[:-1]
+
+        def banded(mat: Any, idx: np.ndarray, blk: np.ndarray) -> Any:
+            rows = mat[idx].tocsr()
+            nnz_blk = np.repeat(blk, np.diff(rows.indptr))
+            return sp.csr_matrix(
+                (rows.data, rows.indices.astype(np.int64) + nnz_blk * n_feat, rows.indptr),
+                shape=(len(idx), n_feat * len(ranges)),
+            )
+
+        prod = (banded(xw, idx_x, blk_x) @ banded(y, idx_y, blk_y).T).tocoo()
+        blk = blk_x[prod.row]
+        width = np.array([q for _, q in shapes], dtype=np.int64)
+        pos = out_off[blk] + (prod.row - start_x[blk]) * width[blk] + (prod.col - start_y[blk])
+        flat[pos] = prod.data
+    out: list[np.ndarray] = []
+    for k, ((i0, _, j0, _), (p, q)) in enumerate(zip(ranges, shapes)):
+        overlap = flat[out_off[k] : out_off[k + 1]].reshape(p, q)
+        denom = size_x[i0 : i0 + p, None] + size_y[None, j0 : j0 + q]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out.append(np.where(denom > 0, 2.0 * overlap / denom, 0.0))
+    return out
 
 
 def _dp(g11: np.ndarray, g21: np.ndarray, g12: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -803,8 +934,9 @@ def align(
     if src.id == tgt.id:
         raise QueryError(f"align() got the same document twice ({src.id!r}); pass two texts of one work")
     gl = _resolve_glossary(glossary)
-    a = _prepare(src, _Featurizer(gl, src.lang))
-    b = _prepare(tgt, _Featurizer(gl, tgt.lang))
+    featurize = _Featurizer(gl)
+    a = _prepare(src, featurize)
+    b = _prepare(tgt, featurize)
     space = _Space(a, b)
     enc = _resolve_encoder(encoder, a, b)
     emb_a, emb_b = _encode(enc, a.texts), _encode(enc, b.texts)
@@ -830,9 +962,9 @@ def _clause_block(scorer: _Scorer, i0: int, i1: int, j0: int, j1: int) -> tuple[
     a, b, sp = scorer.a, scorer.b, scorer.space
     la = np.bincount(a.sent_clause, weights=a.lengths, minlength=len(a.clauses))[i0:i1]
     lb = np.bincount(b.sent_clause, weights=b.lengths, minlength=len(b.clauses))[j0:j1]
-    ea = None if scorer.emb_a is None else scorer.clause_emb_a[i0:i1]  # type: ignore[index]
-    eb = None if scorer.emb_b is None else scorer.clause_emb_b[j0:j1]  # type: ignore[index]
-    return scorer.block(sp.ca[i0:i1], sp.cb[j0:j1], ea, eb, la, lb, scorer.sigma)
+    ea = None if scorer.clause_emb_a is None else scorer.clause_emb_a[i0:i1]
+    eb = None if scorer.clause_emb_b is None else scorer.clause_emb_b[j0:j1]
+    return scorer.block(sp.ca, sp.cb, i0, i1, j0, j1, ea, eb, la, lb, scorer.sigma)
 
 
 def _align_clauses(scorer: _Scorer) -> list[tuple[list[int], list[int], float, Method]]:
@@ -843,8 +975,7 @@ def _align_clauses(scorer: _Scorer) -> list[tuple[list[int], list[int], float, M
     n, m = len(a.clauses), len(b.clauses)
     if n == 0 or m == 0:
         return [([i], [], 0.0, "none") for i in range(n)] + [([], [j], 0.0, "none") for j in range(m)]
-    full = _clause_block(scorer, 0, n, 0, m)
-    w11 = full[3]
+    w11 = _clause_block(scorer, 0, n, 0, m)[0]
     anchors = _confirmed_anchors(w11, a, b, floor=scorer.tau)
     out: list[tuple[list[int], list[int], float, Method]] = []
     prev_i, prev_j = 0, 0
@@ -860,7 +991,7 @@ def _align_clauses(scorer: _Scorer) -> list[tuple[list[int], list[int], float, M
 def _gap(scorer: _Scorer, i0: int, i1: int, j0: int, j1: int) -> list[tuple[list[int], list[int], float, Method]]:
     if i1 == i0 or j1 == j0:
         return [([i], [], 0.0, "none") for i in range(i0, i1)] + [([], [j], 0.0, "none") for j in range(j0, j1)]
-    _, _, _, w11, w21, w12 = _clause_block(scorer, i0, i1, j0, j1)
+    w11, w21, w12 = _clause_block(scorer, i0, i1, j0, j1)
     tau, pen = scorer.tau, scorer.merge_penalty
     beads = _dp(w11 - tau, w21 - tau - pen, w12 - tau - pen)
     out: list[tuple[list[int], list[int], float, Method]] = []
@@ -876,47 +1007,61 @@ def _gap(scorer: _Scorer, i0: int, i1: int, j0: int, j1: int) -> list[tuple[list
     return out
 
 
-def _align_sentences(scorer: _Scorer, src_rows: list[int], tgt_rows: list[int]) -> list[SentencePair]:
+def _sentence_ranges(scorer: _Scorer, src_rows: list[int], tgt_rows: list[int]) -> tuple[int, int, int, int]:
     a, b = scorer.a, scorer.b
-    sa = [r for c in src_rows for r in range(a.clause_first[c], a.clause_first[c] + a.clause_count[c])]
-    sb = [r for c in tgt_rows for r in range(b.clause_first[c], b.clause_first[c] + b.clause_count[c])]
-    if not sa or not sb:
-        return [SentencePair((a.sentences[r].id,), (), 0.0) for r in sa] + [SentencePair((), (b.sentences[r].id,), 0.0) for r in sb]
-    # rows are contiguous: clauses of a bead are consecutive in document order
-    i0, i1, j0, j1 = sa[0], sa[-1] + 1, sb[0], sb[-1] + 1
-    sp = scorer.space
-    ea = None if scorer.emb_a is None else scorer.emb_a[i0:i1]
-    eb = None if scorer.emb_b is None else scorer.emb_b[j0:j1]
-    # sentence lengths vary more than clause lengths
-    sigma = max(scorer.sigma, 0.3)
-    _, _, _, w11, w21, w12 = scorer.block(sp.a[i0:i1], sp.b[j0:j1], ea, eb, a.lengths[i0:i1], b.lengths[j0:j1], sigma)
-    tau, pen = scorer.tau, scorer.merge_penalty
-    beads = _dp(w11 - tau, w21 - tau - pen, w12 - tau - pen)
-    out: list[SentencePair] = []
-    for bi0, bi1, bj0, bj1 in beads:
-        ids_a = tuple(a.sentences[i0 + r].id for r in range(bi0, bi1))
-        ids_b = tuple(b.sentences[j0 + r].id for r in range(bj0, bj1))
-        if ids_a and ids_b:
-            k = (bi1 - bi0, bj1 - bj0)
-            score = float({(1, 1): w11, (2, 1): w21, (1, 2): w12}[k][bi0, bj0])
-        else:
-            score = 0.0
-        out.append(SentencePair(ids_a, ids_b, score))
-    return out
+    # the clauses of a bead are consecutive in document order, so their sentences are too
+    if src_rows:
+        i0 = int(a.clause_first[src_rows[0]])
+        i1 = int(a.clause_first[src_rows[-1]] + a.clause_count[src_rows[-1]])
+    else:
+        i0 = i1 = 0
+    if tgt_rows:
+        j0 = int(b.clause_first[tgt_rows[0]])
+        j1 = int(b.clause_first[tgt_rows[-1]] + b.clause_count[tgt_rows[-1]])
+    else:
+        j0 = j1 = 0
+    return i0, i1, j0, j1
 
 
 def _assemble(scorer: _Scorer, groups: list[tuple[list[int], list[int], float, Method]]) -> list[ClausePair]:
     """Clause pairs in document order, with sentence alignments and the clauses without text."""
-    a, b = scorer.a, scorer.b
+    a, b, sp = scorer.a, scorer.b, scorer.space
+    ranges = [_sentence_ranges(scorer, s, t) for s, t, _, _ in groups]
+    paired = [k for k, (i0, i1, j0, j1) in enumerate(ranges) if i1 > i0 and j1 > j0]
+    r11 = [ranges[k] for k in paired]
+    r21 = [(i0, i1 - 1, j0, j1) for i0, i1, j0, j1 in r11]
+    r12 = [(i0, i1, j0, j1 - 1) for i0, i1, j0, j1 in r11]
+    d11 = dict(zip(paired, _batched_dice(sp.a.xw, sp.a.size, sp.b.x, sp.b.size, r11)))
+    d21 = dict(zip(paired, _batched_dice(sp.a.rw, sp.a.rsize, sp.b.x, sp.b.size, r21)))
+    d12 = dict(zip(paired, _batched_dice(sp.a.xw, sp.a.size, sp.b.r, sp.b.rsize, r12)))
+    # sentence lengths vary more than clause lengths
+    sigma = max(scorer.sigma, 0.3)
+    tau, pen = scorer.tau, scorer.merge_penalty
     pairs: list[ClausePair] = []
-    for src_rows, tgt_rows, score, method in groups:
+    for k, (src_rows, tgt_rows, score, method) in enumerate(groups):
+        i0, i1, j0, j1 = ranges[k]
+        sentences: list[SentencePair] = []
+        if k not in d11:
+            sentences = [SentencePair((a.sentences[r].id,), (), 0.0) for r in range(i0, i1)]
+            sentences += [SentencePair((), (b.sentences[r].id,), 0.0) for r in range(j0, j1)]
+        else:
+            ea = None if scorer.emb_a is None else scorer.emb_a[i0:i1]
+            eb = None if scorer.emb_b is None else scorer.emb_b[j0:j1]
+            w11, w21, w12 = scorer.weigh(d11[k], d21[k], d12[k], ea, eb, a.lengths[i0:i1], b.lengths[j0:j1], sigma)
+            for bi0, bi1, bj0, bj1 in _dp(w11 - tau, w21 - tau - pen, w12 - tau - pen):
+                ids_a = tuple(a.sentences[i0 + r].id for r in range(bi0, bi1))
+                ids_b = tuple(b.sentences[j0 + r].id for r in range(bj0, bj1))
+                bead_score = 0.0
+                if ids_a and ids_b:
+                    bead_score = float({(1, 1): w11, (2, 1): w21, (1, 2): w12}[(bi1 - bi0, bj1 - bj0)][bi0, bj0])
+                sentences.append(SentencePair(ids_a, ids_b, bead_score))
         pairs.append(
             ClausePair(
                 src=tuple(a.clauses[r].id for r in src_rows),
                 tgt=tuple(b.clauses[r].id for r in tgt_rows),
                 score=score,
                 method=method,
-                sentences=_align_sentences(scorer, src_rows, tgt_rows),
+                sentences=sentences,
             )
         )
     return _insert_containers(pairs, a.doc, b.doc)
@@ -1004,42 +1149,30 @@ def _units(doc: Document, unit: str, within: Sequence[str] | None) -> list[tuple
 
 def _unit_side(doc: Document, units: list[tuple[str, Clause, list[Sentence]]], featurize: _Featurizer) -> _Side:
     texts = ["".join(_strip_notes(s.text, s.start, c.notes) for s in sents) for _, c, sents in units]
-    return _Side(
-        doc=doc,
-        clauses=[c for _, c, _ in units],
-        sentences=[],
-        sent_clause=np.arange(len(units)),
-        clause_first=np.arange(len(units)),
-        clause_count=np.ones(len(units), dtype=np.int64),
-        texts=texts,
-        lengths=np.array([_content_length(t) for t in texts], dtype=np.float64),
-        feats=[featurize(t) for t in texts],
-    )
+    return _make_side(doc, [c for _, c, _ in units], [], list(range(len(units))), texts, featurize)
 
 
-def _evidence(fa: list[str], fb: list[str], text_a: str, gl_pairs: dict[str, str], limit: int = 8) -> list[str]:
-    shared = set(fa) & set(fb)
+def _evidence(extra_a: list[str], extra_b: list[str], text_a: str, text_b: str, renderings: dict[str, str], limit: int = 8) -> list[str]:
+    """What two texts share, strongest anchors first, as ``kind:value`` strings."""
+    shared = set(extra_a) & set(extra_b)
     out: list[str] = []
-    for f in dict.fromkeys(fa):
+    for f in dict.fromkeys(extra_a):
         if f not in shared:
             continue
         kind, key = f[0], f[1:]
         if kind == "G":
-            rendering = gl_pairs.get(key)
+            rendering = renderings.get(key)
             out.append(f"glossary:{key}={rendering}" if rendering else f"glossary:{key}")
-        elif kind == "N":
-            out.append(f"number:{key}")
-        elif kind == "Q":
-            out.append(f"quote:{key}")
-        elif kind == "L":
-            out.append(f"latin:{key}")
-    # longest Han strings of ``a`` whose every bigram the other side shares
-    han = unify(normalize_width(_WS.sub("", text_a)))
+        else:
+            out.append({"N": "number", "Q": "quote", "L": "latin"}[kind] + ":" + key)
+    # the longest Han strings of ``a`` whose every bigram ``b`` has too
+    bigrams_b = _han_bigrams(text_b)
+    han = unify(normalize_width(_joined(text_a)))
     spans: list[str] = []
     for run in _HAN_RUN.findall(han):
         cur = ""
         for k in range(len(run) - 1):
-            if "B" + run[k : k + 2] in shared:
+            if run[k : k + 2] in bigrams_b:
                 cur = cur + run[k + 1] if cur else run[k : k + 2]
             else:
                 if len(cur) >= 3:
@@ -1048,7 +1181,7 @@ def _evidence(fa: list[str], fb: list[str], text_a: str, gl_pairs: dict[str, str
         if len(cur) >= 3:
             spans.append(cur)
     spans.sort(key=len, reverse=True)
-    out.extend(f"han:{s}" for s in dict.fromkeys(spans))
+    out.extend(f"han:{x}" for x in dict.fromkeys(spans))
     return out[:limit]
 
 
@@ -1108,13 +1241,12 @@ def match(
     ub = _units(doc_b, unit_b, within_b)
     if not ua or not ub:
         return []
-    a = _unit_side(doc_a, ua, _Featurizer(gl, doc_a.lang))
-    b = _unit_side(doc_b, ub, _Featurizer(gl, doc_b.lang))
+    featurize = _Featurizer(gl)
+    a = _unit_side(doc_a, ua, featurize)
+    b = _unit_side(doc_b, ub, featurize)
     space = _Space(a, b)
-    overlap = (space.a @ space._diag @ space.b.T).toarray() if space.vocab else np.zeros((len(ua), len(ub)))
-    size_a = np.asarray((space.a @ space._diag).sum(axis=1)).ravel()
-    size_b = np.asarray((space.b @ space._diag).sum(axis=1)).ravel()
-    denom = np.sqrt(np.outer(size_a, size_b))
+    overlap = (space.a.xw @ space.b.x.T).toarray()
+    denom = np.sqrt(np.outer(space.a.size, space.b.size))
     with np.errstate(invalid="ignore", divide="ignore"):
         score = np.where(denom > 0, overlap / denom, 0.0)
     enc = _resolve_encoder(encoder, a, b)
@@ -1129,7 +1261,7 @@ def match(
         best = float(row.max()) if row.size else 0.0
         keep = np.flatnonzero((row >= threshold) & (row >= relative * best))
         for j in keep[np.argsort(-row[keep], kind="stable")]:
-            ev = _evidence(a.feats[i], b.feats[j], a.texts[i], gl_render)
+            ev = _evidence(a.extra[i], b.extra[j], a.texts[i], b.texts[j], gl_render)
             out.append(Match(ua[i][0], ub[j][0], float(row[j]), ev))
     return out
 

@@ -145,7 +145,7 @@ def _open_index(args: argparse.Namespace):
 
     corpus = _corpus_path(args)
     return Index.open(_index_path(args), corpus=corpus, build=None if _index_path(args) is None else False,
-                      progress=sys.stderr.isatty())
+                      progress=sys.stderr.isatty(), glossary=getattr(args, "glossary", None) or ())
 
 
 @command("build")
@@ -243,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--role", action="append", choices=["original", "translation", "interpretation"], help="only documents of this role")
     sp.add_argument("--index", metavar="DIR", help="index directory (default: $POLICYIDX_INDEX, else the default index, built if missing)")
     sp.add_argument("--no-expand", action="store_true", help="do not expand the query with glossary renderings")
+    sp.add_argument("--glossary", action="append", metavar="FILE", help="a user glossary TSV that extends or overrides the bundled one (repeatable)")
     for extra in EXTRA_PARSERS:
         extra(add)
     return p

@@ -9,6 +9,7 @@ is what makes English queries work with the offline encoder.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -41,6 +42,30 @@ class Expansion:
         if not self.renderings:
             return self.query
         return self.query + " " + " ".join(r for r in self.renderings if detect_lang(r) != "en")
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"], 1)}
+_MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
+_EN_DATE = re.compile(r"\b(?:(\d{1,2})\s+)?(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?\s*(?:(\d{1,2}),?\s*)?(\d{4})?\b", re.I)
+_EN_YEAR = re.compile(r"\b(19|20)(\d{2})\b")
+
+
+def english_dates(query: str) -> list[str]:
+    """CJK forms of the dates in an English query: ``May 2022`` -> ``2022年5月``, ``2021`` -> ``2021年``."""
+    out: list[str] = []
+    for m in _EN_DATE.finditer(query):
+        day1, month, day2, year = m.groups()
+        if month.lower() == "may" and not (year or day1 or day2):
+            continue  # the verb "may"
+        mo = _MONTHS[month.lower()]
+        day = day1 or day2
+        out.append((f"{year}年" if year else "") + f"{mo}月" + (f"{int(day)}日" if day else ""))
+    for m in _EN_YEAR.finditer(query):
+        y = m.group(0) + "年"
+        if not any(o.startswith(y) for o in out):
+            out.append(y)
+    return out
 
 
 @lru_cache(maxsize=4)
@@ -83,6 +108,9 @@ def expand_query(
     if not enabled:
         return exp
     glossary = glossary if glossary is not None else default_glossary()
+    if lang == "en":
+        for d in english_dates(query):
+            _add(exp, d, "ja", "(date)", weight)
     seen: set[str] = set()
     for entry, _rendering, _s, _e in glossary.find_in(query, lang):
         if entry.zh in seen:
@@ -95,13 +123,17 @@ def expand_query(
             for r in entry.terms(other):
                 if other == "en":
                     continue  # no English text in the corpus: English renderings add nothing to match
-                if r in exp.renderings:
-                    continue
-                rterms = analyze_query(r, other)
-                if not rterms:
-                    continue
-                exp.renderings[r] = entry.zh
-                exp.rendering_terms[r] = set(rterms)
-                for t, w in rterms.items():
-                    exp.terms[t] = max(exp.terms.get(t, 0.0), min(w, 1.0) * weight)
+                _add(exp, r, other, entry.zh, weight)
     return exp
+
+
+def _add(exp: Expansion, rendering: str, lang: str, source: str, weight: float) -> None:
+    if rendering in exp.renderings:
+        return
+    rterms = analyze_query(rendering, lang)
+    if not rterms:
+        return
+    exp.renderings[rendering] = source
+    exp.rendering_terms[rendering] = set(rterms)
+    for t, w in rterms.items():
+        exp.terms[t] = max(exp.terms.get(t, 0.0), min(w, 1.0) * weight)

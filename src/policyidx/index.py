@@ -191,6 +191,15 @@ class Index:
         self.docs: list[dict[str, Any]] = json.loads((rows / "docs.json").read_text(encoding="utf-8"))
         self._doc_index = {d["id"]: i for i, d in enumerate(self.docs)}
         self.params: dict[str, Any] = manifest["parameters"]
+        self.glossary_files: list[str] = list(manifest.get("glossary_files", []))
+
+    @cached_property
+    def glossary(self):
+        """The glossary used for query expansion: the bundled one, the corpus catalog's
+        ``glossary`` files, and any given to :meth:`open`."""
+        from .expand import default_glossary
+
+        return default_glossary(tuple(self.glossary_files))
 
     # ------------------------------------------------------------------ build
 
@@ -284,6 +293,7 @@ class Index:
                     "expansion_weight": 0.5,
                 },
                 "timings_s": timings,
+                "glossary_files": [str(g) for g in corpus.catalog.glossary],
             }
             if align:
                 with stage("alignments"):
@@ -306,6 +316,7 @@ class Index:
         corpus: Corpus | str | Path | None = None,
         build: bool | None = None,
         progress: bool = False,
+        glossary: Sequence[str | Path] = (),
     ) -> Index:
         """Open an index.
 
@@ -319,6 +330,9 @@ class Index:
             the manifest (for the default index: the bundled corpus).
         build
             Build the index when it is missing or stale (default: only for the default index).
+        glossary
+            User glossary files (TSV, see :mod:`policyidx.glossary`) that extend or override the
+            bundled glossary for query expansion.
 
         Raises
         ------
@@ -365,14 +379,17 @@ class Index:
         if problem is not None:
             if build:
                 corpus_obj = corpus_obj or Corpus.load(corpus_root)
-                return cls.build(corpus_obj, path, progress=progress,
-                                 encoder=(manifest or {}).get("encoder", {}).get("name", "builtin") if manifest else "builtin")
+                built = cls.build(corpus_obj, path, progress=progress,
+                                  encoder=(manifest or {}).get("encoder", {}).get("name", "builtin") if manifest else "builtin")
+                built.glossary_files.extend(str(Path(g).resolve()) for g in glossary)
+                return built
             if manifest is None:
                 raise IndexError_(f"{problem}; run `policyidx build --index {path}`")
             raise StaleIndexError(f"{problem}; run `policyidx build --index {path}` to rebuild it")
         assert manifest is not None
         idx = cls(path, manifest, corpus_obj)
         idx._corpus_root = corpus_root or Path(manifest.get("corpus_path", ""))
+        idx.glossary_files.extend(str(Path(g).resolve()) for g in glossary)
         return idx
 
     # ------------------------------------------------------------------ lazy parts
@@ -506,7 +523,8 @@ class Index:
             Unknown document or work id in a filter.
         """
         q = self._check_query(query, mode, k)
-        exp = expand_query(q, query_lang, enabled=expand, weight=self.params.get("expansion_weight", 0.5))
+        exp = expand_query(q, query_lang, self.glossary if expand else None, enabled=expand,
+                           weight=self.params.get("expansion_weight", 0.5))
         mask = self._mask(lang, docs, works, roles)
         return self._search(exp, k, mode, mask)
 
