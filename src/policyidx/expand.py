@@ -68,6 +68,85 @@ def english_dates(query: str) -> list[str]:
     return out
 
 
+# --------------------------------------------------------------------------- English matching
+
+_EN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’]*|\d+")
+_BRITISH = [(re.compile(r"isation"), "ization"), (re.compile(r"ise(s|d)?$"), r"ize\1"), (re.compile(r"^licence"), "license"),
+            (re.compile(r"^programme"), "program"), (re.compile(r"^centre"), "center"), (re.compile(r"^defence"), "defense"),
+            (re.compile(r"(?<=..[a-z])our$"), "or")]
+
+
+def en_stem(word: str) -> str:
+    """A light English stemmer shared by queries and glossary renderings.
+
+    British spellings fold to American (``licence`` -> ``license``, ``securitisation`` ->
+    ``securitization``); plurals, ``-ing``, ``-ed`` and a final ``e`` go, so ``licensing``,
+    ``licensed``, ``licence`` and ``licenses`` all become ``licens``.
+    """
+    w = word.lower().replace("’", "'").strip("'-")
+    for pat, rep in _BRITISH:
+        w = pat.sub(rep, w)
+    if len(w) <= 3:
+        return w
+    if w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith(("sses", "shes", "ches", "xes")):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    if w.endswith("ing") and len(w) >= 6:
+        w = w[:-3]
+    elif w.endswith("ed") and len(w) >= 5:
+        w = w[:-2]
+    if w.endswith("e") and len(w) >= 4:
+        w = w[:-1]
+    return w
+
+
+class EnglishMatcher:
+    """Finds glossary entries in English text by stemmed word n-grams (longest first)."""
+
+    MAX_N = 7
+
+    def __init__(self, glossary: Glossary):
+        self.phrases: dict[tuple[str, ...], list[Entry]] = {}
+        for entry in glossary:
+            for r in entry.terms("en"):
+                key = tuple(en_stem(w) for w in _EN_WORD.findall(r))
+                if key and len(key) <= self.MAX_N:
+                    lst = self.phrases.setdefault(key, [])
+                    if entry not in lst:
+                        lst.append(entry)
+
+    def find(self, text: str) -> list[tuple[list[Entry], int, int]]:
+        """Non-overlapping matches ``(entries, start, end)`` (character offsets), longest first."""
+        words = [(m.start(), m.end(), en_stem(m.group())) for m in _EN_WORD.finditer(text)]
+        stems = [w[2] for w in words]
+        taken = [False] * len(words)
+        found: list[tuple[list[Entry], int, int]] = []
+        for n in range(min(self.MAX_N, len(words)), 0, -1):
+            for i in range(len(words) - n + 1):
+                if any(taken[i : i + n]):
+                    continue
+                entries = self.phrases.get(tuple(stems[i : i + n]))
+                if entries:
+                    found.append((entries, words[i][0], words[i + n - 1][1]))
+                    for j in range(i, i + n):
+                        taken[j] = True
+        found.sort(key=lambda x: x[1])
+        return found
+
+
+_MATCHERS: dict[int, EnglishMatcher] = {}
+
+
+def _english_matcher(glossary: Glossary) -> EnglishMatcher:
+    m = _MATCHERS.get(id(glossary))
+    if m is None:
+        m = _MATCHERS[id(glossary)] = EnglishMatcher(glossary)
+    return m
+
+
 @lru_cache(maxsize=4)
 def _cached_glossary(extra: tuple[str, ...]) -> Glossary:
     return Glossary.load(extra=list(extra))
@@ -112,7 +191,11 @@ def expand_query(
         for d in english_dates(query):
             _add(exp, d, "ja", "(date)", weight)
     seen: set[str] = set()
-    for entry, _rendering, _s, _e in glossary.find_in(query, lang):
+    if lang == "en":
+        found = [e for entries, _s, _e in _english_matcher(glossary).find(query) for e in entries]
+    else:
+        found = [entry for entry, _r, _s, _e in glossary.find_in(query, lang)]
+    for entry in found:
         if entry.zh in seen:
             continue
         seen.add(entry.zh)
