@@ -44,7 +44,8 @@ def test_bundled_loads_with_enough_entries(glossary: Glossary) -> None:
 
 def test_bundled_uses_every_domain(glossary: Glossary) -> None:
     counts = collections.Counter(e.domain for e in glossary)
-    assert set(counts) == set(DOMAINS)
+    # "general" is the policy vocabulary of data/vocab.tsv, not part of the terminology glossary
+    assert set(counts) == set(DOMAINS) - {"general"}
     # no domain is a token gesture
     assert min(counts.values()) >= 30, counts
 

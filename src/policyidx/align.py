@@ -90,7 +90,7 @@ class SentencePair:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready record."""
-        return {"src": list(self.src), "tgt": list(self.tgt), "score": round(float(self.score), 6)}
+        return {"src": list(self.src), "tgt": list(self.tgt), "score": float(self.score)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +127,7 @@ class ClausePair:
         return {
             "src": list(self.src),
             "tgt": list(self.tgt),
-            "score": round(float(self.score), 6),
+            "score": float(self.score),
             "method": self.method,
             "sentences": [s.to_dict() for s in self.sentences],
         }
@@ -263,7 +263,7 @@ class Match:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready record."""
-        return {"a": self.a, "b": self.b, "score": round(float(self.score), 6), "evidence": list(self.evidence)}
+        return {"a": self.a, "b": self.b, "score": float(self.score), "evidence": list(self.evidence)}
 
 
 # --------------------------------------------------------------------------- text signals

@@ -207,6 +207,144 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- alignment commands
+
+
+@command("align")
+def cmd_align(args: argparse.Namespace) -> int:
+    """Align two documents clause by clause and sentence by sentence, and export the result."""
+    from . import export
+
+    idx = _open_index(args)
+    corpus = idx.corpus
+    src, tgt = corpus[args.src], corpus[args.tgt]
+    al = idx.alignment(src.id, tgt.id)
+    written = []
+    for flag, fn in (("tsv", export.to_tsv), ("tmx", export.to_tmx), ("html", export.to_html)):
+        out = getattr(args, flag)
+        if out:
+            fn(al, src, tgt, out)
+            written.append(out)
+    if args.json:
+        _emit_json(export.alignment_records(al, src, tgt))
+    elif not written:
+        print(export.render_terminal(al, src, tgt))
+    for w in written:
+        print(f"wrote {w}", file=sys.stderr)
+    return 0
+
+
+@command("match")
+def cmd_match(args: argparse.Namespace) -> int:
+    """Which provisions of one document correspond to which of another."""
+    from .align import match
+
+    idx = _open_index(args)
+    corpus = idx.corpus
+    a, b = corpus[args.doc_a], corpus[args.doc_b]
+    kw = {"threshold": args.threshold} if args.threshold is not None else {}
+    if args.within:
+        kw["within_a"] = args.within
+    rows = match(a, b, **kw)
+    if args.json:
+        _emit_json([m.to_dict() for m in rows])
+        return 0
+    if not rows:
+        print("no corresponding provisions above the threshold")
+    for m in rows:
+        print(f"{m.a}  ->  {m.b}   [{m.score:.3f}]")
+        if m.evidence:
+            print(f"    {', '.join(m.evidence[:6])}")
+    return 0
+
+
+@command("counterparts")
+def cmd_counterparts(args: argparse.Namespace) -> int:
+    """The clauses elsewhere that state the same provision as one clause."""
+    idx = _open_index(args)
+    rows = idx.counterparts(args.clause, k=args.k, docs=args.doc or None)
+    if args.json:
+        _emit_json([r.to_dict() for r in rows])
+        return 0
+    if not rows:
+        print("no counterpart found")
+    for r in rows:
+        heading = f"{r.label}{r.title or ''}".strip()
+        print(f"{r.rank:>2}. {r.id}  {_short(heading, 60)}   [{r.method} {r.score:.3f}]")
+        print(f"    {_short(r.text, 110)}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- glossary commands
+
+
+def _glossary(args: argparse.Namespace):
+    from .expand import default_glossary
+
+    return default_glossary(tuple(args.glossary or ()))
+
+
+@command("term")
+def cmd_term(args: argparse.Namespace) -> int:
+    """Glossary entries matching a term, with a concordance of their renderings in the corpus."""
+    from .terms import render_terms, terms
+
+    idx = _open_index(args)
+    counterpart = _aligned_counterpart(idx)
+    results = terms(args.query, index=idx, glossary=_glossary(args), lang=args.lang, counterpart=counterpart)
+    if args.json:
+        _emit_json([r.to_dict() for r in results])
+        return 0
+    print(render_terms(results) if results else f"no glossary entry matches {args.query!r}")
+    return 0
+
+
+def _aligned_counterpart(idx):
+    """clause id -> aligned clause id, from the alignments of originals with translations."""
+    cache: dict[tuple[str, str], object] = {}
+
+    def counterpart(cid: str) -> str | None:
+        doc = cid.split("#", 1)[0]
+        info = next((d for d in idx.docs if d["id"] == doc), None)
+        if info is None:
+            return None
+        for other in idx.docs:
+            if other["work"] == info["work"] and {other["role"], info["role"]} == {"original", "translation"}:
+                key = (doc, other["id"])
+                if key not in cache:
+                    cache[key] = idx.alignment(doc, other["id"])
+                cp = cache[key].counterpart(cid)  # type: ignore[attr-defined]
+                side = cp.tgt if cid in cp.src else cp.src
+                if side:
+                    return side[0]
+        return None
+
+    return counterpart
+
+
+@command("glossary")
+def cmd_glossary(args: argparse.Namespace) -> int:
+    """List the glossary, or (with --coverage) frequent corpus terms it does not cover."""
+    gl = _glossary(args)
+    if args.coverage:
+        from .terms import coverage, render_coverage
+
+        cov = coverage(_load_corpus(args), gl, top=args.top)
+        if args.json:
+            _emit_json({lang: [{"term": t, "count": n} for t, n in rows] for lang, rows in cov.items()})
+        else:
+            print(render_coverage(cov))
+        return 0
+    entries = [e for e in gl if (args.domain is None or e.domain == args.domain) and (args.all or e.domain != "general")]
+    if args.json:
+        _emit_json([e.to_record() for e in entries])
+        return 0
+    for e in entries:
+        print(f"{e.zh}\t{' | '.join(e.ja)}\t{' | '.join(e.en)}\t[{e.domain}]")
+    print(f"{len(entries)} entries", file=sys.stderr)
+    return 0
+
+
 # ----------------------------------------------------------------------------- parser
 
 
@@ -244,6 +382,35 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--index", metavar="DIR", help="index directory (default: $POLICYIDX_INDEX, else the default index, built if missing)")
     sp.add_argument("--no-expand", action="store_true", help="do not expand the query with glossary renderings")
     sp.add_argument("--glossary", action="append", metavar="FILE", help="a user glossary TSV that extends or overrides the bundled one (repeatable)")
+    sp = add("align", "align two documents (an original and its translation) clause by clause and sentence by sentence")
+    sp.add_argument("src", help="source document id, e.g. zgc-2019-ipap.zh")
+    sp.add_argument("tgt", help="target document id, e.g. zgc-2019-ipap.ja")
+    sp.add_argument("--tsv", metavar="FILE", help="write sentence pairs as TSV")
+    sp.add_argument("--tmx", metavar="FILE", help="write a TMX 1.4b translation memory")
+    sp.add_argument("--html", metavar="FILE", help="write a self-contained side-by-side HTML page")
+    sp.add_argument("--index", metavar="DIR", help="index directory (alignments are stored with it)")
+    sp = add("match", "which provisions of one document correspond to which of another")
+    sp.add_argument("doc_a")
+    sp.add_argument("doc_b")
+    sp.add_argument("--threshold", type=float, help="nothing is claimed below this score")
+    sp.add_argument("--within", action="append", metavar="CLAUSE", help="only these clauses of DOC_A (and their sub-clauses)")
+    sp.add_argument("--index", metavar="DIR", help="index directory")
+    sp = add("counterparts", "the clauses elsewhere that state the same provision")
+    sp.add_argument("clause", help="clause id, e.g. cnipa-2022-38.ja#2.6")
+    sp.add_argument("-k", type=int, default=5, help="how many (default 5)")
+    sp.add_argument("--doc", action="append", metavar="DOC", help="only in this document (repeatable)")
+    sp.add_argument("--index", metavar="DIR", help="index directory")
+    sp = add("term", "glossary entries for a term, with where and how often each rendering occurs")
+    sp.add_argument("query", help="a term in Chinese, Japanese or English")
+    sp.add_argument("--lang", choices=["zh", "ja", "en"], help="the query's language (detected by default)")
+    sp.add_argument("--glossary", action="append", metavar="FILE", help="a user glossary TSV (repeatable)")
+    sp.add_argument("--index", metavar="DIR", help="index directory")
+    sp = add("glossary", "list the glossary entries, or report what it does not cover")
+    sp.add_argument("--coverage", action="store_true", help="frequent corpus terms that no entry covers, by language")
+    sp.add_argument("--top", type=int, default=50, help="with --coverage: how many terms per language")
+    sp.add_argument("--domain", help="only entries of this domain (patents, trademarks, licensing, ...)")
+    sp.add_argument("--all", action="store_true", help="include the general policy vocabulary (domain general)")
+    sp.add_argument("--glossary", action="append", metavar="FILE", help="a user glossary TSV (repeatable)")
     for extra in EXTRA_PARSERS:
         extra(add)
     return p

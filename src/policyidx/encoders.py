@@ -163,7 +163,7 @@ class _Featurizer:
 
             self.analyze = analyze
 
-    def __call__(self, text: str) -> list[str]:
+    def __call__(self, text: str, analyzed: Sequence[str] | None = None) -> list[str]:
         unified = self.unify(text)
         feats: list[str] = []
         lo, hi = self.ngram_min, self.ngram_max
@@ -175,8 +175,20 @@ class _Featurizer:
             # analyze() returns unified, lower-cased terms, and also "#"-prefixed Han bigrams
             # that the n-grams above already cover (counting them twice would double their
             # weight).
-            feats.extend([_WORD_PREFIX + t for t in self.analyze(text) if t and t[0] != "#"])
+            terms = self.analyze(text) if analyzed is None else analyzed
+            feats.extend([_WORD_PREFIX + t for t in terms if t and t[0] != "#"])
         return feats
+
+
+def _next_terms(term_iter: Iterator[Sequence[str]] | None, position: int) -> Sequence[str] | None:
+    if term_iter is None:
+        return None
+    try:
+        return next(term_iter)
+    except StopIteration:
+        raise EncoderError(
+            f"terms ran out at text {position}: pass one analyze() result per text"
+        ) from None
 
 
 def _bucket(feature: str, n_buckets: int) -> int:
@@ -394,6 +406,7 @@ class BuiltinEncoder:
         n_iter: int | None = None,
         oversample: int = 16,
         threads: int | None = None,
+        terms: Iterable[Sequence[str]] | None = None,
     ) -> "BuiltinEncoder":
         """Learn the vocabulary, idf weights and SVD projection from ``texts``.
 
@@ -437,6 +450,11 @@ class BuiltinEncoder:
             Extra random directions of the randomized SVD; more is more accurate.
         threads : int or None
             Threads for the sparse products (default: the CPUs available to the process).
+        terms : iterable of sequence of str, optional
+            :func:`policyidx.analysis.analyze` of each text, in the same order, when the
+            caller has it already (an index build tokenises every clause for the keyword
+            index): the word features are then taken from it instead of segmenting every
+            text a second time.  Ignored when ``words`` is false.
 
         Returns
         -------
@@ -470,10 +488,11 @@ class BuiltinEncoder:
         switch_at = 0  # number of stored entries written with vocabulary ids
         indices = array("q")
         indptr = array("q", [0])
+        term_iter = iter(terms) if terms is not None else None
         for text in _progress(texts, progress, total, "builtin encoder: features"):
             if not isinstance(text, str):
                 raise EncoderError(f"fit() expects strings; got {type(text).__name__} at text {len(indptr) - 1}")
-            feats = featurize(text)
+            feats = featurize(text, _next_terms(term_iter, len(indptr) - 1))
             if vocab is not None:
                 setdefault = vocab.setdefault
                 indices.extend([setdefault(f, len(vocab)) for f in feats])
@@ -592,16 +611,16 @@ class BuiltinEncoder:
         pos = np.minimum(pos, self._buckets.size - 1)
         return pos[self._buckets[pos] == buckets].tolist()
 
-    def _tfidf(self, texts: Sequence[str]) -> Any:
+    def _tfidf(self, texts: Sequence[str], terms: Sequence[Sequence[str]] | None = None) -> Any:
         import scipy.sparse as sp
 
         featurize = self._get_featurizer()
         cols: list[int] = []
         indptr = [0]
-        for text in texts:
+        for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise EncoderError(f"encode() expects strings; got {type(text).__name__}")
-            cols.extend(self._columns(featurize(text)))
+            cols.extend(self._columns(featurize(text, None if terms is None else terms[i])))
             indptr.append(len(cols))
         assert self._idf is not None
         matrix = sp.csr_matrix(
@@ -617,6 +636,8 @@ class BuiltinEncoder:
         kind: Kind = "passage",
         batch_size: int = 64,
         progress: bool = False,
+        *,
+        terms: Sequence[Sequence[str]] | None = None,
     ) -> np.ndarray:
         """Encode ``texts`` into L2-normalised ``float32`` rows of width :attr:`dim`.
 
@@ -631,6 +652,9 @@ class BuiltinEncoder:
             Texts per sparse product; larger batches are faster, smaller ones use less memory.
         progress : bool
             Show a progress bar.
+        terms : sequence of sequence of str, optional
+            :func:`policyidx.analysis.analyze` of each text when already computed; saves
+            segmenting the texts again (see :meth:`fit`).
 
         Returns
         -------
@@ -644,12 +668,17 @@ class BuiltinEncoder:
             raise EncoderError(f"kind must be 'query' or 'passage'; got {kind!r}")
         assert self._components is not None
         texts = list(texts)
+        if terms is not None and len(terms) != len(texts):
+            raise EncoderError(
+                f"terms must hold one analyze() result per text: got {len(terms)} for {len(texts)} texts"
+            )
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         step = max(1, int(batch_size))
         starts = range(0, len(texts), step)
         for a in _progress(starts, progress, len(starts), "builtin encoder: encode"):
             batch = texts[a : a + step]
-            out[a : a + len(batch)] = np.asarray(self._tfidf(batch) @ self._components)
+            batch_terms = None if terms is None else terms[a : a + step]
+            out[a : a + len(batch)] = np.asarray(self._tfidf(batch, batch_terms) @ self._components)
         return _l2_normalise(out)
 
     def describe(self) -> dict[str, Any]:

@@ -149,11 +149,16 @@ def _english_matcher(glossary: Glossary) -> EnglishMatcher:
 
 @lru_cache(maxsize=4)
 def _cached_glossary(extra: tuple[str, ...]) -> Glossary:
-    return Glossary.load(extra=list(extra))
+    from importlib import resources
+
+    vocab = resources.files("policyidx") / "data" / "vocab.tsv"
+    return Glossary.load(extra=[str(vocab), *extra])
 
 
 def default_glossary(extra: tuple[str, ...] = ()) -> Glossary:
-    """The bundled glossary (plus user files), loaded once per process."""
+    """The glossary used for expansion, loaded once per process: the bundled terminology,
+    the general policy vocabulary (``data/vocab.tsv``, domain ``general``), then user files
+    (which extend or override both)."""
     return _cached_glossary(tuple(str(e) for e in extra))
 
 

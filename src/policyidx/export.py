@@ -485,7 +485,10 @@ def render_terminal(alignment: Alignment, src_doc: Document, tgt_doc: Document, 
         left = " + ".join(_clause_label(c) for c in cp.src) or "—"
         right = " + ".join(_clause_label(c) for c in cp.tgt) or "—"
         head = f"── {left} ↔ {right}  {cp.method} {cp.score:.2f}{mark} "
-        lines.append(head + "─" * max(0, total - display_width(head)))
+        if display_width(head) > total:
+            lines.extend(_wrap(head.rstrip(), total))
+        else:
+            lines.append(head + "─" * (total - display_width(head)))
         for sp in cp.sentences:
             a = _wrap(_joined(look.text(sp.src)), col) if sp.src else ["·"]
             b = _wrap(_joined(look.text(sp.tgt)), col) if sp.tgt else ["·"]

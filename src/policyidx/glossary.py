@@ -54,6 +54,7 @@ DOMAINS: tuple[str, ...] = (
     "standards",
     "data",
     "programmes",
+    "general",  # general vocabulary of policy writing (data/vocab.tsv), used for query expansion
 )
 
 #: The languages an entry has renderings in.
@@ -158,9 +159,20 @@ def _unify(text: str) -> str:
     return out
 
 
+class _FoldTable(dict):
+    """``str.translate`` table filled on demand: translate() looks characters up in C."""
+
+    def __missing__(self, code: int) -> str:
+        out = self[code] = _fold_char(chr(code))
+        return out
+
+
+_FOLD_TABLE = _FoldTable()
+
+
 def _fold(text: str) -> str:
     """Width-fold, lower-case and Han-unify ``text`` without changing its length."""
-    return _unify("".join(map(_fold_char, text)))
+    return _unify(text.translate(_FOLD_TABLE))
 
 
 def _lookup_key(term: str) -> str:

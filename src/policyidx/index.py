@@ -37,7 +37,7 @@ from .expand import Expansion, expand_query
 from .han import unify
 from .model import Clause
 
-__all__ = ["Index", "Hit", "default_index_path", "FORMAT_VERSION", "MODES"]
+__all__ = ["Index", "Hit", "Counterpart", "default_index_path", "FORMAT_VERSION", "MODES"]
 
 FORMAT_VERSION = 1
 MODES = ("keyword", "dense", "hybrid")
@@ -288,8 +288,10 @@ class Index:
                     "b": b,
                     "dim": getattr(enc, "dim", None),
                     "fusion": "rrf",
-                    "rrf_k": 60,
-                    "weights": {"keyword": 1.0, "dense": 1.0},
+                    # chosen on the development query sets (eval/, ../shared/dev-queries.jsonl):
+                    # python -m policyidx.evaluate ... (see README)
+                    "rrf_k": 10,
+                    "weights": {"keyword": 1.0, "dense": 0.7},
                     "expansion_weight": 0.5,
                 },
                 "timings_s": timings,
@@ -563,8 +565,126 @@ class Index:
                    title=rec["title"], text=text, doc_title=doc["title"], snippet=snippet, snippet_start=s0,
                    highlights=spans, expansions=matched, keyword_score=kws, dense_score=dns, _index=self)
 
+    # ------------------------------------------------------------------ alignment
+
+    def alignment(self, src: str, tgt: str):
+        """The alignment of document ``src`` with ``tgt``: stored with the index when it was
+        built (and both documents are unchanged since), computed and stored otherwise.
+
+        The stored alignment of a pair is also used, reversed, for the pair the other way round.
+        """
+        from .align import Alignment, align
+
+        corpus = self.corpus
+        a, b = corpus[src], corpus[tgt]
+        fp_a, fp_b = corpus.doc_fingerprint(src), corpus.doc_fingerprint(tgt)
+        directory = self.path / "alignments"
+        for (x, y), flip in (((src, tgt), False), ((tgt, src), True)):
+            f = directory / f"{x}__{y}.json"
+            if f.is_file():
+                rec = json.loads(f.read_text(encoding="utf-8"))
+                want = (fp_a, fp_b) if not flip else (fp_b, fp_a)
+                if (rec.get("src_fingerprint"), rec.get("tgt_fingerprint")) == want:
+                    al = Alignment.from_dict(rec["alignment"])
+                    return _reverse(al) if flip else al
+        enc = self.encoder if self.manifest["encoder"].get("name") == "builtin" else None
+        al = align(a, b, encoder=enc)
+        try:
+            directory.mkdir(exist_ok=True)
+            rec = {"src": src, "tgt": tgt, "src_fingerprint": fp_a, "tgt_fingerprint": fp_b, "alignment": al.to_dict()}
+            tmp = directory / f".{src}__{tgt}.json.tmp-{os.getpid()}"
+            tmp.write_text(json.dumps(rec, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, directory / f"{src}__{tgt}.json")
+        except OSError:
+            pass  # a read-only index still answers, it just cannot keep the result
+        return al
+
+    def counterparts(self, clause_id: str, k: int = 5, docs: Sequence[str] | None = None) -> list[Counterpart]:
+        """The clauses elsewhere that state the same provision.
+
+        For a clause of a work with an original and a translation in the corpus, the aligned
+        clause(s) of the other language come first (method ``alignment``); then the most
+        similar clauses of other documents by hybrid search on the clause's text (method
+        ``search``).
+
+        Parameters
+        ----------
+        clause_id
+            ``<doc>#<path>``.
+        k
+            How many counterparts.
+        docs
+            Only in these documents.
+        """
+        if clause_id not in self._row_of_id:
+            self.corpus.clause(clause_id)  # raises NotFoundError with the document's context
+            raise NotFoundError(f"clause {clause_id!r} has no text of its own to compare")
+        row = self._row_of_id[clause_id]
+        own = self.docs[int(self.row_doc[row])]
+        out: list[Counterpart] = []
+        seen = {clause_id}
+        for other in self.docs:
+            if other["work"] != own["work"] or other["id"] == own["id"] or other["lang"] == own["lang"]:
+                continue
+            if {own["role"], other["role"]} != {"original", "translation"}:
+                continue
+            if docs and other["id"] not in docs:
+                continue
+            cp = self.alignment(own["id"], other["id"]).counterpart(clause_id)
+            side = cp.tgt if clause_id in cp.src else cp.src
+            for cid in side:
+                if cid in self._row_of_id and cid not in seen:
+                    seen.add(cid)
+                    out.append(self._counterpart(cid, float(cp.score), "alignment"))
+        allowed = [d["id"] for d in self.docs if d["id"] != own["id"] and (not docs or d["id"] in docs)]
+        if allowed and len(out) < k:
+            text = self._texts[row][:MAX_QUERY_CHARS]
+            if any(ch.isalnum() for ch in text):
+                for h in self.search(text, k=k + len(seen), docs=allowed, query_lang=own["lang"]):
+                    if h.id not in seen:
+                        seen.add(h.id)
+                        out.append(self._counterpart(h.id, h.score, "search"))
+        for i, c in enumerate(out[:k], 1):
+            c.rank = i
+        return out[:k]
+
+    def _counterpart(self, cid: str, score: float, method: str) -> Counterpart:
+        rec = self.record(self._row_of_id[cid])
+        doc = self.docs[int(self.row_doc[self._row_of_id[cid]])]
+        return Counterpart(rank=0, id=cid, doc=doc["id"], lang=rec["lang"], score=score, method=method,
+                           label=rec["label"], title=rec["title"], text=rec["text"])
+
     def __repr__(self) -> str:
         return f"Index({str(self.path)!r}, {len(self)} clauses, encoder={self.manifest['encoder'].get('name')})"
+
+
+@dataclass
+class Counterpart:
+    """A clause of another document stating the same provision (see :meth:`Index.counterparts`)."""
+
+    rank: int
+    id: str
+    doc: str
+    lang: str
+    score: float
+    method: str  # "alignment" or "search"
+    label: str
+    title: str | None
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rank": self.rank, "id": self.id, "doc": self.doc, "lang": self.lang, "score": round(self.score, 6),
+                "method": self.method, "label": self.label, "title": self.title, "text": self.text}
+
+
+def _reverse(al):
+    """The same alignment seen from the other document."""
+    from .align import Alignment, ClausePair, SentencePair
+
+    pairs = [ClausePair(src=cp.tgt, tgt=cp.src, score=cp.score, method=cp.method,
+                        sentences=[SentencePair(src=sp.tgt, tgt=sp.src, score=sp.score) for sp in cp.sentences])
+             for cp in al.pairs]
+    return Alignment(src=al.tgt, tgt=al.src, pairs=pairs, params=dict(al.params))
 
 
 def _rrf(rankings: list[np.ndarray | None], weights: list[float], k: int) -> list[tuple[int, float]]:

@@ -149,25 +149,82 @@ class BM25Index:
             ids = [setdefault(t, len(vocab_ids)) for t in doc]
             lengths[i] = len(ids)
             chunks.append(np.asarray(ids, dtype=np.int64))
-        n_terms = len(vocab_ids)
-        vocab = list(vocab_ids)
-        if n_docs == 0 or int(lengths.sum()) == 0:
+        doc_ptr = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(lengths, out=doc_ptr[1:])
+        term = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
+        del chunks
+        return cls.from_ids(doc_ptr, term, list(vocab_ids), k1=k1, b=b)
+
+    @classmethod
+    def from_ids(
+        cls,
+        doc_ptr: np.ndarray,
+        term_ids: np.ndarray,
+        vocab: list[str],
+        k1: float = 1.5,
+        b: float = 0.75,
+    ) -> "BM25Index":
+        """Build an index from documents already mapped to term ids (CSR layout).
+
+        This is :meth:`build` without the per-document Python loop, for callers that
+        tokenise in several processes and hold a million documents as one id array rather
+        than as lists of strings (which would take tens of bytes per term).
+
+        Parameters
+        ----------
+        doc_ptr : numpy.ndarray of int
+            ``n_docs + 1`` offsets: the terms of row ``i`` are ``term_ids[doc_ptr[i]:doc_ptr[i + 1]]``.
+        term_ids : numpy.ndarray of int
+            Term ids (positions in ``vocab``), repeated terms counting as term frequency.
+        vocab : list of str
+            The terms, id = position; terms that no row uses are allowed.
+        k1, b : float
+            As for :meth:`build`.
+
+        Returns
+        -------
+        BM25Index
+
+        Raises
+        ------
+        QueryError
+            If ``k1`` or ``b`` is out of range, or the arrays do not fit together.
+        """
+        if not k1 >= 0:
+            raise QueryError(f"k1 must be >= 0, got {k1}; the usual range is 0.9-2.0")
+        if not 0.0 <= b <= 1.0:
+            raise QueryError(f"b must be within [0, 1], got {b}; the usual value is 0.75")
+        doc_ptr = np.asarray(doc_ptr, dtype=np.int64)
+        term = np.asarray(term_ids)
+        n_terms = len(vocab)
+        if doc_ptr.ndim != 1 or len(doc_ptr) < 1 or doc_ptr[0] != 0 or int(doc_ptr[-1]) != len(term) \
+                or np.any(np.diff(doc_ptr) < 0):
+            raise QueryError(
+                f"doc_ptr must be non-decreasing offsets from 0 to len(term_ids)={len(term)}; got "
+                f"{len(doc_ptr)} offsets ending at {int(doc_ptr[-1]) if len(doc_ptr) else None}"
+            )
+        if len(term) and (int(term.min()) < 0 or int(term.max()) >= n_terms):
+            raise QueryError(
+                f"term ids must lie in [0, {n_terms}) to index the vocabulary; got "
+                f"{int(term.min())}..{int(term.max())}"
+            )
+        n_docs = len(doc_ptr) - 1
+        lengths = np.diff(doc_ptr)
+        if n_docs == 0 or len(term) == 0:
             return cls(
                 np.zeros(n_terms + 1, dtype=np.int64),
                 np.zeros(0, dtype=np.int32),
                 np.zeros(0, dtype=np.float32),
                 lengths.astype(np.int32),
-                vocab,
+                list(vocab),
                 k1,
                 b,
             )
-        term = np.concatenate(chunks)
-        del chunks
         row = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
         # One sort of (term, row) keys gives term-major postings with rows ascending,
         # and the run lengths are the term frequencies.
-        key = term * n_docs + row
-        del term, row
+        key = term.astype(np.int64) * n_docs + row
+        del row
         key, tf = np.unique(key, return_counts=True)
         p_term = key // n_docs
         p_row = (key - p_term * n_docs).astype(np.int32)
@@ -177,10 +234,17 @@ class BM25Index:
         np.cumsum(df, out=indptr[1:])
         avgdl = float(lengths.sum()) / n_docs
         idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-        tf = tf.astype(np.float64)
-        norm = k1 * (1.0 - b + b * lengths[p_row] / avgdl)
-        impact = (idf[p_term] * tf / (tf + norm)).astype(np.float32)
-        return cls(indptr, p_row, impact, lengths.astype(np.int32), vocab, k1, b)
+        # float32 from here on: the impacts are stored as float32 anyway, and at a hundred
+        # million postings every float64 temporary costs close to a gigabyte.
+        tf32 = tf.astype(np.float32)
+        del tf
+        norm = (k1 * (1.0 - b + b * lengths.astype(np.float64) / avgdl)).astype(np.float32)
+        impact = idf.astype(np.float32)[p_term]
+        del p_term
+        impact *= tf32
+        tf32 += norm[p_row]
+        impact /= tf32
+        return cls(indptr, p_row, impact, lengths.astype(np.int32), list(vocab), k1, b)
 
     # ------------------------------------------------------------------ search
     def _query_arrays(self, query: Query) -> tuple[np.ndarray, np.ndarray]:

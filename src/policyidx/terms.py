@@ -297,14 +297,22 @@ def _counterpart_fn(counterpart: Counterpart | None) -> Callable[[str], str | No
 def _entries_for(query: str, glossary: Glossary, lang: str | None) -> list[Entry]:
     found: list[Entry] = []
     seen: set[str] = set()
-    for e in glossary.lookup(query, lang):
-        if e.zh not in seen:
-            seen.add(e.zh)
-            found.append(e)
-    for e, _rendering, _s, _e in glossary.find_in(query, lang):
-        if e.zh not in seen:
-            seen.add(e.zh)
-            found.append(e)
+
+    def add(entries: Iterable[Entry]) -> None:
+        for e in entries:
+            if e.zh not in seen:
+                seen.add(e.zh)
+                found.append(e)
+
+    add(glossary.lookup(query, lang))
+    if lang in (None, "en"):
+        # Query expansion matches English by stemmed words, longest phrase first ("patent
+        # pledges", "licences"); doing the same keeps `terms` an explanation of a search.
+        from .expand import EnglishMatcher
+
+        for entries, _s, _e in EnglishMatcher(glossary).find(query):
+            add(entries)
+    add(e for e, _r, _s, _e in glossary.find_in(query, lang))
     return found
 
 
@@ -325,8 +333,9 @@ def terms(
     query : str
         A term or a phrase in Chinese, Japanese or English.  Entries having the whole query
         as a rendering come first (``Glossary.lookup``: ``専利``, ``專利`` and ``专利`` all
-        name 专利), then entries whose renderings occur inside it (``Glossary.find_in``:
-        "open licensing pilot for patents" names several).
+        name 专利), then, for English, the entries query expansion finds by stemmed words
+        (``patent pledges``), then entries whose renderings occur inside the query
+        (``Glossary.find_in``: "open licensing pilot for patents" names several).
     corpus : Corpus, optional
         The corpus whose clause texts are searched; the bundled corpus when neither
         ``corpus`` nor ``index`` is given.

@@ -1,0 +1,837 @@
+"""Benchmark of the search stack at scale, side by side with bm25s, rank_bm25 and exact FAISS.
+
+For every size N the benchmark
+
+1. **generates** N synthetic clauses by recombining real sentences of the bundled corpus
+   (Chinese and Japanese in the corpus's proportion, clause lengths in sentences drawn from
+   the real distribution, hierarchical numbering such as ``syn-00042.ja#3.2.5``) and about
+   200 queries (the dev queries plus random 6-30 character fragments of clause text);
+2. **builds** the components an :class:`policyidx.index.Index` is made of, stage by stage:
+   tokenisation (:func:`policyidx.analysis.analyze` in a pool of forked processes), the BM25
+   index (:meth:`policyidx.keyword.BM25Index.from_ids`), the built-in encoder (fitted on a
+   sample of clauses, then applied to all of them in the same process pool) and the vector
+   store (exact below 200,000 rows, an inverted file above);
+3. **measures** build time per stage, size on disk, peak RSS while building, RSS of a fresh
+   process that opens the index and answers every query, and latency (p50, p95) and
+   throughput of keyword, dense and hybrid search; hybrid is measured end to end the way
+   ``Index._search`` does it: query analysis and glossary expansion, query encoding, both
+   searches at depth 100 and reciprocal-rank fusion (``hybrid_*``), and separately with the
+   highlighting of the 10 hits that ``Index.search`` adds (``hybrid_highlight_*``);
+4. runs the **peers** on the same tokens: bm25s (``method="lucene"``, same k1 and b),
+   rank_bm25 (``BM25Okapi``, up to ``rank_bm25_max`` clauses) and FAISS ``IndexFlatIP`` as
+   the exact reference of the dense index.
+
+Run it with ``python -m policyidx.bench [--clauses N]... [--json] [--out FILE]``.
+
+Agreement with bm25s (``keyword_same_top10``) is tie-aware: the synthetic clauses reuse a few
+hundred sentences, so many clauses score exactly alike, and two engines may legitimately cut
+a group of equal scores at the 10th place differently.  Two top 10s agree when their score
+lists are equal (to float32 rounding) and every row in one but not the other scores the same
+as the 10th.  Dense recall is tie-aware the same way: an approximate hit counts when its exact
+score reaches the exact 10th score.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from array import array
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from .errors import PolicyIdxError
+
+__all__ = ["run_bench", "main", "synthesize", "SyntheticCorpus", "tokenize_parallel", "format_table"]
+
+DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
+K1, B = 1.5, 0.75
+DEPTH = 100  # candidates per retriever before fusion, as Index._search uses for k=10
+_TOL = 1e-5
+
+
+# ----------------------------------------------------------------------------- synthetic corpus
+
+
+@dataclass(frozen=True)
+class SyntheticCorpus:
+    """Generated clauses and queries.
+
+    ``ids`` look like ``syn-00042.ja#3.2.5``; ``texts`` and ``langs`` are parallel to them;
+    ``queries`` are query strings (dev queries and fragments of clause text).
+    """
+
+    ids: list[str]
+    texts: list[str]
+    langs: list[str]
+    queries: list[str]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class _Pool:
+    sentences: dict[str, list[str]]  # lang -> real sentence texts
+    lengths: dict[str, list[int]]  # lang -> clause lengths in sentences, one per real clause
+    depths: list[int]  # numbering depth of every real clause
+    clauses_per_doc: list[int]
+    zh_share: float
+    dev_queries: list[str]
+
+
+def _real_pool() -> _Pool:
+    from .corpus import Corpus
+
+    corpus = Corpus.load()
+    sentences: dict[str, list[str]] = {"zh": [], "ja": []}
+    lengths: dict[str, list[int]] = {"zh": [], "ja": []}
+    depths: list[int] = []
+    per_doc: Counter[str] = Counter()
+    for clause in corpus.clauses():
+        if not clause.text.strip() or clause.lang not in sentences:
+            continue
+        sents = [s.text for s in clause.sentences if s.text.strip()] or [clause.text]
+        sentences[clause.lang].extend(sents)
+        lengths[clause.lang].append(len(sents))
+        depths.append(max(1, len(clause.path)))
+        per_doc[clause.doc] += 1
+    n_zh, n_ja = len(lengths["zh"]), len(lengths["ja"])
+    if not sentences["ja"] or not sentences["zh"]:
+        raise PolicyIdxError(
+            f"the bundled corpus gave {n_zh} Chinese and {n_ja} Japanese clauses; the benchmark "
+            "needs both to generate a bilingual corpus"
+        )
+    return _Pool(sentences, lengths, depths, sorted(per_doc.values()), n_zh / (n_zh + n_ja), _dev_queries())
+
+
+def _dev_queries() -> list[str]:
+    """The ``q`` field of the shared dev queries, when that file is present."""
+    candidates = [os.environ.get("POLICYIDX_DEV_QUERIES", ""), "/work/shared/dev-queries.jsonl"]
+    for name in candidates:
+        if name and Path(name).is_file():
+            out = []
+            for line in Path(name).read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    q = json.loads(line).get("q")
+                    if isinstance(q, str) and q.strip():
+                        out.append(q)
+            return out
+    return []
+
+
+def _next_path(stack: list[int], depth: int) -> list[int]:
+    """The clause number after ``stack`` at ``depth`` (1 = top level): 2.3 -> 2.4 or 2.3.1 or 3."""
+    if not stack:
+        return [1] * depth
+    if depth <= len(stack):
+        out = stack[:depth]
+        out[-1] += 1
+        return out
+    return stack + [1] * (depth - len(stack))
+
+
+def synthesize(n: int, seed: int = 0, n_queries: int = 200) -> SyntheticCorpus:
+    """Generate ``n`` clauses from real sentences of the bundled corpus, and queries.
+
+    Parameters
+    ----------
+    n : int
+        Number of clauses.
+    seed : int
+        Everything is a function of ``(n, seed)``.
+    n_queries : int
+        Number of queries: the dev queries (``/work/shared/dev-queries.jsonl`` or
+        ``$POLICYIDX_DEV_QUERIES``, ``q`` field only) first, then 6-30 character fragments of
+        random clauses up to this count.
+
+    Returns
+    -------
+    SyntheticCorpus
+
+    Raises
+    ------
+    PolicyIdxError
+        If ``n`` or ``n_queries`` is not positive.
+    """
+    if n < 1 or n_queries < 1:
+        raise PolicyIdxError(f"need at least one clause and one query; got n={n}, n_queries={n_queries}")
+    pool = _real_pool()
+    rng = random.Random(seed)
+    ids: list[str] = []
+    texts: list[str] = []
+    langs: list[str] = []
+    doc_no = 0
+    while len(ids) < n:
+        lang = "zh" if rng.random() < pool.zh_share else "ja"
+        size = min(rng.choice(pool.clauses_per_doc), n - len(ids))
+        sents, lens = pool.sentences[lang], pool.lengths[lang]
+        stack: list[int] = []
+        for _ in range(size):
+            stack = _next_path(stack, rng.choice(pool.depths))
+            ids.append(f"syn-{doc_no:05d}.{lang}#{'.'.join(map(str, stack))}")
+            texts.append("".join(rng.choice(sents) for _ in range(rng.choice(lens))))
+            langs.append(lang)
+        doc_no += 1
+    queries = list(pool.dev_queries[:n_queries])
+    while len(queries) < n_queries:
+        text = texts[rng.randrange(n)]
+        length = rng.randint(6, 30)
+        start = rng.randrange(max(1, len(text) - length + 1))
+        frag = text[start : start + length].strip()
+        if len(frag) >= 6 and any(ch.isalnum() for ch in frag):
+            queries.append(frag)
+    return SyntheticCorpus(ids, texts, langs, queries)
+
+
+# ----------------------------------------------------------------------------- process pool
+
+
+def _fork_map(task: Callable[[int], None], n_tasks: int, workers: int) -> None:
+    """Run ``task(i)`` for ``i < n_tasks`` in up to ``workers`` forked children at a time.
+
+    Tasks write their results to files; nothing is sent back through pipes, so no object is
+    pickled.  A child that fails prints its traceback and makes the whole map fail.
+    """
+    if workers <= 1 or not hasattr(os, "fork"):
+        for i in range(n_tasks):
+            task(i)
+        return
+    running: dict[int, int] = {}
+    failed: list[int] = []
+    nxt = 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    while nxt < n_tasks or running:
+        while nxt < n_tasks and len(running) < workers:
+            pid = os.fork()
+            if pid == 0:  # child
+                code = 0
+                try:
+                    task(nxt)
+                except BaseException:
+                    traceback.print_exc()
+                    code = 1
+                finally:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                    os._exit(code)
+            running[pid] = nxt
+            nxt += 1
+        pid, status = os.wait()
+        i = running.pop(pid)
+        if os.waitstatus_to_exitcode(status) != 0:
+            failed.append(i)
+    if failed:
+        raise PolicyIdxError(f"worker processes failed on tasks {sorted(failed)} (tracebacks above)")
+
+
+def _chunks(n: int, parts: int) -> list[tuple[int, int]]:
+    step = max(1, -(-n // max(1, parts)))
+    return [(a, min(n, a + step)) for a in range(0, n, step)]
+
+
+def tokenize_parallel(
+    texts: Sequence[str], langs: Sequence[str], workers: int = 2, tmp: str | Path | None = None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """:func:`policyidx.analysis.analyze` of every text, in ``workers`` processes.
+
+    Parameters
+    ----------
+    texts, langs : sequence of str
+        Texts and their languages.
+    workers : int
+        Processes (the tokenisers are pure Python and hold the GIL, so threads do not help).
+    tmp : path, optional
+        Scratch directory for the workers' outputs (a new temporary one by default).
+
+    Returns
+    -------
+    doc_ptr : numpy.ndarray of int64
+        ``len(texts) + 1`` offsets into ``term_ids``.
+    term_ids : numpy.ndarray of int32
+        Term ids, text after text, in :func:`~policyidx.analysis.analyze` order.
+    vocab : list of str
+        Terms by id, in order of first occurrence.
+    """
+    from .analysis import analyze
+
+    if len(texts) != len(langs):
+        raise PolicyIdxError(f"got {len(texts)} texts but {len(langs)} languages; pass one language per text")
+    # Warm the segmenters before forking so that every child inherits loaded dictionaries.
+    analyze("知识产权", "zh")
+    analyze("知的財産権", "ja")
+    chunks = _chunks(len(texts), workers * 4)
+    own_tmp = tmp is None
+    scratch = Path(tempfile.mkdtemp(prefix="policyidx-tok-") if own_tmp else tmp)
+    try:
+
+        def task(i: int) -> None:
+            a, b = chunks[i]
+            vocab: dict[str, int] = {}
+            setdefault = vocab.setdefault
+            ids = array("i")
+            lens = array("q")
+            for t, lang in zip(texts[a:b], langs[a:b]):
+                terms = analyze(t, lang)
+                ids.extend([setdefault(x, len(vocab)) for x in terms])
+                lens.append(len(terms))
+            np.save(scratch / f"{i}.ids.npy", np.frombuffer(ids, dtype=np.int32), allow_pickle=False)
+            np.save(scratch / f"{i}.len.npy", np.frombuffer(lens, dtype=np.int64), allow_pickle=False)
+            tmp_json = scratch / f"{i}.vocab.json.tmp"
+            tmp_json.write_text(json.dumps(list(vocab), ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp_json, scratch / f"{i}.vocab.json")
+
+        _fork_map(task, len(chunks), workers)
+        vocab_ids: dict[str, int] = {}
+        parts, lens = [], []
+        for i in range(len(chunks)):
+            local = json.loads((scratch / f"{i}.vocab.json").read_text(encoding="utf-8"))
+            remap = np.fromiter((vocab_ids.setdefault(t, len(vocab_ids)) for t in local), np.int32, len(local))
+            parts.append(remap[np.load(scratch / f"{i}.ids.npy", allow_pickle=False)])
+            lens.append(np.load(scratch / f"{i}.len.npy", allow_pickle=False))
+    finally:
+        if own_tmp:
+            shutil.rmtree(scratch, ignore_errors=True)
+    doc_ptr = np.zeros(len(texts) + 1, dtype=np.int64)
+    if lens:
+        np.cumsum(np.concatenate(lens), out=doc_ptr[1:])
+    term_ids = np.concatenate(parts) if parts else np.zeros(0, np.int32)
+    return doc_ptr, term_ids, list(vocab_ids)
+
+
+class _TermLists(Sequence):
+    """Read-only view of CSR term ids as one list per document (strings or ids), built on access."""
+
+    def __init__(self, doc_ptr: np.ndarray, term_ids: np.ndarray, vocab: list[str] | None, rows: np.ndarray | None = None):
+        self.doc_ptr, self.term_ids, self.vocab = doc_ptr, term_ids, vocab
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.doc_ptr) - 1 if self.rows is None else len(self.rows)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            rows = np.arange(len(self))[i] if self.rows is None else self.rows[i]
+            return _TermLists(self.doc_ptr, self.term_ids, self.vocab, rows)
+        r = int(i if self.rows is None else self.rows[i])
+        ids = self.term_ids[self.doc_ptr[r] : self.doc_ptr[r + 1]].tolist()
+        if self.vocab is None:
+            return ids
+        vocab = self.vocab
+        return [vocab[t] for t in ids]
+
+    def __iter__(self) -> Iterator[Any]:
+        for i in range(len(self)):
+            yield self[i]
+
+
+def _encode_parallel(encoder: Any, texts: Sequence[str], terms: _TermLists, out_path: Path, workers: int) -> np.ndarray:
+    """Encode every text in forked workers straight into a ``.npy`` file; return it memory-mapped."""
+    out = np.lib.format.open_memmap(out_path, mode="w+", dtype=np.float32, shape=(len(texts), encoder.dim))
+    del out
+    chunks = _chunks(len(texts), workers * 4)
+
+    def task(i: int) -> None:
+        a, b = chunks[i]
+        mm = np.load(out_path, mmap_mode="r+", allow_pickle=False)
+        step = 20_000
+        for s in range(a, b, step):
+            e = min(b, s + step)
+            mm[s:e] = encoder.encode(texts[s:e], batch_size=512, terms=terms[s:e])
+        mm.flush()
+
+    _fork_map(task, len(chunks), workers)
+    return np.load(out_path, mmap_mode="r", allow_pickle=False)
+
+
+# ----------------------------------------------------------------------------- measuring
+
+
+def _status_mb(field: str) -> float | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+def _reset_peak_rss() -> bool:
+    """Reset VmHWM to the current RSS (Linux >= 4.0); False when not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _children_peak_mb() -> float:
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+
+
+def _dir_mb(path: Path) -> float:
+    total = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return round(total / 2**20, 1)
+
+
+@contextmanager
+def _stage(name: str, timings: dict[str, float], progress: bool) -> Iterator[None]:
+    if progress:
+        print(f"[bench] {name}...", file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    yield
+    timings[name] = round(time.perf_counter() - t0, 2)
+    if progress:
+        print(f"[bench] {name}: {timings[name]:.1f} s", file=sys.stderr, flush=True)
+
+
+def _latencies(fn: Callable[[Any], Any], items: Sequence[Any], warmup: int = 3) -> np.ndarray:
+    for it in items[:warmup]:
+        fn(it)
+    out = np.empty(len(items))
+    for i, it in enumerate(items):
+        t0 = time.perf_counter()
+        fn(it)
+        out[i] = time.perf_counter() - t0
+    return out * 1000.0
+
+
+def _pct(ms: np.ndarray) -> tuple[float, float]:
+    return round(float(np.percentile(ms, 50)), 3), round(float(np.percentile(ms, 95)), 3)
+
+
+def _unique_terms(terms: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(terms))
+
+
+def _same_top(a_rows: np.ndarray, a_scores: np.ndarray, b_rows: np.ndarray, b_scores: np.ndarray) -> bool:
+    """Tie-aware equality of two top-k lists (see the module docstring)."""
+    if len(a_rows) != len(b_rows):
+        return False
+    if len(a_rows) == 0:
+        return True
+    if not np.allclose(np.sort(a_scores), np.sort(b_scores), rtol=_TOL, atol=_TOL):
+        return False
+    sa, sb = set(a_rows.tolist()), set(b_rows.tolist())
+    if sa == sb:
+        return True
+    kth = float(min(a_scores.min(), b_scores.min()))
+    score = dict(zip(a_rows.tolist(), a_scores.tolist()))
+    score.update(zip(b_rows.tolist(), b_scores.tolist()))
+    return all(abs(score[r] - kth) <= _TOL * max(1.0, abs(kth)) for r in sa ^ sb)
+
+
+# ----------------------------------------------------------------------------- one size
+
+
+def _bench_size(
+    n: int,
+    *,
+    seed: int,
+    n_queries: int,
+    work: Path,
+    progress: bool,
+    workers: int,
+    fit_sample: int,
+    dim: int,
+    ann: str,
+    nprobe: int,
+    peers: bool,
+    rank_bm25_max: int,
+) -> dict[str, Any]:
+    from .analysis import analyze
+    from .encoders import BuiltinEncoder
+    from .expand import default_glossary, expand_query
+    from .index import _rrf, highlight
+    from .keyword import BM25Index
+    from .vectors import VectorStore
+
+    res: dict[str, Any] = {"clauses": n, "seed": seed, "workers": workers}
+    stages: dict[str, float] = {}
+    index_dir = work / f"index-{n}"
+    index_dir.mkdir(parents=True, exist_ok=True)
+    peak_reset = _reset_peak_rss()
+
+    # ------------------------------------------------------------------ build
+    with _stage("generate", stages, progress):
+        syn = synthesize(n, seed=seed, n_queries=n_queries)
+    texts, langs = syn.texts, syn.langs
+    res["queries"] = len(syn.queries)
+    res["zh_share"] = round(langs.count("zh") / n, 3)
+    res["distinct_texts"] = len(set(texts))
+    res["mean_chars"] = round(sum(map(len, texts)) / n, 1)
+    with _stage("tokenise", stages, progress):
+        doc_ptr, term_ids, vocab = tokenize_parallel(texts, langs, workers=workers, tmp=None)
+    res["vocab"] = len(vocab)
+    res["tokens"] = int(len(term_ids))
+    with _stage("keyword_index", stages, progress):
+        kw = BM25Index.from_ids(doc_ptr, term_ids, vocab, k1=K1, b=B)
+        kw.save(index_dir / "keyword")
+    res["postings"] = kw.n_postings
+    terms_view = _TermLists(doc_ptr, term_ids, vocab)
+    with _stage("encode_fit", stages, progress):
+        rng = np.random.default_rng(seed)
+        sample = np.sort(rng.choice(n, size=min(n, fit_sample), replace=False))
+        enc = BuiltinEncoder().fit(
+            [texts[i] for i in sample], dim=dim, seed=seed,
+            terms=_TermLists(doc_ptr, term_ids, vocab, sample), min_df=2 if len(sample) >= 50_000 else 1,
+        )
+        enc.save(index_dir / "encoder")
+    with _stage("encode_transform", stages, progress):
+        vecs = _encode_parallel(enc, texts, terms_view, work / "vectors-tmp.npy", workers)
+    with _stage("vector_index", stages, progress):
+        store = VectorStore(vecs, ann=ann, nprobe=nprobe)
+        store.save(index_dir / "vectors")
+    del store
+    (work / "vectors-tmp.npy").unlink(missing_ok=True)
+    res["stages_s"] = stages
+    res["build_s"] = round(sum(stages.values()), 1)
+    res["build_peak_rss_mb"] = _status_mb("VmHWM") if peak_reset else None
+    res["build_workers_peak_rss_mb"] = _children_peak_mb()
+    res["index_mb"] = _dir_mb(index_dir)
+
+    # ------------------------------------------------------------------ open (fresh process)
+    (index_dir / "queries.json").write_text(json.dumps(syn.queries, ensure_ascii=False), encoding="utf-8")
+    if progress:
+        print("[bench] open in a fresh process...", file=sys.stderr, flush=True)
+    probe = subprocess.run(
+        [sys.executable, "-m", "policyidx.bench", "--probe-open", str(index_dir)],
+        capture_output=True, text=True, check=False,
+    )
+    if probe.returncode != 0:
+        raise PolicyIdxError(f"opening the index in a fresh process failed:\n{probe.stderr[-2000:]}")
+    opened = json.loads(probe.stdout.strip().splitlines()[-1])
+    res["open_s"] = opened["open_s"]
+    res["open_rss_mb"] = opened["rss_mb"]
+    res["open_peak_rss_mb"] = opened["hwm_mb"]
+
+    # ------------------------------------------------------------------ search (opened, memory-mapped)
+    kw = BM25Index.load(index_dir / "keyword", mmap=True)
+    store = VectorStore.load(index_dir / "vectors", mmap=True)
+    enc = BuiltinEncoder.load(index_dir / "encoder")
+    res["dense_index"] = repr(store)
+    res["ann"] = store.index_name
+    queries = syn.queries
+    q_terms = [_unique_terms(analyze(q)) for q in queries]
+
+    with _stage("keyword_search", stages, progress):
+        ms = _latencies(lambda t: kw.search(t, k=10), q_terms)
+        res["keyword_p50_ms"], res["keyword_p95_ms"] = _pct(ms)
+        t0 = time.perf_counter()
+        ours = kw.search_many(q_terms, k=10)
+        res["keyword_qps"] = round(len(q_terms) / (time.perf_counter() - t0), 1)
+
+    with _stage("dense_search", stages, progress):
+        ms = _latencies(lambda q: store.search(enc.encode([q], kind="query"), 10), queries)
+        res["dense_p50_ms"], res["dense_p95_ms"] = _pct(ms)
+        qv = enc.encode(queries, kind="query")
+        ms = _latencies(lambda v: store.search(v, 10), list(qv))
+        res["dense_search_p50_ms"], res["dense_search_p95_ms"] = _pct(ms)
+        t0 = time.perf_counter()
+        d_rows, _ = store.search(qv, 10)
+        res["dense_qps"] = round(len(queries) / (time.perf_counter() - t0), 1)
+
+    with _stage("hybrid_search", stages, progress):
+        glossary = default_glossary()
+
+        def hybrid(q: str, with_highlights: bool = False) -> list[tuple[int, float]]:
+            exp = expand_query(q, None, glossary, weight=0.5)
+            kw_rows = None
+            if exp.terms:
+                kw_rows, _ = kw.search(exp.terms, k=DEPTH)
+            v = enc.encode([exp.dense_text], kind="query")
+            dn_rows = None
+            if np.any(v):
+                r, _ = store.search(v, DEPTH)
+                dn_rows = r[0][r[0] >= 0]
+            fused = _rrf([kw_rows, dn_rows], [1.0, 1.0], 60)[:10]
+            if with_highlights:
+                for row, _score in fused:
+                    highlight(texts[row], langs[row], exp)
+            return fused
+
+        ms = _latencies(hybrid, queries)
+        res["hybrid_p50_ms"], res["hybrid_p95_ms"] = _pct(ms)
+        res["hybrid_qps"] = round(len(queries) / (ms.sum() / 1000.0), 1)
+        # Index.search also highlights its hits, which re-tokenises each of them.
+        ms = _latencies(lambda q: hybrid(q, True), queries)
+        res["hybrid_highlight_p50_ms"], res["hybrid_highlight_p95_ms"] = _pct(ms)
+
+    # ------------------------------------------------------------------ peers
+    with _stage("exact_reference", stages, progress):
+        import faiss
+
+        flat = faiss.IndexFlatIP(store.dim)
+        for a in range(0, n, 65_536):
+            flat.add(np.ascontiguousarray(store.vectors[a : a + 65_536]))
+        t0 = time.perf_counter()
+        e_scores, e_rows = flat.search(np.ascontiguousarray(qv), 10)
+        res["faiss_exact_qps"] = round(len(queries) / (time.perf_counter() - t0), 1)
+        del flat
+        hits_tie, hits_ids, counted = 0, 0, 0
+        for i in range(len(queries)):
+            if not np.any(qv[i]):
+                continue  # a query with no known feature has no neighbours to find
+            counted += 1
+            got = d_rows[i][d_rows[i] >= 0]
+            exact = np.asarray(store.vectors[np.sort(got)] @ qv[i]) if len(got) else np.zeros(0)
+            hits_tie += min(10, int(np.sum(exact >= e_scores[i, 9] - _TOL)))
+            hits_ids += len(set(got.tolist()) & set(e_rows[i].tolist()))
+        res["dense_recall_at_10"] = round(hits_tie / (10 * max(1, counted)), 4)
+        res["dense_recall_at_10_ids"] = round(hits_ids / (10 * max(1, counted)), 4)
+    res["keyword_same_top10"] = None
+    res["bm25s_qps"] = None
+    res["rank_bm25_qps"] = None
+    if peers:
+        with _stage("bm25s", stages, progress):
+            import bm25s
+
+            from types import SimpleNamespace
+
+            # bm25s accepts any object with .ids (token ids per document) and .vocab.
+            tokenized = SimpleNamespace(ids=_TermLists(doc_ptr, term_ids, None),
+                                        vocab={t: i for i, t in enumerate(vocab)})
+            t0 = time.perf_counter()
+            peer = bm25s.BM25(method="lucene", k1=K1, b=B)
+            peer.index(tokenized, show_progress=False)
+            res["bm25s_build_s"] = round(time.perf_counter() - t0, 1)
+            # Queries without a single indexed term are left out: bm25s cannot take an empty
+            # query, and ours answers nothing to them.
+            known = [[t for t in ts if t in tokenized.vocab] for ts in q_terms]
+            asked = [i for i, ts in enumerate(known) if ts]
+            for i in asked[:3]:
+                peer.retrieve([known[i]], k=10, show_progress=False)
+            t0 = time.perf_counter()
+            p_rows, p_scores = peer.retrieve([known[i] for i in asked], k=10, show_progress=False, n_threads=1)
+            res["bm25s_qps"] = round(len(asked) / (time.perf_counter() - t0), 1)
+            same = sum(1 for i, ts in enumerate(known) if not ts and len(ours[i][0]) == 0)
+            for j, i in enumerate(asked):
+                r, s = ours[i]
+                pos = p_scores[j] > 0  # bm25s pads with zero-score rows when fewer than k match
+                same += _same_top(r, s, p_rows[j][pos].astype(np.int64), p_scores[j][pos].astype(np.float32))
+            res["keyword_same_top10"] = round(same / len(ours), 4)
+            res["keyword_vs_bm25s"] = round(res["keyword_qps"] / res["bm25s_qps"], 2)
+            del peer, tokenized
+        if n <= rank_bm25_max:
+            with _stage("rank_bm25", stages, progress):
+                from rank_bm25 import BM25Okapi
+
+                t0 = time.perf_counter()
+                okapi = BM25Okapi(list(terms_view), k1=K1, b=B)
+                res["rank_bm25_build_s"] = round(time.perf_counter() - t0, 1)
+                few = q_terms[: max(5, min(len(q_terms), 2_000_000 // n))]
+                t0 = time.perf_counter()
+                for qt in few:
+                    sc = okapi.get_scores(qt)
+                    np.argpartition(-sc, min(10, len(sc) - 1))[:10]
+                res["rank_bm25_qps"] = round(len(few) / (time.perf_counter() - t0), 2)
+                res["keyword_vs_rank_bm25"] = round(res["keyword_qps"] / res["rank_bm25_qps"], 1)
+                del okapi
+    res["dense_vs_exact_qps"] = round(res["dense_qps"] / res["faiss_exact_qps"], 2)
+    res["stages_s"] = stages
+    return res
+
+
+def _probe_open(index_dir: str) -> dict[str, Any]:
+    """Open the index components in this (fresh) process, answer every query, report RSS."""
+    t0 = time.perf_counter()
+    from .encoders import BuiltinEncoder
+    from .expand import default_glossary, expand_query
+    from .keyword import BM25Index
+    from .vectors import VectorStore
+
+    d = Path(index_dir)
+    kw = BM25Index.load(d / "keyword", mmap=True)
+    store = VectorStore.load(d / "vectors", mmap=True)
+    enc = BuiltinEncoder.load(d / "encoder")
+    store.index()
+    glossary = default_glossary()
+    open_s = time.perf_counter() - t0
+    for q in json.loads((d / "queries.json").read_text(encoding="utf-8")):
+        exp = expand_query(q, None, glossary)
+        if exp.terms:
+            kw.search(exp.terms, k=DEPTH)
+        store.search(enc.encode([exp.dense_text], kind="query"), DEPTH)
+    return {"open_s": round(open_s, 2), "rss_mb": _status_mb("VmRSS"), "hwm_mb": _status_mb("VmHWM")}
+
+
+# ----------------------------------------------------------------------------- driver
+
+
+def run_bench(
+    sizes: Sequence[int] = DEFAULT_SIZES,
+    *,
+    seed: int = 0,
+    progress: bool = True,
+    n_queries: int = 200,
+    workers: int | None = None,
+    fit_sample: int = 100_000,
+    dim: int = 256,
+    ann: str = "ivf",
+    nprobe: int = 32,
+    peers: bool = True,
+    rank_bm25_max: int = 100_000,
+    workdir: str | Path | None = None,
+    keep: bool = False,
+) -> list[dict[str, Any]]:
+    """Run the benchmark at each size and return one result dict per size.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Numbers of synthetic clauses.
+    seed : int
+        Seed of the generator and of the encoder (the results' content is reproducible;
+        timings are not).
+    progress : bool
+        Print each stage and its time on stderr.
+    n_queries : int
+        Queries per size (dev queries plus clause fragments).
+    workers : int or None
+        Processes for tokenisation and encoding (default: the CPUs available).
+    fit_sample : int
+        The built-in encoder is fitted on at most this many clauses (a random sample) and
+        then applied to all: the SVD's cost grows with the sample, its quality barely does.
+    dim : int
+        Width of the built-in encoder's vectors.
+    ann : {"ivf", "hnsw"}
+        Approximate vector index above 200,000 clauses (see :class:`policyidx.vectors.VectorStore`).
+    nprobe : int
+        Inverted-file cells visited per query.
+    peers : bool
+        Also run bm25s and rank_bm25.
+    rank_bm25_max : int
+        Largest size at which rank_bm25 (pure Python, slow) is run.
+    workdir : path, optional
+        Where indexes are built (a temporary directory by default).
+    keep : bool
+        Keep the built indexes instead of deleting each after its size.
+
+    Returns
+    -------
+    list of dict
+        Fields include ``clauses``, ``build_s``, ``index_mb``, ``open_rss_mb``,
+        ``keyword_qps``, ``bm25s_qps``, ``keyword_same_top10``, ``dense_p95_ms``,
+        ``dense_recall_at_10``, ``hybrid_p95_ms``, per-stage times in ``stages_s``, p50s,
+        peak RSS and ratios to the peers.
+    """
+    if not sizes or any(int(s) < 1 for s in sizes):
+        raise PolicyIdxError(f"sizes must be positive clause counts; got {list(sizes)}")
+    workers = workers or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    root = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="policyidx-bench-"))
+    root.mkdir(parents=True, exist_ok=True)
+    results = []
+    try:
+        for n in sizes:
+            work = root / f"n{n}"
+            work.mkdir(exist_ok=True)
+            try:
+                res = _bench_size(
+                    int(n), seed=seed, n_queries=n_queries, work=work, progress=progress, workers=workers,
+                    fit_sample=fit_sample, dim=dim, ann=ann, nprobe=nprobe, peers=peers,
+                    rank_bm25_max=rank_bm25_max,
+                )
+            finally:
+                if not keep:
+                    shutil.rmtree(work, ignore_errors=True)
+            results.append(res)
+            if progress:
+                print(format_table([res]), file=sys.stderr, flush=True)
+    finally:
+        if workdir is None and not keep:
+            shutil.rmtree(root, ignore_errors=True)
+    return results
+
+
+_COLUMNS = (
+    ("clauses", "clauses", "{:,}"),
+    ("build_s", "build s", "{:.0f}"),
+    ("index_mb", "index MB", "{:.0f}"),
+    ("build_peak_rss_mb", "build RSS MB", "{:.0f}"),
+    ("open_rss_mb", "open RSS MB", "{:.0f}"),
+    ("keyword_qps", "kw QPS", "{:.0f}"),
+    ("bm25s_qps", "bm25s QPS", "{:.0f}"),
+    ("keyword_vs_bm25s", "kw/bm25s", "{:.2f}"),
+    ("keyword_same_top10", "same top10", "{:.3f}"),
+    ("rank_bm25_qps", "rank_bm25 QPS", "{:.2f}"),
+    ("keyword_p95_ms", "kw p95 ms", "{:.1f}"),
+    ("dense_p95_ms", "dense p95 ms", "{:.2f}"),
+    ("dense_recall_at_10", "recall@10", "{:.3f}"),
+    ("hybrid_p95_ms", "hybrid p95 ms", "{:.1f}"),
+)
+
+
+def format_table(results: Sequence[dict[str, Any]]) -> str:
+    """A plain-text table of the headline fields, one row per size."""
+    head = [c[1] for c in _COLUMNS]
+    rows = [[("-" if r.get(k) is None else fmt.format(r[k])) for k, _, fmt in _COLUMNS] for r in results]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
+    lines = ["  ".join(h.rjust(w) for h, w in zip(head, widths))]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths)) for row in rows]
+    for r in results:
+        lines.append(f"  {r['clauses']:,}: stages " + ", ".join(f"{k} {v:.1f}s" for k, v in r["stages_s"].items()))
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python -m policyidx.bench [--clauses N]... [--json] [--out FILE]``."""
+    ap = argparse.ArgumentParser(prog="policyidx bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--clauses", type=int, action="append", metavar="N",
+                    help="synthetic corpus size (repeatable; default 10000 100000 1000000)")
+    ap.add_argument("--queries", type=int, default=200, help="queries per size (default 200)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=None, help="tokenising/encoding processes (default: CPUs)")
+    ap.add_argument("--fit-sample", type=int, default=100_000, help="clauses the encoder is fitted on")
+    ap.add_argument("--ann", choices=("ivf", "hnsw"), default="ivf", help="approximate index above 200k rows")
+    ap.add_argument("--nprobe", type=int, default=32, help="IVF cells probed per query")
+    ap.add_argument("--no-peers", action="store_true", help="skip bm25s and rank_bm25")
+    ap.add_argument("--rank-bm25-max", type=int, default=100_000, help="largest size to run rank_bm25 at")
+    ap.add_argument("--workdir", help="build indexes here (default: a temporary directory)")
+    ap.add_argument("--keep", action="store_true", help="keep the built indexes")
+    ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument("--out", help="also write the JSON results to this file")
+    ap.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    ap.add_argument("--probe-open", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.probe_open:
+        print(json.dumps(_probe_open(args.probe_open)))
+        return 0
+    try:
+        results = run_bench(
+            tuple(args.clauses or DEFAULT_SIZES), seed=args.seed, progress=not args.quiet,
+            n_queries=args.queries, workers=args.workers, fit_sample=args.fit_sample, ann=args.ann,
+            nprobe=args.nprobe, peers=not args.no_peers, rank_bm25_max=args.rank_bm25_max,
+            workdir=args.workdir, keep=args.keep,
+        )
+    except PolicyIdxError as exc:
+        print(f"policyidx bench: {exc}", file=sys.stderr)
+        return 1
+    text = json.dumps(results, ensure_ascii=False, indent=1)
+    if args.out:
+        out = Path(args.out)
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(text + "\n", encoding="utf-8")
+        os.replace(tmp, out)
+    print(text if args.json else format_table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
