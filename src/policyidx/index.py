@@ -709,10 +709,18 @@ def highlight(text: str, lang: str, exp: Expansion) -> tuple[list[tuple[int, int
     spans: list[tuple[int, int]] = []
     toks = tokenize(text, lang)
     present: set[str] = set()
+    long_words = [w for w in words if len(w) >= 2]
     for tok in toks:
         if tok.norm in words:
             spans.append((tok.start, tok.end))
             present.add(tok.norm)
+        elif len(tok.norm) > 2:
+            # a compound token (専利担保融資) that contains a query word (担保融資)
+            for w in long_words:
+                at = tok.norm.find(w)
+                if at >= 0 and len(tok.norm) == tok.end - tok.start:
+                    spans.append((tok.start + at, tok.start + at + len(w)))
+                    present.add(w)
     bigrams = {t[1:] for t in exp.terms if t.startswith("#")}
     if bigrams and not spans:
         u = unify(text)
