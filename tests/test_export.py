@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from policyidx.align import Alignment, ClausePair, SentencePair, align
+from policyidx.alignment import Alignment, ClausePair, SentencePair, align
 from policyidx.corpus import parse_document
 from policyidx.export import (
     TSV_COLUMNS,

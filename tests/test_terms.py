@@ -1,4 +1,4 @@
-"""Term look-up, concordance and glossary coverage (policyidx.terms), and the general vocabulary."""
+"""Term look-up, concordance and glossary coverage (policyidx.concordance), and the general vocabulary."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import policyidx.glossary as glossary_mod
 from policyidx.errors import QueryError
 from policyidx.glossary import Entry, Glossary
 from policyidx.han import unify
-from policyidx.terms import (
+from policyidx.concordance import (
     Concordance,
     TermResult,
     coverage,

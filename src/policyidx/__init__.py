@@ -38,9 +38,9 @@ _LAZY = {
     "Note": ("policyidx.model", "Note"),
     "Index": ("policyidx.index", "Index"),
     "Hit": ("policyidx.index", "Hit"),
-    "align": ("policyidx.align", "align"),
-    "match": ("policyidx.align", "match"),
-    "terms": ("policyidx.terms", "terms"),
+    "align": ("policyidx.alignment", "align"),
+    "match": ("policyidx.alignment", "match"),
+    "terms": ("policyidx.concordance", "terms"),
     "Glossary": ("policyidx.glossary", "Glossary"),
     "PolicyIdxError": ("policyidx.errors", "PolicyIdxError"),
 }

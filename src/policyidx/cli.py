@@ -237,7 +237,7 @@ def cmd_align(args: argparse.Namespace) -> int:
 @command("match")
 def cmd_match(args: argparse.Namespace) -> int:
     """Which provisions of one document correspond to which of another."""
-    from .align import match
+    from .alignment import match
 
     idx = _open_index(args)
     corpus = idx.corpus
@@ -287,7 +287,7 @@ def _glossary(args: argparse.Namespace):
 @command("term")
 def cmd_term(args: argparse.Namespace) -> int:
     """Glossary entries matching a term, with a concordance of their renderings in the corpus."""
-    from .terms import render_terms, terms
+    from .concordance import render_terms, terms
 
     idx = _open_index(args)
     counterpart = _aligned_counterpart(idx)
@@ -327,7 +327,7 @@ def cmd_glossary(args: argparse.Namespace) -> int:
     """List the glossary, or (with --coverage) frequent corpus terms it does not cover."""
     gl = _glossary(args)
     if args.coverage:
-        from .terms import coverage, render_coverage
+        from .concordance import coverage, render_coverage
 
         cov = coverage(_load_corpus(args), gl, top=args.top)
         if args.json:

@@ -125,6 +125,37 @@ def evaluate_jiedu(index: Index, mode: str = "hybrid", expand: bool = True) -> d
     return {"first": sum(r["first"] for r in rows), "total": len(rows), "rows": rows}
 
 
+def measure_speed(index_path: str | None, queries: list[dict[str, Any]], modes: Iterable[str] = MODES) -> dict[str, Any]:
+    """Time opening the index in a fresh process, the first query, and the latency of later ones.
+
+    Opening is measured in a subprocess so that nothing is already imported or cached.
+    """
+    import statistics
+    import subprocess
+    import time
+
+    code = (
+        "import time, json; t=time.perf_counter(); from policyidx.index import Index; "
+        f"i=Index.open({index_path!r}); t1=time.perf_counter(); i.search('专利', k=10); t2=time.perf_counter(); "
+        "print(json.dumps([t1-t, t2-t1]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    open_s, first_s = json.loads(out.strip().splitlines()[-1])
+    index = Index.open(index_path)
+    index.search("专利", k=10)
+    res: dict[str, Any] = {"open_ms": round(1000 * open_s, 1), "first_query_ms": round(1000 * first_s, 1), "modes": {}}
+    for mode in modes:
+        lat = []
+        for q in queries:
+            t = time.perf_counter()
+            index.search(q["q"], k=10, mode=mode, query_lang=q.get("lang"))
+            lat.append(1000 * (time.perf_counter() - t))
+        lat.sort()
+        res["modes"][mode] = {"n": len(lat), "p50_ms": round(statistics.median(lat), 2),
+                              "p95_ms": round(lat[min(len(lat) - 1, int(0.95 * len(lat)))], 2), "max_ms": round(lat[-1], 2)}
+    return res
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m policyidx.evaluate", description=__doc__.split("\n\n")[0])
     p.add_argument("files", nargs="*", help="query sets (JSON lines)")
@@ -133,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-expand", action="store_true", help="evaluate without glossary expansion")
     p.add_argument("--jiedu", action="store_true", help="also the 解读 statements -> measures test")
     p.add_argument("--misses", action="store_true", help="list queries not found in the top 5")
+    p.add_argument("--speed", action="store_true", help="also time opening the index and the queries' latency")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     index = Index.open(args.index)
@@ -141,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     res = evaluate(index, queries, modes, expand=not args.no_expand) if queries else {"modes": {}, "misses": {}}
     if args.jiedu:
         res["jiedu"] = {m: evaluate_jiedu(index, m, expand=not args.no_expand) for m in modes}
+    if args.speed:
+        res["speed"] = measure_speed(args.index, queries or [{"q": "专利开放许可"}], modes)
     if args.json:
         print(json.dumps(res, ensure_ascii=False, indent=2))
         return 0
@@ -153,6 +187,11 @@ def main(argv: list[str] | None = None) -> int:
         for mode, ms in res["misses"].items():
             for m in ms:
                 print(f"  miss [{mode}] rank={m['rank']} top={m['top']} q={m['q']}")
+    if args.speed:
+        sp = res["speed"]
+        print(f"open (fresh process) {sp['open_ms']:.0f} ms; first query {sp['first_query_ms']:.0f} ms (loads tokenisers)")
+        for mode, v in sp["modes"].items():
+            print(f"  {mode:8} {v['n']} queries: p50 {v['p50_ms']:.1f} ms, p95 {v['p95_ms']:.1f} ms, max {v['max_ms']:.1f} ms")
     if args.jiedu:
         for mode, j in res["jiedu"].items():
             print(f"jiedu statements -> measure first ({mode}): {j['first']}/{j['total']}")

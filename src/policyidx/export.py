@@ -1,4 +1,4 @@
-"""Exports of an :class:`~policyidx.align.Alignment` for translators and readers.
+"""Exports of an :class:`~policyidx.alignment.Alignment` for translators and readers.
 
 - :func:`to_tsv`: one row per sentence bead (source text, target text, score, clause ids);
 - :func:`to_tmx`: a TMX 1.4b translation memory, one ``<tu>`` per aligned sentence pair;
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .align import Alignment, ClausePair
+from .alignment import Alignment, ClausePair
 from .errors import PolicyIdxError
 from .model import Document, Sentence
 

@@ -7,7 +7,7 @@ An index is a directory::
     keyword/             BM25 impact postings (policyidx.keyword)
     encoder/             the fitted built-in encoder (when it is the encoder)
     vectors/             raw float32 clause vectors + the FAISS cache (policyidx.vectors)
-    alignments/          stored original <-> translation alignments (policyidx.align)
+    alignments/          stored original <-> translation alignments (policyidx.alignment)
 
 Nothing is pickled.  Builds go to a temporary sibling directory that replaces the target
 only when complete, so an interrupted build never leaves a half-written index.
@@ -573,7 +573,7 @@ class Index:
 
         The stored alignment of a pair is also used, reversed, for the pair the other way round.
         """
-        from .align import Alignment, align
+        from .alignment import Alignment, align
 
         corpus = self.corpus
         a, b = corpus[src], corpus[tgt]
@@ -679,7 +679,7 @@ class Counterpart:
 
 def _reverse(al):
     """The same alignment seen from the other document."""
-    from .align import Alignment, ClausePair, SentencePair
+    from .alignment import Alignment, ClausePair, SentencePair
 
     pairs = [ClausePair(src=cp.tgt, tgt=cp.src, score=cp.score, method=cp.method,
                         sentences=[SentencePair(src=sp.tgt, tgt=sp.src, score=sp.score) for sp in cp.sentences])
@@ -800,7 +800,7 @@ def _store_alignments(directory: Path, corpus: Corpus, encoder: Any) -> None:
     pairs = [(o, t) for o in corpus if o.role == "original" for t in corpus if t.work == o.work and t.role == "translation"]
     if not pairs:
         return
-    from .align import align
+    from .alignment import align
 
     directory.mkdir(parents=True, exist_ok=True)
     for o, t in pairs:

@@ -1506,7 +1506,7 @@ def bench_align(n: int = 2000, *, flat: bool = False, encoder: str | None = "bui
 def _main(argv: Iterable[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m policyidx.align", description="Alignment benchmark.")
+    parser = argparse.ArgumentParser(prog="python -m policyidx.alignment", description="Alignment benchmark.")
     parser.add_argument("--bench", action="store_true", help="time align() on two synthetic long documents")
     parser.add_argument("-n", type=int, default=2000, help="sentences per document (default 2000)")
     parser.add_argument("--flat", action="store_true", help="one clause per document (worst case)")
