@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -161,29 +162,20 @@ def _parse_entry(entry: DocumentEntry, catalog: Catalog) -> Document:
         encoding=entry.encoding,
         name=os.path.relpath(entry.file) if entry.file.is_absolute() else str(entry.file),
     )
+    # every fact the parser found, under the same field names on the Document
+    found = {f.name: getattr(res, f.name) for f in dataclasses.fields(res)}
+    found["doc_number"] = res.doc_number or (work.doc_number if entry.role != "interpretation" else "") or None
+    found["issuers"] = res.issuers or list(work.issuers)
     return Document(
         id=entry.id,
         work=entry.work,
         lang=entry.lang,
         role=entry.role,
         title=entry.title,
-        text=res.text,
-        roots=res.roots,
         meta=json.loads(json.dumps(entry.meta(work))),
         source_path=str(entry.file),
         format=entry.format,
-        parsed_title=res.parsed_title,
-        doc_number=res.doc_number or (work.doc_number if entry.role != "interpretation" else "") or None,
-        issuers=res.issuers or list(work.issuers),
-        dates=res.dates,
-        addressees=res.addressees,
-        source_line=res.source_line,
-        urls=res.urls,
-        disclaimer=res.disclaimer,
-        header_spans=res.header_spans,
-        footer_span=res.footer_span,
-        pages=res.pages,
-        warnings=res.warnings,
+        **found,
     )
 
 
