@@ -411,13 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--domain", help="only entries of this domain (patents, trademarks, licensing, ...)")
     sp.add_argument("--all", action="store_true", help="include the general policy vocabulary (domain general)")
     sp.add_argument("--glossary", action="append", metavar="FILE", help="a user glossary TSV (repeatable)")
-    for extra in EXTRA_PARSERS:
-        extra(add)
+    sub.add_parser("bench", help="benchmark at scale against bm25s, rank_bm25 and exact FAISS (policyidx bench --help)", add_help=False)
     return p
-
-
-# Later modules register their subcommands here (search, align, glossary...).
-EXTRA_PARSERS: list[Callable[[Callable[[str, str], argparse.ArgumentParser]], None]] = []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -427,6 +422,12 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(encoding="utf-8")  # type: ignore[attr-defined]
         except (AttributeError, ValueError):
             pass
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:
+        # the benchmark has its own options (sizes, peers, ANN settings): hand them over whole
+        from .bench import main as bench_main
+
+        return bench_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
