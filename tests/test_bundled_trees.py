@@ -177,3 +177,27 @@ def test_nothing_lost(corpus, doc):
             assert sum(_squash(s.text) in t for t in texts) >= 1
     body_sentences = [_squash(s.text) for c in d.clauses for s in c.sentences]
     assert _squash("".join(body_sentences)) == _squash("".join(c.text for c in d.clauses))
+
+
+# ----------------------------------------------------------------------------- the Chinese-original fixtures
+
+from pathlib import Path  # noqa: E402
+
+from policyidx.corpus import parse_document  # noqa: E402
+
+FX = Path(__file__).resolve().parent / "fixtures" / "zh"
+
+
+@pytest.mark.parametrize("name", ["zgc-2019-ipap.zh.txt", "zgc-2019-ipap.zh.html", "reg-sample.zh.txt"])
+def test_nothing_lost_in_fixtures(name):
+    d = parse_document(FX / name, doc_id="fx.zh", lang="zh")
+    if name.endswith(".txt"):
+        raw = (FX / name).read_text(encoding="utf-8").replace("\t", "|")
+        assert _squash(d.text).replace("|", "") == _squash(raw).replace("|", "")
+    assert _squash(_coverage(d)) == ""
+    for c in d.clauses:
+        assert d.text[c.start : c.end] == c.text
+        for s in c.sentences:
+            assert d.text[s.start : s.end] == s.text and s.text in c.text
+    body_sentences = [_squash(s.text) for c in d.clauses for s in c.sentences]
+    assert _squash("".join(body_sentences)) == _squash("".join(c.text for c in d.clauses))

@@ -104,8 +104,11 @@ def test_align_outputs(built, capsys, tmp_path):
     assert tree.getroot().get("version") == "1.4" and len(tree.findall(".//tu")) > 50
     assert tsv.read_text(encoding="utf-8").count("\n") > 50
     assert "zgc-2019-ipap.zh#3.4.15" in html.read_text(encoding="utf-8")
-    # stored with the index
+    # stored with the index, at build time, and listed in the manifest
     assert (index / "alignments" / "zgc-2019-ipap.zh__zgc-2019-ipap.ja.json").is_file()
+    manifest = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["alignments"] == [{"src": "zgc-2019-ipap.zh", "tgt": "zgc-2019-ipap.ja",
+                                       "file": "alignments/zgc-2019-ipap.zh__zgc-2019-ipap.ja.json"}]
     code, out, _ = run(capsys, "align", "zgc-2019-ipap.zh", "zgc-2019-ipap.ja", "--index", str(index), "--corpus", str(corpus))
     assert code == 0 and "3.4.15" in out
 

@@ -438,6 +438,21 @@ def _same_top(a_rows: np.ndarray, a_scores: np.ndarray, b_rows: np.ndarray, b_sc
     return all(abs(score[r] - kth) <= _TOL * max(1.0, abs(kth)) for r in sa ^ sb)
 
 
+def _recall(vectors: np.ndarray, qv: np.ndarray, rows: np.ndarray, e_rows: np.ndarray,
+            e_scores: np.ndarray) -> tuple[float, float]:
+    """Tie-aware and plain (id overlap) recall@10 of ``rows`` against the exact top 10."""
+    hits_tie, hits_ids, counted = 0, 0, 0
+    for i in range(len(qv)):
+        if not np.any(qv[i]):
+            continue  # a query with no known feature has no neighbours to find
+        counted += 1
+        got = rows[i][rows[i] >= 0]
+        exact = np.asarray(vectors[np.sort(got)] @ qv[i]) if len(got) else np.zeros(0)
+        hits_tie += min(10, int(np.sum(exact >= e_scores[i, 9] - _TOL)))
+        hits_ids += len(set(got.tolist()) & set(e_rows[i].tolist()))
+    return round(hits_tie / (10 * max(1, counted)), 4), round(hits_ids / (10 * max(1, counted)), 4)
+
+
 # ----------------------------------------------------------------------------- one size
 
 
@@ -585,17 +600,19 @@ def _bench_size(
         e_scores, e_rows = flat.search(np.ascontiguousarray(qv), 10)
         res["faiss_exact_qps"] = round(len(queries) / (time.perf_counter() - t0), 1)
         del flat
-        hits_tie, hits_ids, counted = 0, 0, 0
-        for i in range(len(queries)):
-            if not np.any(qv[i]):
-                continue  # a query with no known feature has no neighbours to find
-            counted += 1
-            got = d_rows[i][d_rows[i] >= 0]
-            exact = np.asarray(store.vectors[np.sort(got)] @ qv[i]) if len(got) else np.zeros(0)
-            hits_tie += min(10, int(np.sum(exact >= e_scores[i, 9] - _TOL)))
-            hits_ids += len(set(got.tolist()) & set(e_rows[i].tolist()))
-        res["dense_recall_at_10"] = round(hits_tie / (10 * max(1, counted)), 4)
-        res["dense_recall_at_10_ids"] = round(hits_ids / (10 * max(1, counted)), 4)
+        res["dense_recall_at_10"], res["dense_recall_at_10_ids"] = _recall(store.vectors, qv, d_rows, e_rows, e_scores)
+        if store.approximate and store.ann == "ivf":
+            # The speed/recall curve of the inverted file, to choose nprobe from.
+            sweep = {}
+            for nprobe_try in (8, 16, 32, 64, 128):
+                store.nprobe = nprobe_try
+                t0 = time.perf_counter()
+                r, _ = store.search(qv, 10)
+                qps = len(queries) / (time.perf_counter() - t0)
+                sweep[str(nprobe_try)] = {"recall": _recall(store.vectors, qv, r, e_rows, e_scores)[0],
+                                          "qps": round(qps, 1)}
+            store.nprobe = nprobe
+            res["ivf_sweep"] = sweep
     res["keyword_same_top10"] = None
     res["bm25s_qps"] = None
     res["rank_bm25_qps"] = None

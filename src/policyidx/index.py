@@ -299,7 +299,7 @@ class Index:
             }
             if align:
                 with stage("alignments"):
-                    _store_alignments(tmp / "alignments", corpus, enc if encoder == "builtin" else None)
+                    manifest["alignments"] = _store_alignments(tmp / "alignments", corpus, enc if encoder == "builtin" else None)
             manifest["timings_s"] = timings
             (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
             _replace_dir(tmp, target)
@@ -795,19 +795,22 @@ def _write_rows(directory: Path, corpus: Corpus, clauses: list[Clause]) -> None:
           "fingerprint": corpus.doc_fingerprint(d.id)} for d in docs], ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def _store_alignments(directory: Path, corpus: Corpus, encoder: Any) -> None:
-    """Align every original with each translation of the same work (when alignment is available)."""
+def _store_alignments(directory: Path, corpus: Corpus, encoder: Any) -> list[dict[str, str]]:
+    """Align every original with each translation of the same work; returns what was stored."""
     pairs = [(o, t) for o in corpus if o.role == "original" for t in corpus if t.work == o.work and t.role == "translation"]
     if not pairs:
-        return
+        return []
     from .alignment import align
 
     directory.mkdir(parents=True, exist_ok=True)
+    stored = []
     for o, t in pairs:
         al = align(o, t, encoder=encoder)
         rec = {"src": o.id, "tgt": t.id, "src_fingerprint": corpus.doc_fingerprint(o.id),
                "tgt_fingerprint": corpus.doc_fingerprint(t.id), "alignment": al.to_dict()}
         (directory / f"{o.id}__{t.id}.json").write_text(json.dumps(rec, ensure_ascii=False), encoding="utf-8")
+        stored.append({"src": o.id, "tgt": t.id, "file": f"alignments/{o.id}__{t.id}.json"})
+    return stored
 
 
 def _replace_dir(tmp: Path, target: Path) -> None:
