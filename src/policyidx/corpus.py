@@ -27,7 +27,7 @@ def bundled_corpus_path() -> Path:
     checkout = here.parent.parent / "corpus"
     if (checkout / "catalog.toml").is_file():
         return checkout
-    packaged = here / "corpus"
+    packaged = here / "bundled_corpus"  # where the wheel puts it (pyproject: force-include)
     if (packaged / "catalog.toml").is_file():
         return packaged
     raise CatalogError(f"the bundled corpus is missing: neither {checkout} nor {packaged} has a catalog.toml")
