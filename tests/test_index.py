@@ -185,3 +185,17 @@ def test_sentence_transformers_missing_model_is_named(tmp_path, corpus):
     with pytest.raises((EncoderError, MissingDependencyError), match="no-such-model-xyz"):
         Index.build(corpus, tmp_path / "x", encoder="st:no-such-org/no-such-model-xyz", align=False)
     assert not (tmp_path / "x").exists()
+
+
+def test_user_glossary_in_catalog(tmp_path):
+    root = _corpus_copy(tmp_path)
+    (root / "my-terms.tsv").write_text(
+        "zh\tja\ten\tdomain\tnotes\n百城百品\t百城百品\tHundred Cities Hundred Products|HCHP campaign\tprogrammes\t\n",
+        encoding="utf-8")
+    cat = root / "catalog.toml"
+    cat.write_text('glossary = ["my-terms.tsv"]\n' + cat.read_text(encoding="utf-8"), encoding="utf-8")
+    idx = Index.build(Corpus.load(root), tmp_path / "idx", align=False)
+    assert idx.manifest["glossary_files"] == [str((root / "my-terms.tsv").resolve())]
+    hits = Index.open(tmp_path / "idx").search("HCHP campaign", k=3)
+    assert hits and hits[0].id == "cnipa-2022-38.ja#2.7"
+    assert "百城百品" in hits[0].expansions

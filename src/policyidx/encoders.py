@@ -237,9 +237,31 @@ class _RowBlocks:
         return out
 
 
-def _orthonormal(mat: np.ndarray) -> np.ndarray:
-    q, _ = np.linalg.qr(mat, mode="reduced")
-    return q.astype(np.float32, copy=False)
+def _gram64(mat: np.ndarray) -> np.ndarray:
+    """``mat.T @ mat`` accumulated in float64 over row blocks (bounded extra memory)."""
+    out = np.zeros((mat.shape[1], mat.shape[1]), dtype=np.float64)
+    for a in range(0, mat.shape[0], 65_536):
+        block = mat[a : a + 65_536].astype(np.float64)
+        out += block.T @ block
+    return out
+
+
+def _orthonormal(mat: np.ndarray, passes: int = 2) -> np.ndarray:
+    """An orthonormal basis of the columns of a tall float32 matrix.
+
+    Uses the eigendecomposition of the small Gram matrix (Cholesky-QR style, repeated
+    ``passes`` times for accuracy) instead of Householder QR: on a 262,144 x 272 block numpy's
+    QR took ~40 s where this takes a few seconds, and the tall side may have a million rows.
+    Directions with a negligible eigenvalue are dropped, so the basis may be narrower.
+    """
+    q = np.asarray(mat, dtype=np.float32)
+    for _ in range(passes):
+        evals, evecs = np.linalg.eigh(_gram64(q))
+        keep = evals > max(evals[-1], 0.0) * 1e-10
+        if not keep.any():
+            return q[:, :0]
+        q = q @ (evecs[:, keep] / np.sqrt(evals[keep])).astype(np.float32)
+    return q
 
 
 def _truncated_svd(
@@ -275,14 +297,21 @@ def _truncated_svd(
     rng = np.random.default_rng(seed)
     width = min(k + oversample, min(n, m))
     omega = rng.standard_normal((m, width), dtype=np.float32)
-    q = _orthonormal(blocks.dot(omega))
+    q = _orthonormal(blocks.dot(omega), passes=1)
     for _ in range(n_iter):
-        z = _orthonormal(blocks.tdot(q))
-        q = _orthonormal(blocks.dot(z))
+        # One pass is enough in between: power iterations only need the columns kept
+        # apart, the final basis below is orthonormalised properly.
+        z = _orthonormal(blocks.tdot(q), passes=1)
+        q = _orthonormal(blocks.dot(z), passes=1)
+    q = _orthonormal(q, passes=2)
     b_t = blocks.tdot(q)  # (m, width) = (Q^T X)^T
-    # SVD of the thin (m, width) matrix: B^T = V S Uhat^T, so V are its left vectors.
-    v, s, _ = np.linalg.svd(b_t.astype(np.float64), full_matrices=False)
-    return s[:k], v[:, :k].astype(np.float32)
+    # SVD of B = Q^T X through its small Gram matrix: B B^T = U S^2 U^T, V = B^T U S^-1.
+    evals, evecs = np.linalg.eigh(_gram64(b_t))
+    order = np.argsort(evals)[::-1][:k]
+    s = np.sqrt(np.clip(evals[order], 0.0, None))
+    safe = np.where(s > 0, s, 1.0)
+    v = b_t @ (evecs[:, order] / safe).astype(np.float32)
+    return s, v
 
 
 def _fix_signs(components: np.ndarray) -> np.ndarray:

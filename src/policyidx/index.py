@@ -192,6 +192,12 @@ class Index:
         self._doc_index = {d["id"]: i for i, d in enumerate(self.docs)}
         self.params: dict[str, Any] = manifest["parameters"]
         self.glossary_files: list[str] = list(manifest.get("glossary_files", []))
+        if self.glossary_files:
+            from .analysis import load_user_terms
+
+            for g in self.glossary_files:  # queries must segment as the clauses were
+                if Path(g).is_file():
+                    load_user_terms(g)
 
     @cached_property
     def glossary(self):
@@ -246,6 +252,10 @@ class Index:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
         timings: dict[str, float] = {}
+        from .analysis import load_user_terms
+
+        for g in corpus.catalog.glossary:  # the corpus's own terms also segment as words
+            load_user_terms(g)
         try:
             clauses = clause_rows(corpus)
             if not clauses:
