@@ -188,3 +188,17 @@ def test_load_user_terms_errors(tmp_path) -> None:
     bad.write_text("专利\tfr\n", encoding="utf-8")
     with pytest.raises(PolicyIdxError, match="line 1"):
         load_user_terms(bad)
+
+
+def test_first_call_segments_like_later_calls():
+    """Compound parts must not depend on whether a Chinese text was analysed first."""
+    import subprocess
+    import sys
+
+    code = (
+        "from policyidx.analysis import analyze\n"
+        "t = '工業信息化部など19部門が発行した「『十四五』中小企業発展計画」'\n"
+        "a = analyze(t, 'ja'); analyze('专利', 'zh'); b = analyze(t, 'ja'); print(a == b)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "True"

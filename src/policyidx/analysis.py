@@ -283,6 +283,14 @@ class _Lexicon:
                     self._load_default_terms()
         return self._mecab
 
+    def compound_parts(self) -> dict[str, tuple[str, ...]]:
+        """Parts of the domain compounds.  They are computed with jieba, so jieba is set up
+        first: otherwise a Japanese text analysed before any Chinese one would index its
+        compounds without their parts, and the same text would give other terms later."""
+        if self._jieba is None:
+            self.jieba()
+        return self.parts
+
     def ensure_terms(self) -> None:
         self._load_default_terms()
 
@@ -599,7 +607,7 @@ def _word_terms(words: list[tuple[str, int, int]], stop: frozenset[str]) -> list
     """Content terms of (norm, start, end) words: numbers merged and rewritten, stopwords
     and punctuation dropped, domain compounds followed by their parts."""
     out: list[str] = []
-    parts = _LEX.parts
+    parts = _LEX.compound_parts()
     terms = _LEX.terms
     i, n = 0, len(words)
     while i < n:
