@@ -163,6 +163,16 @@ class _Blob:
         return bytes(self.data[a:b]).decode("utf-8")
 
 
+FIT_SAMPLE = 100_000
+
+
+def _even_sample(n: int, size: int) -> list[int]:
+    """``size`` row numbers spread evenly over ``range(n)`` (all of them when ``n <= size``)."""
+    if n <= size:
+        return list(range(n))
+    return np.linspace(0, n - 1, size).round().astype(np.int64).tolist()
+
+
 def clause_rows(corpus: Corpus) -> list[Clause]:
     """The clauses that are indexed: every clause with text of its own."""
     return [c for c in corpus.clauses() if c.text.strip()]
@@ -274,13 +284,19 @@ class Index:
                 kw.save(tmp / "keyword")
             with stage("encode"):
                 if encoder == "builtin":
-                    enc = BuiltinEncoder().fit(texts, dim=dim, progress=progress)
+                    # the clauses are segmented once: the encoder reuses the keyword terms;
+                    # on a large corpus it is fitted on an even sample (LSA needs no more)
+                    sample = _even_sample(len(texts), FIT_SAMPLE)
+                    enc = BuiltinEncoder().fit([texts[i] for i in sample], dim=dim, progress=progress,
+                                               terms=[terms[i] for i in sample])
                     enc.save(tmp / "encoder")
+                    vecs = enc.encode(texts, kind="passage", progress=progress, terms=terms)
                 else:
                     enc = get_encoder(encoder)
-                vecs = enc.encode(texts, kind="passage", progress=progress)
+                    vecs = enc.encode(texts, kind="passage", progress=progress)
             with stage("vector index"):
-                store = VectorStore(vecs)
+                # exact search up to 50k clauses; above, IVF (as measured by `policyidx bench`)
+                store = VectorStore(vecs, exact_max=50_000, ann="ivf")
                 store.save(tmp / "vectors")
             with stage("rows"):
                 _write_rows(tmp / "rows", corpus, clauses)
