@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 from typing import Iterator
 
-from . import __version__
 from .catalog import Catalog, DocumentEntry
 from .errors import CatalogError, NotFoundError
 from .model import Clause, Document

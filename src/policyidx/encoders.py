@@ -21,8 +21,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import tempfile
 import zlib
 from array import array
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +30,7 @@ from typing import Any, Callable, Iterable, Iterator, Literal, Protocol, Sequenc
 
 import numpy as np
 
+from ._io import atomic_directory
 from .errors import EncoderError, MissingDependencyError
 
 __all__ = [
@@ -96,31 +95,6 @@ def _l2_normalise(mat: np.ndarray) -> np.ndarray:
     nonzero = norms > 0
     mat[nonzero] /= norms[nonzero, None].astype(mat.dtype)
     return mat
-
-
-@contextmanager
-def _atomic_directory(target: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a fresh temporary directory that replaces ``target`` when the block succeeds.
-
-    The temporary directory is a sibling of ``target`` (same file system, so the final
-    ``os.replace`` is atomic).  An existing ``target`` is moved aside first and removed after
-    the swap; on error the temporary directory is removed and ``target`` is left untouched.
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
-        yield tmp
-        old = None
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-            os.replace(target, old / target.name)
-        os.replace(tmp, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _progress(iterable: Iterable[Any], enabled: bool, total: int | None, desc: str) -> Iterable[Any]:
@@ -727,7 +701,7 @@ class BuiltinEncoder:
         """
         self._require_fitted()
         assert self._idf is not None and self._components is not None
-        with _atomic_directory(directory) as tmp:
+        with atomic_directory(directory) as tmp:
             meta = {
                 "format": _BUILTIN_FORMAT,
                 "name": self.name,

@@ -16,12 +16,12 @@ import html
 import io
 import os
 import shutil
-import tempfile
 import unicodedata
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from ._io import atomic_write_bytes
 from .alignment import Alignment, ClausePair
 from .errors import PolicyIdxError
 from .model import Document, Sentence
@@ -96,16 +96,7 @@ def _atomic_write(path: str | os.PathLike[str], data: bytes) -> Path:
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise ExportError(f"cannot write {target}: directory {directory} does not exist; create it first")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return target
+    return atomic_write_bytes(target, data)
 
 
 def _clause_label(cid: str) -> str:

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -29,7 +27,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from . import __version__
-from .analysis import analyze, detect_lang, tokenize
+from ._io import atomic_directory, atomic_write_text
+from .analysis import analyze, tokenize
 from .catalog import Catalog
 from .corpus import Corpus, bundled_corpus_path, catalog_fingerprint
 from .errors import IndexError_, NotFoundError, QueryError, StaleIndexError
@@ -259,14 +258,12 @@ class Index:
 
         corpus = corpus if corpus is not None else Corpus.load()
         target = Path(path) if path is not None else default_index_path(corpus.root)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
         timings: dict[str, float] = {}
         from .analysis import load_user_terms
 
         for g in corpus.catalog.glossary:  # the corpus's own terms also segment as words
             load_user_terms(g)
-        try:
+        with atomic_directory(target, tag="building") as tmp:
             clauses = clause_rows(corpus)
             if not clauses:
                 raise IndexError_(f"corpus {corpus.root} has no clause text to index")
@@ -328,10 +325,6 @@ class Index:
                     manifest["alignments"] = _store_alignments(tmp / "alignments", corpus, enc if encoder == "builtin" else None)
             manifest["timings_s"] = timings
             (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-            _replace_dir(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return cls(target, manifest, corpus)
 
     # ------------------------------------------------------------------ open
@@ -618,9 +611,7 @@ class Index:
         try:
             directory.mkdir(exist_ok=True)
             rec = {"src": src, "tgt": tgt, "src_fingerprint": fp_a, "tgt_fingerprint": fp_b, "alignment": al.to_dict()}
-            tmp = directory / f".{src}__{tgt}.json.tmp-{os.getpid()}"
-            tmp.write_text(json.dumps(rec, ensure_ascii=False), encoding="utf-8")
-            os.replace(tmp, directory / f"{src}__{tgt}.json")
+            atomic_write_text(directory / f"{src}__{tgt}.json", json.dumps(rec, ensure_ascii=False))
         except OSError:
             pass  # a read-only index still answers, it just cannot keep the result
         return al
@@ -837,18 +828,3 @@ def _store_alignments(directory: Path, corpus: Corpus, encoder: Any) -> list[dic
         (directory / f"{o.id}__{t.id}.json").write_text(json.dumps(rec, ensure_ascii=False), encoding="utf-8")
         stored.append({"src": o.id, "tgt": t.id, "file": f"alignments/{o.id}__{t.id}.json"})
     return stored
-
-
-def _replace_dir(tmp: Path, target: Path) -> None:
-    """Put a complete build in place: the old index is removed only after the rename."""
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-        try:
-            os.replace(tmp, target)
-        except BaseException:
-            os.replace(old, target)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, target)

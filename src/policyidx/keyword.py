@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from policyidx._io import atomic_directory
 from policyidx.errors import IndexError_, QueryError
 
 __all__ = ["BM25Index", "FORMAT_VERSION"]
@@ -420,8 +419,7 @@ class BM25Index:
                 f"cannot save the keyword index to {str(target)!r}: parent directory "
                 f"{str(parent)!r} does not exist; create it first"
             )
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
-        try:
+        with atomic_directory(target) as tmp:
             arrays = {
                 "indptr": np.ascontiguousarray(self.indptr, dtype=np.int64),
                 "rows": np.ascontiguousarray(self.rows, dtype=np.int32),
@@ -444,16 +442,6 @@ class BM25Index:
             }
             with open(tmp / "params.json", "w", encoding="utf-8") as fh:
                 json.dump(params, fh, indent=2)
-            old = None
-            if target.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=parent))
-                os.replace(target, old / "index")
-            os.replace(tmp, target)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
 
     @classmethod
     def load(cls, directory: str | os.PathLike[str], mmap: bool = True) -> "BM25Index":

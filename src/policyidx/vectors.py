@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .encoders import _atomic_directory
+from ._io import atomic_directory
 from .errors import IndexError_, QueryError
 
 __all__ = ["VectorStore"]
@@ -391,7 +391,7 @@ class VectorStore:
         when ``with_index`` is true, the FAISS cache file.  An existing ``directory`` is
         replaced as a whole.
         """
-        with _atomic_directory(directory) as tmp:
+        with atomic_directory(directory) as tmp:
             np.save(tmp / _VECTORS, self._vectors, allow_pickle=False)
             meta = {
                 "format": _FORMAT,
