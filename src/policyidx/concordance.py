@@ -20,13 +20,12 @@ length-preserving, so offsets found on folded text are offsets into the clause t
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence, Union
 
 from .errors import PolicyIdxError, QueryError
-from .glossary import LANGS, Entry, Glossary
+from .glossary import LANGS, Entry, Glossary, fold as _fold
 
 if TYPE_CHECKING:  # pragma: no cover
     from .corpus import Corpus
@@ -156,26 +155,6 @@ class TermResult:
 
 
 # --------------------------------------------------------------------------- folding
-
-
-def _fold_char(ch: str) -> str:
-    # NFKC or lower() turn a few characters into several ("㈱", "İ"); those stay as they
-    # are so that the folded text keeps the length of the original.
-    n = unicodedata.normalize("NFKC", ch)
-    if len(n) != 1:
-        n = ch
-    low = n.lower()
-    return low if len(low) == 1 else n
-
-
-def _fold(text: str) -> str:
-    """Width-fold, lower-case and Han-unify ``text`` without changing its length."""
-    from .han import unify
-
-    out = unify("".join(map(_fold_char, text)))
-    if len(out) != len(text):  # pragma: no cover - unify's contract is length-preserving
-        raise PolicyIdxError("policyidx.han.unify changed the length of its input; offsets would be wrong")
-    return out
 
 
 def _is_word_char(ch: str) -> bool:

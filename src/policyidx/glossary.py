@@ -170,15 +170,19 @@ class _FoldTable(dict):
 _FOLD_TABLE = _FoldTable()
 
 
-def _fold(text: str) -> str:
-    """Width-fold, lower-case and Han-unify ``text`` without changing its length."""
+def fold(text: str) -> str:
+    """Width-fold, lower-case and Han-unify ``text`` without changing its length.
+
+    The matching key of the glossary (and of the concordance): offsets found in the folded
+    text are offsets in the original.
+    """
     return _unify(text.translate(_FOLD_TABLE))
 
 
 def _lookup_key(term: str) -> str:
     # A looked-up term may carry stray spaces ("patent  law", "専利 "); matching inside
     # a text cannot collapse them (offsets), but a lookup can.
-    return _WS_RE.sub(" ", _fold(term)).strip()
+    return _WS_RE.sub(" ", fold(term)).strip()
 
 
 def _is_word_char(ch: str) -> bool:
@@ -395,7 +399,7 @@ class Glossary:
                     for row, entry in enumerate(self._entries):
                         for lang in LANGS:
                             for term in entry.terms(lang):
-                                key = _fold(term)
+                                key = fold(term)
                                 hits = index.setdefault(key, [])
                                 if (row, lang, term) not in hits:
                                     hits.append((row, lang, term))
@@ -479,7 +483,7 @@ class Glossary:
             return []
         index = self._get_index()
         lengths = self._lengths
-        folded = _fold(text)
+        folded = fold(text)
         n = len(folded)
         candidates: list[tuple[int, int, list[tuple[int, str]]]] = []
         for i, ch in enumerate(folded):
