@@ -39,6 +39,7 @@ __all__ = [
     "Entry",
     "Glossary",
     "GlossaryError",
+    "fold",
 ]
 
 #: The allowed values of the ``domain`` column.
