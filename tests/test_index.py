@@ -199,3 +199,18 @@ def test_user_glossary_in_catalog(tmp_path):
     hits = Index.open(tmp_path / "idx").search("HCHP campaign", k=3)
     assert hits and hits[0].id == "cnipa-2022-38.ja#2.7"
     assert "百城百品" in hits[0].expansions
+
+
+def test_parallel_build_gives_the_same_index(tmp_path, corpus, index, monkeypatch):
+    """Large corpora are tokenised and encoded in forked processes: same results as in-process."""
+    import policyidx.index as index_module
+
+    monkeypatch.setattr(index_module, "PARALLEL_MIN", 0)
+    monkeypatch.setattr(index_module, "default_workers", lambda: 2)
+    par = Index.build(corpus, tmp_path / "par", align=False)
+    assert not (par.path / "vectors.tmp.npy").exists()
+    np.testing.assert_allclose(np.asarray(par.vectors.vectors), np.asarray(index.vectors.vectors), atol=1e-5)
+    for mode in ("keyword", "dense", "hybrid"):
+        a = [(h.id, round(h.score, 4)) for h in par.search("知识产权质押融资", k=5, mode=mode)]
+        b = [(h.id, round(h.score, 4)) for h in index.search("知识产权质押融资", k=5, mode=mode)]
+        assert a == b

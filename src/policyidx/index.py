@@ -28,13 +28,14 @@ import numpy as np
 
 from . import __version__
 from ._io import atomic_directory, atomic_write_text
-from .analysis import analyze, tokenize
+from .analysis import analyze, detect_lang, tokenize
 from .catalog import Catalog
 from .corpus import Corpus, bundled_corpus_path, catalog_fingerprint
 from .errors import IndexError_, NotFoundError, QueryError, StaleIndexError
 from .expand import Expansion, expand_query
 from .han import unify
 from .model import Clause
+from .parallel import TermLists, default_workers, encode_parallel, tokenize_parallel
 
 __all__ = ["Index", "Hit", "Counterpart", "default_index_path", "FORMAT_VERSION", "MODES"]
 
@@ -163,6 +164,7 @@ class _Blob:
 
 
 FIT_SAMPLE = 100_000
+PARALLEL_MIN = 20_000  # below this, forking costs more than it saves
 
 
 def _even_sample(n: int, size: int) -> list[int]:
@@ -269,15 +271,25 @@ class Index:
                 raise IndexError_(f"corpus {corpus.root} has no clause text to index")
             texts = [c.text for c in clauses]
             stage = _Stages(progress, timings)
+            langs = [c.lang or detect_lang(c.text) for c in clauses]
+            workers = default_workers()
+            parallel = len(texts) >= PARALLEL_MIN and workers > 1
             with stage("tokenise"):
-                it: Iterable[Clause] = clauses
-                if progress:
-                    from tqdm.auto import tqdm
+                if parallel:  # forked processes, results in files (see policyidx.parallel)
+                    doc_ptr, term_ids, vocab = tokenize_parallel(texts, langs, workers)
+                    terms: Sequence[list[str]] = TermLists(doc_ptr, term_ids, vocab)
+                else:
+                    it: Iterable[int] = range(len(texts))
+                    if progress:
+                        from tqdm.auto import tqdm
 
-                    it = tqdm(clauses, desc="tokenise", unit="clause", leave=False)
-                terms = [analyze(c.text, c.lang or None) for c in it]
+                        it = tqdm(it, desc="tokenise", unit="clause", leave=False)
+                    terms = [analyze(texts[i], langs[i]) for i in it]
             with stage("keyword index"):
-                kw = BM25Index.build(terms, k1=k1, b=b, progress=progress)
+                if parallel:
+                    kw = BM25Index.from_ids(doc_ptr, term_ids, vocab, k1=k1, b=b)
+                else:
+                    kw = BM25Index.build(terms, k1=k1, b=b, progress=progress)
                 kw.save(tmp / "keyword")
             with stage("encode"):
                 if encoder == "builtin":
@@ -287,7 +299,10 @@ class Index:
                     enc = BuiltinEncoder().fit([texts[i] for i in sample], dim=dim, progress=progress,
                                                terms=[terms[i] for i in sample])
                     enc.save(tmp / "encoder")
-                    vecs = enc.encode(texts, kind="passage", progress=progress, terms=terms)
+                    if parallel:
+                        vecs = encode_parallel(enc, texts, terms, tmp / "vectors.tmp.npy", workers)
+                    else:
+                        vecs = enc.encode(texts, kind="passage", progress=progress, terms=terms)
                 else:
                     enc = get_encoder(encoder)
                     vecs = enc.encode(texts, kind="passage", progress=progress)
@@ -295,6 +310,8 @@ class Index:
                 # exact search up to 50k clauses; above, IVF (as measured by `policyidx bench`)
                 store = VectorStore(vecs, exact_max=50_000, ann="ivf")
                 store.save(tmp / "vectors")
+                del store, vecs
+                (tmp / "vectors.tmp.npy").unlink(missing_ok=True)
             with stage("rows"):
                 _write_rows(tmp / "rows", corpus, clauses)
             manifest: dict[str, Any] = {
