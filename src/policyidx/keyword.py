@@ -72,19 +72,6 @@ class BM25Index:
         self.k1 = float(k1)
         self.b = float(b)
         self._acc: np.ndarray | None = None
-        self._max_impact: np.ndarray | None = None
-
-    @property
-    def max_impact(self) -> np.ndarray:
-        """The largest impact of each term (float32, one per vocabulary entry): its score bound."""
-        if self._max_impact is None:
-            out = np.zeros(len(self.vocab), dtype=np.float32)
-            lens = np.diff(np.asarray(self.indptr))
-            nonempty = np.flatnonzero(lens > 0)
-            if len(nonempty):
-                out[nonempty] = np.maximum.reduceat(np.asarray(self.scores), np.asarray(self.indptr)[nonempty])
-            self._max_impact = out
-        return self._max_impact
 
     # ------------------------------------------------------------------ properties
     @property
@@ -329,27 +316,11 @@ class BM25Index:
         empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
         if len(ids) == 0:
             return empty
-        # MaxScore-style safe pruning.  Terms go in decreasing order of their score bound
-        # (weight x largest impact: rare terms first).  Once the bounds of the terms left
-        # add up to less than the k-th best score so far, no row outside the current
-        # candidates can reach the top k, so the remaining (long, low-idf) posting lists are
-        # only looked up at the candidate rows (binary search: rows are sorted within a
-        # term) instead of being scattered whole.  The result is exactly that of full
-        # evaluation.
-        bound = weights * self.max_impact[ids]
-        order = np.argsort(-bound, kind="stable")
-        ids, weights, bound = ids[order], weights[order], bound[order]
-        rest = np.concatenate([np.cumsum(bound[::-1])[::-1][1:], np.zeros(1, np.float32)])
         acc = self._accumulator()
         indptr, rows, scores = self.indptr, self.rows, self.scores
-        touched: list[np.ndarray] = []
+        touched = []
         total = 0
-        best = 0.0
-        cand: np.ndarray | None = None
-        n_terms = len(ids)
-        split = n_terms
-        for i in range(n_terms):
-            tid, w = int(ids[i]), float(weights[i])
+        for tid, w in zip(ids.tolist(), weights.tolist()):
             lo, hi = int(indptr[tid]), int(indptr[tid + 1])
             r = rows[lo:hi]
             # np.add.at is an unbuffered scatter-add; since numpy 1.25 it is about twice as
@@ -360,45 +331,18 @@ class BM25Index:
                 np.add.at(acc, r, np.float32(w) * scores[lo:hi])
             touched.append(r)
             total += hi - lo
-            if hi > lo:
-                best = max(best, float(acc[r].max()))
-            if i + 1 < n_terms and rest[i] < best and total * 4 < self.n_docs:
-                c = np.unique(np.concatenate(touched))
-                if allowed is not None:
-                    c = c[allowed[c]]
-                if len(c) >= k:
-                    theta = float(np.partition(acc[c], len(c) - k)[len(c) - k])
-                    if rest[i] < theta:
-                        cand, split = c, i + 1
-                        break
         try:
-            if cand is None:
-                if total * 4 >= self.n_docs:
-                    # Dense: scanning the whole accumulator is cheaper than deduplicating.
-                    nz = acc != 0
-                    if allowed is not None:
-                        nz &= allowed
-                    cand = np.flatnonzero(nz)
-                else:
-                    cand = touched[0] if len(touched) == 1 else np.unique(np.concatenate(touched))
-                    if allowed is not None:
-                        cand = cand[allowed[cand]]
-                vals = acc[cand]
+            if total * 4 >= self.n_docs:
+                # Dense: scanning the whole accumulator is cheaper than deduplicating.
+                nz = acc != 0
+                if allowed is not None:
+                    nz &= allowed
+                cand = np.flatnonzero(nz)
             else:
-                vals = acc[cand].astype(np.float32)
-                for i in range(split, n_terms):
-                    tid, w = int(ids[i]), np.float32(weights[i])
-                    lo, hi = int(indptr[tid]), int(indptr[tid + 1])
-                    if hi == lo:
-                        continue
-                    r = rows[lo:hi]
-                    pos = np.searchsorted(r, cand)
-                    np.minimum(pos, hi - lo - 1, out=pos)
-                    hit = np.asarray(r[pos]) == cand
-                    if w == 1.0:
-                        vals[hit] += scores[lo:hi][pos[hit]]
-                    else:
-                        vals[hit] += w * scores[lo:hi][pos[hit]]
+                cand = touched[0] if len(touched) == 1 else np.unique(np.concatenate(touched))
+                if allowed is not None:
+                    cand = cand[allowed[cand]]
+            vals = acc[cand]
         finally:
             if total * 4 >= self.n_docs:
                 acc.fill(0.0)  # a sequential memset beats scattering zeros over many postings
