@@ -761,7 +761,11 @@ def highlight(text: str, lang: str, exp: Expansion) -> tuple[list[tuple[int, int
         for i in range(len(u) - 1):
             if u[i : i + 2] in bigrams:
                 spans.append((i, i + 2))
-    matched = [r for r, ts in exp.rendering_terms.items() if any(t in present for t in ts if not t.startswith("#"))]
+    # a rendering matched when it stands in the text (Han-unified) or all its words do
+    u_text = unify(text).lower()
+    matched = [r for r, ts in exp.rendering_terms.items()
+               if unify(r).lower() in u_text
+               or (words_of := [t for t in ts if not t.startswith("#")]) and all(t in present for t in words_of)]
     return _merge(spans), matched
 
 
