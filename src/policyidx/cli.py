@@ -290,36 +290,16 @@ def cmd_term(args: argparse.Namespace) -> int:
     from .concordance import render_terms, terms
 
     idx = _open_index(args)
-    counterpart = _aligned_counterpart(idx)
+    def counterpart(cid: str) -> str | None:
+        aligned = idx.aligned_clauses(cid)
+        return aligned[0][0] if aligned else None
+
     results = terms(args.query, index=idx, glossary=_glossary(args), lang=args.lang, counterpart=counterpart)
     if args.json:
         _emit_json([r.to_dict() for r in results])
         return 0
     print(render_terms(results) if results else f"no glossary entry matches {args.query!r}")
     return 0
-
-
-def _aligned_counterpart(idx):
-    """clause id -> aligned clause id, from the alignments of originals with translations."""
-    cache: dict[tuple[str, str], object] = {}
-
-    def counterpart(cid: str) -> str | None:
-        doc = cid.split("#", 1)[0]
-        info = next((d for d in idx.docs if d["id"] == doc), None)
-        if info is None:
-            return None
-        for other in idx.docs:
-            if other["work"] == info["work"] and {other["role"], info["role"]} == {"original", "translation"}:
-                key = (doc, other["id"])
-                if key not in cache:
-                    cache[key] = idx.alignment(doc, other["id"])
-                cp = cache[key].counterpart(cid)  # type: ignore[attr-defined]
-                side = cp.tgt if cid in cp.src else cp.src
-                if side:
-                    return side[0]
-        return None
-
-    return counterpart
 
 
 @command("glossary")

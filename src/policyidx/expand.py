@@ -137,13 +137,12 @@ class EnglishMatcher:
         return found
 
 
-_MATCHERS: dict[int, EnglishMatcher] = {}
-
-
 def _english_matcher(glossary: Glossary) -> EnglishMatcher:
-    m = _MATCHERS.get(id(glossary))
+    # kept on the glossary object: it lives exactly as long as the glossary it indexes
+    m = getattr(glossary, "_policyidx_english_matcher", None)
     if m is None:
-        m = _MATCHERS[id(glossary)] = EnglishMatcher(glossary)
+        m = EnglishMatcher(glossary)
+        glossary._policyidx_english_matcher = m  # type: ignore[attr-defined]
     return m
 
 

@@ -203,6 +203,7 @@ class Index:
         self._doc_index = {d["id"]: i for i, d in enumerate(self.docs)}
         self.params: dict[str, Any] = manifest["parameters"]
         self.glossary_files: list[str] = list(manifest.get("glossary_files", []))
+        self._alignments: dict[tuple[str, str], Any] = {}
         if self.glossary_files:
             from .analysis import load_user_terms
 
@@ -407,7 +408,7 @@ class Index:
             else:
                 root = corpus_root or Path(manifest.get("corpus_path", ""))
                 if corpus_root is None and is_default:
-                    root = bundled_corpus_path() if not os.environ.get("POLICYIDX_CORPUS") else Path(os.environ["POLICYIDX_CORPUS"])
+                    root = bundled_corpus_path()  # like Corpus.load(None); the CLI passes $POLICYIDX_CORPUS in
                 if (root / "catalog.toml").is_file():
                     fp = corpus_obj.fingerprint() if corpus_obj is not None else catalog_fingerprint(Catalog.load(root / "catalog.toml"))
                     if fp != manifest.get("corpus_fingerprint"):
@@ -611,6 +612,8 @@ class Index:
         """
         from .alignment import Alignment, align
 
+        if (src, tgt) in self._alignments:
+            return self._alignments[(src, tgt)]
         corpus = self.corpus
         a, b = corpus[src], corpus[tgt]
         fp_a, fp_b = corpus.doc_fingerprint(src), corpus.doc_fingerprint(tgt)
@@ -622,16 +625,45 @@ class Index:
                 want = (fp_a, fp_b) if not flip else (fp_b, fp_a)
                 if (rec.get("src_fingerprint"), rec.get("tgt_fingerprint")) == want:
                     al = Alignment.from_dict(rec["alignment"])
-                    return _reverse(al) if flip else al
+                    al = _reverse(al) if flip else al
+                    self._alignments[(src, tgt)] = al
+                    return al
         enc = self.encoder if self.manifest["encoder"].get("name") == "builtin" else None
         al = align(a, b, encoder=enc)
         try:
             directory.mkdir(exist_ok=True)
-            rec = {"src": src, "tgt": tgt, "src_fingerprint": fp_a, "tgt_fingerprint": fp_b, "alignment": al.to_dict()}
-            atomic_write_text(directory / f"{src}__{tgt}.json", json.dumps(rec, ensure_ascii=False))
+            _write_alignment(directory, al, fp_a, fp_b)
         except OSError:
             pass  # a read-only index still answers, it just cannot keep the result
+        self._alignments[(src, tgt)] = al
         return al
+
+    def aligned_clauses(self, clause_id: str, docs: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """The clauses aligned with ``clause_id`` in the other language of the same work.
+
+        Only an original and its translations are aligned; returns ``(clause id, pair score)``
+        pairs, empty for a clause of a work without such a pair (or aligned to nothing).
+
+        Parameters
+        ----------
+        clause_id
+            ``<doc>#<path>``.
+        docs
+            Only in these documents.
+        """
+        own_id = clause_id.split("#", 1)[0]
+        own = next((d for d in self.docs if d["id"] == own_id), None)
+        if own is None:
+            raise NotFoundError(f"no document {own_id!r} in the index; known: {', '.join(sorted(self._doc_index))}")
+        out: list[tuple[str, float]] = []
+        for other in self.docs:
+            if other["work"] != own["work"] or other["lang"] == own["lang"]:
+                continue
+            if {own["role"], other["role"]} != {"original", "translation"} or (docs and other["id"] not in docs):
+                continue
+            cp = self.alignment(own["id"], other["id"]).counterpart(clause_id)
+            out.extend((cid, float(cp.score)) for cid in (cp.tgt if clause_id in cp.src else cp.src))
+        return out
 
     def counterparts(self, clause_id: str, k: int = 5, docs: Sequence[str] | None = None) -> list[Counterpart]:
         """The clauses elsewhere that state the same provision.
@@ -657,19 +689,10 @@ class Index:
         own = self.docs[int(self.row_doc[row])]
         out: list[Counterpart] = []
         seen = {clause_id}
-        for other in self.docs:
-            if other["work"] != own["work"] or other["id"] == own["id"] or other["lang"] == own["lang"]:
-                continue
-            if {own["role"], other["role"]} != {"original", "translation"}:
-                continue
-            if docs and other["id"] not in docs:
-                continue
-            cp = self.alignment(own["id"], other["id"]).counterpart(clause_id)
-            side = cp.tgt if clause_id in cp.src else cp.src
-            for cid in side:
-                if cid in self._row_of_id and cid not in seen:
-                    seen.add(cid)
-                    out.append(self._counterpart(cid, float(cp.score), "alignment"))
+        for cid, score in self.aligned_clauses(clause_id, docs):
+            if cid in self._row_of_id and cid not in seen:
+                seen.add(cid)
+                out.append(self._counterpart(cid, score, "alignment"))
         allowed = [d["id"] for d in self.docs if d["id"] != own["id"] and (not docs or d["id"] in docs)]
         if allowed and len(out) < k:
             text = self._texts[row][:MAX_QUERY_CHARS]
@@ -844,8 +867,13 @@ def _store_alignments(directory: Path, corpus: Corpus, encoder: Any) -> list[dic
     stored = []
     for o, t in pairs:
         al = align(o, t, encoder=encoder)
-        rec = {"src": o.id, "tgt": t.id, "src_fingerprint": corpus.doc_fingerprint(o.id),
-               "tgt_fingerprint": corpus.doc_fingerprint(t.id), "alignment": al.to_dict()}
-        (directory / f"{o.id}__{t.id}.json").write_text(json.dumps(rec, ensure_ascii=False), encoding="utf-8")
+        _write_alignment(directory, al, corpus.doc_fingerprint(o.id), corpus.doc_fingerprint(t.id))
         stored.append({"src": o.id, "tgt": t.id, "file": f"alignments/{o.id}__{t.id}.json"})
     return stored
+
+
+def _write_alignment(directory: Path, al: Any, src_fingerprint: str, tgt_fingerprint: str) -> None:
+    """Store an alignment with the fingerprints of the two documents it was made from."""
+    rec = {"src": al.src, "tgt": al.tgt, "src_fingerprint": src_fingerprint, "tgt_fingerprint": tgt_fingerprint,
+           "alignment": al.to_dict()}
+    atomic_write_text(directory / f"{al.src}__{al.tgt}.json", json.dumps(rec, ensure_ascii=False))
