@@ -10,13 +10,15 @@ For every size N the benchmark
    tokenisation (:func:`policyidx.analysis.analyze` in a pool of forked processes), the BM25
    index (:meth:`policyidx.keyword.BM25Index.from_ids`), the built-in encoder (fitted on a
    sample of clauses, then applied to all of them in the same process pool) and the vector
-   store (exact below 200,000 rows, an inverted file above);
+   store (built as :class:`policyidx.index.Index` builds it: exact up to 50,000 rows, an
+   inverted file above);
 3. **measures** build time per stage, size on disk, peak RSS while building, RSS of a fresh
    process that opens the index and answers every query, and latency (p50, p95) and
-   throughput of keyword, dense and hybrid search; hybrid is measured end to end the way
-   ``Index._search`` does it: query analysis and glossary expansion, query encoding, both
-   searches at depth 100 and reciprocal-rank fusion (``hybrid_*``), and separately with the
-   highlighting of the 10 hits that ``Index.search`` adds (``hybrid_highlight_*``);
+   throughput of keyword, dense and hybrid search; hybrid is measured end to end with the
+   function ``Index.search`` runs (:func:`policyidx.index.retrieve`): query analysis and
+   glossary expansion, query encoding, both searches at depth 100 and reciprocal-rank fusion
+   (``hybrid_*``), and separately with the highlighting of the 10 hits that ``Index.search``
+   adds (``hybrid_highlight_*``);
 4. runs the **peers** on the same tokens: bm25s (``method="lucene"``, same k1 and b),
    rank_bm25 (``BM25Okapi``, up to ``rank_bm25_max`` clauses) and FAISS ``IndexFlatIP`` as
    the exact reference of the dense index.
@@ -57,7 +59,6 @@ __all__ = ["run_bench", "main", "synthesize", "SyntheticCorpus", "tokenize_paral
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 K1, B = 1.5, 0.75
-DEPTH = 100  # candidates per retriever before fusion, as Index._search uses for k=10
 _TOL = 1e-5
 
 
@@ -312,7 +313,7 @@ def _bench_size(
     from .analysis import analyze
     from .encoders import BuiltinEncoder
     from .expand import default_glossary, expand_query
-    from .index import _rrf, highlight
+    from .index import FUSION_DEFAULTS, VECTOR_DEFAULTS, highlight, retrieve
     from .keyword import BM25Index
     from .vectors import VectorStore
 
@@ -350,7 +351,7 @@ def _bench_size(
     with _stage("encode_transform", stages, progress):
         vecs = encode_parallel(enc, texts, terms_view, work / "vectors-tmp.npy", workers)
     with _stage("vector_index", stages, progress):
-        store = VectorStore(vecs, ann=ann, nprobe=nprobe)
+        store = VectorStore(vecs, exact_max=VECTOR_DEFAULTS["exact_max"], ann=ann, nprobe=nprobe)
         store.save(index_dir / "vectors")
     del store
     (work / "vectors-tmp.npy").unlink(missing_ok=True)
@@ -405,20 +406,12 @@ def _bench_size(
         glossary = default_glossary()
 
         def hybrid(q: str, with_highlights: bool = False) -> list[tuple[int, float]]:
-            exp = expand_query(q, None, glossary, weight=0.5)
-            kw_rows = None
-            if exp.terms:
-                kw_rows, _ = kw.search(exp.terms, k=DEPTH)
-            v = enc.encode([exp.dense_text], kind="query")
-            dn_rows = None
-            if np.any(v):
-                r, _ = store.search(v, DEPTH)
-                dn_rows = r[0][r[0] >= 0]
-            fused = _rrf([kw_rows, dn_rows], [1.0, 1.0], 60)[:10]
+            exp = expand_query(q, None, glossary, weight=FUSION_DEFAULTS["expansion_weight"])
+            ranked, _, _ = retrieve(exp, kw, enc, store, k=10, mode="hybrid")
             if with_highlights:
-                for row, _score in fused:
+                for row, _score in ranked:
                     highlight(texts[row], langs[row], exp)
-            return fused
+            return ranked
 
         ms = _latencies(hybrid, queries)
         res["hybrid_p50_ms"], res["hybrid_p95_ms"] = _pct(ms)
@@ -509,6 +502,7 @@ def _probe_open(index_dir: str) -> dict[str, Any]:
     t0 = time.perf_counter()
     from .encoders import BuiltinEncoder
     from .expand import default_glossary, expand_query
+    from .index import retrieve
     from .keyword import BM25Index
     from .vectors import VectorStore
 
@@ -520,10 +514,7 @@ def _probe_open(index_dir: str) -> dict[str, Any]:
     glossary = default_glossary()
     open_s = time.perf_counter() - t0
     for q in json.loads((d / "queries.json").read_text(encoding="utf-8")):
-        exp = expand_query(q, None, glossary)
-        if exp.terms:
-            kw.search(exp.terms, k=DEPTH)
-        store.search(enc.encode([exp.dense_text], kind="query"), DEPTH)
+        retrieve(expand_query(q, None, glossary), kw, enc, store, k=10, mode="hybrid")
     return {"open_s": round(open_s, 2), "rss_mb": _status_mb("VmRSS"), "hwm_mb": _status_mb("VmHWM")}
 
 
@@ -567,7 +558,7 @@ def run_bench(
     dim : int
         Width of the built-in encoder's vectors.
     ann : {"ivf", "hnsw"}
-        Approximate vector index above 200,000 clauses (see :class:`policyidx.vectors.VectorStore`).
+        Approximate vector index above 50,000 clauses, as the index uses (see :class:`policyidx.vectors.VectorStore`).
     nprobe : int
         Inverted-file cells visited per query.
     peers : bool
@@ -654,7 +645,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=None, help="tokenising/encoding processes (default: CPUs)")
     ap.add_argument("--fit-sample", type=int, default=100_000, help="clauses the encoder is fitted on")
-    ap.add_argument("--ann", choices=("ivf", "hnsw"), default="ivf", help="approximate index above 200k rows")
+    ap.add_argument("--ann", choices=("ivf", "hnsw"), default="ivf", help="approximate index above 50k rows")
     ap.add_argument("--nprobe", type=int, default=32, help="IVF cells probed per query")
     ap.add_argument("--no-peers", action="store_true", help="skip bm25s and rank_bm25")
     ap.add_argument("--rank-bm25-max", type=int, default=100_000, help="largest size to run rank_bm25 at")

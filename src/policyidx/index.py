@@ -15,6 +15,7 @@ only when complete, so an interrupted build never leaves a half-written index.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sys
@@ -43,6 +44,17 @@ FORMAT_VERSION = 1
 MODES = ("keyword", "dense", "hybrid")
 LANG_CODES = {"zh": 0, "ja": 1, "en": 2}
 MAX_QUERY_CHARS = 20_000
+#: How the dense index is built: exact inner product up to 50k clauses, an inverted file
+#: above (exact search costs over 10 ms a query from about 100k clauses; see ``policyidx bench``).
+VECTOR_DEFAULTS: dict[str, Any] = {"exact_max": 50_000, "ann": "ivf"}
+#: Fusion parameters written into new indexes, chosen on the development query sets
+#: (eval/, ../shared/dev-queries.jsonl) with ``python -m policyidx.evaluate`` (see README).
+FUSION_DEFAULTS: dict[str, Any] = {
+    "fusion": "rrf",
+    "rrf_k": 10,
+    "weights": {"keyword": 1.0, "dense": 0.7},
+    "expansion_weight": 0.5,
+}
 
 
 # ----------------------------------------------------------------------------- locations
@@ -308,8 +320,7 @@ class Index:
                     enc = get_encoder(encoder)
                     vecs = enc.encode(texts, kind="passage", progress=progress)
             with stage("vector index"):
-                # exact search up to 50k clauses; above, IVF (as measured by `policyidx bench`)
-                store = VectorStore(vecs, exact_max=50_000, ann="ivf")
+                store = VectorStore(vecs, **VECTOR_DEFAULTS)
                 store.save(tmp / "vectors")
                 del store, vecs
                 (tmp / "vectors.tmp.npy").unlink(missing_ok=True)
@@ -328,12 +339,7 @@ class Index:
                     "k1": k1,
                     "b": b,
                     "dim": getattr(enc, "dim", None),
-                    "fusion": "rrf",
-                    # chosen on the development query sets (eval/, ../shared/dev-queries.jsonl):
-                    # python -m policyidx.evaluate ... (see README)
-                    "rrf_k": 10,
-                    "weights": {"keyword": 1.0, "dense": 0.7},
-                    "expansion_weight": 0.5,
+                    **copy.deepcopy(FUSION_DEFAULTS),
                 },
                 "timings_s": timings,
                 "glossary_files": [str(g) for g in corpus.catalog.glossary],
@@ -568,29 +574,10 @@ class Index:
         return self._search(exp, k, mode, mask)
 
     def _search(self, exp: Expansion, k: int, mode: str, mask: np.ndarray | None) -> list[Hit]:
-        depth = max(k * 5, 100)
-        kw_rows = kw_scores = dn_rows = dn_scores = None
-        if mode in ("keyword", "hybrid") and exp.terms:
-            kw_rows, kw_scores = self.keyword.search(exp.terms, k=depth, allowed=mask)
-        if mode in ("dense", "hybrid"):
-            qv = self.encoder.encode([exp.dense_text], kind="query")
-            if np.any(qv):
-                r, s = self.vectors.search(qv, depth, allowed=mask)
-                keep = r[0] >= 0
-                dn_rows, dn_scores = r[0][keep], s[0][keep]
-        kw = dict(zip(kw_rows.tolist(), kw_scores.tolist())) if kw_rows is not None else {}
-        dn = dict(zip(dn_rows.tolist(), dn_scores.tolist())) if dn_rows is not None else {}
-        if mode == "keyword":
-            ranked = sorted(kw.items(), key=lambda x: (-x[1], x[0]))
-        elif mode == "dense":
-            ranked = sorted(dn.items(), key=lambda x: (-x[1], x[0]))
-        else:
-            ranked = _rrf([kw_rows, dn_rows], [self.params["weights"]["keyword"], self.params["weights"]["dense"]],
-                          self.params.get("rrf_k", 60))
-        hits: list[Hit] = []
-        for rank, (row, score) in enumerate(ranked[:k], 1):
-            hits.append(self._hit(row, rank, score, exp, kw.get(row), dn.get(row)))
-        return hits
+        ranked, kw, dn = retrieve(exp, self.keyword, self.encoder, self.vectors, k=k, mode=mode, mask=mask,
+                                  params=self.params)
+        return [self._hit(row, rank, score, exp, kw.get(row), dn.get(row))
+                for rank, (row, score) in enumerate(ranked, 1)]
 
     def _hit(self, row: int, rank: int, score: float, exp: Expansion, kws: float | None, dns: float | None) -> Hit:
         rec = self.record(row)
@@ -742,6 +729,68 @@ def _reverse(al):
                         sentences=[SentencePair(src=sp.tgt, tgt=sp.src, score=sp.score) for sp in cp.sentences])
              for cp in al.pairs]
     return Alignment(src=al.tgt, tgt=al.src, pairs=pairs, params=dict(al.params))
+
+
+def retrieve(
+    exp: Expansion,
+    keyword: Any,
+    encoder: Any,
+    vectors: Any,
+    *,
+    k: int = 10,
+    mode: str = "hybrid",
+    mask: np.ndarray | None = None,
+    params: dict[str, Any] | None = None,
+) -> tuple[list[tuple[int, float]], dict[int, float], dict[int, float]]:
+    """The search itself, without the clause records: rows ranked by one retriever or both.
+
+    :meth:`Index.search` is this plus highlighting and records; ``policyidx bench`` times
+    this same function on its synthetic indexes.
+
+    Parameters
+    ----------
+    exp
+        The analysed (and possibly expanded) query, from :func:`policyidx.expand.expand_query`.
+    keyword, encoder, vectors
+        A :class:`~policyidx.keyword.BM25Index`, an encoder, a :class:`~policyidx.vectors.VectorStore`.
+    k
+        Rows wanted; each retriever is asked for ``max(5k, 100)`` before fusion.
+    mode
+        ``keyword``, ``dense`` or ``hybrid``.
+    mask
+        Boolean mask of the rows that may be returned.
+    params
+        ``rrf_k`` and ``weights`` (an index's parameters); :data:`FUSION_DEFAULTS` if omitted.
+
+    Returns
+    -------
+    ranked : list of (row, score)
+        At most ``k``, best first (ties to the lower row).
+    keyword_scores, dense_scores : dict of row -> score
+        Each retriever's scores of the rows it returned.
+    """
+    params = params or FUSION_DEFAULTS
+    depth = max(k * 5, 100)
+    kw_rows = kw_scores = dn_rows = dn_scores = None
+    if mode in ("keyword", "hybrid") and exp.terms:
+        kw_rows, kw_scores = keyword.search(exp.terms, k=depth, allowed=mask)
+    if mode in ("dense", "hybrid"):
+        qv = encoder.encode([exp.dense_text], kind="query")
+        if np.any(qv):
+            r, s = vectors.search(qv, depth, allowed=mask)
+            keep = r[0] >= 0
+            dn_rows, dn_scores = r[0][keep], s[0][keep]
+    kw = dict(zip(kw_rows.tolist(), kw_scores.tolist())) if kw_rows is not None else {}
+    dn = dict(zip(dn_rows.tolist(), dn_scores.tolist())) if dn_rows is not None else {}
+    if mode == "keyword":
+        ranked = sorted(kw.items(), key=lambda x: (-x[1], x[0]))
+    elif mode == "dense":
+        ranked = sorted(dn.items(), key=lambda x: (-x[1], x[0]))
+    else:
+        weights = params.get("weights", FUSION_DEFAULTS["weights"])
+        ranked = _rrf([kw_rows, dn_rows], [weights["keyword"], weights["dense"]],
+                      params.get("rrf_k", FUSION_DEFAULTS["rrf_k"]))
+    return ranked[:k], kw, dn
 
 
 def _rrf(rankings: list[np.ndarray | None], weights: list[float], k: int) -> list[tuple[int, float]]:
