@@ -119,6 +119,14 @@ def test_run_bench_tiny(tmp_path: Path) -> None:
     assert 0 < res["dense_p50_ms"] <= res["dense_p95_ms"]
     assert 0 < res["hybrid_p50_ms"] <= res["hybrid_p95_ms"] <= res["hybrid_highlight_p95_ms"] * 1.5
     assert res["vocab"] > 1000 and res["postings"] <= res["tokens"]
+    # where the time goes: the parts of the tokeniser profile add up, the floor is below the time
+    tp = res["tokenise_profile"]
+    assert tp["clauses"] == 1500 and tp["mecab_parse_ms_per_clause"] > 0 and tp["jieba_cut_ms_per_clause"] > 0
+    assert abs(tp["mecab_parse_ms_per_clause"] + tp["jieba_cut_ms_per_clause"]
+               + tp["policyidx_python_ms_per_clause"] - tp["cpu_ms_per_clause"]) < 0.01
+    assert any("analysis.py" in name for name, _ in tp["top_functions_by_own_time"])
+    assert res["keyword_postings_per_query"] > 0 and res["stream_read_gbps"] > 0
+    assert 0 < res["keyword_floor_ms"] < res["keyword_mean_ms"]
     assert not any(tmp_path.iterdir())  # indexes are removed unless keep=True
 
 
