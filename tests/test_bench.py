@@ -112,6 +112,7 @@ def test_run_bench_tiny(tmp_path: Path) -> None:
                                      "encode_transform", "vector_index"}
     assert res["build_s"] > 0 and res["index_mb"] > 0 and res["open_rss_mb"] > 20
     assert res["keyword_qps"] > 0 and res["bm25s_qps"] > 0 and res["rank_bm25_qps"] > 0
+    assert res["keyword_batch_qps"] > 0 and res["bm25s_batch_qps"] > 0 and res["keyword_batch_threads"] == 1
     # Same tokens, same BM25 variant: the two engines must agree (ties handled).
     assert res["keyword_same_top10"] >= 0.95
     # Below exact_max the store is exact, so its recall against exact FAISS is 1.

@@ -142,6 +142,18 @@ def test_search_many_matches_search(small: BM25Index) -> None:
         np.testing.assert_array_equal(s1, s2)
 
 
+@pytest.mark.parametrize("threads", [2, 3, 0])
+def test_threaded_search_many_matches_search(threads: int) -> None:
+    docs = _random_corpus(seed=5, n_docs=4000, n_vocab=80)
+    index = BM25Index.build(docs)
+    rng = np.random.default_rng(1)
+    queries = [[f"w{i}" for i in rng.integers(0, 80, size=int(rng.integers(1, 8)))] for _ in range(60)]
+    serial = [index.search(q, k=10) for q in queries]
+    for (r1, s1), (r2, s2) in zip(serial, index.search_many(queries, k=10, threads=threads)):
+        np.testing.assert_array_equal(r1, r2)
+        np.testing.assert_array_equal(s1, s2)
+
+
 def test_score_agrees_with_search(small: BM25Index) -> None:
     q = analyze_query("専利密集型製品", "ja")
     rows, scores = small.search(q, k=8)
@@ -224,4 +236,4 @@ def test_search_equals_exhaustive_scoring(seed, k, kernel, monkeypatch):
         # rows may differ only among scores tied (to float32 rounding) with the last one
         differ = set(rows.tolist()) ^ set(want.tolist())
         assert all(np.isclose(full[r], scores[-1], rtol=1e-5) for r in differ)
-        assert not np.any(index._acc), "the accumulator is left clean for the next query"
+        assert not np.any(index._accumulator()), "the accumulator is left clean for the next query"

@@ -14,7 +14,9 @@ For every size N the benchmark
    inverted file above);
 3. **measures** build time per stage, size on disk, peak RSS while building, RSS of a fresh
    process that opens the index and answers every query, and latency (p50, p95) and
-   throughput of keyword, dense and hybrid search; hybrid is measured end to end with the
+   throughput of keyword, dense and hybrid search (keyword throughput both on one thread,
+   ``keyword_qps``, and as :meth:`~policyidx.keyword.BM25Index.search_many` runs a batch by
+   default, ``keyword_batch_qps``, against bm25s with ``n_threads`` = workers); hybrid is measured end to end with the
    function ``Index.search`` runs (:func:`policyidx.index.retrieve`): query analysis and
    glossary expansion, query encoding, both searches at depth 100 and reciprocal-rank fusion
    (``hybrid_*``), and separately with the highlighting of the 10 hits that ``Index.search``
@@ -387,7 +389,7 @@ def _bench_size(
     from .encoders import BuiltinEncoder
     from .expand import default_glossary, expand_query
     from .index import FUSION_DEFAULTS, VECTOR_DEFAULTS, highlight, retrieve
-    from .keyword import BM25Index
+    from .keyword import THREADED_FROM, BM25Index
     from .vectors import VectorStore
 
     res: dict[str, Any] = {"clauses": n, "seed": seed, "workers": workers}
@@ -464,8 +466,15 @@ def _bench_size(
         ms = _latencies(lambda t: kw.search(t, k=10), q_terms)
         res["keyword_p50_ms"], res["keyword_p95_ms"] = _pct(ms)
         t0 = time.perf_counter()
-        ours = kw.search_many(q_terms, k=10)
+        ours = kw.search_many(q_terms, k=10, threads=1)
         res["keyword_qps"] = round(len(q_terms) / (time.perf_counter() - t0), 1)
+        # the same batch as search_many runs it by default: a thread per core on large
+        # indexes (the scatter-add releases the GIL), one thread on small ones
+        res["keyword_batch_threads"] = workers if kw.n_docs >= THREADED_FROM else 1
+        kw.search_many(q_terms[: workers * 2], k=10, threads=res["keyword_batch_threads"])
+        t0 = time.perf_counter()
+        kw.search_many(q_terms, k=10, threads=res["keyword_batch_threads"])
+        res["keyword_batch_qps"] = round(len(q_terms) / (time.perf_counter() - t0), 1)
         # The physical floor: every posting of every query term is read once (4-byte row +
         # 4-byte impact) and added into a 4-byte-per-row accumulator.
         postings = [sum(int(kw.indptr[kw.term_ids[t] + 1] - kw.indptr[kw.term_ids[t]])
@@ -531,6 +540,7 @@ def _bench_size(
             res["ivf_sweep"] = sweep
     res["keyword_same_top10"] = None
     res["bm25s_qps"] = None
+    res["bm25s_batch_qps"] = None
     res["rank_bm25_qps"] = None
     if peers:
         with _stage("bm25s", stages, progress):
@@ -554,6 +564,9 @@ def _bench_size(
             t0 = time.perf_counter()
             p_rows, p_scores = peer.retrieve([known[i] for i in asked], k=10, show_progress=False, n_threads=1)
             res["bm25s_qps"] = round(len(asked) / (time.perf_counter() - t0), 1)
+            t0 = time.perf_counter()
+            peer.retrieve([known[i] for i in asked], k=10, show_progress=False, n_threads=workers)
+            res["bm25s_batch_qps"] = round(len(asked) / (time.perf_counter() - t0), 1)
             same = sum(1 for i, ts in enumerate(known) if not ts and len(ours[i][0]) == 0)
             for j, i in enumerate(asked):
                 r, s = ours[i]
@@ -561,6 +574,7 @@ def _bench_size(
                 same += _same_top(r, s, p_rows[j][pos].astype(np.int64), p_scores[j][pos].astype(np.float32))
             res["keyword_same_top10"] = round(same / len(ours), 4)
             res["keyword_vs_bm25s"] = round(res["keyword_qps"] / res["bm25s_qps"], 2)
+            res["keyword_batch_vs_bm25s_batch"] = round(res["keyword_batch_qps"] / res["bm25s_batch_qps"], 2)
             del peer, tokenized
         if n <= rank_bm25_max:
             with _stage("rank_bm25", stages, progress):
@@ -701,6 +715,8 @@ _COLUMNS = (
     ("bm25s_qps", "bm25s QPS", "{:.0f}"),
     ("keyword_vs_bm25s", "kw/bm25s", "{:.2f}"),
     ("keyword_same_top10", "same top10", "{:.3f}"),
+    ("keyword_batch_qps", "kw batch QPS", "{:.0f}"),
+    ("bm25s_batch_qps", "bm25s batch QPS", "{:.0f}"),
     ("rank_bm25_qps", "rank_bm25 QPS", "{:.2f}"),
     ("keyword_p95_ms", "kw p95 ms", "{:.1f}"),
     ("dense_p95_ms", "dense p95 ms", "{:.2f}"),

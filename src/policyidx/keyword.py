@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
@@ -26,11 +27,15 @@ import numpy as np
 from policyidx._io import atomic_directory
 from policyidx.errors import IndexError_, QueryError
 
-__all__ = ["BM25Index", "FORMAT_VERSION"]
+__all__ = ["BM25Index", "FORMAT_VERSION", "THREADED_FROM"]
 
 #: Version of the on-disk layout; bumped when the files change meaning.
 FORMAT_VERSION = 1
 _ARRAYS = ("indptr", "rows", "scores", "doc_len")
+#: Rows from which :meth:`BM25Index.search_many` uses a thread per CPU by default.  Measured
+#: with ``policyidx bench`` on 2 cores: at 20,000 rows two threads halved the throughput of a
+#: batch, at 1,000,000 they raised it from 150-270 to 420-450 queries per second.
+THREADED_FROM = 200_000
 
 Query = Mapping[str, float] | Sequence[str]
 
@@ -38,9 +43,9 @@ Query = Mapping[str, float] | Sequence[str]
 class BM25Index:
     """Lucene-variant BM25 over pre-tokenised documents (one document = one clause row).
 
-    Build with :meth:`build`, query with :meth:`search`, persist with :meth:`save` and
-    :meth:`load`.  An instance keeps a scratch accumulator, so one instance should not be
-    searched from several threads at once.
+    Build with :meth:`build`, query with :meth:`search` or :meth:`search_many`, persist with
+    :meth:`save` and :meth:`load`.  Each thread that searches gets its own scratch
+    accumulator (one float32 per row), so an instance may be searched from several threads.
     """
 
     def __init__(
@@ -71,7 +76,7 @@ class BM25Index:
         self.term_ids: dict[str, int] = {t: i for i, t in enumerate(vocab)}
         self.k1 = float(k1)
         self.b = float(b)
-        self._acc: np.ndarray | None = None
+        self._local = threading.local()
 
     # ------------------------------------------------------------------ properties
     @property
@@ -266,9 +271,10 @@ class BM25Index:
         return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32)
 
     def _accumulator(self) -> np.ndarray:
-        if self._acc is None or len(self._acc) != self.n_docs:
-            self._acc = np.zeros(self.n_docs, dtype=np.float32)
-        return self._acc
+        acc = getattr(self._local, "acc", None)
+        if acc is None or len(acc) != self.n_docs:
+            acc = self._local.acc = np.zeros(self.n_docs, dtype=np.float32)
+        return acc
 
     def search(
         self,
@@ -348,8 +354,9 @@ class BM25Index:
         queries: Sequence[Query],
         k: int = 10,
         allowed: np.ndarray | None = None,
+        threads: int | None = None,
     ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """:meth:`search` for each query in turn, sharing one accumulator.
+        """:meth:`search` for each query, on one or several threads.
 
         Parameters
         ----------
@@ -359,12 +366,30 @@ class BM25Index:
             Results per query.
         allowed : numpy.ndarray of bool, optional
             One mask applied to every query.
+        threads : int or None
+            Threads to search on (0 or less: one per available CPU).  The scatter-add runs
+            in compiled code that releases the GIL, so on a large index a batch scales with
+            the cores; on a small one the queries are too short and threads only add
+            contention.  ``None`` picks: one per CPU from :data:`THREADED_FROM` rows up,
+            else 1.  Each thread keeps its own accumulator (4 bytes per row).
 
         Returns
         -------
         list of (rows, scores)
+            In the order of ``queries``; identical whatever the number of threads.
         """
-        return [self.search(q, k=k, allowed=allowed) for q in queries]
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        if threads is None:
+            threads = cpus if self.n_docs >= THREADED_FROM else 1
+        elif threads <= 0:
+            threads = cpus
+        queries = list(queries)
+        if threads == 1 or len(queries) < 2:
+            return [self.search(q, k=k, allowed=allowed) for q in queries]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(threads, len(queries))) as pool:
+            return list(pool.map(lambda q: self.search(q, k=k, allowed=allowed), queries))
 
     def score(self, query: Query, rows: np.ndarray) -> np.ndarray:
         """The scores of given rows for a query (0 where nothing matches).
