@@ -5,8 +5,9 @@ The index stores, for every (term, row) pair, the Lucene BM25 *impact*
 ``idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))``, term-major like a CSC matrix:
 ``indptr`` (int64, one entry per term plus one), ``rows`` (int32, ascending within a term)
 and ``scores`` (float32).  A query's score for a row is the weighted sum of its terms'
-impacts, so searching is a handful of vectorised scatter-adds into a dense float32
-accumulator that is reused across queries and cleaned only where it was touched.
+impacts, so searching is one compiled scatter-add per query term into a dense float32
+accumulator (one per thread, reused across queries and cleaned only where it was touched),
+then a top-k over the accumulator.
 
 On disk an index is a directory: ``indptr.npy``, ``rows.npy``, ``scores.npy``,
 ``doc_len.npy`` (saved with ``allow_pickle=False``), ``vocab.json`` (the list of terms,
