@@ -29,6 +29,9 @@ _KANA = re.compile(r"[\u3040-\u30ff]")
 _ODD = re.compile(r"[\u0080-\u00ff\u0100-\u024f\ue000-\uf8ff\ufffd]")
 
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or 13 < b)
+
+
 def looks_binary(data: bytes) -> bool:
     """True for data with NUL bytes or a high share of control bytes (images, archives...)."""
     head = data[:65536]
@@ -38,7 +41,7 @@ def looks_binary(data: bytes) -> bool:
         return False
     if b"\x00" in head:
         return True
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     return controls / len(head) > 0.01
 
 
