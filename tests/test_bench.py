@@ -108,7 +108,7 @@ def test_run_bench_tiny(tmp_path: Path) -> None:
                 "rank_bm25_qps", "build_peak_rss_mb", "stages_s"):
         assert key in res, key
     assert res["clauses"] == 1500 and res["queries"] == 25
-    assert set(res["stages_s"]) >= {"generate", "tokenise", "keyword_index", "encode_fit",
+    assert set(res["stages_s"]) >= {"generate", "parse", "tokenise", "keyword_index", "encode_fit",
                                      "encode_transform", "vector_index"}
     assert res["build_s"] > 0 and res["index_mb"] > 0 and res["open_rss_mb"] > 20
     assert res["keyword_qps"] > 0 and res["bm25s_qps"] > 0 and res["rank_bm25_qps"] > 0
@@ -120,6 +120,7 @@ def test_run_bench_tiny(tmp_path: Path) -> None:
     assert 0 < res["dense_p50_ms"] <= res["dense_p95_ms"]
     assert 0 < res["hybrid_p50_ms"] <= res["hybrid_p95_ms"] <= res["hybrid_highlight_p95_ms"] * 1.5
     assert res["vocab"] > 1000 and res["postings"] <= res["tokens"]
+    assert res["documents"] > 10 and 0.95 * 1500 <= res["parsed_clauses"] <= 1500 + res["parse_warnings"] * 10
     # where the time goes: the parts of the tokeniser profile add up, the floor is below the time
     tp = res["tokenise_profile"]
     assert tp["clauses"] == 1500 and tp["mecab_parse_ms_per_clause"] > 0 and tp["jieba_cut_ms_per_clause"] > 0
@@ -144,3 +145,27 @@ def test_main_json_and_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 def test_main_reports_bad_sizes(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--clauses", "0", "--quiet"]) == 1
     assert "positive clause counts" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("n, text", [(1, "一"), (10, "十"), (11, "十一"), (20, "二十"), (21, "二十一"),
+                                     (100, "一百"), (105, "一百零五"), (110, "一百一十"), (999, "九百九十九")])
+def test_cn_numeral_reads_back(n: int, text: str) -> None:
+    from policyidx.bench import _cn_numeral
+    from policyidx.parsers.labels import cn_to_int
+
+    assert _cn_numeral(n) == text and cn_to_int(text) == n
+
+
+def test_rendered_documents_parse_back_to_their_clauses() -> None:
+    from policyidx.bench import render_documents
+    from policyidx.parsers import parse_bytes
+
+    syn = synthesize(400, seed=3, n_queries=5)
+    docs = render_documents(syn)
+    assert sum(n for *_, n in docs) == 400
+    doc_id, lang, text, n = docs[0]
+    res = parse_bytes(text.encode("utf-8"), doc_id=doc_id, lang=lang, format="text")
+    mine = [t for cid, t in zip(syn.ids, syn.texts) if cid.startswith(doc_id + "#")]
+    assert len(mine) == n
+    # nothing of the clause texts is lost in the round trip
+    assert all(t.strip() in res.text for t in mine)

@@ -34,6 +34,14 @@ def built(corpus_with_original, tmp_path_factory):
     return corpus_with_original, index
 
 
+def test_build_reports_every_stage(corpus_with_original, tmp_path, capsys):
+    code, out, _ = run(capsys, "build", "--corpus", str(corpus_with_original), "--index", str(tmp_path / "i"), "--json")
+    rep = json.loads(out)
+    assert code == 0 and rep["doc_count"] == 6
+    assert list(rep["timings_s"])[:2] == ["parse", "tokenise"] and "alignments" in rep["timings_s"]
+    assert all(v >= 0 for v in rep["timings_s"].values())
+
+
 def run(capsys, *argv):
     code = main(list(argv))
     out, err = capsys.readouterr()

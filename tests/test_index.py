@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -214,3 +215,31 @@ def test_parallel_build_gives_the_same_index(tmp_path, corpus, index, monkeypatc
         a = [(h.id, round(h.score, 4)) for h in par.search("知识产权质押融资", k=5, mode=mode)]
         b = [(h.id, round(h.score, 4)) for h in index.search("知识产权质押融资", k=5, mode=mode)]
         assert a == b
+
+
+def test_alignments_in_worker_processes_equal_serial(tmp_path) -> None:
+    """Index.build aligns original/translation pairs in forked workers; the files are the same."""
+    from policyidx.corpus import Corpus
+    from policyidx.index import _store_alignments
+
+    src = bundled_corpus_path()
+    fixture = Path(__file__).resolve().parent / "fixtures" / "zh" / "zgc-2019-ipap.zh.txt"
+    root = tmp_path / "corpus"
+    root.mkdir()
+    lines = []
+    for i in range(4):
+        lines += [f'[[work]]\nid = "w{i}"\n',
+                  f'[[document]]\nid = "w{i}.ja"\nwork = "w{i}"\nlang = "ja"\nrole = "translation"\ntitle = "t"\n'
+                  f'file = "w{i}.ja.txt"\nformat = "text"\nextracted_from = "pdf"\n',
+                  f'[[document]]\nid = "w{i}.zh"\nwork = "w{i}"\nlang = "zh"\nrole = "original"\ntitle = "t"\n'
+                  f'file = "w{i}.zh.txt"\nformat = "text"\n']
+        shutil.copy(src / "ja" / "zgc-2019-ipap.ja.txt", root / f"w{i}.ja.txt")
+        shutil.copy(fixture, root / f"w{i}.zh.txt")
+    (root / "catalog.toml").write_text("\n".join(lines), encoding="utf-8")
+    corpus = Corpus.load(root)
+    serial = _store_alignments(tmp_path / "a1", corpus, None, workers=1)
+    forked = _store_alignments(tmp_path / "a2", corpus, None, workers=2)
+    assert serial == forked and len(serial) == 4
+    for rec in serial:
+        name = Path(rec["file"]).name
+        assert (tmp_path / "a1" / name).read_text(encoding="utf-8") == (tmp_path / "a2" / name).read_text(encoding="utf-8")

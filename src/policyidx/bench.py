@@ -7,7 +7,11 @@ For every size N the benchmark
    the real distribution, hierarchical numbering such as ``syn-00042.ja#3.2.5``) and about
    200 queries (the dev queries plus random 6-30 character fragments of clause text);
 2. **builds** the components an :class:`policyidx.index.Index` is made of, stage by stage:
-   tokenisation (:func:`policyidx.analysis.analyze` in a pool of forked processes), the BM25
+   parsing (the clauses written out as plain-text documents with their labels, 一、 >
+   （一） > 1., and parsed back by :func:`policyidx.parsers.parse_bytes` in a pool of forked
+   processes; ``parsed_clauses`` counts what the parser found, which can be a little below
+   ``clauses`` where a clause's own text starts with a number and its label is read as
+   text), tokenisation (:func:`policyidx.analysis.analyze` in a pool of forked processes), the BM25
    index (:meth:`policyidx.keyword.BM25Index.from_ids`), the built-in encoder (fitted on a
    sample of clauses, then applied to all of them in the same process pool) and the vector
    store (built as :class:`policyidx.index.Index` builds it: exact up to 50,000 rows, an
@@ -60,7 +64,7 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from .errors import PolicyIdxError
-from .parallel import TermLists, encode_parallel, tokenize_parallel
+from .parallel import TermLists, chunks, encode_parallel, fork_map, tokenize_parallel
 
 __all__ = ["run_bench", "main", "synthesize", "SyntheticCorpus", "tokenize_parallel", "format_table"]
 
@@ -201,6 +205,87 @@ def synthesize(n: int, seed: int = 0, n_queries: int = 200) -> SyntheticCorpus:
         if len(frag) >= 6 and any(ch.isalnum() for ch in frag):
             queries.append(frag)
     return SyntheticCorpus(ids, texts, langs, queries)
+
+
+_CN_DIGITS = "〇一二三四五六七八九"
+
+
+def _cn_numeral(n: int) -> str:
+    """Chinese numeral of ``1 <= n < 1000`` as clause labels write it (十一, 二十, 一百零五)."""
+    hundreds, rest = divmod(n, 100)
+    tens, ones = divmod(rest, 10)
+    out = (_CN_DIGITS[hundreds] + "百") if hundreds else ""
+    if tens:
+        out += ("" if tens == 1 and not hundreds else _CN_DIGITS[tens]) + "十"
+    elif hundreds and ones:
+        out += "零"
+    return out + (_CN_DIGITS[ones] if ones else "")
+
+
+# Labels by depth, as the bundled documents number their clauses: 一、 > （一） > 1. > （1）
+_LABELS = (lambda n: f"{_cn_numeral(n)}、", lambda n: f"（{_cn_numeral(n)}）", lambda n: f"{n}.",
+           lambda n: f"（{n}）")
+_TITLES = {"zh": "关于印发第{}号政策措施的通知", "ja": "第{}号政策措置の公布に関する通知"}
+
+
+def render_documents(syn: SyntheticCorpus) -> list[tuple[str, str, str, int]]:
+    """The synthetic clauses as plain-text documents: ``(doc_id, lang, text, n_clauses)``.
+
+    Each document gets a title line, then one line per clause: its label (from the path in
+    its id, ``syn-00042.ja#3.2.5`` -> ``1.`` under ``（二）`` under ``三、``) and its text.
+    """
+    docs: list[tuple[str, str, str, int]] = []
+    cur_id, lines, count, lang = "", [], 0, "zh"
+    for cid, text, clang in zip(syn.ids, syn.texts, syn.langs):
+        doc_id, _, path = cid.partition("#")
+        if doc_id != cur_id:
+            if cur_id:
+                docs.append((cur_id, lang, "\n".join(lines) + "\n", count))
+            cur_id, lang, count = doc_id, clang, 0
+            lines = [_TITLES[lang].format(int(doc_id[4:9])), ""]
+        numbers = [int(x) for x in path.split(".")]
+        depth = min(len(numbers), len(_LABELS))
+        lines.append(_LABELS[depth - 1](numbers[depth - 1]) + text)
+        count += 1
+    if cur_id:
+        docs.append((cur_id, lang, "\n".join(lines) + "\n", count))
+    return docs
+
+
+def parse_parallel(docs: Sequence[tuple[str, str, str, int]], workers: int, tmp: Path) -> dict[str, int]:
+    """Parse rendered documents (:func:`render_documents`) in ``workers`` forked processes.
+
+    Returns counts summed over all documents: ``documents``, ``clauses`` (numbered clauses
+    parsed, front matter excluded), ``expected`` (clauses rendered), ``chars`` and ``warnings``.
+    """
+    from .parsers import parse_bytes
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    parts = chunks(len(docs), max(1, workers) * 4)
+
+    def task(i: int) -> None:
+        a, b = parts[i]
+        out = {"documents": 0, "clauses": 0, "expected": 0, "chars": 0, "warnings": 0}
+        for doc_id, lang, text, n in docs[a:b]:
+            res = parse_bytes(text.encode("utf-8"), doc_id=doc_id, lang=lang, format="text", name=doc_id)
+            out["documents"] += 1
+            stack = list(res.roots)
+            while stack:
+                clause = stack.pop()
+                stack.extend(clause.children)
+                out["clauses"] += clause.path[0] != 0  # front matter (0.1 notice, 0.2 title) is not counted
+            out["expected"] += n
+            out["chars"] += len(text)
+            out["warnings"] += len(res.warnings)
+        (tmp / f"parse-{i}.json").write_text(json.dumps(out), encoding="utf-8")
+
+    fork_map(task, len(parts), workers)
+    total: dict[str, int] = {}
+    for i in range(len(parts)):
+        for key, v in json.loads((tmp / f"parse-{i}.json").read_text(encoding="utf-8")).items():
+            total[key] = total.get(key, 0) + v
+        (tmp / f"parse-{i}.json").unlink()
+    return total
 
 
 # ----------------------------------------------------------------------------- measuring
@@ -406,6 +491,11 @@ def _bench_size(
     res["zh_share"] = round(langs.count("zh") / n, 3)
     res["distinct_texts"] = len(set(texts))
     res["mean_chars"] = round(sum(map(len, texts)) / n, 1)
+    with _stage("parse", stages, progress):
+        parsed = parse_parallel(render_documents(syn), workers, work / "parse-tmp")
+    res["documents"] = parsed["documents"]
+    res["parsed_clauses"] = parsed["clauses"]
+    res["parse_warnings"] = parsed["warnings"]
     with _stage("tokenise", stages, progress):
         doc_ptr, term_ids, vocab = tokenize_parallel(texts, langs, workers=workers, tmp=None)
     if profile:

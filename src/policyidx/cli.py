@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -154,15 +155,19 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .corpus import Corpus
     from .index import Index
 
+    t0 = time.perf_counter()
     corpus = Corpus.load(_corpus_path(args), progress=not args.json and sys.stderr.isatty())
+    timings = {"parse": round(time.perf_counter() - t0, 3)}
     idx = Index.build(corpus, _index_path(args), encoder=args.encoder, dim=args.dim, progress=not args.json)
     m = idx.manifest
+    timings.update(m["timings_s"])
     if args.json:
-        _emit_json({"path": str(idx.path), **{k: m[k] for k in ("clause_count", "doc_count", "corpus_fingerprint", "encoder", "timings_s")}})
+        _emit_json({"path": str(idx.path), **{k: m[k] for k in ("clause_count", "doc_count", "corpus_fingerprint", "encoder")},
+                    "timings_s": timings})
     else:
         print(f"built {idx.path}: {m['clause_count']} clauses of {m['doc_count']} documents, encoder {m['encoder']['name']} "
               f"(dim {m['encoder'].get('dim')}), corpus {m['corpus_fingerprint']}")
-        print("  " + ", ".join(f"{k} {v:.2f}s" for k, v in m["timings_s"].items()))
+        print("  " + ", ".join(f"{k} {v:.2f}s" for k, v in timings.items()))
     return 0
 
 

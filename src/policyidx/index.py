@@ -346,7 +346,8 @@ class Index:
             }
             if align:
                 with stage("alignments"):
-                    manifest["alignments"] = _store_alignments(tmp / "alignments", corpus, enc if encoder == "builtin" else None)
+                    manifest["alignments"] = _store_alignments(tmp / "alignments", corpus, enc if encoder == "builtin" else None,
+                                                               workers=default_workers())
             manifest["timings_s"] = timings
             (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         return cls(target, manifest, corpus)
@@ -905,20 +906,31 @@ def _write_rows(directory: Path, corpus: Corpus, clauses: list[Clause]) -> None:
           "fingerprint": corpus.doc_fingerprint(d.id)} for d in docs], ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def _store_alignments(directory: Path, corpus: Corpus, encoder: Any) -> list[dict[str, str]]:
-    """Align every original with each translation of the same work; returns what was stored."""
-    pairs = [(o, t) for o in corpus if o.role == "original" for t in corpus if t.work == o.work and t.role == "translation"]
+def _store_alignments(directory: Path, corpus: Corpus, encoder: Any, workers: int = 1) -> list[dict[str, str]]:
+    """Align every original with each translation of the same work; returns what was stored.
+
+    With several pairs and ``workers > 1`` the pairs are aligned in forked processes, each
+    writing its own file (the encoder is inherited, nothing is pickled).
+    """
+    by_work: dict[str, list[Any]] = {}
+    for d in corpus:
+        if d.role == "translation":
+            by_work.setdefault(d.work, []).append(d)
+    pairs = [(o, t) for o in corpus if o.role == "original" for t in by_work.get(o.work, [])]
     if not pairs:
         return []
     from .alignment import align
+    from .parallel import fork_map
 
     directory.mkdir(parents=True, exist_ok=True)
-    stored = []
-    for o, t in pairs:
+
+    def task(i: int) -> None:
+        o, t = pairs[i]
         al = align(o, t, encoder=encoder)
         _write_alignment(directory, al, corpus.doc_fingerprint(o.id), corpus.doc_fingerprint(t.id))
-        stored.append({"src": o.id, "tgt": t.id, "file": f"alignments/{o.id}__{t.id}.json"})
-    return stored
+
+    fork_map(task, len(pairs), workers if len(pairs) >= 2 * workers else 1)
+    return [{"src": o.id, "tgt": t.id, "file": f"alignments/{o.id}__{t.id}.json"} for o, t in pairs]
 
 
 def _write_alignment(directory: Path, al: Any, src_fingerprint: str, tgt_fingerprint: str) -> None:
