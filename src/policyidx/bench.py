@@ -64,7 +64,7 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from .errors import PolicyIdxError
-from .parallel import TermLists, chunks, encode_parallel, fork_map, tokenize_parallel
+from .parallel import TermLists, chunks, default_workers, encode_parallel, fork_map, tokenize_parallel
 
 __all__ = ["run_bench", "main", "synthesize", "SyntheticCorpus", "tokenize_parallel", "format_table"]
 
@@ -474,7 +474,7 @@ def _bench_size(
     from .encoders import BuiltinEncoder
     from .expand import default_glossary, expand_query
     from .index import FUSION_DEFAULTS, VECTOR_DEFAULTS, highlight, retrieve
-    from .keyword import THREADED_FROM, BM25Index
+    from .keyword import BM25Index
     from .vectors import VectorStore
 
     res: dict[str, Any] = {"clauses": n, "seed": seed, "workers": workers}
@@ -560,7 +560,7 @@ def _bench_size(
         res["keyword_qps"] = round(len(q_terms) / (time.perf_counter() - t0), 1)
         # the same batch as search_many runs it by default: a thread per core on large
         # indexes (the scatter-add releases the GIL), one thread on small ones
-        res["keyword_batch_threads"] = workers if kw.n_docs >= THREADED_FROM else 1
+        res["keyword_batch_threads"] = kw.batch_threads(workers)
         kw.search_many(q_terms[: workers * 2], k=10, threads=res["keyword_batch_threads"])
         t0 = time.perf_counter()
         kw.search_many(q_terms, k=10, threads=res["keyword_batch_threads"])
@@ -769,7 +769,7 @@ def run_bench(
     """
     if not sizes or any(int(s) < 1 for s in sizes):
         raise PolicyIdxError(f"sizes must be positive clause counts; got {list(sizes)}")
-    workers = workers or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    workers = workers or default_workers()
     root = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="policyidx-bench-"))
     root.mkdir(parents=True, exist_ok=True)
     results = []

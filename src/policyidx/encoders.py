@@ -32,6 +32,7 @@ import numpy as np
 
 from ._io import atomic_directory
 from .errors import EncoderError, MissingDependencyError
+from .parallel import default_workers
 
 __all__ = [
     "Encoder",
@@ -103,13 +104,6 @@ def _progress(iterable: Iterable[Any], enabled: bool, total: int | None, desc: s
     from tqdm.auto import tqdm
 
     return tqdm(iterable, total=total, desc=desc, unit="text")
-
-
-def _default_threads() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 # --------------------------------------------------------------------------- features
@@ -563,7 +557,7 @@ class BuiltinEncoder:
         idf = (np.log((1.0 + n_docs) / (1.0 + df_kept)) + 1.0).astype(np.float32)
         matrix = self._weight(matrix, idf)
 
-        threads = threads or _default_threads()
+        threads = threads or default_workers()
         if n_iter is None:
             n_iter = 4 if n_docs <= 200_000 else 2
         k = min(int(dim), n_docs, keep.size)

@@ -27,6 +27,7 @@ import numpy as np
 
 from policyidx._io import atomic_directory
 from policyidx.errors import IndexError_, QueryError
+from policyidx.parallel import default_workers
 
 __all__ = ["BM25Index", "FORMAT_VERSION", "THREADED_FROM"]
 
@@ -350,6 +351,11 @@ class BM25Index:
                 for r in touched:
                     acc[r] = 0.0
 
+    def batch_threads(self, cpus: int | None = None) -> int:
+        """Threads :meth:`search_many` uses by default: ``cpus`` (default: the CPUs available)
+        from :data:`THREADED_FROM` rows up, else 1."""
+        return (cpus or default_workers()) if self.n_docs >= THREADED_FROM else 1
+
     def search_many(
         self,
         queries: Sequence[Query],
@@ -371,19 +377,19 @@ class BM25Index:
             Threads to search on (0 or less: one per available CPU).  The scatter-add runs
             in compiled code that releases the GIL, so on a large index a batch scales with
             the cores; on a small one the queries are too short and threads only add
-            contention.  ``None`` picks: one per CPU from :data:`THREADED_FROM` rows up,
-            else 1.  Each thread keeps its own accumulator (4 bytes per row).
+            contention.  ``None``: :meth:`batch_threads` (one per CPU from
+            :data:`THREADED_FROM` rows up, else 1).  Each thread keeps its own accumulator
+            (4 bytes per row).
 
         Returns
         -------
         list of (rows, scores)
             In the order of ``queries``; identical whatever the number of threads.
         """
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         if threads is None:
-            threads = cpus if self.n_docs >= THREADED_FROM else 1
+            threads = self.batch_threads()
         elif threads <= 0:
-            threads = cpus
+            threads = default_workers()
         queries = list(queries)
         if threads == 1 or len(queries) < 2:
             return [self.search(q, k=k, allowed=allowed) for q in queries]
@@ -570,7 +576,7 @@ def _dense_top_k(acc: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     entries ``>= t``, usually a few hundred of a million.
     """
     n = len(acc)
-    block = min(1024, n // (4 * k)) if k else 0
+    block = min(1024, n // (4 * k))
     if block >= 8:
         m = n - n % block
         maxima = acc[:m].reshape(-1, block).max(axis=1)

@@ -26,6 +26,7 @@ import numpy as np
 
 from ._io import atomic_directory
 from .errors import IndexError_, QueryError
+from .parallel import default_workers
 
 __all__ = ["VectorStore"]
 
@@ -42,13 +43,6 @@ def _faiss() -> Any:
     import faiss
 
     return faiss
-
-
-def _threads() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 class VectorStore:
@@ -122,7 +116,7 @@ class VectorStore:
         self.ann = str(ann)
         self.ivf_nlist = int(ivf_nlist)
         self.nprobe = int(nprobe)
-        self.threads = int(threads) if threads else _threads()
+        self.threads = int(threads) if threads else default_workers()
         self._index: Any = None
         self._cache_dir: Path | None = None  # where a rebuilt index is written back
 
