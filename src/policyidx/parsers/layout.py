@@ -44,6 +44,8 @@ class Block:
 
 def is_cjk(ch: str) -> bool:
     """Han, kana, CJK punctuation, full-width forms (and the box-drawing dash ``─`` that PDFs use)."""
+    if len(ch) != 1:  # the neighbour of a gap at either end of a line
+        return False
     o = ord(ch)
     return (
         0x3000 <= o <= 0x30FF
@@ -80,7 +82,7 @@ def normalize_line(s: str) -> str:
     pos = 0
     for m in _SPACES.finditer(s):
         out.append(s[pos : m.start()])
-        left = s[m.start() - 1]
+        left = s[m.start() - 1] if m.start() else ""
         right = s[m.end()] if m.end() < len(s) else ""
         gap = m.group()
         wide = len(gap) >= 3 or "\u3000" in gap and len(gap) >= 2
