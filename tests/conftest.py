@@ -1,7 +1,9 @@
-"""Shared fixtures: the bundled corpus is parsed once per test session."""
+"""Shared fixtures: the bundled corpus is parsed once per test session, and the tests that
+only read an index share one built index."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,24 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+def shared_dir() -> Path | None:
+    """The shared data directory (real documents, dev queries): ``$POLICYIDX_SHARED``, else
+    ``../shared`` beside the checkout (as in CI), else ``/work/shared``; ``None`` if absent."""
+    for cand in (os.environ.get("POLICYIDX_SHARED"), ROOT.parent / "shared", "/work/shared"):
+        if cand and Path(cand).is_dir():
+            return Path(cand)
+    return None
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Corpus:
     return Corpus.load()
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory, corpus):
+    """The index of the bundled corpus (no alignments), built once for every test that only
+    reads it.  Tests that change an index build or copy their own."""
+    from policyidx.index import Index
+
+    return Index.build(corpus, tmp_path_factory.mktemp("shared-index") / "default", align=False)

@@ -15,17 +15,17 @@ from policyidx.alignment import (
     AlignmentError,
     ClausePair,
     SentencePair,
-    _dp,
-    _strip_notes,
-    _synthetic_document,
     align,
     match,
     numbers_in,
     quoted_in,
 )
+from policyidx.alignment.signals import _strip_notes
+from policyidx.alignment.similarity import _dp
+from policyidx.bench.align import _synthetic_document
 from policyidx.corpus import parse_document
 from policyidx.errors import QueryError
-from policyidx.glossary import Glossary
+from policyidx.text.glossary import Glossary
 from policyidx.model import Document
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -1,10 +1,10 @@
-"""Tests of policyidx.analysis: language detection, tokens, index terms."""
+"""Tests of policyidx.text.analysis: language detection, tokens, index terms."""
 
 from __future__ import annotations
 
 import pytest
 
-from policyidx.analysis import (
+from policyidx.text.analysis import (
     BRIDGE_PREFIX,
     analyze,
     analyze_query,
@@ -196,7 +196,7 @@ def test_first_call_segments_like_later_calls():
     import sys
 
     code = (
-        "from policyidx.analysis import analyze\n"
+        "from policyidx.text.analysis import analyze\n"
         "t = '工業信息化部など19部門が発行した「『十四五』中小企業発展計画」'\n"
         "a = analyze(t, 'ja'); analyze('专利', 'zh'); b = analyze(t, 'ja'); print(a == b)\n"
     )

@@ -17,7 +17,7 @@ def test_public_names_are_functions_and_classes_even_after_submodule_imports():
     import policyidx.alignment  # noqa: F401  (a submodule import must not shadow policyidx.align)
     import policyidx.concordance  # noqa: F401
 
-    assert callable(policyidx.align) and policyidx.align.__module__ == "policyidx.alignment"
+    assert callable(policyidx.align) and policyidx.align.__module__.startswith("policyidx.alignment")
     assert callable(policyidx.terms) and policyidx.terms.__module__ == "policyidx.concordance"
     assert set(policyidx.__all__) <= set(dir(policyidx))
     for name in policyidx.__all__:

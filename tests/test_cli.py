@@ -28,14 +28,27 @@ def corpus_with_original(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def built(corpus_with_original, tmp_path_factory):
+def build_run(corpus_with_original, tmp_path_factory):
+    """``policyidx build --json`` once for the module: its exit status, report and index."""
+    import contextlib
+    import io
+
     index = tmp_path_factory.mktemp("i") / "index"
-    assert main(["build", "--corpus", str(corpus_with_original), "--index", str(index), "--json"]) == 0
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["build", "--corpus", str(corpus_with_original), "--index", str(index), "--json"])
+    return code, out.getvalue(), index
+
+
+@pytest.fixture(scope="module")
+def built(corpus_with_original, build_run):
+    code, _out, index = build_run
+    assert code == 0
     return corpus_with_original, index
 
 
-def test_build_reports_every_stage(corpus_with_original, tmp_path, capsys):
-    code, out, _ = run(capsys, "build", "--corpus", str(corpus_with_original), "--index", str(tmp_path / "i"), "--json")
+def test_build_reports_every_stage(build_run):
+    code, out, _index = build_run
     rep = json.loads(out)
     assert code == 0 and rep["doc_count"] == 6
     assert list(rep["timings_s"])[:2] == ["parse", "tokenise"] and "alignments" in rep["timings_s"]
@@ -146,4 +159,53 @@ def test_term_and_glossary(built, capsys):
     code, out, _ = run(capsys, "glossary", "--json")
     assert code == 0 and len(json.loads(out)) >= 500
     code, out, _ = run(capsys, "glossary", "--coverage", "--json")
-    assert code == 0 and set(json.loads(out)) <= {"zh", "ja", "en"}
+    cov = json.loads(out)
+    # both languages of the corpus have frequent words the glossary lacks (e.g. 試行省局)
+    assert code == 0 and {"zh", "ja"} <= set(cov) <= {"zh", "ja", "en"}
+    assert all(rows and all(set(r) == {"term", "count"} and r["count"] > 0 for r in rows) for rows in cov.values())
+    assert any(r["term"] == "試行省局" for r in cov["ja"])
+
+
+def test_match_needs_no_index(tmp_path, monkeypatch, capsys):
+    """``match`` reads only the corpus: it neither opens nor builds an index."""
+    nowhere = tmp_path / "no-index-here"
+    monkeypatch.setenv("POLICYIDX_INDEX", str(nowhere))
+    code, out, _ = run(capsys, "match", "cnipa-2022-38-jiedu.zh", "cnipa-2022-38.ja", "--within", "cnipa-2022-38-jiedu.zh#3",
+                       "--json")
+    assert code == 0 and json.loads(out)
+    assert not nowhere.exists()
+
+
+def test_search_modes_come_from_the_registry(capsys):
+    from policyidx.cli.main import build_parser
+    from policyidx.retrieval.modes import mode_names
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    mode = next(a for a in sub.choices["search"]._actions if a.dest == "mode")
+    assert tuple(mode.choices) == mode_names()
+
+
+def test_bench_without_peers_names_the_extra(monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "bm25s" else real(name, *a))
+    code, _, err = run(capsys, "bench", "--clauses", "10")
+    assert code == 2 and 'pip install "policyidx[bench]"' in err and "bm25s" in err and len(err.strip().splitlines()) == 1
+
+
+def test_alignment_is_not_written_on_a_read(built, tmp_path):
+    """Reading an alignment the index lacks computes it and leaves the index as it was."""
+    from policyidx.index import Index
+
+    corpus, index = built
+    copy = tmp_path / "copy"
+    shutil.copytree(index, copy)
+    shutil.rmtree(copy / "alignments")
+    idx = Index.open(copy, corpus=corpus)
+    before = sorted(p.relative_to(copy) for p in copy.rglob("*"))
+    al = idx.alignment("zgc-2019-ipap.zh", "zgc-2019-ipap.ja")
+    assert al.pairs
+    assert sorted(p.relative_to(copy) for p in copy.rglob("*")) == before
+    stored = idx.store_alignment("zgc-2019-ipap.zh", "zgc-2019-ipap.ja")
+    assert stored.is_file() and stored.parent == copy / "alignments"

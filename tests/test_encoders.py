@@ -1,4 +1,4 @@
-"""Tests of policyidx.encoders: the builtin LSA encoder and the sentence-transformers wrapper."""
+"""Tests of policyidx.retrieval.encoders: the builtin LSA encoder and the sentence-transformers wrapper."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from policyidx.encoders import (
+from policyidx.retrieval.encoders import (
     ST_INSTALL_COMMAND,
     BuiltinEncoder,
     Encoder,
@@ -41,7 +41,7 @@ def corpus_paragraphs(pattern: str = "*/*.txt") -> list[str]:
 
 @pytest.fixture(scope="module")
 def paragraphs() -> list[str]:
-    from policyidx.analysis import analyze
+    from policyidx.text.analysis import analyze
 
     # Warm both segmenters first.  At the time of writing, analysis.py's very first call in
     # a process can segment a Japanese text differently from later calls (domain terms

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from policyidx.expand import en_stem, english_dates, expand_query
+from policyidx.retrieval.expand import EXPANSION_WEIGHT, en_stem, english_dates, expand_query
 
 
 @pytest.mark.parametrize(
@@ -35,8 +35,9 @@ def test_english_query_gets_chinese_and_japanese_renderings():
 def test_expansion_weighted_below_own_terms():
     exp = expand_query("质押融资", "zh")
     assert exp.terms["质押融资"] == 1.0
-    added = [t for r, ts in exp.rendering_terms.items() for t in ts if t not in {"质押融资"}]
-    assert added and all(exp.terms[t] <= 1.0 for t in added)
+    own = set(expand_query("质押融资", "zh", enabled=False).terms)
+    added = [t for r, ts in exp.rendering_terms.items() for t in ts if t not in own]
+    assert added and all(0 < exp.terms[t] <= EXPANSION_WEIGHT for t in added)
     assert "担保融資" in exp.renderings
 
 

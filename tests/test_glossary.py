@@ -1,4 +1,4 @@
-"""Tests of policyidx.glossary: the bundled zh/ja/en table and its loader."""
+"""Tests of policyidx.text.glossary: the bundled zh/ja/en table and its loader."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from policyidx.errors import NotFoundError, PolicyIdxError, QueryError
-from policyidx.glossary import DOMAINS, HEADER, Entry, Glossary, GlossaryError
+from policyidx.text.glossary import DOMAINS, HEADER, Entry, Glossary, GlossaryError
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ROOT / "src" / "policyidx" / "data" / "glossary.tsv"

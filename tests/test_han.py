@@ -1,10 +1,10 @@
-"""Tests of policyidx.han: one Han form, width folding, lengths preserved."""
+"""Tests of policyidx.text.han: one Han form, width folding, lengths preserved."""
 
 from __future__ import annotations
 
 import pytest
 
-from policyidx.han import HAN_RANGES, normalize_width, unify
+from policyidx.text.han import HAN_RANGES, normalize_width, unify
 
 
 @pytest.mark.parametrize(

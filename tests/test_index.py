@@ -15,8 +15,8 @@ from policyidx.index import Index
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory, corpus):
-    return Index.build(corpus, tmp_path_factory.mktemp("idx") / "default", align=False)
+def index(built_index):
+    return built_index
 
 
 def test_manifest(index, corpus):
@@ -148,12 +148,13 @@ def test_format_version_mismatch(tmp_path, index):
         Index.open(copy)
 
 
-def test_interrupted_build_leaves_previous_index(tmp_path, corpus, monkeypatch):
+def test_interrupted_build_leaves_previous_index(tmp_path, corpus, index, monkeypatch):
     path = tmp_path / "idx"
-    first = Index.build(corpus, path, align=False)
+    shutil.copytree(index.path, path)  # a previous index (built once for the session)
+    first = Index.open(path)
     before = (path / "manifest.json").read_text()
 
-    from policyidx import vectors
+    from policyidx.retrieval import vectors
 
     def boom(*a, **k):
         raise KeyboardInterrupt
@@ -204,7 +205,7 @@ def test_user_glossary_in_catalog(tmp_path):
 
 def test_parallel_build_gives_the_same_index(tmp_path, corpus, index, monkeypatch):
     """Large corpora are tokenised and encoded in forked processes: same results as in-process."""
-    import policyidx.index as index_module
+    import policyidx.index.build as index_module
 
     monkeypatch.setattr(index_module, "PARALLEL_MIN", 0)
     monkeypatch.setattr(index_module, "default_workers", lambda: 2)
@@ -220,7 +221,7 @@ def test_parallel_build_gives_the_same_index(tmp_path, corpus, index, monkeypatc
 def test_alignments_in_worker_processes_equal_serial(tmp_path) -> None:
     """Index.build aligns original/translation pairs in forked workers; the files are the same."""
     from policyidx.corpus import Corpus
-    from policyidx.index import _store_alignments
+    from policyidx.index.alignments import AlignmentStore
 
     src = bundled_corpus_path()
     fixture = Path(__file__).resolve().parent / "fixtures" / "zh" / "zgc-2019-ipap.zh.txt"
@@ -237,8 +238,8 @@ def test_alignments_in_worker_processes_equal_serial(tmp_path) -> None:
         shutil.copy(fixture, root / f"w{i}.zh.txt")
     (root / "catalog.toml").write_text("\n".join(lines), encoding="utf-8")
     corpus = Corpus.load(root)
-    serial = _store_alignments(tmp_path / "a1", corpus, None, workers=1)
-    forked = _store_alignments(tmp_path / "a2", corpus, None, workers=2)
+    serial = AlignmentStore(tmp_path / "a1").store_all(corpus, None, workers=1)
+    forked = AlignmentStore(tmp_path / "a2").store_all(corpus, None, workers=2)
     assert serial == forked and len(serial) == 4
     for rec in serial:
         name = Path(rec["file"]).name

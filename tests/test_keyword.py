@@ -1,4 +1,4 @@
-"""Tests of policyidx.keyword.BM25Index: scores, filtering, persistence, parity with bm25s."""
+"""Tests of policyidx.retrieval.keyword.BM25Index: scores, filtering, persistence, parity with bm25s."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from policyidx.analysis import analyze, analyze_query
+from policyidx.text.analysis import analyze, analyze_query
 from policyidx.errors import IndexError_, QueryError
-from policyidx.keyword import BM25Index
+from policyidx.retrieval.keyword import BM25Index
 
 CLAUSES = [
     ("专精特新中小企业享受专利优先审查政策", "zh"),
@@ -205,7 +205,7 @@ def test_empty_index() -> None:
 @pytest.mark.parametrize("seed", [0, 1])
 def test_search_equals_exhaustive_scoring(seed, k, kernel, monkeypatch):
     """Scatter kernel and block-maximum top-k never change the result: compare with scoring every row."""
-    from policyidx import keyword
+    from policyidx.retrieval import keyword
 
     if kernel == "numpy":
         monkeypatch.setattr(keyword, "_CSC_MATVEC", None)

@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 
 from policyidx.evaluate import evaluate, evaluate_jiedu, load_queries
-from policyidx.index import Index
+from conftest import shared_dir
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV = ROOT.parent / "shared" / "dev-queries.jsonl"
+DEV = (shared_dir() or ROOT.parent / "shared") / "dev-queries.jsonl"
 OWN = [ROOT / "eval" / f"queries-{lang}.jsonl" for lang in ("zh", "ja", "en")]
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory, corpus):
-    return Index.build(corpus, tmp_path_factory.mktemp("q") / "idx", align=False)
+def index(built_index):
+    return built_index
 
 
 @pytest.mark.skipif(not DEV.is_file(), reason="../shared/dev-queries.jsonl is not beside the checkout")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-import policyidx.glossary as glossary_mod
+import policyidx.text.glossary as glossary_mod
 from policyidx.errors import QueryError
-from policyidx.glossary import Entry, Glossary
-from policyidx.han import unify
+from policyidx.text.glossary import Entry, Glossary
+from policyidx.text.han import unify
 from policyidx.concordance import (
     Concordance,
     TermResult,
@@ -21,7 +21,7 @@ from policyidx.concordance import (
     terms,
 )
 
-DATA = Path(glossary_mod.__file__).resolve().parent / "data"
+DATA = Path(glossary_mod.__file__).resolve().parent.parent / "data"
 VOCAB = DATA / "vocab.tsv"
 
 

@@ -1,4 +1,4 @@
-"""Tests of policyidx.vectors.VectorStore: exact and HNSW search, filtering, persistence."""
+"""Tests of policyidx.retrieval.vectors.VectorStore: exact and HNSW search, filtering, persistence."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from policyidx.errors import IndexError_, QueryError
-from policyidx.vectors import VectorStore
+from policyidx.retrieval.vectors import VectorStore
 
 
 def unit_rows(n: int, dim: int, seed: int) -> np.ndarray:
@@ -187,7 +187,7 @@ def test_construction_and_load_errors(tmp_path: Path) -> None:
 
 def test_store_over_builtin_encoder_finds_translation() -> None:
     """End to end on real text: a Chinese query retrieves the Japanese clause it matches."""
-    from policyidx.encoders import BuiltinEncoder
+    from policyidx.retrieval.encoders import BuiltinEncoder
 
     ja = [
         "専利開放許諾のモデルケース事業を深く推進する。",

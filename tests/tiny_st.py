@@ -1,6 +1,6 @@
 """Build a tiny, randomly initialised sentence-transformers model on disk, offline.
 
-The tests of :class:`policyidx.encoders.SentenceTransformerEncoder` need a real
+The tests of :class:`policyidx.retrieval.encoders.SentenceTransformerEncoder` need a real
 ``SentenceTransformer`` directory but may not download anything.  This helper writes one:
 a WordPiece vocabulary covering the characters of the bundled corpus, a two-layer BERT with
 32 hidden units and a mean-pooling head.  Its embeddings carry no meaning; they only let

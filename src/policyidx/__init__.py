@@ -41,7 +41,7 @@ _LAZY = {
     "align": ("policyidx.alignment", "align"),
     "match": ("policyidx.alignment", "match"),
     "terms": ("policyidx.concordance", "terms"),
-    "Glossary": ("policyidx.glossary", "Glossary"),
+    "Glossary": ("policyidx.text.glossary", "Glossary"),
     "PolicyIdxError": ("policyidx.errors", "PolicyIdxError"),
 }
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence, Union
 
 from .errors import PolicyIdxError, QueryError
-from .glossary import LANGS, Entry, Glossary, fold as _fold
+from .text.glossary import LANGS, Entry, Glossary, fold as _fold
 
 if TYPE_CHECKING:  # pragma: no cover
     from .corpus import Corpus
@@ -287,7 +287,7 @@ def _entries_for(query: str, glossary: Glossary, lang: str | None) -> list[Entry
     if lang in (None, "en"):
         # Query expansion matches English by stemmed words, longest phrase first ("patent
         # pledges", "licences"); doing the same keeps `terms` an explanation of a search.
-        from .expand import EnglishMatcher
+        from .retrieval.expand import EnglishMatcher
 
         for entries, _s, _e in EnglishMatcher(glossary).find(query):
             add(entries)
@@ -357,7 +357,7 @@ def terms(
         raise QueryError(f"context must be 0 or more characters, found {context}")
     cp_fn = _counterpart_fn(counterpart)
     if glossary is None:
-        from .expand import default_glossary
+        from .retrieval.expand import default_glossary
 
         glossary = default_glossary()
     entries = _entries_for(query.strip(), glossary, lang)
@@ -480,14 +480,14 @@ def coverage(
     """
     if top < 1 or min_count < 1:
         raise QueryError(f"top and min_count must be 1 or more, found top={top}, min_count={min_count}")
-    from .analysis import tokenize
+    from .text.analysis import tokenize
 
     if corpus is None:
         from .corpus import Corpus
 
         corpus = Corpus.load()
     if glossary is None:
-        from .expand import default_glossary
+        from .retrieval.expand import default_glossary
 
         glossary = default_glossary()
     # One string holding every folded rendering: "contains" becomes a substring test.

@@ -16,7 +16,6 @@ import html
 import io
 import os
 import shutil
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from ._io import atomic_write_bytes
 from .alignment import Alignment, ClausePair
 from .errors import PolicyIdxError
 from .model import Document, Sentence
+from .text.width import char_width, display_width
 
 __all__ = [
     "ExportError",
@@ -385,17 +385,6 @@ def to_html(
 # --------------------------------------------------------------------------- terminal
 
 
-def _char_width(ch: str) -> int:
-    if unicodedata.combining(ch):
-        return 0
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-
-
-def display_width(text: str) -> int:
-    """Columns ``text`` takes in a terminal (CJK and full-width characters count 2)."""
-    return sum(_char_width(ch) for ch in text)
-
-
 def _wrap(text: str, width: int) -> list[str]:
     """Wrap by display width; CJK text breaks anywhere, Latin words are kept whole if they fit."""
     lines: list[str] = []
@@ -410,7 +399,7 @@ def _wrap(text: str, width: int) -> list[str]:
                     continue
             if tw > width:  # a Latin run longer than the column: cut it
                 for ch in token:
-                    cw = _char_width(ch)
+                    cw = char_width(ch)
                     if cur_w + cw > width and cur:
                         lines.append(cur)
                         cur, cur_w = "", 0

@@ -99,7 +99,7 @@ def tokenize_parallel(
     vocab : list of str
         Terms by id, in order of first occurrence.
     """
-    from .analysis import analyze
+    from .text.analysis import analyze
 
     if len(texts) != len(langs):
         raise PolicyIdxError(f"got {len(texts)} texts but {len(langs)} languages; pass one language per text")

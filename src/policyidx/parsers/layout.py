@@ -13,9 +13,9 @@ characters that cannot begin a paragraph, and the line's width against the page 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
+from ..text.width import display_width
 from .labels import match_label
 
 __all__ = ["Line", "Block", "normalize_line", "split_lines", "assemble", "is_cjk"]
@@ -96,36 +96,6 @@ def normalize_line(s: str) -> str:
         pos = m.end()
     out.append(s[pos:])
     return "".join(out)
-
-
-def display_width(s: str) -> int:
-    """Columns on a page: wide (CJK) characters (East Asian Width W or F) count 2."""
-    if s.isascii():
-        return len(s)
-    if max(s) > "\uffff":
-        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
-    return len(s) + sum(map(len, _wide_bmp().findall(s)))
-
-
-_WIDE_BMP: re.Pattern[str] | None = None
-
-
-def _wide_bmp() -> re.Pattern[str]:
-    """A regex of runs of wide Basic Multilingual Plane characters, from :mod:`unicodedata`
-    (built on first use, about 20 ms), so that :func:`display_width` counts in C."""
-    global _WIDE_BMP
-    if _WIDE_BMP is None:
-        ranges: list[str] = []
-        start = None
-        for cp in range(0x10001):
-            wide = cp < 0x10000 and unicodedata.east_asian_width(chr(cp)) in "WF"
-            if wide and start is None:
-                start = cp
-            elif not wide and start is not None:
-                ranges.append(re.escape(chr(start)) + ("-" + re.escape(chr(cp - 1)) if cp - 1 > start else ""))
-                start = None
-        _WIDE_BMP = re.compile("[" + "".join(ranges) + "]+")
-    return _WIDE_BMP
 
 
 _PAGE_NUM = re.compile(r"^[-‐–—\s]*(\d{1,4})[-‐–—\s]*$")
@@ -216,7 +186,7 @@ def straddles_word(left: str, right: str, lang: str) -> bool:
     s = a + b
     cut = len(a)
     try:
-        from ..analysis import tokenize
+        from ..text.analysis import tokenize
 
         return any(t.start < cut < t.end for t in tokenize(s, lang))
     except Exception:  # a tokeniser failure must never stop parsing

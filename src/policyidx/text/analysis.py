@@ -30,7 +30,7 @@ from importlib import resources
 from typing import Iterable, Iterator, Literal
 
 from policyidx.errors import MissingDependencyError, PolicyIdxError, QueryError
-from policyidx.han import normalize_width, unify
+from policyidx.text.han import normalize_width, unify
 
 __all__ = [
     "Lang",

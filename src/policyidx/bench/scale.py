@@ -63,8 +63,8 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from .errors import PolicyIdxError
-from .parallel import TermLists, chunks, default_workers, encode_parallel, fork_map, tokenize_parallel
+from ..errors import PolicyIdxError
+from ..parallel import TermLists, chunks, default_workers, encode_parallel, fork_map, tokenize_parallel
 
 __all__ = ["run_bench", "main", "synthesize", "SyntheticCorpus", "tokenize_parallel", "format_table"]
 
@@ -104,7 +104,7 @@ class _Pool:
 
 
 def _real_pool() -> _Pool:
-    from .corpus import Corpus
+    from ..corpus import Corpus
 
     corpus = Corpus.load()
     sentences: dict[str, list[str]] = {"zh": [], "ja": []}
@@ -258,7 +258,7 @@ def parse_parallel(docs: Sequence[tuple[str, str, str, int]], workers: int, tmp:
     Returns counts summed over all documents: ``documents``, ``clauses`` (numbered clauses
     parsed, front matter excluded), ``expected`` (clauses rendered), ``chars`` and ``warnings``.
     """
-    from .parsers import parse_bytes
+    from ..parsers import parse_bytes
 
     tmp.mkdir(parents=True, exist_ok=True)
     parts = chunks(len(docs), max(1, workers) * 4)
@@ -405,8 +405,8 @@ def _profile_tokeniser(texts: Sequence[str], langs: Sequence[str], sample: int, 
     import cProfile
     import pstats
 
-    from .analysis import _LEX, _zh_spans, analyze, normalize_width
-    from .han import unify
+    from ..text.analysis import _LEX, _zh_spans, analyze, normalize_width
+    from ..text.han import unify
 
     rng = random.Random(seed)
     idx = sorted(rng.sample(range(len(texts)), min(sample, len(texts))))
@@ -470,12 +470,12 @@ def _bench_size(
     rank_bm25_max: int,
     profile: bool = True,
 ) -> dict[str, Any]:
-    from .analysis import analyze
-    from .encoders import BuiltinEncoder
-    from .expand import default_glossary, expand_query
-    from .index import FUSION_DEFAULTS, VECTOR_DEFAULTS, highlight, retrieve
-    from .keyword import BM25Index
-    from .vectors import VectorStore
+    from ..text.analysis import analyze
+    from ..retrieval.encoders import BuiltinEncoder
+    from ..retrieval.expand import default_glossary, expand_query
+    from ..index import FUSION_DEFAULTS, VECTOR_DEFAULTS, highlight, retrieve
+    from ..retrieval.keyword import BM25Index
+    from ..retrieval.vectors import VectorStore
 
     res: dict[str, Any] = {"clauses": n, "seed": seed, "workers": workers}
     stages: dict[str, float] = {}
@@ -533,7 +533,7 @@ def _bench_size(
     if progress:
         print("[bench] open in a fresh process...", file=sys.stderr, flush=True)
     probe = subprocess.run(
-        [sys.executable, "-m", "policyidx.bench", "--probe-open", str(index_dir)],
+        [sys.executable, "-m", "policyidx.bench.scale", "--probe-open", str(index_dir)],
         capture_output=True, text=True, check=False,
     )
     if probe.returncode != 0:
@@ -689,11 +689,11 @@ def _bench_size(
 def _probe_open(index_dir: str) -> dict[str, Any]:
     """Open the index components in this (fresh) process, answer every query, report RSS."""
     t0 = time.perf_counter()
-    from .encoders import BuiltinEncoder
-    from .expand import default_glossary, expand_query
-    from .index import retrieve
-    from .keyword import BM25Index
-    from .vectors import VectorStore
+    from ..retrieval.encoders import BuiltinEncoder
+    from ..retrieval.expand import default_glossary, expand_query
+    from ..index import retrieve
+    from ..retrieval.keyword import BM25Index
+    from ..retrieval.vectors import VectorStore
 
     d = Path(index_dir)
     kw = BM25Index.load(d / "keyword", mmap=True)
@@ -871,8 +871,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             workdir=args.workdir, keep=args.keep,
         )
     except PolicyIdxError as exc:
-        print(f"policyidx bench: {exc}", file=sys.stderr)
-        return 1
+        print(f"policyidx bench: error: {exc}", file=sys.stderr)
+        return 2
     text = json.dumps(results, ensure_ascii=False, indent=1)
     if args.out:
         out = Path(args.out)

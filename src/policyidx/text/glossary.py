@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from .errors import NotFoundError, PolicyIdxError, QueryError
+from ..errors import NotFoundError, PolicyIdxError, QueryError
 
 __all__ = [
     "DOMAINS",

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .analysis import analyze_query, detect_lang
-from .glossary import Entry, Glossary
+from ..text.analysis import analyze_query, detect_lang
+from ..text.glossary import Entry, Glossary
 
 __all__ = ["Expansion", "expand_query", "default_glossary", "EXPANSION_WEIGHT"]
 

@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from ._io import atomic_directory
-from .errors import IndexError_, QueryError
-from .parallel import default_workers
+from .._io import atomic_directory
+from ..errors import IndexError_, QueryError
+from ..parallel import default_workers
 
 __all__ = ["VectorStore"]
 

@@ -30,9 +30,9 @@ from typing import Any, Callable, Iterable, Iterator, Literal, Protocol, Sequenc
 
 import numpy as np
 
-from ._io import atomic_directory
-from .errors import EncoderError, MissingDependencyError
-from .parallel import default_workers
+from .._io import atomic_directory
+from ..errors import EncoderError, MissingDependencyError
+from ..parallel import default_workers
 
 __all__ = [
     "Encoder",
@@ -120,14 +120,14 @@ class _Featurizer:
     """Turn a text into feature strings: unified Han n-grams and ``w:``-prefixed word terms."""
 
     def __init__(self, ngram_min: int, ngram_max: int, words: bool) -> None:
-        from .han import unify
+        from ..text.han import unify
 
         self.unify = unify
         self.ngram_min = ngram_min
         self.ngram_max = ngram_max
         self.analyze: Callable[..., list[str]] | None = None
         if words:
-            from .analysis import analyze
+            from ..text.analysis import analyze
 
             self.analyze = analyze
 

@@ -1,0 +1,57 @@
+"""What every subcommand shares: the corpus and index options, JSON output, short text."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def corpus_path(args: argparse.Namespace) -> Path | None:
+    if getattr(args, "corpus", None):
+        return Path(args.corpus)
+    env = os.environ.get("POLICYIDX_CORPUS")
+    return Path(env) if env else None
+
+
+def load_corpus(args: argparse.Namespace, progress: bool = False):
+    from ..corpus import Corpus
+
+    return Corpus.load(corpus_path(args), progress=progress) if progress else Corpus.load(corpus_path(args))
+
+
+def emit_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2))
+    sys.stdout.write("\n")
+
+
+def short(s: str | None, n: int) -> str:
+    s = (s or "").replace("\n", " ")
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def index_path(args: argparse.Namespace) -> Path | None:
+    if getattr(args, "index", None):
+        return Path(args.index)
+    return None
+
+
+def open_index(args: argparse.Namespace):
+    from ..index import Index
+
+    corpus = corpus_path(args)
+    return Index.open(index_path(args), corpus=corpus, build=None if index_path(args) is None else False,
+                      progress=sys.stderr.isatty(), glossary=getattr(args, "glossary", None) or ())
+
+
+def glossary(args: argparse.Namespace):
+    from ..retrieval.expand import default_glossary
+
+    return default_glossary(tuple(args.glossary or ()))
+
+
+def add_index_option(sp: argparse.ArgumentParser, help: str = "index directory") -> None:
+    sp.add_argument("--index", metavar="DIR", help=help)

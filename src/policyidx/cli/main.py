@@ -1,0 +1,81 @@
+"""The ``policyidx`` command: a thin layer over the Python API.
+
+One module per subcommand (``policyidx.cli.<name>``); this one parses and dispatches.
+
+Every subcommand calls the same public functions a user would, takes ``--corpus DIR``
+(default: ``$POLICYIDX_CORPUS``, else the bundled corpus) and ``--json``.  Errors become one
+line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from ..errors import PolicyIdxError
+
+__all__ = ["main"]
+
+#: The subcommands, in the order ``policyidx --help`` lists them: one module each, with
+#: ``HELP``, ``add_arguments(parser)`` and ``run(args) -> exit status``.
+SUBCOMMANDS = ("docs", "clauses", "show", "build", "search", "align", "match", "counterparts", "term", "glossary")
+
+
+def _module(name: str):
+    return importlib.import_module(f"policyidx.cli.{name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
+    p = argparse.ArgumentParser(prog="policyidx", description="Search and align Chinese policy documents and their Japanese translations.")
+    p.add_argument("--version", action="version", version=f"policyidx {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        mod = _module(name)
+        sp = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
+        sp.add_argument("--corpus", metavar="DIR", help="corpus directory with catalog.toml (default: $POLICYIDX_CORPUS, else the bundled corpus)")
+        sp.add_argument("--json", action="store_true", help="print JSON instead of text")
+        mod.add_arguments(sp)
+    sub.add_parser("bench", help="benchmark at scale against bm25s, rank_bm25 and exact FAISS (policyidx bench --help)", add_help=False)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``policyidx`` console script."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(encoding="utf-8")  # type: ignore[attr-defined]
+        except (AttributeError, ValueError):
+            pass
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:
+        # the benchmark has its own options (sizes, peers, ANN settings): hand them over whole
+        from .bench import run_bench_command
+
+        return run_bench_command(argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        return _module(args.command).run(args)
+    except PolicyIdxError as exc:
+        print(f"policyidx {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `policyidx clauses X | head`
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
+    except KeyboardInterrupt:
+        print("policyidx: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""``policyidx search QUERY``: which clauses answer a query."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..retrieval.filters import ROLES
+from ..retrieval.modes import mode_names
+from .common import add_index_option, emit_json, open_index, short
+
+HELP = "search the clauses in Chinese, Japanese or English"
+
+
+def add_arguments(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("query", help="the query")
+    sp.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
+    sp.add_argument("--mode", default="hybrid", choices=list(mode_names()), help="default hybrid")
+    sp.add_argument("--lang", choices=["zh", "ja"], help="only clauses in this language")
+    sp.add_argument("--doc", action="append", metavar="DOC", help="only this document (repeatable)")
+    sp.add_argument("--work", action="append", metavar="WORK", help="only documents of this work (repeatable)")
+    sp.add_argument("--role", action="append", choices=list(ROLES), help="only documents of this role")
+    add_index_option(sp, "index directory (default: $POLICYIDX_INDEX, else the default index, built if missing)")
+    sp.add_argument("--no-expand", action="store_true", help="do not expand the query with glossary renderings")
+    sp.add_argument("--glossary", action="append", metavar="FILE", help="a user glossary TSV that extends or overrides the bundled one (repeatable)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..index.highlight import marked
+
+    idx = open_index(args)
+    hits = idx.search(args.query, k=args.k, mode=args.mode, lang=args.lang, docs=args.doc or None,
+                      works=args.work or None, roles=args.role or None, expand=not args.no_expand)
+    if args.json:
+        emit_json([h.to_dict() for h in hits])
+        return 0
+    if not hits:
+        print("no clause matches the query")
+        return 0
+    tty = sys.stdout.isatty()
+    bold = ("\033[1m", "\033[0m") if tty else ("【", "】")
+    for h in hits:
+        heading = f"{h.label}{h.title or ''}".strip()
+        print(f"{h.rank:>2}. {h.id}  {short(heading, 60)}   [{h.score:.4f}]")
+        print(f"    {h.doc_title}")
+        print(f"    {marked(h.snippet, h.highlights, h.snippet_start, start=bold[0], end=bold[1])}")
+        if h.expansions:
+            print(f"    via glossary: {', '.join(h.expansions[:6])}")
+    return 0

@@ -1,0 +1,574 @@
+"""The search index: keyword (BM25) and embedding indexes over clauses, fused into one search.
+
+:class:`Index` is a thin façade: the rows and the manifest are kept by
+:mod:`policyidx.index.store`, the build by :mod:`policyidx.index.build`, the alignments by
+:mod:`policyidx.index.alignments`, highlighting by :mod:`policyidx.index.highlight`, and the
+ranking by the retrievers of :mod:`policyidx.retrieval` (one per search mode).
+
+An index is a directory::
+
+    manifest.json        format and library versions, parameters, encoder, counts, corpus fingerprint
+    rows/                per-clause records: ids, documents, languages, texts (arrays + UTF-8 blobs)
+    keyword/             BM25 impact postings (policyidx.retrieval.keyword)
+    encoder/             the fitted built-in encoder (when it is the encoder)
+    vectors/             raw float32 clause vectors + the FAISS cache (policyidx.retrieval.vectors)
+    alignments/          stored original <-> translation alignments (policyidx.index.alignments)
+
+Nothing is pickled.  Builds go to a temporary sibling directory that replaces the target
+only when complete, so an interrupted build never leaves a half-written index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..corpus import Corpus
+from ..errors import IndexError_, NotFoundError, QueryError, StaleIndexError
+from ..model import Clause
+from ..retrieval.base import Ranking, Retriever, RowFilter
+from ..retrieval.expand import Expansion, expand_query
+from ..retrieval.filters import Filter
+from ..retrieval.modes import FUSION_DEFAULTS, make_retriever, mode_names
+from .alignments import AlignmentStore
+from .build import VECTOR_DEFAULTS, build_index
+from .highlight import highlight, make_snippet
+from .store import FORMAT_VERSION, LANG_CODES, RowStore, default_index_path, read_manifest, staleness
+
+__all__ = ["Index", "Hit", "Counterpart", "default_index_path", "FORMAT_VERSION", "MODES", "retrieve", "highlight",
+           "make_snippet", "FUSION_DEFAULTS", "VECTOR_DEFAULTS", "LANG_CODES"]
+
+#: The search modes (see :mod:`policyidx.retrieval.modes`).
+MODES = mode_names()
+MAX_QUERY_CHARS = 20_000
+
+
+# ----------------------------------------------------------------------------- hits
+
+
+@dataclass
+class Hit:
+    """One search result.
+
+    ``highlights`` are ``(start, end)`` character offsets into ``text`` (the clause's own
+    text) of the words that matched; ``snippet`` is a window of ``text`` around them, with
+    ``snippet_start`` its offset in ``text``; ``expansions`` are glossary renderings of query
+    terms that the clause matched.
+    """
+
+    rank: int
+    score: float
+    id: str
+    doc: str
+    lang: str
+    label: str
+    title: str | None
+    text: str
+    doc_title: str
+    snippet: str
+    snippet_start: int
+    highlights: list[tuple[int, int]]
+    expansions: list[str] = field(default_factory=list)
+    keyword_score: float | None = None
+    dense_score: float | None = None
+    _index: Index | None = field(default=None, repr=False)
+
+    @property
+    def clause(self) -> Clause:
+        """The :class:`~policyidx.model.Clause` (loads the corpus on first use)."""
+        if self._index is None:
+            raise IndexError_("this hit is detached from its index")
+        return self._index.corpus.clause(self.id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "score": round(float(self.score), 6),
+            "id": self.id,
+            "doc": self.doc,
+            "lang": self.lang,
+            "label": self.label,
+            "title": self.title,
+            "text": self.text,
+            "doc_title": self.doc_title,
+            "snippet": self.snippet,
+            "snippet_start": self.snippet_start,
+            "highlights": [list(h) for h in self.highlights],
+            "expansions": self.expansions,
+            "keyword_score": None if self.keyword_score is None else round(float(self.keyword_score), 6),
+            "dense_score": None if self.dense_score is None else round(float(self.dense_score), 6),
+        }
+
+
+# ----------------------------------------------------------------------------- the index
+
+
+class Index:
+    """A built search index over a corpus's clauses.
+
+    Use :meth:`build` to create one and :meth:`open` to open one; :meth:`search` answers
+    queries in Chinese, Japanese or English.
+    """
+
+    def __init__(self, path: Path, manifest: dict[str, Any], corpus: Corpus | None = None):
+        self.path = Path(path)
+        self.manifest = manifest
+        self._corpus = corpus
+        self.rows = RowStore(self.path / "rows")
+        self.row_doc = self.rows.row_doc
+        self.row_lang = self.rows.row_lang
+        self.docs: list[dict[str, Any]] = self.rows.docs
+        self._doc_index = self.rows.doc_index
+        self.alignments = AlignmentStore(self.path / "alignments")
+        self.params: dict[str, Any] = manifest["parameters"]
+        self.glossary_files: list[str] = list(manifest.get("glossary_files", []))
+        self._alignments: dict[tuple[str, str], Any] = {}
+        self._retrievers: dict[str, Retriever] = {}
+        if self.glossary_files:
+            from ..text.analysis import load_user_terms
+
+            for g in self.glossary_files:  # queries must segment as the clauses were
+                if Path(g).is_file():
+                    load_user_terms(g)
+
+    @cached_property
+    def glossary(self):
+        """The glossary used for query expansion: the bundled one, the corpus catalog's
+        ``glossary`` files, and any given to :meth:`open`."""
+        from ..retrieval.expand import default_glossary
+
+        return default_glossary(tuple(self.glossary_files))
+
+    # ------------------------------------------------------------------ build
+
+    @classmethod
+    def build(
+        cls,
+        corpus: Corpus | None = None,
+        path: str | Path | None = None,
+        *,
+        encoder: str = "builtin",
+        dim: int = 256,
+        k1: float = 1.5,
+        b: float = 0.75,
+        progress: bool = False,
+        align: bool = True,
+    ) -> Index:
+        """Build an index and write it atomically.
+
+        Parameters
+        ----------
+        corpus
+            The corpus to index (the bundled one when ``None``).
+        path
+            Index directory (the corpus's default index when ``None``).  An existing index
+            there is replaced only once the new one is complete.
+        encoder
+            ``builtin`` (the default: learned from the corpus, offline) or
+            ``st:<model name or path>`` for a sentence-transformers model.
+        dim
+            Width of the built-in encoder's vectors.
+        k1, b
+            BM25 parameters.
+        progress
+            Show progress bars.
+        align
+            Also align every original with its translations and store the alignments.
+        """
+        corpus = corpus if corpus is not None else Corpus.load()
+        target = Path(path) if path is not None else default_index_path(corpus.root)
+        manifest = build_index(corpus, target, encoder=encoder, dim=dim, k1=k1, b=b, progress=progress, align=align)
+        return cls(target, manifest, corpus)
+
+    # ------------------------------------------------------------------ open
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path | None = None,
+        *,
+        corpus: Corpus | str | Path | None = None,
+        build: bool | None = None,
+        progress: bool = False,
+        glossary: Sequence[str | Path] = (),
+    ) -> Index:
+        """Open an index.
+
+        Parameters
+        ----------
+        path
+            The index directory; ``None`` for the default index of ``corpus``, which is built
+            on first use and rebuilt when the corpus has changed.
+        corpus
+            The corpus (or its directory) the index must match; by default the one recorded in
+            the manifest (for the default index: the bundled corpus).
+        build
+            Build the index when it is missing or stale (default: only for the default index).
+        glossary
+            User glossary files (TSV, see :mod:`policyidx.glossary`) that extend or override the
+            bundled glossary for query expansion.
+
+        Raises
+        ------
+        IndexError_
+            No index at ``path`` (and ``build`` is false) or an unreadable manifest.
+        StaleIndexError
+            The index was built from another corpus or format version: rebuild it.
+        """
+        is_default = path is None
+        if isinstance(corpus, (str, Path)):
+            corpus_root: Path | None = Path(corpus)
+            corpus_obj: Corpus | None = None
+        else:
+            corpus_obj = corpus
+            corpus_root = corpus.root if corpus is not None else None
+        if path is None:
+            path = default_index_path(corpus_root)
+        path = Path(path)
+        build = is_default if build is None else build
+        manifest, problem = read_manifest(path)
+        if manifest is not None:
+            problem, corpus_root = staleness(path, manifest, corpus_root, corpus_obj, is_default)
+        if problem is not None:
+            if build:
+                corpus_obj = corpus_obj or Corpus.load(corpus_root)
+                built = cls.build(corpus_obj, path, progress=progress,
+                                  encoder=(manifest or {}).get("encoder", {}).get("name", "builtin") if manifest else "builtin")
+                built.glossary_files.extend(str(Path(g).resolve()) for g in glossary)
+                return built
+            if manifest is None:
+                raise IndexError_(f"{problem}; run `policyidx build --index {path}`")
+            raise StaleIndexError(f"{problem}; run `policyidx build --index {path}` to rebuild it")
+        assert manifest is not None
+        idx = cls(path, manifest, corpus_obj)
+        idx._corpus_root = corpus_root or Path(manifest.get("corpus_path", ""))
+        idx.glossary_files.extend(str(Path(g).resolve()) for g in glossary)
+        return idx
+
+    # ------------------------------------------------------------------ lazy parts
+
+    @property
+    def corpus(self) -> Corpus:
+        """The corpus the index was built from (parsed on first use)."""
+        if self._corpus is None:
+            root = getattr(self, "_corpus_root", None) or Path(self.manifest.get("corpus_path", ""))
+            self._corpus = Corpus.load(root)
+        return self._corpus
+
+    @cached_property
+    def keyword(self):
+        from ..retrieval.keyword import BM25Index
+
+        return BM25Index.load(self.path / "keyword", mmap=True)
+
+    @cached_property
+    def vectors(self):
+        from ..retrieval.vectors import VectorStore
+
+        return VectorStore.load(self.path / "vectors", mmap=True)
+
+    @cached_property
+    def encoder(self):
+        from ..retrieval.encoders import load_encoder
+
+        enc_dir = self.path / "encoder"
+        return load_encoder(enc_dir if enc_dir.is_dir() else None, self.manifest["encoder"])
+
+    def retriever(self, mode: str = "hybrid") -> Retriever:
+        """The retriever of a search mode (see :mod:`policyidx.retrieval.modes`) over this
+        index's parts; only the parts the mode uses are loaded."""
+        if mode not in self._retrievers:
+            self._retrievers[mode] = make_retriever(mode, self._part, self.params)
+        return self._retrievers[mode]
+
+    def _part(self, name: str) -> Retriever:
+        from ..retrieval.retrievers import DenseRetriever, KeywordRetriever
+
+        if name == "keyword":
+            return KeywordRetriever(self.keyword)
+        if name == "dense":
+            return DenseRetriever(lambda: self.encoder, self.vectors)
+        raise QueryError(f"this index has no retriever {name!r}; it has keyword and dense")
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def row_id(self, row: int) -> str:
+        return self.rows.id(row)
+
+    @property
+    def _row_of_id(self) -> dict[str, int]:
+        return self.rows.row_of_id
+
+    def record(self, row: int) -> dict[str, Any]:
+        return self.rows.record(row)
+
+    # ------------------------------------------------------------------ search
+
+    def _mask(self, lang: str | None, docs: Sequence[str] | None, works: Sequence[str] | None,
+              roles: Sequence[str] | None) -> RowFilter | None:
+        return Filter(lang=lang, docs=docs, works=works, roles=roles).rows(self.docs, self.row_doc)
+
+    def _check_query(self, query: str, mode: str, k: int) -> str:
+        if not isinstance(query, str):
+            raise QueryError(f"a query must be a string, not {type(query).__name__}")
+        q = query.strip()
+        if not q:
+            raise QueryError("empty query: give some words to search for")
+        if not any(ch.isalnum() for ch in q):
+            raise QueryError(f"the query {query!r} has only punctuation: give some words to search for")
+        if mode not in mode_names():
+            raise QueryError(f"unknown mode {mode!r}; expected one of {', '.join(mode_names())}")
+        if not isinstance(k, int) or k < 1:
+            raise QueryError(f"k must be a positive whole number, not {k!r}")
+        return q[:MAX_QUERY_CHARS]
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        mode: str = "hybrid",
+        lang: str | None = None,
+        docs: Sequence[str] | None = None,
+        works: Sequence[str] | None = None,
+        roles: Sequence[str] | None = None,
+        *,
+        query_lang: str | None = None,
+        expand: bool = True,
+    ) -> list[Hit]:
+        """Find the clauses that answer a query.
+
+        Parameters
+        ----------
+        query
+            Words or a sentence in Chinese, Japanese or English (up to 20,000 characters).
+        k
+            Number of hits.
+        mode
+            ``keyword`` (BM25 over words and shared Han characters), ``dense`` (the
+            embedding index) or ``hybrid`` (both, fused by reciprocal rank).
+        lang
+            Only clauses in this language (``zh`` or ``ja``).
+        docs, works, roles
+            Only clauses of these documents, works, or document roles.
+        query_lang
+            The query's language, detected when ``None``.
+        expand
+            Add the glossary's renderings of query terms in the other languages.
+
+        Raises
+        ------
+        QueryError
+            Empty or punctuation-only query, unknown mode or language.
+        NotFoundError
+            Unknown document or work id in a filter.
+        """
+        q = self._check_query(query, mode, k)
+        exp = expand_query(q, query_lang, self.glossary if expand else None, enabled=expand,
+                           weight=self.params.get("expansion_weight", 0.5))
+        mask = self._mask(lang, docs, works, roles)
+        return self._search(exp, k, mode, mask)
+
+    def _search(self, exp: Expansion, k: int, mode: str, rows: RowFilter | None) -> list[Hit]:
+        ranking = self.retriever(mode).search(exp, k, rows)
+        parts = ranking.components or {mode: ranking}
+        kw = parts["keyword"].score_of() if "keyword" in parts else {}
+        dn = parts["dense"].score_of() if "dense" in parts else {}
+        return [self._hit(row, rank, score, exp, kw.get(row), dn.get(row))
+                for rank, (row, score) in enumerate(ranking.pairs(), 1)]
+
+    def _hit(self, row: int, rank: int, score: float, exp: Expansion, kws: float | None, dns: float | None) -> Hit:
+        rec = self.record(row)
+        text = rec["text"]
+        spans, matched = highlight(text, rec["lang"], exp)
+        snippet, s0 = make_snippet(text, spans)
+        doc = self.docs[int(self.row_doc[row])]
+        return Hit(rank=rank, score=float(score), id=rec["id"], doc=doc["id"], lang=rec["lang"], label=rec["label"],
+                   title=rec["title"], text=text, doc_title=doc["title"], snippet=snippet, snippet_start=s0,
+                   highlights=spans, expansions=matched, keyword_score=kws, dense_score=dns, _index=self)
+
+    # ------------------------------------------------------------------ alignment
+
+    def alignment(self, src: str, tgt: str):
+        """The alignment of document ``src`` with ``tgt``: stored with the index when it was
+        built (and both documents are unchanged since), computed otherwise (and kept in
+        memory: reading an index never writes into it; :meth:`store_alignment` does).
+
+        The stored alignment of a pair is also used, reversed, for the pair the other way round.
+        """
+        from ..alignment import align
+
+        if (src, tgt) in self._alignments:
+            return self._alignments[(src, tgt)]
+        corpus = self.corpus
+        a, b = corpus[src], corpus[tgt]
+        fp_a, fp_b = corpus.doc_fingerprint(src), corpus.doc_fingerprint(tgt)
+        al = self.alignments.get(src, tgt, fp_a, fp_b)
+        if al is None:
+            enc = self.encoder if self.manifest["encoder"].get("name") == "builtin" else None
+            al = align(a, b, encoder=enc)
+        self._alignments[(src, tgt)] = al
+        return al
+
+    def store_alignment(self, src: str, tgt: str) -> Path:
+        """Compute (if need be) and store the alignment of ``src`` with ``tgt`` in the index."""
+        al = self.alignment(src, tgt)
+        corpus = self.corpus
+        return self.alignments.put(al, corpus.doc_fingerprint(src), corpus.doc_fingerprint(tgt))
+
+    def aligned_clauses(self, clause_id: str, docs: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """The clauses aligned with ``clause_id`` in the other language of the same work.
+
+        Only an original and its translations are aligned; returns ``(clause id, pair score)``
+        pairs, empty for a clause of a work without such a pair (or aligned to nothing).
+
+        Parameters
+        ----------
+        clause_id
+            ``<doc>#<path>``.
+        docs
+            Only in these documents.
+        """
+        own_id = clause_id.split("#", 1)[0]
+        own = next((d for d in self.docs if d["id"] == own_id), None)
+        if own is None:
+            raise NotFoundError(f"no document {own_id!r} in the index; known: {', '.join(sorted(self._doc_index))}")
+        out: list[tuple[str, float]] = []
+        for other in self.docs:
+            if other["work"] != own["work"] or other["lang"] == own["lang"]:
+                continue
+            if {own["role"], other["role"]} != {"original", "translation"} or (docs and other["id"] not in docs):
+                continue
+            cp = self.alignment(own["id"], other["id"]).counterpart(clause_id)
+            out.extend((cid, float(cp.score)) for cid in (cp.tgt if clause_id in cp.src else cp.src))
+        return out
+
+    def aligned_counterpart(self, clause_id: str) -> str | None:
+        """The first clause aligned with ``clause_id`` in the other language of its work
+        (see :meth:`aligned_clauses`), or ``None``; the ``counterpart`` of
+        :func:`policyidx.terms` for an index."""
+        aligned = self.aligned_clauses(clause_id)
+        return aligned[0][0] if aligned else None
+
+    def counterparts(self, clause_id: str, k: int = 5, docs: Sequence[str] | None = None) -> list[Counterpart]:
+        """The clauses elsewhere that state the same provision.
+
+        For a clause of a work with an original and a translation in the corpus, the aligned
+        clause(s) of the other language come first (method ``alignment``); then the most
+        similar clauses of other documents by hybrid search on the clause's text (method
+        ``search``).
+
+        Parameters
+        ----------
+        clause_id
+            ``<doc>#<path>``.
+        k
+            How many counterparts.
+        docs
+            Only in these documents.
+        """
+        if clause_id not in self._row_of_id:
+            self.corpus.clause(clause_id)  # raises NotFoundError with the document's context
+            raise NotFoundError(f"clause {clause_id!r} has no text of its own to compare")
+        row = self._row_of_id[clause_id]
+        own = self.docs[int(self.row_doc[row])]
+        out: list[Counterpart] = []
+        seen = {clause_id}
+        for cid, score in self.aligned_clauses(clause_id, docs):
+            if cid in self._row_of_id and cid not in seen:
+                seen.add(cid)
+                out.append(self._counterpart(cid, score, "alignment"))
+        allowed = [d["id"] for d in self.docs if d["id"] != own["id"] and (not docs or d["id"] in docs)]
+        if allowed and len(out) < k:
+            text = self.rows.text(row)[:MAX_QUERY_CHARS]
+            if any(ch.isalnum() for ch in text):
+                for h in self.search(text, k=k + len(seen), docs=allowed, query_lang=own["lang"]):
+                    if h.id not in seen:
+                        seen.add(h.id)
+                        out.append(self._counterpart(h.id, h.score, "search"))
+        for i, c in enumerate(out[:k], 1):
+            c.rank = i
+        return out[:k]
+
+    def _counterpart(self, cid: str, score: float, method: str) -> Counterpart:
+        rec = self.record(self._row_of_id[cid])
+        doc = self.docs[int(self.row_doc[self._row_of_id[cid]])]
+        return Counterpart(rank=0, id=cid, doc=doc["id"], lang=rec["lang"], score=score, method=method,
+                           label=rec["label"], title=rec["title"], text=rec["text"])
+
+    def __repr__(self) -> str:
+        return f"Index({str(self.path)!r}, {len(self)} clauses, encoder={self.manifest['encoder'].get('name')})"
+
+
+@dataclass
+class Counterpart:
+    """A clause of another document stating the same provision (see :meth:`Index.counterparts`)."""
+
+    rank: int
+    id: str
+    doc: str
+    lang: str
+    score: float
+    method: str  # "alignment" or "search"
+    label: str
+    title: str | None
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rank": self.rank, "id": self.id, "doc": self.doc, "lang": self.lang, "score": round(self.score, 6),
+                "method": self.method, "label": self.label, "title": self.title, "text": self.text}
+
+
+def retrieve(
+    exp: Expansion,
+    keyword: Any,
+    encoder: Any,
+    vectors: Any,
+    *,
+    k: int = 10,
+    mode: str = "hybrid",
+    mask: np.ndarray | None = None,
+    params: dict[str, Any] | None = None,
+) -> tuple[list[tuple[int, float]], dict[int, float], dict[int, float]]:
+    """The search itself, without the clause records: rows ranked by a mode's retriever
+    over a keyword index, an encoder and a vector store that need not belong to an
+    :class:`Index` (``policyidx bench`` times this on its synthetic indexes).
+
+    Parameters
+    ----------
+    exp
+        The analysed (and possibly expanded) query, from :func:`policyidx.retrieval.expand.expand_query`.
+    keyword, encoder, vectors
+        A :class:`~policyidx.retrieval.keyword.BM25Index`, an encoder, a
+        :class:`~policyidx.retrieval.vectors.VectorStore`.
+    k
+        Rows wanted; each retriever of a fusion is asked for ``max(5k, 100)``.
+    mode
+        A registered mode (``keyword``, ``dense``, ``hybrid``).
+    mask
+        Boolean mask of the rows that may be returned.
+    params
+        ``rrf_k`` and ``weights`` (an index's parameters); :data:`FUSION_DEFAULTS` if omitted.
+
+    Returns
+    -------
+    ranked : list of (row, score)
+        At most ``k``, best first (ties to the lower row).
+    keyword_scores, dense_scores : dict of row -> score
+        Each retriever's scores of the rows it returned.
+    """
+    from ..retrieval.retrievers import DenseRetriever, KeywordRetriever
+
+    def part(name: str) -> Retriever:
+        return KeywordRetriever(keyword) if name == "keyword" else DenseRetriever(encoder, vectors)
+
+    ranking: Ranking = make_retriever(mode, part, params or FUSION_DEFAULTS).search(
+        exp, k, RowFilter(np.asarray(mask)) if mask is not None else None)
+    parts = ranking.components or {mode: ranking}
+    kw = parts["keyword"].score_of() if "keyword" in parts else {}
+    dn = parts["dense"].score_of() if "dense" in parts else {}
+    return ranking.pairs(), kw, dn

@@ -1,0 +1,118 @@
+"""The retrievers: BM25 over keyword terms, dense search (an encoder + a vector store), and
+the fusion of several named retrievers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+import numpy as np
+
+from ..errors import QueryError
+from .base import Ranking, Retriever, RowFilter
+from .fusion import FUSIONS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .expand import Expansion
+    from .keyword import BM25Index
+    from .vectors import VectorStore
+
+__all__ = ["KeywordRetriever", "DenseRetriever", "FusionRetriever", "depth_for"]
+
+
+def depth_for(k: int) -> int:
+    """How many rows each retriever of a fusion is asked for when ``k`` are wanted."""
+    return max(k * 5, 100)
+
+
+def _check_k(k: int) -> None:
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+        raise QueryError(f"k must be a positive whole number, not {k!r}")
+
+
+def _mask(filter: RowFilter | None, n: int) -> np.ndarray | None:
+    if filter is None:
+        return None
+    if len(filter) != n:
+        raise QueryError(f"the row filter covers {len(filter)} rows, the index has {n}")
+    return filter.mask
+
+
+class KeywordRetriever:
+    """BM25 over the query's weighted terms (:class:`~policyidx.retrieval.keyword.BM25Index`)."""
+
+    name = "keyword"
+
+    def __init__(self, bm25: BM25Index):
+        self.bm25 = bm25
+
+    def search(self, query: Expansion, k: int, filter: RowFilter | None = None) -> Ranking:
+        _check_k(k)
+        mask = _mask(filter, self.bm25.n_docs)
+        if not query.terms:
+            return Ranking.empty()
+        rows, scores = self.bm25.search(query.terms, k=k, allowed=mask)
+        return Ranking(np.asarray(rows, dtype=np.int64), np.asarray(scores, dtype=np.float64))
+
+
+class DenseRetriever:
+    """Nearest clause vectors to the embedded query (an encoder and a
+    :class:`~policyidx.retrieval.vectors.VectorStore`).  The encoder is asked for lazily:
+    a keyword-only search never loads it."""
+
+    name = "dense"
+
+    def __init__(self, encoder: Any | Callable[[], Any], vectors: VectorStore):
+        self._encoder = encoder
+        self.vectors = vectors
+
+    @property
+    def encoder(self) -> Any:
+        if callable(self._encoder) and not hasattr(self._encoder, "encode"):
+            self._encoder = self._encoder()
+        return self._encoder
+
+    def search(self, query: Expansion, k: int, filter: RowFilter | None = None) -> Ranking:
+        _check_k(k)
+        mask = _mask(filter, len(self.vectors))
+        qv = self.encoder.encode([query.dense_text], kind="query")
+        if not np.any(qv):
+            return Ranking.empty()
+        rows, scores = self.vectors.search(qv, k, allowed=mask)
+        keep = rows[0] >= 0
+        r, s = np.asarray(rows[0][keep], dtype=np.int64), np.asarray(scores[0][keep], dtype=np.float64)
+        order = np.lexsort((r, -s))  # ties to the lower row, like every other ranking
+        return Ranking(r[order], s[order])
+
+
+class FusionRetriever:
+    """Several named retrievers, each asked for :func:`depth_for` ``(k)`` rows, fused.
+
+    Parameters
+    ----------
+    parts
+        Name -> retriever.
+    weights
+        Name -> weight in the fusion.
+    fusion
+        A name in :data:`~policyidx.retrieval.fusion.FUSIONS` (``rrf``).
+    rrf_k
+        The RRF constant.
+    name
+        This retriever's name (the search mode).
+    """
+
+    def __init__(self, parts: Mapping[str, Retriever], weights: Mapping[str, float], *, fusion: str = "rrf",
+                 rrf_k: float = 60.0, name: str = "hybrid"):
+        if fusion not in FUSIONS:
+            raise QueryError(f"unknown fusion {fusion!r}; expected one of {', '.join(FUSIONS)}")
+        self.parts = dict(parts)
+        self.weights = dict(weights)
+        self.fuse = FUSIONS[fusion]
+        self.rrf_k = rrf_k
+        self.name = name
+
+    def search(self, query: Expansion, k: int, filter: RowFilter | None = None) -> Ranking:
+        _check_k(k)
+        depth = depth_for(k)
+        rankings = {name: r.search(query, depth, filter) for name, r in self.parts.items()}
+        return self.fuse(rankings, self.weights, self.rrf_k).top(k)
