@@ -69,7 +69,8 @@ def test_tokens_cover_text_with_exact_offsets(text: str, lang: str) -> None:
         ("ＧＤＰに占める", "ja", "gdp"),
         ("专精特新中小企业", "zh", "专精特新中小企业"),
         ("專利導航", "zh", "专利导航"),
-        ("Licenses", "en", "license"),
+        ("Licenses", "en", "licens"),  # one stemmer for index terms and glossary matching
+        ("licence", "en", "licens"),
     ],
 )
 def test_token_norms(text: str, lang: str, norm: str) -> None:
@@ -202,3 +203,38 @@ def test_first_call_segments_like_later_calls():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "True"
+
+
+def test_analyzers_do_not_share_their_terms(tmp_path) -> None:
+    """Each Analyzer has its own dictionary: adding terms to one changes neither another
+    nor the module-level functions (no process-global lexicon)."""
+    from policyidx.text.analysis import Analyzer
+
+    terms = tmp_path / "t.tsv"
+    terms.write_text("钻石许可证\tzh\n", encoding="utf-8")
+    plain, extra = Analyzer(), Analyzer([terms])
+    text = "推行钻石许可证制度"
+    assert "钻石许可证" in extra.analyze(text, "zh")
+    assert "钻石许可证" not in plain.analyze(text, "zh")
+    assert "钻石许可证" not in analyze(text, "zh")
+    with extra.active():  # the module-level functions follow the active analyzer
+        assert "钻石许可证" in analyze(text, "zh")
+    assert "钻石许可证" not in analyze(text, "zh")
+    assert extra.terms - plain.terms == {"钻石许可证"}
+    d = extra.describe()
+    assert d["term_files"] == [str(terms)] and d["terms"] == len(extra.terms) and d["version"] >= 2
+    assert d["terms_fingerprint"] != plain.describe()["terms_fingerprint"]
+
+
+def test_analyzer_for_files_is_shared_until_a_file_changes(tmp_path) -> None:
+    from policyidx.text.analysis import Analyzer
+
+    f = tmp_path / "t.tsv"
+    f.write_text("甲乙丙丁戊\n", encoding="utf-8")
+    a = Analyzer.for_files([f])
+    assert Analyzer.for_files([str(f)]) is a
+    f.write_text("甲乙丙丁戊\n己庚辛壬癸\n", encoding="utf-8")
+    b = Analyzer.for_files([f])
+    assert b is not a and "己庚辛壬癸" in b.terms and "己庚辛壬癸" not in a.terms
+    missing = Analyzer([tmp_path / "gone.tsv"])
+    assert missing.missing_files == [str(tmp_path / "gone.tsv")] and missing.term_files == []

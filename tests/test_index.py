@@ -11,7 +11,8 @@ import pytest
 
 from policyidx.corpus import Corpus, bundled_corpus_path
 from policyidx.errors import IndexError_, NotFoundError, QueryError, StaleIndexError
-from policyidx.index import Index
+from policyidx.index import FORMAT_VERSION, Index
+from policyidx.text.analysis import ANALYZER_VERSION
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,9 @@ def index(built_index):
 
 def test_manifest(index, corpus):
     m = json.loads((index.path / "manifest.json").read_text(encoding="utf-8"))
-    assert m["format_version"] == 1
+    assert m["format_version"] == FORMAT_VERSION
+    assert m["analyzer"]["version"] == ANALYZER_VERSION and m["analyzer"]["terms"] > 1000
+    assert m["analyzer"]["term_files"] == []
     assert m["corpus_fingerprint"] == corpus.fingerprint()
     assert m["clause_count"] == len(index) == sum(1 for c in corpus.clauses() if c.text.strip())
     assert m["encoder"]["name"] == "builtin" and m["encoder"]["dim"] == index.vectors.dim
@@ -144,7 +147,12 @@ def test_format_version_mismatch(tmp_path, index):
     m = json.loads((copy / "manifest.json").read_text())
     m["format_version"] = 0
     (copy / "manifest.json").write_text(json.dumps(m))
-    with pytest.raises(StaleIndexError, match="format version"):
+    with pytest.raises(StaleIndexError, match="format version 0, this library reads .*rebuild"):
+        Index.open(copy)
+    m["format_version"] = FORMAT_VERSION
+    m["analyzer"]["version"] = ANALYZER_VERSION - 1
+    (copy / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(StaleIndexError, match="analyzer version .*rebuild"):
         Index.open(copy)
 
 
@@ -189,10 +197,11 @@ def test_sentence_transformers_missing_model_is_named(tmp_path, corpus):
     assert not (tmp_path / "x").exists()
 
 
-def test_user_glossary_in_catalog(tmp_path):
+def test_user_glossary_in_catalog(tmp_path, index):
     root = _corpus_copy(tmp_path)
     (root / "my-terms.tsv").write_text(
-        "zh\tja\ten\tdomain\tnotes\n百城百品\t百城百品\tHundred Cities Hundred Products|HCHP campaign\tprogrammes\t\n",
+        "zh\tja\ten\tdomain\tnotes\n百城百品\t百城百品\tHundred Cities Hundred Products|HCHP campaign\tprogrammes\t\n"
+        "甲乙试点区\t甲乙試点区\tAB pilot zone\tprogrammes\t\n",
         encoding="utf-8")
     cat = root / "catalog.toml"
     cat.write_text('glossary = ["my-terms.tsv"]\n' + cat.read_text(encoding="utf-8"), encoding="utf-8")
@@ -201,6 +210,15 @@ def test_user_glossary_in_catalog(tmp_path):
     hits = Index.open(tmp_path / "idx").search("HCHP campaign", k=3)
     assert hits and hits[0].id == "cnipa-2022-38.ja#2.7"
     assert "百城百品" in hits[0].expansions
+    # the catalog's term is a word of this index's analyzer only: the shared index and the
+    # process default are untouched (two indexes in one process do not interfere)
+    from policyidx.text.analysis import analyze
+
+    assert "甲乙试点区" in idx.analyzer.analyze("建设甲乙试点区", "zh")
+    assert idx.manifest["analyzer"]["term_files"] == idx.manifest["glossary_files"]
+    assert "甲乙试点区" not in analyze("建设甲乙试点区", "zh")
+    assert "甲乙试点区" not in index.analyzer.analyze("建设甲乙试点区", "zh")
+    assert index.analyzer.terms < idx.analyzer.terms
 
 
 def test_parallel_build_gives_the_same_index(tmp_path, corpus, index, monkeypatch):

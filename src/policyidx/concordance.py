@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence, Union
 
 from .errors import PolicyIdxError, QueryError
+from .text.han import HAN_CLASS
 from .text.glossary import LANGS, Entry, Glossary, fold as _fold
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -419,7 +420,7 @@ def terms(
 
 # --------------------------------------------------------------------------- coverage
 
-_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN = HAN_CLASS
 _KATAKANA = r"\u30a1-\u30fa\u30fc"
 _WORD_RE = re.compile(rf"^(?:[{_HAN}]+|[{_KATAKANA}]+)$")
 # Numerals with their counters (二〇二二年, 十六, 第三) are not vocabulary.

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from ..model import Clause, Document, Sentence
-from ..text.han import normalize_width, unify
+from ..text.han import HAN_CLASS, HAN_RANGES, normalize_width, unify
 
 if TYPE_CHECKING:  # pragma: no cover
     import scipy.sparse
@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # --------------------------------------------------------------------------- text signals
 
-_HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN_CLASS = HAN_CLASS
 _HAN_RUN = re.compile(f"[{_HAN_CLASS}]+")
 _WS = re.compile(r"\s+")
 _NON_CONTENT = re.compile(r"[\W_]+")
@@ -160,7 +160,7 @@ _TAG_NAMES = {v: k for k, v in _TAGS.items()}
 #: Weight of each feature type, multiplied by its idf: a bigram says more than a character,
 #: a glossary anchor, a number, a quoted name or a Latin word more than a bigram.
 _TYPE_WEIGHT = {"U": 0.4, "B": 1.0, "G": 2.0, "N": 2.0, "Q": 2.0, "L": 1.5}
-_HAN_LO_HI = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
+_HAN_LO_HI = HAN_RANGES
 
 
 def _joined(text: str) -> str:

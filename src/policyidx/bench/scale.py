@@ -405,7 +405,7 @@ def _profile_tokeniser(texts: Sequence[str], langs: Sequence[str], sample: int, 
     import cProfile
     import pstats
 
-    from ..text.analysis import _LEX, _zh_spans, analyze, normalize_width
+    from ..text.analysis import _lex, _zh_spans, analyze, normalize_width
     from ..text.han import unify
 
     rng = random.Random(seed)
@@ -417,7 +417,7 @@ def _profile_tokeniser(texts: Sequence[str], langs: Sequence[str], sample: int, 
     for t, lang in items:
         analyze(t, lang)
     total = time.process_time() - t0
-    tagger = _LEX.mecab()
+    tagger = _lex().mecab()
     ja = [normalize_width(t) for t, lang in items if lang == "ja"]
     zh = [unify(normalize_width(t)).lower() for t, lang in items if lang == "zh"]
     t0 = time.process_time()

@@ -20,7 +20,7 @@ from ..errors import IndexError_
 from ..model import Clause
 from ..parallel import TermLists, default_workers, encode_parallel, tokenize_parallel
 from ..retrieval.modes import FUSION_DEFAULTS
-from ..text.analysis import analyze, detect_lang
+from ..text.analysis import Analyzer, analyze, detect_lang
 from .alignments import AlignmentStore
 from .store import FORMAT_VERSION, write_rows
 
@@ -87,14 +87,19 @@ def build_index(corpus: Corpus, target: Path, *, encoder: str = "builtin", dim: 
 
     See :meth:`policyidx.index.Index.build` for the parameters.
     """
+    # the corpus's own terms also segment as words: the index's analyzer has them
+    analyzer = Analyzer.for_files(corpus.catalog.glossary)
+    with analyzer.active():
+        return _build(corpus, target, analyzer, encoder=encoder, dim=dim, k1=k1, b=b, progress=progress, align=align)
+
+
+def _build(corpus: Corpus, target: Path, analyzer: Analyzer, *, encoder: str, dim: int, k1: float, b: float,
+           progress: bool, align: bool) -> dict[str, Any]:
     from ..retrieval.encoders import BuiltinEncoder, get_encoder
     from ..retrieval.keyword import BM25Index
     from ..retrieval.vectors import VectorStore
-    from ..text.analysis import load_user_terms
 
     timings: dict[str, float] = {}
-    for g in corpus.catalog.glossary:  # the corpus's own terms also segment as words
-        load_user_terms(g)
     with atomic_directory(target, tag="building") as tmp:
         clauses = clause_rows(corpus)
         if not clauses:
@@ -143,6 +148,7 @@ def build_index(corpus: Corpus, target: Path, *, encoder: str = "builtin", dim: 
             "clause_count": len(clauses),
             "doc_count": len(corpus),
             "encoder": enc.describe(),
+            "analyzer": analyzer.describe(),
             "parameters": {
                 "k1": k1,
                 "b": b,

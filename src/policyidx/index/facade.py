@@ -34,6 +34,7 @@ from ..retrieval.base import Ranking, Retriever, RowFilter
 from ..retrieval.expand import Expansion, expand_query
 from ..retrieval.filters import Filter
 from ..retrieval.modes import FUSION_DEFAULTS, make_retriever, mode_names
+from ..text.analysis import Analyzer
 from .alignments import AlignmentStore
 from .build import VECTOR_DEFAULTS, build_index
 from .highlight import highlight, make_snippet
@@ -128,12 +129,9 @@ class Index:
         self.glossary_files: list[str] = list(manifest.get("glossary_files", []))
         self._alignments: dict[tuple[str, str], Any] = {}
         self._retrievers: dict[str, Retriever] = {}
-        if self.glossary_files:
-            from ..text.analysis import load_user_terms
-
-            for g in self.glossary_files:  # queries must segment as the clauses were
-                if Path(g).is_file():
-                    load_user_terms(g)
+        # queries segment as the clauses were: the analyzer has the term files of the build
+        described = manifest.get("analyzer") or {}
+        self.analyzer = Analyzer.for_files(described.get("term_files", self.glossary_files))
 
     @cached_property
     def glossary(self):
@@ -368,10 +366,17 @@ class Index:
             Unknown document or work id in a filter.
         """
         q = self._check_query(query, mode, k)
-        exp = expand_query(q, query_lang, self.glossary if expand else None, enabled=expand,
-                           weight=self.params.get("expansion_weight", 0.5))
         mask = self._mask(lang, docs, works, roles)
-        return self._search(exp, k, mode, mask)
+        with self.analyzer.active():
+            exp = self.analyze_query(q, query_lang, expand=expand)
+            return self._search(exp, k, mode, mask)
+
+    def analyze_query(self, query: str, query_lang: str | None = None, *, expand: bool = True) -> Expansion:
+        """The query as the retrievers see it: its terms by this index's analyzer, with the
+        glossary's renderings in the other languages when ``expand``."""
+        with self.analyzer.active():
+            return expand_query(query, query_lang, self.glossary if expand else None, enabled=expand,
+                                weight=self.params.get("expansion_weight", 0.5))
 
     def _search(self, exp: Expansion, k: int, mode: str, rows: RowFilter | None) -> list[Hit]:
         ranking = self.retriever(mode).search(exp, k, rows)

@@ -15,13 +15,15 @@ import numpy as np
 from ..catalog import Catalog
 from ..corpus import Corpus, bundled_corpus_path, catalog_fingerprint
 from ..model import Clause
+from ..text.analysis import ANALYZER_VERSION
 
 __all__ = ["FORMAT_VERSION", "LANG_CODES", "default_index_path", "RowStore", "write_rows", "read_manifest",
            "staleness"]
 
 #: Version of the index layout; an index of another version must be rebuilt.
-#: 2: one English stemmer for indexing and glossary matching (``licence`` -> ``licens``).
-FORMAT_VERSION = 1
+#: 2: one English stemmer for index terms and glossary matching (``licence`` -> ``licens``),
+#: domain terms added to jieba once in sorted order, the analyzer described in the manifest.
+FORMAT_VERSION = 2
 LANG_CODES = {"zh": 0, "ja": 1, "en": 2}
 
 
@@ -160,7 +162,11 @@ def staleness(path: Path, manifest: dict[str, Any], corpus_root: Path | None, co
     """
     if manifest.get("format_version") != FORMAT_VERSION:
         return (f"index {path} has format version {manifest.get('format_version')}, this library reads "
-                f"{FORMAT_VERSION}"), corpus_root
+                f"{FORMAT_VERSION} (the index terms changed)"), corpus_root
+    analysis = (manifest.get("analyzer") or {}).get("version")
+    if analysis != ANALYZER_VERSION:
+        return (f"index {path} was analysed with analyzer version {analysis}, this library has "
+                f"{ANALYZER_VERSION}"), corpus_root
     root = corpus_root or Path(manifest.get("corpus_path", ""))
     if corpus_root is None and is_default:
         root = bundled_corpus_path()  # like Corpus.load(None); the CLI passes $POLICYIDX_CORPUS in

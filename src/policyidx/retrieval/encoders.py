@@ -32,6 +32,7 @@ import numpy as np
 
 from .._io import atomic_directory
 from ..errors import EncoderError, MissingDependencyError
+from ..text.han import HAN_RUN
 from ..parallel import default_workers
 
 __all__ = [
@@ -111,7 +112,7 @@ def _progress(iterable: Iterable[Any], enabled: bool, total: int | None, desc: s
 # Han ideographs (same blocks as policyidx.han.HAN_RANGES).  Runs of them are cut into
 # n-grams after unification; kana, Latin letters and punctuation break the runs, so a
 # Japanese particle never glues two Chinese terms into a spurious n-gram.
-_HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_HAN_RUN = HAN_RUN
 
 _WORD_PREFIX = "w:"
 

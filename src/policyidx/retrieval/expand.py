@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..text.analysis import analyze_query, detect_lang
+from ..text.stem import en_stem
 from ..text.glossary import Entry, Glossary
 
 __all__ = ["Expansion", "expand_query", "default_glossary", "EXPANSION_WEIGHT"]
@@ -71,38 +72,6 @@ def english_dates(query: str) -> list[str]:
 # --------------------------------------------------------------------------- English matching
 
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’]*|\d+")
-_BRITISH = [(re.compile(r"isation"), "ization"), (re.compile(r"ise(s|d)?$"), r"ize\1"), (re.compile(r"^licence"), "license"),
-            (re.compile(r"^programme"), "program"), (re.compile(r"^centre"), "center"), (re.compile(r"^defence"), "defense"),
-            (re.compile(r"(?<=..[a-z])our$"), "or")]
-
-
-def en_stem(word: str) -> str:
-    """A light English stemmer shared by queries and glossary renderings.
-
-    British spellings fold to American (``licence`` -> ``license``, ``securitisation`` ->
-    ``securitization``); plurals, ``-ing``, ``-ed`` and a final ``e`` go, so ``licensing``,
-    ``licensed``, ``licence`` and ``licenses`` all become ``licens``.
-    """
-    w = word.lower().replace("’", "'").strip("'-")
-    for pat, rep in _BRITISH:
-        w = pat.sub(rep, w)
-    if len(w) <= 3:
-        return w
-    if w.endswith("ies") and len(w) > 4:
-        w = w[:-3] + "y"
-    elif w.endswith(("sses", "shes", "ches", "xes")):
-        w = w[:-2]
-    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        w = w[:-1]
-    if w.endswith("ing") and len(w) >= 6:
-        w = w[:-3]
-    elif w.endswith("ed") and len(w) >= 5:
-        w = w[:-2]
-    if w.endswith("e") and len(w) >= 4:
-        w = w[:-1]
-    return w
-
-
 class EnglishMatcher:
     """Finds glossary entries in English text by stemmed word n-grams (longest first)."""
 

@@ -20,6 +20,8 @@ Loading user terms changes the terms of later calls: rebuild keyword indexes aft
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import hashlib
 import csv
 import logging
 import os
@@ -30,7 +32,8 @@ from importlib import resources
 from typing import Iterable, Iterator, Literal
 
 from policyidx.errors import MissingDependencyError, PolicyIdxError, QueryError
-from policyidx.text.han import normalize_width, unify
+from policyidx.text.han import HAN_CHAR, HAN_RUN, normalize_width, unify
+from policyidx.text.stem import en_stem
 
 __all__ = [
     "Lang",
@@ -40,6 +43,7 @@ __all__ = [
     "analyze",
     "analyze_query",
     "load_user_terms",
+    "Analyzer",
     "user_terms",
     "BRIDGE_PREFIX",
     "BRIDGE_WEIGHT",
@@ -70,8 +74,8 @@ class Token:
 # --------------------------------------------------------------------------- language
 
 _KANA_RE = re.compile(r"[\u3041-\u309f\u30a1-\u30ff\u31f0-\u31ff\uff66-\uff9d]")
-_HAN_RUN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_HAN_CHAR_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN_RUN_RE = HAN_RUN
+_HAN_CHAR_RE = HAN_CHAR
 
 
 def detect_lang(text: str) -> Lang:
@@ -227,28 +231,30 @@ def _number_terms(word: str) -> list[str] | None:
 _EN_WORD_RE = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 
 
-def _en_stem(w: str) -> str:
-    """Light suffix stripping: plurals, -ing, -ed (``licenses`` -> ``licens``... kept short)."""
-    if len(w) <= 3 or not w.isalpha():
-        return w
-    if w.endswith("ies") and len(w) > 4:
-        return w[:-3] + "y"
-    if w.endswith(("sses", "xes", "ches", "shes")):
-        return w[:-2]
-    if w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        return w[:-1]
-    if w.endswith("ing") and len(w) > 5:
-        return w[:-3]
-    if w.endswith("ed") and len(w) > 4:
-        return w[:-2]
-    return w
+_en_stem = en_stem  # the one English stemmer (policyidx.text.stem)
 
 
 # --------------------------------------------------------------------------- lexicon
 
 
+_SHARED_LOCK = threading.Lock()
+_SHARED: dict[str, object] = {}
+
+
+def _shared(name: str, make) -> object:
+    """One instance per process of what no lexicon changes: jieba's base dictionary (the
+    tokenizer every lexicon copies) and the MeCab tagger."""
+    obj = _SHARED.get(name)
+    if obj is None:
+        with _SHARED_LOCK:
+            obj = _SHARED.get(name)
+            if obj is None:
+                obj = _SHARED[name] = make()
+    return obj
+
+
 class _Lexicon:
-    """The segmenters and the domain dictionary, built once per process."""
+    """The segmenters and a domain dictionary: the state of one :class:`Analyzer`."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -265,12 +271,14 @@ class _Lexicon:
         if self._jieba is None:
             with self.lock:
                 if self._jieba is None:
-                    self._base_jieba = _new_jieba()
+                    self._base_jieba = _shared("jieba", _new_jieba)
                     # a second tokenizer sharing the base dictionary (copied, not reloaded:
                     # loading jieba's dictionary costs ~0.8 s, copying it ~0.05 s)
                     tok = _clone_jieba(self._base_jieba)
-                    self._jieba = tok
+                    # the domain terms are added once, in sorted order, whichever language
+                    # comes first: the same dictionary state in every process
                     self._load_default_terms()
+                    self._jieba = tok
                     for term in sorted(self.terms):
                         self._add_to_jieba(term)
         return self._jieba
@@ -279,7 +287,7 @@ class _Lexicon:
         if self._mecab is None:
             with self.lock:
                 if self._mecab is None:
-                    self._mecab = _new_mecab()
+                    self._mecab = _shared("mecab", _new_mecab)
                     self._load_default_terms()
         return self._mecab
 
@@ -422,7 +430,13 @@ def _read_term_file(text: str, origin: str) -> list[str]:
     return terms
 
 
-_LEX = _Lexicon()
+_LEX = _Lexicon()  # the process default: scripts' load_user_terms; an index has its own Analyzer
+_CURRENT: contextvars.ContextVar[_Lexicon | None] = contextvars.ContextVar("policyidx_lexicon", default=None)
+
+
+def _lex() -> _Lexicon:
+    """The lexicon in effect: that of the active :class:`Analyzer`, else the process default."""
+    return _CURRENT.get() or _LEX
 
 
 def load_user_terms(path: str | os.PathLike[str]) -> int:
@@ -453,14 +467,16 @@ def load_user_terms(path: str | os.PathLike[str]) -> int:
             f"cannot read user terms from {os.fspath(path)!r}: {exc}; "
             "give a UTF-8 text file with one term per line"
         ) from exc
-    _LEX.ensure_terms()
-    return _LEX.add_terms(_read_term_file(text, os.fspath(path)))
+    lex = _lex()
+    lex.ensure_terms()
+    return lex.add_terms(_read_term_file(text, os.fspath(path)))
 
 
 def user_terms() -> frozenset[str]:
     """The unified forms of all domain terms currently loaded."""
-    _LEX.ensure_terms()
-    return frozenset(_LEX.terms)
+    lex = _lex()
+    lex.ensure_terms()
+    return frozenset(lex.terms)
 
 
 # --------------------------------------------------------------------------- tokenize
@@ -476,7 +492,7 @@ def _is_word(s: str) -> bool:
 
 def _zh_spans(text: str) -> list[tuple[str, int, int]]:
     """jieba tokens of ``text`` (already unified) with offsets."""
-    tok = _LEX.jieba()
+    tok = _lex().jieba()
     out = []
     pos = 0
     for word in tok.cut(text, HMM=False):  # type: ignore[attr-defined]
@@ -488,7 +504,7 @@ def _zh_spans(text: str) -> list[tuple[str, int, int]]:
 
 def _ja_rows(text: str) -> list[tuple[str, int, int, str, str]]:
     """MeCab tokens (surface, start, end, pos, base) with offsets into ``text``."""
-    tagger = _LEX.mecab()
+    tagger = _lex().mecab()
     out: list[tuple[str, int, int, str, str]] = []
     pos = 0
     # MeCab skips white space between tokens without reporting it, so each surface is
@@ -511,7 +527,8 @@ def _merge_ja(rows: list[tuple[str, int, int, str, str]], normed: str) -> list[t
 
     Returns (first_row, last_row_exclusive, start, end) groups covering all rows.
     """
-    terms, prefixes = _LEX.terms, _LEX.prefixes
+    lex = _lex()
+    terms, prefixes = lex.terms, lex.prefixes
     groups = []
     i, n = 0, len(rows)
     while i < n:
@@ -607,8 +624,9 @@ def _word_terms(words: list[tuple[str, int, int]], stop: frozenset[str]) -> list
     """Content terms of (norm, start, end) words: numbers merged and rewritten, stopwords
     and punctuation dropped, domain compounds followed by their parts."""
     out: list[str] = []
-    parts = _LEX.compound_parts()
-    terms = _LEX.terms
+    lex = _lex()
+    parts = lex.compound_parts()
+    terms = lex.terms
     i, n = 0, len(words)
     while i < n:
         w, s, e = words[i]
@@ -748,3 +766,133 @@ def analyze_query(
         w = bridge_weight if term.startswith(BRIDGE_PREFIX) else 1.0
         weights[term] = weights.get(term, 0.0) + w
     return weights
+
+
+# --------------------------------------------------------------------------- Analyzer
+
+#: Version of the analysis (segmentation rules, stemmer, number and bridge terms); an index
+#: records it and must be rebuilt when it changes.  2: one English stemmer
+#: (:mod:`policyidx.text.stem`) for index terms, queries and glossary renderings.
+ANALYZER_VERSION = 2
+
+
+def _file_terms(path: str | os.PathLike[str]) -> list[str]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyIdxError(
+            f"cannot read user terms from {os.fspath(path)!r}: {exc}; "
+            "give a UTF-8 text file with one term per line"
+        ) from exc
+    return _read_term_file(text, os.fspath(path))
+
+
+class Analyzer:
+    """How text becomes tokens and index terms: the segmenters (jieba, MeCab), a domain
+    dictionary (the bundled terms plus ``term_files``) and the English stemmer.
+
+    An index owns one, built from the term files its manifest names, so two indexes in one
+    process never change each other's segmentation.  Its methods are :func:`tokenize`,
+    :func:`analyze` and :func:`analyze_query` with this analyzer's dictionary; inside
+    ``with analyzer.active():`` the module-level functions use it too (in this thread or
+    task, and in processes forked from it).
+
+    Parameters
+    ----------
+    term_files
+        User term files (see :func:`load_user_terms`); a missing file is skipped and
+        reported by :attr:`missing_files`.
+    """
+
+    def __init__(self, term_files: Iterable[str | os.PathLike[str]] = ()):
+        self._lex = _Lexicon()
+        self._lex.ensure_terms()
+        self.term_files: list[str] = []
+        self.missing_files: list[str] = []
+        for f in term_files:
+            path = os.fspath(f)
+            if not os.path.isfile(path):
+                self.missing_files.append(path)
+                continue
+            self._lex.add_terms(_file_terms(path))
+            self.term_files.append(path)
+
+    @classmethod
+    def for_files(cls, term_files: Iterable[str | os.PathLike[str]] = ()) -> Analyzer:
+        """An analyzer for these term files, shared with every caller asking for the same
+        files unchanged (building one costs the segmenters' set-up)."""
+        files = tuple(os.path.abspath(os.fspath(f)) for f in term_files)
+        key = tuple((f, *_stat(f)) for f in files)
+        with _ANALYZERS_LOCK:
+            an = _ANALYZERS.get(key)
+            if an is None:
+                an = _ANALYZERS[key] = cls(files)
+        return an
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[Analyzer]:
+        """Make this analyzer the one the module-level functions use, for the block."""
+        token = _CURRENT.set(self._lex)
+        try:
+            yield self
+        finally:
+            _CURRENT.reset(token)
+
+    def tokenize(self, text: str, lang: str | None = None) -> list[Token]:
+        """:func:`tokenize` with this analyzer's dictionary."""
+        with self.active():
+            return tokenize(text, lang)
+
+    def analyze(self, text: str, lang: str | None = None) -> list[str]:
+        """:func:`analyze` with this analyzer's dictionary."""
+        with self.active():
+            return analyze(text, lang)
+
+    def analyze_query(self, text: str, lang: str | None = None, bridge_weight: float = BRIDGE_WEIGHT) -> dict[str, float]:
+        """:func:`analyze_query` with this analyzer's dictionary."""
+        with self.active():
+            return analyze_query(text, lang, bridge_weight)
+
+    @property
+    def terms(self) -> frozenset[str]:
+        """The unified forms of the domain terms (bundled and from the term files)."""
+        return frozenset(self._lex.terms)
+
+    def describe(self) -> dict[str, object]:
+        """What an index records about its analysis (``manifest.json``: ``analyzer``)."""
+        terms = sorted(self._lex.terms)
+        digest = hashlib.sha256("\n".join(terms).encode("utf-8")).hexdigest()[:16]
+        return {
+            "name": "policyidx",
+            "version": ANALYZER_VERSION,
+            "segmenters": {"zh": f"jieba {_version('jieba')}", "ja": f"mecab unidic-lite {_version('unidic-lite')}"},
+            "stemmer": "policyidx.text.stem",
+            "term_files": list(self.term_files),
+            "terms": len(terms),
+            "terms_fingerprint": digest,
+        }
+
+    def __repr__(self) -> str:
+        return f"Analyzer({len(self._lex.terms)} domain terms, term_files={self.term_files!r})"
+
+
+_ANALYZERS: dict[tuple, Analyzer] = {}
+_ANALYZERS_LOCK = threading.Lock()
+
+
+def _stat(path: str) -> tuple[int, int]:
+    try:
+        st = os.stat(path)
+        return st.st_mtime_ns, st.st_size
+    except OSError:
+        return 0, -1
+
+
+def _version(dist: str) -> str:
+    try:
+        from importlib.metadata import version
+
+        return version(dist)
+    except Exception:  # noqa: BLE001 - metadata is only descriptive
+        return "?"

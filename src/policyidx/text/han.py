@@ -11,10 +11,11 @@ Both tables are built on first use and cached for the life of the process.
 
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
 
-__all__ = ["unify", "normalize_width", "is_han", "HAN_RANGES"]
+__all__ = ["unify", "normalize_width", "is_han", "HAN_RANGES", "HAN_CLASS", "HAN_RUN", "HAN_CHAR"]
 
 #: Code point ranges (end exclusive) treated as Han ideographs: CJK Unified Ideographs,
 #: Extension A, and the Compatibility Ideographs block (PDF extraction produces those).
@@ -23,6 +24,11 @@ HAN_RANGES: tuple[tuple[int, int], ...] = (
     (0x4E00, 0xA000),
     (0xF900, 0xFB00),
 )
+#: The same ranges as the inside of a regular-expression character class.
+HAN_CLASS = "".join(f"{chr(lo)}-{chr(hi - 1)}" for lo, hi in HAN_RANGES)
+#: A run of Han ideographs, and one Han ideograph.
+HAN_RUN = re.compile(f"[{HAN_CLASS}]+")
+HAN_CHAR = re.compile(f"[{HAN_CLASS}]")
 
 # OpenCC's jp2t maps shinjitai to a traditional form and t2s maps that to Simplified; a
 # few pairs need help.  ``_KEEP``: jp2t picks a traditional variant that t2s leaves alone

@@ -1,0 +1,42 @@
+"""The English stemmer: one for index terms, queries and glossary renderings alike.
+
+Light suffix stripping, enough for the English of policy translations and queries:
+British spellings fold to American (``licence`` -> ``license``, ``securitisation`` ->
+``securitization``); then a plural, then ``-ing`` or ``-ed``, then a final ``e`` go, so
+``licensing``, ``licensed``, ``licence`` and ``licenses`` all become ``licens``.  Words with
+digits (``5g``, ``2021``) are only lower-cased.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["en_stem"]
+
+_BRITISH = [(re.compile(r"isation"), "ization"), (re.compile(r"ise(s|d)?$"), r"ize\1"), (re.compile(r"^licence"), "license"),
+            (re.compile(r"^programme"), "program"), (re.compile(r"^centre"), "center"), (re.compile(r"^defence"), "defense"),
+            (re.compile(r"(?<=..[a-z])our$"), "or")]
+
+
+def en_stem(word: str) -> str:
+    """The stem of one English word (lower-cased; see the module docstring)."""
+    w = word.lower().replace("’", "'").strip("'-")
+    if not w.isalpha():
+        return w
+    for pat, rep in _BRITISH:
+        w = pat.sub(rep, w)
+    if len(w) <= 3:
+        return w
+    if w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith(("sses", "shes", "ches", "xes")):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    if w.endswith("ing") and len(w) >= 6:
+        w = w[:-3]
+    elif w.endswith("ed") and len(w) >= 5:
+        w = w[:-2]
+    if w.endswith("e") and len(w) >= 4:
+        w = w[:-1]
+    return w
