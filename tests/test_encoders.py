@@ -382,3 +382,16 @@ def test_st_encoder_missing_dependency(monkeypatch: pytest.MonkeyPatch) -> None:
         SentenceTransformerEncoder("intfloat/multilingual-e5-base")
     assert ST_INSTALL_COMMAND in str(info.value)
     assert ST_INSTALL_COMMAND == "pip install torch==2.13.0 && pip install sentence-transformers"
+
+
+def test_single_text_encoding_equals_the_sparse_path_exactly() -> None:
+    """A query is encoded without scipy, with the same arithmetic: bit-identical vectors."""
+    from policyidx.corpus import Corpus
+    from policyidx.retrieval.encoders import BuiltinEncoder, _l2_normalise
+
+    texts = [c.text for c in Corpus.load().clauses() if c.text.strip()]
+    enc = BuiltinEncoder().fit(texts, dim=32)
+    for t in texts[:40] + ["知识产权质押融资", "専利の開放許諾", "patent", "zzz", ""]:
+        one = enc.encode([t], kind="query")
+        sparse = _l2_normalise(np.asarray(enc._tfidf([t]) @ enc._components, dtype=np.float32))
+        assert np.array_equal(one, sparse), t

@@ -208,9 +208,10 @@ def test_search_equals_exhaustive_scoring(seed, k, kernel, monkeypatch):
     from policyidx.retrieval import keyword
 
     if kernel == "numpy":
-        monkeypatch.setattr(keyword, "_CSC_MATVEC", None)
+        monkeypatch.setattr(keyword, "KERNEL_MIN_POSTINGS", 2**62)
     else:
-        assert keyword._CSC_MATVEC is not None  # scipy's kernel is found and passes its self-check
+        monkeypatch.setattr(keyword, "KERNEL_MIN_POSTINGS", 0)  # every list through scipy's kernel
+        assert keyword._csc_matvec() is not None  # scipy's kernel is found and passes its self-check
     rng = np.random.default_rng(seed)
     vocab = [f"t{i}" for i in range(300)]
     # Zipf-like: a few terms in most documents (long, low-idf lists), many rare ones

@@ -118,12 +118,17 @@ def test_save_load_round_trip(data: tuple[np.ndarray, np.ndarray], tmp_path: Pat
 
     loaded = VectorStore.load(tmp_path / "vec")
     assert isinstance(np.load(tmp_path / "vec" / "vectors.npy", mmap_mode="r"), np.memmap)
-    assert loaded._index is not None  # the cache was read, not rebuilt
+    # an approximate store reads its FAISS cache on opening; a small exact one is searched
+    # in numpy and reads the cache only when asked for the FAISS index
+    assert (loaded._index is not None) == approximate
+    assert loaded.index() is not None and loaded._index is not None
+    mtime = (tmp_path / "vec" / store.index_name).stat().st_mtime_ns
     assert loaded.settings() == store.settings()
     np.testing.assert_array_equal(loaded.vectors, vectors)
     after = loaded.search(queries, 10)
     np.testing.assert_array_equal(after[0], before[0])
     np.testing.assert_allclose(after[1], before[1], atol=1e-6)
+    assert (tmp_path / "vec" / store.index_name).stat().st_mtime_ns == mtime  # read, not rebuilt
 
     in_ram = VectorStore.load(tmp_path / "vec", mmap=False, ef_search=200)
     assert in_ram.ef_search == 200
@@ -132,7 +137,7 @@ def test_save_load_round_trip(data: tuple[np.ndarray, np.ndarray], tmp_path: Pat
 
 def test_missing_or_corrupt_cache_is_rebuilt(data: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
     vectors, queries = data
-    store = VectorStore(vectors)
+    store = VectorStore(vectors, subset_exact_max=0)  # searched through FAISS, not numpy
     expected = store.search(queries, 5)[0]
     store.save(tmp_path / "vec", with_index=False)
     cache = tmp_path / "vec" / store.index_name
@@ -147,7 +152,7 @@ def test_missing_or_corrupt_cache_is_rebuilt(data: tuple[np.ndarray, np.ndarray]
     assert cache.stat().st_size > 1000
 
     # A cache of another size (stale) is not trusted either.
-    VectorStore(vectors[:100]).save(tmp_path / "small")
+    VectorStore(vectors[:100], subset_exact_max=0).save(tmp_path / "small")
     (tmp_path / "small" / store.index_name).replace(cache)
     stale = VectorStore.load(tmp_path / "vec")
     assert stale._index is None
@@ -200,3 +205,24 @@ def test_store_over_builtin_encoder_finds_translation() -> None:
     store = VectorStore(enc.encode(ja))
     rows, _ = store.search(enc.encode(zh, kind="query"), 1)
     assert rows[:, 0].tolist() == [0, 1, 3]
+
+
+def test_small_exact_store_answers_like_faiss_without_importing_it(data: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    """A store small enough to be exact is searched in numpy: the same rows as FAISS'
+    flat inner-product index, and a fresh process that searches it never imports faiss."""
+    import subprocess
+    import sys
+
+    vectors, queries = data
+    numpy_store = VectorStore(vectors)
+    faiss_store = VectorStore(vectors, subset_exact_max=0)
+    a, b = numpy_store.search(queries, 10), faiss_store.search(queries, 10)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_allclose(a[1], b[1], atol=1e-5)
+    numpy_store.save(tmp_path / "vec")
+    np.save(tmp_path / "q.npy", queries[:3])
+    code = ("import sys, numpy as np; from policyidx.retrieval.vectors import VectorStore; "
+            f"s = VectorStore.load({str(tmp_path / 'vec')!r}); r, _ = s.search(np.load({str(tmp_path / 'q.npy')!r}), 5); "
+            "print(r[0].tolist(), 'faiss' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[-1] == "False"

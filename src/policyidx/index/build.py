@@ -111,6 +111,9 @@ def _build(corpus: Corpus, target: Path, analyzer: Analyzer, *, encoder: str, di
         parallel = len(texts) >= PARALLEL_MIN and workers > 1
         with stage("tokenise"):
             terms, csr = tokenise(texts, langs, workers=workers, parallel=parallel, progress=progress)
+        with stage("analyzer"):
+            # the segmenter state the clauses were cut with, for queries in other processes
+            analyzer.save(tmp / "analyzer")
         with stage("keyword index"):
             if csr is not None:
                 kw = BM25Index.from_ids(*csr, k1=k1, b=b)

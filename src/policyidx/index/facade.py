@@ -20,6 +20,7 @@ only when complete, so an interrupted build never leaves a half-written index.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -131,7 +132,11 @@ class Index:
         self._retrievers: dict[str, Retriever] = {}
         # queries segment as the clauses were: the analyzer has the term files of the build
         described = manifest.get("analyzer") or {}
-        self.analyzer = Analyzer.for_files(described.get("term_files", self.glossary_files))
+        if (self.path / "analyzer" / "lexicon.json").is_file() and os.environ.get("POLICYIDX_SEGCACHE", "1") != "0":
+            # the stored segmenter state: no jieba dictionary to load in this process
+            self.analyzer = Analyzer.load(self.path / "analyzer", described)
+        else:
+            self.analyzer = Analyzer.for_files(described.get("term_files", self.glossary_files))
 
     @cached_property
     def glossary(self):

@@ -670,6 +670,11 @@ class BuiltinEncoder:
             raise EncoderError(
                 f"terms must hold one analyze() result per text: got {len(terms)} for {len(texts)} texts"
             )
+        if len(texts) == 1 and not progress:
+            # one text (a query): the same arithmetic without building a sparse matrix, so
+            # that answering a query never imports scipy
+            out = self._encode_one(texts[0], None if terms is None else terms[0])[None, :]
+            return _l2_normalise(out)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         step = max(1, int(batch_size))
         starts = range(0, len(texts), step)
@@ -678,6 +683,29 @@ class BuiltinEncoder:
             batch_terms = None if terms is None else terms[a : a + step]
             out[a : a + len(batch)] = np.asarray(self._tfidf(batch, batch_terms) @ self._components)
         return _l2_normalise(out)
+
+    def _encode_one(self, text: str, terms: Sequence[str] | None) -> np.ndarray:
+        """``_tfidf([text]) @ components`` in numpy, operation for operation as scipy does
+        it (counts summed per column in column order, sublinear tf times idf, the norm from
+        a float64 running sum, then ``y += w * component`` column after column)."""
+        if not isinstance(text, str):
+            raise EncoderError(f"encode() expects strings; got {type(text).__name__}")
+        assert self._idf is not None and self._components is not None
+        cols = np.asarray(self._columns(self._get_featurizer()(text, terms)), dtype=np.int64)
+        out = np.zeros(self.dim, dtype=np.float32)
+        if cols.size == 0:
+            return out
+        uniq, counts = np.unique(cols, return_counts=True)
+        data = (1.0 + np.log(counts.astype(np.float32))).astype(np.float32)
+        data *= self._idf[uniq]
+        total = np.cumsum(data.astype(np.float64) ** 2)[-1]
+        norm = np.sqrt(max(total - 0.0, 0.0))
+        scale = np.float32(1.0 / norm) if norm > 0 else np.float32(0.0)
+        data *= scale
+        comps = self._components
+        for w, c in zip(data.tolist(), uniq.tolist()):
+            out += np.float32(w) * comps[c]
+        return out
 
     def describe(self) -> dict[str, Any]:
         """Return the manifest entry: name, dim and the fitting parameters."""

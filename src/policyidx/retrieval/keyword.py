@@ -544,7 +544,16 @@ def _load_csc_matvec() -> Callable[..., None] | None:
         return None
 
 
-_CSC_MATVEC = _load_csc_matvec()
+_KERNEL: list[Callable[..., None] | None] = []  # loaded on first use: importing scipy.sparse costs ~0.3 s
+#: Posting lists from this length use scipy's kernel; shorter ones numpy.add.at (a short
+#: list costs microseconds either way, and a small index never has to import scipy).
+KERNEL_MIN_POSTINGS = 4096
+
+
+def _csc_matvec() -> Callable[..., None] | None:
+    if not _KERNEL:
+        _KERNEL.append(_load_csc_matvec())
+    return _KERNEL[0]
 
 
 def _scatter_add(acc: np.ndarray, rows: np.ndarray, vals: np.ndarray, w: float) -> None:
@@ -558,9 +567,9 @@ def _scatter_add(acc: np.ndarray, rows: np.ndarray, vals: np.ndarray, w: float) 
     n = len(rows)
     if n == 0:
         return
-    if _CSC_MATVEC is not None and rows.dtype == np.int32 and vals.dtype == np.float32:
-        _CSC_MATVEC(len(acc), 1, np.array([0, n], dtype=np.int32), rows, vals,
-                    np.array([w], dtype=np.float32), acc)
+    kernel = _csc_matvec() if n >= KERNEL_MIN_POSTINGS else None
+    if kernel is not None and rows.dtype == np.int32 and vals.dtype == np.float32:
+        kernel(len(acc), 1, np.array([0, n], dtype=np.int32), rows, vals, np.array([w], dtype=np.float32), acc)
     elif w == 1.0:
         np.add.at(acc, rows, vals)
     else:

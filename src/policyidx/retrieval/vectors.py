@@ -240,6 +240,8 @@ class VectorStore:
         A store opened with :meth:`load` writes a rebuilt index back to its directory when
         that directory is writable; a read-only directory just keeps the index in memory.
         """
+        if self._index is None and self._cache_dir is not None:
+            self._index = self._read_cache(self._cache_dir)
         if self._index is None:
             self._index = self._build_index()
             if self._cache_dir is not None:
@@ -301,7 +303,10 @@ class VectorStore:
         if n_q == 0 or len(self) == 0:
             return rows, scores
 
-        if allowed is None:
+        if allowed is None and not self.approximate and len(self) <= self.subset_exact_max:
+            # exact and small: the same inner products in numpy, without importing FAISS
+            found_rows, found_scores = self._exact_subset(q, min(k, len(self)), np.arange(len(self)))
+        elif allowed is None:
             found_rows, found_scores = self._faiss_search(q, min(k, len(self)), None)
         else:
             mask = np.asarray(allowed)
@@ -446,20 +451,28 @@ class VectorStore:
         settings.update(overrides)
         store = cls(vectors, **settings)
         store._cache_dir = path
-        index_file = path / store.index_name
-        if index_file.exists() and len(store):
-            faiss = _faiss()
-            try:
-                index = faiss.read_index(str(index_file))
-            except RuntimeError:
-                index = None  # unreadable cache: rebuilt on first search
-            if index is not None and store._valid_index(index):
-                if store.approximate and store.ann == "ivf":
-                    faiss.downcast_index(index).nprobe = store.nprobe
-                elif store.approximate:
-                    faiss.downcast_index(index).hnsw.efSearch = store.ef_search
-                store._index = index
+        if store.approximate or len(store) > store.subset_exact_max:
+            store._index = store._read_cache(path)
+        # else: small and exact, searched in numpy; the FAISS cache is read if ever needed
         return store
+
+    def _read_cache(self, path: Path) -> Any:
+        """The FAISS index cached in ``path`` for these settings, or ``None``."""
+        index_file = path / self.index_name
+        if not (index_file.exists() and len(self)):
+            return None
+        faiss = _faiss()
+        try:
+            index = faiss.read_index(str(index_file))
+        except RuntimeError:
+            return None  # unreadable cache: rebuilt on first search
+        if not self._valid_index(index):
+            return None
+        if self.approximate and self.ann == "ivf":
+            faiss.downcast_index(index).nprobe = self.nprobe
+        elif self.approximate:
+            faiss.downcast_index(index).hnsw.efSearch = self.ef_search
+        return index
 
     def __repr__(self) -> str:
         kind = self.ann if self.approximate else "flat"

@@ -29,6 +29,7 @@ import re
 import threading
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Iterable, Iterator, Literal
 
 from policyidx.errors import MissingDependencyError, PolicyIdxError, QueryError
@@ -256,7 +257,7 @@ def _shared(name: str, make) -> object:
 class _Lexicon:
     """The segmenters and a domain dictionary: the state of one :class:`Analyzer`."""
 
-    def __init__(self) -> None:
+    def __init__(self, frozen: os.PathLike[str] | str | None = None) -> None:
         self.lock = threading.RLock()
         self.terms: set[str] = set()  # unified forms, any language
         self.prefixes: set[str] = set()
@@ -265,9 +266,25 @@ class _Lexicon:
         self._base_jieba: object | None = None
         self._mecab: object | None = None
         self._loaded_default = False
+        #: a segmenter cache (policyidx.text.segcache) this lexicon was loaded from: read-only
+        self.frozen: str | None = None
+        if frozen is not None:
+            from .segcache import load_lexicon_state
+
+            state = load_lexicon_state(Path(frozen))
+            self.frozen = os.fspath(frozen)
+            self._frozen_state = (int(state["total"]), int(state["words"]))
+            self.terms = set(state["terms"])
+            self.prefixes = {t[:i] for t in self.terms for i in range(1, len(t) + 1)}
+            self.parts = {t: tuple(p) for t, p in state["parts"].items()}
+            self._loaded_default = True
 
     # -- segmenters
     def jieba(self) -> object:
+        if self._jieba is None and self.frozen is not None:
+            with self.lock:
+                if self._jieba is None:
+                    self._jieba = _frozen_jieba(self.frozen, *self._frozen_state)
         if self._jieba is None:
             with self.lock:
                 if self._jieba is None:
@@ -319,6 +336,9 @@ class _Lexicon:
                 self.add_terms(_read_term_file(glossary.read_text(encoding="utf-8"), str(glossary)))
 
     def add_terms(self, terms: Iterable[str]) -> int:
+        if self.frozen is not None:
+            raise PolicyIdxError(f"the analyzer of the index at {self.frozen} is read-only: to add terms, "
+                                 "add the file to the corpus catalog's glossary and rebuild the index")
         added = 0
         with self.lock:
             for raw in terms:
@@ -364,6 +384,21 @@ def _clone_jieba(base: object) -> object:
     tok.FREQ = dict(base.FREQ)  # type: ignore[attr-defined]
     tok.total = base.total  # type: ignore[attr-defined]
     tok.user_word_tag_tab = dict(base.user_word_tag_tab)  # type: ignore[attr-defined]
+    tok.initialized = True
+    return tok
+
+
+def _frozen_jieba(directory: str, total: int, words: int) -> object:
+    """A jieba tokenizer over a segmenter cache: no dictionary to load, nothing to add."""
+    from .segcache import FrozenFreq
+
+    try:
+        import jieba
+    except ImportError as exc:  # pragma: no cover - hard dependency
+        raise MissingDependencyError("Chinese segmentation needs jieba: `pip install jieba`") from exc
+    tok = jieba.Tokenizer()
+    tok.FREQ = FrozenFreq(Path(directory), words)
+    tok.total = total
     tok.initialized = True
     return tok
 
@@ -817,6 +852,32 @@ class Analyzer:
                 continue
             self._lex.add_terms(_file_terms(path))
             self.term_files.append(path)
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str], description: dict | None = None) -> Analyzer:
+        """The analyzer saved by :meth:`save` in ``directory`` (read-only: it segments as
+        the saved one did, without loading jieba's dictionary)."""
+        an = cls.__new__(cls)
+        an._lex = _Lexicon(frozen=directory)
+        desc = description or {}
+        an.term_files = list(desc.get("term_files", []))
+        an.missing_files = []
+        return an
+
+    def save(self, directory: str | os.PathLike[str]) -> None:
+        """Store this analyzer's segmenter state in ``directory`` (see
+        :mod:`policyidx.text.segcache`); :meth:`load` reads it back."""
+        from .segcache import save_jieba
+
+        lex = self._lex
+        tok = lex.jieba()
+        with lex.lock:
+            save_jieba(Path(directory), tok.FREQ, tok.total, sorted(lex.terms), dict(lex.parts))  # type: ignore[attr-defined]
+
+    @property
+    def read_only(self) -> bool:
+        """Loaded from an index's segmenter cache."""
+        return self._lex.frozen is not None
 
     @classmethod
     def for_files(cls, term_files: Iterable[str | os.PathLike[str]] = ()) -> Analyzer:

@@ -180,6 +180,18 @@ def fold(text: str) -> str:
     return _unify(text.translate(_FOLD_TABLE))
 
 
+def _fold_all(texts: list[str]) -> list[str]:
+    """:func:`fold` of each text, in one pass over their concatenation (folding is
+    character by character and keeps lengths, so the pieces are the folded texts)."""
+    if not texts or any("\n" in t for t in texts):
+        return [fold(t) for t in texts]
+    joined = fold("\n".join(texts))
+    out = joined.split("\n")
+    if len(out) != len(texts):  # pragma: no cover - a line break folded from something else
+        return [fold(t) for t in texts]
+    return out
+
+
 def _lookup_key(term: str) -> str:
     # A looked-up term may carry stray spaces ("patent  law", "専利 "); matching inside
     # a text cannot collapse them (offsets), but a lookup can.
@@ -397,14 +409,14 @@ class Glossary:
                 if self._index is None:
                     index: dict[str, list[tuple[int, str, str]]] = {}
                     lengths: dict[str, set[int]] = {}
-                    for row, entry in enumerate(self._entries):
-                        for lang in LANGS:
-                            for term in entry.terms(lang):
-                                key = fold(term)
-                                hits = index.setdefault(key, [])
-                                if (row, lang, term) not in hits:
-                                    hits.append((row, lang, term))
-                                lengths.setdefault(key[0], set()).add(len(key))
+                    items = [(row, lang, term) for row, entry in enumerate(self._entries)
+                             for lang in LANGS for term in entry.terms(lang)]
+                    keys = _fold_all([term for _, _, term in items])
+                    for (row, lang, term), key in zip(items, keys):
+                        hits = index.setdefault(key, [])
+                        if (row, lang, term) not in hits:
+                            hits.append((row, lang, term))
+                        lengths.setdefault(key[0], set()).add(len(key))
                     self._lengths = {k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()}
                     self._index = index
         return self._index

@@ -51,6 +51,8 @@ def save_jieba(directory: Path, freq: Mapping[str, int], total: int, terms: list
     offsets = np.zeros(len(keys) + 1, dtype=np.int64)
     if keys:
         offsets[1:] = np.cumsum([len(k) for k in keys])
+    if offsets[-1] < 2**31:
+        offsets = offsets.astype(np.int32)
     size = _slot_count(len(keys))
     mask = size - 1
     slots = np.full(size, _EMPTY, dtype=np.int32)

@@ -1,0 +1,7 @@
+"""``python -m policyidx.cli``: the ``policyidx`` command."""
+
+import sys
+
+from .main import main
+
+sys.exit(main())
