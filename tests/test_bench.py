@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from policyidx.text.analysis import analyze
-from policyidx.bench.scale import _next_path, _same_top, main, run_bench, synthesize, tokenize_parallel
+from policyidx.bench.scale import _next_path, _same_top, main, synthesize, tokenize_parallel
 from policyidx.errors import PolicyIdxError
 from policyidx.retrieval.keyword import BM25Index
 
@@ -101,8 +100,26 @@ def test_fork_failures_are_reported() -> None:
         tokenize_parallel(["知识产权"], [], workers=2)
 
 
-def test_run_bench_tiny(tmp_path: Path) -> None:
-    (res,) = run_bench((1500,), n_queries=25, progress=False, workdir=tmp_path, fit_sample=1500)
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """One tiny benchmark through the command line (``--json --out``), shared by the tests
+    that read its figures: (exit status, printed text, the --out file, the work directory)."""
+    import contextlib
+    import io
+
+    tmp = tmp_path_factory.mktemp("bench")
+    out = tmp / "r.json"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(["--clauses", "1500", "--queries", "25", "--quiet", "--json", "--fit-sample", "1500",
+                     "--out", str(out), "--workdir", str(tmp / "w")])
+    return code, printed.getvalue(), out, tmp / "w"
+
+
+def test_run_bench_tiny(tiny_run) -> None:
+    code, printed, _out, workdir = tiny_run
+    assert code == 0
+    (res,) = json.loads(printed)
     for key in ("clauses", "build_s", "index_mb", "open_rss_mb", "keyword_qps", "bm25s_qps",
                 "keyword_same_top10", "dense_p95_ms", "dense_recall_at_10", "hybrid_p95_ms",
                 "rank_bm25_qps", "build_peak_rss_mb", "stages_s"):
@@ -129,17 +146,12 @@ def test_run_bench_tiny(tmp_path: Path) -> None:
     assert any("analysis.py" in name for name, _ in tp["top_functions_by_own_time"])
     assert res["keyword_postings_per_query"] > 0 and res["stream_read_gbps"] > 0
     assert 0 < res["keyword_floor_ms"] < res["keyword_mean_ms"]
-    assert not any(tmp_path.iterdir())  # indexes are removed unless keep=True
+    assert not any(workdir.iterdir())  # indexes are removed unless keep=True
 
 
-def test_main_json_and_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "r.json"
-    code = main(["--clauses", "800", "--queries", "12", "--no-peers", "--quiet", "--json",
-                 "--fit-sample", "800", "--out", str(out), "--workdir", str(tmp_path / "w")])
-    assert code == 0
-    printed = json.loads(capsys.readouterr().out)
-    assert printed == json.loads(out.read_text(encoding="utf-8"))
-    assert printed[0]["clauses"] == 800 and printed[0]["bm25s_qps"] is None
+def test_main_json_and_out(tiny_run) -> None:
+    code, printed, out, _workdir = tiny_run
+    assert code == 0 and json.loads(printed) == json.loads(out.read_text(encoding="utf-8"))
 
 
 def test_main_reports_bad_sizes(capsys: pytest.CaptureFixture[str]) -> None:

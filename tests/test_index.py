@@ -28,7 +28,7 @@ def test_manifest(index, corpus):
     assert m["corpus_fingerprint"] == corpus.fingerprint()
     assert m["clause_count"] == len(index) == sum(1 for c in corpus.clauses() if c.text.strip())
     assert m["encoder"]["name"] == "builtin" and m["encoder"]["dim"] == index.vectors.dim
-    assert {"k1", "b", "fusion"} <= set(m["parameters"])
+    assert {"k1", "b", "fusion", "scorer"} <= set(m["parameters"])
     # arrays and JSON only
     assert not list(index.path.rglob("*.pkl")) and not list(index.path.rglob("*.pickle"))
     for npy in index.path.rglob("*.npy"):
@@ -262,3 +262,17 @@ def test_alignments_in_worker_processes_equal_serial(tmp_path) -> None:
     for rec in serial:
         name = Path(rec["file"]).name
         assert (tmp_path / "a1" / name).read_text(encoding="utf-8") == (tmp_path / "a2" / name).read_text(encoding="utf-8")
+
+
+def test_scorer_chosen_by_name(tmp_path, corpus, index):
+    """A BM25 variant is a build parameter, recorded in the manifest and in the keyword index."""
+    from policyidx.errors import QueryError as _QueryError
+
+    other = Index.build(corpus, tmp_path / "plus", align=False, scorer="bm25+")
+    assert other.manifest["parameters"]["scorer"] == "bm25+" and index.manifest["parameters"]["scorer"] == "lucene"
+    assert Index.open(other.path).keyword.method == "bm25+"
+    a = [h.id for h in other.search("知识产权质押融资", k=5, mode="keyword")]
+    assert a and a[0] in {h.id for h in index.search("知识产权质押融资", k=5, mode="keyword")}
+    with pytest.raises(_QueryError, match="unknown BM25 scorer 'bm26'"):
+        Index.build(corpus, tmp_path / "bad", align=False, scorer="bm26")
+    assert not (tmp_path / "bad").exists()

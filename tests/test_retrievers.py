@@ -10,6 +10,7 @@ from policyidx.errors import QueryError
 from policyidx.retrieval.base import Ranking, Retriever, RowFilter
 from policyidx.retrieval.expand import expand_query
 from policyidx.retrieval.fusion import rrf
+from policyidx.retrieval.keyword import BM25Index
 from policyidx.retrieval.modes import make_retriever, mode_names, register_mode
 from policyidx.retrieval.retrievers import DenseRetriever, FusionRetriever, KeywordRetriever
 
@@ -20,6 +21,9 @@ def _retrievers(index) -> dict[str, Retriever]:
     out: dict[str, Retriever] = {f"mode:{m}": index.retriever(m) for m in mode_names()}
     out["keyword"] = KeywordRetriever(index.keyword)
     out["dense"] = DenseRetriever(index.encoder, index.vectors)
+    # another BM25 variant, chosen by name, over the same rows
+    terms = [index.analyzer.analyze(index.rows.text(r), index.record(r)["lang"]) for r in range(len(index))]
+    out["keyword:bm25+"] = KeywordRetriever(BM25Index.build(terms, method="bm25+"))
     out["fusion-of-three"] = FusionRetriever(
         {"a": KeywordRetriever(index.keyword), "b": DenseRetriever(index.encoder, index.vectors),
          "c": index.retriever("hybrid")}, {"a": 1.0, "b": 0.5, "c": 0.25}, rrf_k=20, name="three")
@@ -31,7 +35,8 @@ def retrievers(built_index):
     return _retrievers(built_index)
 
 
-@pytest.fixture(scope="module", params=["keyword", "dense", "fusion-of-three"] + [f"mode:{m}" for m in mode_names()])
+@pytest.fixture(scope="module", params=["keyword", "keyword:bm25+", "dense", "fusion-of-three"]
+                + [f"mode:{m}" for m in mode_names()])
 def retriever(request, retrievers):
     return request.param, retrievers[request.param]
 

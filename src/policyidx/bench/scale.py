@@ -64,7 +64,7 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from ..errors import PolicyIdxError
-from ..parallel import TermLists, chunks, default_workers, encode_parallel, fork_map, tokenize_parallel
+from ..parallel import TermLists, chunks, default_workers, fork_map, tokenize_parallel
 
 __all__ = ["run_bench", "main", "synthesize", "SyntheticCorpus", "tokenize_parallel", "format_table"]
 
@@ -473,7 +473,8 @@ def _bench_size(
     from ..text.analysis import analyze
     from ..retrieval.encoders import BuiltinEncoder
     from ..retrieval.expand import default_glossary, expand_query
-    from ..index import FUSION_DEFAULTS, VECTOR_DEFAULTS, highlight, retrieve
+    from ..index import FUSION_DEFAULTS, highlight, retrieve
+    from ..index.build import encode_rows, fit_builtin, keyword_index, tokenise, vector_store
     from ..retrieval.keyword import BM25Index
     from ..retrieval.vectors import VectorStore
 
@@ -497,28 +498,27 @@ def _bench_size(
     res["parsed_clauses"] = parsed["clauses"]
     res["parse_warnings"] = parsed["warnings"]
     with _stage("tokenise", stages, progress):
-        doc_ptr, term_ids, vocab = tokenize_parallel(texts, langs, workers=workers, tmp=None)
+        # the stages of policyidx.index.build: the same functions the index build runs
+        _, (doc_ptr, term_ids, vocab) = tokenise(texts, langs, workers=workers, parallel=True)
     if profile:
         res["tokenise_profile"] = _profile_tokeniser(texts, langs, sample=2_000, seed=seed)
     res["vocab"] = len(vocab)
     res["tokens"] = int(len(term_ids))
     with _stage("keyword_index", stages, progress):
-        kw = BM25Index.from_ids(doc_ptr, term_ids, vocab, k1=K1, b=B)
+        kw = keyword_index(None, (doc_ptr, term_ids, vocab), k1=K1, b=B)
         kw.save(index_dir / "keyword")
     res["postings"] = kw.n_postings
     terms_view = TermLists(doc_ptr, term_ids, vocab)
     with _stage("encode_fit", stages, progress):
         rng = np.random.default_rng(seed)
         sample = np.sort(rng.choice(n, size=min(n, fit_sample), replace=False))
-        enc = BuiltinEncoder().fit(
-            [texts[i] for i in sample], dim=dim, seed=seed,
-            terms=TermLists(doc_ptr, term_ids, vocab, sample), min_df=2 if len(sample) >= 50_000 else 1,
-        )
+        enc = fit_builtin([texts[i] for i in sample], TermLists(doc_ptr, term_ids, vocab, sample), dim=dim, seed=seed,
+                          min_df=2 if len(sample) >= 50_000 else 1)
         enc.save(index_dir / "encoder")
     with _stage("encode_transform", stages, progress):
-        vecs = encode_parallel(enc, texts, terms_view, work / "vectors-tmp.npy", workers)
+        vecs = encode_rows(enc, texts, terms_view, parallel=True, workers=workers, scratch=work / "vectors-tmp.npy")
     with _stage("vector_index", stages, progress):
-        store = VectorStore(vecs, exact_max=VECTOR_DEFAULTS["exact_max"], ann=ann, nprobe=nprobe)
+        store = vector_store(vecs, ann=ann, nprobe=nprobe)
         store.save(index_dir / "vectors")
     del store
     (work / "vectors-tmp.npy").unlink(missing_ok=True)

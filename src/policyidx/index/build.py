@@ -24,7 +24,8 @@ from ..text.analysis import Analyzer, analyze, detect_lang
 from .alignments import AlignmentStore
 from .store import FORMAT_VERSION, write_rows
 
-__all__ = ["build_index", "clause_rows", "tokenise", "VECTOR_DEFAULTS", "FIT_SAMPLE", "PARALLEL_MIN"]
+__all__ = ["build_index", "clause_rows", "tokenise", "keyword_index", "fit_builtin", "encode_rows", "vector_store",
+           "VECTOR_DEFAULTS", "FIT_SAMPLE", "PARALLEL_MIN"]
 
 #: How the dense index is built: exact inner product up to 50k clauses, an inverted file
 #: above (exact search costs over 10 ms a query from about 100k clauses; see ``policyidx bench``).
@@ -82,7 +83,7 @@ def tokenise(texts: Sequence[str], langs: Sequence[str], *, workers: int, parall
 
 
 def build_index(corpus: Corpus, target: Path, *, encoder: str = "builtin", dim: int = 256, k1: float = 1.5,
-                b: float = 0.75, progress: bool = False, align: bool = True) -> dict[str, Any]:
+                b: float = 0.75, progress: bool = False, align: bool = True, scorer: str = "lucene") -> dict[str, Any]:
     """Build the index of ``corpus`` at ``target`` atomically; returns its manifest.
 
     See :meth:`policyidx.index.Index.build` for the parameters.
@@ -90,15 +91,52 @@ def build_index(corpus: Corpus, target: Path, *, encoder: str = "builtin", dim: 
     # the corpus's own terms also segment as words: the index's analyzer has them
     analyzer = Analyzer.for_files(corpus.catalog.glossary)
     with analyzer.active():
-        return _build(corpus, target, analyzer, encoder=encoder, dim=dim, k1=k1, b=b, progress=progress, align=align)
+        return _build(corpus, target, analyzer, encoder=encoder, dim=dim, k1=k1, b=b, progress=progress, align=align,
+                      scorer=scorer)
+
+
+def keyword_index(terms: Sequence[Sequence[str]] | None, csr: tuple[np.ndarray, np.ndarray, list[str]] | None, *,
+                  k1: float, b: float, scorer: str = "lucene", progress: bool = False):
+    """The BM25 index of the rows: from the CSR arrays of a parallel tokenisation when
+    given, else from the term lists."""
+    from ..retrieval.keyword import BM25Index
+
+    if csr is not None:
+        return BM25Index.from_ids(*csr, k1=k1, b=b, method=scorer)
+    assert terms is not None
+    return BM25Index.build(terms, k1=k1, b=b, progress=progress, method=scorer)
+
+
+def fit_builtin(texts: Sequence[str], terms: Sequence[Sequence[str]], *, dim: int, progress: bool = False,
+                **fit_args: Any):
+    """The built-in encoder fitted on ``texts`` (a sample of the rows) with their terms."""
+    from ..retrieval.encoders import BuiltinEncoder
+
+    return BuiltinEncoder().fit(texts, dim=dim, progress=progress, terms=terms, **fit_args)
+
+
+def encode_rows(enc: Any, texts: Sequence[str], terms: Sequence[Sequence[str]], *, parallel: bool, workers: int,
+                scratch: Path, progress: bool = False) -> np.ndarray:
+    """The built-in encoder's vectors of every row: in forked processes writing into the
+    file ``scratch`` when ``parallel``, else here."""
+    if parallel:
+        return encode_parallel(enc, texts, terms, scratch, workers)
+    return enc.encode(texts, kind="passage", progress=progress, terms=terms)
+
+
+def vector_store(vecs: np.ndarray, **settings: Any):
+    """The dense index of the vectors, with :data:`VECTOR_DEFAULTS` unless overridden."""
+    from ..retrieval.vectors import VectorStore
+
+    return VectorStore(vecs, **{**VECTOR_DEFAULTS, **settings})
 
 
 def _build(corpus: Corpus, target: Path, analyzer: Analyzer, *, encoder: str, dim: int, k1: float, b: float,
-           progress: bool, align: bool) -> dict[str, Any]:
-    from ..retrieval.encoders import BuiltinEncoder, get_encoder
-    from ..retrieval.keyword import BM25Index
-    from ..retrieval.vectors import VectorStore
+           progress: bool, align: bool, scorer: str) -> dict[str, Any]:
+    from ..retrieval.encoders import get_encoder
+    from ..retrieval.scorers import check_scorer
 
+    check_scorer(scorer)
     timings: dict[str, float] = {}
     with atomic_directory(target, tag="building") as tmp:
         clauses = clause_rows(corpus)
@@ -115,28 +153,21 @@ def _build(corpus: Corpus, target: Path, analyzer: Analyzer, *, encoder: str, di
             # the segmenter state the clauses were cut with, for queries in other processes
             analyzer.save(tmp / "analyzer")
         with stage("keyword index"):
-            if csr is not None:
-                kw = BM25Index.from_ids(*csr, k1=k1, b=b)
-            else:
-                kw = BM25Index.build(terms, k1=k1, b=b, progress=progress)
-            kw.save(tmp / "keyword")
+            keyword_index(terms, csr, k1=k1, b=b, scorer=scorer, progress=progress).save(tmp / "keyword")
         with stage("encode"):
             if encoder == "builtin":
                 # the clauses are segmented once: the encoder reuses the keyword terms;
                 # on a large corpus it is fitted on an even sample (LSA needs no more)
                 sample = _even_sample(len(texts), FIT_SAMPLE)
-                enc = BuiltinEncoder().fit([texts[i] for i in sample], dim=dim, progress=progress,
-                                           terms=[terms[i] for i in sample])
+                enc = fit_builtin([texts[i] for i in sample], [terms[i] for i in sample], dim=dim, progress=progress)
                 enc.save(tmp / "encoder")
-                if parallel:
-                    vecs = encode_parallel(enc, texts, terms, tmp / "vectors.tmp.npy", workers)
-                else:
-                    vecs = enc.encode(texts, kind="passage", progress=progress, terms=terms)
+                vecs = encode_rows(enc, texts, terms, parallel=parallel, workers=workers,
+                                   scratch=tmp / "vectors.tmp.npy", progress=progress)
             else:
                 enc = get_encoder(encoder)
                 vecs = enc.encode(texts, kind="passage", progress=progress)
         with stage("vector index"):
-            store = VectorStore(vecs, **VECTOR_DEFAULTS)
+            store = vector_store(vecs)
             store.save(tmp / "vectors")
             del store, vecs
             (tmp / "vectors.tmp.npy").unlink(missing_ok=True)
@@ -153,6 +184,7 @@ def _build(corpus: Corpus, target: Path, analyzer: Analyzer, *, encoder: str, di
             "encoder": enc.describe(),
             "analyzer": analyzer.describe(),
             "parameters": {
+                "scorer": scorer,
                 "k1": k1,
                 "b": b,
                 "dim": getattr(enc, "dim", None),

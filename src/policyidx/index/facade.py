@@ -160,6 +160,7 @@ class Index:
         b: float = 0.75,
         progress: bool = False,
         align: bool = True,
+        scorer: str = "lucene",
     ) -> Index:
         """Build an index and write it atomically.
 
@@ -177,6 +178,9 @@ class Index:
             Width of the built-in encoder's vectors.
         k1, b
             BM25 parameters.
+        scorer
+            The BM25 variant, by name: ``lucene`` (the default), ``robertson``, ``atire``,
+            ``bm25l`` or ``bm25+`` (see :mod:`policyidx.retrieval.scorers`).
         progress
             Show progress bars.
         align
@@ -184,7 +188,8 @@ class Index:
         """
         corpus = corpus if corpus is not None else Corpus.load()
         target = Path(path) if path is not None else default_index_path(corpus.root)
-        manifest = build_index(corpus, target, encoder=encoder, dim=dim, k1=k1, b=b, progress=progress, align=align)
+        manifest = build_index(corpus, target, encoder=encoder, dim=dim, k1=k1, b=b, progress=progress, align=align,
+                               scorer=scorer)
         return cls(target, manifest, corpus)
 
     # ------------------------------------------------------------------ open

@@ -28,6 +28,7 @@ import numpy as np
 from policyidx._io import atomic_directory
 from policyidx.errors import IndexError_, QueryError
 from policyidx.parallel import default_workers
+from policyidx.retrieval.scorers import check_scorer, impacts
 
 __all__ = ["BM25Index", "FORMAT_VERSION", "THREADED_FROM"]
 
@@ -59,6 +60,7 @@ class BM25Index:
         vocab: list[str],
         k1: float,
         b: float,
+        method: str = "lucene",
     ) -> None:
         if len(indptr) != len(vocab) + 1:
             raise IndexError_(
@@ -78,6 +80,7 @@ class BM25Index:
         self.term_ids: dict[str, int] = {t: i for i, t in enumerate(vocab)}
         self.k1 = float(k1)
         self.b = float(b)
+        self.method = method
         self._local = threading.local()
 
     # ------------------------------------------------------------------ properties
@@ -110,6 +113,7 @@ class BM25Index:
         k1: float = 1.5,
         b: float = 0.75,
         progress: bool = False,
+        method: str = "lucene",
     ) -> "BM25Index":
         """Build an index from tokenised documents.
 
@@ -125,6 +129,9 @@ class BM25Index:
             Length normalisation, 0 (none) to 1 (full): how much long clauses are penalised.
         progress : bool
             Show a tqdm bar while terms are mapped to ids (the only per-document step).
+        method : str
+            The BM25 variant, by name (:data:`policyidx.retrieval.scorers.SCORERS`:
+            ``lucene``, ``robertson``, ``atire``, ``bm25l``, ``bm25+``).
 
         Returns
         -------
@@ -159,7 +166,7 @@ class BM25Index:
         np.cumsum(lengths, out=doc_ptr[1:])
         term = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
         del chunks
-        return cls.from_ids(doc_ptr, term, list(vocab_ids), k1=k1, b=b)
+        return cls.from_ids(doc_ptr, term, list(vocab_ids), k1=k1, b=b, method=method)
 
     @classmethod
     def from_ids(
@@ -169,6 +176,7 @@ class BM25Index:
         vocab: list[str],
         k1: float = 1.5,
         b: float = 0.75,
+        method: str = "lucene",
     ) -> "BM25Index":
         """Build an index from documents already mapped to term ids (CSR layout).
 
@@ -186,6 +194,8 @@ class BM25Index:
             The terms, id = position; terms that no row uses are allowed.
         k1, b : float
             As for :meth:`build`.
+        method : str
+            As for :meth:`build`.
 
         Returns
         -------
@@ -200,6 +210,7 @@ class BM25Index:
             raise QueryError(f"k1 must be >= 0, got {k1}; the usual range is 0.9-2.0")
         if not 0.0 <= b <= 1.0:
             raise QueryError(f"b must be within [0, 1], got {b}; the usual value is 0.75")
+        check_scorer(method)
         doc_ptr = np.asarray(doc_ptr, dtype=np.int64)
         term = np.asarray(term_ids)
         n_terms = len(vocab)
@@ -225,6 +236,7 @@ class BM25Index:
                 list(vocab),
                 k1,
                 b,
+                method,
             )
         row = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
         # One sort of (term, row) keys gives term-major postings with rows ascending,
@@ -239,6 +251,10 @@ class BM25Index:
         indptr = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
         avgdl = float(lengths.sum()) / n_docs
+        if method != "lucene":
+            length_norm = (1.0 - b + b * lengths.astype(np.float64) / avgdl)[p_row]
+            impact = impacts(method, tf, length_norm, df[p_term], n_docs, k1)
+            return cls(indptr, p_row, impact, lengths.astype(np.int32), list(vocab), k1, b, method)
         idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
         # float32 from here on: the impacts are stored as float32 anyway, and at a hundred
         # million postings every float64 temporary costs close to a gigabyte.
@@ -250,7 +266,7 @@ class BM25Index:
         impact *= tf32
         tf32 += norm[p_row]
         impact /= tf32
-        return cls(indptr, p_row, impact, lengths.astype(np.int32), list(vocab), k1, b)
+        return cls(indptr, p_row, impact, lengths.astype(np.int32), list(vocab), k1, b, method)
 
     # ------------------------------------------------------------------ search
     def _query_arrays(self, query: Query) -> tuple[np.ndarray, np.ndarray]:
@@ -457,7 +473,7 @@ class BM25Index:
             params = {
                 "format": "policyidx-bm25",
                 "format_version": FORMAT_VERSION,
-                "variant": "lucene",
+                "variant": self.method,
                 "k1": self.k1,
                 "b": self.b,
                 "n_docs": self.n_docs,
@@ -513,7 +529,7 @@ class BM25Index:
             arrays[name] = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
         index = cls(
             arrays["indptr"], arrays["rows"], arrays["scores"], arrays["doc_len"],
-            vocab, params["k1"], params["b"],
+            vocab, params["k1"], params["b"], params.get("variant", "lucene"),
         )
         if index.n_docs != params.get("n_docs"):
             raise IndexError_(
