@@ -35,10 +35,14 @@ __all__ = [
 ]
 
 NoteKind = Literal["translator", "agency"]
-ClauseKind = Literal["front", "section", "item", "enum"]
+ClauseKind = Literal["front", "section", "item", "enum", "paragraph", "back", "attachment"]
+
+#: a path segment: the printed number, or a string for 第X条之Y (``"17-1"``) and the named parts
+#: of the back matter (``"back"``, ``"att1"``)
+PathSegment = int | str
 
 
-def clause_id(doc: str, path: tuple[int, ...]) -> str:
+def clause_id(doc: str, path: tuple[PathSegment, ...]) -> str:
     """Return the clause id of ``path`` in document ``doc`` (``doc#2.6``)."""
     return f"{doc}#{'.'.join(str(n) for n in path)}"
 
@@ -118,6 +122,13 @@ class Clause:
     label_start: int
     kind: ClauseKind
     lang: str = ""
+    #: the label style (``article``, ``paragraph``, ``cn-paren``, ``chapter`` ..., see
+    #: :data:`policyidx.parsers.labels.STYLE_RANK`; ``front``/``back`` parts name their role:
+    #: ``title``, ``record``, ``doc-number``, ``addressees``, ``signature``, ``date`` ...)
+    style: str = ""
+    #: the printed number (``12`` for 第十二条, ``2`` for the second 款) and the 之 number of 第X条之Y
+    number: int | None = None
+    sub: int = 0
     sentences: tuple[Sentence, ...] = ()
     notes: tuple[Note, ...] = ()
     pages: tuple[int, ...] = ()
@@ -153,6 +164,17 @@ class Clause:
         """Label and title as printed, e.g. ``（六）知的財産権金融サービスの効果を高める。``"""
         return f"{self.label}{self.title or ''}".strip()
 
+    def citation(self, lang: str | None = None) -> str:
+        """The clause cited as people cite it: ``第十二条第二款第（三）项`` (zh), ``第12条第2項第3号`` (ja).
+
+        In a law the citation starts at the article (chapters are never cited); elsewhere it
+        is the chain of printed labels (``三、（二）``).  Front and back matter parts have none
+        (an empty string).
+        """
+        from .cite import render_citation
+
+        return render_citation(self, lang or self.lang or "zh")
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready record (the CLI's ``--json`` shape)."""
         return {
@@ -164,6 +186,9 @@ class Clause:
             "title": self.title,
             "text": self.text,
             "kind": self.kind,
+            "style": self.style,
+            "number": self.number,
+            "citation": self.citation() if self.kind not in ("front", "back") else "",
             "parent": self.parent_id,
             "children": [c.id for c in self.children],
             "start": self.start,
@@ -229,7 +254,37 @@ class Document:
         try:
             return self._by_id[key]
         except KeyError:
+            # an article by its number in a law with chapters: "12" (or "17-1") -> 第十二条
+            tail = key.split("#", 1)[1]
+            num, _, sub = tail.partition("-")
+            if num.isdigit() and (not sub or sub.isdigit()):
+                arts = [c for c in self.clauses if c.style == "article" and c.number == int(num) and c.sub == int(sub or 0)]
+                if len(arts) == 1:
+                    return arts[0]
             raise NotFoundError(f"no clause {key!r} in document {self.id!r}") from None
+
+    def article(self, number: int, sub: int = 0) -> Clause:
+        """The article 第 ``number`` 条 (之 ``sub``), wherever it stands in the chapters."""
+        from .errors import NotFoundError
+
+        for c in self.clauses:
+            if c.style == "article" and c.number == number and c.sub == sub:
+                return c
+        raise NotFoundError(f"no article {number}{f'-{sub}' if sub else ''} in document {self.id!r}")
+
+    def cite(self, citation: str) -> Clause:
+        """The clause a citation names: ``第十二条第二款第（三）项``, ``第12条第2項第3号``, ``Article 12(2)(iii)``.
+
+        Raises
+        ------
+        NotFoundError
+            The document has no such clause.
+        CitationError
+            The text is not a citation.
+        """
+        from .cite import resolve
+
+        return resolve(self, citation)
 
     def __iter__(self) -> Iterator[Clause]:
         return iter(self.clauses)

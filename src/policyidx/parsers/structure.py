@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..model import Clause, Note, Page, ParseWarning, Sentence, clause_id
-from .labels import LabelMatch, match_enum, match_label
+from .labels import LAW_STYLES, STYLE_RANK, LabelMatch, is_heading_word, match_enum, match_label
 from .layout import Block, is_footer_start, is_header_line, is_signature_line
 
 __all__ = ["ParseResult", "build", "split_sentences", "find_notes"]
@@ -197,7 +197,7 @@ def build(blocks: list[Block], *, doc_id: str, lang: str, warnings: list[ParseWa
         warnings.append(ParseWarning("empty", "the source has no text"))
         return res
 
-    labels = [match_label(b.text) for b in blocks]
+    labels = _labels(blocks)
     first_label = next((i for i, m in enumerate(labels) if m is not None), len(blocks))
     last_label = max((i for i, m in enumerate(labels) if m is not None), default=-1)
     footer_at = len(blocks)
@@ -225,57 +225,13 @@ def build(blocks: list[Block], *, doc_id: str, lang: str, warnings: list[ParseWa
         roots.append(_front_matter(blocks, offsets, front, text, doc_id, lang, res))
 
     # ---- numbered clauses
-    stack: list[_Open] = []
-    last_number: dict[tuple[tuple[int, ...], str], int] = {}  # (parent path, style) -> last number
-    last_in_doc: dict[str, int] = {}  # style -> last number anywhere (items numbered across sections)
-    used: set[str] = {c.id for r in roots for c in r.walk()}
-    current: Clause | None = None
-    for i in range(first_label, body_end):
-        b = blocks[i]
-        m = labels[i]
-        s, e = offsets[i]
-        if m is None:
-            if re.match(r"^[0-9０-９]+", b.text):
-                warnings.append(
-                    ParseWarning("not-a-label", f"paragraph starts with a number that is not a clause label: {b.text[:20]!r}; kept as text", s, s + 20, b.lineno)
-                )
-            if current is not None:
-                current.end = e
-            continue
-        while stack and stack[-1].match is not None and stack[-1].match.rank >= m.rank:
-            stack.pop()
-        parent = stack[-1].clause if stack else None
-        ppath = parent.path if parent else ()
-        key = (ppath, m.style)
-        prev = last_number.get(key)
-        if prev is None:
-            if m.number != 1 and last_in_doc.get(m.style, 0) + 1 != m.number:
-                warnings.append(ParseWarning("skipped-number", f"{m.label!r} opens {'the document' if not ppath else clause_id(doc_id, ppath)} (expected 1)", s, s + len(m.label), b.lineno))
-        elif m.number == prev:
-            warnings.append(ParseWarning("repeated-number", f"{m.label!r} repeats number {prev}", s, s + len(m.label), b.lineno))
-        elif m.number < prev:
-            warnings.append(ParseWarning("repeated-number", f"{m.label!r} goes back from {prev} to {m.number}", s, s + len(m.label), b.lineno))
-        elif m.number > prev + 1:
-            warnings.append(ParseWarning("skipped-number", f"{m.label!r} follows {prev}: number(s) skipped", s, s + len(m.label), b.lineno))
-        last_number[key] = m.number
-        last_in_doc[m.style] = m.number
-        path = ppath + (m.number,)
-        cid = _unique(clause_id(doc_id, path), used)
-        clause = Clause(
-            id=cid, doc=doc_id, path=path, label=m.label, title=None, text="", start=s + m.end, end=e,
-            label_start=s, kind="section" if not ppath else "item", lang=lang, parent=parent,
-        )
-        if parent is None:
-            roots.append(clause)
-        else:
-            parent.children.append(clause)
-        stack.append(_Open(clause, m))
-        current = clause
+    ids = _Ids({c.id for r in roots for c in r.walk()})
+    _number_blocks(blocks, offsets, labels, range(first_label, body_end), doc_id, lang, (), None, roots, ids, warnings)
 
     # ---- finish every clause: trim, enumerations, sentences, notes, titles, pages
     for root in list(roots):
         for c in list(root.walk()):
-            _finish(c, text, lang, used, res)
+            _finish(c, text, lang, ids, res)
 
     # ---- footer
     if footer_at < len(blocks):
@@ -286,13 +242,237 @@ def build(blocks: list[Block], *, doc_id: str, lang: str, warnings: list[ParseWa
     return res
 
 
-def _unique(cid: str, used: set[str]) -> str:
-    out, k = cid, 2
-    while out in used:
+class _Ids:
+    """Clause ids made unique in linear time: a repeated id gets ``~2``, ``~3``... in order."""
+
+    def __init__(self, used: set[str]):
+        self.used = used
+        self.next: dict[str, int] = {}
+
+    def unique(self, cid: str) -> str:
+        if cid not in self.used:
+            self.used.add(cid)
+            return cid
+        k = self.next.get(cid, 2)
+        while f"{cid}~{k}" in self.used:
+            k += 1
         out = f"{cid}~{k}"
-        k += 1
-    used.add(out)
-    return out
+        self.next[cid] = k + 1
+        self.used.add(out)
+        return out
+
+
+_HEADING_STOPS = set("。；;！？!?")
+
+
+def _labels(blocks: list[Block]) -> list[LabelMatch | None]:
+    """The label of every block, with the styles that depend on the neighbours decided.
+
+    - table rows are never labelled;
+    - ``一、关于…`` (a ``cn`` heading without a sentence stop) whose next label is an article is a
+      ``division`` above the articles (judicial interpretations), when no article came before
+      it or the division before it was numbered one less;
+    - ``附则`` / ``总则`` / ``分则`` alone on a line, followed by articles, is a division of the
+      outermost law style in use (part or chapter); its number continues that style's numbers.
+    """
+    labels: list[LabelMatch | None] = [None if b.kind == "table-row" else match_label(b.text) for b in blocks]
+    nxt: list[LabelMatch | None] = [None] * len(blocks)
+    following: LabelMatch | None = None
+    for i in range(len(blocks) - 1, -1, -1):
+        nxt[i] = following
+        m = labels[i]
+        if m is not None:
+            following = m
+        elif is_heading_word(blocks[i].text):
+            following = LabelMatch("part", 0, "", 0)  # a stand-in: a division heading follows
+    seen_article = False
+    last_article = (0, 0)
+    last_division = last_subdivision = 0
+    top_style: str | None = None
+    last_num: dict[str, int] = {}
+    for i, m in enumerate(labels):
+        if m is None:
+            if is_heading_word(blocks[i].text) and seen_article and top_style is not None:
+                n = last_num.get(top_style, 0) + 1
+                t = blocks[i].text
+                last_num[top_style] = n
+                labels[i] = _HeadingWord(top_style, n, "", 0, 0, t)
+            continue
+        if m.style == "article":
+            if m.weak and not _next_article(last_article, m):
+                labels[i] = None  # a cross-reference at a paragraph start: 第三十条规定的…
+                continue
+            seen_article = True
+            last_article = (m.number, m.sub)
+        elif m.style in ("cn", "cn-paren") and _heading_before_article(blocks, labels, nxt, i, m):
+            if m.style == "cn" and (not seen_article or m.number == last_division + 1):
+                labels[i] = m = LabelMatch("division", m.number, m.label, m.end)
+                last_division, last_subdivision = m.number, 0
+            elif m.style == "cn-paren" and last_division and m.number == last_subdivision + 1:
+                labels[i] = m = LabelMatch("subdivision", m.number, m.label, m.end)
+                last_subdivision = m.number
+        if m.style in LAW_STYLES:
+            if top_style is None or STYLE_RANK[m.style] < STYLE_RANK[top_style]:
+                top_style = m.style
+            last_num[m.style] = m.number
+    return labels
+
+
+def _heading_before_article(blocks: list[Block], labels: list[LabelMatch | None], nxt: list[LabelMatch | None], i: int, m: LabelMatch) -> bool:
+    """A heading (no sentence stop) followed by an article, possibly through a （一） sub-heading."""
+    rest = blocks[i].text[m.end :]
+    if len(rest) > 60 or any(ch in _HEADING_STOPS for ch in rest):
+        return False
+    after = nxt[i]
+    if after is not None and after.style == "cn-paren" and m.style == "cn":
+        j = next((k for k in range(i + 1, len(labels)) if labels[k] is not None), None)
+        if j is None:
+            return False
+        rest2 = blocks[j].text[after.end :]
+        if len(rest2) > 60 or any(ch in _HEADING_STOPS for ch in rest2) or after.number != 1:
+            return False
+        after = nxt[j]
+    return after is not None and after.style == "article"
+
+
+def _next_article(last: tuple[int, int], m: LabelMatch) -> bool:
+    """Whether the article label ``m`` comes next after article ``last`` (number, 之 number)."""
+    n, sub = last
+    if m.sub:
+        return m.number == n and m.sub == sub + 1
+    return m.number == n + 1
+
+
+@dataclass(frozen=True)
+class _HeadingWord(LabelMatch):
+    """A division heading written as a word (``附则``): its text is its title."""
+
+    word: str = ""
+
+
+@dataclass
+class _ArticleState:
+    clause: Clause
+    multi: bool  # more than one paragraph: every 款 is a child clause
+    paragraphs: int = 0
+
+
+def _paragraph_count(blocks: list[Block], labels: list[LabelMatch | None], i: int, end: int) -> int:
+    """How many paragraphs (款) the article labelled at block ``i`` has."""
+    m = labels[i]
+    assert m is not None
+    n = 1 if blocks[i].text[m.end :].strip() else 0
+    for j in range(i + 1, end):
+        mj = labels[j]
+        if mj is not None:
+            if mj.rank <= STYLE_RANK["article"]:
+                break
+            continue
+        if blocks[j].kind == "table-row":
+            continue
+        n += 1
+    return n
+
+
+def _number_blocks(
+    blocks: list[Block],
+    offsets: list[tuple[int, int]],
+    labels: list[LabelMatch | None],
+    span: range,
+    doc_id: str,
+    lang: str,
+    prefix: tuple,
+    top: Clause | None,
+    roots: list[Clause],
+    ids: _Ids,
+    warnings: list[ParseWarning],
+) -> None:
+    """Make the clauses of the labelled blocks in ``span``: children of ``top`` (or roots), paths under ``prefix``."""
+    stack: list[_Open] = []
+    last_number: dict[tuple[tuple, str], int] = {}  # (parent path, style) -> last number
+    last_in_doc: dict[str, int] = {}  # style -> last number anywhere (items numbered across sections)
+    current: Clause | None = top
+    article: _ArticleState | None = None
+    for i in span:
+        b = blocks[i]
+        m = labels[i]
+        s, e = offsets[i]
+        if m is None:
+            if article is not None and article.multi and b.kind != "table-row":
+                # a new paragraph (款) of the article: never part of the item list before it
+                while stack and stack[-1].clause is not article.clause:
+                    stack.pop()
+                if re.match(r"^[0-9０-９]+", b.text):
+                    warnings.append(ParseWarning("not-a-label", f"paragraph starts with a number that is not a clause label: {b.text[:20]!r}; kept as a paragraph of the article", s, s + 20, b.lineno))
+                article.paragraphs += 1
+                current = _paragraph(article, s, s, e, doc_id, lang, ids)
+                stack.append(_Open(current, LabelMatch("paragraph", article.paragraphs, "", 0)))
+                continue
+            if re.match(r"^[0-9０-９]+", b.text):
+                warnings.append(
+                    ParseWarning("not-a-label", f"paragraph starts with a number that is not a clause label: {b.text[:20]!r}; kept as text", s, s + 20, b.lineno)
+                )
+            if current is not None:
+                current.end = e
+            continue
+        while stack and stack[-1].match is not None and stack[-1].match.rank >= m.rank:
+            stack.pop()
+        if m.rank <= STYLE_RANK["article"]:
+            article = None
+        parent = stack[-1].clause if stack else top
+        ppath = parent.path if parent is not None else prefix
+        key = (ppath, m.style)
+        prev = last_number.get(key)
+        if m.sub:
+            pass  # 第X条之一 follows 第X条
+        elif prev is None:
+            if m.number != 1 and last_in_doc.get(m.style, 0) + 1 != m.number and m.style != "paragraph":
+                warnings.append(ParseWarning("skipped-number", f"{m.label!r} opens {'the document' if not ppath else clause_id(doc_id, ppath)} (expected 1)", s, s + len(m.label), b.lineno))
+        elif m.number == prev:
+            warnings.append(ParseWarning("repeated-number", f"{m.label!r} repeats number {prev}", s, s + len(m.label), b.lineno))
+        elif m.number < prev:
+            warnings.append(ParseWarning("repeated-number", f"{m.label!r} goes back from {prev} to {m.number}", s, s + len(m.label), b.lineno))
+        elif m.number > prev + 1:
+            warnings.append(ParseWarning("skipped-number", f"{m.label!r} follows {prev}: number(s) skipped", s, s + len(m.label), b.lineno))
+        last_number[key] = m.number
+        last_in_doc[m.style] = m.number
+        seg: int | str = f"{m.number}-{m.sub}" if m.sub else m.number
+        path = ppath + (seg,)
+        cid = ids.unique(clause_id(doc_id, path))
+        title = None
+        if isinstance(m, _HeadingWord):
+            title = m.word
+        clause = Clause(
+            id=cid, doc=doc_id, path=path, label=m.label, title=title, text="", start=s + m.end, end=e,
+            label_start=s, kind="section" if parent is None else "item", lang=lang, parent=parent,
+            style=m.style, number=m.number, sub=m.sub,
+        )
+        if parent is None:
+            roots.append(clause)
+        else:
+            parent.children.append(clause)
+        stack.append(_Open(clause, m))
+        current = clause
+        if m.style == "article":
+            end = span.stop
+            multi = _paragraph_count(blocks, labels, i, end) > 1
+            article = _ArticleState(clause, multi)
+            if multi and b.text[m.end :].strip():
+                article.paragraphs = 1
+                current = _paragraph(article, s + m.end, s + m.end, e, doc_id, lang, ids)
+                stack.append(_Open(current, LabelMatch("paragraph", 1, "", 0)))
+
+
+def _paragraph(article: _ArticleState, label_start: int, start: int, end: int, doc_id: str, lang: str, ids: _Ids) -> Clause:
+    """A 款 of a multi-paragraph article (no printed label: its number is its position)."""
+    art = article.clause
+    k = article.paragraphs
+    path = art.path + (k,)
+    c = Clause(id=ids.unique(clause_id(doc_id, path)), doc=doc_id, path=path, label="", title=None, text="",
+               start=start, end=end, label_start=label_start, kind="paragraph", lang=lang, parent=art,
+               style="paragraph", number=k)
+    art.children.append(c)
+    return c
 
 
 def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) -> Clause:
@@ -386,7 +566,7 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
     return front
 
 
-def _finish(c: Clause, text: str, lang: str, used: set[str], res: ParseResult) -> None:
+def _finish(c: Clause, text: str, lang: str, ids: "_Ids", res: ParseResult) -> None:
     """Trim the clause's span, split inline enumerations, find sentences, notes, title and pages."""
     if c.kind == "front" and c.path == (0,):
         c.pages = _pages(res, c.start, max(c.end, c.children[-1].end if c.children else c.end))
@@ -415,7 +595,7 @@ def _finish(c: Clause, text: str, lang: str, used: set[str], res: ParseResult) -
             for k, (a, m) in enumerate(enum_at):
                 b = enum_at[k + 1][0] if k + 1 < len(enum_at) else e
                 path = c.path + (m.number,)
-                kid = Clause(id=_unique(clause_id(c.doc, path), used), doc=c.doc, path=path, label=m.label, title=None,
+                kid = Clause(id=ids.unique(clause_id(c.doc, path)), doc=c.doc, path=path, label=m.label, title=None,
                              text="", start=a + m.end, end=b, label_start=a, kind="enum", lang=lang, parent=c)
                 kids.append(kid)
             c.children[:0] = kids
@@ -423,7 +603,7 @@ def _finish(c: Clause, text: str, lang: str, used: set[str], res: ParseResult) -
             while c.end > c.start and text[c.end - 1].isspace():
                 c.end -= 1
             for kid in kids:
-                _finish(kid, text, lang, used, res)
+                _finish(kid, text, lang, ids, res)
             sents = split_sentences(text, c.start, c.end)
     c.text = text[c.start : c.end]
     c.sentences = tuple(Sentence(f"{c.id}/{k}", c.id, a, b, text[a:b]) for k, (a, b) in enumerate(sents, 1))
