@@ -32,6 +32,7 @@ __all__ = [
     "Clause",
     "Document",
     "clause_id",
+    "DatedEvent",
 ]
 
 NoteKind = Literal["translator", "agency"]
@@ -91,6 +92,26 @@ class ParseWarning:
     def __str__(self) -> str:
         where = f"line {self.line}: " if self.line is not None else ""
         return f"{where}{self.code}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class DatedEvent:
+    """A dated step of a document's life, from its promulgation record or signature.
+
+    ``kind``: ``adopted`` (通过), ``promulgated`` (公布/发布/印发), ``amended`` (修正/修订),
+    ``effective`` (施行), ``approved`` (批准), ``repealed`` (废止); ``date`` is ISO
+    (``2019-12-30``); ``by`` the body named before the verb (``第十三届全国人民代表大会常务委员会
+    第十次会议``), ``text`` the words it was read from.
+    """
+
+    kind: str
+    date: str
+    by: str | None
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready record."""
+        return {"kind": self.kind, "date": self.date, "by": self.by, "text": self.text}
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +253,15 @@ class Document:
     footer_span: tuple[int, int] | None = None
     pages: list[Page] = field(default_factory=list)
     warnings: list[ParseWarning] = field(default_factory=list)
+    #: the promulgation record and signature dates, in text order (``dates`` keeps one per kind)
+    record: list[DatedEvent] = field(default_factory=list)
+    #: the order number of the promulgation (``中华人民共和国国务院令第706号``)
+    order_number: str | None = None
+    #: attachment titles as listed (``附件：1. …``) or as headed (``附件1``)
+    attachments: list[str] = field(default_factory=list)
+    #: ``抄送`` recipients and the ``印发`` line of a notice
+    cc: list[str] = field(default_factory=list)
+    printed: str | None = None
     _by_id: dict[str, Clause] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -330,6 +360,11 @@ class Document:
             "source_line": self.source_line,
             "urls": self.urls,
             "disclaimer": self.disclaimer,
+            "record": [e.to_dict() for e in self.record],
+            "order_number": self.order_number,
+            "attachments": self.attachments,
+            "cc": self.cc,
+            "printed": self.printed,
             "format": self.format,
             "source_path": self.source_path,
             "clauses": len(self._by_id),

@@ -16,9 +16,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..model import Clause, Note, Page, ParseWarning, Sentence, clause_id
+from ..model import Clause, DatedEvent, Note, Page, ParseWarning, Sentence, clause_id
 from .labels import LAW_STYLES, STYLE_RANK, LabelMatch, is_heading_word, match_enum, match_label
 from .layout import Block, is_footer_start, is_header_line, is_signature_line
+from .matter import FRONT_ROLES, find_dates, is_date_line, matter_role, record_facts
 
 __all__ = ["ParseResult", "build", "split_sentences", "find_notes"]
 
@@ -41,6 +42,11 @@ class ParseResult:
     footer_span: tuple[int, int] | None = None
     pages: list[Page] = field(default_factory=list)
     warnings: list[ParseWarning] = field(default_factory=list)
+    record: list[DatedEvent] = field(default_factory=list)
+    order_number: str | None = None
+    attachments: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    printed: str | None = None
 
 
 # --------------------------------------------------------------------------- sentences
@@ -490,7 +496,7 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
         i = idx[j]
         if is_signature_line(blocks[i].text):
             break  # the signature ends the notice: the title comes after it
-        if i in header:
+        if i in header or matter_role(blocks[i].text) is not None:
             if title_run:
                 break
             continue
@@ -506,33 +512,52 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
     if title_run and _AGENCY_NAME.match(blocks[title_run[0]].text) and len(title_run) == 1 and title_run[0] != idx[-1]:
         title_run = []  # a signature line, not a title
     front = Clause(id=clause_id(doc_id, (0,)), doc=doc_id, path=(0,), label="", title=None, text="",
-                   start=offsets[idx[0]][0], end=offsets[idx[0]][0], label_start=offsets[idx[0]][0], kind="front", lang=lang)
-    parts: list[tuple[int, list[int]]] = []
+                   start=offsets[idx[0]][0], end=offsets[idx[0]][0], label_start=offsets[idx[0]][0], kind="front", lang=lang,
+                   style="front")
     if title_run:
-        t0, t1 = title_run[0], title_run[-1]
-        before = [i for i in idx if i < t0]
-        after = [i for i in idx if i > t1]
-        if before:
-            parts.append((1, before))
-        parts.append((2, title_run))
-        if after:
-            parts.append((3, after))
         res.parsed_title = "".join(blocks[i].text for i in title_run)
         front.title = res.parsed_title
-    else:
-        parts.append((1, idx))
-    for n, members in parts:
-        # header lines at the edges of a part belong to the header, not to the clause
-        while len(members) > 1 and members[0] in header:
-            members = members[1:]
-        while len(members) > 1 and members[-1] in header:
-            members = members[:-1]
-        if all(m in header for m in members):
+    t0 = title_run[0] if title_run else None
+    t1 = title_run[-1] if title_run else None
+    roles: list[int | None] = []
+    for i in idx:
+        t = blocks[i].text
+        if title_run and t0 <= i <= t1:  # type: ignore[operator]
+            roles.append(2)
+        elif (r := matter_role(t)) is not None:
+            roles.append(r)
+        elif _is_addressee(t) and 3 not in roles:
+            roles.append(6)
+        elif i in header:
+            roles.append(None)  # a key-value header line: the header's, not a clause's
+        elif t0 is not None and i > t0:
+            roles.append(3)
+        else:
+            roles.append(1)
+    # a header line between two blocks of one part belongs to that part
+    for k, r in enumerate(roles):
+        if r is None:
+            before = next((x for x in reversed(roles[:k]) if x is not None), None)
+            after = next((x for x in roles[k + 1 :] if x is not None), None)
+            if before is not None and before == after:
+                roles[k] = before
+    ids = _Ids(set())
+    k = 0
+    while k < len(idx):
+        r = roles[k]
+        if r is None:
+            k += 1
             continue
-        s, e = offsets[members[0]][0], offsets[members[-1]][1]
-        child = Clause(id=clause_id(doc_id, (0, n)), doc=doc_id, path=(0, n), label="", title=None, text="",
-                       start=s, end=e, label_start=s, kind="front", lang=lang, parent=front)
+        m = k
+        while m + 1 < len(idx) and roles[m + 1] == r:
+            m += 1
+        s, e = offsets[idx[k]][0], offsets[idx[m]][1]
+        child = Clause(id=ids.unique(clause_id(doc_id, (0, r))), doc=doc_id, path=(0, r), label="", title=None, text="",
+                       start=s, end=e, label_start=s, kind="front", lang=lang, parent=front, style=FRONT_ROLES[r])
         front.children.append(child)
+        k = m + 1
+    for i in idx:
+        record_facts(blocks[i].text, res)
     # header facts
     front_text_blocks = [blocks[i].text for i in idx]
     for t in front_text_blocks:
@@ -547,8 +572,8 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
                 res.issuers = _split_names(m.group(2))
     for k, i in enumerate(idx):
         t = blocks[i].text
-        if re.fullmatch(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日", t):
-            res.dates.setdefault("signed", _iso(t) or "")
+        if is_date_line(t):
+            res.dates.setdefault("signed", find_dates(t)[0][2])
             names: list[str] = []
             j = k - 1
             while j >= 0 and len(names) < 6:
@@ -564,6 +589,13 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
         if (t.endswith(("：", ":")) or t.endswith("御中")) and not res.addressees and not is_header_line(t):
             res.addressees = [p for p in re.split(r"[、，,]", t.rstrip("：:").removesuffix("御中").strip()) if p]
     return front
+
+
+def _is_addressee(t: str) -> bool:
+    """An addressee line: ``各省、自治区、直辖市人民政府：`` (not ``现将有关事项通知如下：``)."""
+    if not (t.endswith(("：", ":", "御中")) and len(t) <= 120) or is_header_line(t):
+        return False
+    return not any(w in t for w in ("如下", "下列", "以下", "。", "通知", "决定", "の通り", "次の"))
 
 
 def _finish(c: Clause, text: str, lang: str, ids: "_Ids", res: ParseResult) -> None:
