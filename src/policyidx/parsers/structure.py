@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from ..model import Clause, DatedEvent, Note, Page, ParseWarning, Sentence, clause_id
 from .labels import LAW_STYLES, STYLE_RANK, LabelMatch, is_heading_word, match_enum, match_label
 from .layout import Block, is_footer_start, is_header_line, is_signature_line
-from .matter import FRONT_ROLES, find_dates, is_date_line, matter_role, record_facts
+from ..text.numerals import parse_numeral
+from .matter import FRONT_ROLES, find_dates, is_attachment_heading, is_back_start, is_date_line, matter_role, record_facts
 
 __all__ = ["ParseResult", "build", "split_sentences", "find_notes"]
 
@@ -232,7 +233,11 @@ def build(blocks: list[Block], *, doc_id: str, lang: str, warnings: list[ParseWa
 
     # ---- numbered clauses
     ids = _Ids({c.id for r in roots for c in r.walk()})
-    _number_blocks(blocks, offsets, labels, range(first_label, body_end), doc_id, lang, (), None, roots, ids, warnings)
+    texts = [b.text for b in blocks]
+    back_at = next((k for k in range(first_label + 1, body_end) if is_back_start(texts, k)), body_end)
+    _number_blocks(blocks, offsets, labels, range(first_label, back_at), doc_id, lang, (), None, roots, ids, warnings)
+    if back_at < body_end:
+        _back_matter(blocks, offsets, labels, range(back_at, body_end), doc_id, lang, roots, ids, warnings, res)
 
     # ---- finish every clause: trim, enumerations, sentences, notes, titles, pages
     for root in list(roots):
@@ -591,6 +596,91 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
     return front
 
 
+def _back_matter(
+    blocks: list[Block],
+    offsets: list[tuple[int, int]],
+    labels: list[LabelMatch | None],
+    span: range,
+    doc_id: str,
+    lang: str,
+    roots: list[Clause],
+    ids: _Ids,
+    warnings: list[ParseWarning],
+    res: ParseResult,
+) -> None:
+    """The back matter after the numbered body: parts under ``back``, attachments as roots ``attN``."""
+    s0 = offsets[span.start][0]
+    back = Clause(id=ids.unique(clause_id(doc_id, ("back",))), doc=doc_id, path=("back",), label="", title=None, text="",
+                  start=s0, end=s0, label_start=s0, kind="back", lang=lang, style="back")
+    roots.append(back)
+    k = span.start
+    prev_role: int | None = None
+    att_count = 0
+    while k < span.stop:
+        t = blocks[k].text
+        if is_attachment_heading(t):
+            j = k + 1
+            while j < span.stop and not is_attachment_heading(blocks[j].text) and matter_role(blocks[j].text) not in (10, 11):
+                j += 1
+            att_count += 1
+            m = re.match(r"^(附件|附表)\s*([0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})?", t)
+            n = parse_numeral(m.group(2)) if m and m.group(2) else att_count
+            label = m.group(0) if m else t
+            s, e = offsets[k]
+            att = Clause(id=ids.unique(clause_id(doc_id, (f"att{n}",))), doc=doc_id, path=(f"att{n}",), label=label,
+                         title=None, text="", start=s + len(label), end=offsets[j - 1][1], label_start=s, kind="attachment",
+                         lang=lang, style="attachment", number=n)
+            roots.append(att)
+            first = next((x for x in range(k + 1, j) if labels[x] is not None), j)
+            title = [blocks[x].text for x in range(k + 1, first) if len(blocks[x].text) <= 80 and not any(ch in _TERMINAL for ch in blocks[x].text)][:2]
+            rest = t[len(label):].strip(" ：:　")
+            att.title = rest or ("".join(title) if title else None)
+            if att.title and att.title not in res.attachments:
+                res.attachments.append(att.title)
+            if first < j:
+                _number_blocks(blocks, offsets, labels, range(first, j), doc_id, lang, att.path, att, roots, ids, warnings)
+            k = j
+            prev_role = None
+            continue
+        role = matter_role(t)
+        if role is None:
+            lm = labels[k]
+            role = 9 if prev_role == 9 and (lm is not None or len(t) <= 80) else 12
+        j = k
+        while j + 1 < span.stop and not is_attachment_heading(blocks[j + 1].text):
+            r2 = matter_role(blocks[j + 1].text)
+            if r2 is None and role in (9, 12) and (role == 12 or labels[j + 1] is not None or len(blocks[j + 1].text) <= 80):
+                j += 1
+                continue
+            if r2 == role and role != 9:
+                j += 1
+                continue
+            break
+        s, e = offsets[k][0], offsets[j][1]
+        part = Clause(id=ids.unique(clause_id(doc_id, ("back", role))), doc=doc_id, path=("back", role), label="", title=None,
+                      text="", start=s, end=e, label_start=s, kind="back", lang=lang, parent=back, style=FRONT_ROLES[role])
+        back.children.append(part)
+        texts = [blocks[x].text for x in range(k, j + 1)]
+        if role == 9:
+            listed = re.sub(r"^(附件|附表|附)\s*[:：]\s*", "", " ".join(texts))
+            for item in re.split(r"\s*(?:^|\s)[0-9０-９]{1,2}\s*[.．、]\s*", listed):
+                if item.strip():
+                    res.attachments.append(item.strip())
+        elif role == 10:
+            for x in texts:
+                res.cc.extend(p for p in re.split(r"[、，,；;\s]+", re.sub(r"^[^:：]*[:：]", "", x).rstrip("。")) if p)
+        elif role == 11:
+            res.printed = " ".join(texts)
+        elif role == 7 and not res.issuers:
+            res.issuers = [p for x in texts for p in _split_names(x)]
+        elif role == 8:
+            res.dates.setdefault("signed", find_dates(texts[0])[0][2])
+        for x in texts:
+            record_facts(x, res)
+        prev_role = role
+        k = j + 1
+
+
 def _is_addressee(t: str) -> bool:
     """An addressee line: ``各省、自治区、直辖市人民政府：`` (not ``现将有关事项通知如下：``)."""
     if not (t.endswith(("：", ":", "御中")) and len(t) <= 120) or is_header_line(t):
@@ -600,7 +690,7 @@ def _is_addressee(t: str) -> bool:
 
 def _finish(c: Clause, text: str, lang: str, ids: "_Ids", res: ParseResult) -> None:
     """Trim the clause's span, split inline enumerations, find sentences, notes, title and pages."""
-    if c.kind == "front" and c.path == (0,):
+    if c.kind in ("front", "back") and len(c.path) == 1:
         c.pages = _pages(res, c.start, max(c.end, c.children[-1].end if c.children else c.end))
         return
     s, e = c.start, c.end
