@@ -77,12 +77,16 @@ def to_plain(md: str) -> tuple[str, list[dict], list[dict]]:
         out.append(raw)
         if not line:
             continue
+        anchor = {"key": _key(line), "check": False, "after_list": False}
+        paras.append(anchor)
         a = _ART_LINE.match(line)
         if a:
             cur_art = {"number": a.group(1), "sub": a.group(2), "chain": [h for _, h in heads], "key": _key(line)}
             articles.append(cur_art)
             seen_item = False
             continue
+        if re.match(r"^(附件|附表|附[:：])", line):
+            cur_art = None  # an attachment: not a paragraph of the last article
         if cur_art is None:
             continue
         if _ITEM.match(line):
@@ -90,7 +94,8 @@ def to_plain(md: str) -> tuple[str, list[dict], list[dict]]:
             continue
         if line.startswith("|"):
             continue
-        paras.append({"key": _key(line), "after_list": seen_item, "article": len(articles) - 1})
+        if len(line) >= 6:  # shorter lines are fragments of a broken line in the collection ("物；")
+            anchor.update(check=True, after_list=seen_item)
     return "\n".join(out) + "\n", articles, paras
 
 
@@ -148,6 +153,8 @@ def evaluate(name: str, plain: str, articles: list[dict], paras: list[dict]) -> 
         if j < 0:
             continue
         cursor = j + 1
+        if not p["check"]:
+            continue
         off = pos[j]
         deepest = None
         for c in clauses:
@@ -164,7 +171,7 @@ def evaluate(name: str, plain: str, articles: list[dict], paras: list[dict]) -> 
         not_own += not own
     return {
         "name": name, "chars": len(plain), "time": dt, "lost": lost, "exact": exact,
-        "articles": len(want), "got_articles": len(got), "paras": len(paras), "misplaced": misplaced, "not_own": not_own,
+        "articles": len(want), "got_articles": len(got), "paras": sum(p["check"] for p in paras), "misplaced": misplaced, "not_own": not_own,
         "after": total_after, "misplaced_after": misplaced_after, "diff": None if exact else _first_diff(got, want),
     }
 

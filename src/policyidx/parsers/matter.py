@@ -51,9 +51,9 @@ _DATE = re.compile(
 )
 _DATE_ONLY = re.compile(rf"^\s*(?:{_DATE.pattern})\s*$")
 _KINDS = [
-    ("adopted", re.compile(r"通过|採択")),
+    ("adopted", re.compile(r"通过|通過|採択")),
     ("amended", re.compile(r"修正|修订|修訂|修改|改正")),
-    ("promulgated", re.compile(r"公布|发布|發布|颁布|頒布|印发|印發|発布|公表")),
+    ("promulgated", re.compile(r"公布|公佈|发布|發布|發佈|颁布|頒布|頒佈|印发|印發|発布|公表")),
     ("effective", re.compile(r"施行|生效|実施")),
     ("approved", re.compile(r"批准")),
     ("repealed", re.compile(r"废止|廢止")),
