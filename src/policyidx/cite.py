@@ -153,7 +153,8 @@ def parse_citation(text: str, lang: str = "zh") -> list[tuple[str, int, int]]:
         return steps
     steps = []
     pos = 0
-    japanese = lang == "ja" or bool(re.search(r"[号號]|の\s*\d", t))
+    # JETRO writes 第12条第2項第3号: 号, の, or digits with 項 mark a Japanese citation
+    japanese = lang == "ja" or bool(re.search(r"[号號]|の\s*\d|[0-9０-９]\s*項", t))
     chinese_para = "款" in t
     while pos < len(t):
         m = _TOKEN.match(t, pos)

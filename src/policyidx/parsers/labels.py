@@ -125,7 +125,7 @@ def match_label(text: str) -> LabelMatch | None:
         end = m.end()
         weak = False
         if style in _DIVISION_STYLES:
-            if text.count(" | ") >= 2 or text.count("\t") >= 2:
+            if text.count("|") >= 2 or text.count("\t") >= 2:
                 return None  # a table row (a heading and its title may be two cells: 第二章 | 总则)
             nxt = text[end : end + 1]
             if nxt and (nxt in _XREF_AFTER_SET or text[end : end + 2] in ("规定", "規定")):

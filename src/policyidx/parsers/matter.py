@@ -58,7 +58,19 @@ _KINDS = [
     ("approved", re.compile(r"批准")),
     ("repealed", re.compile(r"废止|廢止")),
 ]
-_ORDER = re.compile(r"(?:中华人民共和国|中華人民共和國)?[\u4e00-\u9fff]{0,20}?令\s*[（(]?\s*第\s*([0-9０-９]+|[一二三四五六七八九十百千〇零两]+)\s*号\s*[）)]?")
+_ORDER = re.compile(r"([\u4e00-\u9fff]{0,24})令\s*[（(]?\s*第\s*([0-9０-９]+|[一二三四五六七八九十百千〇零两]+)\s*[号號]\s*[）)]?")
+
+
+def _order_number(m: re.Match[str]) -> str:
+    """The order number of an :data:`_ORDER` match, without the words before the issuer."""
+    prefix = m.group(1)
+    for state in ("中华人民共和国", "中華人民共和國"):
+        if state in prefix:
+            prefix = prefix[prefix.index(state) :]
+            break
+    else:
+        prefix = re.split(r"[日月年以经經]", prefix)[-1]
+    return re.sub(r"\s+", "", prefix + m.group()[len(m.group(1)) :]).strip("（）()")
 _DOCNUM = re.compile(r"^[\u4e00-\u9fff]{2,14}\s*[〔\[［【(（]\s*\d{4}\s*[〕\]］】)）]\s*(?:第\s*)?\d{1,4}\s*号$")
 _ATTACH_LIST = re.compile(r"^(?:附件|附表|附:|附：)\s*[:：]")
 _ATTACH_HEAD = re.compile(r"^(?:附件|附表)\s*([0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})?\s*[:：]?\s*$")
@@ -143,7 +155,7 @@ def record_facts(text: str, res: ParseResult) -> None:
     """Dates with their kind, order number and document number found in a front/back matter line."""
     t = text.strip()
     if res.order_number is None and (m := _ORDER.search(t)) and len(t) <= 200:
-        res.order_number = re.sub(r"\s+", "", m.group()).strip("（）()")
+        res.order_number = _order_number(m)
     if res.doc_number is None and _DOCNUM.match(t):
         res.doc_number = re.sub(r"\s+", "", t)
     if not is_record(t):

@@ -368,6 +368,12 @@ class _ArticleState:
     paragraphs: int = 0
 
 
+def _is_table_row(b: Block) -> bool:
+    """A row of a table (HTML ``<tr>``, or cells separated by ``|`` / tabs in text): text of the clause it is in."""
+    cells = b.text.count("|") >= 2 or b.text.count("\t") >= 2
+    return b.kind == "table-row" or (cells and "。" not in b.text)
+
+
 def _paragraph_count(blocks: list[Block], labels: list[LabelMatch | None], i: int, end: int) -> int:
     """How many paragraphs (款) the article labelled at block ``i`` has."""
     m = labels[i]
@@ -379,7 +385,7 @@ def _paragraph_count(blocks: list[Block], labels: list[LabelMatch | None], i: in
             if mj.rank <= STYLE_RANK["article"]:
                 break
             continue
-        if blocks[j].kind == "table-row":
+        if _is_table_row(blocks[j]):
             continue
         n += 1
     return n
@@ -409,7 +415,7 @@ def _number_blocks(
         m = labels[i]
         s, e = offsets[i]
         if m is None:
-            if article is not None and article.multi and b.kind != "table-row":
+            if article is not None and article.multi and not _is_table_row(b):
                 # a new paragraph (款) of the article: never part of the item list before it
                 while stack and stack[-1].clause is not article.clause:
                     stack.pop()
