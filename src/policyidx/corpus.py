@@ -170,7 +170,7 @@ class Corpus:
         QueryError
             The title names several documents, or the text is not a citation.
         """
-        from .cite import split_title
+        from .model import split_citation as split_title
 
         title, rest = split_title(citation)
         if not rest:

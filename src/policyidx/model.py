@@ -33,6 +33,7 @@ __all__ = [
     "Document",
     "clause_id",
     "DatedEvent",
+    "split_citation",
 ]
 
 NoteKind = Literal["translator", "agency"]
@@ -41,6 +42,14 @@ ClauseKind = Literal["front", "section", "item", "enum", "paragraph", "back", "a
 #: a path segment: the printed number, or a string for 第X条之Y (``"17-1"``) and the named parts
 #: of the back matter (``"back"``, ``"att1"``)
 PathSegment = int | str
+
+
+def split_citation(citation: str) -> tuple[str, str]:
+    """A citation split into the title it names and the clause part:
+    ``《专利代理条例》第十二条第二款`` -> (``专利代理条例``, ``第十二条第二款``)."""
+    from .text.citation import split_title
+
+    return split_title(citation)
 
 
 def clause_id(doc: str, path: tuple[PathSegment, ...]) -> str:
@@ -192,7 +201,7 @@ class Clause:
         is the chain of printed labels (``三、（二）``).  Front and back matter parts have none
         (an empty string).
         """
-        from .cite import render_citation
+        from .text.citation import render_citation
 
         return render_citation(self, lang or self.lang or "zh")
 
@@ -312,7 +321,7 @@ class Document:
         CitationError
             The text is not a citation.
         """
-        from .cite import resolve
+        from .text.citation import resolve
 
         return resolve(self, citation)
 

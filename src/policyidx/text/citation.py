@@ -11,13 +11,14 @@ document without articles (a policy notice) a citation is the chain of printed l
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .errors import NotFoundError, QueryError
-from .text.numerals import parse_numeral, to_chinese
+from ..errors import NotFoundError, QueryError
+from .numerals import parse_numeral, to_chinese
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .model import Clause, Document
+if TYPE_CHECKING:  # pragma: no cover - names for the annotations only (duck-typed: text sits below the model)
+    Clause = Any
+    Document = Any
 
 __all__ = ["render_citation", "resolve", "parse_citation", "split_title"]
 
