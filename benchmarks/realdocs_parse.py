@@ -24,6 +24,7 @@ OpenCC (s2t) and measured again.
 from __future__ import annotations
 
 import argparse
+import bisect
 import os
 import re
 import sys
@@ -146,6 +147,9 @@ def evaluate(name: str, plain: str, articles: list[dict], paras: list[dict]) -> 
     exact = _cmp(got, want)
     # ---- 款
     sq, pos = _squeeze(text)
+    clauses = [c for c in clauses if c.kind not in ("front", "back")]
+    clauses.sort(key=lambda c: c.label_start)  # stable: a parent before the child that starts with it
+    starts = [c.label_start for c in clauses]
     misplaced = misplaced_after = total_after = not_own = 0
     cursor = 0
     for p in paras:
@@ -157,9 +161,13 @@ def evaluate(name: str, plain: str, articles: list[dict], paras: list[dict]) -> 
             continue
         off = pos[j]
         deepest = None
-        for c in clauses:
+        k = bisect.bisect_right(starts, off) - 1  # pre-order: the deepest holder is the last one starting before
+        while k >= 0:
+            c = clauses[k]
             if c.label_start <= off < max(c.end, c.label_start + 1):
                 deepest = c
+                break
+            k -= 1
         # misplaced: inside an item (or anything but the article or one of its paragraphs)
         ok = deepest is not None and (_is_article(deepest) or (getattr(deepest, "kind", "") == "paragraph" and deepest.parent is not None and _is_article(deepest.parent)))
         # own clause: a paragraph clause of the article that starts with this paragraph

@@ -56,6 +56,8 @@ _TERMINAL = set("。！？!?")
 _OPEN = "「『（(《【〔“‘"
 _CLOSE = "」』）)》】〕”’"
 _PAIR = dict(zip(_CLOSE, _OPEN))
+_SPECIAL = re.compile("[" + re.escape(_OPEN + _CLOSE + "".join(sorted(_TERMINAL))) + "\n]")
+_TERMINAL_RE = re.compile("[" + re.escape("".join(sorted(_TERMINAL))) + "]")
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -72,7 +74,12 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     s = start
     i = start
     line_start = start
-    while i < end:
+    search = _SPECIAL.search  # only brackets, quotes, stops and line ends matter: jump between them
+    while True:
+        m = search(text, i, end)
+        if m is None:
+            break
+        i = m.start()
         ch = text[i]
         if ch in _OPEN:
             depth.append(ch)
@@ -86,7 +93,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
                 s = i + 1
             depth.clear()
             line_start = i + 1
-        elif ch in _TERMINAL:
+        else:  # a sentence stop
             j = i + 1
             while j < end and text[j] in _CLOSE:
                 if depth and depth[-1] == _PAIR[text[j]]:
@@ -741,7 +748,7 @@ def _finish(c: Clause, text: str, lang: str, ids: "_Ids", res: ParseResult) -> N
             c.title = c.text.replace("\n", "")
     elif c.sentences:
         first = c.sentences[0].text
-        heading_only = "\n" not in c.text and not any(ch in _TERMINAL for ch in c.text)
+        heading_only = "\n" not in c.text and _TERMINAL_RE.search(c.text) is None
         if heading_only or len(first) <= 60 or (c.text.find("\n") > 0 and c.text.find("\n") <= 60 and first.find("\n") >= 0):
             c.title = first.split("\n")[0] if "\n" in first else first
     c.pages = _pages(res, c.label_start, max(c.end, c.label_start + 1))
