@@ -179,5 +179,7 @@ def test_rendered_documents_parse_back_to_their_clauses() -> None:
     res = parse_bytes(text.encode("utf-8"), doc_id=doc_id, lang=lang, format="text")
     mine = [t for cid, t in zip(syn.ids, syn.texts) if cid.startswith(doc_id + "#")]
     assert len(mine) == n
-    # nothing of the clause texts is lost in the round trip
-    assert all(t.strip() in res.text for t in mine)
+    # nothing of the clause texts is lost in the round trip (a line break inside a clause's
+    # text may be joined when the text is parsed back)
+    flat = "".join(res.text.split())
+    assert all("".join(t.split()) in flat for t in mine)

@@ -20,7 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "_io": set(),
     "text": BASE,
-    "model": BASE,
+    "model": BASE | {"policyidx.text"},
     "catalog": BASE,
     "parsers": BASE | {"policyidx.model", "policyidx.text"},
     "corpus": BASE | {"policyidx.model", "policyidx.catalog", "policyidx.parsers"},

@@ -5,19 +5,38 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Iterator
 
 from .catalog import Catalog, DocumentEntry
-from .errors import CatalogError, NotFoundError
+from .errors import CatalogError, NotFoundError, ParseError, PolicyIdxError, QueryError
 from .model import Clause, Document
 from .parsers import parse_file
 
-__all__ = ["Corpus", "bundled_corpus_path", "parse_document", "PARSER_VERSION"]
+_log = logging.getLogger(__name__)
+
+__all__ = ["Corpus", "SkippedDocument", "bundled_corpus_path", "parse_document", "PARSER_VERSION"]
 
 # Bump when parser output changes: indexes record it in their corpus fingerprint.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
+
+
+@dataclasses.dataclass(frozen=True)
+class SkippedDocument:
+    """A document of the catalog that could not be read, and why (the rest of the corpus loads)."""
+
+    id: str
+    file: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.reason} (document {self.id} skipped)"
+
+    def to_dict(self) -> dict[str, str]:
+        """A JSON-ready record."""
+        return {"id": self.id, "file": self.file, "reason": self.reason}
 
 
 def bundled_corpus_path() -> Path:
@@ -42,14 +61,16 @@ class Corpus:
     '知的財産権金融サービスの効果を高める。'
     """
 
-    def __init__(self, root: Path, catalog: Catalog, documents: dict[str, Document]):
+    def __init__(self, root: Path, catalog: Catalog, documents: dict[str, Document], skipped: list[SkippedDocument] | None = None):
         self.root = root
         self.catalog = catalog
         self._docs = documents
         self._fingerprint: str | None = None
+        #: documents of the catalog that could not be read (file and reason); empty when all loaded
+        self.skipped: list[SkippedDocument] = list(skipped or [])
 
     @classmethod
-    def load(cls, path: str | Path | None = None, *, progress: bool = False) -> Corpus:
+    def load(cls, path: str | Path | None = None, *, progress: bool = False, strict: bool = False) -> Corpus:
         """Load and parse a corpus.
 
         Parameters
@@ -59,13 +80,19 @@ class Corpus:
             for the bundled corpus.
         progress
             Show a progress bar while parsing (useful for large corpora).
+        strict
+            Raise on the first document that cannot be read instead of skipping it.
+
+        A document that cannot be read (binary, undecodable, an unreadable PDF, a parser
+        failure) is skipped: it is listed in :attr:`skipped` with its file and the reason, a
+        warning is logged, and the rest of the corpus loads.
 
         Raises
         ------
         CatalogError
             The catalog is missing or invalid (the message names the entry).
         ParseError
-            A document cannot be decoded or parsed (the message names the file).
+            With ``strict=True``: a document cannot be decoded or parsed (the message names the file).
         """
         root = bundled_corpus_path() if path is None else Path(path)
         cat_path = root if root.suffix == ".toml" else root / "catalog.toml"
@@ -78,8 +105,22 @@ class Corpus:
             from tqdm.auto import tqdm
 
             it = tqdm(entries, desc="parsing", unit="doc")
-        docs = {e.id: _parse_entry(e, catalog) for e in it}  # type: ignore[union-attr]
-        return cls(cat_path.parent, catalog, docs)
+        docs: dict[str, Document] = {}
+        skipped: list[SkippedDocument] = []
+        for e in it:  # type: ignore[union-attr]
+            try:
+                docs[e.id] = _parse_entry(e, catalog)
+            except Exception as exc:  # noqa: BLE001 - one bad document never stops the others
+                name = str(e.file)
+                reason = str(exc) if isinstance(exc, PolicyIdxError) else f"{type(exc).__name__}: {exc}"
+                reason = reason.removeprefix(f"{name}: ")
+                if strict:
+                    if isinstance(exc, ParseError):
+                        raise
+                    raise ParseError(f"{name}: {reason}") from exc
+                skipped.append(SkippedDocument(e.id, name, reason))
+                _log.warning("%s: %s (document %s skipped)", name, reason, e.id)
+        return cls(cat_path.parent, catalog, docs, skipped)
 
     # -- access -------------------------------------------------------------
     def __getitem__(self, doc_id: str) -> Document:
@@ -114,6 +155,47 @@ class Corpus:
             raise NotFoundError(f"{cid!r} is not a clause id; expected <document>#<path>, e.g. cnipa-2022-38.ja#2.6")
         return self[doc_id].clause(cid)
 
+    def cite(self, citation: str) -> Clause:
+        """The clause a citation names, with the document named by its title.
+
+        ``corpus.cite("专利代理条例第十二条第二款第（三）项")``, ``《专利代理条例》第12条``,
+        ``corpus.cite("cnipa-2022-38.ja 第1条")``.  The title is matched against the catalog
+        title and the title found in the text (exactly, or as their end: 《中华人民共和国专利法》
+        is found as 专利法); one document alone may be cited without a title.
+
+        Raises
+        ------
+        NotFoundError
+            No document has that title, or it has no such clause.
+        QueryError
+            The title names several documents, or the text is not a citation.
+        """
+        from .model import split_citation as split_title
+
+        title, rest = split_title(citation)
+        if not rest:
+            raise QueryError(f"{citation!r} names no article or clause; write e.g. 专利代理条例第十二条第二款")
+        if not title:
+            if len(self._docs) == 1:
+                return next(iter(self._docs.values())).cite(rest)
+            raise QueryError(f"{citation!r}: name the document (its title or id) before the article")
+        if title in self._docs:
+            return self._docs[title].cite(rest)
+        key = _title_key(title)
+        exact = [d for d in self._docs.values() if key in (_title_key(d.title), _title_key(d.parsed_title or ""))]
+        cands = exact or [d for d in self._docs.values() if any(
+            t and (t.endswith(key) or key.endswith(t)) for t in (_title_key(d.title), _title_key(d.parsed_title or "")))]
+        if not cands:
+            raise NotFoundError(f"{citation!r}: no document titled {title!r} in the corpus")
+        if len(cands) > 1:
+            # the same work in several languages: prefer the original (zh) when the citation is Chinese
+            zh = [d for d in cands if d.lang == "zh"]
+            if len({d.work for d in cands}) == 1 and zh:
+                cands = zh[:1]
+            else:
+                raise QueryError(f"{citation!r}: {title!r} names {len(cands)} documents ({', '.join(d.id for d in cands[:5])}); use the document id")
+        return cands[0].cite(rest)
+
     def counterpart_docs(self, doc_id: str) -> list[Document]:
         """The other documents of the same work."""
         work = self[doc_id].work
@@ -137,6 +219,11 @@ class Corpus:
 
     def __repr__(self) -> str:
         return f"Corpus({str(self.root)!r}, {len(self)} documents)"
+
+
+def _title_key(t: str) -> str:
+    t = "".join(t.split()).strip("《》〈〉")
+    return t.removeprefix("中华人民共和国").removeprefix("中華人民共和國")
 
 
 def catalog_fingerprint(catalog: Catalog) -> str:

@@ -32,13 +32,27 @@ __all__ = [
     "Clause",
     "Document",
     "clause_id",
+    "DatedEvent",
+    "split_citation",
 ]
 
 NoteKind = Literal["translator", "agency"]
-ClauseKind = Literal["front", "section", "item", "enum"]
+ClauseKind = Literal["front", "section", "item", "enum", "paragraph", "back", "attachment"]
+
+#: a path segment: the printed number, or a string for 第X条之Y (``"17-1"``) and the named parts
+#: of the back matter (``"back"``, ``"att1"``)
+PathSegment = int | str
 
 
-def clause_id(doc: str, path: tuple[int, ...]) -> str:
+def split_citation(citation: str) -> tuple[str, str]:
+    """A citation split into the title it names and the clause part:
+    ``《专利代理条例》第十二条第二款`` -> (``专利代理条例``, ``第十二条第二款``)."""
+    from .text.citation import split_title
+
+    return split_title(citation)
+
+
+def clause_id(doc: str, path: tuple[PathSegment, ...]) -> str:
     """Return the clause id of ``path`` in document ``doc`` (``doc#2.6``)."""
     return f"{doc}#{'.'.join(str(n) for n in path)}"
 
@@ -90,6 +104,26 @@ class ParseWarning:
 
 
 @dataclass(frozen=True, slots=True)
+class DatedEvent:
+    """A dated step of a document's life, from its promulgation record or signature.
+
+    ``kind``: ``adopted`` (通过), ``promulgated`` (公布/发布/印发), ``amended`` (修正/修订),
+    ``effective`` (施行), ``approved`` (批准), ``repealed`` (废止); ``date`` is ISO
+    (``2019-12-30``); ``by`` the body named before the verb (``第十三届全国人民代表大会常务委员会
+    第十次会议``), ``text`` the words it was read from.
+    """
+
+    kind: str
+    date: str
+    by: str | None
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready record."""
+        return {"kind": self.kind, "date": self.date, "by": self.by, "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """A page of the source, as a span of the normalised text."""
 
@@ -118,6 +152,13 @@ class Clause:
     label_start: int
     kind: ClauseKind
     lang: str = ""
+    #: the label style (``article``, ``paragraph``, ``cn-paren``, ``chapter`` ..., see
+    #: :data:`policyidx.parsers.labels.STYLE_RANK`; ``front``/``back`` parts name their role:
+    #: ``title``, ``record``, ``doc-number``, ``addressees``, ``signature``, ``date`` ...)
+    style: str = ""
+    #: the printed number (``12`` for 第十二条, ``2`` for the second 款) and the 之 number of 第X条之Y
+    number: int | None = None
+    sub: int = 0
     sentences: tuple[Sentence, ...] = ()
     notes: tuple[Note, ...] = ()
     pages: tuple[int, ...] = ()
@@ -153,6 +194,17 @@ class Clause:
         """Label and title as printed, e.g. ``（六）知的財産権金融サービスの効果を高める。``"""
         return f"{self.label}{self.title or ''}".strip()
 
+    def citation(self, lang: str | None = None) -> str:
+        """The clause cited as people cite it: ``第十二条第二款第（三）项`` (zh), ``第12条第2項第3号`` (ja).
+
+        In a law the citation starts at the article (chapters are never cited); elsewhere it
+        is the chain of printed labels (``三、（二）``).  Front and back matter parts have none
+        (an empty string).
+        """
+        from .text.citation import render_citation
+
+        return render_citation(self, lang or self.lang or "zh")
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready record (the CLI's ``--json`` shape)."""
         return {
@@ -164,6 +216,9 @@ class Clause:
             "title": self.title,
             "text": self.text,
             "kind": self.kind,
+            "style": self.style,
+            "number": self.number,
+            "citation": self.citation() if self.kind not in ("front", "back") else "",
             "parent": self.parent_id,
             "children": [c.id for c in self.children],
             "start": self.start,
@@ -207,6 +262,15 @@ class Document:
     footer_span: tuple[int, int] | None = None
     pages: list[Page] = field(default_factory=list)
     warnings: list[ParseWarning] = field(default_factory=list)
+    #: the promulgation record and signature dates, in text order (``dates`` keeps one per kind)
+    record: list[DatedEvent] = field(default_factory=list)
+    #: the order number of the promulgation (``中华人民共和国国务院令第706号``)
+    order_number: str | None = None
+    #: attachment titles as listed (``附件：1. …``) or as headed (``附件1``)
+    attachments: list[str] = field(default_factory=list)
+    #: ``抄送`` recipients and the ``印发`` line of a notice
+    cc: list[str] = field(default_factory=list)
+    printed: str | None = None
     _by_id: dict[str, Clause] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -229,7 +293,37 @@ class Document:
         try:
             return self._by_id[key]
         except KeyError:
+            # an article by its number in a law with chapters: "12" (or "17-1") -> 第十二条
+            tail = key.split("#", 1)[1]
+            num, _, sub = tail.partition("-")
+            if num.isdigit() and (not sub or sub.isdigit()):
+                arts = [c for c in self.clauses if c.style == "article" and c.number == int(num) and c.sub == int(sub or 0)]
+                if len(arts) == 1:
+                    return arts[0]
             raise NotFoundError(f"no clause {key!r} in document {self.id!r}") from None
+
+    def article(self, number: int, sub: int = 0) -> Clause:
+        """The article 第 ``number`` 条 (之 ``sub``), wherever it stands in the chapters."""
+        from .errors import NotFoundError
+
+        for c in self.clauses:
+            if c.style == "article" and c.number == number and c.sub == sub:
+                return c
+        raise NotFoundError(f"no article {number}{f'-{sub}' if sub else ''} in document {self.id!r}")
+
+    def cite(self, citation: str) -> Clause:
+        """The clause a citation names: ``第十二条第二款第（三）项``, ``第12条第2項第3号``, ``Article 12(2)(iii)``.
+
+        Raises
+        ------
+        NotFoundError
+            The document has no such clause.
+        CitationError
+            The text is not a citation.
+        """
+        from .text.citation import resolve
+
+        return resolve(self, citation)
 
     def __iter__(self) -> Iterator[Clause]:
         return iter(self.clauses)
@@ -275,6 +369,11 @@ class Document:
             "source_line": self.source_line,
             "urls": self.urls,
             "disclaimer": self.disclaimer,
+            "record": [e.to_dict() for e in self.record],
+            "order_number": self.order_number,
+            "attachments": self.attachments,
+            "cc": self.cc,
+            "printed": self.printed,
             "format": self.format,
             "source_path": self.source_path,
             "clauses": len(self._by_id),

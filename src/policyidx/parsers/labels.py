@@ -1,9 +1,14 @@
-"""Clause labels of the official numbering, and Chinese numerals.
+"""Clause labels of the official numbering.
 
-Styles, from the outermost: ``chapter`` (第X章), ``section`` (第X节), ``article`` (第X条),
-``cn`` (一、 一．), ``cn-paren`` (（一） (一)), ``num`` (1. 1．1、), ``num-paren`` (（1） (1)),
-``circled`` (①).  Inline enumerations (``一是`` / ``1つ目は``) are found inside a clause's text,
-see :func:`match_enum`.
+Styles, from the outermost: ``part`` (第X编), ``subpart`` (第X分编), ``chapter`` (第X章),
+``section`` (第X节), ``division`` and ``subdivision`` (一、关于… and （一）… above articles in
+judicial interpretations; decided by the tree builder from ``cn`` / ``cn-paren`` labels), ``article`` (第X条, 第X条之一), ``paragraph`` (款: an unlabelled paragraph of an
+article, made by the tree builder), ``cn`` (一、 一．), ``cn-paren`` (（一） (一)), ``num`` (1. 1．
+1、), ``num-paren`` (（1） (1)), ``circled`` (①).  Simplified and Traditional forms (條 節 編) and
+digits (第12条) are read alike.  Inline enumerations (``一是`` / ``1つ目は``) are found inside a
+clause's text, see :func:`match_enum`.
+
+Numbers are read by :func:`policyidx.text.numerals.parse_numeral`.
 """
 
 from __future__ import annotations
@@ -11,69 +16,83 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["LabelMatch", "match_label", "match_enum", "cn_to_int", "STYLE_RANK"]
+from ..text.numerals import parse_numeral
+
+__all__ = ["LabelMatch", "match_label", "match_enum", "cn_to_int", "STYLE_RANK", "LAW_STYLES", "is_heading_word"]
 
 STYLE_RANK = {
-    "chapter": 0,
-    "section": 1,
-    "article": 2,
-    "cn": 3,
-    "cn-paren": 4,
-    "num": 5,
-    "num-paren": 6,
-    "circled": 7,
-    "enum": 8,
+    "part": 0,
+    "subpart": 1,
+    "chapter": 2,
+    "section": 3,
+    "division": 4,
+    "subdivision": 5,
+    "article": 6,
+    "paragraph": 7,
+    "cn": 8,
+    "cn-paren": 9,
+    "num": 10,
+    "num-paren": 11,
+    "circled": 12,
+    "enum": 13,
 }
 
-_CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-_FW_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+#: styles of the divisions of a law above its articles
+LAW_STYLES = ("part", "subpart", "chapter", "section", "division", "subdivision")
 
 
 def cn_to_int(s: str) -> int | None:
-    """Value of a Chinese numeral (``十六`` -> 16, ``二十一`` -> 21, ``一百零五`` -> 105) or digits."""
-    s = s.translate(_FW_DIGITS)
-    if s.isdigit():
-        return int(s)
-    total, digit = 0, None
-    for ch in s:
-        if ch in _CN_DIGITS:
-            digit = _CN_DIGITS[ch]
-        elif ch in _CN_UNITS:
-            total += (digit if digit is not None else 1) * _CN_UNITS[ch]
-            digit = None
-        else:
-            return None
-    if digit is not None:
-        total += digit
-    return total
+    """Value of a Chinese numeral or digits (see :func:`policyidx.text.numerals.parse_numeral`)."""
+    return parse_numeral(s)
 
 
-_CN_NUM = "[一二三四五六七八九十百零〇两]+"
-_AR_NUM = "[0-9０-９]{1,3}"
+_CN_NUM = "[一二三四五六七八九十百千万零〇两兩壹贰貳叁參肆伍陆陸柒捌玖拾佰仟]+"
+_AR_NUM = "[0-9０-９]{1,4}"
+_ITEM_CN = "[一二三四五六七八九十百零〇两兩]+"
+_ITEM_AR = "[0-9０-９]{1,3}"
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+_NUMS = rf"(?:{_CN_NUM}|{_AR_NUM})"
+# what follows 第X条 in a cross-reference, never in a label: 第三十条规定的, 第三十条第二款, 第三条、第五条
+_XREF_AFTER_SET = set("的所中、至到和或及与第款项項，,；;。")
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("chapter", re.compile(rf"^第\s*({_CN_NUM}|{_AR_NUM})\s*章")),
-    ("section", re.compile(rf"^第\s*({_CN_NUM}|{_AR_NUM})\s*节")),
-    ("article", re.compile(rf"^第\s*({_CN_NUM}|{_AR_NUM})\s*条")),
-    ("cn", re.compile(rf"^({_CN_NUM})\s*[、．.，,]")),
-    ("cn-paren", re.compile(rf"^[（(]\s*({_CN_NUM})\s*[）)]")),
+    ("subpart", re.compile(rf"^第\s*({_NUMS})\s*分[编編]")),
+    ("part", re.compile(rf"^第\s*({_NUMS})\s*[编編](?![号號])")),
+    ("chapter", re.compile(rf"^第\s*({_NUMS})\s*章")),
+    ("section", re.compile(rf"^第\s*({_NUMS})\s*[节節]")),
+    ("article", re.compile(rf"^第\s*({_NUMS})\s*[条條](?:\s*之\s*({_ITEM_CN}|{_ITEM_AR}))?")),
+    ("cn", re.compile(rf"^({_ITEM_CN})\s*[、．.，,](?![0-9０-９])")),
+    ("cn-paren", re.compile(rf"^[（(]\s*({_ITEM_CN})\s*[）)]")),
     # "1." but not "1.5倍" or "2.0版"; "1、" as used in Chinese
-    ("num", re.compile(rf"^({_AR_NUM})\s*(?:[.．](?![0-9０-９])|、)")),
-    ("num-paren", re.compile(rf"^[（(]\s*({_AR_NUM})\s*[）)]")),
+    ("num", re.compile(rf"^({_ITEM_AR})\s*(?:[.．](?![0-9０-９])|、)")),
+    ("num-paren", re.compile(rf"^[（(]\s*({_ITEM_AR})\s*[）)]")),
     ("circled", re.compile(rf"^([{_CIRCLED}])")),
 ]
+_DIVISION_STYLES = {"part", "subpart", "chapter", "section", "article"}
+_MAX = {"part": 50, "subpart": 50, "chapter": 200, "section": 200, "article": 9999}
+_HEADING_WORDS = {"附则", "附則", "总则", "總則", "分则", "分則"}
+
+
+def is_heading_word(text: str) -> bool:
+    """An unnumbered heading of a law that stands for a division (``附则``, ``总则``, ``分则``)."""
+    return re.sub(r"[\s\u3000]+", "", text) in _HEADING_WORDS
 
 
 @dataclass(frozen=True)
 class LabelMatch:
-    """A label at the start of a paragraph."""
+    """A label at the start of a paragraph.
+
+    ``number`` is the printed number, ``sub`` the 之 number of 第X条之Y (0 otherwise).
+    """
 
     style: str
     number: int
     label: str  # as written, without trailing spaces
     end: int  # offset where the clause's own text begins (label and following spaces skipped)
+    sub: int = 0
+    #: an article label that reads like a cross-reference (``第六条规定…``): an article only
+    #: where its number is the next one (decided by the tree builder)
+    weak: bool = False
 
     @property
     def rank(self) -> int:
@@ -83,27 +102,49 @@ class LabelMatch:
 def match_label(text: str) -> LabelMatch | None:
     """The clause label at the start of ``text``, if any.
 
-    A match needs something after the label: ``一、`` alone on a line is still a label, but
-    ``第3条`` inside running text is never tested because only paragraph starts are.
+    Only paragraph starts are tested, so ``依照本法第三十条`` inside running text is never a
+    label; a paragraph that starts with a cross-reference (``第三十条规定的…``, ``第三条第二款``)
+    or a table row (``第151条 | …``) is not one either.
     """
+    if not text:
+        return None
+    first = text[0]
+    if first not in "第（(①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳" and not ("0" <= first <= "9" or "０" <= first <= "９" or first in _ITEM_CN_SET):
+        return None
     for style, pat in _PATTERNS:
         m = pat.match(text)
         if not m:
             continue
         raw = m.group(1)
-        n = _CIRCLED.index(raw) + 1 if style == "circled" else cn_to_int(raw)
-        if n is None or n <= 0 or n > 300:
+        n = _CIRCLED.index(raw) + 1 if style == "circled" else parse_numeral(raw)
+        if n is None or n <= 0 or n > _MAX.get(style, 300):
             continue
+        sub = 0
+        if style == "article" and m.lastindex and m.lastindex >= 2 and m.group(2):
+            sub = parse_numeral(m.group(2)) or 0
         end = m.end()
-        label = text[: m.end()]
+        weak = False
+        if style in _DIVISION_STYLES:
+            if text.count("|") >= 2 or text.count("\t") >= 2:
+                return None  # a table row (a heading and its title may be two cells: 第二章 | 总则)
+            nxt = text[end : end + 1]
+            if nxt and (nxt in _XREF_AFTER_SET or text[end : end + 2] in ("规定", "規定")):
+                if style != "article":
+                    if nxt in "的、至到" or text[end : end + 2] in ("规定", "規定"):
+                        return None
+                else:
+                    weak = True  # 第三十条规定的… (or an article whose text starts 规定…)
+        label = text[:end]
         while end < len(text) and text[end] in " \u3000\t":
             end += 1
-        return LabelMatch(style, n, label, end)
+        return LabelMatch(style, n, label, end, sub, weak)
     return None
 
 
-_ENUM_ZH = re.compile(rf"^({_CN_NUM})是")
-_ENUM_JA = re.compile(rf"^({_AR_NUM}|{_CN_NUM})つ目(?:は|に|として|、)")
+_ITEM_CN_SET = set("一二三四五六七八九十百零〇两兩")
+
+_ENUM_ZH = re.compile(rf"^({_ITEM_CN})是")
+_ENUM_JA = re.compile(rf"^({_ITEM_AR}|{_ITEM_CN})つ目(?:は|に|として|、)")
 
 
 def match_enum(text: str, lang: str) -> LabelMatch | None:
@@ -112,7 +153,7 @@ def match_enum(text: str, lang: str) -> LabelMatch | None:
     m = pat.match(text)
     if not m:
         return None
-    n = cn_to_int(m.group(1))
+    n = parse_numeral(m.group(1))
     if n is None or n <= 0:
         return None
     return LabelMatch("enum", n, m.group(0), m.end())

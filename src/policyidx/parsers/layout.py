@@ -193,13 +193,16 @@ def straddles_word(left: str, right: str, lang: str) -> bool:
         return False
 
 
-def _is_wrapped(lines: list[Line]) -> tuple[bool, int]:
+def _is_wrapped(lines: list[Line]) -> tuple[bool, int, bool]:
     widths = sorted(display_width(ln.text) for ln in lines if len(ln.text) >= 8)
     if not widths:
-        return False, 0
+        return False, 0, False
     p80 = widths[int(0.8 * (len(widths) - 1))]
     median = widths[len(widths) // 2]
-    return median <= 110, p80
+    # wrapped lines pile up at the page width; one paragraph per line (laws, notices) spreads out,
+    # and there a line that ends a sentence never goes on into the next (width 0: no page width)
+    at_width = sum(1 for w in widths if w >= 0.85 * p80) / len(widths)
+    return median <= 110, p80, at_width >= 0.6
 
 
 def assemble(lines: list[Line], *, lang: str, wrapped: bool | None = None) -> list[Block]:
@@ -217,9 +220,11 @@ def assemble(lines: list[Line], *, lang: str, wrapped: bool | None = None) -> li
     """
     if not lines:
         return []
-    guess, width = _is_wrapped(lines)
+    guess, width, at_width = _is_wrapped(lines)
     if wrapped is None:
         wrapped = guess
+        if not at_width:
+            width = 0
     blocks: list[Block] = []
     cur = Block(lines[0].text, lines[0].lineno)
     if lines[0].page is not None:

@@ -16,9 +16,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..model import Clause, Note, Page, ParseWarning, Sentence, clause_id
-from .labels import LabelMatch, match_enum, match_label
+from ..model import Clause, DatedEvent, Note, Page, ParseWarning, Sentence, clause_id
+from .labels import LAW_STYLES, STYLE_RANK, LabelMatch, is_heading_word, match_enum, match_label
 from .layout import Block, is_footer_start, is_header_line, is_signature_line
+from ..text.numerals import parse_numeral
+from .matter import FRONT_ROLES, find_dates, is_attachment_heading, is_back_start, is_date_line, matter_role, record_facts
 
 __all__ = ["ParseResult", "build", "split_sentences", "find_notes"]
 
@@ -41,6 +43,11 @@ class ParseResult:
     footer_span: tuple[int, int] | None = None
     pages: list[Page] = field(default_factory=list)
     warnings: list[ParseWarning] = field(default_factory=list)
+    record: list[DatedEvent] = field(default_factory=list)
+    order_number: str | None = None
+    attachments: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    printed: str | None = None
 
 
 # --------------------------------------------------------------------------- sentences
@@ -49,6 +56,8 @@ _TERMINAL = set("。！？!?")
 _OPEN = "「『（(《【〔“‘"
 _CLOSE = "」』）)》】〕”’"
 _PAIR = dict(zip(_CLOSE, _OPEN))
+_SPECIAL = re.compile("[" + re.escape(_OPEN + _CLOSE + "".join(sorted(_TERMINAL))) + "\n]")
+_TERMINAL_RE = re.compile("[" + re.escape("".join(sorted(_TERMINAL))) + "]")
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -65,7 +74,12 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     s = start
     i = start
     line_start = start
-    while i < end:
+    search = _SPECIAL.search  # only brackets, quotes, stops and line ends matter: jump between them
+    while True:
+        m = search(text, i, end)
+        if m is None:
+            break
+        i = m.start()
         ch = text[i]
         if ch in _OPEN:
             depth.append(ch)
@@ -79,7 +93,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
                 s = i + 1
             depth.clear()
             line_start = i + 1
-        elif ch in _TERMINAL:
+        else:  # a sentence stop
             j = i + 1
             while j < end and text[j] in _CLOSE:
                 if depth and depth[-1] == _PAIR[text[j]]:
@@ -197,7 +211,7 @@ def build(blocks: list[Block], *, doc_id: str, lang: str, warnings: list[ParseWa
         warnings.append(ParseWarning("empty", "the source has no text"))
         return res
 
-    labels = [match_label(b.text) for b in blocks]
+    labels = _labels(blocks)
     first_label = next((i for i, m in enumerate(labels) if m is not None), len(blocks))
     last_label = max((i for i, m in enumerate(labels) if m is not None), default=-1)
     footer_at = len(blocks)
@@ -225,57 +239,17 @@ def build(blocks: list[Block], *, doc_id: str, lang: str, warnings: list[ParseWa
         roots.append(_front_matter(blocks, offsets, front, text, doc_id, lang, res))
 
     # ---- numbered clauses
-    stack: list[_Open] = []
-    last_number: dict[tuple[tuple[int, ...], str], int] = {}  # (parent path, style) -> last number
-    last_in_doc: dict[str, int] = {}  # style -> last number anywhere (items numbered across sections)
-    used: set[str] = {c.id for r in roots for c in r.walk()}
-    current: Clause | None = None
-    for i in range(first_label, body_end):
-        b = blocks[i]
-        m = labels[i]
-        s, e = offsets[i]
-        if m is None:
-            if re.match(r"^[0-9０-９]+", b.text):
-                warnings.append(
-                    ParseWarning("not-a-label", f"paragraph starts with a number that is not a clause label: {b.text[:20]!r}; kept as text", s, s + 20, b.lineno)
-                )
-            if current is not None:
-                current.end = e
-            continue
-        while stack and stack[-1].match is not None and stack[-1].match.rank >= m.rank:
-            stack.pop()
-        parent = stack[-1].clause if stack else None
-        ppath = parent.path if parent else ()
-        key = (ppath, m.style)
-        prev = last_number.get(key)
-        if prev is None:
-            if m.number != 1 and last_in_doc.get(m.style, 0) + 1 != m.number:
-                warnings.append(ParseWarning("skipped-number", f"{m.label!r} opens {'the document' if not ppath else clause_id(doc_id, ppath)} (expected 1)", s, s + len(m.label), b.lineno))
-        elif m.number == prev:
-            warnings.append(ParseWarning("repeated-number", f"{m.label!r} repeats number {prev}", s, s + len(m.label), b.lineno))
-        elif m.number < prev:
-            warnings.append(ParseWarning("repeated-number", f"{m.label!r} goes back from {prev} to {m.number}", s, s + len(m.label), b.lineno))
-        elif m.number > prev + 1:
-            warnings.append(ParseWarning("skipped-number", f"{m.label!r} follows {prev}: number(s) skipped", s, s + len(m.label), b.lineno))
-        last_number[key] = m.number
-        last_in_doc[m.style] = m.number
-        path = ppath + (m.number,)
-        cid = _unique(clause_id(doc_id, path), used)
-        clause = Clause(
-            id=cid, doc=doc_id, path=path, label=m.label, title=None, text="", start=s + m.end, end=e,
-            label_start=s, kind="section" if not ppath else "item", lang=lang, parent=parent,
-        )
-        if parent is None:
-            roots.append(clause)
-        else:
-            parent.children.append(clause)
-        stack.append(_Open(clause, m))
-        current = clause
+    ids = _Ids({c.id for r in roots for c in r.walk()})
+    texts = [b.text for b in blocks]
+    back_at = next((k for k in range(first_label + 1, body_end) if is_back_start(texts, k)), body_end)
+    _number_blocks(blocks, offsets, labels, range(first_label, back_at), doc_id, lang, (), None, roots, ids, warnings)
+    if back_at < body_end:
+        _back_matter(blocks, offsets, labels, range(back_at, body_end), doc_id, lang, roots, ids, warnings, res)
 
     # ---- finish every clause: trim, enumerations, sentences, notes, titles, pages
     for root in list(roots):
         for c in list(root.walk()):
-            _finish(c, text, lang, used, res)
+            _finish(c, text, lang, ids, res)
 
     # ---- footer
     if footer_at < len(blocks):
@@ -286,13 +260,243 @@ def build(blocks: list[Block], *, doc_id: str, lang: str, warnings: list[ParseWa
     return res
 
 
-def _unique(cid: str, used: set[str]) -> str:
-    out, k = cid, 2
-    while out in used:
+class _Ids:
+    """Clause ids made unique in linear time: a repeated id gets ``~2``, ``~3``... in order."""
+
+    def __init__(self, used: set[str]):
+        self.used = used
+        self.next: dict[str, int] = {}
+
+    def unique(self, cid: str) -> str:
+        if cid not in self.used:
+            self.used.add(cid)
+            return cid
+        k = self.next.get(cid, 2)
+        while f"{cid}~{k}" in self.used:
+            k += 1
         out = f"{cid}~{k}"
-        k += 1
-    used.add(out)
-    return out
+        self.next[cid] = k + 1
+        self.used.add(out)
+        return out
+
+
+_HEADING_STOPS = set("。；;！？!?")
+
+
+def _labels(blocks: list[Block]) -> list[LabelMatch | None]:
+    """The label of every block, with the styles that depend on the neighbours decided.
+
+    - table rows are never labelled;
+    - ``一、关于…`` (a ``cn`` heading without a sentence stop) whose next label is an article is a
+      ``division`` above the articles (judicial interpretations), when no article came before
+      it or the division before it was numbered one less;
+    - ``附则`` / ``总则`` / ``分则`` alone on a line, followed by articles, is a division of the
+      outermost law style in use (part or chapter); its number continues that style's numbers.
+    """
+    labels: list[LabelMatch | None] = [None if b.kind == "table-row" else match_label(b.text) for b in blocks]
+    nxt: list[LabelMatch | None] = [None] * len(blocks)
+    following: LabelMatch | None = None
+    for i in range(len(blocks) - 1, -1, -1):
+        nxt[i] = following
+        m = labels[i]
+        if m is not None:
+            following = m
+        elif is_heading_word(blocks[i].text):
+            following = LabelMatch("part", 0, "", 0)  # a stand-in: a division heading follows
+    seen_article = False
+    last_article = (0, 0)
+    last_division = last_subdivision = 0
+    top_style: str | None = None
+    last_num: dict[str, int] = {}
+    for i, m in enumerate(labels):
+        if m is None:
+            if is_heading_word(blocks[i].text) and seen_article and top_style is not None:
+                n = last_num.get(top_style, 0) + 1
+                t = blocks[i].text
+                last_num[top_style] = n
+                labels[i] = _HeadingWord(top_style, n, "", 0, 0, t)
+            continue
+        if m.style == "article":
+            if m.weak and not _next_article(last_article, m):
+                labels[i] = None  # a cross-reference at a paragraph start: 第三十条规定的…
+                continue
+            seen_article = True
+            last_article = (m.number, m.sub)
+        elif m.style in ("cn", "cn-paren") and _heading_before_article(blocks, labels, nxt, i, m):
+            if m.style == "cn" and (not seen_article or m.number == last_division + 1):
+                labels[i] = m = LabelMatch("division", m.number, m.label, m.end)
+                last_division, last_subdivision = m.number, 0
+            elif m.style == "cn-paren" and last_division and m.number == last_subdivision + 1:
+                labels[i] = m = LabelMatch("subdivision", m.number, m.label, m.end)
+                last_subdivision = m.number
+        if m.style in LAW_STYLES:
+            if top_style is None or STYLE_RANK[m.style] < STYLE_RANK[top_style]:
+                top_style = m.style
+            last_num[m.style] = m.number
+    return labels
+
+
+def _heading_before_article(blocks: list[Block], labels: list[LabelMatch | None], nxt: list[LabelMatch | None], i: int, m: LabelMatch) -> bool:
+    """A heading (no sentence stop) followed by an article, possibly through a （一） sub-heading."""
+    rest = blocks[i].text[m.end :]
+    if len(rest) > 60 or any(ch in _HEADING_STOPS for ch in rest):
+        return False
+    after = nxt[i]
+    if after is not None and after.style == "cn-paren" and m.style == "cn":
+        j = next((k for k in range(i + 1, len(labels)) if labels[k] is not None), None)
+        if j is None:
+            return False
+        rest2 = blocks[j].text[after.end :]
+        if len(rest2) > 60 or any(ch in _HEADING_STOPS for ch in rest2) or after.number != 1:
+            return False
+        after = nxt[j]
+    return after is not None and after.style == "article"
+
+
+def _next_article(last: tuple[int, int], m: LabelMatch) -> bool:
+    """Whether the article label ``m`` comes next after article ``last`` (number, 之 number)."""
+    n, sub = last
+    if m.sub:
+        return m.number == n and m.sub == sub + 1
+    return m.number == n + 1
+
+
+@dataclass(frozen=True)
+class _HeadingWord(LabelMatch):
+    """A division heading written as a word (``附则``): its text is its title."""
+
+    word: str = ""
+
+
+@dataclass
+class _ArticleState:
+    clause: Clause
+    multi: bool  # more than one paragraph: every 款 is a child clause
+    paragraphs: int = 0
+
+
+def _is_table_row(b: Block) -> bool:
+    """A row of a table (HTML ``<tr>``, or cells separated by ``|`` / tabs in text): text of the clause it is in."""
+    cells = b.text.count("|") >= 2 or b.text.count("\t") >= 2
+    return b.kind == "table-row" or (cells and "。" not in b.text)
+
+
+def _paragraph_count(blocks: list[Block], labels: list[LabelMatch | None], i: int, end: int) -> int:
+    """How many paragraphs (款) the article labelled at block ``i`` has."""
+    m = labels[i]
+    assert m is not None
+    n = 1 if blocks[i].text[m.end :].strip() else 0
+    for j in range(i + 1, end):
+        mj = labels[j]
+        if mj is not None:
+            if mj.rank <= STYLE_RANK["article"]:
+                break
+            continue
+        if _is_table_row(blocks[j]):
+            continue
+        n += 1
+    return n
+
+
+def _number_blocks(
+    blocks: list[Block],
+    offsets: list[tuple[int, int]],
+    labels: list[LabelMatch | None],
+    span: range,
+    doc_id: str,
+    lang: str,
+    prefix: tuple,
+    top: Clause | None,
+    roots: list[Clause],
+    ids: _Ids,
+    warnings: list[ParseWarning],
+) -> None:
+    """Make the clauses of the labelled blocks in ``span``: children of ``top`` (or roots), paths under ``prefix``."""
+    stack: list[_Open] = []
+    last_number: dict[tuple[tuple, str], int] = {}  # (parent path, style) -> last number
+    last_in_doc: dict[str, int] = {}  # style -> last number anywhere (items numbered across sections)
+    current: Clause | None = top
+    article: _ArticleState | None = None
+    for i in span:
+        b = blocks[i]
+        m = labels[i]
+        s, e = offsets[i]
+        if m is None:
+            if article is not None and article.multi and not _is_table_row(b):
+                # a new paragraph (款) of the article: never part of the item list before it
+                while stack and stack[-1].clause is not article.clause:
+                    stack.pop()
+                if re.match(r"^[0-9０-９]+", b.text):
+                    warnings.append(ParseWarning("not-a-label", f"paragraph starts with a number that is not a clause label: {b.text[:20]!r}; kept as a paragraph of the article", s, s + 20, b.lineno))
+                article.paragraphs += 1
+                current = _paragraph(article, s, s, e, doc_id, lang, ids)
+                stack.append(_Open(current, LabelMatch("paragraph", article.paragraphs, "", 0)))
+                continue
+            if re.match(r"^[0-9０-９]+", b.text):
+                warnings.append(
+                    ParseWarning("not-a-label", f"paragraph starts with a number that is not a clause label: {b.text[:20]!r}; kept as text", s, s + 20, b.lineno)
+                )
+            if current is not None:
+                current.end = e
+            continue
+        while stack and stack[-1].match is not None and stack[-1].match.rank >= m.rank:
+            stack.pop()
+        if m.rank <= STYLE_RANK["article"]:
+            article = None
+        parent = stack[-1].clause if stack else top
+        ppath = parent.path if parent is not None else prefix
+        key = (ppath, m.style)
+        prev = last_number.get(key)
+        if m.sub:
+            pass  # 第X条之一 follows 第X条
+        elif prev is None:
+            if m.number != 1 and last_in_doc.get(m.style, 0) + 1 != m.number and m.style != "paragraph":
+                warnings.append(ParseWarning("skipped-number", f"{m.label!r} opens {'the document' if not ppath else clause_id(doc_id, ppath)} (expected 1)", s, s + len(m.label), b.lineno))
+        elif m.number == prev:
+            warnings.append(ParseWarning("repeated-number", f"{m.label!r} repeats number {prev}", s, s + len(m.label), b.lineno))
+        elif m.number < prev:
+            warnings.append(ParseWarning("repeated-number", f"{m.label!r} goes back from {prev} to {m.number}", s, s + len(m.label), b.lineno))
+        elif m.number > prev + 1:
+            warnings.append(ParseWarning("skipped-number", f"{m.label!r} follows {prev}: number(s) skipped", s, s + len(m.label), b.lineno))
+        last_number[key] = m.number
+        last_in_doc[m.style] = m.number
+        seg: int | str = f"{m.number}-{m.sub}" if m.sub else m.number
+        path = ppath + (seg,)
+        cid = ids.unique(clause_id(doc_id, path))
+        title = None
+        if isinstance(m, _HeadingWord):
+            title = m.word
+        clause = Clause(
+            id=cid, doc=doc_id, path=path, label=m.label, title=title, text="", start=s + m.end, end=e,
+            label_start=s, kind="section" if parent is None else "item", lang=lang, parent=parent,
+            style=m.style, number=m.number, sub=m.sub,
+        )
+        if parent is None:
+            roots.append(clause)
+        else:
+            parent.children.append(clause)
+        stack.append(_Open(clause, m))
+        current = clause
+        if m.style == "article":
+            end = span.stop
+            multi = _paragraph_count(blocks, labels, i, end) > 1
+            article = _ArticleState(clause, multi)
+            if multi and b.text[m.end :].strip():
+                article.paragraphs = 1
+                current = _paragraph(article, s + m.end, s + m.end, e, doc_id, lang, ids)
+                stack.append(_Open(current, LabelMatch("paragraph", 1, "", 0)))
+
+
+def _paragraph(article: _ArticleState, label_start: int, start: int, end: int, doc_id: str, lang: str, ids: _Ids) -> Clause:
+    """A 款 of a multi-paragraph article (no printed label: its number is its position)."""
+    art = article.clause
+    k = article.paragraphs
+    path = art.path + (k,)
+    c = Clause(id=ids.unique(clause_id(doc_id, path)), doc=doc_id, path=path, label="", title=None, text="",
+               start=start, end=end, label_start=label_start, kind="paragraph", lang=lang, parent=art,
+               style="paragraph", number=k)
+    art.children.append(c)
+    return c
 
 
 def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) -> Clause:
@@ -310,7 +514,7 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
         i = idx[j]
         if is_signature_line(blocks[i].text):
             break  # the signature ends the notice: the title comes after it
-        if i in header:
+        if i in header or matter_role(blocks[i].text) is not None:
             if title_run:
                 break
             continue
@@ -326,33 +530,52 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
     if title_run and _AGENCY_NAME.match(blocks[title_run[0]].text) and len(title_run) == 1 and title_run[0] != idx[-1]:
         title_run = []  # a signature line, not a title
     front = Clause(id=clause_id(doc_id, (0,)), doc=doc_id, path=(0,), label="", title=None, text="",
-                   start=offsets[idx[0]][0], end=offsets[idx[0]][0], label_start=offsets[idx[0]][0], kind="front", lang=lang)
-    parts: list[tuple[int, list[int]]] = []
+                   start=offsets[idx[0]][0], end=offsets[idx[0]][0], label_start=offsets[idx[0]][0], kind="front", lang=lang,
+                   style="front")
     if title_run:
-        t0, t1 = title_run[0], title_run[-1]
-        before = [i for i in idx if i < t0]
-        after = [i for i in idx if i > t1]
-        if before:
-            parts.append((1, before))
-        parts.append((2, title_run))
-        if after:
-            parts.append((3, after))
         res.parsed_title = "".join(blocks[i].text for i in title_run)
         front.title = res.parsed_title
-    else:
-        parts.append((1, idx))
-    for n, members in parts:
-        # header lines at the edges of a part belong to the header, not to the clause
-        while len(members) > 1 and members[0] in header:
-            members = members[1:]
-        while len(members) > 1 and members[-1] in header:
-            members = members[:-1]
-        if all(m in header for m in members):
+    t0 = title_run[0] if title_run else None
+    t1 = title_run[-1] if title_run else None
+    roles: list[int | None] = []
+    for i in idx:
+        t = blocks[i].text
+        if title_run and t0 <= i <= t1:  # type: ignore[operator]
+            roles.append(2)
+        elif (r := matter_role(t)) is not None:
+            roles.append(r)
+        elif _is_addressee(t) and 3 not in roles:
+            roles.append(6)
+        elif i in header:
+            roles.append(None)  # a key-value header line: the header's, not a clause's
+        elif t0 is not None and i > t0:
+            roles.append(3)
+        else:
+            roles.append(1)
+    # a header line between two blocks of one part belongs to that part
+    for k, r in enumerate(roles):
+        if r is None:
+            before = next((x for x in reversed(roles[:k]) if x is not None), None)
+            after = next((x for x in roles[k + 1 :] if x is not None), None)
+            if before is not None and before == after:
+                roles[k] = before
+    ids = _Ids(set())
+    k = 0
+    while k < len(idx):
+        r = roles[k]
+        if r is None:
+            k += 1
             continue
-        s, e = offsets[members[0]][0], offsets[members[-1]][1]
-        child = Clause(id=clause_id(doc_id, (0, n)), doc=doc_id, path=(0, n), label="", title=None, text="",
-                       start=s, end=e, label_start=s, kind="front", lang=lang, parent=front)
+        m = k
+        while m + 1 < len(idx) and roles[m + 1] == r:
+            m += 1
+        s, e = offsets[idx[k]][0], offsets[idx[m]][1]
+        child = Clause(id=ids.unique(clause_id(doc_id, (0, r))), doc=doc_id, path=(0, r), label="", title=None, text="",
+                       start=s, end=e, label_start=s, kind="front", lang=lang, parent=front, style=FRONT_ROLES[r])
         front.children.append(child)
+        k = m + 1
+    for i in idx:
+        record_facts(blocks[i].text, res)
     # header facts
     front_text_blocks = [blocks[i].text for i in idx]
     for t in front_text_blocks:
@@ -367,8 +590,8 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
                 res.issuers = _split_names(m.group(2))
     for k, i in enumerate(idx):
         t = blocks[i].text
-        if re.fullmatch(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日", t):
-            res.dates.setdefault("signed", _iso(t) or "")
+        if is_date_line(t):
+            res.dates.setdefault("signed", find_dates(t)[0][2])
             names: list[str] = []
             j = k - 1
             while j >= 0 and len(names) < 6:
@@ -386,9 +609,101 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
     return front
 
 
-def _finish(c: Clause, text: str, lang: str, used: set[str], res: ParseResult) -> None:
+def _back_matter(
+    blocks: list[Block],
+    offsets: list[tuple[int, int]],
+    labels: list[LabelMatch | None],
+    span: range,
+    doc_id: str,
+    lang: str,
+    roots: list[Clause],
+    ids: _Ids,
+    warnings: list[ParseWarning],
+    res: ParseResult,
+) -> None:
+    """The back matter after the numbered body: parts under ``back``, attachments as roots ``attN``."""
+    s0 = offsets[span.start][0]
+    back = Clause(id=ids.unique(clause_id(doc_id, ("back",))), doc=doc_id, path=("back",), label="", title=None, text="",
+                  start=s0, end=s0, label_start=s0, kind="back", lang=lang, style="back")
+    roots.append(back)
+    k = span.start
+    prev_role: int | None = None
+    att_count = 0
+    while k < span.stop:
+        t = blocks[k].text
+        if is_attachment_heading(t):
+            j = k + 1
+            while j < span.stop and not is_attachment_heading(blocks[j].text) and matter_role(blocks[j].text) not in (10, 11):
+                j += 1
+            att_count += 1
+            m = re.match(r"^(附件|附表)\s*([0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})?", t)
+            n = parse_numeral(m.group(2)) if m and m.group(2) else att_count
+            label = m.group(0) if m else t
+            s, e = offsets[k]
+            att = Clause(id=ids.unique(clause_id(doc_id, (f"att{n}",))), doc=doc_id, path=(f"att{n}",), label=label,
+                         title=None, text="", start=s + len(label), end=offsets[j - 1][1], label_start=s, kind="attachment",
+                         lang=lang, style="attachment", number=n)
+            roots.append(att)
+            first = next((x for x in range(k + 1, j) if labels[x] is not None), j)
+            title = [blocks[x].text for x in range(k + 1, first) if len(blocks[x].text) <= 80 and not any(ch in _TERMINAL for ch in blocks[x].text)][:2]
+            rest = t[len(label):].strip(" ：:　")
+            att.title = rest or ("".join(title) if title else None)
+            if att.title and att.title not in res.attachments:
+                res.attachments.append(att.title)
+            if first < j:
+                _number_blocks(blocks, offsets, labels, range(first, j), doc_id, lang, att.path, att, roots, ids, warnings)
+            k = j
+            prev_role = None
+            continue
+        role = matter_role(t)
+        if role is None:
+            lm = labels[k]
+            role = 9 if prev_role == 9 and (lm is not None or len(t) <= 80) else 12
+        j = k
+        while j + 1 < span.stop and not is_attachment_heading(blocks[j + 1].text):
+            r2 = matter_role(blocks[j + 1].text)
+            if r2 is None and role in (9, 12) and (role == 12 or labels[j + 1] is not None or len(blocks[j + 1].text) <= 80):
+                j += 1
+                continue
+            if r2 == role and role != 9:
+                j += 1
+                continue
+            break
+        s, e = offsets[k][0], offsets[j][1]
+        part = Clause(id=ids.unique(clause_id(doc_id, ("back", role))), doc=doc_id, path=("back", role), label="", title=None,
+                      text="", start=s, end=e, label_start=s, kind="back", lang=lang, parent=back, style=FRONT_ROLES[role])
+        back.children.append(part)
+        texts = [blocks[x].text for x in range(k, j + 1)]
+        if role == 9:
+            listed = re.sub(r"^(附件|附表|附)\s*[:：]\s*", "", " ".join(texts))
+            for item in re.split(r"\s*(?:^|\s)[0-9０-９]{1,2}\s*[.．、]\s*", listed):
+                if item.strip():
+                    res.attachments.append(item.strip())
+        elif role == 10:
+            for x in texts:
+                res.cc.extend(p for p in re.split(r"[、，,；;\s]+", re.sub(r"^[^:：]*[:：]", "", x).rstrip("。")) if p)
+        elif role == 11:
+            res.printed = " ".join(texts)
+        elif role == 7 and not res.issuers:
+            res.issuers = [p for x in texts for p in _split_names(x)]
+        elif role == 8:
+            res.dates.setdefault("signed", find_dates(texts[0])[0][2])
+        for x in texts:
+            record_facts(x, res)
+        prev_role = role
+        k = j + 1
+
+
+def _is_addressee(t: str) -> bool:
+    """An addressee line: ``各省、自治区、直辖市人民政府：`` (not ``现将有关事项通知如下：``)."""
+    if not (t.endswith(("：", ":", "御中")) and len(t) <= 120) or is_header_line(t):
+        return False
+    return not any(w in t for w in ("如下", "下列", "以下", "。", "通知", "决定", "の通り", "次の"))
+
+
+def _finish(c: Clause, text: str, lang: str, ids: "_Ids", res: ParseResult) -> None:
     """Trim the clause's span, split inline enumerations, find sentences, notes, title and pages."""
-    if c.kind == "front" and c.path == (0,):
+    if c.kind in ("front", "back") and len(c.path) == 1:
         c.pages = _pages(res, c.start, max(c.end, c.children[-1].end if c.children else c.end))
         return
     s, e = c.start, c.end
@@ -415,7 +730,7 @@ def _finish(c: Clause, text: str, lang: str, used: set[str], res: ParseResult) -
             for k, (a, m) in enumerate(enum_at):
                 b = enum_at[k + 1][0] if k + 1 < len(enum_at) else e
                 path = c.path + (m.number,)
-                kid = Clause(id=_unique(clause_id(c.doc, path), used), doc=c.doc, path=path, label=m.label, title=None,
+                kid = Clause(id=ids.unique(clause_id(c.doc, path)), doc=c.doc, path=path, label=m.label, title=None,
                              text="", start=a + m.end, end=b, label_start=a, kind="enum", lang=lang, parent=c)
                 kids.append(kid)
             c.children[:0] = kids
@@ -423,7 +738,7 @@ def _finish(c: Clause, text: str, lang: str, used: set[str], res: ParseResult) -
             while c.end > c.start and text[c.end - 1].isspace():
                 c.end -= 1
             for kid in kids:
-                _finish(kid, text, lang, used, res)
+                _finish(kid, text, lang, ids, res)
             sents = split_sentences(text, c.start, c.end)
     c.text = text[c.start : c.end]
     c.sentences = tuple(Sentence(f"{c.id}/{k}", c.id, a, b, text[a:b]) for k, (a, b) in enumerate(sents, 1))
@@ -433,7 +748,7 @@ def _finish(c: Clause, text: str, lang: str, used: set[str], res: ParseResult) -
             c.title = c.text.replace("\n", "")
     elif c.sentences:
         first = c.sentences[0].text
-        heading_only = "\n" not in c.text and not any(ch in _TERMINAL for ch in c.text)
+        heading_only = "\n" not in c.text and _TERMINAL_RE.search(c.text) is None
         if heading_only or len(first) <= 60 or (c.text.find("\n") > 0 and c.text.find("\n") <= 60 and first.find("\n") >= 0):
             c.title = first.split("\n")[0] if "\n" in first else first
     c.pages = _pages(res, c.label_start, max(c.end, c.label_start + 1))

@@ -1,0 +1,348 @@
+"""Table-driven tests: every common shape of a Chinese law, regulation, judicial interpretation and
+notice (and a Japanese translation of a law) parses into the clause tree its numbering prints.
+
+The texts are short and written for these tests.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from policyidx.corpus import Corpus
+from policyidx.errors import NotFoundError, ParseError, QueryError
+from policyidx.parsers import parse_bytes
+
+
+def parse(text: str, lang: str = "zh"):
+    return parse_bytes(text.encode("utf-8"), doc_id="t.zh" if lang == "zh" else "t.ja", lang=lang, format="text")
+
+
+def tree(text: str, lang: str = "zh") -> list[tuple[str, str]]:
+    """(path, label) of every body clause (front and back matter left out)."""
+    res = parse(text, lang)
+    out = []
+    for r in res.roots:
+        for c in r.walk():
+            if c.kind not in ("front", "back"):
+                out.append((c.id.split("#", 1)[1], c.label))
+    return out
+
+
+def own_text(text: str, path: str, lang: str = "zh") -> str:
+    res = parse(text, lang)
+    for r in res.roots:
+        for c in r.walk():
+            if c.id.split("#", 1)[1] == path:
+                return c.text
+    raise KeyError(path)
+
+
+def lost(res) -> int:
+    """Non-whitespace characters of the text in no clause, header or footer span."""
+    covered = bytearray(len(res.text) + 1)
+    spans = [(c.label_start, c.end) for r in res.roots for c in r.walk()] + list(res.header_spans)
+    if res.footer_span:
+        spans.append(res.footer_span)
+    for s, e in spans:
+        covered[s:e] = b"\x01" * (e - s)
+    return sum(1 for i, ch in enumerate(res.text) if not covered[i] and not ch.isspace())
+
+
+SHAPES = {
+    "code with parts, subparts, chapters, sections": (
+        "某某法典\n第一编　总则\n第一章　基本规定\n第一条　为了保护当事人的合法权益，制定本法。\n第二条　本法调整平等主体之间的关系。\n"
+        "第二编　物权\n第一分编　通则\n第一章　一般规定\n第一节　不动产登记\n第三条　不动产物权的设立，经依法登记，发生效力。\n"
+        "第二节　动产交付\n第四条　动产物权的设立和转让，自交付时发生效力。\n",
+        [("1", "第一编"), ("1.1", "第一章"), ("1.1.1", "第一条"), ("1.1.2", "第二条"), ("2", "第二编"), ("2.1", "第一分编"),
+         ("2.1.1", "第一章"), ("2.1.1.1", "第一节"), ("2.1.1.1.3", "第三条"), ("2.1.1.2", "第二节"), ("2.1.1.2.4", "第四条")],
+    ),
+    "articles into the thousands, in Chinese numerals and digits": (
+        "第一千二百五十九条　民法所称的“以上”，包括本数。\n第一千二百六十条　本法自2021年1月1日起施行。\n第1261条　附加的条文。\n",
+        [("1259", "第一千二百五十九条"), ("1260", "第一千二百六十条"), ("1261", "第1261条")],
+    ),
+    "第X条之一 is its own article after 第X条": (
+        "第十七条　经营者应当依法经营。\n第十七条之一　经营者不得滥用市场支配地位。\n第十七条之二　经营者应当公平竞争。\n第十八条　本法自公布之日起施行。\n",
+        [("17", "第十七条"), ("17-1", "第十七条之一"), ("17-2", "第十七条之二"), ("18", "第十八条")],
+    ),
+    "a paragraph after an item list is the next 款, never part of the last item": (
+        "第十二条　专利代理机构应当具备下列条件：\n（一）有符合规定的名称；\n（二）有书面合伙协议；\n（三）有独立的经营场所。\n"
+        "前款所称经营场所，是指固定的办公场所。\n专利代理机构应当依法办理登记。\n第十三条　本条例自公布之日起施行。\n",
+        [("12", "第十二条"), ("12.1", ""), ("12.1.1", "（一）"), ("12.1.2", "（二）"), ("12.1.3", "（三）"), ("12.2", ""), ("12.3", ""),
+         ("13", "第十三条")],
+    ),
+    "a second item list belongs to the paragraph it follows": (
+        "第五条　申请人应当提交下列材料：\n（一）申请书；\n（二）身份证明。\n有下列情形之一的，不予受理：\n（一）材料不全的；\n（二）超过期限的。\n",
+        [("5", "第五条"), ("5.1", ""), ("5.1.1", "（一）"), ("5.1.2", "（二）"), ("5.2", ""), ("5.2.1", "（一）"), ("5.2.2", "（二）")],
+    ),
+    "a single-paragraph article has no paragraph level": (
+        "第一条　为了规范管理，制定本办法。\n第二条　本办法适用于下列单位：\n（一）企业；\n（二）事业单位。\n",
+        [("1", "第一条"), ("2", "第二条"), ("2.1", "（一）"), ("2.2", "（二）")],
+    ),
+    "judicial interpretation: 一、关于… divisions above the articles": (
+        "最高人民法院关于审理某类案件适用法律若干问题的解释\n为正确审理案件，制定本解释。\n一、关于案件受理\n"
+        "第一条　当事人起诉的，人民法院应当受理。\n第二条　起诉应当符合下列条件：\n（一）有明确的被告；\n（二）有具体的诉讼请求。\n"
+        "二、关于证据\n第三条　当事人对自己的主张，有责任提供证据。\n三、其他\n第四条　本解释自公布之日起施行。\n",
+        [("1", "一、"), ("1.1", "第一条"), ("1.2", "第二条"), ("1.2.1", "（一）"), ("1.2.2", "（二）"), ("2", "二、"), ("2.3", "第三条"),
+         ("3", "三、"), ("3.4", "第四条")],
+    ),
+    "judicial interpretation: （一） sub-divisions between a division and its articles": (
+        "一、关于抵押\n（一）不动产抵押\n第一条　抵押合同应当采用书面形式。\n（二）动产抵押\n第二条　动产抵押自合同生效时设立。\n二、关于质押\n第三条　质权自交付时设立。\n",
+        [("1", "一、"), ("1.1", "（一）"), ("1.1.1", "第一条"), ("1.2", "（二）"), ("1.2.2", "第二条"), ("2", "二、"), ("2.3", "第三条")],
+    ),
+    "附则 standing for a chapter": (
+        "第一章　总则\n第一条　为了规范管理，制定本条例。\n第二章　管理\n第二条　主管部门负责管理工作。\n附　则\n第三条　本条例自2020年1月1日起施行。\n",
+        [("1", "第一章"), ("1.1", "第一条"), ("2", "第二章"), ("2.2", "第二条"), ("3", ""), ("3.3", "第三条")],
+    ),
+    "Traditional characters: 編 章 節 條": (
+        "第一編　總則\n第一章　基本規定\n第一節　一般規定\n第一條　為了保護當事人的合法權益，制定本法。\n第二條　本法調整下列關係：\n（一）人身關係；\n（二）財產關係。\n",
+        [("1", "第一編"), ("1.1", "第一章"), ("1.1.1", "第一節"), ("1.1.1.1", "第一條"), ("1.1.1.2", "第二條"), ("1.1.1.2.1", "（一）"),
+         ("1.1.1.2.2", "（二）")],
+    ),
+    "cross-references at a paragraph start and table rows are never labels": (
+        "第二十九条　当事人可以申请复议。\n第三十条　复议机关应当作出决定。\n第二十九条规定的期限，自收到通知之日起计算。\n"
+        "第151条 | 走私罪 | 第2款\n第三十一条　本法自公布之日起施行。\n",
+        [("29", "第二十九条"), ("30", "第三十条"), ("30.1", ""), ("30.2", ""), ("31", "第三十一条")],
+    ),
+    "an article whose text starts with 规定 is still the next article": (
+        "第七条　市人民代表大会审议法规案。\n第八条　规定本市特别重大事项的地方性法规，应当由市人民代表大会通过。\n",
+        [("7", "第七条"), ("8", "第八条")],
+    ),
+    "policy document: 一、 >（一）> 1. >（1）> ①": (
+        "关于加强知识产权保护的意见\n一、总体要求\n（一）指导思想。坚持问题导向。\n1.强化制度约束。\n（1）完善法律法规。\n①修订专利法。\n②修订商标法。\n"
+        "二、重点任务\n（二）加强审查。\n",
+        [("1", "一、"), ("1.1", "（一）"), ("1.1.1", "1."), ("1.1.1.1", "（1）"), ("1.1.1.1.1", "①"), ("1.1.1.1.2", "②"), ("2", "二、"),
+         ("2.2", "（二）")],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_shape_tree(name):
+    text, want = SHAPES[name]
+    assert tree(text) == want
+    assert lost(parse(text)) == 0
+
+
+def test_table_row_stays_text_of_its_clause():
+    text = SHAPES["cross-references at a paragraph start and table rows are never labels"][0]
+    assert "走私罪" in own_text(text, "30.2")
+
+
+def test_paragraph_after_list_is_not_in_the_last_item():
+    text = SHAPES["a paragraph after an item list is the next 款, never part of the last item"][0]
+    assert own_text(text, "12.1.3") == "有独立的经营场所。"
+    assert own_text(text, "12.2").startswith("前款所称经营场所")
+
+
+def test_japanese_translation_of_a_law():
+    text = (
+        "第1条　この条例は、特許代理を規範化するために制定する。\n第2条　特許代理機構は、次に掲げる条件を備えなければならない。\n"
+        "（1）規定に合致する名称を有すること。\n（2）書面による組合契約を有すること。\n前項にいう名称とは、登記された名称をいう。\n第3条　この条例は公布の日から施行する。\n"
+    )
+    assert tree(text, "ja") == [("1", "第1条"), ("2", "第2条"), ("2.1", ""), ("2.1.1", "（1）"), ("2.1.2", "（2）"), ("2.2", ""), ("3", "第3条")]
+
+
+def test_one_hundred_thousand_chars_of_repeated_labels_get_unique_ids_in_order():
+    res = parse("".join("一、内容。\n" for _ in range(3000)))
+    ids = [c.id for r in res.roots for c in r.walk()]
+    assert len(ids) == len(set(ids)) == 3000
+    assert ids[:3] == ["t.zh#1", "t.zh#1~2", "t.zh#1~3"] and ids[-1] == "t.zh#1~3000"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u200b\n第一条　内容。\n\u200b\n第二条　内容\u200b。\n",
+        "第一条　\x00\x07内容\x1b。\n\ufffd\ufffd\n第二条　内容。\n",
+        "\u2028\u2029\u200e\u200f\u2060\ufeff\n第一条　内容。\n",
+        "",
+        "\u200b",
+    ],
+)
+def test_any_character_sequence_parses(text):
+    from policyidx.parsers.text import parse_text
+
+    res = parse_text(text, doc_id="t.zh", lang="zh")  # decoded text: control characters included
+    assert lost(res) == 0
+
+
+# --------------------------------------------------------------------------- front and back matter
+
+LAW = (
+    "中华人民共和国某某管理条例\n"
+    "（2019年3月2日中华人民共和国国务院令第706号公布　根据2020年11月29日《国务院关于修改和废止部分行政法规的决定》修订）\n"
+    "第一条　为了加强管理，制定本条例。\n第二条　本条例自2019年5月1日起施行。\n"
+)
+REALDOCS_STYLE = (
+    "人民检察院某某规则\n2019年12月2日 最高人民检察院第十三届检察委员会第二十八次会议通过\n2019年12月30日 施行\n"
+    "第一章 通 则\n第一条 为了规范办案，制定本规则。\n"
+)
+NOTICE = (
+    "国家知识产权局办公室关于开展专利开放许可试点工作的通知\n国知办函运字〔2022〕448号\n各省、自治区、直辖市知识产权局，各有关单位：\n"
+    "为贯彻落实《专利法》，现将有关事项通知如下：\n一、总体要求\n（一）指导思想。坚持市场导向。\n二、工作任务\n试点地方要加强组织领导。\n"
+    "附件：1.专利开放许可试点工作方案\n2.试点地方名单\n国家知识产权局办公室\n二〇二二年五月十一日\n"
+    "附件1\n专利开放许可试点工作方案\n一、试点范围\n全国各地。\n二、试点期限\n一年。\n附件2\n试点地方名单\n北京、上海。\n"
+    "抄送：工业和信息化部办公厅，财政部办公厅。\n国家知识产权局办公室2022年5月12日印发\n"
+)
+
+
+def _parts(res) -> dict[str, str]:
+    return {c.id.split("#", 1)[1]: c.text for r in res.roots for c in r.walk() if c.kind in ("front", "back", "attachment")}
+
+
+def test_law_title_apart_from_the_record_with_typed_dates():
+    res = parse(LAW)
+    assert res.parsed_title == "中华人民共和国某某管理条例"
+    parts = _parts(res)
+    assert parts["0.2"] == "中华人民共和国某某管理条例" and parts["0.4"].startswith("（2019年3月2日")
+    assert res.dates == {"promulgated": "2019-03-02", "amended": "2020-11-29"}
+    assert res.order_number == "中华人民共和国国务院令第706号"
+    assert [(e.kind, e.date) for e in res.record] == [("promulgated", "2019-03-02"), ("amended", "2020-11-29")]
+
+
+def test_record_lines_without_brackets():
+    res = parse(REALDOCS_STYLE)
+    assert res.parsed_title == "人民检察院某某规则"
+    assert res.dates == {"adopted": "2019-12-02", "effective": "2019-12-30"}
+    assert res.record[0].by == "最高人民检察院第十三届检察委员会第二十八次会议"
+    assert tree(REALDOCS_STYLE) == [("1", "第一章"), ("1.1", "第一条")]
+
+
+def test_notice_front_and_back_matter_are_their_own_parts():
+    res = parse(NOTICE)
+    parts = _parts(res)
+    assert parts["0.2"] == "国家知识产权局办公室关于开展专利开放许可试点工作的通知"
+    assert parts["0.5"] == "国知办函运字〔2022〕448号"
+    assert parts["0.6"] == "各省、自治区、直辖市知识产权局，各有关单位："
+    assert parts["0.3"] == "为贯彻落实《专利法》，现将有关事项通知如下："
+    assert parts["back.9"] == "附件：1.专利开放许可试点工作方案\n2.试点地方名单"
+    assert parts["back.7"] == "国家知识产权局办公室"
+    assert parts["back.8"] == "二〇二二年五月十一日"
+    assert parts["back.10"].startswith("抄送") and parts["back.11"].endswith("印发")
+    # the last clause keeps only its own text; attachments are subtrees of their own
+    assert own_text(NOTICE, "2") == "工作任务\n试点地方要加强组织领导。"
+    assert ("att1.1", "一、") in tree(NOTICE) and ("att1.2", "二、") in tree(NOTICE)
+    assert res.doc_number == "国知办函运字〔2022〕448号"
+    assert res.dates["signed"] == "2022-05-11" and res.issuers == ["国家知识产权局办公室"]
+    assert res.attachments == ["专利开放许可试点工作方案", "试点地方名单"]
+    assert res.cc == ["工业和信息化部办公厅", "财政部办公厅"]
+    assert lost(res) == 0
+
+
+# --------------------------------------------------------------------------- Corpus.load never stops
+
+
+def _corpus_dir(tmp_path, files: dict[str, bytes]):
+    lines = ['[[work]]\nid = "w"\n']
+    for k, (name, data) in enumerate(files.items()):
+        (tmp_path / name).write_bytes(data)
+        lines.append(f'[[document]]\nid = "{"w.zh" if k == 0 else f"w-{k}.zh"}"\nwork = "w"\nlang = "zh"\nrole = "{"original" if k == 0 else "interpretation"}"\n'
+                     f'title = "专利代理条例"\nfile = "{name}"\nformat = "text"\n')
+    (tmp_path / "catalog.toml").write_text("\n".join(lines), encoding="utf-8")
+    return tmp_path
+
+
+def test_a_binary_document_is_skipped_and_named(tmp_path):
+    root = _corpus_dir(tmp_path, {"good.txt": LAW.encode("utf-8"), "bad.txt": bytes(range(256)) * 64})
+    corpus = Corpus.load(root)
+    assert [d.id for d in corpus] == ["w.zh"]
+    assert len(corpus.skipped) == 1 and corpus.skipped[0].file.endswith("bad.txt")
+    with pytest.raises(ParseError, match="bad.txt"):
+        Corpus.load(root, strict=True)
+
+
+def test_an_unreadable_document_is_skipped_and_reported(tmp_path, monkeypatch):
+    import policyidx.corpus as corpus_mod
+
+    root = _corpus_dir(tmp_path, {"good.txt": LAW.encode("utf-8"), "bad.txt": LAW.encode("utf-8")})
+    real = corpus_mod._parse_entry
+
+    def flaky(entry, catalog):
+        if entry.file.name == "bad.txt":
+            raise ParseError(f"{entry.file}: cannot be decoded as text")
+        return real(entry, catalog)
+
+    monkeypatch.setattr(corpus_mod, "_parse_entry", flaky)
+    corpus = Corpus.load(root)
+    assert len(corpus) == 1
+    assert [s.id for s in corpus.skipped] == ["w-1.zh"]
+    assert corpus.skipped[0].file.endswith("bad.txt") and "cannot be decoded" in corpus.skipped[0].reason
+    with pytest.raises(ParseError, match="bad.txt"):
+        Corpus.load(root, strict=True)
+
+
+# --------------------------------------------------------------------------- citations
+
+CITED = (
+    "专利代理条例\n第一章　总则\n第一条　为了规范专利代理行为，制定本条例。\n第二章　专利代理机构\n"
+    "第十二条　专利代理机构应当具备下列条件：\n（一）有符合规定的名称；\n（二）有书面合伙协议。\n"
+    "合伙企业形式的专利代理机构应当具备下列条件：\n（一）有符合规定的名称；\n（二）有书面合伙协议；\n（三）有独立的经营场所。\n"
+    "第十二条之一　本条为新增条文。\n第十三条　本条例自公布之日起施行。\n"
+)
+
+
+@pytest.fixture(scope="module")
+def cited_doc(tmp_path_factory):
+    from policyidx.corpus import parse_document
+
+    p = tmp_path_factory.mktemp("cite") / "reg.txt"
+    p.write_text(CITED, encoding="utf-8")
+    return parse_document(p, doc_id="reg.zh", lang="zh", title="专利代理条例")
+
+
+@pytest.mark.parametrize(
+    "citation, cid",
+    [
+        ("第十二条第二款第（三）项", "reg.zh#2.12.2.3"),
+        ("第12条第2項第3号", "reg.zh#2.12.2.3"),
+        ("Article 12(2)(iii)", "reg.zh#2.12.2.3"),
+        ("Art. 12, paragraph 2, item 3", "reg.zh#2.12.2.3"),
+        ("第十二條第二款第（三）項", "reg.zh#2.12.2.3"),
+        ("第十二条第二款", "reg.zh#2.12.2"),
+        ("第十二条第（二）项", "reg.zh#2.12.1.2"),
+        ("第十二条", "reg.zh#2.12"),
+        ("第12条", "reg.zh#2.12"),
+        ("第十二条之一", "reg.zh#2.12-1"),
+        ("第12条の1", "reg.zh#2.12-1"),
+        ("第一条第一款", "reg.zh#1.1"),
+        ("第二章", "reg.zh#2"),
+    ],
+)
+def test_cite(cited_doc, citation, cid):
+    assert cited_doc.cite(citation).id == cid
+
+
+@pytest.mark.parametrize(
+    "cid, zh, ja, en",
+    [
+        ("2.12.2.3", "第十二条第二款第（三）项", "第12条第2項第3号", "Article 12(2)(iii)"),
+        ("2.12.2", "第十二条第二款", "第12条第2項", "Article 12(2)"),
+        ("2.12", "第十二条", "第12条", "Article 12"),
+        ("2.12-1", "第十二条之一", "第12条の1", "Article 12-1"),
+        ("1.1", "第一条", "第1条", "Article 1"),
+    ],
+)
+def test_every_clause_renders_its_citation(cited_doc, cid, zh, ja, en):
+    c = cited_doc.clause(cid)
+    assert (c.citation("zh"), c.citation("ja"), c.citation("en")) == (zh, ja, en)
+    assert cited_doc.cite(c.citation("zh")) is c and cited_doc.cite(c.citation("ja")) is c
+
+
+def test_article_by_number_in_a_law_with_chapters(cited_doc):
+    assert cited_doc.clause("12").id == "reg.zh#2.12"
+    assert cited_doc.article(12, 1).label == "第十二条之一"
+
+
+@pytest.mark.parametrize("bad, err", [("第九十九条", NotFoundError), ("第十二条第五款", NotFoundError), ("hello", QueryError),
+                                      ("第十二条第（九）项", NotFoundError)])
+def test_cite_errors(cited_doc, bad, err):
+    with pytest.raises(err):
+        cited_doc.cite(bad)
+
+
+def test_corpus_cite_by_title(cited_doc):
+    corpus = Corpus(cited_doc.source_path, catalog=None, documents={cited_doc.id: cited_doc})  # type: ignore[arg-type]
+    assert corpus.cite("专利代理条例第十二条第二款第（三）项").id == "reg.zh#2.12.2.3"
+    assert corpus.cite("《专利代理条例》第12条").id == "reg.zh#2.12"
+    with pytest.raises(NotFoundError):
+        corpus.cite("商标法第十二条")
