@@ -14,6 +14,9 @@ from policyidx.corpus import parse_document
 from policyidx.export import (
     TSV_COLUMNS,
     ExportError,
+    ExportWarning,
+    clause_anchor,
+    to_xlsx,
     alignment_records,
     display_width,
     render_terminal,
@@ -98,7 +101,8 @@ def test_tmx_skips_one_to_nothing(tmp_path, docs, alignment):
 
 def test_tsv_columns(tmp_path, docs, alignment):
     path = to_tsv(alignment, *docs, tmp_path / "out.tsv")
-    with path.open(encoding="utf-8", newline="") as fh:
+    assert path.read_bytes().startswith(b"\xef\xbb\xbfsrc_text\t")  # UTF-8 BOM for Excel
+    with path.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh, delimiter="\t"))
     assert tuple(rows[0]) == TSV_COLUMNS
     body = rows[1:]
@@ -110,7 +114,7 @@ def test_tsv_columns(tmp_path, docs, alignment):
     assert len(missing) == 3 and all(r[1] == "" and r[4] == "" for r in missing)
     assert all(0.0 <= float(r[2]) <= 1.0 for r in body)
     aligned_only = to_tsv(alignment, *docs, tmp_path / "aligned.tsv", unaligned=False)
-    with aligned_only.open(encoding="utf-8", newline="") as fh:
+    with aligned_only.open(encoding="utf-8-sig", newline="") as fh:
         kept = list(csv.reader(fh, delimiter="\t"))[1:]
     assert len(kept) == sum(1 for sp in alignment.sentence_pairs() if sp.src and sp.tgt)
     assert all(r[0] and r[1] for r in kept)
@@ -193,3 +197,70 @@ def test_export_refuses_other_documents(tmp_path, docs, alignment):
         to_tsv(alignment, ja, zh, tmp_path / "x.tsv")
     with pytest.raises(ExportError):
         to_tmx(alignment, zh, ja, tmp_path / "missing-dir" / "x.tmx")
+
+
+# --------------------------------------------------------------------------- issue 13/14 additions
+
+
+def _tiny_alignment(a: Document, b: Document) -> Alignment:
+    return Alignment(a.id, b.id, [ClausePair((f"{a.id}#1",), (f"{b.id}#1",), 0.5, "structure",
+                                             [SentencePair((f"{a.id}#1/1",), (f"{b.id}#1/1",), 0.5)])])
+
+
+def test_html_has_language_per_column_and_clause_anchors(tmp_path, docs, alignment):
+    zh, ja = docs
+    page = to_html(alignment, zh, ja, tmp_path / "out.html").read_text("utf-8")
+    assert '<td lang="zh-Hans">' in page and '<td lang="ja">' in page
+    assert ":lang(ja){font-family:\"Noto Sans CJK JP\"" in page
+    for doc in docs:
+        for clause in doc.clauses:
+            assert f'id="{clause_anchor(clause.id)}"' in page
+    # a clause title is shown once: in its sentence row, not again in the heading row
+    title = ja.clause("zgc-2019-ipap.ja#3.2.6").title
+    assert title and page.count(title) == 1
+
+
+def test_formula_cells_are_quoted_in_tsv_and_xlsx(tmp_path):
+    pytest.importorskip("openpyxl")
+    from openpyxl import load_workbook
+
+    a, b = _tiny_pair("=HYPERLINK(\"http://x\")", "@SUM(A1)")
+    al = _tiny_alignment(a, b)
+    with to_tsv(al, a, b, tmp_path / "f.tsv").open(encoding="utf-8-sig", newline="") as fh:
+        row = list(csv.reader(fh, delimiter="\t"))[1]
+    assert row[0] == "'=HYPERLINK(\"http://x\")" and row[1] == "'@SUM(A1)"
+    ws = load_workbook(to_xlsx(al, a, b, tmp_path / "f.xlsx")).active
+    assert [c.value for c in ws[1]] == list(TSV_COLUMNS)
+    assert ws["A2"].data_type == "s" and ws["A2"].value == "'=HYPERLINK(\"http://x\")"
+    assert ws["B2"].value == "'@SUM(A1)"
+
+
+def test_xml_illegal_characters_are_replaced_and_reported(tmp_path):
+    a, b = _tiny_pair("专利\x01导航\x08。", "専利\ufffeナビ。")
+    al = _tiny_alignment(a, b)
+    with pytest.warns(ExportWarning, match=r"3 character\(s\).*t\.zh#1/1"):
+        path = to_tmx(al, a, b, tmp_path / "x.tmx")
+    _, units = read_tmx(path)
+    assert units[0]["zh-CN"]["seg"] == "专利\ufffd导航\ufffd。"
+    assert units[0]["ja-JP"]["seg"] == "専利\ufffdナビ。"
+    with pytest.warns(ExportWarning):
+        page = to_html(al, a, b, tmp_path / "x.html").read_text("utf-8")
+    assert "\x01" not in page and "专利\ufffd导航" in page
+    pytest.importorskip("openpyxl")
+    with pytest.warns(ExportWarning):
+        to_xlsx(al, a, b, tmp_path / "x.xlsx")
+
+
+def test_enumeration_labels_stay_in_exported_sentences(tmp_path):
+    docs = []
+    for doc_id, lang, label, body in (("e.zh", "zh", "一是", "突出需求导向。"), ("e.ja", "ja", "1つ目は", "需要志向を際立たせる。")):
+        text = label + body
+        cid = f"{doc_id}#1"
+        sent = Sentence(id=f"{cid}/1", clause=cid, start=len(label), end=len(text), text=body)
+        clause = Clause(id=cid, doc=doc_id, path=(1,), label=label, title=None, text=body, start=len(label), end=len(text),
+                        label_start=0, kind="enum", lang=lang, sentences=(sent,))
+        docs.append(Document(id=doc_id, work="e", lang=lang, role="original", title="e", text=text, roots=[clause]))
+    a, b = docs
+    _, units = read_tmx(to_tmx(_tiny_alignment(a, b), a, b, tmp_path / "e.tmx"))
+    assert units[0]["zh-CN"]["seg"] == "一是突出需求导向。"
+    assert units[0]["ja-JP"]["seg"] == "1つ目は需要志向を際立たせる。"

@@ -1,12 +1,25 @@
 """Exports of an :class:`~policyidx.alignment.Alignment` for translators and readers.
 
-- :func:`to_tsv`: one row per sentence bead (source text, target text, score, clause ids);
+- :func:`to_tsv`: one row per sentence bead (source text, target text, score, clause ids),
+  UTF-8 with a byte-order mark so that Excel reads CJK text right;
+- :func:`to_xlsx`: the same rows as an Excel workbook (needs ``openpyxl``: the ``web`` extra);
 - :func:`to_tmx`: a TMX 1.4b translation memory, one ``<tu>`` per aligned sentence pair;
 - :func:`to_html`: a self-contained side-by-side page that marks structural differences;
 - :func:`render_terminal`: the same side by side as plain text, wrapped by display width;
 - :func:`alignment_records`: JSON-ready records for ``policyidx align --json``.
 
 Every writer builds its output in memory and replaces the target file atomically.
+
+What the writers change in the text, all documented and reported:
+
+- the label of an inline enumeration (``一是``, ``1つ目は``: clause kind ``enum``) is part of
+  the sentence it opens, so it is put back in front of that sentence's text;
+- characters that XML 1.0 forbids (C0 controls other than tab and newlines, lone
+  surrogates, U+FFFE/U+FFFF) are replaced by U+FFFD in TMX, HTML and XLSX output, with an
+  :class:`ExportWarning` naming the sentences;
+- a TSV or XLSX text cell starting with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage
+  return) gets a leading ``'`` so that a spreadsheet shows it as text instead of running
+  it as a formula.
 """
 
 from __future__ import annotations
@@ -15,7 +28,9 @@ import csv
 import html
 import io
 import os
+import re
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -23,29 +38,61 @@ from . import __version__
 from ._io import atomic_write_bytes
 from .alignment import Alignment, ClausePair
 from .errors import PolicyIdxError
-from .model import Document, Sentence
+from .model import Clause, Document, Sentence
 from .text.width import char_width, display_width
 
 __all__ = [
     "ExportError",
+    "ExportWarning",
     "alignment_records",
     "to_tsv",
+    "to_xlsx",
     "to_tmx",
     "to_html",
+    "html_lang",
+    "clause_anchor",
+    "xml_safe",
+    "spreadsheet_safe",
     "render_terminal",
     "TSV_COLUMNS",
     "tmx_lang",
     "display_width",
 ]
 
-#: Header row of :func:`to_tsv`.
-TSV_COLUMNS = ("src_text", "tgt_text", "score", "src_clause", "tgt_clause", "src_sentences", "tgt_sentences")
+#: Header row of :func:`to_tsv` and :func:`to_xlsx`; ``review`` is the reviewer's verdict on
+#: the clause pair (:func:`policyidx.review.review_status`), empty when nobody reviewed it.
+TSV_COLUMNS = ("src_text", "tgt_text", "score", "src_clause", "tgt_clause", "src_sentences", "tgt_sentences", "review")
 
 _TMX_LANGS = {"zh": "zh-CN", "ja": "ja-JP", "en": "en-US", "ko": "ko-KR"}
+_HTML_LANGS = {"zh": "zh-Hans", "ja": "ja", "en": "en", "ko": "ko"}
+# Characters XML 1.0 does not allow (tab, LF and CR are allowed).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ExportError(PolicyIdxError):
     """An alignment does not fit the documents given, or a file cannot be written."""
+
+
+class ExportWarning(UserWarning):
+    """An export replaced characters the output format cannot hold (the message names the sentences)."""
+
+
+def html_lang(lang: str) -> str:
+    """The HTML ``lang`` of a document language (``zh`` -> ``zh-Hans``, ``ja`` -> ``ja``), so
+    that a browser draws each column with the glyph forms of its language."""
+    return _HTML_LANGS.get(lang, lang)
+
+
+def xml_safe(text: str) -> tuple[str, int]:
+    """``text`` with the characters XML 1.0 forbids replaced by U+FFFD, and how many there were."""
+    return _XML_ILLEGAL.subn("\ufffd", text)
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` with a leading ``'`` when a spreadsheet would read it as a formula
+    (it starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def tmx_lang(lang: str) -> str:
@@ -66,15 +113,24 @@ class _Lookup:
                 f"{src_doc.id!r} -> {tgt_doc.id!r}; pass the documents the alignment was made from, in that order"
             )
         self.src_doc, self.tgt_doc = src_doc, tgt_doc
-        self.sentences: dict[str, Sentence] = {
-            s.id: s for doc in (src_doc, tgt_doc) for c in doc.clauses for s in c.sentences
-        }
+        self.sentences: dict[str, Sentence] = {}
+        self.prefix: dict[str, str] = {}
+        for doc in (src_doc, tgt_doc):
+            for c in doc.clauses:
+                for s in c.sentences:
+                    self.sentences[s.id] = s
+                if c.kind == "enum" and c.sentences:
+                    label = _enum_label(doc, c)
+                    if label:
+                        self.prefix[c.sentences[0].id] = label
+        self.replaced: dict[str, int] = {}
+        self.review = (alignment.params.get("review") or {}).get("status") or {}
 
     def text(self, ids: tuple[str, ...]) -> list[str]:
         out = []
         for sid in ids:
             try:
-                out.append(self.sentences[sid].text)
+                out.append(self.prefix.get(sid, "") + self.sentences[sid].text)
             except KeyError:
                 raise ExportError(
                     f"sentence {sid!r} of the alignment is not in the documents; the documents changed "
@@ -82,8 +138,39 @@ class _Lookup:
                 ) from None
         return out
 
+    def clean(self, text: str, ids: tuple[str, ...]) -> str:
+        """``text`` made XML-safe; replacements are counted per sentence for the warning."""
+        out, n = xml_safe(text)
+        if n:
+            key = " ".join(ids)
+            self.replaced[key] = self.replaced.get(key, 0) + n
+        return out
+
+    def warn(self, fmt: str, path: str | os.PathLike[str]) -> None:
+        if self.replaced:
+            total = sum(self.replaced.values())
+            where = ", ".join(list(self.replaced)[:5]) + (" ..." if len(self.replaced) > 5 else "")
+            warnings.warn(
+                f"{fmt} export {path}: {total} character(s) that {fmt} cannot hold replaced by U+FFFD in {where}",
+                ExportWarning,
+                stacklevel=3,
+            )
+
+    def status(self, cp: ClausePair) -> str:
+        return self.review.get(" ".join(cp.src) + " => " + " ".join(cp.tgt), "")
+
     def clause_of(self, sid: str) -> str:
         return self.sentences[sid].clause
+
+
+def _enum_label(doc: Document, clause: Clause) -> str:
+    """The printed label of an inline enumeration as it stands before its first sentence
+    (``一是``, ``1つ目は``), from the document text."""
+    first = clause.sentences[0]
+    if not (0 <= clause.label_start <= first.start <= len(doc.text)):
+        return clause.label
+    head = doc.text[clause.label_start:first.start]
+    return head if head.strip() else clause.label
 
 
 def _joined(texts: list[str]) -> str:
@@ -172,10 +259,13 @@ def alignment_records(alignment: Alignment, src_doc: Document, tgt_doc: Document
 def to_tsv(
     alignment: Alignment, src_doc: Document, tgt_doc: Document, path: str | os.PathLike[str], *, unaligned: bool = True
 ) -> Path:
-    """Write one row per sentence bead as tab-separated values (UTF-8, header row first).
+    """Write one row per sentence bead as tab-separated values (UTF-8 with BOM, header row first).
 
     Columns are :data:`TSV_COLUMNS`: the source and target text of the bead (sentences of a
-    2-1 bead joined), its score, the clause ids of each side, and the sentence ids.
+    2-1 bead joined), its score, the clause ids of each side, the sentence ids and the
+    review status of the clause pair.  The byte-order mark lets Excel detect UTF-8; text
+    cells that a spreadsheet would run as a formula get a leading ``'``
+    (:func:`spreadsheet_safe`).
 
     Parameters
     ----------
@@ -194,26 +284,105 @@ def to_tsv(
     pathlib.Path
         The path written.
     """
-    look = _Lookup(alignment, src_doc, tgt_doc)
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(TSV_COLUMNS)
+    for row in _rows(alignment, src_doc, tgt_doc, unaligned=unaligned, clean=False)[0]:
+        writer.writerow(row)
+    return _atomic_write(path, buf.getvalue().encode("utf-8-sig"))
+
+
+def _rows(alignment: Alignment, src_doc: Document, tgt_doc: Document, *, unaligned: bool,
+          clean: bool) -> tuple[list[list[str]], _Lookup]:
+    """The rows of :data:`TSV_COLUMNS`, text cells made spreadsheet-safe (and XML-safe when ``clean``)."""
+    look = _Lookup(alignment, src_doc, tgt_doc)
+    rows: list[list[str]] = []
     for cp in alignment.pairs:
+        status = look.status(cp)
         for sp in cp.sentences:
             if not unaligned and (not sp.src or not sp.tgt):
                 continue
-            writer.writerow(
+            src_text, tgt_text = _joined(look.text(sp.src)), _joined(look.text(sp.tgt))
+            if clean:
+                src_text, tgt_text = look.clean(src_text, sp.src), look.clean(tgt_text, sp.tgt)
+            rows.append(
                 [
-                    _joined(look.text(sp.src)),
-                    _joined(look.text(sp.tgt)),
+                    spreadsheet_safe(src_text),
+                    spreadsheet_safe(tgt_text),
                     f"{sp.score:.4f}",
                     " ".join(dict.fromkeys(look.clause_of(s) for s in sp.src)),
                     " ".join(dict.fromkeys(look.clause_of(s) for s in sp.tgt)),
                     " ".join(sp.src),
                     " ".join(sp.tgt),
+                    status,
                 ]
             )
-    return _atomic_write(path, buf.getvalue().encode("utf-8"))
+    return rows, look
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+def to_xlsx(
+    alignment: Alignment, src_doc: Document, tgt_doc: Document, path: str | os.PathLike[str], *, unaligned: bool = True
+) -> Path:
+    """Write the rows of :func:`to_tsv` as an Excel workbook (one sheet, header row frozen).
+
+    Every cell is stored as text (a cell starting with ``=`` is never a formula; it also
+    gets the leading ``'`` of :func:`spreadsheet_safe`, as in the TSV), long texts wrap,
+    and characters a workbook cannot hold are replaced (:class:`ExportWarning`).
+
+    Parameters
+    ----------
+    alignment : Alignment
+        The alignment of ``src_doc`` with ``tgt_doc``.
+    src_doc, tgt_doc : Document
+        The documents, for the sentence texts.
+    path : path-like
+        The file to write (replaced atomically).
+    unaligned : bool
+        Also write 1-0 and 0-1 beads, as in :func:`to_tsv`.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    MissingDependencyError
+        If ``openpyxl`` is not installed (``pip install "policyidx[web]"``).
+    """
+    try:
+        from openpyxl import Workbook
+        from openpyxl.styles import Alignment as CellAlignment
+        from openpyxl.styles import Font
+    except ImportError:
+        from .errors import MissingDependencyError
+
+        raise MissingDependencyError('XLSX export needs openpyxl: pip install "policyidx[web]"') from None
+    rows, look = _rows(alignment, src_doc, tgt_doc, unaligned=unaligned, clean=True)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "alignment"
+    ws.append(list(TSV_COLUMNS))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    wrap = CellAlignment(wrap_text=True, vertical="top")
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row, start=1):
+            cell = ws.cell(row=r, column=c)
+            cell.value = value
+            cell.data_type = "s"  # text, whatever it starts with
+            if c <= 2:
+                cell.alignment = wrap
+    for letter, width in zip("ABCDEFGH", (60, 60, 8, 26, 26, 30, 30, 11)):
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    look.warn("XLSX", path)
+    return _atomic_write(path, buf.getvalue())
 
 
 # --------------------------------------------------------------------------- TMX
@@ -225,7 +394,8 @@ def to_tmx(alignment: Alignment, src_doc: Document, tgt_doc: Document, path: str
     One ``<tu>`` per bead with sentences on both sides (1-0 and 0-1 beads are skipped), with
     a ``<tuv>`` per language (``xml:lang`` from the document languages, ``zh-CN``/``ja-JP``),
     and ``<prop>`` elements ``x-clause-id`` (the clause ids of each side), ``x-doc-id``,
-    ``x-sentence-id`` and ``x-score``.
+    ``x-sentence-id`` and ``x-score``.  Characters XML cannot hold are replaced by U+FFFD
+    and reported (:class:`ExportWarning`).
 
     Parameters
     ----------
@@ -264,6 +434,8 @@ def to_tmx(alignment: Alignment, src_doc: Document, tgt_doc: Document, path: str
                 continue
             tu = etree.SubElement(body, "tu")
             etree.SubElement(tu, "prop", type="x-score").text = f"{sp.score:.4f}"
+            if look.status(cp):
+                etree.SubElement(tu, "prop", type="x-review").text = look.status(cp)
             for doc, ids in ((src_doc, sp.src), (tgt_doc, sp.tgt)):
                 tuv = etree.SubElement(tu, "tuv")
                 tuv.set(xml_lang, tmx_lang(doc.lang))
@@ -272,8 +444,9 @@ def to_tmx(alignment: Alignment, src_doc: Document, tgt_doc: Document, path: str
                     dict.fromkeys(look.clause_of(s) for s in ids)
                 )
                 etree.SubElement(tuv, "prop", type="x-sentence-id").text = " ".join(ids)
-                etree.SubElement(tuv, "seg").text = _joined(look.text(ids))
+                etree.SubElement(tuv, "seg").text = look.clean(_joined(look.text(ids)), ids)
     data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    look.warn("TMX", path)
     return _atomic_write(path, data)
 
 
@@ -281,6 +454,8 @@ def to_tmx(alignment: Alignment, src_doc: Document, tgt_doc: Document, path: str
 
 _CSS = """
 body{font-family:"Noto Sans CJK SC","Noto Sans CJK JP","Hiragino Sans","Microsoft YaHei",sans-serif;margin:1.5em;color:#222}
+:lang(ja){font-family:"Noto Sans CJK JP","Hiragino Sans","Yu Gothic","Meiryo",sans-serif}
+:lang(zh-Hans){font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif}
 h1{font-size:1.3em}
 table{border-collapse:collapse;width:100%;table-layout:fixed}
 td,th{border-top:1px solid #ddd;padding:.35em .6em;vertical-align:top;line-height:1.6}
@@ -291,8 +466,10 @@ tr.clause.renumbered td,tr.clause.split td,tr.clause.merged td{background:#fff4d
 td.score{width:4.5em;text-align:right;color:#666;font-variant-numeric:tabular-nums}
 td.missing{background:#fafafa;color:#aaa;font-style:italic}
 .badge{display:inline-block;font-size:.75em;font-weight:normal;padding:0 .4em;margin-left:.5em;border-radius:.3em;background:#ddd}
-.badge.unpaired{background:#f4b4b4}.badge.renumbered,.badge.split,.badge.merged{background:#f3d27a}
+.badge.unpaired,.badge.rejected{background:#f4b4b4}.badge.renumbered,.badge.split,.badge.merged{background:#f3d27a}
+.badge.confirmed,.badge.linked,.badge.joined{background:#b9e3c0}
 .id{color:#777;font-weight:normal;font-size:.85em}
+:target td,tr:target td{outline:2px solid #f0a500}
 """
 
 _BADGE_TEXT = {
@@ -303,15 +480,24 @@ _BADGE_TEXT = {
 }
 
 
+def clause_anchor(clause_id: str) -> str:
+    """The ``id=`` of a clause in exported and served HTML: ``<doc>:<path>``
+    (``zgc-2019-ipap.ja:3.2.6``), a fragment that needs no escaping in a URL."""
+    return clause_id.replace("#", ":", 1)
+
+
 def _heading(doc: Document, ids: tuple[str, ...]) -> str:
+    """Label and path of each clause (its title is the first sentence row below)."""
     parts = []
     for cid in ids:
         try:
             clause = doc.clause(cid)
         except KeyError:
             raise ExportError(f"clause {cid!r} of the alignment is not in {doc.id!r}; align the documents again") from None
-        head = clause.heading() or clause.title or ""
-        parts.append(f'<span class="id">{html.escape(_clause_label(cid))}</span> {html.escape(head)}')
+        parts.append(
+            f'<span id="{html.escape(clause_anchor(cid))}"><a class="id" href="#{html.escape(clause_anchor(cid))}">'
+            f"{html.escape(_clause_label(cid))}</a> {html.escape(clause.label)}</span>"
+        )
     return "<br>".join(parts)
 
 
@@ -320,10 +506,13 @@ def to_html(
 ) -> Path:
     """Write a self-contained side-by-side HTML page of the alignment.
 
-    Clause headings are rows of their own, marked when the pair is not a plain same-number
-    match (no counterpart, renumbered, split or merged); each sentence bead is a row with
-    the source text, the target text and the score.  All text is escaped; the CSS is inline
-    and the page loads nothing from elsewhere.
+    Clause headings are rows of their own (path and printed label, with an ``id=`` anchor
+    per clause, see :func:`clause_anchor`), marked when the pair is not a plain same-number
+    match (no counterpart, renumbered, split or merged) and with the reviewer's verdict when
+    there is one; each sentence bead is a row with the source text, the target text and the
+    score.  Each column carries the ``lang`` of its document (:func:`html_lang`), so Japanese
+    is drawn with Japanese glyph forms and Chinese with Chinese ones.  All text is escaped;
+    the CSS is inline and the page loads nothing from elsewhere.
 
     Parameters
     ----------
@@ -343,14 +532,15 @@ def to_html(
     """
     look = _Lookup(alignment, src_doc, tgt_doc)
     page_title = title or f"{src_doc.id} ↔ {tgt_doc.id}"
+    la, lb = html.escape(html_lang(src_doc.lang)), html.escape(html_lang(tgt_doc.lang))
     out = io.StringIO()
     w = out.write
     w("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
     w(f"<title>{html.escape(page_title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n")
     w(f"<h1>{html.escape(page_title)}</h1>\n")
     w(
-        f"<p>{html.escape(src_doc.title or src_doc.id)} ({html.escape(src_doc.lang)}) — "
-        f"{html.escape(tgt_doc.title or tgt_doc.id)} ({html.escape(tgt_doc.lang)}); "
+        f"<p><span lang=\"{la}\">{html.escape(src_doc.title or src_doc.id)}</span> ({html.escape(src_doc.lang)}) — "
+        f"<span lang=\"{lb}\">{html.escape(tgt_doc.title or tgt_doc.id)}</span> ({html.escape(tgt_doc.lang)}); "
         f"generated by policyidx {html.escape(__version__)}</p>\n"
     )
     w('<table>\n<colgroup><col style="width:47%"><col style="width:47%"><col style="width:6%"></colgroup>\n')
@@ -363,22 +553,26 @@ def to_html(
         badge = ""
         if kind != "same":
             badge = f'<span class="badge {kind}">{_BADGE_TEXT[kind]}</span>'
+        status = look.status(cp)
+        if status:
+            badge += f'<span class="badge {html.escape(status)}">{html.escape(status)}</span>'
         cls = "clause" if kind == "same" else f"clause {kind}"
         left = _heading(src_doc, cp.src) if cp.src else "—"
         right = _heading(tgt_doc, cp.tgt) if cp.tgt else "—"
         ids = " ".join(cp.src + cp.tgt)
         w(
-            f'<tr class="{cls}" data-clauses="{html.escape(ids)}" data-method="{cp.method}">'
+            f'<tr class="{cls}" data-clauses="{html.escape(ids)}" data-method="{html.escape(cp.method)}">'
             f"<td>{left}{badge if cp.src else ''}</td><td>{right}{badge if not cp.src else ''}</td>"
             f'<td class="score">{cp.score:.2f}</td></tr>\n'
         )
         for sp in cp.sentences:
-            src_text = html.escape(_joined(look.text(sp.src)))
-            tgt_text = html.escape(_joined(look.text(sp.tgt)))
-            src_cell = f"<td>{src_text}</td>" if sp.src else '<td class="missing">(none)</td>'
-            tgt_cell = f"<td>{tgt_text}</td>" if sp.tgt else '<td class="missing">(none)</td>'
+            src_text = html.escape(look.clean(_joined(look.text(sp.src)), sp.src))
+            tgt_text = html.escape(look.clean(_joined(look.text(sp.tgt)), sp.tgt))
+            src_cell = f'<td lang="{la}">{src_text}</td>' if sp.src else '<td class="missing">(none)</td>'
+            tgt_cell = f'<td lang="{lb}">{tgt_text}</td>' if sp.tgt else '<td class="missing">(none)</td>'
             w(f'<tr class="sentence">{src_cell}{tgt_cell}<td class="score">{sp.score:.2f}</td></tr>\n')
     w("</table>\n</body>\n</html>\n")
+    look.warn("HTML", path)
     return _atomic_write(path, out.getvalue().encode("utf-8"))
 
 
