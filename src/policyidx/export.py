@@ -51,6 +51,7 @@ __all__ = [
     "to_html",
     "html_lang",
     "clause_anchor",
+    "bead_text",
     "xml_safe",
     "spreadsheet_safe",
     "render_terminal",
@@ -171,6 +172,12 @@ def _enum_label(doc: Document, clause: Clause) -> str:
         return clause.label
     head = doc.text[clause.label_start:first.start]
     return head if head.strip() else clause.label
+
+
+def bead_text(texts: list[str]) -> str:
+    """The sentences of one bead as one segment, as every writer exports it: PDF line breaks
+    and spacing inside CJK text dropped, runs of spaces in Latin text made one."""
+    return _joined(texts)
 
 
 def _joined(texts: list[str]) -> str:

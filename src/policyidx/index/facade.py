@@ -408,13 +408,29 @@ class Index:
 
     # ------------------------------------------------------------------ alignment
 
-    def alignment(self, src: str, tgt: str):
+    def alignment(self, src: str, tgt: str, *, reviewed: bool = True):
         """The alignment of document ``src`` with ``tgt``: stored with the index when it was
         built (and both documents are unchanged since), computed otherwise (and kept in
         memory: reading an index never writes into it; :meth:`store_alignment` does).
 
         The stored alignment of a pair is also used, reversed, for the pair the other way round.
+        With ``reviewed`` (the default), the corrections of the corpus's review store
+        (:attr:`review_store`, a file beside the corpus, never in the index) are replayed
+        on it; ``reviewed=False`` gives the automatic alignment.
         """
+        al = self._automatic_alignment(src, tgt)
+        if not reviewed or not self.review_store.ops(src, tgt):
+            return al
+        return self.review_store.apply(al, self.corpus[src], self.corpus[tgt], glossary=self.glossary)
+
+    @cached_property
+    def review_store(self):
+        """The :class:`~policyidx.review.ReviewStore` of the corpus (``review.json`` beside it)."""
+        from ..review import ReviewStore
+
+        return ReviewStore.for_corpus(getattr(self, "_corpus_root", None) or self.corpus.root)
+
+    def _automatic_alignment(self, src: str, tgt: str):
         from ..alignment import align
 
         if (src, tgt) in self._alignments:
@@ -430,8 +446,9 @@ class Index:
         return al
 
     def store_alignment(self, src: str, tgt: str) -> Path:
-        """Compute (if need be) and store the alignment of ``src`` with ``tgt`` in the index."""
-        al = self.alignment(src, tgt)
+        """Compute (if need be) and store the alignment of ``src`` with ``tgt`` in the index
+        (the automatic one: review corrections stay in the review store)."""
+        al = self._automatic_alignment(src, tgt)
         corpus = self.corpus
         return self.alignments.put(al, corpus.doc_fingerprint(src), corpus.doc_fingerprint(tgt))
 
