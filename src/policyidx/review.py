@@ -212,7 +212,10 @@ class ReviewStore:
         ops = record.get("ops")
         if not isinstance(ops, list):
             raise ReviewError(f"review file {self.path}: \"ops\" must be a list")
-        self._ops = [ReviewOp.from_dict(r) for r in ops]
+        try:
+            self._ops = [ReviewOp.from_dict(r) for r in ops]
+        except ReviewError as exc:
+            raise ReviewError(f"review file {self.path}: {exc}") from None
         self._stamp = stamp
 
     def _save(self) -> None:
