@@ -12,7 +12,7 @@ setup() {
   if ! "$PY" -c "import torch, sys; sys.exit(0 if torch.__version__.startswith('2.13.0') else 1)" 2>/dev/null; then
     "$PY" -m pip install --quiet "torch==2.13.0"
   fi
-  "$PY" -m pip install --quiet -e ".[test]"
+  "$PY" -m pip install --quiet -e ".[test,web]"
 }
 
 case "${1:-}" in

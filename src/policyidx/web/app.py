@@ -130,10 +130,12 @@ def find_clause(doc: Document, citation: str) -> list[Clause]:
     if exact:
         return exact
     # a chain of labels, outermost first: 三（二） = （二） under 三、
+    squash = re.compile(r"[\s、，,．.。:：]+")
+    want_chain = squash.sub("", want)
     chains = []
     for cl in doc.clauses:
-        labels = "".join(_norm_label(a.label) for a in [*reversed(cl.ancestors()), cl] if a.label)
-        if labels and labels == want.replace(" ", ""):
+        labels = "".join(squash.sub("", _norm_label(a.label)) for a in [*reversed(cl.ancestors()), cl] if a.label)
+        if labels and labels == want_chain:
             chains.append(cl)
     return chains
 
