@@ -131,6 +131,7 @@ def test_goto_by_citation(client, site):
     assert find_clause(doc, f"{JA}#3.2.6")[0].id == f"{JA}#3.2.6"
     assert [c.id for c in find_clause(doc, "三．（四）")] == [f"{JA}#3.4"]  # a chain of labels
     assert [c.id for c in find_clause(doc, "四（二）")] == [f"{JA}#4.2"]
+    assert [c.id for c in find_clause(doc, "三（二）6.")] == [f"{JA}#3.2.6"]
     r = client.get(f"/doc/{JA}/goto", params={"c": "第九十九条"}, follow_redirects=False)
     assert r.status_code == 303 and "missing=" in r.headers["location"]
     assert "No clause is cited as" in client.get(r.headers["location"]).text

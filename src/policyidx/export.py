@@ -52,6 +52,7 @@ __all__ = [
     "html_lang",
     "clause_anchor",
     "bead_text",
+    "pair_kind",
     "xml_safe",
     "spreadsheet_safe",
     "render_terminal",
@@ -195,6 +196,12 @@ def _atomic_write(path: str | os.PathLike[str], data: bytes) -> Path:
 
 def _clause_label(cid: str) -> str:
     return cid.split("#", 1)[1] if "#" in cid else cid
+
+
+def pair_kind(cp: ClausePair) -> str:
+    """How a clause pair differs in structure: ``unpaired``, ``split`` (one source clause, several
+    target clauses), ``merged``, ``renumbered`` (paired across different paths) or ``same``."""
+    return _pair_kind(cp)
 
 
 def _pair_kind(cp: ClausePair) -> str:

@@ -134,7 +134,7 @@ def find_clause(doc: Document, citation: str) -> list[Clause]:
     want_chain = squash.sub("", want)
     chains = []
     for cl in doc.clauses:
-        labels = "".join(squash.sub("", _norm_label(a.label)) for a in [*reversed(cl.ancestors()), cl] if a.label)
+        labels = "".join(squash.sub("", _norm_label(a.label)) for a in [*cl.ancestors(), cl] if a.label)
         if labels and labels == want_chain:
             chains.append(cl)
     return chains
@@ -358,7 +358,7 @@ async def clause_page(request: Request) -> HTMLResponse:
         counterparts = wb.index.counterparts(cid, k=5)
     except PolicyIdxError as exc:
         problem = str(exc)
-    return render(request, "clause.html", doc=doc, clause=clause, ancestors=list(reversed(clause.ancestors())),
+    return render(request, "clause.html", doc=doc, clause=clause, ancestors=clause.ancestors(),
                   counterparts=counterparts, problem=problem)
 
 
@@ -368,6 +368,8 @@ async def clause_page(request: Request) -> HTMLResponse:
 def _bucket(cp: ClausePair | None, score: float) -> str:
     if cp is not None and (not cp.src or not cp.tgt):
         return "unpaired"
+    if cp is not None and not cp.sentences:
+        return "container"  # headings without text of their own: paired by their contents
     return "high" if score >= 0.4 else "mid" if score >= 0.2 else "low"
 
 
@@ -395,7 +397,7 @@ def _term_spans(glossary: Any, text: str, lang: str, other_text: str, other_lang
 
 
 def _side_by_side(wb: Workbench, al: Alignment, src: Document, tgt: Document) -> list[dict[str, Any]]:
-    from ..export import bead_text
+    from ..export import bead_text, pair_kind
     from ..review import review_status
 
     sent = {s.id: s for d in (src, tgt) for c in d.clauses for s in c.sentences}
@@ -418,6 +420,7 @@ def _side_by_side(wb: Workbench, al: Alignment, src: Document, tgt: Document) ->
             "src": [src.clause(c) for c in cp.src],
             "tgt": [tgt.clause(c) for c in cp.tgt],
             "status": review_status(al, cp),
+            "kind": pair_kind(cp),
             "bucket": _bucket(cp, cp.score),
             "beads": beads,
             "next": al.pairs[k + 1] if k + 1 < len(al.pairs) else None,
