@@ -28,6 +28,12 @@ __all__ = [
     "terms",
     "Glossary",
     "PolicyIdxError",
+    "to_tsv",
+    "to_tmx",
+    "to_html",
+    "to_xlsx",
+    "align_files",
+    "ReviewStore",
 ]
 
 _LAZY = {
@@ -43,6 +49,12 @@ _LAZY = {
     "terms": ("policyidx.concordance", "terms"),
     "Glossary": ("policyidx.text.glossary", "Glossary"),
     "PolicyIdxError": ("policyidx.errors", "PolicyIdxError"),
+    "to_tsv": ("policyidx.export", "to_tsv"),
+    "to_tmx": ("policyidx.export", "to_tmx"),
+    "to_html": ("policyidx.export", "to_html"),
+    "to_xlsx": ("policyidx.export", "to_xlsx"),
+    "align_files": ("policyidx.adhoc", "align_files"),
+    "ReviewStore": ("policyidx.review", "ReviewStore"),
 }
 
 if TYPE_CHECKING:  # pragma: no cover
