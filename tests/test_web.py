@@ -282,3 +282,22 @@ def test_align_files_errors_name_the_file(tmp_path):
         align_files(binary, FX / "zh" / "zgc-2019-ipap.zh.txt")
     with pytest.raises(ParseError, match="upload.bin"):
         document_from_bytes(bytes(range(256)) * 10, "upload.bin")
+
+
+def test_the_wheel_ships_every_template_and_asset(tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(root), "--no-deps", "-q", "-w", str(tmp_path)],
+                   check=True, capture_output=True)
+    names = set(zipfile.ZipFile(next(tmp_path.glob("policyidx-*.whl"))).namelist())
+    web = root / "src" / "policyidx" / "web"
+    assets = {f"policyidx/web/{p.relative_to(web).as_posix()}" for p in web.rglob("*")
+              if p.is_file() and p.suffix in (".html", ".css", ".js")}
+    assert len(assets) >= 12 and assets <= names
+    # nothing is loaded from elsewhere: no absolute URL in a template or asset
+    for p in web.rglob("*"):
+        if p.suffix in (".html", ".css", ".js"):
+            assert not re.search(r"(?:src|href)=[\"']?(?:https?:)?//|url\((?:https?:)?//", p.read_text("utf-8")), p

@@ -663,7 +663,7 @@ async def term_page(request: Request) -> HTMLResponse:
 
 async def files_page(request: Request) -> HTMLResponse:
     wb: Workbench = request.app.state.wb
-    return render(request, "files.html", limit_mb=wb.upload_limit / 1e6, problem=request.query_params.get("error"))
+    return render(request, "files.html", limit_mb=wb.upload_limit / 2**20, problem=request.query_params.get("error"))
 
 
 async def files_upload(request: Request) -> Response:
@@ -674,8 +674,8 @@ async def files_upload(request: Request) -> Response:
     if length is None or not length.isdigit():
         return Response("an upload must say its length", status_code=411, media_type="text/plain")
     if int(length) > wb.upload_limit:
-        return render(request, "files.html", status=413, limit_mb=wb.upload_limit / 1e6,
-                      problem=f"the files are {int(length) / 1e6:.1f} MB together; the limit is {wb.upload_limit / 1e6:.0f} MB")
+        return render(request, "files.html", status=413, limit_mb=wb.upload_limit / 2**20,
+                      problem=f"the files are {int(length) / 2**20:.1f} MB together; the limit is {wb.upload_limit / 2**20:.0f} MB")
     # read no more than the limit, whatever the header said
     body = bytearray()
     async for chunk in request.stream():
@@ -692,12 +692,12 @@ async def files_upload(request: Request) -> Response:
     try:
         form: FormData = await MultiPartParser(request.headers, replay(), max_files=2, max_fields=20).parse()
     except Exception as exc:  # multipart errors: a clear message, no traceback
-        return render(request, "files.html", status=400, limit_mb=wb.upload_limit / 1e6, problem=f"unreadable upload ({exc})")
+        return render(request, "files.html", status=400, limit_mb=wb.upload_limit / 2**20, problem=f"unreadable upload ({exc})")
     if not wb.check_token(form.get("token")):  # type: ignore[arg-type]
         return Response("missing or stale edit token: reload the page and try again", status_code=403, media_type="text/plain")
     files = [form.get("file_a"), form.get("file_b")]
     if not all(isinstance(f, UploadFile) and f.filename for f in files):
-        return render(request, "files.html", status=400, limit_mb=wb.upload_limit / 1e6, problem="choose two files")
+        return render(request, "files.html", status=400, limit_mb=wb.upload_limit / 2**20, problem="choose two files")
     from ..adhoc import document_from_bytes
     from ..alignment import align
 
@@ -718,7 +718,7 @@ async def files_upload(request: Request) -> Response:
             docs.append(doc)
         auto = align(docs[0], docs[1], glossary=wb.index.glossary)
     except PolicyIdxError as exc:
-        return render(request, "files.html", status=400, limit_mb=wb.upload_limit / 1e6, problem=str(exc))
+        return render(request, "files.html", status=400, limit_mb=wb.upload_limit / 2**20, problem=str(exc))
     token = wb.add_upload(docs[0], docs[1], auto)
     return RedirectResponse(f"/files/{token}", status_code=303)
 
