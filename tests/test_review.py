@@ -189,3 +189,40 @@ def test_index_counterparts_follow_the_review_across_rebuilds(tmp_path, corpus_r
     assert rebuilt.alignment(JA, ZH).counterpart(f"{JA}#3.4.13").tgt == (cid,)
     idx.review_store.undo()
     assert Index.open(tmp_path / "idx2", corpus=corpus_root).counterparts(cid, k=3)[0].id == f"{JA}#3.4.14"
+
+
+def test_a_corrected_tsv_is_read_back(tmp_path, docs, auto):
+    import csv
+
+    zh, ja = docs
+    path = to_tsv(auto, zh, ja, tmp_path / "review.tsv")
+    text = path.read_text("utf-8-sig")
+    rows = list(csv.reader(text.splitlines(), delimiter="\t"))
+    for r in rows[1:]:
+        if r[3] == f"{ZH}#3.4.15":
+            r[4] = f"{JA}#3.4.13"  # re-link in the spreadsheet
+        if r[3] == f"{ZH}#3.2.6":
+            r[7] = "confirmed"
+        if r[3] == f"{ZH}#3.2.7":
+            r[7] = "Rejected"
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh, delimiter="\t", lineterminator="\n").writerows(rows)
+    store = ReviewStore(tmp_path / "r.json")
+    ops = store.import_tsv(path, auto, zh, ja)
+    assert [(o.op, o.src) for o in ops] == [("confirm", (f"{ZH}#3.2.6",)), ("reject", (f"{ZH}#3.2.7",)),
+                                            ("link", (f"{ZH}#3.4.15",))]
+    al = store.apply(auto, zh, ja)
+    assert al.counterpart(f"{ZH}#3.4.15").tgt == (f"{JA}#3.4.13",)
+    assert review_status(al, al.counterpart(f"{ZH}#3.2.6")) == "confirmed"
+    assert al.counterpart(f"{ZH}#3.2.7").tgt == ()
+    # reading the same file again records nothing new
+    assert store.import_tsv(path, auto, zh, ja) == []
+    # a bad verdict or clause refuses the whole file and records nothing
+    rows[5][7] = "maybe"
+    bad = tmp_path / "bad.tsv"
+    with bad.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, delimiter="\t", lineterminator="\n").writerows(rows)
+    fresh = ReviewStore(tmp_path / "fresh.json")
+    with pytest.raises(ReviewError, match=r"bad.tsv:6: unknown review verdict 'maybe'"):
+        fresh.import_tsv(bad, auto, zh, ja)
+    assert len(fresh) == 0 and not (tmp_path / "fresh.json").exists()

@@ -301,3 +301,28 @@ def test_the_wheel_ships_every_template_and_asset(tmp_path):
     for p in web.rglob("*"):
         if p.suffix in (".html", ".css", ".js"):
             assert not re.search(r"(?:src|href)=[\"']?(?:https?:)?//|url\((?:https?:)?//", p.read_text("utf-8")), p
+
+
+def test_a_corrected_tsv_is_read_back_in_the_page(client, site):
+    wb, _ = site
+    url = f"/align/{ZH}/{JA}"
+    tsv = client.get(url + "/export/tsv").content.decode("utf-8-sig")
+    rows = [r.split("\t") for r in tsv.splitlines()]
+    for r in rows[1:]:
+        if r[3] == f"{ZH}#3.2.6":
+            r[7] = "confirmed"
+    body = "\n".join("\t".join(r) for r in rows).encode("utf-8-sig")
+    token = _token(client, url)
+    r = client.post(url + "/import", data={"token": token}, files={"tsv": ("mine.tsv", body, "text/plain")},
+                    headers=ORIGIN, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("?imported=1")
+    page = client.get(r.headers["location"]).text
+    assert "1 correction(s) read" in page and "status confirmed" in page
+    rows[2][7] = "perhaps"
+    body = "\n".join("\t".join(r) for r in rows).encode("utf-8")
+    r = client.post(url + "/import", data={"token": token}, files={"tsv": ("mine.tsv", body, "text/plain")},
+                    headers=ORIGIN)
+    assert "mine.tsv:3: unknown review verdict" in r.text
+    assert client.post(url + "/import", data={"token": "x"}, files={"tsv": ("m.tsv", body)}, headers=ORIGIN).status_code == 403
+    wb.review.undo()
+    assert len(wb.review) == 0

@@ -311,6 +311,105 @@ class ReviewStore:
             self._save()
             return last
 
+    # ------------------------------------------------------------------ a corrected TSV
+
+    def import_tsv(self, path: str | os.PathLike[str], alignment: Alignment, src_doc: Document,
+                   tgt_doc: Document) -> list[ReviewOp]:
+        """Record the corrections a reviewer made in a TSV written by :func:`policyidx.export.to_tsv`.
+
+        Read per clause pair (the ``src_clause`` and ``tgt_clause`` cells of its rows): a
+        ``review`` cell set to ``confirmed`` (or ``confirm``, ``ok``) or ``rejected``
+        (``reject``, ``no``) records that verdict; a pair that neither the automatic nor the
+        reviewed alignment has (clause ids edited in the sheet) is recorded as a re-link.
+        Reading the same file twice records nothing the second time.  Other cells (texts,
+        scores) are not read back.  Every operation is checked as if made in the page;
+        nothing is recorded when one is refused.
+
+        Parameters
+        ----------
+        path : path-like
+            The TSV (UTF-8 with or without BOM, the header row of
+            :data:`policyidx.export.TSV_COLUMNS`).
+        alignment : Alignment
+            The automatic alignment of ``src_doc`` with ``tgt_doc``.
+        src_doc, tgt_doc : Document
+            The documents.
+
+        Returns
+        -------
+        list of ReviewOp
+            The operations recorded, in order.
+
+        Raises
+        ------
+        ReviewError
+            Unreadable file, missing columns, an unknown verdict or a clause id that is not
+            in the documents (the message names the file and line).
+        """
+        import csv
+
+        p = Path(path)
+        try:
+            text = p.read_bytes().decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ReviewError(f"cannot read {p} as UTF-8 text: {exc}") from None
+        rows = list(csv.reader(text.splitlines(), delimiter="\t"))
+        if not rows or not {"src_clause", "tgt_clause", "review"} <= set(rows[0]):
+            raise ReviewError(f"{p}: the header must have the columns src_clause, tgt_clause and review "
+                              "(a TSV written by policyidx.export.to_tsv)")
+        col = {name: k for k, name in enumerate(rows[0])}
+        verdicts = {"confirmed": "confirm", "confirm": "confirm", "ok": "confirm", "rejected": "reject",
+                    "reject": "reject", "no": "reject"}
+        wanted: list[tuple[tuple[str, ...], tuple[str, ...], str | None, int]] = []
+        for line, row in enumerate(rows[1:], start=2):
+            if not any(cell.strip() for cell in row):
+                continue
+            cells = row + [""] * (len(rows[0]) - len(row))
+            src = tuple(cells[col["src_clause"]].split())
+            tgt = tuple(cells[col["tgt_clause"]].split())
+            verdict = cells[col["review"]].strip().lower()
+            if verdict and verdict not in verdicts and verdict not in ("linked", "joined", "split"):
+                raise ReviewError(f"{p}:{line}: unknown review verdict {verdict!r}; write confirmed or rejected")
+            key = (src, tgt, verdicts.get(verdict), line)
+            if wanted and wanted[-1][:2] == (src, tgt):
+                if key[2] and not wanted[-1][2]:
+                    wanted[-1] = key
+                continue
+            wanted.append(key)
+        with self._lock:
+            before = list(self._ops)
+            stamp = self._stamp
+            recorded: list[ReviewOp] = []
+            try:
+                automatic = {(tuple(cp.src), tuple(cp.tgt)) for cp in alignment.pairs}
+                for src, tgt, verdict, line in wanted:
+                    current = self.apply(alignment, src_doc, tgt_doc)
+                    holder = _holding(current.pairs, src, tgt, exact=True)
+                    status = review_status(current, holder) if holder is not None else None
+                    try:
+                        if verdict == "confirm" and src and tgt:
+                            if holder is None or status != "confirmed":
+                                recorded.append(self.confirm(current, src, tgt))
+                        elif verdict == "reject" and holder is not None and src and tgt:
+                            recorded.append(self.reject(current, src, tgt))
+                        elif src and tgt and holder is None and (src, tgt) not in automatic:
+                            # a pairing the aligner did not make and the alignment lacks: a re-link
+                            recorded.append(self.relink(current, src, tgt))
+                    except ReviewError as exc:
+                        raise ReviewError(f"{p}:{line}: {exc}") from None
+            except BaseException:
+                self._ops = before
+                self._save() if stamp is not None or before else self._remove()
+                raise
+            return recorded
+
+    def _remove(self) -> None:
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+        self._stamp = None
+
     # ------------------------------------------------------------------ applying
 
     def apply(self, alignment: Alignment, src_doc: Document, tgt_doc: Document, *,

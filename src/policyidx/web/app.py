@@ -595,6 +595,47 @@ async def undo_route(request: Request) -> Response:
     return _back(base, data)
 
 
+async def import_route(request: Request) -> Response:
+    """A corrected TSV (exported, edited in a spreadsheet) read back into the review store."""
+    wb: Workbench = request.app.state.wb
+    if not _same_origin(request):
+        return Response("edits must come from this server's own pages (Origin/Referer check failed)", status_code=403,
+                        media_type="text/plain")
+    length = request.headers.get("content-length")
+    if length is None or not length.isdigit() or int(length) > wb.upload_limit:
+        return Response("a corrected TSV must say its length and stay under the upload limit", status_code=413,
+                        media_type="text/plain")
+    from starlette.datastructures import UploadFile
+
+    form = await request.form(max_files=1, max_fields=10)
+    if not wb.check_token(form.get("token")):  # type: ignore[arg-type]
+        return Response("missing or stale edit token: reload the page and try again", status_code=403, media_type="text/plain")
+    upload = request.path_params.get("token")
+    if upload is not None:
+        up = _upload_or_404(request)
+        if isinstance(up, HTMLResponse):
+            return up
+        store, auto, src, tgt, base = up.store, up.auto, up.src, up.tgt, f"/files/{up.token}"
+    else:
+        pair = _two_docs(request)
+        if isinstance(pair, HTMLResponse):
+            return pair
+        src, tgt = pair
+        store, auto, base = wb.review, wb.index.alignment(src.id, tgt.id, reviewed=False), \
+            f"/align/{quote(src.id)}/{quote(tgt.id)}"
+    f = form.get("tsv")
+    if not isinstance(f, UploadFile) or not f.filename:
+        return _back(base, {}, "choose the corrected TSV file")
+    with tempfile.TemporaryDirectory(prefix="policyidx-import-") as tmp:
+        path = Path(tmp) / "corrected.tsv"
+        path.write_bytes(await f.read())
+        try:
+            ops = store.import_tsv(path, auto, src, tgt)
+        except PolicyIdxError as exc:
+            return _back(base, {}, str(exc).replace(str(path), Path(str(f.filename)).name))
+    return RedirectResponse(f"{base}?imported={len(ops)}", status_code=303)
+
+
 # ----------------------------------------------------------------------------- match, terms
 
 
@@ -826,6 +867,7 @@ def create_app(corpus: Any = None, index: Any = None, *, upload_limit: int = UPL
         Route("/align/{src}/{tgt}/export/{fmt}", export_route),
         Route("/align/{src}/{tgt}/review", review_route, methods=["POST"]),
         Route("/align/{src}/{tgt}/undo", undo_route, methods=["POST"]),
+        Route("/align/{src}/{tgt}/import", import_route, methods=["POST"]),
         Route("/match", match_page),
         Route("/term", term_page),
         Route("/files", files_page),
@@ -834,6 +876,7 @@ def create_app(corpus: Any = None, index: Any = None, *, upload_limit: int = UPL
         Route("/files/{token}/export/{fmt}", upload_export),
         Route("/files/{token}/review", upload_review, methods=["POST"]),
         Route("/files/{token}/undo", undo_route, methods=["POST"]),
+        Route("/files/{token}/import", import_route, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     hosts = list(allowed_hosts)
