@@ -24,7 +24,7 @@ from .parsers import MAX_BYTES
 
 if TYPE_CHECKING:  # pragma: no cover
     from .alignment import Alignment
-    from .glossary import Glossary
+    from .text.glossary import Glossary
     from .model import Document
 
 __all__ = ["FileAlignment", "align_files", "document_from_bytes", "detect_format"]
@@ -121,7 +121,7 @@ def document_from_bytes(
     QueryError
         An unknown format or language.
     """
-    from .analysis import detect_lang
+    from .text.analysis import detect_lang
 
     if format is not None and format not in FORMATS:
         raise QueryError(f"unknown format {format!r} for {name}: expected one of {', '.join(FORMATS)}")

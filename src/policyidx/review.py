@@ -36,7 +36,7 @@ from .errors import NotFoundError, PolicyIdxError
 if TYPE_CHECKING:  # pragma: no cover
     from .alignment import Alignment, ClausePair, SentencePair
     from .corpus import Corpus
-    from .glossary import Glossary
+    from .text.glossary import Glossary
     from .model import Document
 
 __all__ = [
