@@ -326,3 +326,43 @@ def test_a_corrected_tsv_is_read_back_in_the_page(client, site):
     assert client.post(url + "/import", data={"token": "x"}, files={"tsv": ("m.tsv", body)}, headers=ORIGIN).status_code == 403
     wb.review.undo()
     assert len(wb.review) == 0
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _cli(capsys, *argv):
+    from policyidx.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_align_two_files(tmp_path, capsys):
+    import json
+
+    from lxml import etree
+
+    ja = bundled_corpus_path() / "ja" / "zgc-2019-ipap.ja.txt"
+    code, out, err = _cli(capsys, "align", str(FX / "zh" / "zgc-2019-ipap.zh.html"), str(ja), "--from-pdf-b", "--json",
+                          "--tmx", str(tmp_path / "o.tmx"), "--xlsx", str(tmp_path / "o.xlsx"))
+    assert code == 0, err
+    records = json.loads(out)
+    assert any(r["src"] == [f"{ZH}#3.4.15"] and r["tgt"] == [f"{JA}#3.4.14"] for r in records)
+    assert etree.parse(str(tmp_path / "o.tmx")).getroot().find("header").get("srclang") == "zh-CN"
+    assert (tmp_path / "o.xlsx").read_bytes()[:2] == b"PK"
+    code, out, err = _cli(capsys, "align", str(FX / "zh" / "zgc-2019-ipap.zh.txt"), str(ja), "--lang-b", "ja")
+    assert code == 0 and "3.4.15 ↔ 3.4.14" in out
+
+
+def test_cli_align_errors_are_one_line(tmp_path, capsys):
+    code, _, err = _cli(capsys, "align", str(tmp_path / "nope.txt"), str(FX / "zh" / "zgc-2019-ipap.zh.txt"))
+    assert code == 2 and "nope.txt" in err and err.count("\n") == 1
+    code, _, err = _cli(capsys, "align", ZH, JA, "--lang-a", "zh")
+    assert code == 2 and "--lang-a is for two files" in err
+
+
+def test_cli_serve_refuses_a_bad_port(capsys):
+    code, _, err = _cli(capsys, "serve", "--port", "70000")
+    assert code == 2 and "--port" in err and err.count("\n") == 1

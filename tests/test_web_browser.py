@@ -1,6 +1,6 @@
 """The workbench in a real browser: Playwright for Python driving Debian's Chromium.
 
-The server runs in a subprocess (``python -m policyidx.web``) on 127.0.0.1 and a free port,
+The server runs in a subprocess (``policyidx serve``) on 127.0.0.1 and a free port,
 over a temporary corpus with the zgc Chinese original and a document whose text holds
 markup.  When a test fails, screenshots of the page and of the main pages are saved in
 ``$POLICYIDX_SCREENSHOTS`` (default ``test-screenshots/`` at the repository root).
@@ -59,7 +59,7 @@ def _free_port() -> int:
 
 
 class Server:
-    """``python -m policyidx.web`` in a subprocess; restartable on the same port."""
+    """``policyidx serve`` in a subprocess; restartable on the same port."""
 
     def __init__(self, corpus: Path, index: Path, log: Path):
         self.corpus, self.index, self.log = corpus, index, log
@@ -73,9 +73,10 @@ class Server:
     def start(self) -> None:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "policyidx.web", "--corpus", str(self.corpus), "--index", str(self.index),
-                 "--port", str(self.port)], stdout=log, stderr=subprocess.STDOUT, env=env)
+            self.proc = subprocess.Popen(  # `policyidx serve`, as a user starts it
+                [sys.executable, "-c", "import sys; from policyidx.cli import main; sys.exit(main())", "serve",
+                 "--corpus", str(self.corpus), "--index", str(self.index), "--port", str(self.port)],
+                stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -903,7 +903,10 @@ def serve(corpus: Any = None, index: Any = None, *, host: str = "127.0.0.1", por
     port : int
         TCP port.
     """
-    import uvicorn
+    try:
+        import uvicorn
+    except ImportError:
+        raise MissingDependencyError('the web workbench needs uvicorn: pip install "policyidx[web]"') from None
 
     hosts = ["127.0.0.1", "localhost", "::1"]
     if host not in hosts:
