@@ -14,7 +14,7 @@ from policyidx.alignment import align
 from policyidx.corpus import Corpus, bundled_corpus_path, parse_document
 from policyidx.export import to_tmx, to_tsv
 from policyidx.index import Index
-from policyidx.review import REVIEW_FILE, ReviewError, ReviewStore, review_status
+from policyidx.review import REVIEW_FILE, ReviewError, ReviewOp, ReviewStore, review_status
 
 FX = Path(__file__).resolve().parent / "fixtures"
 ZH, JA = "zgc-2019-ipap.zh", "zgc-2019-ipap.ja"
@@ -226,3 +226,15 @@ def test_a_corrected_tsv_is_read_back(tmp_path, docs, auto):
     with pytest.raises(ReviewError, match=r"bad.tsv:6: unknown review verdict 'maybe'"):
         fresh.import_tsv(bad, auto, zh, ja)
     assert len(fresh) == 0 and not (tmp_path / "fresh.json").exists()
+
+
+def test_undo_can_be_limited_to_one_document_pair(tmp_path, docs, auto):
+    store = ReviewStore(tmp_path / "r.json")
+    store.reject(auto, [f"{ZH}#3.2.6"], [f"{JA}#3.2.6"])
+    other = ReviewOp(seq=2, op="reject", src_doc="a.zh", tgt_doc="a.ja", src=("a.zh#1",), tgt=(), time=0.0)
+    rec = json.loads((tmp_path / "r.json").read_text("utf-8"))
+    rec["ops"].append(other.to_dict())
+    (tmp_path / "r.json").write_text(json.dumps(rec), encoding="utf-8")
+    assert store.undo(JA, ZH).seq == 1  # either order names the pair
+    assert store.undo(ZH, JA) is None
+    assert [o.src_doc for o in store.ops()] == ["a.zh"]

@@ -299,14 +299,20 @@ class ReviewStore:
         side with more clauses leaves the rest unpaired."""
         return self._record("split", alignment, src, tgt)
 
-    def undo(self) -> ReviewOp | None:
-        """Remove the last recorded operation (of any document pair) and return it; ``None``
-        when the log is empty."""
+    def undo(self, src: str | None = None, tgt: str | None = None) -> ReviewOp | None:
+        """Remove the last recorded operation and return it; ``None`` when there is none.
+
+        Parameters
+        ----------
+        src, tgt : str, optional
+            Only an operation on this document pair (either order); by default the last of all.
+        """
         with self._lock:
             self._load()
-            if not self._ops:
+            mine = [o for o in self._ops if src is None or {o.src_doc, o.tgt_doc} == {src, tgt}]
+            if not mine:
                 return None
-            last = max(self._ops, key=lambda o: o.seq)
+            last = max(mine, key=lambda o: o.seq)
             self._ops.remove(last)
             self._save()
             return last

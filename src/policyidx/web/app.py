@@ -581,18 +581,19 @@ async def undo_route(request: Request) -> Response:
     data, refused = await _edit_guard(request)
     if refused is not None:
         return refused
-    store = wb.review
-    base = "/docs"
     upload = request.path_params.get("token")
     if upload is not None:
         up = wb.uploads.get(upload)
         if up is None:
             return error_page(request, "this upload has expired; upload the files again", 404)
-        store, base = up.store, f"/files/{upload}"
-    elif request.path_params.get("src"):
-        base = f"/align/{quote(request.path_params['src'])}/{quote(request.path_params['tgt'])}"
-    store.undo()
-    return _back(base, data)
+        up.store.undo()
+        return _back(f"/files/{upload}", data)
+    pair = _two_docs(request)
+    if isinstance(pair, HTMLResponse):
+        return pair
+    src, tgt = pair
+    wb.review.undo(src.id, tgt.id)  # the last change made on this page's pair of documents
+    return _back(f"/align/{quote(src.id)}/{quote(tgt.id)}", data)
 
 
 async def import_route(request: Request) -> Response:
