@@ -238,3 +238,15 @@ def test_undo_can_be_limited_to_one_document_pair(tmp_path, docs, auto):
     assert store.undo(JA, ZH).seq == 1  # either order names the pair
     assert store.undo(ZH, JA) is None
     assert [o.src_doc for o in store.ops()] == ["a.zh"]
+
+
+def test_confirming_an_unpaired_clause(tmp_path, docs, auto):
+    zh, ja = docs
+    store = ReviewStore(tmp_path / "r.json")
+    store.confirm(auto, [f"{ZH}#4.5"], [])  # unpaired in the automatic alignment: stays so, confirmed
+    al = store.apply(auto, zh, ja)
+    assert al.counterpart(f"{ZH}#4.5").tgt == () and review_status(al, al.counterpart(f"{ZH}#4.5")) == "confirmed"
+    store.confirm(al, [f"{ZH}#3.2.6"], [])  # paired: "no counterpart" takes it out of its pair
+    al = store.apply(auto, zh, ja)
+    assert al.counterpart(f"{ZH}#3.2.6").tgt == () and al.counterpart(f"{JA}#3.2.6").src == ()
+    _check_complete(al, zh, ja)

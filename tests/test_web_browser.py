@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -169,7 +168,7 @@ def test_search_finds_a_known_clause_and_its_link_opens_it(page, server):
         assert target.is_visible()
         assert page.evaluate("location.hash") == f"#{ZH}:3.3.10"
         # the :target clause is the one highlighted and in view
-        assert page.evaluate(f"document.querySelector(':target').id") == f"{ZH}:3.3.10"
+        assert page.evaluate("document.querySelector(':target').id") == f"{ZH}:3.3.10"
         box = target.bounding_box()
         assert box is not None and 0 <= box["y"] < 900
         assert "质押融资" in target.inner_text()

@@ -59,13 +59,8 @@ def detect_format(data: bytes, name: str = "") -> str:
     if head.startswith(b"%PDF"):
         return "pdf"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16: decode to look for tags
-        try:
-            text = head.decode("utf-16", errors="ignore").encode("utf-8")
-        except Exception:  # pragma: no cover - defensive
-            text = b""
-        if _HTML_START.match(text):
-            return "html"
-        return "text"
+        text = head.decode("utf-16", errors="ignore").encode("utf-8")
+        return "html" if _HTML_START.match(text) else "text"
     if _HTML_START.match(head):
         return "html"
     ext = Path(name).suffix.lower()

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from ._io import atomic_write_text
-from .errors import NotFoundError, PolicyIdxError
+from .errors import PolicyIdxError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .alignment import Alignment, ClausePair, SentencePair
@@ -253,9 +253,8 @@ class ReviewStore:
             raise ReviewError("a link needs at least one clause on each side")
         if not src_t and not tgt_t:
             raise ReviewError(f"{op} needs at least one clause id")
-        if op in ("reject", "split", "confirm") and not _holding(alignment.pairs, src_t, tgt_t, exact=op == "confirm"):
-            if op != "confirm":
-                raise ReviewError(f"no single pair holds {', '.join(src_t + tgt_t)}; {op} works on one pair")
+        if op in ("reject", "split") and not _holding(alignment.pairs, src_t, tgt_t, exact=False):
+            raise ReviewError(f"no single pair holds {', '.join(src_t + tgt_t)}; {op} works on one pair")
         with self._lock:
             self._load()
             seq = max((o.seq for o in self._ops), default=0) + 1
@@ -468,6 +467,14 @@ class ReviewStore:
         gone = [c for c in src if c not in present_src] + [c for c in tgt if c not in present_tgt]
         if gone:
             raise ReviewError(f"clause {gone[0]!r} is no longer in the documents")
+        if op == "confirm" and (not src or not tgt):
+            # "this clause has no counterpart" is a verdict too: make it unpaired if need be
+            new = self._link_unpaired(pairs, src, tgt, src_doc, tgt_doc, status)
+            for c in src:
+                status[_pair_key((c,), ())] = "confirmed"
+            for c in tgt:
+                status[_pair_key((), (c,))] = "confirmed"
+            return new
         if op in ("confirm", "link"):
             new = self._link(pairs, src, tgt, src_doc, tgt_doc, status)
             status[_pair_key(src, tgt)] = "confirmed" if op == "confirm" else "linked"
@@ -521,6 +528,28 @@ class ReviewStore:
                 out.extend(self._unpaired(left_src, left_tgt, src_doc, tgt_doc))
         if not any(tuple(cp.src) == src and tuple(cp.tgt) == tgt for cp in out):
             out.append(self._make_pair(src, tgt, src_doc, tgt_doc))
+        return _document_order(keep + out, src_doc, tgt_doc)
+
+    def _link_unpaired(self, pairs: list[ClausePair], src: tuple[str, ...], tgt: tuple[str, ...], src_doc: Document,
+                       tgt_doc: Document, status: dict[str, str]) -> list[ClausePair]:
+        """The clauses given left without counterpart (taken out of any pair they are in)."""
+        ids = set(src) | set(tgt)
+        if all(not (cp.src and cp.tgt) for cp in pairs if ids & (set(cp.src) | set(cp.tgt))):
+            return pairs
+        keep, out = [], []
+        for cp in pairs:
+            if not ids & (set(cp.src) | set(cp.tgt)):
+                keep.append(cp)
+                continue
+            status.pop(_pair_key(cp.src, cp.tgt), None)
+            left_src = tuple(c for c in cp.src if c not in ids)
+            left_tgt = tuple(c for c in cp.tgt if c not in ids)
+            if left_src and left_tgt:
+                out.append(self._make_pair(left_src, left_tgt, src_doc, tgt_doc))
+            else:
+                out.extend(self._unpaired(left_src, left_tgt, src_doc, tgt_doc))
+            out.extend(self._unpaired(tuple(c for c in cp.src if c in ids), tuple(c for c in cp.tgt if c in ids),
+                                      src_doc, tgt_doc))
         return _document_order(keep + out, src_doc, tgt_doc)
 
     def _unpaired(self, src: Sequence[str], tgt: Sequence[str], src_doc: Document, tgt_doc: Document) -> list[ClausePair]:
