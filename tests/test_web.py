@@ -366,3 +366,10 @@ def test_cli_align_errors_are_one_line(tmp_path, capsys):
 def test_cli_serve_refuses_a_bad_port(capsys):
     code, _, err = _cli(capsys, "serve", "--port", "70000")
     assert code == 2 and "--port" in err and err.count("\n") == 1
+
+
+def test_an_index_alone_serves_the_corpus_it_was_built_from(site, monkeypatch):
+    wb, root = site
+    monkeypatch.delenv("POLICYIDX_CORPUS", raising=False)
+    alone = Workbench(index=wb.index.path)
+    assert Path(alone.corpus.root).resolve() == root.resolve() and "evil.zh" in alone.corpus

@@ -175,12 +175,9 @@ class Workbench:
             corpus = os.environ["POLICYIDX_CORPUS"]
         if isinstance(index, _Index):
             self.index = index
-        else:
-            if corpus is None:
-                from ..corpus import Corpus as _Corpus
-
-                corpus = _Corpus.load()
-            self.index = _Index.open(None if index is None else Path(index), corpus=corpus)
+        else:  # no corpus: the one the index was built from (the bundled corpus for the default index)
+            self.index = _Index.open(None if index is None else Path(index),
+                                     corpus=Path(corpus) if isinstance(corpus, (str, os.PathLike)) else corpus)
         self.corpus = self.index.corpus
         self.review = self.index.review_store
         self.upload_limit = upload_limit
