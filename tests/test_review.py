@@ -250,3 +250,26 @@ def test_confirming_an_unpaired_clause(tmp_path, docs, auto):
     al = store.apply(auto, zh, ja)
     assert al.counterpart(f"{ZH}#3.2.6").tgt == () and al.counterpart(f"{JA}#3.2.6").src == ()
     _check_complete(al, zh, ja)
+
+
+def test_two_processes_recording_at_once_lose_nothing(tmp_path, docs, auto):
+    import multiprocessing
+
+    path = tmp_path / "r.json"
+    clauses = [cp for cp in auto.pairs if cp.src and cp.tgt][:24]
+
+    def work(part: int) -> None:
+        store = ReviewStore(path)
+        for cp in clauses[part::2]:
+            store.confirm(auto, cp.src, cp.tgt)
+
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=work, args=(k,)) for k in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    ops = ReviewStore(path).ops()
+    assert sorted(o.seq for o in ops) == list(range(1, len(clauses) + 1))
+    assert {o.src for o in ops} == {cp.src for cp in clauses}

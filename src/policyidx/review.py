@@ -26,9 +26,10 @@ import json
 import os
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from ._io import atomic_write_text
 from .errors import PolicyIdxError
@@ -172,7 +173,34 @@ class ReviewStore:
         self._stamp: tuple[int, int] | None = None
         self._sentence_cache: dict[tuple[Any, ...], list[SentencePair]] = {}
         self._glossary: Glossary | None = None
+        self._depth = 0
+        self._dir_fd: int | None = None
         self._load()
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the store for a read-modify-write: this process's threads by a lock, other
+        processes (two servers, a script) by an advisory lock on the file's directory."""
+        with self._lock:
+            if self._depth == 0:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    import fcntl
+
+                    fd = os.open(self.path.parent, os.O_RDONLY)
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                    self._dir_fd = fd
+                except (ImportError, OSError):  # no advisory locks here: threads are still serialised
+                    self._dir_fd = None
+            self._depth += 1
+            try:
+                self._load()
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._dir_fd is not None:
+                    os.close(self._dir_fd)  # closing releases the lock
+                    self._dir_fd = None
 
     @classmethod
     def for_corpus(cls, corpus: Corpus | str | os.PathLike[str]) -> ReviewStore:
@@ -255,8 +283,7 @@ class ReviewStore:
             raise ReviewError(f"{op} needs at least one clause id")
         if op in ("reject", "split") and not _holding(alignment.pairs, src_t, tgt_t, exact=False):
             raise ReviewError(f"no single pair holds {', '.join(src_t + tgt_t)}; {op} works on one pair")
-        with self._lock:
-            self._load()
+        with self._writing():
             seq = max((o.seq for o in self._ops), default=0) + 1
             rec = ReviewOp(seq=seq, op=op, src_doc=alignment.src, tgt_doc=alignment.tgt, src=src_t, tgt=tgt_t,
                            time=round(time.time(), 3))
@@ -306,8 +333,7 @@ class ReviewStore:
         src, tgt : str, optional
             Only an operation on this document pair (either order); by default the last of all.
         """
-        with self._lock:
-            self._load()
+        with self._writing():
             mine = [o for o in self._ops if src is None or {o.src_doc, o.tgt_doc} == {src, tgt}]
             if not mine:
                 return None
@@ -381,7 +407,7 @@ class ReviewStore:
                     wanted[-1] = key
                 continue
             wanted.append(key)
-        with self._lock:
+        with self._writing():
             before = list(self._ops)
             stamp = self._stamp
             recorded: list[ReviewOp] = []
