@@ -83,9 +83,12 @@ def test_search_filters_and_errors(client):
 
 
 def test_every_text_is_escaped(client):
-    for url in ("/doc/evil.zh", "/docs", "/clause/evil.zh/1"):
+    for url in ("/doc/evil.zh", "/docs", "/clause/evil.zh/1", f"/align/evil.zh/{JA}", f"/match?a=evil.zh&b={ZH}&threshold=0",
+                f"/align/evil.zh/{JA}/export/html"):
         page = client.get(url).text
         assert "<script>window" not in page and "<img src=x" not in page and "</textarea><img" not in page
+        if url != "/docs":
+            assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in page, url  # shown, as text
     page = client.get("/doc/evil.zh").text
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;&lt;/textarea&gt;&lt;img" in page
     assert "&lt;b&gt;标题&lt;/b&gt;" in page
