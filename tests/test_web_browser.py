@@ -237,3 +237,19 @@ def test_injected_script_does_not_execute(page, server):
         page.goto(server.url + "/doc/evil.zh")
         assert "<script>window.__pwned=1</script></textarea>" in page.locator("li[id='evil.zh:1']").inner_text()
         assert page.locator("script:not([src])").count() == 0
+
+
+def test_keyboard_review(page, server):
+    with screenshots_on_failure(page, server, "keys"):
+        page.goto(server.url + f"/align/{ZH}/{JA}#{ZH}:3.2.6")
+        page.keyboard.press("j")  # from 3.2.6 to the next pair, 3.2.7
+        current = page.locator("tbody.pair.current")
+        assert current.get_attribute("data-src") == f"{ZH}#3.2.7"
+        page.keyboard.press("c")
+        page.wait_for_load_state()
+        pair = page.locator(f"tbody.pair[data-src='{ZH}#3.2.7']")
+        assert "confirmed" in pair.locator(".status").inner_text()
+        assert page.locator("tbody.pair.current").get_attribute("data-src") == f"{ZH}#3.2.7"  # back at the pair
+        page.keyboard.press("u")
+        page.wait_for_load_state()
+        assert page.locator(f"tbody.pair[data-src='{ZH}#3.2.7'] .status").count() == 0

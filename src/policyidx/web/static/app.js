@@ -38,6 +38,42 @@
         (a.dataset.src ? tgt : src).focus();
       });
     });
-    // keep the scroll position after an edit: the server redirects to the pair's anchor
+    // keyboard review on the side-by-side page: j / k next / previous pair, c confirm,
+    // x reject, r re-link, u undo (not while typing in a field)
+    var pairs = Array.prototype.slice.call(document.querySelectorAll("tbody.pair"));
+    if (pairs.length) {
+      var current = -1;
+      var target = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+      if (target) {
+        var owner = target.closest("tbody.pair");
+        current = pairs.indexOf(owner);
+      }
+      var select = function (i) {
+        if (i < 0 || i >= pairs.length) return;
+        if (current >= 0) pairs[current].classList.remove("current");
+        current = i;
+        pairs[i].classList.add("current");
+        pairs[i].scrollIntoView({ block: "start" });
+        window.scrollBy(0, -90);
+      };
+      if (current >= 0) pairs[current].classList.add("current");
+      document.addEventListener("keydown", function (ev) {
+        var t = ev.target;
+        if (ev.ctrlKey || ev.metaKey || ev.altKey || (t && /^(INPUT|SELECT|TEXTAREA|BUTTON)$/.test(t.tagName))) return;
+        var pair = current >= 0 ? pairs[current] : null;
+        var press = function (sel) {
+          var b = pair && pair.querySelector(sel);
+          if (b) { b.click(); ev.preventDefault(); }
+        };
+        switch (ev.key) {
+          case "j": select(current + 1); ev.preventDefault(); break;
+          case "k": select(Math.max(current - 1, 0)); ev.preventDefault(); break;
+          case "c": press("button[data-op=confirm]"); break;
+          case "x": press("button[data-op=reject]"); break;
+          case "r": press("a.relink"); break;
+          case "u": var u = document.getElementById("undo"); if (u && !u.disabled) { u.click(); ev.preventDefault(); } break;
+        }
+      });
+    }
   });
 })();
