@@ -273,3 +273,51 @@ def test_two_processes_recording_at_once_lose_nothing(tmp_path, docs, auto):
     ops = ReviewStore(path).ops()
     assert sorted(o.seq for o in ops) == list(range(1, len(clauses) + 1))
     assert {o.src for o in ops} == {cp.src for cp in clauses}
+
+
+def test_sentence_beads_joined_split_and_rejected(tmp_path, docs, auto):
+    from policyidx.review import bead_status
+
+    zh, ja = docs
+    store = ReviewStore(tmp_path / "r.json")
+    cp = auto.counterpart(f"{ZH}#3.4.15")
+    b1, b2 = cp.sentences[0], cp.sentences[1]
+    assert b1.src and b1.tgt and b2.src and b2.tgt
+    store.join_beads(auto, [b1.src[0], b2.src[0]], [])
+    al = store.apply(auto, zh, ja)
+    joined = al.counterpart(f"{ZH}#3.4.15").sentences[0]
+    assert joined.src == b1.src + b2.src and joined.tgt == b1.tgt + b2.tgt
+    assert bead_status(al, joined) == "joined"
+    assert len(al.counterpart(f"{ZH}#3.4.15").sentences) == len(cp.sentences) - 1
+    _check_complete(al, zh, ja)
+    store.split_bead(al, [b1.src[0]], [])
+    al = store.apply(auto, zh, ja)
+    assert al.counterpart(f"{ZH}#3.4.15").sentences[:2] == [
+        type(b1)(b1.src, b1.tgt, al.counterpart(f"{ZH}#3.4.15").sentences[0].score),
+        type(b2)(b2.src, b2.tgt, al.counterpart(f"{ZH}#3.4.15").sentences[1].score)]
+    store.reject_bead(al, [b2.src[0]], [])
+    al = store.apply(auto, zh, ja)
+    beads = al.counterpart(f"{ZH}#3.4.15").sentences
+    assert (b2.src, ()) in [(sp.src, sp.tgt) for sp in beads] and ((), b2.tgt) in [(sp.src, sp.tgt) for sp in beads]
+    _check_complete(al, zh, ja)
+    # the TMX export leaves the rejected bead out and marks the others
+    root = etree.parse(str(to_tmx(al, zh, ja, tmp_path / "b.tmx"))).getroot()
+    ids = [p.text for tu in root.iter("tu") for p in tu.iter("prop") if p.get("type") == "x-sentence-id"]
+    assert b2.src[0] not in ids and b1.src[0] in ids
+
+
+def test_bead_operations_are_validated(tmp_path, docs, auto):
+    store = ReviewStore(tmp_path / "r.json")
+    a = auto.counterpart(f"{ZH}#3.4.15").sentences
+    b = auto.counterpart(f"{ZH}#3.2.6").sentences
+    with pytest.raises(ReviewError, match="same clause pair"):
+        store.join_beads(auto, [a[0].src[0], b[0].src[0]], [])
+    with pytest.raises(ReviewError, match="consecutive"):
+        store.join_beads(auto, [a[0].src[0], a[2].src[0]], [])
+    with pytest.raises(ReviewError, match="one bead"):
+        store.split_bead(auto, [a[0].src[0], a[1].src[0]], [])
+    with pytest.raises(ReviewError, match="not on that side"):
+        store.reject_bead(auto, [], [a[0].src[0]])
+    with pytest.raises(ReviewError, match="in no bead"):
+        store.reject_bead(auto, [f"{ZH}#3.4.15/99"], [])
+    assert len(store) == 0

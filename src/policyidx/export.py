@@ -127,6 +127,7 @@ class _Lookup:
                         self.prefix[c.sentences[0].id] = label
         self.replaced: dict[str, int] = {}
         self.review = (alignment.params.get("review") or {}).get("status") or {}
+        self.beads = (alignment.params.get("review") or {}).get("beads") or {}
 
     def text(self, ids: tuple[str, ...]) -> list[str]:
         out = []
@@ -158,8 +159,13 @@ class _Lookup:
                 stacklevel=3,
             )
 
-    def status(self, cp: ClausePair) -> str:
-        return self.review.get(" ".join(cp.src) + " => " + " ".join(cp.tgt), "")
+    def status(self, cp: ClausePair, bead: Any = None) -> str:
+        """The reviewer's verdict on a sentence bead, else on its clause pair ("" if none)."""
+        if bead is not None:
+            found = self.beads.get(" ".join(bead.src) + " => " + " ".join(bead.tgt))
+            if found:
+                return str(found)
+        return str(self.review.get(" ".join(cp.src) + " => " + " ".join(cp.tgt), ""))
 
     def clause_of(self, sid: str) -> str:
         return self.sentences[sid].clause
@@ -312,10 +318,10 @@ def _rows(alignment: Alignment, src_doc: Document, tgt_doc: Document, *, unalign
     look = _Lookup(alignment, src_doc, tgt_doc)
     rows: list[list[str]] = []
     for cp in alignment.pairs:
-        status = look.status(cp)
         for sp in cp.sentences:
             if not unaligned and (not sp.src or not sp.tgt):
                 continue
+            status = look.status(cp, sp)
             src_text, tgt_text = _joined(look.text(sp.src)), _joined(look.text(sp.tgt))
             if clean:
                 src_text, tgt_text = look.clean(src_text, sp.src), look.clean(tgt_text, sp.tgt)
@@ -448,8 +454,8 @@ def to_tmx(alignment: Alignment, src_doc: Document, tgt_doc: Document, path: str
                 continue
             tu = etree.SubElement(body, "tu")
             etree.SubElement(tu, "prop", type="x-score").text = f"{sp.score:.4f}"
-            if look.status(cp):
-                etree.SubElement(tu, "prop", type="x-review").text = look.status(cp)
+            if look.status(cp, sp):
+                etree.SubElement(tu, "prop", type="x-review").text = look.status(cp, sp)
             for doc, ids in ((src_doc, sp.src), (tgt_doc, sp.tgt)):
                 tuv = etree.SubElement(tu, "tuv")
                 tuv.set(xml_lang, tmx_lang(doc.lang))

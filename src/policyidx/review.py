@@ -47,7 +47,9 @@ __all__ = [
     "ReviewOp",
     "ReviewStore",
     "review_status",
+    "bead_status",
     "OPS",
+    "BEAD_OPS",
 ]
 
 #: File name of the review log, beside ``catalog.toml``.
@@ -56,7 +58,9 @@ REVIEW_FILE = "review.json"
 REVIEW_FORMAT = "policyidx-review"
 _VERSION = 1
 #: The operations a reviewer can record.
-OPS = ("confirm", "reject", "link", "join", "split")
+OPS = ("confirm", "reject", "link", "join", "split", "join_beads", "split_bead", "reject_bead")
+#: The operations on sentence beads inside one clause pair (their ids are sentence ids).
+BEAD_OPS = ("join_beads", "split_bead", "reject_bead")
 #: Refuse review files larger than this (a log of hand-made corrections is small).
 MAX_REVIEW_BYTES = 50 * 1024 * 1024
 
@@ -134,6 +138,13 @@ def review_status(alignment: Alignment, pair: ClausePair) -> str | None:
     """
     statuses = (alignment.params.get("review") or {}).get("status") or {}
     return statuses.get(_pair_key(pair.src, pair.tgt))
+
+
+def bead_status(alignment: Alignment, bead: SentencePair) -> str | None:
+    """How a reviewer left sentence ``bead`` of a reviewed alignment: ``"joined"``,
+    ``"split"`` or ``"rejected"``, or ``None``."""
+    statuses = (alignment.params.get("review") or {}).get("beads") or {}
+    return statuses.get(_pair_key(bead.src, bead.tgt))
 
 
 def _pair_key(src: Sequence[str], tgt: Sequence[str]) -> str:
@@ -271,6 +282,9 @@ class ReviewStore:
 
     def _record(self, op: str, alignment: Alignment, src: Iterable[str], tgt: Iterable[str]) -> ReviewOp:
         src_t, tgt_t = tuple(dict.fromkeys(src)), tuple(dict.fromkeys(tgt))
+        if op in BEAD_OPS:
+            _bead_holders(alignment.pairs, src_t, tgt_t, op)  # raises ReviewError when they do not fit
+            return self._append(op, alignment, src_t, tgt_t)
         known_src = {c for cp in alignment.pairs for c in cp.src}
         known_tgt = {c for cp in alignment.pairs for c in cp.tgt}
         for ids, known, doc in ((src_t, known_src, alignment.src), (tgt_t, known_tgt, alignment.tgt)):
@@ -283,6 +297,9 @@ class ReviewStore:
             raise ReviewError(f"{op} needs at least one clause id")
         if op in ("reject", "split") and not _holding(alignment.pairs, src_t, tgt_t, exact=False):
             raise ReviewError(f"no single pair holds {', '.join(src_t + tgt_t)}; {op} works on one pair")
+        return self._append(op, alignment, src_t, tgt_t)
+
+    def _append(self, op: str, alignment: Alignment, src_t: tuple[str, ...], tgt_t: tuple[str, ...]) -> ReviewOp:
         with self._writing():
             seq = max((o.seq for o in self._ops), default=0) + 1
             rec = ReviewOp(seq=seq, op=op, src_doc=alignment.src, tgt_doc=alignment.tgt, src=src_t, tgt=tgt_t,
@@ -324,6 +341,21 @@ class ReviewStore:
         """Cut the pair holding these clauses into pairs of one clause a side, in order; a
         side with more clauses leaves the rest unpaired."""
         return self._record("split", alignment, src, tgt)
+
+    def join_beads(self, alignment: Alignment, src: Sequence[str] = (), tgt: Sequence[str] = ()) -> ReviewOp:
+        """Join consecutive sentence beads of one clause pair, those holding these sentence ids
+        (``<clause>/<n>``), into one bead (a sentence translated as two, or two as one)."""
+        return self._record("join_beads", alignment, src, tgt)
+
+    def split_bead(self, alignment: Alignment, src: Sequence[str] = (), tgt: Sequence[str] = ()) -> ReviewOp:
+        """Cut the sentence bead holding these sentences into beads of one sentence a side, in
+        order; a side with more sentences leaves the rest unpaired."""
+        return self._record("split_bead", alignment, src, tgt)
+
+    def reject_bead(self, alignment: Alignment, src: Sequence[str] = (), tgt: Sequence[str] = ()) -> ReviewOp:
+        """The sentence bead holding these sentences is wrong: its sentences become unpaired
+        (and leave the TMX export)."""
+        return self._record("reject_bead", alignment, src, tgt)
 
     def undo(self, src: str | None = None, tgt: str | None = None) -> ReviewOp | None:
         """Remove the last recorded operation and return it; ``None`` when there is none.
@@ -472,22 +504,28 @@ class ReviewStore:
         ops = self.ops(alignment.src, alignment.tgt)
         pairs = list(alignment.pairs)
         status: dict[str, str] = {}
+        bead_statuses: dict[str, str] = {}
         applied: list[int] = []
         skipped: list[dict[str, Any]] = []
         self._glossary = glossary or self._glossary
         for o in ops:
             src, tgt = (o.src, o.tgt) if o.src_doc == alignment.src else (o.tgt, o.src)
             try:
-                pairs = self._replay(o.op, pairs, src, tgt, src_doc, tgt_doc, status)
+                pairs = self._replay(o.op, pairs, src, tgt, src_doc, tgt_doc, status, bead_statuses)
                 applied.append(o.seq)
             except ReviewError as exc:
                 skipped.append({"seq": o.seq, "op": o.op, "reason": str(exc)})
         params = dict(alignment.params)
-        params["review"] = {"ops": applied, "skipped": skipped, "status": status, "file": str(self.path)}
+        present = {_pair_key(sp.src, sp.tgt) for cp in pairs for sp in cp.sentences}
+        beads = {key: st for key, st in bead_statuses.items() if key in present}
+        params["review"] = {"ops": applied, "skipped": skipped, "status": status, "beads": beads, "file": str(self.path)}
         return _Alignment(src=alignment.src, tgt=alignment.tgt, pairs=pairs, params=params)
 
     def _replay(self, op: str, pairs: list[ClausePair], src: tuple[str, ...], tgt: tuple[str, ...],
-                src_doc: Document, tgt_doc: Document, status: dict[str, str]) -> list[ClausePair]:
+                src_doc: Document, tgt_doc: Document, status: dict[str, str],
+                bead_statuses: dict[str, str] | None = None) -> list[ClausePair]:
+        if op in BEAD_OPS:
+            return _replay_beads(op, pairs, src, tgt, {} if bead_statuses is None else bead_statuses)
         present_src = {c for cp in pairs for c in cp.src}
         present_tgt = {c for cp in pairs for c in cp.tgt}
         gone = [c for c in src if c not in present_src] + [c for c in tgt if c not in present_tgt]
@@ -626,6 +664,67 @@ class ReviewStore:
             self._sentence_cache.clear()
         self._sentence_cache[key] = result  # type: ignore[assignment]
         return result
+
+
+def _bead_holders(pairs: Sequence[ClausePair], src: tuple[str, ...], tgt: tuple[str, ...], op: str) -> tuple[int, list[int]]:
+    """The clause pair (index) and its consecutive beads (indexes) holding these sentence ids."""
+    ids = set(src) | set(tgt)
+    if not ids:
+        raise ReviewError(f"{op} needs at least one sentence id")
+    for k, cp in enumerate(pairs):
+        hold = [j for j, sp in enumerate(cp.sentences) if ids & (set(sp.src) | set(sp.tgt))]
+        if not hold:
+            continue
+        found = {x for j in hold for x in (*cp.sentences[j].src, *cp.sentences[j].tgt)}
+        missing = ids - found
+        if missing:
+            raise ReviewError(f"sentence {sorted(missing)[0]!r} is not in the same clause pair as the others; "
+                              f"{op} works inside one clause pair")
+        wrong_side = [x for x in src if not any(x in cp.sentences[j].src for j in hold)] + \
+                     [x for x in tgt if not any(x in cp.sentences[j].tgt for j in hold)]
+        if wrong_side:
+            raise ReviewError(f"sentence {wrong_side[0]!r} is not on that side of the alignment")
+        if op != "join_beads" and len(hold) > 1:
+            raise ReviewError(f"{op} works on one bead; these sentences are in {len(hold)}")
+        if hold != list(range(hold[0], hold[-1] + 1)):
+            raise ReviewError("only consecutive beads can be joined")
+        if op == "join_beads" and len(hold) < 2:
+            raise ReviewError("join_beads needs sentences of at least two beads")
+        return k, hold
+    raise ReviewError(f"sentence {sorted(ids)[0]!r} is in no bead of this alignment")
+
+
+def _replay_beads(op: str, pairs: list[ClausePair], src: tuple[str, ...], tgt: tuple[str, ...],
+                  status: dict[str, str]) -> list[ClausePair]:
+    from .alignment import ClausePair as _CP
+    from .alignment import SentencePair as _SP
+
+    k, hold = _bead_holders(pairs, src, tgt, op)
+    cp = pairs[k]
+    beads = list(cp.sentences)
+    first, last = hold[0], hold[-1]
+    if op == "join_beads":
+        a = tuple(x for j in hold for x in beads[j].src)
+        b = tuple(x for j in hold for x in beads[j].tgt)
+        scores = [beads[j].score for j in hold if beads[j].src and beads[j].tgt]
+        new = [_SP(a, b, sum(scores) / len(scores) if scores else 0.0)]
+        status[_pair_key(a, b)] = "joined"
+    elif op == "split_bead":
+        bead = beads[first]
+        new = []
+        for n in range(max(len(bead.src), len(bead.tgt))):
+            a, b = bead.src[n:n + 1], bead.tgt[n:n + 1]
+            new.append(_SP(a, b, bead.score if a and b else 0.0))
+            status[_pair_key(a, b)] = "split"
+    else:  # reject_bead
+        bead = beads[first]
+        new = [_SP((x,), (), 0.0) for x in bead.src] + [_SP((), (x,), 0.0) for x in bead.tgt]
+        for sp in new:
+            status[_pair_key(sp.src, sp.tgt)] = "rejected"
+    beads[first:last + 1] = new
+    out = list(pairs)
+    out[k] = _CP(cp.src, cp.tgt, cp.score, cp.method, beads)
+    return out
 
 
 def _path(cid: str) -> str:
