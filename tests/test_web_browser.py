@@ -253,3 +253,21 @@ def test_keyboard_review(page, server):
         page.keyboard.press("u")
         page.wait_for_load_state()
         assert page.locator(f"tbody.pair[data-src='{ZH}#3.2.7'] .status").count() == 0
+
+
+def test_sentence_rows_are_joined_in_the_page(page, server):
+    with screenshots_on_failure(page, server, "beads"):
+        page.goto(server.url + f"/align/{ZH}/{JA}#{ZH}:3.4.15")
+        rows = page.locator(f"tr.bead[data-src^='{ZH}#3.4.15/']")
+        n = rows.count()
+        first = rows.nth(0)
+        first.hover()
+        first.locator("button[data-bead-op=join_beads]").click()
+        page.wait_for_load_state()
+        rows = page.locator(f"tr.bead[data-src^='{ZH}#3.4.15/']")
+        assert rows.count() == n - 1
+        assert rows.nth(0).get_attribute("data-src") == f"{ZH}#3.4.15/1 {ZH}#3.4.15/2"
+        assert "joined" in rows.nth(0).inner_text()
+        page.click("#undo")
+        page.wait_for_load_state()
+        assert page.locator(f"tr.bead[data-src^='{ZH}#3.4.15/']").count() == n

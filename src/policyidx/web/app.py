@@ -395,17 +395,21 @@ def _term_spans(glossary: Any, text: str, lang: str, other_text: str, other_lang
 
 def _side_by_side(wb: Workbench, al: Alignment, src: Document, tgt: Document) -> list[dict[str, Any]]:
     from ..export import bead_text, pair_kind
-    from ..review import review_status
+    from ..review import bead_status, review_status
 
     sent = {s.id: s for d in (src, tgt) for c in d.clauses for s in c.sentences}
     gl = wb.index.glossary
     rows = []
     for k, cp in enumerate(al.pairs):
         beads = []
-        for sp in cp.sentences:
+        for j, sp in enumerate(cp.sentences):
             a = bead_text([sent[s].text for s in sp.src if s in sent])
             b = bead_text([sent[s].text for s in sp.tgt if s in sent])
+            nxt = cp.sentences[j + 1] if j + 1 < len(cp.sentences) else None
             beads.append({
+                "sp": sp,
+                "next": nxt,
+                "status": bead_status(al, sp),
                 "a": marked(a, _term_spans(gl, a, src.lang, b, tgt.lang)) if sp.src else None,
                 "b": marked(b, _term_spans(gl, b, tgt.lang, a, src.lang)) if sp.tgt else None,
                 "score": sp.score,
@@ -540,7 +544,8 @@ def _record(store: ReviewStore, al: Alignment, data: dict[str, Any]) -> str | No
 
     op = data.get("op")
     method = {"confirm": store.confirm, "reject": store.reject, "link": store.relink, "join": store.join,
-              "split": store.split}.get(str(op))
+              "split": store.split, "join_beads": store.join_beads, "split_bead": store.split_bead,
+              "reject_bead": store.reject_bead}.get(str(op))
     if method is None:
         return f"unknown review operation {op!r}"
     src = [s for s in data["src"] if s]

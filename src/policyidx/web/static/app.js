@@ -38,6 +38,27 @@
         (a.dataset.src ? tgt : src).focus();
       });
     });
+    // sentence-row buttons: fill the one bead form with the row's sentence ids and send it
+    var beadForm = document.getElementById("bead-form");
+    document.querySelectorAll("button[data-bead-op]").forEach(function (btn) {
+      btn.addEventListener("click", function () {
+        var row = btn.closest("tr.bead");
+        if (!row || !beadForm) return;
+        beadForm.querySelectorAll("input[name=src], input[name=tgt]").forEach(function (i) { i.remove(); });
+        var add = function (name, ids) {
+          (ids || "").split(" ").filter(Boolean).forEach(function (id) {
+            var i = document.createElement("input");
+            i.type = "hidden"; i.name = name; i.value = id;
+            beadForm.appendChild(i);
+          });
+        };
+        add("src", row.dataset.src); add("tgt", row.dataset.tgt);
+        if (btn.dataset.beadOp === "join_beads") { add("src", btn.dataset.nextSrc); add("tgt", btn.dataset.nextTgt); }
+        beadForm.querySelector("input[name=op]").value = btn.dataset.beadOp;
+        beadForm.querySelector("input[name=back]").value = row.dataset.back || "";
+        beadForm.submit();
+      });
+    });
     // keyboard review on the side-by-side page: j / k next / previous pair, c confirm,
     // x reject, r re-link, u undo (not while typing in a field)
     var pairs = Array.prototype.slice.call(document.querySelectorAll("tbody.pair"));
