@@ -48,7 +48,7 @@ def open_index(args: argparse.Namespace):
 
 
 def glossary(args: argparse.Namespace):
-    from ..retrieval.expand import default_glossary
+    from ..text.glossary import default_glossary
 
     return default_glossary(tuple(args.glossary or ()))
 

@@ -142,7 +142,7 @@ class Index:
     def glossary(self):
         """The glossary used for query expansion: the bundled one, the corpus catalog's
         ``glossary`` files, and any given to :meth:`open`."""
-        from ..retrieval.expand import default_glossary
+        from ..text.glossary import default_glossary
 
         return default_glossary(tuple(self.glossary_files))
 
