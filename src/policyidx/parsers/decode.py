@@ -97,9 +97,9 @@ def _classes() -> tuple[re.Pattern[str], ...]:
     )
     bad = (
         r"[\u0080-\u00b6\u00b8-\u00d6\u00d8-\u00f6\u00f8-\u024f\uff61-\uff9f\u1100-\u11ff\u3130-\u318f"
-        r"\uac00-\ud7af\ue000-\uf8ff\u0370-\u03ff\u0400-\u04ff]"
+        r"\uac00-\ud7af\ue000-\uf8ff\u0370-\u03ff\u0400-\u04ff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
     )
-    worst = r"[\ufffd\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+    worst = r"[\ufffd]"
     return (
         cls(gb1), cls(gb2), cls(jis1), cls(jis2), re.compile(good), re.compile(bad), re.compile(worst),
         re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"),
@@ -113,9 +113,9 @@ def plausibility(text: str, lang: str = "zh") -> float:
     without any.  Real Chinese or Japanese text scores 0.8-1.0; a wrong codec's output scores
     below 0.3.
     """
-    n = 0 if text.isascii() else len(text) - len(_ASCII.findall(text))
-    worst_n = len(_classes()[6].findall(text))
-    if n == 0 and worst_n == 0:
+    n = len(text) - len(_ASCII.findall(text))
+    worst_n = text.count("\ufffd")
+    if n == 0:
         return 0.0
     gb1, gb2, jis1, jis2, good, bad, worst, han = _classes()
     c_gb1 = len(gb1.findall(text))
@@ -137,7 +137,7 @@ def plausibility(text: str, lang: str = "zh") -> float:
     score = (
         common + second + len(good.findall(text)) - rare - len(bad.findall(text)) - 5 * worst_n
     )
-    return score / max(1, n + worst_n)
+    return score / n
 
 
 def sniff_utf16(data: bytes) -> str | None:
@@ -166,10 +166,16 @@ def _sample(data: bytes) -> bytes:
 
 
 def _score(sample: bytes, enc: str, lang: str) -> float:
+    """Plausibility of ``sample`` decoded as ``enc``, each undecodable sequence counting -5."""
     text = sample.decode(enc, errors="replace")
     if len(sample) == _SAMPLE:
         text = text.rstrip("\ufffd")  # a character cut at the end of the sample
-    return plausibility(text, lang)
+    clean = sample.decode(enc, errors="ignore")
+    errors = text.count("\ufffd") - clean.count("\ufffd")
+    n = len(clean) - len(_ASCII.findall(clean)) if not clean.isascii() else 0
+    if n + errors == 0:
+        return 0.0
+    return (plausibility(clean, lang) * n - 5 * errors) / (n + errors)
 
 
 def decode_bytes(
@@ -207,6 +213,11 @@ def decode_bytes(
     if encoding:
         enc = _check_encoding(encoding, name)
         return _lenient(data, enc, name, warnings)
+    if b"\x00" not in data[:_SAMPLE]:
+        try:  # valid UTF-8 without NULs is text, whatever control characters it holds
+            return data.decode("utf-8"), "utf-8", warnings
+        except UnicodeDecodeError:
+            pass
     enc16 = sniff_utf16(data)
     if enc16:  # the NUL parity can mislead on short text without ASCII (一 is U+4E00): both are scored
         head = data[: _SAMPLE & ~1]
