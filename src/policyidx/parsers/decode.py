@@ -87,10 +87,14 @@ def _classes() -> tuple[re.Pattern[str], ...]:
     def cls(chars: str) -> re.Pattern[str]:
         return re.compile("[" + "".join(re.escape(c) for c in chars) + "]")
 
-    gb1 = row_chars("gb2312", 0xB0, 0xD8)  # GB2312 level 1: 3,755 most used hanzi
-    gb2 = row_chars("gb2312", 0xD8, 0xF8)  # level 2
-    jis1 = row_chars("euc_jp", 0xB0, 0xD0)  # JIS X 0208 level 1 kanji: 2,965
-    jis2 = row_chars("euc_jp", 0xD0, 0xF5)  # level 2
+    gb1 = set(row_chars("gb2312", 0xB0, 0xD8))  # GB2312 level 1: the 3,755 most used hanzi
+    gb2 = set(row_chars("gb2312", 0xD8, 0xF8))  # level 2
+    jis1 = set(row_chars("euc_jp", 0xB0, 0xD0))  # JIS X 0208 level 1: 2,965 kanji
+    jis2 = set(row_chars("euc_jp", 0xD0, 0xF5))  # level 2
+    both = "".join(sorted(gb1 & jis1))
+    gb_only = "".join(sorted(gb1 - jis1))
+    jis_only = "".join(sorted(jis1 - gb1))
+    second = "".join(sorted((gb2 | jis2) - gb1 - jis1))
     good = (
         r"[\u3000-\u303f\u3041-\u3096\u309b-\u30ff\uff01-\uff5e\u2010-\u2027\u2030-\u203b"
         r"\u2460-\u24ff\u2500-\u257f\u25a0-\u25ff\u2160-\u217f\u00b7\u00d7\u00f7]"
@@ -101,7 +105,7 @@ def _classes() -> tuple[re.Pattern[str], ...]:
     )
     worst = r"[\ufffd]"
     return (
-        cls(gb1), cls(gb2), cls(jis1), cls(jis2), re.compile(good), re.compile(bad), re.compile(worst),
+        cls(both), cls(gb_only), cls(jis_only), cls(second), re.compile(good), re.compile(bad), re.compile(worst),
         re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"),
     )
 
@@ -117,25 +121,19 @@ def plausibility(text: str, lang: str = "zh") -> float:
     worst_n = text.count("\ufffd")
     if n == 0:
         return 0.0
-    gb1, gb2, jis1, jis2, good, bad, worst, han = _classes()
-    c_gb1 = len(gb1.findall(text))
-    c_gb2 = len(gb2.findall(text))
-    c_j1 = len(jis1.findall(text))
-    c_j2 = len(jis2.findall(text))
+    both, gb_only, jis_only, second, good, bad, _worst, han = _classes()
+    c_both = len(both.findall(text))
+    c_gb = len(gb_only.findall(text))
+    c_jis = len(jis_only.findall(text))
+    c_second = len(second.findall(text))
     c_han = len(han.findall(text))
-    # a character in both level-1 sets counts once; overlaps between tables are approximated
-    # by the larger of the two counts of the language's own table and the other one
-    if lang == "ja":
-        common = c_j1 + 0.6 * max(0, c_gb1 - c_j1)
-        second = 0.5 * max(c_j2, c_gb2)
-    else:
-        common = c_gb1 + 0.6 * max(0, c_j1 - c_gb1)
-        second = 0.5 * max(c_gb2, c_j2)
-    common = min(common, c_han)
-    second = min(second, 0.5 * max(0, c_han - common))
-    rare = max(0.0, c_han - common - 2 * second)
+    # the everyday characters of the expected language count 1, those of the other 0.6,
+    # level-2 characters 0.5, any other ideograph -1
+    own, other = (c_jis, c_gb) if lang == "ja" else (c_gb, c_jis)
+    rare = max(0, c_han - c_both - c_gb - c_jis - c_second)
     score = (
-        common + second + len(good.findall(text)) - rare - len(bad.findall(text)) - 5 * worst_n
+        c_both + own + 0.6 * other + 0.5 * c_second + len(good.findall(text)) - rare
+        - len(bad.findall(text)) - 5 * worst_n
     )
     return score / n
 

@@ -58,6 +58,8 @@ _KNOWN_BODY = (
 )
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _INDENT = re.compile(r"^[ \t\r\n]*(?:[\u3000\u00a0]|[ \t]{2,})")
+#: a declared charset whose text is at least this plausible is followed (see :func:`.decode.plausibility`)
+TRUST_DECLARED = 0.5
 #: deepest element nesting kept as is; libxml2's HTML parser stops at 256
 MAX_DEPTH = 200
 
@@ -87,10 +89,11 @@ def _decode(data: bytes, name: str, lang: str) -> tuple[str, list[ParseWarning]]
         if text is not None:
             if auto is None or auto[1] == enc:
                 return text, warnings
-            # two readings differ: the declared one stands unless it is clearly less plausible
+            # two readings differ: the declared one stands unless its text is implausible
+            # (bytes replaced, or characters a wrong codec produces) and the other is better
             p_decl = plausibility(text[:100_000], lang) - 5 * len(warnings)
             p_auto = plausibility(auto[0][:100_000], lang) - 5 * len(auto[2])
-            if p_decl >= p_auto - 0.1:
+            if p_decl >= TRUST_DECLARED or p_decl >= p_auto - 0.1:
                 return text, warnings
             auto[2].append(ParseWarning(
                 "meta-charset-ignored",
