@@ -84,3 +84,15 @@ def test_page_numbers_of_pdf_text_are_taken_out_and_listed():
 def test_any_character_sequence_parses(text):
     res = parse_bytes(text.encode(), doc_id="x.zh", lang="zh", name="z.txt")
     assert "\u200b" not in res.text
+
+
+def test_text_longer_than_libxml2_node_limit_is_kept():
+    from lxml import html as lhtml
+
+    from policyidx.parsers.html import split_long_text
+
+    run = "a&amp;b" * 1_600_000  # 11.2 MB of text between two tags: libxml2 drops it whole
+    markup = "<html><body><p>" + run + "</p><p>end</p></body></html>"
+    parser = lhtml.HTMLParser(encoding="utf-8", no_network=True, huge_tree=False)
+    root = lhtml.document_fromstring(split_long_text(markup).encode(), parser=parser)
+    assert root.text_content() == "a&b" * 1_600_000 + "end"

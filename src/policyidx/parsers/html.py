@@ -18,7 +18,9 @@ Parsing is safe: lxml's HTML parser with network access off; HTML has no externa
 and libxml2's HTML parser neither loads DTDs nor expands entities beyond the fixed HTML set.
 ``huge_tree`` stays off (it lifts libxml2's limits against resource exhaustion); instead,
 nesting deeper than :data:`MAX_DEPTH` (libxml2 gives up at 256 and drops the rest of the
-page) is flattened before parsing, in one linear pass over the tags, and reported.
+page) is flattened before parsing, in one linear pass over the tags, and reported; a run of
+text longer than libxml2's 10 MB text-node limit gets empty ``<wbr>`` tags put in
+(:func:`split_long_text`), so no text is cut either.
 """
 
 from __future__ import annotations
@@ -56,7 +58,12 @@ _KNOWN_BODY = (
     "//*[@id='content']",
     "//article",
 )
-_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]+")
+
+
+def _cjk(s: str) -> int:
+    """Number of kana and Han characters in ``s`` (counted by runs: no list as long as the text)."""
+    return sum(map(len, _CJK.findall(s)))
 _INDENT = re.compile(r"^[ \t\r\n]*(?:[\u3000\u00a0]|[ \t]{2,})")
 #: a declared charset whose text is at least this plausible is followed (see :func:`.decode.plausibility`)
 TRUST_DECLARED = 0.5
@@ -183,22 +190,54 @@ def cap_depth(markup: str, limit: int = MAX_DEPTH) -> tuple[str, int]:
     return "".join(out), removed
 
 
+_LONG_TEXT = re.compile(r"[^<]{%d,}" % 1_000_000)
+#: characters of text between two tags above which a ``<wbr>`` is put in (libxml2 drops a
+#: text node of more than 10 MB, with everything after it, unless ``huge_tree`` lifts its limits)
+TEXT_CHUNK = 1_000_000
+
+
+def split_long_text(markup: str) -> str:
+    """Put an empty ``<wbr>`` every :data:`TEXT_CHUNK` characters into very long runs of text.
+
+    ``<wbr>`` holds no text, so the text read from the page is the same; an entity
+    (``&amp;``) is never cut.  Linear in the length of the markup.
+    """
+    if len(markup) < TEXT_CHUNK:
+        return markup
+
+    def cut(m: re.Match) -> str:
+        run = m.group()
+        out: list[str] = []
+        pos = 0
+        while len(run) - pos > TEXT_CHUNK:
+            end = pos + TEXT_CHUNK
+            amp = run.rfind("&", end - 32, end)
+            if amp != -1 and ";" not in run[amp:end]:
+                end = amp
+            out.append(run[pos:end])
+            pos = end
+        out.append(run[pos:])
+        return "<wbr>".join(out)
+
+    return _LONG_TEXT.sub(cut, markup)
+
+
 # --------------------------------------------------------------------------- the article body
 
 
 def _candidate(root):
     """The first guess at the body: a known container, else the parent of the richest paragraphs."""
     for xp in _KNOWN_BODY:
-        found = [el for el in root.xpath(xp) if len(_CJK.findall(el.text_content())) > 50]
+        found = [(n, el) for el in root.xpath(xp) if (n := _cjk(el.text_content())) > 50]
         if found:
-            return max(found, key=lambda el: len(_CJK.findall(el.text_content())))
+            return max(found, key=lambda x: x[0])[1]
     scores: dict = {}
     for p in root.iter("p"):
         parent = p.getparent()
         if parent is None or any(_tag(a) in _FURNITURE for a in p.iterancestors()):
             continue
-        n = len(_CJK.findall(p.text_content()))
-        links = sum(len(_CJK.findall(a.text_content())) for a in p.iter("a"))
+        n = _cjk(p.text_content())
+        links = sum(_cjk(a.text_content()) for a in p.iter("a"))
         scores[parent] = scores.get(parent, 0) + n - 2 * links
     if scores:
         best = max(scores, key=scores.get)
@@ -303,7 +342,7 @@ def _page_heading(root, parts):
             if el in inside or any(d in inside for d in el.iter()):
                 continue
             t = normalize_line(el.text_content())
-            if len(_CJK.findall(t)) >= 6 and (xp == "//h1" or t not in body_text):
+            if _cjk(t) >= 6 and (xp == "//h1" or t not in body_text):
                 return el, t
     return None, None
 
@@ -446,6 +485,7 @@ def parse_html(data: bytes, *, doc_id: str, lang: str = "zh", name: str = "<html
             "deep-nesting",
             f"{flattened} tag(s) nested deeper than {MAX_DEPTH} levels were flattened (their text is kept)",
         ))
+    text = split_long_text(text)
     parser = lhtml.HTMLParser(encoding="utf-8", no_network=True, remove_comments=True, remove_pis=True, huge_tree=False)
     try:
         root = lhtml.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=parser)

@@ -102,6 +102,9 @@ def normalize_line(s: str) -> str:
 _PAGE_NUM = re.compile(r"^[-‐–—\s]*(\d{1,4})[-‐–—\s]*$")
 
 _INVISIBLE: re.Pattern[str] | None = None
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # faster than max(text) > "\uffff"
+_INVISIBLE_BMP: re.Pattern[str] | None = None
+_INVISIBLE_ASTRAL: re.Pattern[str] | None = None
 
 
 def _invisible() -> re.Pattern[str]:
@@ -111,12 +114,24 @@ def _invisible() -> re.Pattern[str]:
     if _INVISIBLE is None:
         # planes 3-13 hold no format or control characters; non-characters are listed by range
         cps = list(range(0x30000)) + list(range(0xE0000, 0xE1000))
-        chars = [
-            chr(cp) for cp in cps
-            if cp not in (9, 10, 12, 13) and unicodedata.category(chr(cp)) in ("Cf", "Cc", "Cs")
-        ]
-        nonchars = "\ufdd0-\ufdef" + "".join(f"{chr(p * 0x10000 + 0xFFFE)}{chr(p * 0x10000 + 0xFFFF)}" for p in range(17))
-        _INVISIBLE = re.compile("[" + "".join(re.escape(c) for c in chars) + nonchars + "]")
+        points = [cp for cp in cps if cp not in (9, 10, 12, 13) and unicodedata.category(chr(cp)) in ("Cf", "Cc", "Cs")]
+        points += list(range(0xFDD0, 0xFDF0)) + [p * 0x10000 + k for p in range(17) for k in (0xFFFE, 0xFFFF)]
+        ranges: list[str] = []  # as ranges: a class of single characters is slow to match
+        for cp in sorted(set(points)):
+            if ranges and cp == ranges[-1][1] + 1:
+                ranges[-1][1] = cp
+            else:
+                ranges.append([cp, cp])
+        def cls(rs) -> str:
+            return "[" + "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in rs) + "]"
+
+        bmp = [r for r in ranges if r[1] <= 0xFFFF]
+        astral = [r for r in ranges if r[1] > 0xFFFF]
+        # a class of BMP characters only is a bitmap (fast); astral ones are tested apart
+        global _INVISIBLE_BMP, _INVISIBLE_ASTRAL
+        _INVISIBLE_BMP = re.compile(cls(bmp))
+        _INVISIBLE_ASTRAL = re.compile(cls(astral))
+        _INVISIBLE = re.compile(cls(ranges))
     return _INVISIBLE
 
 
@@ -134,6 +149,10 @@ def strip_invisible(text: str, warnings: list | None = None) -> str:
         text = text.replace("\u2028", "\n").replace("\u2029", "\n")
     elif not any(c in text for c in _ASCII_CONTROLS):
         return text
+    _invisible()
+    assert _INVISIBLE_BMP is not None and _INVISIBLE_ASTRAL is not None
+    if _INVISIBLE_BMP.search(text) is None and (_ASTRAL.search(text) is None or _INVISIBLE_ASTRAL.search(text) is None):
+        return text  # the common case: one scan, nothing allocated
     found: dict[str, int] = {}
     for ch in _invisible().findall(text):
         found[ch] = found.get(ch, 0) + 1
