@@ -96,3 +96,25 @@ def test_text_longer_than_libxml2_node_limit_is_kept():
     parser = lhtml.HTMLParser(encoding="utf-8", no_network=True, huge_tree=False)
     root = lhtml.document_fromstring(split_long_text(markup).encode(), parser=parser)
     assert root.text_content() == "a&b" * 1_600_000 + "end"
+
+
+def _realdocs():
+    import os
+    from pathlib import Path
+
+    for p in (os.environ.get("POLICYIDX_SHARED", ""), Path(__file__).resolve().parents[1].parent / "shared", "/work/shared"):
+        if p and (Path(p) / "realdocs" / "zh").is_dir():
+            return Path(p) / "realdocs"
+    return None
+
+
+@pytest.mark.skipif(_realdocs() is None, reason="../shared/realdocs not present")
+def test_real_texts_as_gbk_text_and_gov_pages_lose_nothing():
+    from policyidx.fuzz import realdocs_check
+
+    st = realdocs_check(str(_realdocs()), n=6, seed=5, max_bytes=20_000)
+    for kind in ("GBK text", "GB2312 page"):
+        assert st[kind, "documents"] == 6
+        assert st[kind, "refused"] == st[kind, "documents losing text"] == 0
+        assert st[kind, "documents with text outside clauses"] == 0
+    assert st["GB2312 page", "navigation and footer reported"] == 6

@@ -342,7 +342,7 @@ def _page_heading(root, parts):
             if el in inside or any(d in inside for d in el.iter()):
                 continue
             t = normalize_line(el.text_content())
-            if _cjk(t) >= 6 and (xp == "//h1" or t not in body_text):
+            if xp == "//h1" and _cjk(t) >= 2 or _cjk(t) >= 6 and t not in body_text:
                 return el, t
     return None, None
 
