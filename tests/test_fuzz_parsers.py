@@ -101,3 +101,11 @@ def test_the_fuzz_oracle_can_fail():
         warnings: list = []
 
     assert fuzz.coverage_gaps(Fake()) == "一、总体"
+
+
+def test_input_over_the_size_bound_is_a_clear_error(monkeypatch):
+    import policyidx.parsers as parsers
+
+    monkeypatch.setattr(parsers, "MAX_BYTES", 1000)
+    with pytest.raises(ParseError, match=r"huge\.txt: .*larger than"):
+        parse_bytes(b"a" * 1001, doc_id="x.zh", lang="zh", name="huge.txt")

@@ -48,7 +48,7 @@ CANDIDATES = {
 }
 _SAMPLE = 65536
 _HIGH = re.compile(rb"[\x80-\xff]")
-_ASCII = re.compile(r"[\x09\x0a\x0d\x20-\x7e]")
+_ASCII = re.compile(r"[\x09\x0a\x0d\x20-\x7e]+")
 _CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or 13 < b)
 #: share of replaced sequences above which a decoding is refused (with a floor of 8)
 MAX_BAD_SHARE = 0.01
@@ -85,7 +85,7 @@ def _classes() -> tuple[re.Pattern[str], ...]:
         return "".join(sorted(set(out)))
 
     def cls(chars: str) -> re.Pattern[str]:
-        return re.compile("[" + "".join(re.escape(c) for c in chars) + "]")
+        return re.compile("[" + "".join(re.escape(c) for c in chars) + "]+")
 
     gb1 = set(row_chars("gb2312", 0xB0, 0xD8))  # GB2312 level 1: the 3,755 most used hanzi
     gb2 = set(row_chars("gb2312", 0xD8, 0xF8))  # level 2
@@ -105,9 +105,14 @@ def _classes() -> tuple[re.Pattern[str], ...]:
     )
     worst = r"[\ufffd]"
     return (
-        cls(both), cls(gb_only), cls(jis_only), cls(second), re.compile(good), re.compile(bad), re.compile(worst),
-        re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"),
+        cls(both), cls(gb_only), cls(jis_only), cls(second), re.compile(good + "+"), re.compile(bad + "+"), re.compile(worst),
+        re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+"),
     )
+
+
+def _count(pattern: re.Pattern[str], text: str) -> int:
+    """Characters of ``text`` in a class (``pattern`` matches runs of them)."""
+    return sum(map(len, pattern.findall(text)))
 
 
 def plausibility(text: str, lang: str = "zh") -> float:
@@ -117,23 +122,23 @@ def plausibility(text: str, lang: str = "zh") -> float:
     without any.  Real Chinese or Japanese text scores 0.8-1.0; a wrong codec's output scores
     below 0.3.
     """
-    n = len(text) - len(_ASCII.findall(text))
+    n = len(text) - _count(_ASCII, text)
     worst_n = text.count("\ufffd")
     if n == 0:
         return 0.0
     both, gb_only, jis_only, second, good, bad, _worst, han = _classes()
-    c_both = len(both.findall(text))
-    c_gb = len(gb_only.findall(text))
-    c_jis = len(jis_only.findall(text))
-    c_second = len(second.findall(text))
-    c_han = len(han.findall(text))
+    c_both = _count(both, text)
+    c_gb = _count(gb_only, text)
+    c_jis = _count(jis_only, text)
+    c_second = _count(second, text)
+    c_han = _count(han, text)
     # the everyday characters of the expected language count 1, those of the other 0.6,
     # level-2 characters 0.5, any other ideograph -1
     own, other = (c_jis, c_gb) if lang == "ja" else (c_gb, c_jis)
     rare = max(0, c_han - c_both - c_gb - c_jis - c_second)
     score = (
-        c_both + own + 0.6 * other + 0.5 * c_second + len(good.findall(text)) - rare
-        - len(bad.findall(text)) - 5 * worst_n
+        c_both + own + 0.6 * other + 0.5 * c_second + _count(good, text) - rare
+        - _count(bad, text) - 5 * worst_n
     )
     return score / n
 
@@ -171,7 +176,7 @@ def _score(sample: bytes, enc: str, lang: str) -> float:
         text = text.rstrip("\ufffd")  # a character cut at the end of the sample
     clean = sample.decode(enc, errors="ignore")
     errors = text.count("\ufffd") - clean.count("\ufffd")
-    n = len(clean) - len(_ASCII.findall(clean)) if not clean.isascii() else 0
+    n = len(clean) - _count(_ASCII, clean) if not clean.isascii() else 0
     if n + errors == 0:
         return 0.0
     return (plausibility(clean, lang) * n - 5 * errors) / (n + errors)
