@@ -98,8 +98,9 @@ def _decode(data: bytes, name: str, lang: str) -> tuple[str, list[ParseWarning]]
                 return text, warnings
             # two readings differ: the declared one stands unless its text is implausible
             # (bytes replaced, or characters a wrong codec produces) and the other is better
-            p_decl = plausibility(text[:100_000], lang) - 5 * len(warnings)
-            p_auto = plausibility(auto[0][:100_000], lang) - 5 * len(auto[2])
+            # (a U+FFFD of a strict decoding was in the page: it is not evidence against it)
+            p_decl = plausibility(_sample_text(text, warnings), lang) - 5 * len(warnings)
+            p_auto = plausibility(_sample_text(auto[0], auto[2]), lang) - 5 * len(auto[2])
             if p_decl >= TRUST_DECLARED or p_decl >= p_auto - 0.1:
                 return text, warnings
             auto[2].append(ParseWarning(
@@ -110,6 +111,11 @@ def _decode(data: bytes, name: str, lang: str) -> tuple[str, list[ParseWarning]]
         assert auto_err is not None
         raise auto_err
     return auto[0], auto[2]
+
+
+def _sample_text(text: str, warnings: list[ParseWarning]) -> str:
+    sample = text[:100_000]
+    return sample if warnings else sample.replace("\ufffd", "")
 
 
 # --------------------------------------------------------------------------- nesting
