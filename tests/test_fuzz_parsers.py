@@ -1,4 +1,4 @@
-"""Fuzzing every parser entry point (short profile; ``python -m policyidx.fuzz`` runs the long one).
+"""Fuzzing every parser entry point (short profile; ``python -m policyidx.bench.fuzz`` runs the long one).
 
 ``POLICYIDX_FUZZ_EXAMPLES`` sets the inputs per entry point (default 40, a few seconds each).
 """
@@ -13,7 +13,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 from policyidx.errors import ParseError  # noqa: E402
-from policyidx.fuzz import check_bytes, check_html, check_text, pdf_file, strategies  # noqa: E402
+from policyidx.bench.fuzz import check_bytes, check_html, check_text, pdf_file, strategies  # noqa: E402
 from policyidx.parsers import parse_bytes  # noqa: E402
 from policyidx.parsers import pdf as pdfmod  # noqa: E402
 
@@ -91,7 +91,7 @@ def test_pdf_page_numbers_are_taken_out_and_listed():
 
 def test_the_fuzz_oracle_can_fail():
     # the checks are not vacuous: a parser that dropped a character would be caught
-    from policyidx import fuzz
+    from policyidx.bench import fuzz
 
     class Fake:
         text = "一、总体"

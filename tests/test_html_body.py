@@ -110,7 +110,7 @@ def _realdocs():
 
 @pytest.mark.skipif(_realdocs() is None, reason="../shared/realdocs not present")
 def test_real_texts_as_gbk_text_and_gov_pages_lose_nothing():
-    from policyidx.fuzz import realdocs_check
+    from policyidx.bench.fuzz import realdocs_check
 
     st = realdocs_check(str(_realdocs()), n=6, seed=5, max_bytes=20_000)
     for kind in ("GBK text", "GB2312 page"):

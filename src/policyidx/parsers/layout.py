@@ -13,6 +13,7 @@ characters that cannot begin a paragraph, and the line's width against the page 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from ..text.width import display_width

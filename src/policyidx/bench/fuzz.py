@@ -1,7 +1,7 @@
 """Fuzzing the parsers: every entry point, any input, no crash and no text lost.
 
-Run ``python -m policyidx.fuzz`` (the long profile: thousands of inputs per entry point, a few
-minutes) or ``python -m policyidx.fuzz --examples 200`` for a quick look; ``--encodings``
+Run ``python -m policyidx.bench.fuzz`` (the long profile: thousands of inputs per entry point, a few
+minutes) or ``python -m policyidx.bench.fuzz --examples 200`` for a quick look; ``--encodings``
 measures encoding detection against charset-normalizer on texts of the bundled corpus.  The
 test suite runs the same checks with a short profile (``tests/test_fuzz_parsers.py``;
 ``POLICYIDX_FUZZ_EXAMPLES=5000 pytest tests/test_fuzz_parsers.py`` runs it long).
@@ -30,8 +30,8 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .errors import MissingDependencyError, ParseError
-from .parsers import parse_bytes
+from ..errors import MissingDependencyError, ParseError
+from ..parsers import parse_bytes
 
 __all__ = ["check_text", "check_html", "check_bytes", "coverage_gaps", "FuzzStats", "main"]
 
@@ -400,8 +400,8 @@ def compare_encodings(n: int = 2000, seed: int = 7, zh_dir: str | None = None) -
     """
     import random
 
-    from .corpus import bundled_corpus_path
-    from .parsers.decode import decode_bytes
+    from ..corpus import bundled_corpus_path
+    from ..parsers.decode import decode_bytes
 
     try:
         import charset_normalizer
@@ -500,8 +500,8 @@ def realdocs_check(folder: str, n: int = 150, seed: int = 11, max_bytes: int | N
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m policyidx.fuzz``: the long fuzzing profile, figures on stdout."""
-    ap = argparse.ArgumentParser(prog="python -m policyidx.fuzz", description=__doc__.split("\n\n")[0])
+    """``python -m policyidx.bench.fuzz``: the long fuzzing profile, figures on stdout."""
+    ap = argparse.ArgumentParser(prog="python -m policyidx.bench.fuzz", description=__doc__.split("\n\n")[0])
     ap.add_argument("--examples", type=int, default=3000, help="inputs per entry point (default 3000)")
     ap.add_argument("--seed", type=int, default=None, help="random seed (default: derandomized, repeatable)")
     ap.add_argument("--encodings", type=int, default=0, metavar="N",
