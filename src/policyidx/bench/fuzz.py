@@ -499,6 +499,21 @@ def realdocs_check(folder: str, n: int = 150, seed: int = 11, max_bytes: int | N
     return stats
 
 
+def big_document(folder: str, n: int) -> dict:
+    """Parse the first ``n`` texts of ``folder`` concatenated into one GBK file: size, time, clauses, peak RSS."""
+    import resource
+    import time
+    from pathlib import Path
+
+    files = sorted(Path(folder).rglob("*.md"))[:n]
+    data = "\n".join(f.read_text("utf-8") for f in files).encode("gb18030")
+    t = time.perf_counter()
+    res = parse_bytes(data, doc_id="big.zh", lang="zh", name="big.txt")
+    return {"megabytes": round(len(data) / 1e6, 1), "seconds": round(time.perf_counter() - t, 1),
+            "clauses": sum(1 for r in res.roots for _ in r.walk()),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3)}
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m policyidx.bench.fuzz``: the long fuzzing profile, figures on stdout."""
     ap = argparse.ArgumentParser(prog="python -m policyidx.bench.fuzz", description=__doc__.split("\n\n")[0])
@@ -510,8 +525,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--realdocs", default=None, metavar="DIR",
                     help="instead: parse real texts (e.g. ../shared/realdocs) as GBK text and GB2312 pages, count losses")
     ap.add_argument("--docs", type=int, default=150, help="with --realdocs: how many files (default 150)")
+    ap.add_argument("--big", action="store_true",
+                    help="with --realdocs: parse the first --docs texts as ONE GBK file (time, clauses, peak RSS)")
     ap.add_argument("--json", action="store_true", help="figures as JSON")
     a = ap.parse_args(argv)
+    if a.realdocs and a.big:
+        import json
+
+        print(json.dumps(big_document(a.realdocs, a.docs)))
+        return 0
     if a.realdocs:
         st = realdocs_check(a.realdocs, a.docs)
         if a.json:
