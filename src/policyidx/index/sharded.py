@@ -596,6 +596,17 @@ def _open_shard(path: str, build_id: str) -> Any:
         return idx
 
 
+def _task_batch(fn: Callable[..., Any], items: list[tuple[str, str, str, tuple[Any, ...]]]) -> list[Any]:
+    """``fn(path, build_id, *args)`` for several shards of one worker; a failure names its shard."""
+    out = []
+    for label, path, build_id, args in items:
+        try:
+            out.append(fn(path, build_id, *args))
+        except Exception as exc:  # noqa: BLE001 - named and re-raised as one error type
+            raise ShardError(f"{label}: {type(exc).__name__}: {exc}") from exc
+    return out
+
+
 def _task_load(path: str, build_id: str) -> int:
     return len(_open_shard(path, build_id))
 
@@ -745,10 +756,18 @@ class ShardedIndex:
     def _on_shards(self, fn: Callable[..., Any], calls: dict[int, tuple[Any, ...]], name: str) -> dict[int, Any]:
         if self._runner.client is not None:
             self._place()
-        futs = {i: self._runner.submit(fn, self.shard_paths[i], self.build_id, *args, name=f"{name}-{i}",
-                                       worker=self._assigned.get(i)) for i, args in calls.items()}
-        res = self._runner.results(list(futs.values()), [self._label(i) for i in futs], timeout=self.timeout)
-        return dict(zip(futs, res))
+        # one task per worker for all its shards: per-task overhead, not the search, dominates
+        by_worker: dict[str | None, list[int]] = {}
+        for i in calls:
+            by_worker.setdefault(self._assigned.get(i), []).append(i)
+        futs, labels = [], []
+        for w, shards in by_worker.items():
+            items = [(self._label(i), self.shard_paths[i], self.build_id, calls[i]) for i in shards]
+            futs.append(self._runner.submit(_task_batch, fn, items, name=f"{name}-{'-'.join(map(str, shards))}", worker=w))
+            labels.append(f"shard(s) {', '.join(map(str, shards))} of {len(self.shard_paths)} "
+                          f"({', '.join(self.shard_paths[i] for i in shards)})")
+        res = self._runner.results(futs, labels, timeout=self.timeout)
+        return {i: r for shards, rs in zip(by_worker.values(), res) for i, r in zip(shards, rs)}
 
     # ------------------------------------------------------------------ parts
 
