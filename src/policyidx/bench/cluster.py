@@ -51,7 +51,13 @@ def _queries(limit: int) -> list[str]:
 
 
 def _du(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    """Bytes on disk under ``path``, a hard-linked file (the shards' encoder) counted once."""
+    seen: dict[tuple[int, int], int] = {}
+    for f in path.rglob("*"):
+        if f.is_file():
+            st = f.stat()
+            seen[(st.st_dev, st.st_ino)] = st.st_size
+    return sum(seen.values())
 
 
 def _latency(search, queries: list[str], repeat: int = 1) -> dict[str, float]:
