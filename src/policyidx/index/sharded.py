@@ -596,12 +596,13 @@ def _open_shard(path: str, build_id: str) -> Any:
         return idx
 
 
-def _task_batch(fn: Callable[..., Any], items: list[tuple[str, str, str, tuple[Any, ...]]]) -> list[Any]:
-    """``fn(path, build_id, *args)`` for several shards of one worker; a failure names its shard."""
+def _task_batch(fn: Callable[..., Any], shared: tuple[Any, ...], items: list[tuple[str, str, str, tuple[Any, ...]]]) -> list[Any]:
+    """``fn(path, build_id, *shared, *args)`` for several shards of one worker (the arguments
+    common to all shards, such as the query, travel once); a failure names its shard."""
     out = []
     for label, path, build_id, args in items:
         try:
-            out.append(fn(path, build_id, *args))
+            out.append(fn(path, build_id, *shared, *args))
         except Exception as exc:  # noqa: BLE001 - named and re-raised as one error type
             raise ShardError(f"{label}: {type(exc).__name__}: {exc}") from exc
     return out
@@ -753,7 +754,8 @@ class ShardedIndex:
     def _label(self, i: int) -> str:
         return f"shard {i} of {len(self.shard_paths)} ({self.shard_paths[i]})"
 
-    def _on_shards(self, fn: Callable[..., Any], calls: dict[int, tuple[Any, ...]], name: str) -> dict[int, Any]:
+    def _on_shards(self, fn: Callable[..., Any], calls: dict[int, tuple[Any, ...]], name: str,
+                   shared: tuple[Any, ...] = ()) -> dict[int, Any]:
         if self._runner.client is not None:
             self._place()
         # one task per worker for all its shards: per-task overhead, not the search, dominates
@@ -763,7 +765,7 @@ class ShardedIndex:
         futs, labels = [], []
         for w, shards in by_worker.items():
             items = [(self._label(i), self.shard_paths[i], self.build_id, calls[i]) for i in shards]
-            futs.append(self._runner.submit(_task_batch, fn, items, name=f"{name}-{'-'.join(map(str, shards))}", worker=w))
+            futs.append(self._runner.submit(_task_batch, fn, shared, items, name=f"{name}-{'-'.join(map(str, shards))}", worker=w))
             labels.append(f"shard(s) {', '.join(map(str, shards))} of {len(self.shard_paths)} "
                           f"({', '.join(self.shard_paths[i] for i in shards)})")
         res = self._runner.results(futs, labels, timeout=self.timeout)
@@ -864,8 +866,8 @@ class ShardedIndex:
                 f = {"lang": filt["lang"], "roles": filt["roles"],
                      "docs": [d for d in filt["docs"] if d in self._shard_docs[i]] if filt["docs"] else None,
                      "works": [w for w in filt["works"] if w in self._shard_works[i]] if filt["works"] else None}
-            calls[i] = (terms, qvec, depth, f)
-        got = self._on_shards(_task_search, calls, "search")
+            calls[i] = (f,)
+        got = self._on_shards(_task_search, calls, "search", shared=(terms, qvec, depth))
         kw = _merge([(i, r["keyword"]) for i, r in got.items()], depth)
         dn = _merge([(i, r["dense"]) for i, r in got.items()], depth)
         where: dict[int, tuple[int, int]] = {}
