@@ -846,7 +846,9 @@ class ShardedIndex:
         from ..retrieval.modes import FUSION_DEFAULTS
         from ..retrieval.retrievers import depth_for
 
-        depth = depth_for(k)
+        # fusion needs each retriever's top depth_for(k); one retriever alone only its top k
+        # (the global top k of a retriever is within the union of the shards' top k)
+        depth = depth_for(k) if mode == "hybrid" else k
         terms = dict(exp.terms) if mode in ("keyword", "hybrid") and exp.terms else None
         qvec = None
         if mode in ("dense", "hybrid"):
