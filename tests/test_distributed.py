@@ -159,6 +159,15 @@ def test_sharded_counterparts_and_alignment_match_single(local_sharded, single):
     assert al.to_dict() == single.alignment("w00000-zgc-2019-ipap.zh", "w00000-zgc-2019-ipap.ja").to_dict()
 
 
+@pytest.mark.parametrize("scorer", ["robertson", "bm25+"])
+def test_other_bm25_scorers_shard_exactly(tmp_path, corpus, scorer):
+    one = Index.build(corpus, tmp_path / "one", scorer=scorer, align=False)
+    three = Index.build(corpus.root, tmp_path / "three", shards=3, scorer=scorer, align=False)
+    assert three.manifest["parameters"]["scorer"] == scorer
+    for q, _ in QUERIES[:4]:
+        assert_same_hits(one.search(q, k=10, mode="keyword"), three.search(q, k=10, mode="keyword"))
+
+
 def test_sharded_errors_match_single(local_sharded, single):
     for kwargs, err in (({"docs": ["nope.zh"]}, NotFoundError), ({"works": ["nope"]}, NotFoundError),
                         ({"lang": "fr"}, QueryError), ({"mode": "fuzzy"}, QueryError)):

@@ -190,14 +190,14 @@ class Index:
         client, shards
             A ``distributed.Client`` and/or a number of shards: build a sharded index instead
             (one sub-index per group of works, built as Dask tasks on the client's workers, or
-            here without a client); returns a :class:`policyidx.distributed.ShardedIndex`.
+            here without a client); returns a :class:`policyidx.index.sharded.ShardedIndex`.
             Needs ``pip install "policyidx[dask]"`` for a client.
         """
         if client is not None or shards is not None:
             from .sharded import build_sharded
 
             return build_sharded(corpus, path, shards=shards, client=client, encoder=encoder, dim=dim,  # type: ignore[return-value]
-                                 k1=k1, b=b, progress=progress, align=align)
+                                 k1=k1, b=b, progress=progress, align=align, scorer=scorer)
         corpus = corpus if corpus is not None else Corpus.load()
         target = Path(path) if path is not None else default_index_path(corpus.root)
         manifest = build_index(corpus, target, encoder=encoder, dim=dim, k1=k1, b=b, progress=progress, align=align,

@@ -211,22 +211,19 @@ def plan_shards(catalog: Any, shards: int) -> list[list[str]]:
 
 
 def _sub_corpus(root: str, doc_ids: Sequence[str]) -> Any:
-    """The documents ``doc_ids`` of the corpus at ``root``, parsed, in catalog order."""
-    from ..catalog import Catalog
-    from ..corpus import Corpus, _parse_entry
+    """The documents ``doc_ids`` of the corpus at ``root``, parsed, in catalog order (an
+    unreadable one skipped and listed, as :meth:`Corpus.load` does)."""
+    from ..corpus import Corpus
 
-    cat_path = Path(root) / "catalog.toml"
-    catalog = Catalog.load(cat_path)
-    wanted = set(doc_ids)
-    docs = {e.id: _parse_entry(e, catalog) for e in catalog.documents.values() if e.id in wanted}
-    return Corpus(cat_path.parent, catalog, docs)
+    return Corpus.load(root, only=set(doc_ids))
 
 
-def _load_corpus_terms(catalog: Any) -> None:
-    from ..text.analysis import load_user_terms
+def _analyzer(term_files: Sequence[str]) -> Any:
+    """The analyzer of a build: the corpus's own terms also segment as words (as a single
+    build does)."""
+    from ..text.analysis import Analyzer
 
-    for g in catalog.glossary:  # the corpus's own terms also segment as words (as Index.build does)
-        load_user_terms(g)
+    return Analyzer.for_files(term_files)
 
 
 # ----------------------------------------------------------------------------- build tasks
@@ -235,14 +232,19 @@ def _load_corpus_terms(catalog: Any) -> None:
 
 def _task_tokenise(root: str, doc_ids: list[str], work_dir: str) -> dict[str, Any]:
     """Parse and tokenise one shard's documents; write its rows and term ids to ``work_dir``."""
+    t0 = time.perf_counter()
+    corpus = _sub_corpus(root, doc_ids)
+    analyzer = _analyzer([str(g) for g in corpus.catalog.glossary])
+    t1 = time.perf_counter()
+    with analyzer.active():
+        return _tokenise(corpus, work_dir, t0, t1)
+
+
+def _tokenise(corpus: Any, work_dir: str, t0: float, t1: float) -> dict[str, Any]:
     from .build import clause_rows
     from .store import write_rows
     from ..text.analysis import analyze, detect_lang
 
-    t0 = time.perf_counter()
-    corpus = _sub_corpus(root, doc_ids)
-    _load_corpus_terms(corpus.catalog)
-    t1 = time.perf_counter()
     clauses = clause_rows(corpus)
     vocab: dict[str, int] = {}
     setdefault = vocab.setdefault
@@ -266,6 +268,7 @@ def _task_tokenise(root: str, doc_ids: list[str], work_dir: str) -> dict[str, An
         "rows": len(clauses),
         "length": int(lens.sum()),
         "doc_rows": {d.id: doc_rows.get(d.id, 0) for d in corpus.documents},
+        "skipped": [{"id": sk.id, "file": sk.file, "reason": sk.reason} for sk in getattr(corpus, "skipped", [])],
         "df": dict(df),
         "timings_s": {"parse": round(t1 - t0, 3), "tokenise": round(time.perf_counter() - t1, 3)},
     }
@@ -291,16 +294,22 @@ def _task_sample(work_dir: str, local_rows: list[int]) -> tuple[list[str], list[
     return [texts[i] for i in local_rows], [terms[i] for i in local_rows]
 
 
-def _task_fit(out_dir: str, dim: int, order: list[list[int]], *samples: tuple[list[str], list[list[str]]]) -> dict[str, Any]:
+def _task_fit(out_dir: str, dim: int, term_files: list[str], order: list[list[int]],
+              *samples: tuple[list[str], list[list[str]]]) -> dict[str, Any]:
     """Fit the built-in encoder once on the gathered sample, in global row order; save it."""
-    from ..retrieval.encoders import BuiltinEncoder
+    with _analyzer(term_files).active():
+        return _fit(out_dir, dim, order, samples)
+
+
+def _fit(out_dir: str, dim: int, order: list[list[int]], samples: Sequence[tuple[list[str], list[list[str]]]]) -> dict[str, Any]:
+    from .build import fit_builtin
 
     t0 = time.perf_counter()
     rows = np.concatenate([np.asarray(o, dtype=np.int64) for o in order]) if order else np.zeros(0, np.int64)
     texts = [t for s in samples for t in s[0]]
     terms = [t for s in samples for t in s[1]]
     perm = np.argsort(rows, kind="stable").tolist()
-    enc = BuiltinEncoder().fit([texts[i] for i in perm], dim=dim, terms=[terms[i] for i in perm])
+    enc = fit_builtin([texts[i] for i in perm], [terms[i] for i in perm], dim=dim)
     enc.save(out_dir)
     return {"encoder": enc.describe(), "seconds": round(time.perf_counter() - t0, 3)}
 
@@ -321,14 +330,20 @@ def _link_tree(src: Path, dst: Path) -> None:
 def _task_index(work_dir: str, shard_dir: str, enc_dir: str | None, encoder_spec: str, stats: dict[str, Any],
                 global_rows: list[tuple[int, int]], meta: dict[str, Any]) -> dict[str, Any]:
     """Write one shard as a normal index: rows, keyword (collection statistics), vectors, alignments."""
+    analyzer = _analyzer(meta["glossary_files"])
+    with analyzer.active():
+        return _index(analyzer, work_dir, shard_dir, enc_dir, encoder_spec, stats, global_rows, meta)
+
+
+def _index(analyzer: Any, work_dir: str, shard_dir: str, enc_dir: str | None, encoder_spec: str, stats: dict[str, Any],
+           global_rows: list[tuple[int, int]], meta: dict[str, Any]) -> dict[str, Any]:
     from .alignments import AlignmentStore
-    from .build import VECTOR_DEFAULTS
+    from .build import encode_rows, vector_store
     from .store import _Blob
     from ..parallel import TermLists
     from ..retrieval.encoders import BuiltinEncoder, get_encoder
     from ..retrieval.keyword import BM25Index
     from ..retrieval.modes import FUSION_DEFAULTS
-    from ..retrieval.vectors import VectorStore
 
     timings: dict[str, float] = {}
     work = Path(work_dir)
@@ -346,8 +361,10 @@ def _task_index(work_dir: str, shard_dir: str, enc_dir: str | None, encoder_spec
         gdf = stats["df"]
         n, avgdl = int(stats["rows"]), float(stats["length"]) / max(1, int(stats["rows"]))
         df = np.fromiter((gdf[w] for w in vocab), dtype=np.int64, count=len(vocab))
-        kw = BM25Index.from_ids(doc_ptr, term_ids, vocab, k1=meta["k1"], b=meta["b"], collection=(n, avgdl, df))
+        kw = BM25Index.from_ids(doc_ptr, term_ids, vocab, k1=meta["k1"], b=meta["b"], method=meta["scorer"],
+                                collection=(n, avgdl, df))
         kw.save(tmp / "keyword")
+        analyzer.save(tmp / "analyzer")  # queries on this shard alone segment as its clauses were
         timings["keyword index"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
         texts_blob = _Blob(tmp / "rows", "texts")
@@ -355,14 +372,14 @@ def _task_index(work_dir: str, shard_dir: str, enc_dir: str | None, encoder_spec
         if enc_dir is not None:
             enc: Any = BuiltinEncoder.load(enc_dir)
             _link_tree(Path(enc_dir), tmp / "encoder")
-            vecs = enc.encode(texts, kind="passage", terms=TermLists(doc_ptr, term_ids, vocab)) if texts \
-                else np.zeros((0, enc.dim), np.float32)
+            vecs = encode_rows(enc, texts, TermLists(doc_ptr, term_ids, vocab), parallel=False, workers=1,
+                               scratch=tmp / "vectors.tmp.npy") if texts else np.zeros((0, enc.dim), np.float32)
         else:
             enc = get_encoder(encoder_spec)
             vecs = enc.encode(texts, kind="passage")
         timings["encode"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
-        VectorStore(vecs, **VECTOR_DEFAULTS).save(tmp / "vectors")
+        vector_store(vecs).save(tmp / "vectors")
         timings["vector index"] = round(time.perf_counter() - t, 3)
         docs = json.loads((tmp / "rows" / "docs.json").read_text(encoding="utf-8"))
         manifest: dict[str, Any] = {
@@ -374,7 +391,8 @@ def _task_index(work_dir: str, shard_dir: str, enc_dir: str | None, encoder_spec
             "clause_count": len(texts),
             "doc_count": len(docs),
             "encoder": enc.describe(),
-            "parameters": {"k1": meta["k1"], "b": meta["b"], "dim": getattr(enc, "dim", None),
+            "analyzer": analyzer.describe(),
+            "parameters": {"scorer": meta["scorer"], "k1": meta["k1"], "b": meta["b"], "dim": getattr(enc, "dim", None),
                            **json.loads(json.dumps(FUSION_DEFAULTS))},
             "glossary_files": meta["glossary_files"],
             "shard": {"of": meta["build_id"], "index": meta["shard"], "shards": meta["shards"],
@@ -392,7 +410,7 @@ def _task_index(work_dir: str, shard_dir: str, enc_dir: str | None, encoder_spec
             timings["alignments"] = round(time.perf_counter() - t, 3)
         manifest["timings_s"] = timings
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    return {"rows": len(texts), "timings_s": timings, "encoder": manifest["encoder"]}
+    return {"rows": len(texts), "timings_s": timings, "encoder": manifest["encoder"], "analyzer": manifest["analyzer"]}
 
 
 def _pair_docs(docs: list[dict[str, Any]]) -> list[str]:
@@ -419,6 +437,7 @@ def build_sharded(
     b: float = 0.75,
     progress: bool = False,
     align: bool = True,
+    scorer: str = "lucene",
 ) -> ShardedIndex:
     """Build a sharded index, on a Dask cluster (``client``) or in this process; write it atomically.
 
@@ -437,7 +456,7 @@ def build_sharded(
         Number of shards (at most one per work); by default one per worker (1 without a client).
     client
         A ``distributed.Client``; ``None`` runs the same tasks one after another here.
-    encoder, dim, k1, b, align
+    encoder, dim, k1, b, align, scorer
         As for :meth:`~policyidx.index.Index.build`.
     progress
         Print the stages on stderr.
@@ -451,6 +470,9 @@ def build_sharded(
     from ..corpus import Corpus, bundled_corpus_path, catalog_fingerprint
     from .build import FIT_SAMPLE, _even_sample
     from .store import FORMAT_VERSION, default_index_path
+    from ..retrieval.scorers import check_scorer
+
+    check_scorer(scorer)
 
     if isinstance(corpus, Corpus):
         root = corpus.root
@@ -504,7 +526,7 @@ def build_sharded(
         for doc_id in catalog.documents:
             start[doc_id] = at
             at += rows_of.get(doc_id, 0)
-        global_rows = [[(start[d], rows_of[d]) for d in ids if rows_of[d]] for ids in plan]
+        global_rows = [[(start[d], rows_of[d]) for d in ids if rows_of.get(d)] for ids in plan]
         t = time.perf_counter()
         enc_dir: str | None = None
         if encoder == "builtin":
@@ -518,13 +540,13 @@ def build_sharded(
                 order.append(g[pos].tolist())
                 samples.append(runner.submit(_task_sample, str(work / f"{i:03d}"), pos.tolist(), name=f"sample-{i}"))
             enc_dir = str(tmp / "encoder")
-            fit = runner.submit(_task_fit, enc_dir, dim, order, *samples, name="fit")
+            fit = runner.submit(_task_fit, enc_dir, dim, [str(g) for g in catalog.glossary], order, *samples, name="fit")
             runner.results([fit], ["encoder fit"])
         timings["encoder fit"] = round(time.perf_counter() - t, 3)
         say("keyword index, vectors and alignments per shard…")
         t = time.perf_counter()
         meta = {"format_version": FORMAT_VERSION, "corpus_fingerprint": catalog_fingerprint(catalog),
-                "corpus_path": str(root), "k1": k1, "b": b, "build_id": build_id, "shards": len(plan),
+                "corpus_path": str(root), "k1": k1, "b": b, "scorer": scorer, "build_id": build_id, "shards": len(plan),
                 "glossary_files": [str(g) for g in catalog.glossary], "align": align}
         built = [runner.submit(_task_index, str(work / f"{i:03d}"), str(tmp / "shards" / f"{i:03d}"), enc_dir,
                                encoder, stats_f, global_rows[i], {**meta, "shard": i}, name=f"index-{i}")
@@ -534,6 +556,7 @@ def build_sharded(
         shutil.rmtree(work, ignore_errors=True)
         for leftover in (tmp / "shards").glob(".*"):  # temp dirs of tasks whose worker died
             shutil.rmtree(leftover, ignore_errors=True)
+        _link_tree(tmp / "shards" / "000" / "analyzer", tmp / "analyzer")  # the same in every shard
         (tmp / "stats").mkdir()
         vocab = sorted(stats["df"])
         (tmp / "stats" / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
@@ -555,9 +578,12 @@ def build_sharded(
             "corpus_fingerprint": meta["corpus_fingerprint"],
             "corpus_path": str(root),
             "clause_count": n_rows,
-            "doc_count": len(catalog.documents),
+            "doc_count": len(rows_of),
+            "skipped": [sk for m in tok_meta for sk in m["skipped"]],
             "encoder": enc_desc,
-            "parameters": {"k1": k1, "b": b, "dim": enc_desc.get("dim"), **json.loads(json.dumps(FUSION_DEFAULTS))},
+            "analyzer": built_meta[0]["analyzer"],
+            "parameters": {"scorer": scorer, "k1": k1, "b": b, "dim": enc_desc.get("dim"),
+                           **json.loads(json.dumps(FUSION_DEFAULTS))},
             "collection": {"rows": n_rows, "length": int(stats["length"]), "avgdl": stats["length"] / n_rows,
                            "terms": len(vocab), "df": "stats/"},
             "shards": [{"path": f"shards/{i:03d}", "docs": ids, "clause_count": built_meta[i]["rows"]}
@@ -707,12 +733,14 @@ class ShardedIndex:
         self._table = _DocTable(self.docs)
         self._shard_docs = [{d["id"] for d, s in zip(self.docs, self.doc_shard) if s == i} for i in range(len(self.shard_paths))]
         self._shard_works = [{d["work"] for d, s in zip(self.docs, self.doc_shard) if s == i} for i in range(len(self.shard_paths))]
-        if glossary or self.glossary_files:
-            from ..text.analysis import load_user_terms
+        # queries segment as the clauses were: the build's analyzer, stored beside the shards
+        from ..text.analysis import Analyzer
 
-            for g in self.glossary_files:  # queries must segment as the clauses were
-                if Path(g).is_file():
-                    load_user_terms(g)
+        described = manifest.get("analyzer") or {}
+        if (self.path / "analyzer" / "lexicon.json").is_file() and os.environ.get("POLICYIDX_SEGCACHE", "1") != "0":
+            self.analyzer = Analyzer.load(self.path / "analyzer", described)
+        else:
+            self.analyzer = Analyzer.for_files(described.get("term_files", self.glossary_files))
         if client is not None:
             self._place()
 
@@ -832,12 +860,13 @@ class ShardedIndex:
         q = Index._check_query(self, query, mode, k)  # type: ignore[arg-type]  # uses no index state
         if mode not in ("keyword", "dense", "hybrid"):
             raise QueryError(f"a sharded index searches in modes keyword, dense and hybrid, not {mode!r}")
-        exp = expand_query(q, query_lang, self.glossary if expand else None, enabled=expand,
-                           weight=self.params.get("expansion_weight", 0.5))
         # validated on the documents of all shards (one row per document): the allowed documents
         allowed = Filter(lang=lang, docs=docs, works=works, roles=roles).rows(self.docs, np.arange(len(self.docs)))
         doc_mask = allowed.mask if allowed is not None else None
-        return self._search(exp, k, mode, doc_mask, {"lang": lang, "docs": docs, "works": works, "roles": roles})
+        with self.analyzer.active():  # expansion and highlighting segment as the clauses were
+            exp = expand_query(q, query_lang, self.glossary if expand else None, enabled=expand,
+                               weight=self.params.get("expansion_weight", 0.5))
+            return self._search(exp, k, mode, doc_mask, {"lang": lang, "docs": docs, "works": works, "roles": roles})
 
     def _search(self, exp: Any, k: int, mode: str, doc_mask: np.ndarray | None, filt: dict[str, Any]) -> list[Any]:
         from .facade import Hit, highlight, make_snippet

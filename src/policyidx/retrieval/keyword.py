@@ -201,7 +201,7 @@ class BM25Index:
             Statistics of a larger collection these documents are one part (shard) of: its
             number of rows, average row length and the document frequency of each term of
             ``vocab`` in it.  The impacts are then those of an index over the whole
-            collection (``policyidx.distributed`` builds shards this way); by default the
+            collection (``policyidx.index.sharded`` builds shards this way); by default the
             statistics of these documents.
 
         Returns
