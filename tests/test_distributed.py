@@ -297,3 +297,31 @@ def test_worker_killed_during_build(cluster, corpus_dir, single, tmp_path):
     for mode in MODES:
         assert_same_hits(single.search("知识产权质押融资 保险", k=10, mode=mode), idx.search("知识产权质押融资 保险", k=10, mode=mode))
     _two_workers(cluster)
+
+
+def test_term_concordance_on_shards_matches_single(local_sharded, single):
+    from policyidx.concordance import terms
+
+    for q in ("质押融资", "特許"):
+        a = [r.to_dict() for r in terms(q, index=single, glossary=single.glossary)]
+        b = [r.to_dict() for r in terms(q, index=local_sharded, glossary=local_sharded.glossary)]
+        assert a and a == b
+
+
+def test_workbench_searches_the_shards_on_dask(dask_sharded, single, corpus_dir, cluster):
+    pytest.importorskip("starlette")
+    pytest.importorskip("httpx")
+    import re
+
+    from starlette.testclient import TestClient
+
+    from policyidx.web.app import Workbench, create_app
+
+    sharded = Index.open(dask_sharded.path, corpus=corpus_dir, client=cluster)
+    pages = []
+    for index in (single, sharded):
+        with TestClient(create_app(workbench=Workbench(corpus_dir, index)), base_url="http://127.0.0.1:8000") as c:
+            r = c.get("/", params={"q": "知识产权质押融资", "lang": "zh"})
+            assert r.status_code == 200
+            pages.append(re.findall(r'class="cid">([^<]+)</span>', r.text))
+    assert pages[0] and pages[0] == pages[1]

@@ -942,12 +942,15 @@ class ShardedIndex:
     def _local(self, doc_id: str) -> Any:
         """The shard holding ``doc_id``, opened in this process (for its rows and alignments)."""
         from ..errors import NotFoundError
-        from .facade import Index
 
         j = self._table._doc_index.get(doc_id)
         if j is None:
             raise NotFoundError(f"no document {doc_id!r} in the index; known: {', '.join(sorted(self._table._doc_index))}")
-        i = self.doc_shard[j]
+        return self._local_shard(self.doc_shard[j])
+
+    def _local_shard(self, i: int) -> Any:
+        from .facade import Index
+
         if i not in self._locals:
             p = Path(self.shard_paths[i])
             shard = Index(p, json.loads((p / "manifest.json").read_text(encoding="utf-8")))
@@ -957,10 +960,47 @@ class ShardedIndex:
         shard._corpus = shard._corpus or self._corpus  # one parse of the corpus for all shards
         return shard
 
-    def alignment(self, src: str, tgt: str):
+    def alignment(self, src: str, tgt: str, *, reviewed: bool = True):
         """As :meth:`policyidx.index.Index.alignment` (an original and its translations share a
-        shard, which stores their alignment)."""
-        return self._local(src).alignment(src, tgt)
+        shard, which stores their alignment; the review store is the corpus's, as for a
+        single index)."""
+        return self._local(src).alignment(src, tgt, reviewed=reviewed)
+
+    @cached_property
+    def review_store(self):
+        """The corpus's review store (as :attr:`policyidx.index.Index.review_store`)."""
+        from ..review import ReviewStore
+
+        return ReviewStore.for_corpus(Path(self.manifest.get("corpus_path", "")))
+
+    # ------------------------------------------------------------------ rows, read here
+
+    @cached_property
+    def _row_map(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For every row of the single-index numbering: its shard, its row there, its document
+        (a position in :attr:`docs`).  Read from the shards' files on first use."""
+        n = len(self)
+        shard_of = np.zeros(n, dtype=np.int32)
+        local_of = np.zeros(n, dtype=np.int64)
+        row_doc = np.zeros(n, dtype=np.int32)
+        first_doc = 0
+        for i, p in enumerate(self.shard_paths):
+            g = np.load(Path(p) / "rows" / "global_row.npy", allow_pickle=False)
+            shard_of[g] = i
+            local_of[g] = np.arange(len(g))
+            row_doc[g] = np.load(Path(p) / "rows" / "row_doc.npy", allow_pickle=False) + first_doc
+            first_doc += sum(1 for s in self.doc_shard if s == i)
+        return shard_of, local_of, row_doc
+
+    @property
+    def row_doc(self) -> np.ndarray:
+        """For every row, its position in :attr:`docs` (as :attr:`policyidx.index.Index.row_doc`)."""
+        return self._row_map[2]
+
+    def record(self, row: int) -> dict[str, Any]:
+        """The record of a row in the single-index numbering (read from its shard here)."""
+        shard_of, local_of, _ = self._row_map
+        return self._local_shard(int(shard_of[row])).record(int(local_of[row]))
 
     def aligned_clauses(self, clause_id: str, docs: Sequence[str] | None = None) -> list[tuple[str, float]]:
         """As :meth:`policyidx.index.Index.aligned_clauses`."""
