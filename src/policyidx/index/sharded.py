@@ -807,7 +807,7 @@ class ShardedIndex:
     @cached_property
     def glossary(self):
         """The glossary used for query expansion (as :attr:`policyidx.index.Index.glossary`)."""
-        from ..retrieval.expand import default_glossary
+        from ..text.glossary import default_glossary
 
         return default_glossary(tuple(self.glossary_files))
 
