@@ -345,7 +345,6 @@ def _pair_same_labels(scorer: _Scorer, groups: list[_Group]) -> list[_Group]:
     crossing pairs are dropped (longest chain kept).  Clauses whose labels differ, clauses
     without a label, and runs at the start or end of a document stay unpaired.
     """
-    a, b = scorer.a, scorer.b
     bar = scorer.clause_tau
 
     def confident(g: _Group) -> bool:
