@@ -148,3 +148,15 @@ def test_exports_carry_front_matter_and_label_pairs(aligned, tmp_path):
     tmx = to_tmx(al, zh, ja, tmp_path / "a.tmx").read_text(encoding="utf-8")
     for seg in ("国知发运字〔2022〕38号", "国知発運字〔2022〕38号", "2022年10月13日", "夯实源头根基"):
         assert f"<seg>{seg}</seg>" in tmx
+
+
+def test_label_keys_fold_width_and_numerals(corpus):
+    from policyidx.alignment.aligner import _label_key
+
+    zh = parse_document(FIXTURES / "zh" / "zgc-2019-ipap.zh.txt", doc_id="zgc-2019-ipap.zh", lang="zh", role="original")
+    ja = corpus["cnipa-2022-38.ja"]
+    full, half = zh.clause("3.4"), ja.clause("2.4")
+    assert (full.label, half.label) == ("（四）", "(四)")
+    assert _label_key(full) == _label_key(half)
+    assert _label_key(zh.clause("3.3")) != _label_key(half)
+    assert _label_key(zh.clause("0.2")) is None  # front matter carries no label
