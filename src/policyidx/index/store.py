@@ -227,8 +227,8 @@ READERS = ".readers"
 MANIFEST = "manifest.json"
 _BUILDING = ".building-"
 _TRASH = ".trash-"
-#: What an index of format 1 (before snapshots) kept at its top level.
-_LEGACY_ENTRIES = (MANIFEST, "rows", "keyword", "encoder", "vectors", "alignments")
+#: What an index of formats 1 and 2 (before snapshots) kept at its top level.
+_LEGACY_ENTRIES = (MANIFEST, "rows", "keyword", "encoder", "vectors", "alignments", "analyzer")
 #: Files up to this size are checksummed when their part is first loaded.  Larger
 #: memory-mapped arrays (``.npy`` and ``.bin`` under ``rows/``, ``keyword/``, ``vectors/``) are
 #: checked for size and bounds instead, and checksummed by :meth:`Snapshot.check`
