@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from index_workers import answers, small_corpus
@@ -247,7 +247,9 @@ def test_fuzzed_queries_answer_or_refuse_cleanly(built_index, query, k, mode):
         hits = built_index.search(query, k=k, mode=mode)
     except QueryError as exc:
         assert "\n" not in str(exc)
+        event("refused with a QueryError")
         return
+    event("answered")
     assert len(hits) <= min(k, len(built_index))
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
 

@@ -20,12 +20,13 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import mmap
 import os
 import shutil
 import time
 import zlib
 from contextlib import contextmanager
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -242,15 +243,29 @@ def _crc(data: bytes) -> str:
 
 
 def file_checksum(path: Path) -> tuple[int, str]:
-    """Size and CRC32 (8 hex digits) of a file, read in 4 MiB pieces."""
-    crc, size = 0, 0
+    """Size and CRC32 (8 hex digits) of a file.
+
+    The file is memory-mapped (faster than reading it into buffers here) and its pages are
+    dropped from this process's mapping afterwards, so checking a large file does not leave
+    it resident.
+    """
     with open(path, "rb") as fh:
-        while True:
-            chunk = fh.read(1 << 22)
-            if not chunk:
-                break
-            crc = zlib.crc32(chunk, crc)
-            size += len(chunk)
+        size = os.fstat(fh.fileno()).st_size
+        if size == 0:
+            return 0, f"{zlib.crc32(b''):08x}"
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            crc = 0
+            view = memoryview(mm)
+            try:
+                for a in range(0, size, 1 << 24):
+                    crc = zlib.crc32(view[a : a + (1 << 24)], crc)
+            finally:
+                view.release()
+            if hasattr(mm, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+                try:
+                    mm.madvise(mmap.MADV_DONTNEED)
+                except OSError:
+                    pass
     return size, f"{crc & 0xFFFFFFFF:08x}"
 
 
@@ -650,9 +665,10 @@ def _file_fingerprint(path: str | Path) -> str | None:
         return None
 
 
+@lru_cache(maxsize=1)
 def data_fingerprint() -> str:
     """A fingerprint of the data files bundled with the library (glossary, vocabulary, user
-    dictionary): segmentation and expansion depend on them."""
+    dictionary): segmentation and expansion depend on them (computed once per process)."""
     h = hashlib.sha256()
     data = Path(__file__).resolve().parent.parent / "data"
     for p in sorted(data.glob("*")):
