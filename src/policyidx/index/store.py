@@ -717,7 +717,7 @@ def staleness(path: Path, manifest: dict[str, Any], corpus_root: Path | None, co
         root = bundled_corpus_path()  # like Corpus.load(None); the CLI passes $POLICYIDX_CORPUS in
     if not (root / "catalog.toml").is_file():
         return (f"the corpus index {path} was built from ({root}) is gone (no catalog.toml); pass the corpus "
-                "(corpus= / --corpus) or build the index again"), corpus_root
+                "(corpus= / --corpus) or build the index again"), root
     fp = corpus.fingerprint() if corpus is not None else catalog_fingerprint(Catalog.load(root / "catalog.toml"))
     problem = None
     if fp != manifest.get("corpus_fingerprint"):
