@@ -301,6 +301,14 @@ class Index:
             if manifest is not None and manifest.get("layout") == "sharded":
                 return cls._open_sharded(path, manifest, corpus_root, corpus_obj, is_default, build, progress,
                                          glossary, client)
+            if manifest is not None and "shard" in manifest:  # one shard of a sharded index, opened alone
+                problem, corpus_root = staleness(path, manifest, corpus_root, corpus_obj, is_default)
+                if problem is not None:
+                    raise StaleIndexError(f"{problem}; rebuild the sharded index it belongs to")
+                idx = cls(path, manifest, corpus_obj)
+                idx._corpus_root = corpus_root or Path(manifest.get("corpus_path", ""))
+                idx.glossary_files.extend(str(Path(g).resolve()) for g in glossary)
+                return idx
         snap, problem, corpus_root = cls._current(path, corpus_root, corpus_obj, is_default)
         if problem is not None and build:
             with writer_lock(path, wait=True):  # one build; a process that waited finds it done
