@@ -217,13 +217,63 @@ def _first_diff(got, want) -> str:
     return f"{len(got)} articles found, {len(want)} in the source"
 
 
+def _timing(root: Path) -> int:
+    """Parse every 5th document (after a warm-up) and print CPU time per 1,000 characters."""
+    files = sorted((root / "zh").rglob("*.md"))[::5]
+    datas = [to_plain(f.read_text(encoding="utf-8"))[0].encode("utf-8") for f in files]
+    parse_bytes(datas[0], doc_id="d.zh", lang="zh", format="text")  # tokeniser dictionaries
+    chars = sum(len(d.decode("utf-8")) for d in datas)
+    t0 = time.process_time()
+    for d in datas:
+        parse_bytes(d, doc_id="d.zh", lang="zh", format="text")
+    dt = time.process_time() - t0
+    print(f"{len(datas)} {chars} {dt:.3f}")
+    # the worst case of clause-id de-duplication: 32,000 paragraphs with the same label
+    data = "".join("一、内容。\n" for _ in range(32000)).encode("utf-8")
+    t0 = time.process_time()
+    parse_bytes(data, doc_id="d.zh", lang="zh", format="text")
+    print(f"{time.process_time() - t0:.3f}")
+    return 0
+
+
+def _compare(args) -> int:
+    import subprocess
+
+    peers = [("this checkout", Path(__file__).resolve().parent.parent / "src")] + [(str(p), p.resolve()) for p in args.peer_src]
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in peers}
+    docs = chars = 0
+    for _ in range(args.rounds):
+        for name, src in peers:
+            env = dict(os.environ, PYTHONPATH=str(src))
+            out = subprocess.run([sys.executable, __file__, "--root", str(args.root), "--timing-only"], env=env,
+                                 capture_output=True, text=True, check=True).stdout.split("\n")
+            n, c, dt = out[0].split()
+            docs, chars = int(n), int(c)
+            results[name].append((float(dt), float(out[1])))
+    print(f"parse time, CPU, {docs} documents ({chars / 1e6:.2f} M characters, every 5th file), {args.rounds} alternating rounds:")
+    for name, rs in results.items():
+        per = sorted(1e9 * dt / chars for dt, _ in rs)
+        rep = sorted(r for _, r in rs)
+        print(f"  {name:40s} median {per[len(per) // 2]:6.0f} µs/1,000 chars (min {per[0]:.0f}, max {per[-1]:.0f});"
+              f"  32,000 x '一、内容。': {rep[len(rep) // 2]:.2f} s")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", type=Path, default=default_root())
     ap.add_argument("--limit", type=int, default=0, help="only the first N files (0: all)")
     ap.add_argument("--traditional", type=int, default=200, help="also measure N documents converted with OpenCC s2t (0: skip)")
     ap.add_argument("--show", type=int, default=5, help="print the first N documents that are not exact")
+    ap.add_argument("--timing-only", action="store_true", help="only time parsing (CPU) over every 5th document")
+    ap.add_argument("--peer-src", type=Path, action="append", default=[],
+                    help="a src/ directory of another policyidx checkout (e.g. main) to time side by side (repeatable)")
+    ap.add_argument("--rounds", type=int, default=3, help="timing rounds, alternating between the peers")
     args = ap.parse_args(argv)
+    if args.timing_only:
+        return _timing(args.root)
+    if args.peer_src:
+        return _compare(args)
     files = sorted((args.root / "zh").rglob("*.md"))
     if args.limit:
         files = files[: args.limit]

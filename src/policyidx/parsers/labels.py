@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..text.numerals import parse_numeral
 
@@ -99,45 +100,70 @@ class LabelMatch:
         return STYLE_RANK[self.style]
 
 
+_DI = re.compile(
+    rf"^第\s*({_NUMS})\s*(?:(?P<subpart>分[编編])|(?P<part>[编編])(?![号號])|(?P<chapter>章)|(?P<section>[节節])"
+    rf"|(?P<article>[条條])(?:\s*之\s*({_ITEM_CN}|{_ITEM_AR}))?)"
+)
+_BY_FIRST: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+for _style, _pat in _PATTERNS[5:]:
+    for _ch in {"cn": "一二三四五六七八九十百零〇两兩", "cn-paren": "（(", "num": "0123456789０１２３４５６７８９",
+                "num-paren": "（(", "circled": _CIRCLED}[_style]:
+        _BY_FIRST.setdefault(_ch, []).append((_style, _pat))
+
+
+@lru_cache(maxsize=16384)
 def match_label(text: str) -> LabelMatch | None:
     """The clause label at the start of ``text``, if any.
 
     Only paragraph starts are tested, so ``依照本法第三十条`` inside running text is never a
     label; a paragraph that starts with a cross-reference (``第三十条规定的…``, ``第三条第二款``)
-    or a table row (``第151条 | …``) is not one either.
+    or a table row (``第151条 | …``) is not one either.  (Cached: the layout and the tree builder
+    ask about the same paragraphs.)
     """
     if not text:
         return None
     first = text[0]
-    if first not in "第（(①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳" and not ("0" <= first <= "9" or "０" <= first <= "９" or first in _ITEM_CN_SET):
-        return None
-    for style, pat in _PATTERNS:
+    if first == "第":
+        m = _DI.match(text)
+        if not m:
+            return None
+        style = m.lastgroup or ""
+        if style not in _MAX:  # the 之 number group closes last: the style is the article
+            style = "article"
+        n = parse_numeral(m.group(1))
+        if n is None or n <= 0 or n > _MAX[style]:
+            return None
+        sub = 0
+        if style == "article" and m.group(7):
+            sub = parse_numeral(m.group(7)) or 0
+        end = m.end()
+        weak = False
+        if text.count("|") >= 2 or text.count("\t") >= 2:
+            return None  # a table row (a heading and its title may be two cells: 第二章 | 总则)
+        nxt = text[end : end + 1]
+        if nxt and (nxt in _XREF_AFTER_SET or text[end : end + 2] in ("规定", "規定")):
+            if style != "article":
+                if nxt in "的、至到" or text[end : end + 2] in ("规定", "規定"):
+                    return None
+            else:
+                weak = True  # 第三十条规定的… (or an article whose text starts 规定…)
+        label = text[:end]
+        while end < len(text) and text[end] in " \u3000\t":
+            end += 1
+        return LabelMatch(style, n, label, end, sub, weak)
+    for style, pat in _BY_FIRST.get(first, ()):
         m = pat.match(text)
         if not m:
             continue
         raw = m.group(1)
         n = _CIRCLED.index(raw) + 1 if style == "circled" else parse_numeral(raw)
-        if n is None or n <= 0 or n > _MAX.get(style, 300):
+        if n is None or n <= 0 or n > 300:
             continue
-        sub = 0
-        if style == "article" and m.lastindex and m.lastindex >= 2 and m.group(2):
-            sub = parse_numeral(m.group(2)) or 0
         end = m.end()
-        weak = False
-        if style in _DIVISION_STYLES:
-            if text.count("|") >= 2 or text.count("\t") >= 2:
-                return None  # a table row (a heading and its title may be two cells: 第二章 | 总则)
-            nxt = text[end : end + 1]
-            if nxt and (nxt in _XREF_AFTER_SET or text[end : end + 2] in ("规定", "規定")):
-                if style != "article":
-                    if nxt in "的、至到" or text[end : end + 2] in ("规定", "規定"):
-                        return None
-                else:
-                    weak = True  # 第三十条规定的… (or an article whose text starts 规定…)
         label = text[:end]
         while end < len(text) and text[end] in " \u3000\t":
             end += 1
-        return LabelMatch(style, n, label, end, sub, weak)
+        return LabelMatch(style, n, label, end)
     return None
 
 

@@ -131,6 +131,8 @@ _AGENCY_NOTE = re.compile(
 def find_notes(text: str, start: int, end: int) -> list[Note]:
     """Translator's and responsible-agency notes inside ``text[start:end]``."""
     seg = text[start:end]
+    if "（" not in seg and "(" not in seg:
+        return []  # every note is bracketed
     notes = [Note("translator", start + m.start(), start + m.end(), m.group()) for m in _TRANSLATOR_NOTE.finditer(seg)]
     taken = [(n.start, n.end) for n in notes]
     for m in _AGENCY_NOTE.finditer(seg):
@@ -755,6 +757,8 @@ def _finish(c: Clause, text: str, lang: str, ids: "_Ids", res: ParseResult) -> N
 
 
 def _pages(res: ParseResult, s: int, e: int) -> tuple[int, ...]:
+    if not res.pages:
+        return ()
     return tuple(p.number for p in res.pages if p.start < e and s < p.end)
 
 
