@@ -70,7 +70,7 @@ class Corpus:
         self.skipped: list[SkippedDocument] = list(skipped or [])
 
     @classmethod
-    def load(cls, path: str | Path | None = None, *, progress: bool = False, strict: bool = False,
+    def load(cls, path: str | Path | None = None, *, progress: bool = False, strict: bool | None = None,
              only: Collection[str] | None = None) -> Corpus:
         """Load and parse a corpus.
 
@@ -82,7 +82,9 @@ class Corpus:
         progress
             Show a progress bar while parsing (useful for large corpora).
         strict
-            Raise on the first document that cannot be read instead of skipping it.
+            Raise on the first document that cannot be read instead of skipping it.  ``None``
+            (the default) reads ``$POLICYIDX_STRICT`` (``1``: strict), which the CLI's
+            ``--strict`` sets, so that every command that loads a corpus honours it.
         only
             Parse only these documents of the catalog (a shard of a sharded index); the
             catalog, and so the fingerprint, stay the whole corpus's.
@@ -109,6 +111,8 @@ class Corpus:
             from tqdm.auto import tqdm
 
             it = tqdm(entries, desc="parsing", unit="doc")
+        if strict is None:
+            strict = os.environ.get("POLICYIDX_STRICT", "") == "1"
         docs: dict[str, Document] = {}
         skipped: list[SkippedDocument] = []
         for e in it:  # type: ignore[union-attr]
@@ -153,11 +157,15 @@ class Corpus:
             yield from doc.clauses
 
     def clause(self, cid: str) -> Clause:
-        """A clause by its id, ``cnipa-2022-38.ja#2.6``."""
-        doc_id, sep, _ = cid.partition("#")
+        """A clause by its id, ``cnipa-2022-38.ja#2.6``, or by a citation inside a document:
+        ``reg.zh#第十二条第二款`` (see :meth:`cite` for a citation by title)."""
+        doc_id, sep, rest = cid.partition("#")
         if not sep:
             raise NotFoundError(f"{cid!r} is not a clause id; expected <document>#<path>, e.g. cnipa-2022-38.ja#2.6")
-        return self[doc_id].clause(cid)
+        doc = self[doc_id]
+        if not rest.isascii() or rest[:3].lower() == "art":
+            return doc.cite(rest)  # doc#第十二条第二款, doc#Article 12(2)
+        return doc.clause(cid)
 
     def cite(self, citation: str) -> Clause:
         """The clause a citation names, with the document named by its title.

@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
         sp.add_argument("--corpus", metavar="DIR", help="corpus directory with catalog.toml (default: $POLICYIDX_CORPUS, else the bundled corpus)")
         sp.add_argument("--json", action="store_true", help="print JSON instead of text")
+        sp.add_argument("--strict", action="store_true", help="stop at a document that cannot be read (default: skip it, with a warning naming the file)")
         mod.add_arguments(sp)
     sub.add_parser("bench-dask", help="benchmark a sharded index on a local Dask cluster of 1 and 2 workers (policyidx bench-dask --help)", add_help=False)
     sub.add_parser("bench", help="benchmark at scale against bm25s, rank_bm25 and exact FAISS (policyidx bench --help)", add_help=False)
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 2
+    if getattr(args, "strict", False):
+        os.environ["POLICYIDX_STRICT"] = "1"  # Corpus.load reads it, whichever path loads the corpus
     try:
         return _module(args.command).run(args)
     except PolicyIdxError as exc:

@@ -10,12 +10,12 @@ HELP = "print one clause with its context and notes"
 
 
 def add_arguments(sp: argparse.ArgumentParser) -> None:
-    sp.add_argument("clause", help="clause id, e.g. cnipa-2022-38.ja#2.6")
+    sp.add_argument("clause", help="clause id (cnipa-2022-38.ja#2.6) or citation (专利代理条例第十二条第二款, reg.zh#第12条第2項)")
 
 
 def run(args: argparse.Namespace) -> int:
     corpus = load_corpus(args)
-    c = corpus.clause(args.clause)
+    c = corpus.clause(args.clause) if "#" in args.clause else corpus.cite(args.clause)
     doc = corpus[c.doc]
     if args.json:
         rec = c.to_dict()

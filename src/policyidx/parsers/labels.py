@@ -54,7 +54,7 @@ _ITEM_AR = "[0-9０-９]{1,3}"
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 _NUMS = rf"(?:{_CN_NUM}|{_AR_NUM})"
 # what follows 第X条 in a cross-reference, never in a label: 第三十条规定的, 第三十条第二款, 第三条、第五条
-_XREF_AFTER_SET = set("的所中、至到和或及与第款项項，,；;。")
+_XREF_AFTER_SET = set("的所、至到和或及与第款项項，,；;。")
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("subpart", re.compile(rf"^第\s*({_NUMS})\s*分[编編]")),

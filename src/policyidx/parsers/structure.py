@@ -283,6 +283,8 @@ class _Ids:
 
 
 _HEADING_STOPS = set("。；;！？!?")
+# a heading's title never names another division or article: 第七节相应改为第八节 is a sentence
+_LABEL_INSIDE = re.compile("第[0-9０-９一二三四五六七八九十百千零〇两]+[条條章节節编編]")
 
 
 def _labels(blocks: list[Block]) -> list[LabelMatch | None]:
@@ -318,6 +320,12 @@ def _labels(blocks: list[Block]) -> list[LabelMatch | None]:
                 last_num[top_style] = n
                 labels[i] = _HeadingWord(top_style, n, "", 0, 0, t)
             continue
+        if m.style in ("part", "subpart", "chapter", "section"):
+            rest = blocks[i].text[m.end :]
+            body = rest.rstrip("。")
+            if len(rest) > 60 or any(ch in _HEADING_STOPS for ch in body) or _LABEL_INSIDE.search(rest):
+                labels[i] = None  # a sentence that starts 第七节相应改为第八节，…: not a heading
+                continue
         if m.style == "article":
             if m.weak and not _next_article(last_article, m):
                 labels[i] = None  # a cross-reference at a paragraph start: 第三十条规定的…
