@@ -54,6 +54,8 @@ def to_plain(md: str) -> tuple[str, list[dict], list[dict]]:
     """Plain text of a collection file, its articles (number, suffix, heading chain) and 款 paragraphs."""
     out: list[str] = []
     heads: list[tuple[int, str]] = []  # (markdown level, heading text)
+    info: dict = {"title": "", "record_dates": 0}
+    in_info = False
     articles: list[dict] = []
     paras: list[dict] = []
     cur_art: dict | None = None
@@ -62,9 +64,14 @@ def to_plain(md: str) -> tuple[str, list[dict], list[dict]]:
         line = raw.strip()
         if k == 0 and line.startswith("# "):
             out.append(line[2:])
+            info["title"] = _WS.sub("", line[2:])
+            in_info = True
             continue
         if line == "<!-- INFO END -->":
+            in_info = False
             continue
+        if in_info and re.search(r"\d{4}年\d{1,2}月\d{1,2}日", line):
+            info["record_dates"] += 1
         m = _HEADING.match(line)
         if m:
             level, text = len(m.group(1)), m.group(2).strip()
@@ -97,7 +104,11 @@ def to_plain(md: str) -> tuple[str, list[dict], list[dict]]:
             continue
         if len(line) >= 6:  # shorter lines are fragments of a broken line in the collection ("物；")
             anchor.update(check=True, after_list=seen_item)
+    articles_info.append(info)
     return "\n".join(out) + "\n", articles, paras
+
+
+articles_info: list[dict] = []  # the title and record of each document read by to_plain, in order
 
 
 def _key(line: str) -> str:
@@ -177,7 +188,10 @@ def evaluate(name: str, plain: str, articles: list[dict], paras: list[dict]) -> 
             misplaced_after += not ok
         misplaced += not ok
         not_own += not own
+    info = articles_info[-1] if articles_info else {"title": "", "record_dates": 0}
     return {
+        "title_ok": _WS.sub("", res.parsed_title or "") == info["title"],
+        "dated": info["record_dates"] == 0 or bool(res.dates),
         "name": name, "chars": len(plain), "time": dt, "lost": lost, "exact": exact,
         "articles": len(want), "got_articles": len(got), "paras": sum(p["check"] for p in paras), "misplaced": misplaced, "not_own": not_own,
         "after": total_after, "misplaced_after": misplaced_after, "diff": None if exact else _first_diff(got, want),
@@ -312,6 +326,10 @@ def main(argv: list[str] | None = None) -> int:
         mis = sum(r["misplaced"] for r in rows)
         mis_a = sum(r["misplaced_after"] for r in rows)
         print(f"  款 misplaced                {mis}/{paras} = {100 * mis / max(1, paras):.2f}%  (after an item list: {mis_a}/{after})")
+        tt = sum(r["title_ok"] for r in rows)
+        dd = sum(r["dated"] for r in rows)
+        print(f"  title exact (no record)     {tt}/{len(rows)} = {100 * tt / max(1, len(rows)):.2f}%")
+        print(f"  dates found where the record has dates  {dd}/{len(rows)} = {100 * dd / max(1, len(rows)):.2f}%")
         own = sum(r["not_own"] for r in rows)
         print(f"  款 not a clause of its own  {own}/{paras} = {100 * own / max(1, paras):.2f}%")
         print(f"  parse time                  {secs:.1f} s, {1000 * secs / max(1, len(rows)):.1f} ms/document, {1e9 * secs / max(1, chars):.0f} µs/1,000 chars")

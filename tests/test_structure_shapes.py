@@ -346,3 +346,19 @@ def test_corpus_cite_by_title(cited_doc):
     assert corpus.cite("《专利代理条例》第12条").id == "reg.zh#2.12"
     with pytest.raises(NotFoundError):
         corpus.cite("商标法第十二条")
+
+
+def test_cli_show_takes_a_citation_and_strict_names_the_file(tmp_path, capsys, monkeypatch):
+    from policyidx.cli.main import main
+
+    monkeypatch.delenv("POLICYIDX_STRICT", raising=False)
+    root = _corpus_dir(tmp_path, {"good.txt": CITED.encode("utf-8"), "bad.txt": bytes(range(256)) * 64})
+    assert main(["show", "专利代理条例第十二条第二款", "--corpus", str(root), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert '"id": "w.zh#2.12.2"' in out and '"citation": "第十二条第二款"' in out
+    assert main(["show", "w.zh#第12条第2項第3号", "--corpus", str(root), "--json"]) == 0
+    assert '"id": "w.zh#2.12.2.3"' in capsys.readouterr().out
+    assert main(["show", "w.zh#2.12", "--corpus", str(root), "--strict"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.txt" in err[0]
+    monkeypatch.delenv("POLICYIDX_STRICT", raising=False)

@@ -279,7 +279,7 @@ def _is_wrapped(lines: list[Line]) -> tuple[bool, int, bool]:
     # wrapped lines pile up at the page width; one paragraph per line (laws, notices) spreads out,
     # and there a line that ends a sentence never goes on into the next (width 0: no page width)
     at_width = sum(1 for w in widths if w >= 0.85 * p80) / len(widths)
-    return median <= 110, p80, at_width >= 0.6
+    return median <= 110, p80, at_width >= 0.6 and len(widths) >= 8  # a few lines say nothing about a page
 
 
 def assemble(lines: list[Line], *, lang: str, wrapped: bool | None = None) -> list[Block]:

@@ -283,6 +283,7 @@ class _Ids:
 
 
 _HEADING_STOPS = set("。；;！？!?")
+_DATE_START = re.compile(r"^[（(]?\s*(?:\d{4}|[〇零○一二三四五六七八九]{4})\s*年")
 # a heading's title never names another division or article: 第七节相应改为第八节 is a sentence
 _LABEL_INSIDE = re.compile("第[0-9０-９一二三四五六七八九十百千零〇两]+[条條章节節编編]")
 
@@ -534,6 +535,19 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
             break
         else:
             continue
+    # a law: the title stands above its promulgation record (a broken record line after it is not the title)
+    first_record = next((k for k, i in enumerate(idx) if matter_role(blocks[i].text) == 4), None)
+    if first_record:
+        run: list[int] = []
+        for i in idx[:first_record]:
+            if run and _DATE_START.match(blocks[i].text):
+                break  # a record line broken in two: the title ends before its date
+            if no_stop(i) and i not in header and matter_role(blocks[i].text) is None and not is_signature_line(blocks[i].text):
+                run.append(i)
+            elif run:
+                run = []
+        if run:
+            title_run = run
     # a run that ends the front matter (no preamble after it) is the title too; drop bracketed asides before it
     while len(title_run) > 1 and re.fullmatch(r"[（(].*[）)]", blocks[title_run[0]].text):
         title_run.pop(0)
