@@ -20,7 +20,7 @@ from ..model import Clause, DatedEvent, Note, Page, ParseWarning, Sentence, clau
 from .labels import LAW_STYLES, STYLE_RANK, LabelMatch, is_heading_word, match_enum, match_label
 from .layout import Block, is_footer_start, is_header_line, is_signature_line
 from ..text.numerals import parse_numeral
-from .matter import FRONT_ROLES, find_dates, is_attachment_heading, is_back_start, is_date_line, matter_role, record_facts
+from .matter import FRONT_ROLES, find_dates, is_attachment_heading, is_back_start, is_date_line, is_record, matter_role, record_facts
 
 __all__ = ["ParseResult", "build", "split_sentences", "find_notes"]
 
@@ -199,6 +199,7 @@ def build(blocks: list[Block], *, doc_id: str, lang: str, warnings: list[ParseWa
         Warnings from earlier stages (decoding, layout) to carry on.
     """
     warnings = list(warnings or [])
+    blocks = _split_title_records(blocks)
     # ---- text and block offsets
     offsets: list[tuple[int, int]] = []
     parts: list[str] = []
@@ -260,6 +261,33 @@ def build(blocks: list[Block], *, doc_id: str, lang: str, warnings: list[ParseWa
         _footer_facts(blocks[footer_at:], res)
     res.roots = roots
     return res
+
+
+def _split_title_records(blocks: list[Block]) -> list[Block]:
+    """Undo a join of a title and the promulgation record under it (``…的解释2001年1月2日…通过``).
+
+    Only blocks before the first label are looked at; the record starts a block of its own,
+    as it did a line of the source.
+    """
+    out: list[Block] = []
+    for k, b in enumerate(blocks):
+        if match_label(b.text) is not None:
+            out.extend(blocks[k:])
+            return out
+        cut = None
+        for s, _e, _d in find_dates(b.text):
+            head = b.text[:s].rstrip()
+            if len(head) >= 4 and _TERMINAL_RE.search(head) is None and is_record(b.text[s:]):
+                cut = s
+            break  # only the first date
+        if cut is None:
+            out.append(b)
+            continue
+        first = Block(b.text[:cut].rstrip(), b.lineno, [m for m in b.page_marks if m[0] < cut], b.kind)
+        rest = b.text[cut:]
+        second = Block(rest, b.lineno, [(max(0, o - cut), p) for o, p in b.page_marks if o >= cut], b.kind)
+        out.extend([first, second])
+    return out
 
 
 class _Ids:
