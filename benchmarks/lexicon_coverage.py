@@ -27,8 +27,10 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from policyidx.text.han import HAN_CLASS
+
 _WS = re.compile(r"\s+")
-_JA_CONTENT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u30a1-\u30ff]")
+_JA_CONTENT = re.compile(f"[{HAN_CLASS}\u30a1-\u30ff]")  # a kanji or a katakana letter
 
 
 def _squash(s: str) -> str:

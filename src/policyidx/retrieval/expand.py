@@ -16,6 +16,7 @@ from typing import Callable
 from ..text.analysis import analyze_query, detect_lang
 from ..text.stem import en_stem
 from ..text.glossary import Entry, Glossary, default_glossary
+from ..text.han import HAN_CLASS
 
 __all__ = ["Expansion", "expand_query", "default_glossary", "EXPANSION_WEIGHT", "DICTIONARY_WEIGHT"]
 
@@ -193,7 +194,7 @@ def expand_query(
     return exp
 
 
-_JA_CONTENT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u30a1-\u30ff]")
+_JA_CONTENT = re.compile(f"[{HAN_CLASS}\u30a1-\u30ff]")  # a kanji or a katakana letter
 
 
 def _add_dictionary(exp: Expansion, covered: list[tuple[int, int]], weight: float,

@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 #: Bump when the build's output changes: it is part of the cache key.
-BUILD_VERSION = "3"
+BUILD_VERSION = "4"
 
 #: Longest gloss kept, in words (longer ones are explanations, not translations).
 MAX_GLOSS_WORDS = 5
@@ -286,7 +286,7 @@ class Lexicon:
         Japanese words that share no gloss with a Chinese word are kept only if JMdict marks
         them common (they still serve English queries against Japanese text).
         """
-        from .han import unify
+        from .han import HAN_CHAR, unify
 
         gloss_ids: dict[str, int] = {}
 
@@ -298,7 +298,7 @@ class Lexicon:
 
         zh_map: dict[str, list[int]] = {}
         for word, glosses in read_cedict(cedict_lines):
-            if len(word) > 12 or not any("\u4e00" <= ch <= "\u9fff" for ch in word):
+            if len(word) > 12 or not HAN_CHAR.search(word):
                 continue
             lst = zh_map.setdefault(word, [])
             for g in glosses:
