@@ -830,6 +830,12 @@ class ShardedIndex:
 
     # ------------------------------------------------------------------ search
 
+    @cached_property
+    def _collection_terms(self) -> frozenset[str]:
+        """The terms of all shards (stats/vocab.json): dictionary renderings are kept only if here."""
+        f = self.path / "stats" / "vocab.json"
+        return frozenset(json.loads(f.read_text(encoding="utf-8"))) if f.is_file() else frozenset()
+
     def search(
         self,
         query: str,
@@ -842,6 +848,7 @@ class ShardedIndex:
         *,
         query_lang: str | None = None,
         expand: bool = True,
+        dictionaries: bool = True,
     ) -> list[Any]:
         """Find the clauses that answer a query: :meth:`policyidx.index.Index.search` over all shards.
 
@@ -865,7 +872,8 @@ class ShardedIndex:
         doc_mask = allowed.mask if allowed is not None else None
         with self.analyzer.active():  # expansion and highlighting segment as the clauses were
             exp = expand_query(q, query_lang, self.glossary if expand else None, enabled=expand,
-                               weight=self.params.get("expansion_weight", 0.5))
+                               weight=self.params.get("expansion_weight", 0.5), dictionaries=dictionaries,
+                               known=self._collection_terms.__contains__)
             return self._search(exp, k, mode, doc_mask, {"lang": lang, "docs": docs, "works": works, "roles": roles})
 
     def _search(self, exp: Any, k: int, mode: str, doc_mask: np.ndarray | None, filt: dict[str, Any]) -> list[Any]:
