@@ -95,7 +95,7 @@ def test_save_and_open_round_trip_without_pickle(lex: Lexicon, tmp_path: Path) -
 
 
 def test_damaged_cache_is_a_clear_error(tmp_path: Path) -> None:
-    (tmp_path / "manifest.json").write_text('{"build_version": "1"}', encoding="utf-8")
+    (tmp_path / "manifest.json").write_text('{"build_version": "2"}', encoding="utf-8")
     (tmp_path / "lexicon.npz").write_bytes(b"not a zip")
     with pytest.raises(DictionaryError, match="damaged lexicon cache"):
         Lexicon.open(tmp_path)

@@ -58,16 +58,17 @@ __all__ = [
 ]
 
 #: Bump when the build's output changes: it is part of the cache key.
-BUILD_VERSION = "1"
+BUILD_VERSION = "2"
 
 #: Longest gloss kept, in words (longer ones are explanations, not translations).
 MAX_GLOSS_WORDS = 5
 
+_CEDICT_SPLIT = re.compile(r"[;,](?![^()]*\))")  # not inside parentheses
 _ARTICLES = frozenset(("a", "an", "the"))
 _EN_WORD = re.compile(r"[a-z][a-z0-9'’-]*|\d+")
 _PAREN = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|（[^（）]*）")
 _LEADING = re.compile(r"^(?:to be |to |a |an |the )")
-_SKIP_GLOSS = re.compile(r"^(?:cl:|surname |variant of |old variant of |see |used in |also written |abbr\. for |japanese variant |taiwan pr\.|\(|pr\. )")
+_SKIP_GLOSS = re.compile(r"^(?:cl:|surname |variant of |old variant of |see |used in |also written |abbr\. for |japanese variant |taiwan pr\.|pr\. )")
 #: Words that never start or make up a phrase lookup on their own.
 STOP = frozenset(
     "a an the of to in on at by for with from and or as is are be been was were do does did what which who whom "
@@ -167,7 +168,8 @@ def read_cedict(lines: Iterable[str]) -> Iterator[tuple[str, list[str]]]:
         if not sep or len(parts) != 2:
             continue
         _, _, defs = rest.partition("] /")
-        glosses = [d for d in defs.rstrip().rstrip("/").split("/") if d]
+        # a definition may list synonyms: "country, nation, state"; "to recall; to revoke"
+        glosses = [g.strip() for d in defs.rstrip().rstrip("/").split("/") for g in _CEDICT_SPLIT.split(d) if g.strip()]
         if glosses:
             yield parts[1], glosses
 
@@ -267,6 +269,7 @@ class Lexicon:
         self.zh, self.ja = zh, ja
         self.manifest = manifest
         self.max_words = int(manifest.get("max_gloss_words", MAX_GLOSS_WORDS))
+        self.folder: Path | None = None  # where it is cached, if it is
 
     def gloss_id(self, key: str) -> int | None:
         """The id of a normalised gloss, ``None`` if no word has it."""
@@ -355,7 +358,9 @@ class Lexicon:
                 ja = _Side(_unpack(z["ja_words"]), z["ja_ptr"], z["ja_gl"], z["ja_common"], n)
         except (OSError, ValueError, KeyError) as exc:
             raise DictionaryError(f"{folder}: damaged lexicon cache ({exc}); delete the folder to rebuild it") from None
-        return cls(glosses, zh, ja, manifest)
+        lex = cls(glosses, zh, ja, manifest)
+        lex.folder = folder
+        return lex
 
     @classmethod
     def load(cls, *, cache: str | os.PathLike[str] | None = None, sources: dict[str, Source] | None = None,
@@ -395,6 +400,7 @@ class Lexicon:
         lex.manifest["build_seconds"] = round(time.perf_counter() - t, 1)
         try:
             lex.save(folder)
+            lex.folder = folder
         except OSError:
             pass  # a read-only home: the lexicon still works for this process
         return lex
@@ -503,8 +509,11 @@ class Lexicon:
             cand = d_side.words[r]
             if keep is not None and not keep(cand):
                 continue
-            shared = len(uw & set(unify(cand)))
-            s *= 1 + shared / max(len(uw), 1)
+            if cand == key:
+                s = float("inf")  # the same word in the same characters, sharing a sense: first
+            else:
+                shared = len(uw & set(unify(cand)))
+                s *= 1 + shared / max(len(uw), 1)
             if len(cand) == 1 and len(word) > 1:
                 s *= 0.5
             if d_side.common.size and not d_side.common[r]:
@@ -513,8 +522,9 @@ class Lexicon:
         out.sort(key=lambda x: (-x[1], len(x[0]), x[0]))
         if not out:
             return []
-        top = out[0][1]
-        return [(w, round(s / top, 3)) for w, s in out[:limit]]
+        finite = [s for _, s in out if s != float("inf")]
+        top = finite[0] if finite else 1.0
+        return [(w, 1.0 if s == float("inf") else round(s / top, 3)) for w, s in out[:limit]]
 
     def __len__(self) -> int:
         return len(self.zh.words) + len(self.ja.words)
