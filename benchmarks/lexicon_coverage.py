@@ -37,7 +37,7 @@ def _squash(s: str) -> str:
 
 def ja_words(query: str, lex) -> list[str]:
     """Content words of a Japanese query, dictionary forms, compounds merged by the lexicon."""
-    from policyidx.analysis import tokenize
+    from policyidx.text.analysis import tokenize
 
     toks = [t.norm for t in tokenize(query, "ja")]
     out, i = [], 0
@@ -61,11 +61,11 @@ def main(argv: list[str] | None = None) -> int:
 
     t = time.perf_counter()
     # the lexicon's own load time (policyidx and numpy already imported), in a fresh process
-    out = subprocess.run([sys.executable, "-c", "import time; from policyidx.dictionaries import Lexicon; "
+    out = subprocess.run([sys.executable, "-c", "import time; from policyidx.text.lexicons import Lexicon; "
                           "t=time.perf_counter(); Lexicon.load(); print(time.perf_counter()-t)"], capture_output=True, text=True, check=True)
     load_s = float(out.stdout.strip().splitlines()[-1])
     from policyidx.corpus import Corpus
-    from policyidx.dictionaries import Lexicon, available_sources
+    from policyidx.text.lexicons import Lexicon, available_sources
 
     lex = Lexicon.load()
     corpus = Corpus.load(args.corpus)
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _stop() -> frozenset[str]:
-    from policyidx.dictionaries import STOP
+    from policyidx.text.lexicons import STOP
 
     return STOP
 

@@ -37,7 +37,8 @@ ALLOWED: dict[str, set[str]] = {
     "web": BASE | {"policyidx.text", "policyidx.model", "policyidx.catalog", "policyidx.corpus", "policyidx.retrieval",
                    "policyidx.alignment", "policyidx.index", "policyidx.concordance", "policyidx.export"},
     "cli": BASE | {"policyidx.text", "policyidx.model", "policyidx.corpus", "policyidx.retrieval", "policyidx.alignment",
-                   "policyidx.index", "policyidx.concordance", "policyidx.export", "policyidx.bench", "policyidx.web"},
+                   "policyidx.index", "policyidx.concordance", "policyidx.export", "policyidx.bench", "policyidx.web",
+                   "policyidx.evaluate"},
 }
 #: Parts that nothing of the core may import (only the CLI, lazily, and themselves).
 OUTSIDE_CORE = {"bench", "evaluate", "cli"}

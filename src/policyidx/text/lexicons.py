@@ -45,7 +45,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from .errors import PolicyIdxError
+from ..errors import PolicyIdxError
 
 __all__ = [
     "DictionaryError",
@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 #: Bump when the build's output changes: it is part of the cache key.
-BUILD_VERSION = "2"
+BUILD_VERSION = "3"
 
 #: Longest gloss kept, in words (longer ones are explanations, not translations).
 MAX_GLOSS_WORDS = 5
@@ -133,9 +133,9 @@ def _version(package: str) -> str:
 
 
 def _stem(word: str) -> str:
-    from .expand import en_stem
+    from .stem import en_stem  # the one English stemmer, shared with index terms and the glossary
 
-    return en_stem(word)
+    return en_stem(word.lower())
 
 
 def gloss_key(gloss: str) -> str | None:
@@ -542,5 +542,7 @@ def default_lexicon() -> Lexicon:
     global _DEFAULT
     with _LOCK:
         if _DEFAULT is None:
-            _DEFAULT = Lexicon.load()
+            import sys
+
+            _DEFAULT = Lexicon.load(progress=lambda msg: print(f"policyidx: {msg}", file=sys.stderr))
         return _DEFAULT

@@ -1,4 +1,4 @@
-"""The pivot lexicon (policyidx.dictionaries) on small hand-made CC-CEDICT and JMdict data."""
+"""The pivot lexicon (policyidx.text.lexicons) on small hand-made CC-CEDICT and JMdict data."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from policyidx.dictionaries import DictionaryError, Lexicon, Source, available_sources, gloss_key, read_cedict, read_jmdict
+from policyidx.text.lexicons import DictionaryError, Lexicon, Source, available_sources, gloss_key, read_cedict, read_jmdict
 
 CEDICT = """\
 # CC-CEDICT test excerpt
@@ -95,7 +95,7 @@ def test_save_and_open_round_trip_without_pickle(lex: Lexicon, tmp_path: Path) -
 
 
 def test_damaged_cache_is_a_clear_error(tmp_path: Path) -> None:
-    (tmp_path / "manifest.json").write_text('{"build_version": "2"}', encoding="utf-8")
+    (tmp_path / "manifest.json").write_text('{"build_version": "3"}', encoding="utf-8")
     (tmp_path / "lexicon.npz").write_bytes(b"not a zip")
     with pytest.raises(DictionaryError, match="damaged lexicon cache"):
         Lexicon.open(tmp_path)
