@@ -41,7 +41,7 @@ ALLOWED: dict[str, set[str]] = {
                    "policyidx.review", "policyidx.adhoc"},
     "cli": BASE | {"policyidx.text", "policyidx.model", "policyidx.corpus", "policyidx.retrieval", "policyidx.alignment",
                    "policyidx.index", "policyidx.concordance", "policyidx.export", "policyidx.bench", "policyidx.web",
-                   "policyidx.review", "policyidx.adhoc"},
+                   "policyidx.review", "policyidx.adhoc", "policyidx.evaluate"},
 }
 #: Parts that nothing of the core may import (only the CLI, lazily, and themselves).
 OUTSIDE_CORE = {"bench", "evaluate", "cli"}

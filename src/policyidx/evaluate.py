@@ -17,6 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
+from .errors import QueryError
 from .index import MODES, Index
 
 __all__ = ["load_queries", "evaluate", "jiedu_statements", "main"]
@@ -28,16 +29,45 @@ def _squash(s: str) -> str:
     return _WS.sub("", s)
 
 
-def load_queries(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
-    """Read query sets (JSON lines); each query remembers the file it came from."""
+def load_queries(paths: Iterable[str | Path], *, split: str | None = None) -> list[dict[str, Any]]:
+    """Read query sets (JSON lines); each query remembers its file (``_source``) and set (``_set``).
+
+    Parameters
+    ----------
+    paths
+        Query files: one JSON object per line, ``{"q": ..., "lang": ..., "gold": [[doc, text], ...]}``
+        and optionally ``"split": "dev"|"test"``.
+    split
+        Keep only the queries of this split (``dev`` or ``test``; queries without a split
+        count as ``dev``); ``None`` keeps all.
+
+    Raises
+    ------
+    QueryError
+        A file is missing or a line is not a query (the message names the file and line).
+    """
     out: list[dict[str, Any]] = []
     for p in paths:
         p = Path(p)
-        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip():
+        try:
+            lines = p.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise QueryError(f"{p}: cannot read the query file ({exc.__class__.__name__}: {exc})") from None
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
                 q = json.loads(line)
-                q["_source"] = f"{p.name}:{n}"
-                out.append(q)
+            except json.JSONDecodeError as exc:
+                raise QueryError(f"{p}:{n}: not a JSON object ({exc.msg})") from None
+            if not isinstance(q, dict) or not isinstance(q.get("q"), str) or not isinstance(q.get("gold"), list) \
+                    or not all(isinstance(g, list) and len(g) == 2 for g in q["gold"]):
+                raise QueryError(f"{p}:{n}: a query needs \"q\" (text) and \"gold\" ([[doc id, text], ...])")
+            if split is not None and q.get("split", "dev") != split:
+                continue
+            q["_source"] = f"{p.name}:{n}"
+            q["_set"] = p.stem
+            out.append(q)
     return out
 
 
@@ -50,26 +80,61 @@ def _first_correct(hits, gold: list[list[str]]) -> int | None:
 
 
 def evaluate(index: Index, queries: list[dict[str, Any]], modes: Iterable[str] = MODES, *, expand: bool = True,
-             k: int = 10) -> dict[str, Any]:
-    """hit@1, hit@5 and MRR@10 for each mode, overall and by query language.
+             dictionaries: bool = True, k: int = 10) -> dict[str, Any]:
+    """hit@1, hit@5 and MRR@10 for each mode, overall, by query language and by set and split.
 
-    Returns ``{"modes": {mode: {"all": {...}, "zh": {...}, ...}}, "misses": {mode: [query, ...]}}``.
+    Returns ``{"modes": {mode: {"all": {...}, "zh": {...}, ...}}, "groups": [{"set", "lang",
+    "split", "mode", "n", "hit@1", "hit@5", "mrr@10"}, ...], "misses": {mode: [query, ...]}}``;
+    a group is the queries of one set, language and split (``-`` for a set without splits).
     """
-    result: dict[str, Any] = {"modes": {}, "misses": {}, "expand": expand, "queries": len(queries)}
+    result: dict[str, Any] = {"modes": {}, "groups": [], "misses": {}, "expand": expand, "dictionaries": dictionaries,
+                              "queries": len(queries)}
     for mode in modes:
         per: dict[str, list[int | None]] = defaultdict(list)
+        groups: dict[tuple[str, str, str], list[int | None]] = defaultdict(list)
         misses = []
         for q in queries:
             hits = index.search(q["q"], k=k, mode=mode, query_lang=q.get("lang"), expand=expand,
-                                docs=q.get("docs"))
+                                dictionaries=dictionaries, docs=q.get("docs"))
             r = _first_correct(hits, q["gold"])
             per["all"].append(r)
             per[q.get("lang", "?")].append(r)
+            groups[(q.get("_set", "?"), q.get("lang", "?"), q.get("split", "-"))].append(r)
             if r is None or r > 5:
-                misses.append({"q": q["q"], "rank": r, "top": hits[0].id if hits else None})
+                misses.append({"q": q["q"], "source": q.get("_source"), "rank": r, "top": hits[0].id if hits else None})
         result["modes"][mode] = {lang: _scores(ranks) for lang, ranks in per.items()}
+        for (set_, lang, split), ranks in sorted(groups.items()):
+            result["groups"].append({"set": set_, "lang": lang, "split": split, "mode": mode, **_scores(ranks)})
         result["misses"][mode] = misses
     return result
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """The groups of :func:`evaluate` as a text table: a row per set/language/split, hit@1,
+    hit@5 and MRR@10 side by side for each mode."""
+    modes = list(result["modes"])
+    rows: dict[tuple[str, str, str], dict[str, dict[str, float]]] = defaultdict(dict)
+    for g in result["groups"]:
+        rows[(g["set"], g["lang"], g["split"])][g["mode"]] = g
+    w = max([len(k[0]) for k in rows] + [len("(all sets)")])
+    head1 = f"{'set':{w}} {'lang':4} {'split':5} {'n':>4}" + "".join(f" | {m:^20}" for m in modes)
+    head2 = f"{'':{w}} {'':4} {'':5} {'':>4}" + "".join(f" | {'h@1':>6}{'h@5':>7}{'mrr':>7}" for _ in modes)
+    lines = [head1, head2, "-" * len(head2)]
+    for key in sorted(rows, key=lambda k: (k[0], k[1], {"dev": 0, "test": 1}.get(k[2], 2))):
+        by_mode = rows[key]
+        n = next(iter(by_mode.values()))["n"]
+        cells = "".join(f" | {by_mode[m]['hit@1']:>6.3f}{by_mode[m]['hit@5']:>7.3f}{by_mode[m]['mrr@10']:>7.3f}"
+                        if m in by_mode else " | " + " " * 20 for m in modes)
+        lines.append(f"{key[0]:{w}} {key[1]:4} {key[2]:5} {n:>4}" + cells)
+    for lang in sorted({l for m in result["modes"].values() for l in m if l != "all"}) + ["all"]:
+        cells = ""
+        n = 0
+        for m in modes:
+            s = result["modes"][m].get(lang)
+            n = s["n"] if s else n
+            cells += f" | {s['hit@1']:>6.3f}{s['hit@5']:>7.3f}{s['mrr@10']:>7.3f}" if s else " | " + " " * 20
+        lines.append(f"{'(all sets)':{w}} {lang:4} {'':5} {n:>4}" + cells)
+    return "\n".join(lines)
 
 
 def _scores(ranks: list[int | None]) -> dict[str, float]:

@@ -22,6 +22,7 @@ def add_arguments(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--role", action="append", choices=list(ROLES), help="only documents of this role")
     add_index_option(sp, "index directory (default: $POLICYIDX_INDEX, else the default index, built if missing)")
     sp.add_argument("--no-expand", action="store_true", help="do not expand the query with glossary renderings")
+    sp.add_argument("--no-dict", action="store_true", help="expand with the glossary only, not the general dictionaries")
     sp.add_argument("--glossary", action="append", metavar="FILE", help="a user glossary TSV that extends or overrides the bundled one (repeatable)")
 
 
@@ -30,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
 
     idx = open_index(args)
     hits = idx.search(args.query, k=args.k, mode=args.mode, lang=args.lang, docs=args.doc or None,
-                      works=args.work or None, roles=args.role or None, expand=not args.no_expand)
+                      works=args.work or None, roles=args.role or None, expand=not args.no_expand,
+                      dictionaries=not args.no_dict)
     if args.json:
         emit_json([h.to_dict() for h in hits])
         return 0

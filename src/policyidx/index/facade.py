@@ -347,6 +347,7 @@ class Index:
         *,
         query_lang: str | None = None,
         expand: bool = True,
+        dictionaries: bool = True,
     ) -> list[Hit]:
         """Find the clauses that answer a query.
 
@@ -367,6 +368,10 @@ class Index:
             The query's language, detected when ``None``.
         expand
             Add the glossary's renderings of query terms in the other languages.
+        dictionaries
+            With ``expand``, also render the words of an English or Japanese query that the
+            glossary does not know with the general dictionaries (CC-CEDICT, JMdict; see
+            :mod:`policyidx.text.lexicons`), keeping renderings that are terms of this index.
 
         Raises
         ------
@@ -378,15 +383,19 @@ class Index:
         q = self._check_query(query, mode, k)
         mask = self._mask(lang, docs, works, roles)
         with self.analyzer.active():
-            exp = self.analyze_query(q, query_lang, expand=expand)
+            exp = self.analyze_query(q, query_lang, expand=expand, dictionaries=dictionaries)
             return self._search(exp, k, mode, mask)
 
-    def analyze_query(self, query: str, query_lang: str | None = None, *, expand: bool = True) -> Expansion:
+    def analyze_query(self, query: str, query_lang: str | None = None, *, expand: bool = True,
+                      dictionaries: bool = True) -> Expansion:
         """The query as the retrievers see it: its terms by this index's analyzer, with the
-        glossary's renderings in the other languages when ``expand``."""
+        glossary's renderings in the other languages when ``expand`` (and, for English and
+        Japanese words the glossary does not know, the general dictionaries' renderings that
+        are terms of this index when ``dictionaries``)."""
         with self.analyzer.active():
             return expand_query(query, query_lang, self.glossary if expand else None, enabled=expand,
-                                weight=self.params.get("expansion_weight", 0.5))
+                                weight=self.params.get("expansion_weight", 0.5), dictionaries=dictionaries,
+                                known=self.keyword.term_ids.__contains__)
 
     def _search(self, exp: Expansion, k: int, mode: str, rows: RowFilter | None) -> list[Hit]:
         ranking = self.retriever(mode).search(exp, k, rows)

@@ -12,14 +12,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Callable
 
 from ..text.analysis import analyze_query, detect_lang
 from ..text.stem import en_stem
 from ..text.glossary import Entry, Glossary
 
-__all__ = ["Expansion", "expand_query", "default_glossary", "EXPANSION_WEIGHT"]
+__all__ = ["Expansion", "expand_query", "default_glossary", "EXPANSION_WEIGHT", "DICTIONARY_WEIGHT"]
 
 EXPANSION_WEIGHT = 0.5
+#: Dictionary renderings (CC-CEDICT, JMdict) weigh this fraction of a glossary rendering.
+DICTIONARY_WEIGHT = 0.6
+#: At most this many dictionary renderings per query word or phrase.
+DICTIONARY_PER_WORD = 2
+#: Whether dictionary renderings also go into the text encoded for dense search.
+DICTIONARY_IN_DENSE = True
 
 
 @dataclass
@@ -29,6 +36,8 @@ class Expansion:
     ``terms`` are weighted keyword terms (the query's own at full weight, expansions below);
     ``renderings`` maps each added rendering to the glossary entry's Chinese term;
     ``dense_text`` is the text to encode for dense search (query plus renderings).
+    ``dictionary`` maps each rendering taken from the general dictionaries (not the
+    glossary) to the query word or phrase it renders.
     """
 
     query: str
@@ -37,12 +46,14 @@ class Expansion:
     renderings: dict[str, str] = field(default_factory=dict)
     rendering_terms: dict[str, set[str]] = field(default_factory=dict)
     entries: list[Entry] = field(default_factory=list)
+    dictionary: dict[str, str] = field(default_factory=dict)
 
     @property
     def dense_text(self) -> str:
         if not self.renderings:
             return self.query
-        return self.query + " " + " ".join(r for r in self.renderings if detect_lang(r) != "en")
+        return self.query + " " + " ".join(r for r in self.renderings if detect_lang(r) != "en"
+                                           and (DICTIONARY_IN_DENSE or r not in self.dictionary))
 
 
 _MONTHS = {m: i for i, m in enumerate(
@@ -137,6 +148,8 @@ def expand_query(
     *,
     weight: float = EXPANSION_WEIGHT,
     enabled: bool = True,
+    dictionaries: bool = True,
+    known: Callable[[str], bool] | None = None,
 ) -> Expansion:
     """Analyse a query and add glossary renderings in the other languages.
 
@@ -153,6 +166,13 @@ def expand_query(
         clause matching the user's own words ranks above one matching only an expansion.
     enabled
         ``False`` returns the query's own terms only.
+    dictionaries
+        For English and Japanese queries, also add renderings from the general dictionaries
+        (:mod:`policyidx.text.lexicons`, when installed) for the words the glossary does not
+        cover, at ``DICTIONARY_WEIGHT`` times ``weight``.
+    known
+        Keeps a dictionary rendering only if it is true for it (an index passes "is a term of
+        my vocabulary"); ``None`` keeps all.
     """
     lang = lang or detect_lang(query)
     terms = dict(analyze_query(query, lang))
@@ -165,9 +185,13 @@ def expand_query(
             _add(exp, d, "ja", "(date)", weight)
     seen: set[str] = set()
     if lang == "en":
-        found = [e for entries, _s, _e in _english_matcher(glossary).find(query) for e in entries]
+        matches = _english_matcher(glossary).find(query)
+        found = [e for entries, _s, _e in matches for e in entries]
+        covered = [(s, e) for _entries, s, e in matches]
     else:
-        found = [entry for entry, _r, _s, _e in glossary.find_in(query, lang)]
+        matches4 = glossary.find_in(query, lang)
+        found = [entry for entry, _r, _s, _e in matches4]
+        covered = [(s, e) for _entry, _r, s, e in matches4]
     for entry in found:
         if entry.zh in seen:
             continue
@@ -180,7 +204,53 @@ def expand_query(
                 if other == "en":
                     continue  # no English text in the corpus: English renderings add nothing to match
                 _add(exp, r, other, entry.zh, weight)
+    if dictionaries and lang in ("en", "ja"):
+        _add_dictionary(exp, covered, weight * DICTIONARY_WEIGHT, known)
     return exp
+
+
+_JA_CONTENT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u30a1-\u30ff]")
+
+
+def _add_dictionary(exp: Expansion, covered: list[tuple[int, int]], weight: float,
+                    known: Callable[[str], bool] | None) -> None:
+    """Dictionary renderings of the query words outside the glossary's matches (``covered``)."""
+    from ..text.lexicons import default_lexicon
+
+    lex = default_lexicon()
+    if not len(lex):
+        return
+    text = exp.query
+    for s, e in covered:  # the glossary wins where it knows the words
+        text = text[:s] + " " * (e - s) + text[e:]
+
+    def add(word: str, lang: str, source: str, score: float) -> None:
+        if word in exp.renderings:
+            return
+        before = len(exp.renderings)
+        _add(exp, word, lang, source, weight * score)
+        if len(exp.renderings) > before:
+            exp.dictionary[word] = source
+
+    if exp.lang == "en":
+        for tgt in ("zh", "ja"):
+            for phrase, cands in lex.en_to(text, tgt, keep=known, limit=DICTIONARY_PER_WORD):
+                for w, sc in cands:
+                    add(w, tgt, phrase, sc)
+        return
+    from ..text.analysis import tokenize
+
+    toks = [t.norm for t in tokenize(text, "ja") if t.surface.strip()]
+    i = 0
+    while i < len(toks):
+        n = next((n for n in (3, 2) if i + n <= len(toks) and lex.glosses_of("".join(toks[i : i + n]), "ja")), 1)
+        word = "".join(toks[i : i + n])
+        i += n
+        if not _JA_CONTENT.search(word):
+            continue
+        cands = [(w, sc) for w, sc in lex.translate(word, "ja", "zh", keep=known, limit=DICTIONARY_PER_WORD + 1) if w != word]
+        for w, sc in cands[:DICTIONARY_PER_WORD]:
+            add(w, "zh", word, sc)
 
 
 def _add(exp: Expansion, rendering: str, lang: str, source: str, weight: float) -> None:

@@ -1,0 +1,65 @@
+"""Pick articles of the real corpus at random for a person to read and write queries from.
+
+This script only chooses what to read; it writes no query and no gold text.  The choice is
+deterministic (seeded), spread over the categories of ``benchmarks/realcorpus.py``'s subset::
+
+    python benchmarks/realcorpus.py 2000 /tmp/real2000
+    python eval/real/pick.py /tmp/real2000 --n 100 --seed 12 > /tmp/to-read.txt
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import sys
+from collections import defaultdict
+
+from policyidx.corpus import Corpus
+
+_BORING = re.compile(r"(为了|为)[^。]{0,80}制定本|自\d{4}年\d{1,2}月\d{1,2}日起施行|本(法|条例|规定|办法|解释)自.{0,20}施行")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("corpus")
+    p.add_argument("--n", type=int, default=100)
+    p.add_argument("--seed", type=int, default=12)
+    args = p.parse_args(argv)
+    corpus = Corpus.load(args.corpus)
+    rng = random.Random(args.seed)
+    by_cat: dict[str, list] = defaultdict(list)
+    for doc in corpus:
+        notes = doc.meta.get("notes", "")
+        if notes.startswith("realdocs "):
+            by_cat[notes.split(" ", 1)[1].split("/")[0]].append(doc)
+    cats = sorted(by_cat)
+    # round-robin over categories weighted by the square root of their size
+    weights = [len(by_cat[c]) ** 0.5 for c in cats]
+    seen_docs: set[str] = set()
+    picked = 0
+    tries = 0
+    while picked < args.n and tries < 100 * args.n:
+        tries += 1
+        cat = rng.choices(cats, weights)[0]
+        doc = rng.choice(by_cat[cat])
+        if doc.id in seen_docs:
+            continue
+        arts = [c for c in doc.clauses if c.depth == 1 and c.kind == "section" and len(c.text) >= 30
+                and not _BORING.search(c.text)]
+        if not arts:
+            continue
+        art = rng.choice(arts)
+        seen_docs.add(doc.id)
+        picked += 1
+        print(f"=== [{picked}] {doc.id}  {cat}  《{doc.title}》  {art.id}")
+        print(art.label + " " + art.text.strip())
+        for ch in art.walk() if hasattr(art, "walk") else []:
+            if ch is not art:
+                print(f"   {ch.id.split('#')[1]} {ch.label} {ch.text.strip()}")
+        print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

