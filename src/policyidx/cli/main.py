@@ -20,12 +20,8 @@ __all__ = ["main"]
 
 #: The subcommands, in the order ``policyidx --help`` lists them: one module each, with
 #: ``HELP``, ``add_arguments(parser)`` and ``run(args) -> exit status``.
-<<<<<<< HEAD
 SUBCOMMANDS = ("docs", "clauses", "show", "build", "search", "align", "match", "counterparts", "term", "glossary",
-               "serve")
-=======
-SUBCOMMANDS = ("docs", "clauses", "show", "build", "search", "align", "match", "counterparts", "term", "glossary", "eval")
->>>>>>> evalset
+               "serve", "eval")
 
 
 def _module(name: str):
