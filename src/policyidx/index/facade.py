@@ -300,6 +300,8 @@ class Index:
             return KeywordRetriever(self.keyword)
         if name == "dense":
             return DenseRetriever(lambda: self.encoder, self.vectors)
+        if name == "row_doc":
+            return self.row_doc
         raise QueryError(f"this index has no retriever {name!r}; it has keyword and dense")
 
     def __len__(self) -> int:
