@@ -276,3 +276,41 @@ def test_scorer_chosen_by_name(tmp_path, corpus, index):
     with pytest.raises(_QueryError, match="unknown BM25 scorer 'bm26'"):
         Index.build(corpus, tmp_path / "bad", align=False, scorer="bm26")
     assert not (tmp_path / "bad").exists()
+
+
+def test_hits_carry_what_a_script_needs(index):
+    h = index.search("专利开放许可", k=3)[0]
+    c = h.clause
+    assert h.work == index.corpus[h.doc].work
+    assert h.path == list(c.path)
+    assert h.citation == c.citation() and h.citation
+    assert h.parents == [p.heading() for p in c.ancestors()]
+    doc_text = index.corpus[h.doc].text
+    assert (h.start, h.end) == (c.start, c.end) and h.text.strip() in doc_text[h.start:h.end + 1]
+    rec = h.to_dict()
+    assert {"work", "path", "citation", "parents", "start", "end", "confidence", "confident", "expansions"} <= set(rec)
+    assert json.loads(json.dumps(rec, ensure_ascii=False)) == rec
+
+
+def test_confidence_tells_an_answer_from_none(index):
+    real = index.search("专利开放许可 许可使用费", k=1)[0]
+    off = index.search("carbon emissions trading", k=1)
+    assert 0.0 <= real.confidence <= 1.0 and real.confident
+    assert not off or (off[0].confidence < real.confidence / 2 and not off[0].confident)
+
+
+def test_snippets_start_and_end_on_word_boundaries(index):
+    from policyidx.index.highlight import make_snippet
+    from policyidx.text.analysis import tokenize
+
+    for q in ("ハイキング", "知的財産権 保護", "専利転化", "数据知识产权"):
+        for h in index.search(q, k=5):
+            if len(h.text) <= 120:
+                continue
+            cuts = {0, len(h.text)} | {t.start for t in tokenize(h.text, h.lang)} | {t.end for t in tokenize(h.text, h.lang)}
+            s, e = h.snippet_start, h.snippet_start + len(h.snippet)
+            assert s in cuts and e in cuts, (h.id, h.snippet)
+    # a made-up text: the window never starts inside a katakana word
+    text = "各部門は連携する。" * 10 + "地域のハイキング活動を支援する。" + "知的財産を保護する。" * 10
+    snip, s0 = make_snippet(text, [(text.index("支援"), text.index("支援") + 2)], width=40, lang="ja")
+    assert not snip.startswith("イキング") and text[s0:s0 + len(snip)] == snip

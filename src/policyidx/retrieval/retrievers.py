@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .keyword import BM25Index
     from .vectors import VectorStore
 
-__all__ = ["KeywordRetriever", "DenseRetriever", "FusionRetriever", "RerankRetriever", "depth_for", "max_attainable"]
+__all__ = ["KeywordRetriever", "DenseRetriever", "FusionRetriever", "RerankRetriever", "depth_for", "max_attainable", "query_coverage"]
 
 
 def depth_for(k: int) -> int:
@@ -165,3 +165,16 @@ def max_attainable(bm25: BM25Index, terms: Mapping[str, float]) -> float:
             m = float(np.max(bm25.scores[a:b])) if b > a else 0.0
         total += w * m
     return total
+
+
+def query_coverage(terms: Mapping[str, float], known: Callable[[str], bool]) -> float:
+    """How much of a query the index knows, 0-1: the weight of the query's word terms
+    (its own and their renderings) that are index terms, over the number of its own words
+    (full-weight terms), capped at 1.  Shared-Han-character terms (``#..``) do not count.
+    A query about something the corpus never mentions (``carbon emissions trading`` on IP
+    policy) covers little even when one of its words is everywhere."""
+    words = {t: w for t, w in terms.items() if not t.startswith("#") and w > 0}
+    own = sum(1 for w in words.values() if w >= 1.0)
+    if not own:
+        return 0.0
+    return min(1.0, sum(w for t, w in words.items() if known(t)) / own)
