@@ -676,7 +676,11 @@ def retrieve(
     from ..retrieval.retrievers import DenseRetriever, KeywordRetriever
 
     def part(name: str) -> Retriever:
-        return KeywordRetriever(keyword) if name == "keyword" else DenseRetriever(encoder, vectors)
+        if name == "keyword":
+            return KeywordRetriever(keyword)
+        if name == "dense":
+            return DenseRetriever(encoder, vectors)
+        raise QueryError(f"no retriever {name!r} here (keyword and dense only)")
 
     ranking: Ranking = make_retriever(mode, part, params or FUSION_DEFAULTS).search(
         exp, k, RowFilter(np.asarray(mask)) if mask is not None else None)
