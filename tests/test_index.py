@@ -314,3 +314,22 @@ def test_snippets_start_and_end_on_word_boundaries(index):
     text = "各部門は連携する。" * 10 + "地域のハイキング活動を支援する。" + "知的財産を保護する。" * 10
     snip, s0 = make_snippet(text, [(text.index("支援"), text.index("支援") + 2)], width=40, lang="ja")
     assert not snip.startswith("イキング") and text[s0:s0 + len(snip)] == snip
+
+
+def test_the_builtin_encoder_sees_clauses_in_context(corpus):
+    from policyidx.index.build import clause_rows, dense_context, feature_cap
+    from policyidx.text.analysis import analyze
+
+    clauses = [c for c in clause_rows(corpus) if c.ancestors()][:20]
+    texts = [c.text for c in clauses]
+    langs = [c.lang for c in clauses]
+    terms = [analyze(t, l) for t, l in zip(texts, langs)]
+    ctx_texts, ctx_terms = dense_context(corpus, clauses, texts, terms, langs)
+    for c, t, ct, own in zip(clauses, ctx_texts, ctx_terms, terms):
+        title = corpus[c.doc].title
+        assert t.startswith(title) and t.endswith(c.text)
+        assert all(p.heading() in t for p in c.ancestors())
+        assert ct[len(ct) - len(own):] == own and len(ct) > len(own)
+    assert len(ctx_terms[3:7]) == 4 and ctx_terms[3:7][0] == ctx_terms[3]
+    # the projection is bounded by the rows: half their number, within fixed limits
+    assert feature_cap(100) == 16_384 and feature_cap(140_000) == 70_000 and feature_cap(10**7) == 262_144
