@@ -209,8 +209,9 @@ def _build(corpus: Corpus, target: Path, analyzer: Analyzer, *, encoder: str, di
                 e_texts, e_terms = (dense_context(corpus, clauses, texts, terms, langs) if DENSE_CONTEXT
                                     else (texts, terms))
                 sample = _even_sample(len(texts), FIT_SAMPLE)
-                enc = fit_builtin([e_texts[i] for i in sample], [e_terms[i] for i in sample], dim=dim,
-                                  progress=progress, max_features=feature_cap(len(texts)))
+                with stage("fit encoder"):
+                    enc = fit_builtin([e_texts[i] for i in sample], [e_terms[i] for i in sample], dim=dim,
+                                      progress=progress, max_features=feature_cap(len(texts)))
                 enc.save(tmp / "encoder")
                 vecs = encode_rows(enc, e_texts, e_terms, parallel=parallel, workers=workers,
                                    scratch=tmp / "vectors.tmp.npy", progress=progress)

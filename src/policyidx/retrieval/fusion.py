@@ -38,8 +38,6 @@ def rrf(rankings: Mapping[str, Ranking], weights: Mapping[str, float], k: float 
     return Ranking.from_pairs(pairs, dict(rankings))
 
 
-#: Fusion methods by name (the ``fusion`` parameter of an index).
-FUSIONS = {"rrf": rrf}
 
 
 def dense_rerank(keyword: Ranking, dense: Ranking, row_doc: np.ndarray | None = None, *, doc_weight: float = 0.2,
@@ -98,3 +96,14 @@ def dense_rerank(keyword: Ranking, dense: Ranking, row_doc: np.ndarray | None = 
         rows = np.concatenate([rows, np.array([r for r, _ in extra], dtype=np.int64)])
         scores = np.concatenate([scores, low - 1e-6 * np.arange(1, len(extra) + 1)])
     return Ranking(rows.astype(np.int64), scores.astype(np.float64), comps)
+
+
+def _dense_rerank_named(rankings: Mapping[str, Ranking], weights: Mapping[str, float], k: float = 60.0) -> Ranking:
+    """:func:`dense_rerank` over named rankings ``keyword`` and ``dense``, without the document
+    vote (for callers that fuse rankings without the index's row -> document map)."""
+    return dense_rerank(rankings.get("keyword", Ranking.empty()), rankings.get("dense", Ranking.empty()), None)
+
+
+#: Fusion methods by name (the ``fusion`` parameter of an index), all called
+#: ``fuse(rankings, weights, k)``.
+FUSIONS = {"rrf": rrf, "dense-rerank": _dense_rerank_named}
