@@ -402,3 +402,18 @@ def test_bom_and_crlf_are_accepted(tmp_path: Path) -> None:
     p = _write(tmp_path, "win.tsv", ("\ufeff" + HEAD + "专利\t専利\tpatent\tpatents\n").replace("\n", "\r\n").encode("utf-8"))
     g = Glossary.load(p)
     assert [e.zh for e in g] == ["专利"] and g["专利"].ja == ("専利",)
+
+
+def test_one_default_glossary_for_search_and_alignment() -> None:
+    """Search and alignment take their glossary from one function: search with the general
+    vocabulary, alignment with the terminology only."""
+    from policyidx.alignment.aligner import _resolve_glossary
+    from policyidx.retrieval import expand
+    from policyidx.text.glossary import default_glossary
+
+    search, terminology = default_glossary(), default_glossary(general=False)
+    assert expand.default_glossary is default_glossary and default_glossary() is search
+    assert _resolve_glossary(None) is terminology
+    assert any(e.domain == "general" for e in search)
+    assert not any(e.domain == "general" for e in terminology)
+    assert {e.zh for e in terminology} <= {e.zh for e in search}

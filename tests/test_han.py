@@ -115,3 +115,17 @@ def test_normalize_width(text: str, expected: str) -> None:
     out = normalize_width(text)
     assert out == expected
     assert len(out) == len(text)
+
+
+def test_width_table_filled_on_demand_equals_the_whole_table() -> None:
+    """normalize_width fills its table as characters are met; the result is the table
+    built at once over every code point (the definition)."""
+    from policyidx.text import han
+
+    whole_width = han._build_width_table()
+    lazy_w = han._WidthTable()
+    for cp in list(range(0x80, 0x10000)) + list(range(0x2F800, 0x2FA20)):
+        if 0xD800 <= cp < 0xE000:
+            continue
+        assert lazy_w[cp] == whole_width.get(cp, cp), hex(cp)
+    assert lazy_w[ord("A")] == ord("A")

@@ -325,7 +325,7 @@ def terms(
         counterpart clauses the index does not hold.
     glossary : Glossary, optional
         The glossary to use; by default the one query expansion uses
-        (:func:`policyidx.expand.default_glossary`), so that ``terms`` explains searches.
+        (:func:`policyidx.text.glossary.default_glossary`), so that ``terms`` explains searches.
     lang : {"zh", "ja", "en"}, optional
         Language of the query: compare it with renderings of this language only.
         ``None`` compares with all three.
@@ -358,7 +358,7 @@ def terms(
         raise QueryError(f"context must be 0 or more characters, found {context}")
     cp_fn = _counterpart_fn(counterpart)
     if glossary is None:
-        from .retrieval.expand import default_glossary
+        from .text.glossary import default_glossary
 
         glossary = default_glossary()
     entries = _entries_for(query.strip(), glossary, lang)
@@ -488,7 +488,7 @@ def coverage(
 
         corpus = Corpus.load()
     if glossary is None:
-        from .retrieval.expand import default_glossary
+        from .text.glossary import default_glossary
 
         glossary = default_glossary()
     # One string holding every folded rendering: "contains" becomes a substring test.

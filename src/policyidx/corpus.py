@@ -8,7 +8,7 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Collection, Iterator
 
 from .catalog import Catalog, DocumentEntry
 from .errors import CatalogError, NotFoundError, ParseError, PolicyIdxError, QueryError
@@ -70,7 +70,8 @@ class Corpus:
         self.skipped: list[SkippedDocument] = list(skipped or [])
 
     @classmethod
-    def load(cls, path: str | Path | None = None, *, progress: bool = False, strict: bool = False) -> Corpus:
+    def load(cls, path: str | Path | None = None, *, progress: bool = False, strict: bool = False,
+             only: Collection[str] | None = None) -> Corpus:
         """Load and parse a corpus.
 
         Parameters
@@ -82,6 +83,9 @@ class Corpus:
             Show a progress bar while parsing (useful for large corpora).
         strict
             Raise on the first document that cannot be read instead of skipping it.
+        only
+            Parse only these documents of the catalog (a shard of a sharded index); the
+            catalog, and so the fingerprint, stay the whole corpus's.
 
         A document that cannot be read (binary, undecodable, an unreadable PDF, a parser
         failure) is skipped: it is listed in :attr:`skipped` with its file and the reason, a
@@ -99,7 +103,7 @@ class Corpus:
         if not cat_path.is_file():
             raise CatalogError(f"{root}: not a corpus directory (no catalog.toml); pass the folder that holds catalog.toml")
         catalog = Catalog.load(cat_path)
-        entries = list(catalog.documents.values())
+        entries = [e for e in catalog.documents.values() if only is None or e.id in only]
         it: object = entries
         if progress:
             from tqdm.auto import tqdm

@@ -17,6 +17,7 @@ __all__ = [
     "QueryError",
     "EncoderError",
     "MissingDependencyError",
+    "ShardError",
 ]
 
 
@@ -57,3 +58,8 @@ class EncoderError(PolicyIdxError):
 
 class MissingDependencyError(PolicyIdxError, ImportError):
     """An optional dependency is not installed; the message gives the pip command."""
+
+
+class ShardError(IndexError_):
+    """A shard of a sharded index failed or did not answer (names the shard), or the Dask
+    cluster cannot be reached."""

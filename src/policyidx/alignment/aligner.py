@@ -53,9 +53,9 @@ __all__ = ["align"]
 def _resolve_glossary(glossary: Glossary | None) -> Glossary:
     if glossary is not None:
         return glossary
-    from ..text.glossary import Glossary
+    from ..text.glossary import default_glossary
 
-    return Glossary.load()
+    return default_glossary(general=False)  # terminology only: see default_glossary
 
 
 def _resolve_encoder(encoder: Encoder | str | None, a: _Side, b: _Side) -> Encoder | None:

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..model import Clause, Document, Sentence
 from ..text.han import HAN_CLASS, HAN_RANGES, normalize_width, unify
+from ..text.numerals import parse_numeral
 
 if TYPE_CHECKING:  # pragma: no cover
     import scipy.sparse
@@ -29,8 +30,6 @@ _LATIN = re.compile(r"[A-Za-z][A-Za-z\-]*[A-Za-z]")
 # may itself be followed by the rest (``1万8,000`` is 18000).
 _NUMBER = re.compile(r"(?<![\d.])(\d+(?:,\d{3})*(?:\.\d+)?)(?:([万萬亿億])(\d+(?:,\d{3})*)?)?")
 _CN_NUMERAL = re.compile("[零〇一二两三四五六七八九十百千]{2,}")
-_CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_UNIT = {"十": 10, "百": 100, "千": 1000}
 _QUOTES = [re.compile(p) for p in ("「([^「」]+)」", "『([^『』]+)』", "“([^“”]+)”", '"([^"]+)"', "《([^《》]+)》", "〈([^〈〉]+)〉", "‘([^‘’]+)’")]
 
 
@@ -40,29 +39,17 @@ def _format_number(value: float) -> str:
     return f"{value:g}"
 
 
+#: The regular forms of a numeral with units (十九, 二十, 一百二十, 三千五百): falling units,
+#: each after at most one digit, a last digit only after 十, no 零.  A run such as 十四五
+#: (the 14th five-year plan) is a name, not a number, and yields nothing.
+_REGULAR_NUMERAL = re.compile(
+    "^(?=.*[十百千])(?:[一二两三四五六七八九]?千)?(?:[一二两三四五六七八九]?百)?"
+    "(?:[一二两三四五六七八九]?十)?(?:(?<=十)[一二两三四五六七八九])?$"
+)
+
+
 def _parse_cn_numeral(s: str) -> int | None:
-    # Only the regular forms (十九, 二十, 一百二十, 三千五百): a run such as 十四五 (the
-    # 14th five-year plan) is a name, not a number, and yields nothing.
-    total, digit, seen_unit = 0, None, False
-    last_unit = 10_000
-    for ch in s:
-        if ch in _CN_DIGIT:
-            if digit is not None:
-                return None
-            digit = _CN_DIGIT[ch]
-        else:
-            unit = _CN_UNIT[ch]
-            if unit >= last_unit:
-                return None
-            total += (1 if digit is None else digit) * unit
-            digit, seen_unit, last_unit = None, True, unit
-    if not seen_unit:
-        return None
-    if digit is not None:
-        if last_unit != 10:
-            return None
-        total += digit
-    return total
+    return parse_numeral(s) if _REGULAR_NUMERAL.match(s) else None
 
 
 def numbers_in(text: str) -> list[str]:

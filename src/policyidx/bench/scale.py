@@ -64,6 +64,7 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from ..errors import PolicyIdxError
+from ..text.numerals import to_chinese
 from ..parallel import TermLists, chunks, default_workers, fork_map, tokenize_parallel
 
 __all__ = ["run_bench", "main", "synthesize", "SyntheticCorpus", "tokenize_parallel", "format_table"]
@@ -207,19 +208,9 @@ def synthesize(n: int, seed: int = 0, n_queries: int = 200) -> SyntheticCorpus:
     return SyntheticCorpus(ids, texts, langs, queries)
 
 
-_CN_DIGITS = "〇一二三四五六七八九"
-
-
 def _cn_numeral(n: int) -> str:
     """Chinese numeral of ``1 <= n < 1000`` as clause labels write it (十一, 二十, 一百零五)."""
-    hundreds, rest = divmod(n, 100)
-    tens, ones = divmod(rest, 10)
-    out = (_CN_DIGITS[hundreds] + "百") if hundreds else ""
-    if tens:
-        out += ("" if tens == 1 and not hundreds else _CN_DIGITS[tens]) + "十"
-    elif hundreds and ones:
-        out += "零"
-    return out + (_CN_DIGITS[ones] if ones else "")
+    return to_chinese(n)
 
 
 # Labels by depth, as the bundled documents number their clauses: 一、 > （一） > 1. > （1）

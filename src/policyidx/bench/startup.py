@@ -5,7 +5,8 @@ command in new processes on a built index, and beside it, in the same run: the s
 command with the index's segmenter cache switched off (``POLICYIDX_SEGCACHE=0``: jieba's
 dictionary is loaded and the domain terms added, as before the cache), and two floors,
 the interpreter starting alone and importing numpy.  Figures are wall-clock seconds per
-process: median, min and max over the runs and queries.
+process (median, min and max over the runs and queries) and the median CPU seconds (user +
+system), which a busy machine inflates less than the wall clock.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -23,13 +25,19 @@ from typing import Sequence
 QUERIES = ("知识产权质押融资 保险", "専利の開放許諾", "patent pledge financing", "专精特新企业")
 
 
-def _time(argv: list[str], env: dict[str, str]) -> float:
-    t0 = time.perf_counter()
+def _cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _time(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (user + system) of one process."""
+    c0, t0 = _cpu(), time.perf_counter()
     proc = subprocess.run(argv, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, _cpu() - c0
     if proc.returncode != 0:
         raise SystemExit(f"policyidx bench.startup: {' '.join(argv[:4])}… failed:\n{proc.stderr[-1500:]}")
-    return elapsed
+    return elapsed, cpu
 
 
 def run(index: str | None, runs: int, queries: Sequence[str] = QUERIES) -> dict[str, dict[str, float]]:
@@ -50,9 +58,11 @@ def run(index: str | None, runs: int, queries: Sequence[str] = QUERIES) -> dict[
     }
     out: dict[str, dict[str, float]] = {}
     for name, (argvs, e) in configs.items():
-        times = [_time(a, e) for _ in range(runs) for a in argvs]
+        runs_ = [_time(a, e) for _ in range(runs) for a in argvs]
+        times, cpus = [w for w, _ in runs_], [c for _, c in runs_]
         out[name] = {"median_s": round(statistics.median(times), 3), "min_s": round(min(times), 3),
-                     "max_s": round(max(times), 3), "n": len(times)}
+                     "max_s": round(max(times), 3), "cpu_median_s": round(statistics.median(cpus), 3),
+                     "n": len(times)}
     return out
 
 
@@ -69,9 +79,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         print(json.dumps(res, indent=1))
     else:
-        print(f"{'fresh process':<40} {'median s':>9} {'min s':>7} {'max s':>7} {'n':>4}")
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"{'fresh process':<40} {'median s':>9} {'min s':>7} {'max s':>7} {'CPU s':>7} {'n':>4}")
         for name, r in res.items():
-            print(f"{name:<40} {r['median_s']:>9.3f} {r['min_s']:>7.3f} {r['max_s']:>7.3f} {r['n']:>4}")
+            print(f"{name:<40} {r['median_s']:>9.3f} {r['min_s']:>7.3f} {r['max_s']:>7.3f} "
+                  f"{r['cpu_median_s']:>7.3f} {r['n']:>4}")
+        pyc = "not written (PYTHONDONTWRITEBYTECODE): every process compiles its modules" \
+            if os.environ.get("PYTHONDONTWRITEBYTECODE") else "cached"
+        print(f"(wall-clock and CPU seconds per process, medians; load average {load:.1f} on {os.cpu_count()} CPUs; "
+              f"bytecode {pyc})")
     return 0
 
 

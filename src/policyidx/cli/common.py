@@ -39,16 +39,26 @@ def index_path(args: argparse.Namespace) -> Path | None:
     return None
 
 
+def client(args: argparse.Namespace):
+    """A Dask client for ``--scheduler ADDRESS`` (None without it)."""
+    if not getattr(args, "scheduler", None):
+        return None
+    from ..index.sharded import connect
+
+    return connect(args.scheduler)
+
+
 def open_index(args: argparse.Namespace):
     from ..index import Index
 
     corpus = corpus_path(args)
     return Index.open(index_path(args), corpus=corpus, build=None if index_path(args) is None else False,
-                      progress=sys.stderr.isatty(), glossary=getattr(args, "glossary", None) or ())
+                      progress=sys.stderr.isatty(), glossary=getattr(args, "glossary", None) or (),
+                      client=client(args))
 
 
 def glossary(args: argparse.Namespace):
-    from ..retrieval.expand import default_glossary
+    from ..text.glossary import default_glossary
 
     return default_glossary(tuple(args.glossary or ()))
 

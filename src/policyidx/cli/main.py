@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--corpus", metavar="DIR", help="corpus directory with catalog.toml (default: $POLICYIDX_CORPUS, else the bundled corpus)")
         sp.add_argument("--json", action="store_true", help="print JSON instead of text")
         mod.add_arguments(sp)
+    sub.add_parser("bench-dask", help="benchmark a sharded index on a local Dask cluster of 1 and 2 workers (policyidx bench-dask --help)", add_help=False)
     sub.add_parser("bench", help="benchmark at scale against bm25s, rank_bm25 and exact FAISS (policyidx bench --help)", add_help=False)
     return p
 
@@ -57,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         from .bench import run_bench_command
 
         return run_bench_command(argv[1:])
+    if argv[:1] == ["bench-dask"]:
+        from ..bench.cluster import main as cluster_bench_main
+
+        return cluster_bench_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:

@@ -24,6 +24,7 @@ def add_arguments(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--no-expand", action="store_true", help="do not expand the query with glossary renderings")
     sp.add_argument("--no-dict", action="store_true", help="expand with the glossary only, not the general dictionaries")
     sp.add_argument("--glossary", action="append", metavar="FILE", help="a user glossary TSV that extends or overrides the bundled one (repeatable)")
+    sp.add_argument("--scheduler", metavar="ADDRESS", help="search a sharded index on this Dask cluster (tcp://host:8786)")
 
 
 def run(args: argparse.Namespace) -> int:

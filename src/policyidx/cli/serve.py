@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import add_index_option, corpus_path, emit_json, index_path
+from .common import add_index_option, client, corpus_path, emit_json, index_path
 
 HELP = "start the browser workbench on this machine (needs the web extra: pip install \"policyidx[web]\")"
 
@@ -15,6 +15,7 @@ def add_arguments(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--host", default="127.0.0.1",
                     help="interface to bind (default 127.0.0.1: this machine only; another address exposes the edits too)")
     sp.add_argument("--port", type=int, default=8765, help="TCP port (default 8765)")
+    sp.add_argument("--scheduler", metavar="ADDRESS", help="search a sharded index on this Dask cluster (tcp://host:8786)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,5 +28,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:  # one line a script can read before the server starts answering
         emit_json({"url": f"http://{args.host}:{args.port}/", "host": args.host, "port": args.port})
         sys.stdout.flush()
-    serve(corpus_path(args), index_path(args), host=args.host, port=args.port)
+    index = index_path(args)
+    if getattr(args, "scheduler", None):  # a sharded index, its shards opened on the cluster's workers
+        from ..index import Index
+
+        index = Index.open(index, corpus=corpus_path(args), build=False, client=client(args))
+    serve(corpus_path(args), index, host=args.host, port=args.port)
     return 0

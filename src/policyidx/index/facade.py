@@ -204,7 +204,7 @@ class Index:
     def glossary(self):
         """The glossary used for query expansion: the bundled one, the corpus catalog's
         ``glossary`` files, and any given to :meth:`open`."""
-        from ..retrieval.expand import default_glossary
+        from ..text.glossary import default_glossary
 
         return default_glossary(tuple(self.glossary_files))
 
@@ -223,6 +223,8 @@ class Index:
         progress: bool = False,
         align: bool = True,
         scorer: str = "lucene",
+        client: Any = None,
+        shards: int | None = None,
     ) -> Index:
         """Build an index and write it atomically.
 
@@ -247,7 +249,17 @@ class Index:
             Show progress bars.
         align
             Also align every original with its translations and store the alignments.
+        client, shards
+            A ``distributed.Client`` and/or a number of shards: build a sharded index instead
+            (one sub-index per group of works, built as Dask tasks on the client's workers, or
+            here without a client); returns a :class:`policyidx.index.sharded.ShardedIndex`.
+            Needs ``pip install "policyidx[dask]"`` for a client.
         """
+        if client is not None or shards is not None:
+            from .sharded import build_sharded
+
+            return build_sharded(corpus, path, shards=shards, client=client, encoder=encoder, dim=dim,  # type: ignore[return-value]
+                                 k1=k1, b=b, progress=progress, align=align, scorer=scorer)
         corpus = corpus if corpus is not None else Corpus.load()
         target = Path(path) if path is not None else default_index_path(corpus.root)
         manifest = build_index(corpus, target, encoder=encoder, dim=dim, k1=k1, b=b, progress=progress, align=align,
@@ -265,6 +277,7 @@ class Index:
         build: bool | None = None,
         progress: bool = False,
         glossary: Sequence[str | Path] = (),
+        client: Any = None,
     ) -> Index:
         """Open an index.
 
@@ -281,6 +294,10 @@ class Index:
         glossary
             User glossary files (TSV, see :mod:`policyidx.glossary`) that extend or override the
             bundled glossary for query expansion.
+        client
+            A ``distributed.Client``: a sharded index is then searched on its workers (each
+            shard opened once on one worker); without one, in this process.  A single index is
+            always searched here.
 
         Raises
         ------
@@ -306,14 +323,21 @@ class Index:
         if problem is not None:
             if build:
                 corpus_obj = corpus_obj or Corpus.load(corpus_root)
+                sharded = (manifest or {}).get("layout") == "sharded"
                 built = cls.build(corpus_obj, path, progress=progress,
-                                  encoder=(manifest or {}).get("encoder", {}).get("name", "builtin") if manifest else "builtin")
+                                  encoder=(manifest or {}).get("encoder", {}).get("name", "builtin") if manifest else "builtin",
+                                  client=client if sharded else None,
+                                  shards=len(manifest["shards"]) if sharded and manifest else None)
                 built.glossary_files.extend(str(Path(g).resolve()) for g in glossary)
                 return built
             if manifest is None:
                 raise IndexError_(f"{problem}; run `policyidx build --index {path}`")
             raise StaleIndexError(f"{problem}; run `policyidx build --index {path}` to rebuild it")
         assert manifest is not None
+        if manifest.get("layout") == "sharded":
+            from .sharded import ShardedIndex
+
+            return ShardedIndex(path, manifest, client=client, glossary=glossary)  # type: ignore[return-value]
         idx = cls(path, manifest, corpus_obj)
         idx._corpus_root = corpus_root or Path(manifest.get("corpus_path", ""))
         idx.glossary_files.extend(str(Path(g).resolve()) for g in glossary)

@@ -51,8 +51,17 @@ def parse_bytes(
     Raises
     ------
     ParseError
-        Binary or undecodable input, an unreadable PDF or HTML page, an unknown format.
+        Binary or undecodable input, more than :data:`MAX_BYTES`, an unreadable PDF or HTML
+        page, an unknown format.
+
+    Notes
+    -----
+    Every stage is linear in the size of the input (see each parser module); warnings list
+    what was replaced or taken out on purpose (bad bytes, invisible characters, page numbers
+    of PDF text, page text outside an HTML article body), so nothing is lost silently.
     """
+    if len(data) > MAX_BYTES:
+        raise ParseError(f"{name}: {len(data) / 1e6:.0f} MB is larger than the {MAX_BYTES / 1e6:.0f} MB a policy document can be")
     if format == "pdf":
         from .pdf import parse_pdf
 

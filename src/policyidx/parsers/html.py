@@ -1,10 +1,26 @@
 """HTML pages of Chinese government sites.
 
-The article body is found among navigation, scripts and footers (known containers such as
-``TRS_Editor`` or ``zoom`` first, else the element whose paragraphs hold the most CJK text);
-``<p>`` elements are paragraphs, ``<br>`` a line break inside one, tables are kept as text
-(one line per row, cells separated by `` | ``).  Parsing is safe: lxml's HTML parser with
-network access off; HTML has no external entities to expand.
+The article body is found among navigation, scripts and footers: a known container
+(``TRS_Editor``, ``zoom`` ...) or the element whose paragraphs hold the most CJK text, then
+widened to the smallest container that also holds every numbered paragraph of the page
+(``一、`` ``第一条`` ``（一）`` ...): a body split over sibling ``<div>``\\s is taken as that run of
+siblings.  Inside the body everything that shows as text is kept, ``<header>``, ``<footer>``,
+``<nav>`` and ``<form>`` included; only what is not text (scripts, styles, templates) is
+skipped.  Page text outside the body (navigation, related links, site footer) and the text of
+form controls is left out *and listed* in an ``outside-body`` warning.
+
+``<p>`` and other blocks are paragraphs; ``<br>`` is a line break, and a paragraph break
+when the next line is indented (``　　``) or after ``<br><br>``; the ``<h1>`` page title is
+kept when it sits outside the body; tables are kept as tables: one line per row, cells
+separated by `` | ``, searchable text that is never read as a clause label.
+
+Parsing is safe: lxml's HTML parser with network access off; HTML has no external entities
+and libxml2's HTML parser neither loads DTDs nor expands entities beyond the fixed HTML set.
+``huge_tree`` stays off (it lifts libxml2's limits against resource exhaustion); instead,
+nesting deeper than :data:`MAX_DEPTH` (libxml2 gives up at 256 and drops the rest of the
+page) is flattened before parsing, in one linear pass over the tags, and reported; a run of
+text longer than libxml2's 10 MB text-node limit gets empty ``<wbr>`` tags put in
+(:func:`split_long_text`), so no text is cut either.
 """
 
 from __future__ import annotations
@@ -13,17 +29,25 @@ import re
 
 from ..errors import ParseError
 from ..model import ParseWarning
-from .decode import decode_bytes
-from .layout import Line, assemble, normalize_line
+from .decode import decode_bytes, plausibility
+from .labels import match_label
+from .layout import Line, assemble, normalize_line, strip_invisible
 from .structure import ParseResult, build, _iso, _split_names
 
-__all__ = ["parse_html", "html_lines"]
+__all__ = ["parse_html", "html_lines", "MAX_DEPTH"]
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
-_DROP = {"script", "style", "noscript", "iframe", "form", "button", "select", "input", "nav", "footer", "header",
-         "object", "embed", "svg", "canvas", "template", "textarea"}
+#: never text: skipped everywhere without a report
+_SKIP = {"script", "style", "template", "head", "title", "meta", "link"}
+#: form controls and embedded objects: their text (option lists, fallback text) is left out and reported
+_CONTROLS = {"select", "button", "input", "textarea", "option", "optgroup", "datalist", "iframe", "object",
+             "embed", "svg", "canvas", "noscript", "math"}
+#: containers that are navigation or page furniture when they stand outside the article body
+_FURNITURE = {"nav", "header", "footer", "aside", "form", "menu"}
 _BLOCK = {"p", "div", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "table", "tr",
-          "blockquote", "pre", "center", "dl", "dt", "dd", "hr", "td", "th", "tbody", "thead"}
+          "blockquote", "pre", "center", "dl", "dt", "dd", "hr", "td", "th", "tbody", "thead", "tfoot", "caption",
+          "header", "footer", "nav", "aside", "main", "form", "fieldset", "legend", "figure", "figcaption",
+          "address", "details", "summary", "menu"}
 _KNOWN_BODY = (
     "//*[contains(concat(' ', normalize-space(@class), ' '), ' TRS_Editor ')]",
     "//*[@id='zoom']",
@@ -34,35 +58,192 @@ _KNOWN_BODY = (
     "//*[@id='content']",
     "//article",
 )
-_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]+")
+
+
+def _cjk(s: str) -> int:
+    """Number of kana and Han characters in ``s`` (counted by runs: no list as long as the text)."""
+    return sum(map(len, _CJK.findall(s)))
+_INDENT = re.compile(r"^[ \t\r\n]*(?:[\u3000\u00a0]|[ \t]{2,})")
+#: a declared charset whose text is at least this plausible is followed (see :func:`.decode.plausibility`)
+TRUST_DECLARED = 0.5
+#: deepest element nesting kept as is; libxml2's HTML parser stops at 256
+MAX_DEPTH = 200
+
+
+def _tag(el) -> str:
+    return el.tag.lower() if isinstance(el.tag, str) else ""
+
+
+# --------------------------------------------------------------------------- decoding
 
 
 def _decode(data: bytes, name: str, lang: str) -> tuple[str, list[ParseWarning]]:
+    """Decode a page; its ``<meta charset>`` is followed only when the text it gives is plausible."""
     m = _META_CHARSET.search(data[:4096])
-    enc = m.group(1).decode("ascii").lower() if m else ""
-    if enc in ("gb2312", "gbk"):
-        enc = "gb18030"  # supersets: pages labelled gb2312 often contain GBK characters
+    declared = m.group(1).decode("ascii", "replace").lower() if m else ""
+    auto: tuple[str, str, list[ParseWarning]] | None = None
+    auto_err: ParseError | None = None
     try:
-        text, _, warnings = decode_bytes(data, name=name, lang=lang, encoding=enc)
-    except ParseError:
-        if not enc:
-            raise
-        text, _, warnings = decode_bytes(data, name=name, lang=lang)
-    return text, warnings
+        auto = decode_bytes(data, name=name, lang=lang)
+    except ParseError as exc:
+        auto_err = exc
+    if declared:
+        try:
+            text, enc, warnings = decode_bytes(data, name=name, lang=lang, encoding=declared)
+        except ParseError:
+            text = None
+        if text is not None:
+            if auto is None or auto[1] == enc:
+                return text, warnings
+            # two readings differ: the declared one stands unless its text is implausible
+            # (bytes replaced, or characters a wrong codec produces) and the other is better
+            # (a U+FFFD of a strict decoding was in the page: it is not evidence against it)
+            p_decl = plausibility(_sample_text(text, warnings), lang) - 5 * len(warnings)
+            p_auto = plausibility(_sample_text(auto[0], auto[2]), lang) - 5 * len(auto[2])
+            if p_decl >= TRUST_DECLARED or p_decl >= p_auto - 0.1:
+                return text, warnings
+            auto[2].append(ParseWarning(
+                "meta-charset-ignored",
+                f"the page declares charset={declared} but its bytes read as {auto[1]} (the declared charset gives implausible text)",
+            ))
+    if auto is None:
+        assert auto_err is not None
+        raise auto_err
+    return auto[0], auto[2]
 
 
-def _body(root):
+def _sample_text(text: str, warnings: list[ParseWarning]) -> str:
+    sample = text[:100_000]
+    return sample if warnings else sample.replace("\ufffd", "")
+
+
+# --------------------------------------------------------------------------- nesting
+
+_TAG_RE = re.compile(r"<!--.*?(?:-->|$)|<(/?)([A-Za-z][A-Za-z0-9:_-]*)((?:[^>\"']|\"[^\"]{0,4000}\"|'[^']{0,4000}')*)>", re.S)
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track",
+         "wbr", "keygen", "basefont", "frame", "isindex"}
+_RAW = {"script", "style", "textarea", "title", "xmp", "plaintext"}
+# an open element that a new start tag closes implicitly (as HTML parsers do)
+_IMPLIED_END = {"p": _BLOCK, "li": {"li"}, "td": {"td", "th", "tr"}, "th": {"td", "th", "tr"}, "tr": {"tr"},
+                "dt": {"dt", "dd"}, "dd": {"dt", "dd"}, "option": {"option"}}
+
+
+def cap_depth(markup: str, limit: int = MAX_DEPTH) -> tuple[str, int]:
+    """Flatten element nesting deeper than ``limit``; returns the markup and how many tags went.
+
+    A start or end tag below the limit is removed (a block tag becomes ``<br>`` so that
+    its text still starts a line); text is never touched.  One pass over the tags, linear in
+    the length of the markup; the markup is returned unchanged when nothing is that deep.
+    """
+    if markup.count("<") <= limit:
+        return markup, 0
+    out: list[str] = []
+    stack: list[tuple[str, bool]] = []  # (tag, kept)
+    pos = 0
+    removed = 0
+    depth_kept = 0
+    n = len(markup)
+    while pos < n:
+        m = _TAG_RE.search(markup, pos)
+        if m is None:
+            break
+        out.append(markup[pos : m.start()])
+        pos = m.end()
+        close, tag = m.group(1), (m.group(2) or "").lower()
+        if not tag:  # a comment
+            out.append(m.group())
+            continue
+        if not close:
+            while stack and stack[-1][0] in _IMPLIED_END and tag in _IMPLIED_END[stack[-1][0]]:
+                t, kept = stack.pop()
+                depth_kept -= kept
+            if tag in _VOID or m.group(3).rstrip().endswith("/"):
+                out.append(m.group())
+                continue
+            keep = depth_kept < limit
+            stack.append((tag, keep))
+            depth_kept += keep
+            if keep:
+                out.append(m.group())
+            else:
+                removed += 1
+                if tag in _BLOCK:
+                    out.append("<br>")
+            if tag in _RAW:  # raw text up to the end tag
+                end = re.compile(rf"</{tag}\s*>", re.I).search(markup, pos)
+                stop = end.start() if end else n
+                out.append(markup[pos:stop])
+                pos = stop
+            continue
+        if not any(t == tag for t, _ in stack):
+            out.append(m.group())  # a stray end tag: the parser ignores it
+            continue
+        while stack:
+            t, kept = stack.pop()
+            depth_kept -= kept
+            if kept:
+                out.append(f"</{t}>" if t != tag else m.group())
+            else:
+                removed += 1
+                if t in _BLOCK:
+                    out.append("<br>")
+            if t == tag:
+                break
+    out.append(markup[pos:])
+    if not removed:
+        return markup, 0
+    return "".join(out), removed
+
+
+_LONG_TEXT = re.compile(r"[^<]{%d,}" % 1_000_000)
+#: characters of text between two tags above which a ``<wbr>`` is put in (libxml2 drops a
+#: text node of more than 10 MB, with everything after it, unless ``huge_tree`` lifts its limits)
+TEXT_CHUNK = 1_000_000
+
+
+def split_long_text(markup: str) -> str:
+    """Put an empty ``<wbr>`` every :data:`TEXT_CHUNK` characters into very long runs of text.
+
+    ``<wbr>`` holds no text, so the text read from the page is the same; an entity
+    (``&amp;``) is never cut.  Linear in the length of the markup.
+    """
+    if len(markup) < TEXT_CHUNK:
+        return markup
+
+    def cut(m: re.Match) -> str:
+        run = m.group()
+        out: list[str] = []
+        pos = 0
+        while len(run) - pos > TEXT_CHUNK:
+            end = pos + TEXT_CHUNK
+            amp = run.rfind("&", end - 32, end)
+            if amp != -1 and ";" not in run[amp:end]:
+                end = amp
+            out.append(run[pos:end])
+            pos = end
+        out.append(run[pos:])
+        return "<wbr>".join(out)
+
+    return _LONG_TEXT.sub(cut, markup)
+
+
+# --------------------------------------------------------------------------- the article body
+
+
+def _candidate(root):
+    """The first guess at the body: a known container, else the parent of the richest paragraphs."""
     for xp in _KNOWN_BODY:
-        found = [el for el in root.xpath(xp) if len(_CJK.findall(el.text_content())) > 50]
+        found = [(n, el) for el in root.xpath(xp) if (n := _cjk(el.text_content())) > 50]
         if found:
-            return max(found, key=lambda el: len(_CJK.findall(el.text_content())))
+            return max(found, key=lambda x: x[0])[1]
     scores: dict = {}
     for p in root.iter("p"):
         parent = p.getparent()
-        if parent is None:
+        if parent is None or any(_tag(a) in _FURNITURE for a in p.iterancestors()):
             continue
-        n = len(_CJK.findall(p.text_content()))
-        links = sum(len(_CJK.findall(a.text_content())) for a in p.iter("a"))
+        n = _cjk(p.text_content())
+        links = sum(_cjk(a.text_content()) for a in p.iter("a"))
         scores[parent] = scores.get(parent, 0) + n - 2 * links
     if scores:
         best = max(scores, key=scores.get)
@@ -72,75 +253,217 @@ def _body(root):
     return body if body is not None else root
 
 
-def _page_heading(root, container) -> str | None:
-    """The article's heading when it stands outside the body container (``<h1>``, ``.title``)."""
-    body_text = container.text_content()
+def _lead(el, limit: int = 24) -> str:
+    """The first characters of a block's own text (up to its first block child)."""
+    buf: list[str] = []
+    size = 0
+    for node in el.iter():
+        if node is not el and _tag(node) in _BLOCK:
+            break
+        if node is not el and _tag(node) in _SKIP | _CONTROLS:
+            continue
+        for t in (node.text, node.tail if node is not el else None):
+            if t:
+                buf.append(t)
+                size += len(t.strip())
+        if size >= limit:
+            break
+    return normalize_line("".join(buf))[:limit]
+
+
+def _numbered(root, body) -> list:
+    """Block elements of the page that start with a clause label and are not navigation."""
+    out = []
+    for el in body.iter():
+        tag = _tag(el)
+        if tag not in _BLOCK or tag in ("td", "th", "tr", "table", "tbody", "thead", "ul", "ol", "dl"):
+            continue
+        lead = _lead(el)
+        if not lead or match_label(lead) is None:
+            continue
+        anc = list(el.iterancestors())
+        if any(_tag(a) in _SKIP | _CONTROLS or _tag(a) == "a" for a in anc):
+            continue
+        total = len(el.text_content().strip())
+        linked = sum(len(a.text_content().strip()) for a in el.iter("a"))
+        if total and linked >= 0.5 * total:
+            continue  # a numbered link list
+        out.append((el, anc))
+    return out
+
+
+def find_body(root) -> list:
+    """The article body: one element, or a run of consecutive siblings (see the module docstring)."""
+    cand = _candidate(root)
+    body = root.find("body")
+    if body is None:
+        body = root
+    if cand is body or cand is root:
+        return [cand]
+    inside = set(cand.iter())
+    outside = []
+    for el, anc in _numbered(root, body):
+        if el in inside:
+            continue
+        if any(_tag(a) in _FURNITURE for a in anc) or _tag(el) in _FURNITURE:
+            continue
+        outside.append((el, anc))
+    if not outside:
+        return [cand]
+    # lowest common ancestor of the candidate and the numbered paragraphs outside it
+    chain = [cand, *cand.iterancestors()]
+    pos = {id(e): i for i, e in enumerate(chain)}
+    top = 0
+    for el, anc in outside:
+        for a in [el, *anc]:
+            if id(a) in pos:
+                top = max(top, pos[id(a)])
+                break
+    lca = chain[top]
+    members = [cand] + [el for el, _ in outside]
+    kids = list(lca)
+    index = {id(k): i for i, k in enumerate(kids)}
+
+    def child_of_lca(x):
+        for a in [x, *x.iterancestors()]:
+            if id(a) in index:
+                return index[id(a)]
+        return None
+
+    at = [i for i in map(child_of_lca, members) if i is not None]
+    if not at or len(at) < len(members):
+        return [lca]  # a member is the LCA itself
+    lo, hi = min(at), max(at)
+    if lo == 0 and hi == len(kids) - 1:
+        return [lca]
+    return kids[lo : hi + 1]
+
+
+def _page_heading(root, parts):
+    """The article's heading when it stands outside the body (``<h1>``, ``.title``): (element, text)."""
+    inside = {e for p in parts for e in p.iter()}
+    body_text = "".join(p.text_content() for p in parts)
     for xp in ("//h1", "//*[contains(@class, 'art-title') or contains(@class, 'article-title')]", "//h2"):
         for el in root.xpath(xp):
-            if el is container or container in el.iterancestors() or el in container.iterdescendants():
+            if el in inside or any(d in inside for d in el.iter()):
                 continue
             t = normalize_line(el.text_content())
-            if len(_CJK.findall(t)) >= 6 and t not in body_text:
-                return t
-    return None
+            if xp == "//h1" and _cjk(t) >= 2 or _cjk(t) >= 6 and t not in body_text:
+                return el, t
+    return None, None
 
 
-def html_lines(root, container) -> list[Line]:
-    """Lines of text of ``container`` in reading order; ``hard`` marks paragraph starts."""
+# --------------------------------------------------------------------------- lines
+
+
+def html_lines(root, container, dropped: list[str] | None = None) -> list[Line]:
+    """Lines of text of ``container`` (an element or a run of siblings) in reading order.
+
+    ``hard`` marks paragraph starts; table rows are lines of kind ``table-row``.  The text
+    of form controls and embedded objects is appended to ``dropped`` (when given).
+    """
+    parts = container if isinstance(container, list) else [container]
     lines: list[Line] = []
     buf: list[str] = []
-    state = {"hard": True}
+    state = {"hard": True, "br": False}
 
-    def flush(hard_next: bool) -> None:
+    def flush(hard_next: bool, kind: str = "para") -> None:
         text = normalize_line("".join(buf))
         buf.clear()
         if text:
-            line = Line(text, 0, None, hard=state["hard"])
-            lines.append(line)
+            lines.append(Line(text, 0, None, hard=state["hard"] or kind != "para", kind=kind))
             state["hard"] = hard_next
         elif hard_next:
             state["hard"] = True
 
-    def walk(el) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        tag = tag.lower()
-        if tag in _DROP:
-            if el.tail:
-                buf.append(el.tail)
-            return
-        if tag == "tr":
+    def walk(el, tail: bool = True) -> None:
+        tag = _tag(el)
+        if tag in _SKIP or not isinstance(el.tag, str):
+            pass
+        elif tag in _CONTROLS:
+            if dropped is not None:
+                t = normalize_line(" ".join(el.itertext()))
+                if t:
+                    dropped.append(t)
+        elif tag == "tr":
             flush(True)
-            cells = [normalize_line(c.text_content()) for c in el if isinstance(c.tag, str) and c.tag.lower() in ("td", "th")]
-            row = "\t".join(c for c in cells if c)  # normalize_line turns tabs into " | "
-            if row:
-                state["hard"] = True
-                buf.append(row)
-                flush(True)
-            if el.tail:
-                buf.append(el.tail)
-            return
-        if tag == "br":
+            cells = [normalize_line(c.text_content()) for c in el if _tag(c) in ("td", "th")]
+            other = [c for c in el if _tag(c) not in ("td", "th")]
+            buf.append("\t".join(c for c in cells if c))  # normalize_line turns tabs into " | "
+            for c in other:  # stray text or elements in a row (malformed tables)
+                walk(c)
+            flush(True, kind="table-row")
+        elif tag == "br":
+            hard = state["br"] and not normalize_line("".join(buf))
             flush(False)
-            if el.tail:
-                buf.append(el.tail)
-            return
-        block = tag in _BLOCK
-        if block:
-            flush(True)
-        if el.text:
-            buf.append(el.text)
-        for child in el:
-            walk(child)
-        if block:
-            flush(True)
-        if el.tail:
+            if hard or _INDENT.match(el.tail or ""):
+                state["hard"] = True
+            state["br"] = True
+        else:
+            block = tag in _BLOCK
+            if block:
+                flush(True)
+            if el.text:
+                buf.append(el.text)
+                state["br"] = state["br"] and not el.text.strip()
+            for child in el:
+                walk(child)
+            if block:
+                flush(True)
+        if tail and el.tail:
             buf.append(el.tail)
+            if el.tail.strip() and tag != "br":
+                state["br"] = False
 
-    walk(container)
+    for k, p in enumerate(parts):
+        walk(p, tail=k < len(parts) - 1)
     flush(True)
     for i, ln in enumerate(lines, 1):
         ln.lineno = i
     return lines
+
+
+def _outside_text(root, parts, keep) -> list[str]:
+    """Text of the page body that is not in ``parts`` nor in ``keep`` (lines, in order)."""
+    skip = {id(p) for p in parts} | {id(k) for k in keep if k is not None}
+    inner_tails = {id(p) for p in parts[:-1]}  # between two parts: inside the body
+    body = root.find("body")
+    if body is None:
+        body = root
+    out: list[str] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        t = normalize_line(" ".join(buf))
+        buf.clear()
+        if t:
+            out.append(t)
+
+    def walk(el) -> None:
+        tag = _tag(el)
+        if id(el) in skip:
+            flush()
+            return
+        if tag in _SKIP or not isinstance(el.tag, str):
+            return
+        block = tag in _BLOCK or tag in _CONTROLS or tag == "br"
+        if block:
+            flush()
+        if el.text:
+            buf.append(el.text)
+        for child in el:
+            walk(child)
+            if child.tail and id(child) not in inner_tails:
+                buf.append(child.tail)
+        if block:
+            flush()
+
+    walk(body)
+    flush()
+    return out
+
+
+# --------------------------------------------------------------------------- the page
 
 
 def parse_html(data: bytes, *, doc_id: str, lang: str = "zh", name: str = "<html>") -> ParseResult:
@@ -149,25 +472,50 @@ def parse_html(data: bytes, *, doc_id: str, lang: str = "zh", name: str = "<html
     Header facts that sit outside the article body (the info table with 发文字号, 成文日期,
     发布日期, 发文机关 that many sites show) are read from the whole page; the page
     ``<title>`` is used when the body has no title of its own.
+
+    Notes
+    -----
+    Linear in the size of the page: decoding, flattening deep nesting and lxml's parse are
+    single passes; the body search visits each element a bounded number of times (ancestor
+    chains are at most :data:`MAX_DEPTH` long); lines and paragraphs are one pass each.
     """
     from lxml import etree, html as lhtml
 
     text, warnings = _decode(data, name, lang)
+    text = strip_invisible(text, warnings)
     if not text.strip():
         return build([], doc_id=doc_id, lang=lang, warnings=warnings)
+    text, flattened = cap_depth(text)
+    if flattened:
+        warnings.append(ParseWarning(
+            "deep-nesting",
+            f"{flattened} tag(s) nested deeper than {MAX_DEPTH} levels were flattened (their text is kept)",
+        ))
+    text = split_long_text(text)
     parser = lhtml.HTMLParser(encoding="utf-8", no_network=True, remove_comments=True, remove_pis=True, huge_tree=False)
     try:
-        root = lhtml.document_fromstring(text.encode("utf-8"), parser=parser)
+        root = lhtml.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=parser)
     except (etree.ParserError, ValueError) as exc:
+        if not text.strip("<>/ \t\r\n"):
+            return build([], doc_id=doc_id, lang=lang, warnings=warnings)
         raise ParseError(f"{name}: not a parsable HTML page ({exc})") from None
-    container = _body(root)
-    lines = html_lines(root, container)
+    parts = find_body(root)
+    dropped: list[str] = []
+    lines = html_lines(root, parts, dropped)
     # the page title (h1) often sits just outside the article body: it is part of the document
-    heading = _page_heading(root, container)
+    heading_el, heading = _page_heading(root, parts)
     if heading and not any(heading == ln.text for ln in lines[:3]):
         lines.insert(0, Line(heading, 0, None, hard=True))
         if len(lines) > 1:
             lines[1].hard = True
+    dropped = _outside_text(root, parts, [heading_el] if heading else []) + dropped
+    if dropped:
+        size = sum(len(re.sub(r"\s+", "", d)) for d in dropped)
+        warnings.append(ParseWarning(
+            "outside-body",
+            f"{size} character(s) of page text outside the article body (navigation, links, site footer, "
+            f"form controls) left out: " + " / ".join(dropped),
+        ))
     if not lines:
         warnings.append(ParseWarning("empty", f"{name}: no article text found in the page"))
     blocks = assemble(lines, lang=lang, wrapped=False)

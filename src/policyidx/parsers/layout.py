@@ -13,15 +13,16 @@ characters that cannot begin a paragraph, and the line's width against the page 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from ..text.width import display_width
 from .labels import match_label
 
-__all__ = ["Line", "Block", "normalize_line", "split_lines", "assemble", "is_cjk"]
+__all__ = ["Line", "Block", "normalize_line", "split_lines", "assemble", "is_cjk", "strip_invisible"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
     """One non-empty source line, stripped and normalised."""
 
@@ -29,9 +30,10 @@ class Line:
     lineno: int
     page: int | None = None
     hard: bool = False  # a paragraph starts at this line (HTML <p>, table rows)
+    kind: str = "para"  # "para" | "table-row" (a row of an HTML table: never a clause label)
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     """A paragraph: joined lines, with where each source line starts inside it."""
 
@@ -100,20 +102,90 @@ def normalize_line(s: str) -> str:
 
 _PAGE_NUM = re.compile(r"^[-‐–—\s]*(\d{1,4})[-‐–—\s]*$")
 
+_INVISIBLE: re.Pattern[str] | None = None
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # faster than max(text) > "\uffff"
+_INVISIBLE_BMP: re.Pattern[str] | None = None
+_INVISIBLE_ASTRAL: re.Pattern[str] | None = None
 
-def split_lines(text: str, *, pdf: bool) -> tuple[list[Line], list[int]]:
+
+def _invisible() -> re.Pattern[str]:
+    """Format (Cf), control (Cc but tab, line feed, carriage return, form feed), surrogate (Cs)
+    and non-character code points, from :mod:`unicodedata` (built on first use)."""
+    global _INVISIBLE
+    if _INVISIBLE is None:
+        # planes 3-13 hold no format or control characters; non-characters are listed by range
+        cps = list(range(0x30000)) + list(range(0xE0000, 0xE1000))
+        points = [cp for cp in cps if cp not in (9, 10, 12, 13) and unicodedata.category(chr(cp)) in ("Cf", "Cc", "Cs")]
+        points += list(range(0xFDD0, 0xFDF0)) + [p * 0x10000 + k for p in range(17) for k in (0xFFFE, 0xFFFF)]
+        ranges: list[str] = []  # as ranges: a class of single characters is slow to match
+        for cp in sorted(set(points)):
+            if ranges and cp == ranges[-1][1] + 1:
+                ranges[-1][1] = cp
+            else:
+                ranges.append([cp, cp])
+        def cls(rs) -> str:
+            return "[" + "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in rs) + "]"
+
+        bmp = [r for r in ranges if r[1] <= 0xFFFF]
+        astral = [r for r in ranges if r[1] > 0xFFFF]
+        # a class of BMP characters only is a bitmap (fast); astral ones are tested apart
+        global _INVISIBLE_BMP, _INVISIBLE_ASTRAL
+        _INVISIBLE_BMP = re.compile(cls(bmp))
+        _INVISIBLE_ASTRAL = re.compile(cls(astral))
+        _INVISIBLE = re.compile(cls(ranges))
+    return _INVISIBLE
+
+
+def strip_invisible(text: str, warnings: list | None = None) -> str:
+    """Remove invisible characters, reporting them in ``warnings``.
+
+    Zero-width spaces and joiners, BOMs, soft hyphens, direction marks (Unicode format
+    characters), control characters, lone surrogates and non-characters carry no text: they
+    are taken out of the text before any layout decision (a line of only U+200B is an empty
+    line, ``第\u200b一条`` is ``第一条``), and a ``invisible-characters`` warning counts them by
+    code point.  U+2028/U+2029 (line and paragraph separators) become line feeds.
+    Linear in the length of the text.
+    """
+    if not text.isascii():
+        text = text.replace("\u2028", "\n").replace("\u2029", "\n")
+    elif not any(c in text for c in _ASCII_CONTROLS):
+        return text
+    _invisible()
+    assert _INVISIBLE_BMP is not None and _INVISIBLE_ASTRAL is not None
+    if _INVISIBLE_BMP.search(text) is None and (_ASTRAL.search(text) is None or _INVISIBLE_ASTRAL.search(text) is None):
+        return text  # the common case: one scan, nothing allocated
+    found: dict[str, int] = {}
+    for ch in _invisible().findall(text):
+        found[ch] = found.get(ch, 0) + 1
+    if not found:
+        return text
+    if warnings is not None:
+        from ..model import ParseWarning
+
+        def name(ch: str) -> str:
+            return f"U+{ord(ch):04X} {unicodedata.name(ch, unicodedata.category(ch))}"
+
+        listed = ", ".join(f"{name(ch)} x{n}" for ch, n in sorted(found.items(), key=lambda kv: -kv[1]))
+        warnings.append(ParseWarning("invisible-characters", f"removed {sum(found.values())} invisible character(s): {listed}"))
+    return _invisible().sub("", text)
+
+
+_ASCII_CONTROLS = tuple(chr(c) for c in range(32) if c not in (9, 10, 12, 13)) + ("\x7f",)
+
+
+def split_lines(text: str, *, pdf: bool, warnings: list | None = None) -> tuple[list[Line], list[int]]:
     """Split raw text into non-empty normalised lines, taking out page-number lines.
 
     Returns the lines and the page numbers found (in order).  A line that is only a number
-    is a page number when the text comes from a PDF, or when such numbers rise through the
-    file; otherwise it is kept as text.
+    is a page number only in text that comes from a PDF (``pdf=True``): each one taken out is
+    listed, with its line number, in a ``page-numbers`` warning appended to ``warnings``.
+    In other text such a line is text (a column of years in a table).  Linear in the
+    length of the text.
     """
     raw = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\f\n").split("\n")
-    candidates = [int(m.group(1)) for r in raw if (m := _PAGE_NUM.match(r)) and r.strip()]
-    rising = len(candidates) >= 2 and all(b > a for a, b in zip(candidates, candidates[1:]))
-    treat_as_pages = pdf or rising
     lines: list[Line] = []
     pages: list[int] = []
+    removed: list[str] = []
     page: int | None = None
     for i, r in enumerate(raw, 1):
         if r == "\f":
@@ -122,14 +194,19 @@ def split_lines(text: str, *, pdf: bool) -> tuple[list[Line], list[int]]:
             continue
         if not r.strip():
             continue
-        m = _PAGE_NUM.match(r)
-        if m and treat_as_pages:
+        m = _PAGE_NUM.match(r) if pdf else None
+        if m:
             page = int(m.group(1))
             pages.append(page)
+            removed.append(f"line {i}: {r.strip()!r}")
             continue
         norm = normalize_line(r)
         if norm:
             lines.append(Line(norm, i, page))
+    if removed and warnings is not None:
+        from ..model import ParseWarning
+
+        warnings.append(ParseWarning("page-numbers", f"took out {len(removed)} page-number line(s): " + "; ".join(removed)))
     return lines, pages
 
 
@@ -226,31 +303,59 @@ def assemble(lines: list[Line], *, lang: str, wrapped: bool | None = None) -> li
         if not at_width:
             width = 0
     blocks: list[Block] = []
-    cur = Block(lines[0].text, lines[0].lineno)
-    if lines[0].page is not None:
-        cur.page_marks.append((0, lines[0].page))
+    # the block being built is kept as a list of pieces, its length and its first characters
+    # (all that the heading test reads): joining is linear in the text, however long a paragraph
+    parts: list[str] = []
+    length = 0
+    cur = Block("", lines[0].lineno)
+
+    def start(ln: Line) -> Block:
+        nonlocal length
+        parts.clear()
+        parts.append(ln.text)
+        length = len(ln.text)
+        b = Block("", ln.lineno, kind=ln.kind)
+        if ln.page is not None:
+            b.page_marks.append((0, ln.page))
+        return b
+
+    def close(b: Block) -> None:
+        b.text = "".join(parts)
+        blocks.append(b)
+
+    cur = start(lines[0])
+    head = parts[0][:_HEAD]
     prev = lines[0]
     for ln in lines[1:]:
-        if ln.hard:
+        if ln.hard or ln.kind != "para" or cur.kind != "para":
             sep = None
         else:
-            sep = _join(prev.text, ln.text, cur.text, lang=lang, wrapped=wrapped, width=width)
+            sep = _join(prev.text, ln.text, (head, length), lang=lang, wrapped=wrapped, width=width)
         if sep is None:
-            blocks.append(cur)
-            cur = Block(ln.text, ln.lineno)
-            if ln.page is not None:
-                cur.page_marks.append((0, ln.page))
+            close(cur)
+            cur = start(ln)
+            head = ln.text[:_HEAD]
         else:
             if ln.page is not None and ln.page != prev.page:
-                cur.page_marks.append((len(cur.text) + len(sep), ln.page))
-            cur.text += sep + ln.text
+                cur.page_marks.append((length + len(sep), ln.page))
+            parts.append(sep)
+            parts.append(ln.text)
+            length += len(sep) + len(ln.text)
+            if len(head) < _HEAD:
+                head = (head + sep + ln.text)[:_HEAD]
         prev = ln
-    blocks.append(cur)
+    close(cur)
     return blocks
 
 
-def _join(prev: str, nxt: str, block: str, *, lang: str, wrapped: bool, width: int) -> str | None:
-    """The separator to join ``nxt`` onto the block ending with ``prev``, or None for a new paragraph."""
+_HEAD = 128  # characters of a block's start that decide whether it is a heading
+
+
+def _join(prev: str, nxt: str, block: tuple[str, int], *, lang: str, wrapped: bool, width: int) -> str | None:
+    """The separator to join ``nxt`` onto the block ending with ``prev``, or None for a new paragraph.
+
+    ``block`` is the start of the paragraph so far (its first :data:`_HEAD` characters) and its length.
+    """
     if match_label(nxt) is not None or is_footer_start(nxt) or is_header_line(nxt) or is_signature_line(nxt):
         return None
     if nxt.endswith(("：", ":", "御中")) and not wrapped:
@@ -290,10 +395,14 @@ def _join(prev: str, nxt: str, block: str, *, lang: str, wrapped: bool, width: i
     return None
 
 
-def _looks_like_heading(block: str) -> bool:
-    """A block that is a numbered heading without sentence punctuation (``一、指針思想``)."""
-    m = match_label(block)
-    if m is None:
+def _looks_like_heading(block: str | tuple[str, int]) -> bool:
+    """A block that is a numbered heading without sentence punctuation (``一、指針思想``).
+
+    ``block`` is the paragraph, or its first :data:`_HEAD` characters and its length.
+    """
+    head, length = (block, len(block)) if isinstance(block, str) else block
+    m = match_label(head)
+    if m is None or length - m.end > 40:
         return False
-    rest = block[m.end :]
-    return len(rest) <= 40 and not any(c in _TERMINAL for c in rest)
+    rest = head[m.end :]
+    return not any(c in _TERMINAL for c in rest)

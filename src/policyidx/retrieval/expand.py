@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Callable
 
 from ..text.analysis import analyze_query, detect_lang
 from ..text.stem import en_stem
-from ..text.glossary import Entry, Glossary
+from ..text.glossary import Entry, Glossary, default_glossary
 
 __all__ = ["Expansion", "expand_query", "default_glossary", "EXPANSION_WEIGHT", "DICTIONARY_WEIGHT"]
 
@@ -124,21 +123,6 @@ def _english_matcher(glossary: Glossary) -> EnglishMatcher:
         m = EnglishMatcher(glossary)
         glossary._policyidx_english_matcher = m  # type: ignore[attr-defined]
     return m
-
-
-@lru_cache(maxsize=4)
-def _cached_glossary(extra: tuple[str, ...]) -> Glossary:
-    from importlib import resources
-
-    vocab = resources.files("policyidx") / "data" / "vocab.tsv"
-    return Glossary.load(extra=[str(vocab), *extra])
-
-
-def default_glossary(extra: tuple[str, ...] = ()) -> Glossary:
-    """The glossary used for expansion, loaded once per process: the bundled terminology,
-    the general policy vocabulary (``data/vocab.tsv``, domain ``general``), then user files
-    (which extend or override both)."""
-    return _cached_glossary(tuple(str(e) for e in extra))
 
 
 def expand_query(

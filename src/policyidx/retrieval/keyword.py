@@ -177,6 +177,7 @@ class BM25Index:
         k1: float = 1.5,
         b: float = 0.75,
         method: str = "lucene",
+        collection: tuple[int, float, np.ndarray] | None = None,
     ) -> "BM25Index":
         """Build an index from documents already mapped to term ids (CSR layout).
 
@@ -196,6 +197,12 @@ class BM25Index:
             As for :meth:`build`.
         method : str
             As for :meth:`build`.
+        collection : (n_docs, avgdl, df), optional
+            Statistics of a larger collection these documents are one part (shard) of: its
+            number of rows, average row length and the document frequency of each term of
+            ``vocab`` in it.  The impacts are then those of an index over the whole
+            collection (``policyidx.index.sharded`` builds shards this way); by default the
+            statistics of these documents.
 
         Returns
         -------
@@ -251,11 +258,19 @@ class BM25Index:
         indptr = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
         avgdl = float(lengths.sum()) / n_docs
+        n_idf, df_idf = n_docs, df
+        if collection is not None:
+            n_idf, avgdl, df_idf = int(collection[0]), float(collection[1]), np.asarray(collection[2])
+            if df_idf.shape != (n_terms,) or np.any(df_idf < df):
+                raise QueryError(
+                    f"collection df must give each of the {n_terms} terms a frequency at least its "
+                    f"frequency in these rows; got shape {df_idf.shape}"
+                )
         if method != "lucene":
             length_norm = (1.0 - b + b * lengths.astype(np.float64) / avgdl)[p_row]
-            impact = impacts(method, tf, length_norm, df[p_term], n_docs, k1)
+            impact = impacts(method, tf, length_norm, df_idf[p_term], n_idf, k1)
             return cls(indptr, p_row, impact, lengths.astype(np.int32), list(vocab), k1, b, method)
-        idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+        idf = np.log(1.0 + (n_idf - df_idf + 0.5) / (df_idf + 0.5))
         # float32 from here on: the impacts are stored as float32 anyway, and at a hundred
         # million postings every float64 temporary costs close to a gigabyte.
         tf32 = tf.astype(np.float32)

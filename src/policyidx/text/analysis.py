@@ -34,6 +34,7 @@ from typing import Iterable, Iterator, Literal
 
 from policyidx.errors import MissingDependencyError, PolicyIdxError, QueryError
 from policyidx.text.han import HAN_CHAR, HAN_RUN, normalize_width, unify
+from policyidx.text.numerals import parse_numeral
 from policyidx.text.stem import en_stem
 
 __all__ = [
@@ -137,9 +138,9 @@ _JA_BASE_POS = frozenset(["動詞", "形容詞"])
 
 # --------------------------------------------------------------------------- numbers
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+# The characters of numbers inside one jieba token (read by policyidx.text.numerals).
+_CN_DIGITS = "零〇一二两三四五六七八九"
+_CN_UNITS = "十百千"
 _CN_BIG = {"万": 10_000, "亿": 100_000_000}
 _NUM_CHARS = frozenset("0123456789.," + "".join(_CN_DIGITS) + "".join(_CN_UNITS) + "".join(_CN_BIG))
 # Counters and units that follow a number inside one jieba token (``四件``, ``二三年``).
@@ -150,31 +151,8 @@ _CN_NUM_TOKEN_RE = re.compile(r"^([0-9.,零〇一二两三四五六七八九十�
 
 
 def _parse_small(s: str) -> int | None:
-    """Parse a Chinese numeral below 10,000 (``三千五百``, ``十四``, ``二三``)."""
-    if not s:
-        return 0
-    if all(c in _CN_DIGITS for c in s):  # positional: 二〇二三
-        return int("".join(str(_CN_DIGITS[c]) for c in s))
-    total = 0
-    digit: int | None = None
-    last_unit = 10_000
-    for c in s:
-        if c in _CN_DIGITS:
-            if digit is not None and digit != 0:
-                return None  # two bare digits in a row: 十四五 is a name, not a number
-            digit = _CN_DIGITS[c]
-        elif c in _CN_UNITS:
-            unit = _CN_UNITS[c]
-            if unit >= last_unit:
-                return None
-            total += (1 if digit is None else digit) * unit
-            digit = None
-            last_unit = unit
-        else:
-            return None
-    if digit is not None:
-        total += digit
-    return total
+    """A Chinese numeral below 10,000 (``三千五百``, ``十四``, ``二三``); 0 for nothing."""
+    return parse_numeral(s) if s else 0
 
 
 def _parse_number(s: str) -> str | None:

@@ -33,6 +33,7 @@ from typing import Any, Iterable, Iterator, Sequence
 from ..errors import NotFoundError, PolicyIdxError, QueryError
 
 __all__ = [
+    "default_glossary",
     "DOMAINS",
     "LANGS",
     "HEADER",
@@ -533,3 +534,24 @@ class Glossary:
                 done.add(row)
                 out.append((self._entries[row], term, start, end))
         return out
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_default(extra: tuple[str, ...], general: bool) -> Glossary:
+    if not general:
+        return Glossary.load(extra=list(extra))
+    vocab = importlib.resources.files("policyidx") / "data" / "vocab.tsv"
+    return Glossary.load(extra=[str(vocab), *extra])
+
+
+def default_glossary(extra: Sequence[str | Path] = (), *, general: bool = True) -> Glossary:
+    """The default glossary, loaded once per process: the bundled terminology, the general
+    policy vocabulary (``data/vocab.tsv``, domain ``general``) unless ``general`` is false,
+    then user files (which extend or override both).
+
+    Search expands queries with the general vocabulary too (``加强`` -> ``強化``); alignment
+    and matching use the terminology only (``general=False``): words as common as ``加强``
+    anchor a clause to most others, and on the hand-aligned jiedu/measures pairs the
+    general vocabulary lowers the precision of :func:`policyidx.match`.
+    """
+    return _cached_default(tuple(str(e) for e in extra), bool(general))

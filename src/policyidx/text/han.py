@@ -218,12 +218,35 @@ def _build_width_table() -> dict[int, int]:
     return table
 
 
+def _width_of(cp: int) -> int:
+    """The code point ``cp`` folds to (itself when it does not fold): the rule of
+    :func:`_build_width_table` for one character."""
+    if 0xFF01 <= cp < 0xFF5F:
+        ascii_ch = chr(cp - _FULLWIDTH_KEEP_OFFSET)
+        return ord(ascii_ch) if ascii_ch.isalnum() or ascii_ch == "%" else cp
+    if not (0x80 <= cp < 0x10000 or 0x2F800 <= cp < 0x2FA20) or 0xD800 <= cp < 0xE000:
+        return cp
+    ch = chr(cp)
+    n = unicodedata.normalize("NFKC", ch)
+    return ord(n) if len(n) == 1 and n != ch else cp
+
+
+class _WidthTable(dict):
+    """The width-folding table, filled as characters are met (``str.translate`` looks
+    characters up in C; a new one costs one NFKC call): a process that folds a few short
+    texts does not build the table of all 65,000 code points."""
+
+    def __missing__(self, cp: int) -> int:
+        out = self[cp] = _width_of(cp)
+        return out
+
+
 def _get_width_table() -> dict[int, int]:
     global _width_table
     if _width_table is None:
         with _lock:
             if _width_table is None:
-                _width_table = _build_width_table()
+                _width_table = _WidthTable()
     return _width_table
 
 

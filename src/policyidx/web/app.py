@@ -173,8 +173,8 @@ class Workbench:
 
         if corpus is None and os.environ.get("POLICYIDX_CORPUS"):
             corpus = os.environ["POLICYIDX_CORPUS"]
-        if isinstance(index, _Index):
-            self.index = index
+        if index is not None and not isinstance(index, (str, os.PathLike)):
+            self.index = index  # an opened Index, or a ShardedIndex searched on a Dask cluster
         else:  # no corpus: the one the index was built from (the bundled corpus for the default index)
             self.index = _Index.open(None if index is None else Path(index),
                                      corpus=Path(corpus) if isinstance(corpus, (str, os.PathLike)) else corpus)
