@@ -663,7 +663,7 @@ def _task_records(path: str, build_id: str, rows: list[int]) -> list[dict[str, A
     for r in rows:
         rec = idx.record(r)
         doc = idx.docs[int(idx.row_doc[r])]
-        rec["doc"], rec["doc_title"] = doc["id"], doc["title"]
+        rec["doc"], rec["doc_title"], rec["work"] = doc["id"], doc["title"], doc.get("work")
         out.append(rec)
     return out
 
@@ -872,12 +872,16 @@ class ShardedIndex:
         from .facade import Hit, highlight, make_snippet
         from ..retrieval.base import Ranking
         from ..retrieval.fusion import FUSIONS
-        from ..retrieval.modes import FUSION_DEFAULTS
+        from ..retrieval.fusion import dense_rerank
+        from ..retrieval.modes import FUSION_DEFAULTS, HYBRID_DEFAULTS
         from ..retrieval.retrievers import depth_for
 
         # fusion needs each retriever's top depth_for(k); one retriever alone only its top k
         # (the global top k of a retriever is within the union of the shards' top k)
+        rerank = self.params.get("fusion", "rrf") == "dense-rerank"
         depth = depth_for(k) if mode == "hybrid" else k
+        if mode == "hybrid" and rerank:  # the default hybrid re-ranks a deeper candidate list
+            depth = max(depth, int(self.params.get("rerank_depth", HYBRID_DEFAULTS["rerank_depth"])))
         terms = dict(exp.terms) if mode in ("keyword", "hybrid") and exp.terms else None
         qvec = None
         if mode in ("dense", "hybrid"):
@@ -916,9 +920,16 @@ class ShardedIndex:
             # fused from the merged (global) rankings, as a single index fuses its own
             parts = {name: Ranking(r.glob, r.score.astype(np.float64)) for name, r in (("keyword", kw), ("dense", dn))
                      if r is not None}
-            fuse = FUSIONS[self.params.get("fusion", "rrf")]
-            ranked = fuse(parts, self.params.get("weights", FUSION_DEFAULTS["weights"]),
-                          self.params.get("rrf_k", FUSION_DEFAULTS["rrf_k"])).pairs()
+            if rerank:  # as the single index's hybrid mode, with the document vote
+                ranked = dense_rerank(parts.get("keyword", Ranking.empty()), parts.get("dense", Ranking.empty()),
+                                      self.row_doc,
+                                      doc_weight=self.params.get("doc_weight", HYBRID_DEFAULTS["doc_weight"]),
+                                      clause_weight=self.params.get("clause_weight", HYBRID_DEFAULTS["clause_weight"]),
+                                      ).pairs()
+            else:
+                fuse = FUSIONS[self.params.get("fusion", "rrf")]
+                ranked = fuse(parts, self.params.get("weights", FUSION_DEFAULTS["weights"]),
+                              self.params.get("rrf_k", FUSION_DEFAULTS["rrf_k"])).pairs()
         ranked = ranked[:k]
         want: dict[int, list[int]] = {}
         for g, _ in ranked:
@@ -930,11 +941,13 @@ class ShardedIndex:
         for rank, (g, score) in enumerate(ranked, 1):
             rec = rec_of[where[g]]
             spans, matched = highlight(rec["text"], rec["lang"], exp)
-            snippet, s0 = make_snippet(rec["text"], spans)
+            snippet, s0 = make_snippet(rec["text"], spans, lang=rec["lang"])
             hits.append(Hit(rank=rank, score=float(score), id=rec["id"], doc=rec["doc"], lang=rec["lang"],
                             label=rec["label"], title=rec["title"], text=rec["text"], doc_title=rec["doc_title"],
                             snippet=snippet, snippet_start=s0, highlights=spans, expansions=matched,
-                            keyword_score=kw_d.get(g), dense_score=dn_d.get(g), _index=self))  # type: ignore[arg-type]
+                            keyword_score=kw_d.get(g), dense_score=dn_d.get(g), work=rec.get("work"),
+                            path=list(rec.get("path", [])), citation=rec.get("citation"), parents=rec.get("parents"),
+                            start=rec.get("start"), end=rec.get("end"), _index=self))  # type: ignore[arg-type]
         return hits
 
     # ------------------------------------------------------------------ alignment
