@@ -25,7 +25,7 @@ from .alignments import AlignmentStore
 from .store import FORMAT_VERSION, write_rows
 
 __all__ = ["build_index", "clause_rows", "tokenise", "keyword_index", "fit_builtin", "encode_rows", "vector_store",
-           "VECTOR_DEFAULTS", "FIT_SAMPLE", "PARALLEL_MIN", "DENSE_CONTEXT", "feature_cap", "dense_context"]
+           "VECTOR_DEFAULTS", "FIT_SAMPLE", "PARALLEL_MIN", "DENSE_CONTEXT", "feature_cap", "dense_context", "row_contexts", "with_context", "context_string"]
 
 #: How the dense index is built: exact inner product up to 50k clauses, an inverted file
 #: above (exact search costs over 10 ms a query from about 100k clauses; see ``policyidx bench``).
@@ -65,12 +65,39 @@ def dense_context(corpus: Corpus, clauses: list[Clause], texts: Sequence[str], t
     """Each clause's text and terms preceded by its context (document title, headings of the
     enclosing clauses), for the built-in encoder; each distinct context is analysed once."""
     titles = {d.id: d.title or "" for d in corpus.documents}
+    ctxs = [context_string(titles.get(c.doc, ""), [p.heading() for p in c.ancestors()]) for c in clauses]
+    return with_context(texts, terms, ctxs, langs)
+
+
+def context_string(doc_title: str, parents: Sequence[str]) -> str:
+    """The context of a clause as the built-in encoder reads it: document title, then the
+    headings of the enclosing clauses."""
+    return " ".join([doc_title or ""] + list(parents)).strip()
+
+
+def row_contexts(rows_dir: Path, rows: Sequence[int]) -> tuple[list[str], list[str]]:
+    """Context strings (:func:`context_string`) and languages of some rows of a rows directory
+    written by :func:`~policyidx.index.store.write_rows`."""
+    from .store import RowStore
+
+    store = RowStore(Path(rows_dir))
+    ctxs, langs = [], []
+    for r in rows:
+        rec = store.record(int(r))
+        ctxs.append(context_string(store.doc(int(r)).get("title") or "", rec.get("parents") or []))
+        langs.append(rec.get("lang") or "zh")
+    return ctxs, langs
+
+
+def with_context(texts: Sequence[str], terms: Sequence, ctxs: Sequence[str],
+                 langs: Sequence[str]) -> tuple[list[str], Sequence]:
+    """Texts and term lists preceded by their contexts (each distinct context analysed once,
+    with the active analyzer)."""
     ctx_ids: dict[tuple[str, str], int] = {}
     prefixes: list[list[str]] = []
-    ctx_of = np.zeros(len(clauses), dtype=np.int64)
+    ctx_of = np.zeros(len(texts), dtype=np.int64)
     out: list[str] = []
-    for i, c in enumerate(clauses):
-        ctx = " ".join([titles.get(c.doc, "")] + [p.heading() for p in c.ancestors()]).strip()
+    for i, ctx in enumerate(ctxs):
         key = (ctx, langs[i])
         j = ctx_ids.get(key)
         if j is None:
@@ -79,6 +106,8 @@ def dense_context(corpus: Corpus, clauses: list[Clause], texts: Sequence[str], t
         ctx_of[i] = j
         out.append(f"{ctx}\n{texts[i]}" if ctx else texts[i])
     return out, _Prefixed(prefixes, ctx_of, terms)
+
+
 PARALLEL_MIN = 20_000  # below this, forking costs more than it saves
 
 

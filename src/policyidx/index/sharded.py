@@ -282,8 +282,10 @@ def _task_reduce(*parts: dict[str, Any]) -> dict[str, Any]:
     return {"rows": sum(p["rows"] for p in parts), "length": sum(p["length"] for p in parts), "df": dict(df)}
 
 
-def _task_sample(work_dir: str, local_rows: list[int]) -> tuple[list[str], list[list[str]]]:
-    """Texts and terms of some rows of a tokenised shard (the encoder's training sample)."""
+def _task_sample(work_dir: str, local_rows: list[int]) -> tuple[list[str], list[list[str]], list[str], list[str]]:
+    """Texts, terms, contexts and languages of some rows of a tokenised shard (the encoder's
+    training sample)."""
+    from .build import row_contexts
     from .store import _Blob
     from ..parallel import TermLists
 
@@ -291,25 +293,28 @@ def _task_sample(work_dir: str, local_rows: list[int]) -> tuple[list[str], list[
     texts = _Blob(d / "rows", "texts")
     terms = TermLists(np.load(d / "doc_ptr.npy", allow_pickle=False), np.load(d / "term_ids.npy", allow_pickle=False),
                       json.loads((d / "vocab.json").read_text(encoding="utf-8")))
-    return [texts[i] for i in local_rows], [terms[i] for i in local_rows]
+    ctxs, langs = row_contexts(d / "rows", local_rows)
+    return [texts[i] for i in local_rows], [terms[i] for i in local_rows], ctxs, langs
 
 
-def _task_fit(out_dir: str, dim: int, term_files: list[str], order: list[list[int]],
-              *samples: tuple[list[str], list[list[str]]]) -> dict[str, Any]:
+def _task_fit(out_dir: str, dim: int, term_files: list[str], order: list[list[int]], n_rows: int,
+              *samples: tuple[list[str], list[list[str]], list[str], list[str]]) -> dict[str, Any]:
     """Fit the built-in encoder once on the gathered sample, in global row order; save it."""
     with _analyzer(term_files).active():
-        return _fit(out_dir, dim, order, samples)
+        return _fit(out_dir, dim, order, samples, n_rows)
 
 
-def _fit(out_dir: str, dim: int, order: list[list[int]], samples: Sequence[tuple[list[str], list[list[str]]]]) -> dict[str, Any]:
-    from .build import fit_builtin
+def _fit(out_dir: str, dim: int, order: list[list[int]], samples: Sequence[tuple[Any, ...]], n_rows: int) -> dict[str, Any]:
+    from .build import DENSE_CONTEXT, feature_cap, fit_builtin, with_context
 
     t0 = time.perf_counter()
     rows = np.concatenate([np.asarray(o, dtype=np.int64) for o in order]) if order else np.zeros(0, np.int64)
     texts = [t for s in samples for t in s[0]]
     terms = [t for s in samples for t in s[1]]
+    if DENSE_CONTEXT:  # as a single build: each clause after its document title and headings
+        texts, terms = with_context(texts, terms, [c for s in samples for c in s[2]], [g for s in samples for g in s[3]])
     perm = np.argsort(rows, kind="stable").tolist()
-    enc = fit_builtin([texts[i] for i in perm], [terms[i] for i in perm], dim=dim)
+    enc = fit_builtin([texts[i] for i in perm], [terms[i] for i in perm], dim=dim, max_features=feature_cap(n_rows))
     enc.save(out_dir)
     return {"encoder": enc.describe(), "seconds": round(time.perf_counter() - t0, 3)}
 
@@ -338,7 +343,7 @@ def _task_index(work_dir: str, shard_dir: str, enc_dir: str | None, encoder_spec
 def _index(analyzer: Any, work_dir: str, shard_dir: str, enc_dir: str | None, encoder_spec: str, stats: dict[str, Any],
            global_rows: list[tuple[int, int]], meta: dict[str, Any]) -> dict[str, Any]:
     from .alignments import AlignmentStore
-    from .build import encode_rows, vector_store
+    from .build import DENSE_CONTEXT, encode_rows, row_contexts, vector_store, with_context
     from .store import _Blob
     from ..parallel import TermLists
     from ..retrieval.encoders import BuiltinEncoder, get_encoder
@@ -372,7 +377,12 @@ def _index(analyzer: Any, work_dir: str, shard_dir: str, enc_dir: str | None, en
         if enc_dir is not None:
             enc: Any = BuiltinEncoder.load(enc_dir)
             _link_tree(Path(enc_dir), tmp / "encoder")
-            vecs = encode_rows(enc, texts, TermLists(doc_ptr, term_ids, vocab), parallel=False, workers=1,
+            e_terms: Any = TermLists(doc_ptr, term_ids, vocab)
+            e_texts = texts
+            if DENSE_CONTEXT and texts:
+                ctxs, langs = row_contexts(tmp / "rows", range(len(texts)))
+                e_texts, e_terms = with_context(texts, e_terms, ctxs, langs)
+            vecs = encode_rows(enc, e_texts, e_terms, parallel=False, workers=1,
                                scratch=tmp / "vectors.tmp.npy") if texts else np.zeros((0, enc.dim), np.float32)
         else:
             enc = get_encoder(encoder_spec)
@@ -540,7 +550,8 @@ def build_sharded(
                 order.append(g[pos].tolist())
                 samples.append(runner.submit(_task_sample, str(work / f"{i:03d}"), pos.tolist(), name=f"sample-{i}"))
             enc_dir = str(tmp / "encoder")
-            fit = runner.submit(_task_fit, enc_dir, dim, [str(g) for g in catalog.glossary], order, *samples, name="fit")
+            fit = runner.submit(_task_fit, enc_dir, dim, [str(g) for g in catalog.glossary], order, n_rows, *samples,
+                                name="fit")
             runner.results([fit], ["encoder fit"])
         timings["encoder fit"] = round(time.perf_counter() - t, 3)
         say("keyword index, vectors and alignments per shard…")
