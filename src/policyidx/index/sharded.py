@@ -841,6 +841,11 @@ class ShardedIndex:
 
     # ------------------------------------------------------------------ search
 
+    @cached_property
+    def _terms(self) -> frozenset[str]:
+        """The collection's keyword terms (every shard's), from ``stats/vocab.json``."""
+        return frozenset(json.loads((self.path / "stats" / "vocab.json").read_text(encoding="utf-8")))
+
     def search(
         self,
         query: str,
@@ -853,8 +858,11 @@ class ShardedIndex:
         *,
         query_lang: str | None = None,
         expand: bool = True,
+        dictionaries: bool = True,
     ) -> list[Any]:
-        """Find the clauses that answer a query: :meth:`policyidx.index.Index.search` over all shards.
+        """Find the clauses that answer a query: :meth:`policyidx.index.Index.search` over all shards
+        (``dictionaries``: renderings from the general dictionaries kept when they are terms of
+        any shard, as a single index keeps its own terms).
 
         Raises
         ------
@@ -876,7 +884,8 @@ class ShardedIndex:
         doc_mask = allowed.mask if allowed is not None else None
         with self.analyzer.active():  # expansion and highlighting segment as the clauses were
             exp = expand_query(q, query_lang, self.glossary if expand else None, enabled=expand,
-                               weight=self.params.get("expansion_weight", 0.5))
+                               weight=self.params.get("expansion_weight", 0.5), dictionaries=dictionaries,
+                               known=self._terms.__contains__)
             return self._search(exp, k, mode, doc_mask, {"lang": lang, "docs": docs, "works": works, "roles": roles})
 
     def _search(self, exp: Any, k: int, mode: str, doc_mask: np.ndarray | None, filt: dict[str, Any]) -> list[Any]:
