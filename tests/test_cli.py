@@ -126,8 +126,11 @@ def test_align_outputs(built, capsys, tmp_path):
     assert tsv.read_text(encoding="utf-8").count("\n") > 50
     assert "zgc-2019-ipap.zh#3.4.15" in html.read_text(encoding="utf-8")
     # stored with the index, at build time, and listed in the manifest
-    assert (index / "alignments" / "zgc-2019-ipap.zh__zgc-2019-ipap.ja.json").is_file()
-    manifest = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
+    from policyidx.index.store import open_snapshot
+
+    snapshot = open_snapshot(index).path
+    assert (snapshot / "alignments" / "zgc-2019-ipap.zh__zgc-2019-ipap.ja.json").is_file()
+    manifest = json.loads((snapshot / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["alignments"] == [{"src": "zgc-2019-ipap.zh", "tgt": "zgc-2019-ipap.ja",
                                        "file": "alignments/zgc-2019-ipap.zh__zgc-2019-ipap.ja.json"}]
     code, out, _ = run(capsys, "align", "zgc-2019-ipap.zh", "zgc-2019-ipap.ja", "--index", str(index), "--corpus", str(corpus))
@@ -201,11 +204,12 @@ def test_alignment_is_not_written_on_a_read(built, tmp_path):
     corpus, index = built
     copy = tmp_path / "copy"
     shutil.copytree(index, copy)
-    shutil.rmtree(copy / "alignments")
+    snapshot = Index.open(copy, corpus=corpus).snapshot_path
+    shutil.rmtree(snapshot / "alignments")
     idx = Index.open(copy, corpus=corpus)
     before = sorted(p.relative_to(copy) for p in copy.rglob("*"))
     al = idx.alignment("zgc-2019-ipap.zh", "zgc-2019-ipap.ja")
     assert al.pairs
     assert sorted(p.relative_to(copy) for p in copy.rglob("*")) == before
     stored = idx.store_alignment("zgc-2019-ipap.zh", "zgc-2019-ipap.ja")
-    assert stored.is_file() and stored.parent == copy / "alignments"
+    assert stored.is_file() and stored.parent == snapshot / "alignments"

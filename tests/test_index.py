@@ -21,7 +21,7 @@ def index(built_index):
 
 
 def test_manifest(index, corpus):
-    m = json.loads((index.path / "manifest.json").read_text(encoding="utf-8"))
+    m = json.loads((index.snapshot_path / "manifest.json").read_text(encoding="utf-8"))
     assert m["format_version"] == FORMAT_VERSION
     assert m["analyzer"]["version"] == ANALYZER_VERSION and m["analyzer"]["terms"] > 1000
     assert m["analyzer"]["term_files"] == []
@@ -143,24 +143,32 @@ def test_stale_index_is_detected_and_default_rebuilds(tmp_path, monkeypatch):
 
 def test_format_version_mismatch(tmp_path, index):
     copy = tmp_path / "old"
-    shutil.copytree(index.path, copy)
+    shutil.copytree(index.snapshot_path, copy)  # the layout before snapshots: a manifest at the top
     m = json.loads((copy / "manifest.json").read_text())
-    m["format_version"] = 0
+    m["format_version"] = 1
     (copy / "manifest.json").write_text(json.dumps(m))
-    with pytest.raises(StaleIndexError, match="format version 0, this library reads .*rebuild"):
+    with pytest.raises(StaleIndexError, match=f"format version 1, this library reads {FORMAT_VERSION}.*rebuild"):
         Index.open(copy)
-    m["format_version"] = FORMAT_VERSION
-    m["analyzer"]["version"] = ANALYZER_VERSION - 1
-    (copy / "manifest.json").write_text(json.dumps(m))
+    # an index of this layout analysed by another analyzer version
+    from policyidx.index import store
+
+    again = tmp_path / "again"
+    shutil.copytree(index.path, again)
+    snap = store.open_snapshot(again)
+    m = dict(snap.manifest, analyzer={**snap.manifest["analyzer"], "version": ANALYZER_VERSION - 1})
+    data = json.dumps(m).encode("utf-8")
+    (snap.path / "manifest.json").write_bytes(data)
+    (again / "CURRENT").write_text(store._pointer_text(snap.name, store._crc(data)), encoding="ascii")
+    snap.close()
     with pytest.raises(StaleIndexError, match="analyzer version .*rebuild"):
-        Index.open(copy)
+        Index.open(again)
 
 
 def test_interrupted_build_leaves_previous_index(tmp_path, corpus, index, monkeypatch):
     path = tmp_path / "idx"
     shutil.copytree(index.path, path)  # a previous index (built once for the session)
     first = Index.open(path)
-    before = (path / "manifest.json").read_text()
+    before = (first.snapshot_path / "manifest.json").read_text()
 
     from policyidx.retrieval import vectors
 
@@ -170,9 +178,12 @@ def test_interrupted_build_leaves_previous_index(tmp_path, corpus, index, monkey
     monkeypatch.setattr(vectors.VectorStore, "save", boom)
     with pytest.raises(KeyboardInterrupt):
         Index.build(corpus, path, align=False)
-    assert (path / "manifest.json").read_text() == before
+    again = Index.open(path)
+    assert again.snapshot_path == first.snapshot_path
+    assert (again.snapshot_path / "manifest.json").read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["idx"]  # no temporary directory left behind
-    assert len(Index.open(path)) == len(first)
+    assert [p.name for p in (path / "snapshots").iterdir()] == [first.snapshot_path.name]
+    assert len(again) == len(first)
 
 
 def test_sentence_transformers_encoder_index(tmp_path, corpus):
@@ -228,7 +239,7 @@ def test_parallel_build_gives_the_same_index(tmp_path, corpus, index, monkeypatc
     monkeypatch.setattr(index_module, "PARALLEL_MIN", 0)
     monkeypatch.setattr(index_module, "default_workers", lambda: 2)
     par = Index.build(corpus, tmp_path / "par", align=False)
-    assert not (par.path / "vectors.tmp.npy").exists()
+    assert not (par.snapshot_path / "vectors.tmp.npy").exists()
     np.testing.assert_allclose(np.asarray(par.vectors.vectors), np.asarray(index.vectors.vectors), atol=1e-5)
     for mode in ("keyword", "dense", "hybrid"):
         a = [(h.id, round(h.score, 4)) for h in par.search("知识产权质押融资", k=5, mode=mode)]

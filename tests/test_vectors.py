@@ -143,10 +143,13 @@ def test_missing_or_corrupt_cache_is_rebuilt(data: tuple[np.ndarray, np.ndarray]
     cache = tmp_path / "vec" / store.index_name
     assert not cache.exists()
     np.testing.assert_array_equal(VectorStore.load(tmp_path / "vec").search(queries, 5)[0], expected)
-    assert cache.exists()  # written back after the rebuild
+    assert not cache.exists()  # a reader keeps the rebuilt index in memory
+    np.testing.assert_array_equal(VectorStore.load(tmp_path / "vec", write_cache=True).search(queries, 5)[0],
+                                  expected)
+    assert cache.exists()  # written back after the rebuild, when asked to
 
     cache.write_bytes(b"not a faiss index")
-    reopened = VectorStore.load(tmp_path / "vec")
+    reopened = VectorStore.load(tmp_path / "vec", write_cache=True)
     assert reopened._index is None
     np.testing.assert_array_equal(reopened.search(queries, 5)[0], expected)
     assert cache.stat().st_size > 1000

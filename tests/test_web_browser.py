@@ -39,7 +39,11 @@ def _require(reason: str) -> None:
 
 
 try:
-    from playwright.sync_api import Page, sync_playwright
+    from playwright.sync_api import Page, expect, sync_playwright
+
+    # A click that submits a form navigates asynchronously: wait_for_load_state() can return
+    # before the new page is there, so checks after an action retry (on a loaded CI machine too).
+    expect.set_options(timeout=20_000)
 except ImportError:  # pragma: no cover
     sync_playwright = None  # type: ignore[assignment]
 
@@ -200,8 +204,8 @@ def test_relink_survives_a_restart_and_reaches_the_tmx_export(page, server, tmp_
         page.click("#relink-save")
         page.wait_for_load_state()
         pair = page.locator(f"tbody.pair[data-src='{ZH}#3.4.15']")
-        assert pair.get_attribute("data-tgt") == f"{JA}#3.4.13"
-        assert "linked" in pair.locator(".status").inner_text()
+        expect(pair).to_have_attribute("data-tgt", f"{JA}#3.4.13")
+        expect(pair.locator(".status")).to_contain_text("linked")
         assert (server.corpus / "review.json").is_file()
 
         server.restart()
@@ -225,7 +229,7 @@ def test_relink_survives_a_restart_and_reaches_the_tmx_export(page, server, tmp_
         # undo puts the automatic pair back
         page.click("#undo")
         page.wait_for_load_state()
-        assert page.locator(f"tbody.pair[data-src='{ZH}#3.4.15']").get_attribute("data-tgt") == f"{JA}#3.4.14"
+        expect(page.locator(f"tbody.pair[data-src='{ZH}#3.4.15']")).to_have_attribute("data-tgt", f"{JA}#3.4.14")
 
 
 def test_injected_script_does_not_execute(page, server):
@@ -248,11 +252,11 @@ def test_keyboard_review(page, server):
         page.keyboard.press("c")
         page.wait_for_load_state()
         pair = page.locator(f"tbody.pair[data-src='{ZH}#3.2.7']")
-        assert "confirmed" in pair.locator(".status").inner_text()
-        assert page.locator("tbody.pair.current").get_attribute("data-src") == f"{ZH}#3.2.7"  # back at the pair
+        expect(pair.locator(".status")).to_contain_text("confirmed")
+        expect(page.locator("tbody.pair.current")).to_have_attribute("data-src", f"{ZH}#3.2.7")  # back at the pair
         page.keyboard.press("u")
         page.wait_for_load_state()
-        assert page.locator(f"tbody.pair[data-src='{ZH}#3.2.7'] .status").count() == 0
+        expect(page.locator(f"tbody.pair[data-src='{ZH}#3.2.7'] .status")).to_have_count(0)
 
 
 def test_sentence_rows_are_joined_in_the_page(page, server):
@@ -265,9 +269,9 @@ def test_sentence_rows_are_joined_in_the_page(page, server):
         first.locator("button[data-bead-op=join_beads]").click()
         page.wait_for_load_state()
         rows = page.locator(f"tr.bead[data-src^='{ZH}#3.4.15/']")
-        assert rows.count() == n - 1
+        expect(rows).to_have_count(n - 1)
         assert rows.nth(0).get_attribute("data-src") == f"{ZH}#3.4.15/1 {ZH}#3.4.15/2"
         assert "joined" in rows.nth(0).inner_text()
         page.click("#undo")
         page.wait_for_load_state()
-        assert page.locator(f"tr.bead[data-src^='{ZH}#3.4.15/']").count() == n
+        expect(page.locator(f"tr.bead[data-src^='{ZH}#3.4.15/']")).to_have_count(n)

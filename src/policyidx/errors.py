@@ -18,6 +18,8 @@ __all__ = [
     "EncoderError",
     "MissingDependencyError",
     "ShardError",
+    "CorruptIndexError",
+    "IndexBusyError",
 ]
 
 
@@ -63,3 +65,11 @@ class MissingDependencyError(PolicyIdxError, ImportError):
 class ShardError(IndexError_):
     """A shard of a sharded index failed or did not answer (names the shard), or the Dask
     cluster cannot be reached."""
+
+
+class CorruptIndexError(IndexError_):
+    """A file of an index is damaged (checksum, size or bounds): the message names it."""
+
+
+class IndexBusyError(IndexError_):
+    """Another process is building the same index (its lock file is held)."""

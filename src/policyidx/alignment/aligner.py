@@ -29,12 +29,13 @@ provisions of another (a summary and the measures it summarises).
 from __future__ import annotations
 
 import math
+import unicodedata
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from ..errors import QueryError
-from ..model import Document
+from ..model import Clause, Document
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..retrieval.encoders import Encoder
@@ -312,6 +313,92 @@ def _align_clauses(scorer: _Scorer) -> list[tuple[list[int], list[int], float, M
         if ai < n:
             out.append(([ai], [aj], float(w11[ai, aj]), "structure"))
         prev_i, prev_j = ai + 1, aj + 1
+    return _pair_same_labels(scorer, out)
+
+
+_Group = tuple[list[int], list[int], float, Method]
+
+
+def _label_key(clause: Clause) -> tuple[str, object] | None:
+    """What makes two printed labels the same label across languages, or None (no label).
+
+    The label style and number when the parser read a number (``（四）`` and ``(四)`` are both
+    ``cn-paren`` 4, ``第十二条`` and ``第12条`` both ``article`` 12), else the label itself
+    with widths folded.
+    """
+    label = unicodedata.normalize("NFKC", clause.label or "").strip()
+    if not label:
+        return None
+    if clause.number is not None:
+        return (clause.style, (clause.number, clause.sub))
+    return ("", label)
+
+
+def _pair_same_labels(scorer: _Scorer, groups: list[_Group]) -> list[_Group]:
+    """Pair unpaired clauses that print the same label in the same slot of both documents.
+
+    A run of unpaired clauses between two paired neighbours (each paired with a similarity
+    at least the clause bar) is the slot where the two documents' clauses of that stretch
+    must meet.  A source and a target clause of such a run whose labels are equal (see
+    :func:`_label_key`), each label unique on its side of the run, are paired with method
+    ``"label"`` even when their texts share no word (``三、重点任务`` and ``三、主要な課題``);
+    crossing pairs are dropped (longest chain kept).  Clauses whose labels differ, clauses
+    without a label, and runs at the start or end of a document stay unpaired.
+    """
+    bar = scorer.clause_tau
+
+    def confident(g: _Group) -> bool:
+        return bool(g[0]) and bool(g[1]) and g[2] >= bar
+
+    out: list[_Group] = []
+    k = 0
+    while k < len(groups):
+        g = groups[k]
+        if g[0] and g[1]:
+            out.append(g)
+            k += 1
+            continue
+        end = k
+        while end < len(groups) and not (groups[end][0] and groups[end][1]):
+            end += 1
+        run = groups[k:end]
+        if k > 0 and end < len(groups) and confident(groups[k - 1]) and confident(groups[end]):
+            out.extend(_pair_run(scorer, run))
+        else:
+            out.extend(run)
+        k = end
+    return out
+
+
+def _pair_run(scorer: _Scorer, run: list[_Group]) -> list[_Group]:
+    a, b = scorer.a, scorer.b
+    src = [r for g in run for r in g[0]]
+    tgt = [r for g in run for r in g[1]]
+    if not src or not tgt:
+        return run
+    keys_a = [_label_key(a.clauses[i]) for i in src]
+    keys_b = [_label_key(b.clauses[j]) for j in tgt]
+    where_b = {key: n for n, key in enumerate(keys_b) if key is not None and keys_b.count(key) == 1}
+    cands = [
+        (m, where_b[key])
+        for m, key in enumerate(keys_a)
+        if key is not None and keys_a.count(key) == 1 and key in where_b
+    ]
+    if not cands:
+        return run
+    chain = [cands[x] for x in _longest_chain([n for _, n in cands])]
+    matched_a = {m for m, _ in chain}
+    matched_b = {n for _, n in chain}
+    out: list[_Group] = []
+    pa = pb = 0
+    for m, n in chain + [(len(src), len(tgt))]:
+        out.extend(([src[x]], [], 0.0, "none") for x in range(pa, m) if x not in matched_a)
+        out.extend(([], [tgt[y]], 0.0, "none") for y in range(pb, n) if y not in matched_b)
+        if m < len(src):
+            i, j = src[m], tgt[n]
+            w11 = _clause_block(scorer, i, i + 1, j, j + 1)[0]
+            out.append(([i], [j], float(w11[0, 0]), "label"))
+        pa, pb = m + 1, n + 1
     return out
 
 
@@ -397,6 +484,8 @@ def _assemble(scorer: _Scorer, groups: list[tuple[list[int], list[int], float, M
                 if ids_a and ids_b:
                     bead_score = float({(1, 1): w11, (2, 1): w21, (1, 2): w12}[(bi1 - bi0, bj1 - bj0)][bi0, bj0])
                 sentences.append(SentencePair(ids_a, ids_b, bead_score))
+        if method == "label" and i1 > i0 and j1 > j0:
+            sentences = _pair_headings(scorer, sentences, a.sentences[i0].id, b.sentences[j0].id, i0, j0)
         pairs.append(
             ClausePair(
                 src=tuple(a.clauses[r].id for r in src_rows),
@@ -407,6 +496,24 @@ def _assemble(scorer: _Scorer, groups: list[tuple[list[int], list[int], float, M
             )
         )
     return _insert_containers(pairs, a.doc, b.doc)
+
+
+def _pair_headings(scorer: _Scorer, beads: list[SentencePair], first_a: str, first_b: str, i: int, j: int) -> list[SentencePair]:
+    """In a pair made by label, the two first sentences (the headings) form one bead when the
+    sentence alignment left both alone."""
+    alone_a = [k for k, sp in enumerate(beads) if sp.src == (first_a,) and not sp.tgt]
+    alone_b = [k for k, sp in enumerate(beads) if sp.tgt == (first_b,) and not sp.src]
+    if not alone_a or not alone_b:
+        return beads
+    sp = scorer.space
+    dice = _batched_dice(sp.a.xw, sp.a.size, sp.b.x, sp.b.size, [(i, i + 1, j, j + 1)])[0]
+    ea = None if scorer.emb_a is None else scorer.emb_a[i : i + 1]
+    eb = None if scorer.emb_b is None else scorer.emb_b[j : j + 1]
+    w11 = scorer.weigh(dice, dice[:0, :0], dice[:0, :0], ea, eb, scorer.a.lengths[i : i + 1], scorer.b.lengths[j : j + 1], max(scorer.sigma, 0.3))[0]
+    at = min(alone_a[0], alone_b[0])
+    rest = [sp_ for k, sp_ in enumerate(beads) if k not in (alone_a[0], alone_b[0])]
+    rest.insert(at, SentencePair((first_a,), (first_b,), float(w11[0, 0])))
+    return rest
 
 
 def _insert_containers(pairs: list[ClausePair], src: Document, tgt: Document) -> list[ClausePair]:

@@ -13,8 +13,8 @@ from ..errors import PolicyIdxError
 ALIGNMENT_FORMAT = "policyidx-alignment"
 _ALIGNMENT_VERSION = 1
 
-Method = Literal["structure", "content", "none"]
-_METHODS = ("structure", "content", "none")
+Method = Literal["structure", "content", "label", "none"]
+_METHODS = ("structure", "content", "label", "none")
 
 
 class AlignmentError(PolicyIdxError):
@@ -51,9 +51,12 @@ class ClausePair:
         mean a clause split (or merged) in translation.
     score : float
         Similarity of the two sides' texts (0.0 for an unpaired clause).
-    method : {"structure", "content", "none"}
+    method : {"structure", "content", "label", "none"}
         ``structure``: same path, confirmed by the text; ``content``: paired by the
-        dynamic programming over clause contents; ``none``: unpaired.
+        dynamic programming over clause contents; ``label``: a structural pairing the text
+        does not support: the two clauses print the same label (``三、``) and sit in the same
+        slot between two paired neighbours (``score`` is then the text similarity, usually
+        low); ``none``: unpaired.
     sentences : list of SentencePair
         The sentence alignment inside the pair, in document order.
     """

@@ -21,7 +21,7 @@ __all__ = ["main"]
 #: The subcommands, in the order ``policyidx --help`` lists them: one module each, with
 #: ``HELP``, ``add_arguments(parser)`` and ``run(args) -> exit status``.
 SUBCOMMANDS = ("docs", "clauses", "show", "build", "search", "align", "match", "counterparts", "term", "glossary",
-               "serve", "eval")
+               "serve", "eval", "check")
 
 
 def _module(name: str):

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .._io import atomic_write_text
 from ..corpus import Corpus
+from ..errors import CorruptIndexError
 
 __all__ = ["AlignmentStore", "reverse"]
 
@@ -28,10 +29,15 @@ def reverse(al: Any) -> Any:
 
 
 class AlignmentStore:
-    """Stored alignments under ``directory`` (which need not exist)."""
+    """Stored alignments under ``directory`` (which need not exist).
 
-    def __init__(self, directory: str | Path):
+    ``verify``, when given, is called with a file's path before it is read (an index passes
+    the check of the file against its manifest's checksum).
+    """
+
+    def __init__(self, directory: str | Path, verify: Callable[[Path], Any] | None = None):
         self.directory = Path(directory)
+        self.verify = verify
 
     def get(self, src: str, tgt: str, src_fingerprint: str, tgt_fingerprint: str) -> Any | None:
         """The stored alignment of ``src`` with ``tgt`` (or of ``tgt`` with ``src``, reversed)
@@ -41,7 +47,12 @@ class AlignmentStore:
         for (x, y), flip in (((src, tgt), False), ((tgt, src), True)):
             f = self.directory / f"{x}__{y}.json"
             if f.is_file():
-                rec = json.loads(f.read_text(encoding="utf-8"))
+                if self.verify is not None:
+                    self.verify(f)
+                try:
+                    rec = json.loads(f.read_text(encoding="utf-8"))
+                except (OSError, ValueError) as exc:
+                    raise CorruptIndexError(f"{f} is not a readable alignment ({exc}); rebuild the index") from exc
                 want = (src_fingerprint, tgt_fingerprint) if not flip else (tgt_fingerprint, src_fingerprint)
                 if (rec.get("src_fingerprint"), rec.get("tgt_fingerprint")) == want:
                     al = Alignment.from_dict(rec["alignment"])

@@ -1,11 +1,12 @@
 """Building an index: the staged pipeline (tokenise, keyword index, encode, vector index,
-rows, alignments) written atomically.  ``policyidx bench`` runs the same stages.
+rows, alignments) written into a new snapshot of the index that becomes current only when
+complete (see :mod:`policyidx.index.store`).  ``policyidx bench`` runs the same stages.
 """
 
 from __future__ import annotations
 
 import copy
-import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -14,7 +15,6 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from .. import __version__
-from .._io import atomic_directory
 from ..corpus import Corpus
 from ..errors import IndexError_
 from ..model import Clause
@@ -22,7 +22,8 @@ from ..parallel import TermLists, default_workers, encode_parallel, tokenize_par
 from ..retrieval.modes import FUSION_DEFAULTS
 from ..text.analysis import Analyzer, analyze, detect_lang
 from .alignments import AlignmentStore
-from .store import FORMAT_VERSION, write_rows
+from .store import (FORMAT_VERSION, build_fingerprints, clean_snapshots, commit_snapshot, is_index_dir,
+                    new_snapshot_dir, write_rows, writer_lock)
 
 __all__ = ["build_index", "clause_rows", "tokenise", "keyword_index", "fit_builtin", "encode_rows", "vector_store",
            "VECTOR_DEFAULTS", "FIT_SAMPLE", "PARALLEL_MIN", "DENSE_CONTEXT", "feature_cap", "dense_context", "row_contexts", "with_context", "context_string"]
@@ -160,16 +161,50 @@ def tokenise(texts: Sequence[str], langs: Sequence[str], *, workers: int, parall
 
 
 def build_index(corpus: Corpus, target: Path, *, encoder: str = "builtin", dim: int = 256, k1: float = 1.5,
-                b: float = 0.75, progress: bool = False, align: bool = True, scorer: str = "lucene") -> dict[str, Any]:
-    """Build the index of ``corpus`` at ``target`` atomically; returns its manifest.
+                b: float = 0.75, progress: bool = False, align: bool = True, scorer: str = "lucene",
+                locked: bool = False) -> dict[str, Any]:
+    """Build the index of ``corpus`` at ``target`` as a new snapshot; returns its manifest.
 
-    See :meth:`policyidx.index.Index.build` for the parameters.
+    See :meth:`policyidx.index.Index.build` for the parameters.  The build holds the
+    index's lock (``locked``: the caller already holds it), removes what interrupted builds
+    left, and makes the new snapshot current only once it is complete and on the disk.
+
+    Raises
+    ------
+    IndexBusyError
+        Another process is building the same index.
+    IndexError_
+        ``target`` is a directory with other things in it than an index.
     """
-    # the corpus's own terms also segment as words: the index's analyzer has them
-    analyzer = Analyzer.for_files(corpus.catalog.glossary)
-    with analyzer.active():
-        return _build(corpus, target, analyzer, encoder=encoder, dim=dim, k1=k1, b=b, progress=progress, align=align,
-                      scorer=scorer)
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise IndexError_(f"cannot build an index at {target}: it is a file")
+    if target.is_dir() and any(target.iterdir()) and not is_index_dir(target):
+        raise IndexError_(f"cannot build an index at {target}: the directory holds other files; "
+                          "choose an empty or new directory")
+    created = not target.exists()
+    kw = dict(encoder=encoder, dim=dim, k1=k1, b=b, progress=progress, align=align, scorer=scorer)
+    if locked:
+        return _build_locked(corpus, target, created, **kw)
+    with writer_lock(target):
+        return _build_locked(corpus, target, created, **kw)
+
+
+def _build_locked(corpus: Corpus, target: Path, created: bool, **kw: Any) -> dict[str, Any]:
+    clean_snapshots(target)
+    name, building = new_snapshot_dir(target)
+    try:
+        # the corpus's own terms also segment as words: the index's analyzer has them
+        analyzer = Analyzer.for_files(corpus.catalog.glossary)
+        with analyzer.active():
+            manifest = _build(corpus, building, analyzer, **kw)
+        commit_snapshot(target, name, building, manifest)
+        return manifest
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        if created:  # nothing was there before: leave nothing
+            shutil.rmtree(target, ignore_errors=True)
+        raise
 
 
 def keyword_index(terms: Sequence[Sequence[str]] | None, csr: tuple[np.ndarray, np.ndarray, list[str]] | None, *,
@@ -208,76 +243,75 @@ def vector_store(vecs: np.ndarray, **settings: Any):
     return VectorStore(vecs, **{**VECTOR_DEFAULTS, **settings})
 
 
-def _build(corpus: Corpus, target: Path, analyzer: Analyzer, *, encoder: str, dim: int, k1: float, b: float,
+def _build(corpus: Corpus, tmp: Path, analyzer: Analyzer, *, encoder: str, dim: int, k1: float, b: float,
            progress: bool, align: bool, scorer: str) -> dict[str, Any]:
     from ..retrieval.encoders import get_encoder
     from ..retrieval.scorers import check_scorer
 
     check_scorer(scorer)
     timings: dict[str, float] = {}
-    with atomic_directory(target, tag="building") as tmp:
-        clauses = clause_rows(corpus)
-        if not clauses:
-            raise IndexError_(f"corpus {corpus.root} has no clause text to index")
-        texts = [c.text for c in clauses]
-        stage = _Stages(progress, timings)
-        langs = [c.lang or detect_lang(c.text) for c in clauses]
-        workers = default_workers()
-        parallel = len(texts) >= PARALLEL_MIN and workers > 1
-        with stage("tokenise"):
-            terms, csr = tokenise(texts, langs, workers=workers, parallel=parallel, progress=progress)
-        with stage("analyzer"):
-            # the segmenter state the clauses were cut with, for queries in other processes
-            analyzer.save(tmp / "analyzer")
-        with stage("keyword index"):
-            keyword_index(terms, csr, k1=k1, b=b, scorer=scorer, progress=progress).save(tmp / "keyword")
-        with stage("encode"):
-            if encoder == "builtin":
-                # the clauses are segmented once: the encoder reuses the keyword terms;
-                # on a large corpus it is fitted on an even sample (LSA needs no more)
-                e_texts, e_terms = (dense_context(corpus, clauses, texts, terms, langs) if DENSE_CONTEXT
-                                    else (texts, terms))
-                sample = _even_sample(len(texts), FIT_SAMPLE)
-                with stage("fit encoder"):
-                    enc = fit_builtin([e_texts[i] for i in sample], [e_terms[i] for i in sample], dim=dim,
-                                      progress=progress, max_features=feature_cap(len(texts)))
-                enc.save(tmp / "encoder")
-                vecs = encode_rows(enc, e_texts, e_terms, parallel=parallel, workers=workers,
-                                   scratch=tmp / "vectors.tmp.npy", progress=progress)
-            else:
-                enc = get_encoder(encoder)
-                vecs = enc.encode(texts, kind="passage", progress=progress)
-        with stage("vector index"):
-            store = vector_store(vecs)
-            store.save(tmp / "vectors")
-            del store, vecs
-            (tmp / "vectors.tmp.npy").unlink(missing_ok=True)
-        with stage("rows"):
-            write_rows(tmp / "rows", corpus, clauses)
-        manifest: dict[str, Any] = {
-            "format_version": FORMAT_VERSION,
-            "library_version": __version__,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "corpus_fingerprint": corpus.fingerprint(),
-            "corpus_path": str(corpus.root.resolve()),
-            "clause_count": len(clauses),
-            "doc_count": len(corpus),
-            "encoder": enc.describe(),
-            "analyzer": analyzer.describe(),
-            "parameters": {
-                "scorer": scorer,
-                "k1": k1,
-                "b": b,
-                "dim": getattr(enc, "dim", None),
-                **copy.deepcopy(FUSION_DEFAULTS),
-            },
-            "timings_s": timings,
-            "glossary_files": [str(g) for g in corpus.catalog.glossary],
-        }
-        if align:
-            with stage("alignments"):
-                manifest["alignments"] = AlignmentStore(tmp / "alignments").store_all(
-                    corpus, enc if encoder == "builtin" else None, workers=default_workers())
-        manifest["timings_s"] = timings
-        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    clauses = clause_rows(corpus)
+    if not clauses:
+        raise IndexError_(f"corpus {corpus.root} has no clause text to index")
+    texts = [c.text for c in clauses]
+    stage = _Stages(progress, timings)
+    langs = [c.lang or detect_lang(c.text) for c in clauses]
+    workers = default_workers()
+    parallel = len(texts) >= PARALLEL_MIN and workers > 1
+    with stage("tokenise"):
+        terms, csr = tokenise(texts, langs, workers=workers, parallel=parallel, progress=progress)
+    with stage("analyzer"):
+        # the segmenter state the clauses were cut with, for queries in other processes
+        analyzer.save(tmp / "analyzer")
+    with stage("keyword index"):
+        keyword_index(terms, csr, k1=k1, b=b, scorer=scorer, progress=progress).save(tmp / "keyword")
+    with stage("encode"):
+        if encoder == "builtin":
+            # the clauses are segmented once: the encoder reuses the keyword terms;
+            # on a large corpus it is fitted on an even sample (LSA needs no more)
+            e_texts, e_terms = (dense_context(corpus, clauses, texts, terms, langs) if DENSE_CONTEXT
+                                else (texts, terms))
+            sample = _even_sample(len(texts), FIT_SAMPLE)
+            with stage("fit encoder"):
+                enc = fit_builtin([e_texts[i] for i in sample], [e_terms[i] for i in sample], dim=dim,
+                                  progress=progress, max_features=feature_cap(len(texts)))
+            enc.save(tmp / "encoder")
+            vecs = encode_rows(enc, e_texts, e_terms, parallel=parallel, workers=workers,
+                               scratch=tmp / "vectors.tmp.npy", progress=progress)
+        else:
+            enc = get_encoder(encoder)
+            vecs = enc.encode(texts, kind="passage", progress=progress)
+    with stage("vector index"):
+        store = vector_store(vecs)
+        store.save(tmp / "vectors")
+        del store, vecs
+        (tmp / "vectors.tmp.npy").unlink(missing_ok=True)
+    with stage("rows"):
+        write_rows(tmp / "rows", corpus, clauses)
+    manifest: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "library_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "corpus_fingerprint": corpus.fingerprint(),
+        "corpus_path": str(corpus.root.resolve()),
+        "clause_count": len(clauses),
+        "doc_count": len(corpus),
+        "encoder": enc.describe(),
+        "analyzer": analyzer.describe(),
+        "parameters": {
+            "scorer": scorer,
+            "k1": k1,
+            "b": b,
+            "dim": getattr(enc, "dim", None),
+            **copy.deepcopy(FUSION_DEFAULTS),
+        },
+        "timings_s": timings,
+        "glossary_files": [str(g) for g in corpus.catalog.glossary],
+        **build_fingerprints(corpus.catalog.glossary),
+    }
+    if align:
+        with stage("alignments"):
+            manifest["alignments"] = AlignmentStore(tmp / "alignments").store_all(
+                corpus, enc if encoder == "builtin" else None, workers=default_workers())
+    manifest["timings_s"] = timings
     return manifest

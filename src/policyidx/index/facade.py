@@ -5,31 +5,39 @@
 :mod:`policyidx.index.alignments`, highlighting by :mod:`policyidx.index.highlight`, and the
 ranking by the retrievers of :mod:`policyidx.retrieval` (one per search mode).
 
-An index is a directory::
+An index is a directory of snapshots (see :mod:`policyidx.index.store`), each one a
+complete index::
 
-    manifest.json        format and library versions, parameters, encoder, counts, corpus fingerprint
-    rows/                per-clause records: ids, documents, languages, texts (arrays + UTF-8 blobs)
-    keyword/             BM25 impact postings (policyidx.retrieval.keyword)
-    encoder/             the fitted built-in encoder (when it is the encoder)
-    vectors/             raw float32 clause vectors + the FAISS cache (policyidx.retrieval.vectors)
-    alignments/          stored original <-> translation alignments (policyidx.index.alignments)
+    CURRENT              which snapshot is current (with checksums)
+    snapshots/<n>/
+      manifest.json      format and library versions, parameters, encoder, counts, corpus
+                         fingerprint, and the size and CRC32 of every file below
+      rows/              per-clause records: ids, documents, languages, texts (arrays + UTF-8 blobs)
+      keyword/           BM25 impact postings (policyidx.retrieval.keyword)
+      encoder/           the fitted built-in encoder (when it is the encoder)
+      vectors/           raw float32 clause vectors + the FAISS cache (policyidx.retrieval.vectors)
+      alignments/        stored original <-> translation alignments (policyidx.index.alignments)
 
-Nothing is pickled.  Builds go to a temporary sibling directory that replaces the target
-only when complete, so an interrupted build never leaves a half-written index.
+Nothing is pickled.  A build writes a new snapshot and makes it current only when it is
+complete, so an interrupted build never leaves a half-written index; an open :class:`Index`
+reads one snapshot for its whole life, whatever builds happen meanwhile, and never writes
+into it (a FAISS cache it has to rebuild stays in memory).
 """
 
 from __future__ import annotations
 
 import os
+import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 from ..corpus import Corpus
-from ..errors import IndexError_, NotFoundError, QueryError, StaleIndexError
+from ..errors import CorruptIndexError, IndexError_, NotFoundError, PolicyIdxError, QueryError, StaleIndexError
 from ..model import Clause
 from ..retrieval.base import Ranking, Retriever, RowFilter
 from ..retrieval.expand import Expansion, expand_query
@@ -40,7 +48,8 @@ from ..text.analysis import Analyzer
 from .alignments import AlignmentStore
 from .build import VECTOR_DEFAULTS, build_index
 from .highlight import highlight, make_snippet
-from .store import FORMAT_VERSION, LANG_CODES, RowStore, default_index_path, read_manifest, staleness
+from .store import (FORMAT_VERSION, LANG_CODES, RowStore, Snapshot, default_index_path, flat_snapshot, open_snapshot,
+                    read_manifest, staleness, writer_lock)
 
 __all__ = ["Index", "Hit", "Counterpart", "default_index_path", "FORMAT_VERSION", "MODES", "retrieve", "highlight",
            "make_snippet", "FUSION_DEFAULTS", "VECTOR_DEFAULTS", "LANG_CODES", "confidence", "CONFIDENT"]
@@ -48,6 +57,20 @@ __all__ = ["Index", "Hit", "Counterpart", "default_index_path", "FORMAT_VERSION"
 #: The search modes (see :mod:`policyidx.retrieval.modes`).
 MODES = mode_names()
 MAX_QUERY_CHARS = 20_000
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@contextmanager
+def _reading(what: Path) -> Iterator[None]:
+    """Turn a failure to read an index part into a one-line :class:`CorruptIndexError`
+    naming it (the errors of policyidx itself pass through)."""
+    try:
+        yield
+    except PolicyIdxError:
+        raise
+    except (OSError, ValueError, EOFError, KeyError, TypeError, IndexError, RuntimeError, MemoryError) as exc:
+        detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise CorruptIndexError(f"cannot read {what}: {detail}; rebuild the index") from exc
 
 #: A hit at or above this :attr:`Hit.confidence` is ``confident`` (chosen on the dev queries,
 #: README "Search quality").
@@ -178,25 +201,40 @@ class Index:
     queries in Chinese, Japanese or English.
     """
 
-    def __init__(self, path: Path, manifest: dict[str, Any], corpus: Corpus | None = None):
+    def __init__(self, path: Path, manifest: dict[str, Any] | None = None, corpus: Corpus | None = None,
+                 snapshot: Snapshot | None = None):
         self.path = Path(path)
-        self.manifest = manifest
+        if snapshot is None and manifest is not None and not (self.path / "CURRENT").exists():
+            snapshot = flat_snapshot(self.path, manifest)  # a shard of a sharded index: no snapshots
+        self._snapshot = snapshot if snapshot is not None else open_snapshot(self.path)
+        #: The directory of the snapshot this index reads, for its whole life.
+        self.snapshot_path: Path = self._snapshot.path
+        self.manifest = self._snapshot.manifest if manifest is None or snapshot is None else manifest
         self._corpus = corpus
-        self.rows = RowStore(self.path / "rows")
+        snap = self._snapshot.path
+        self._snapshot.verify("rows")
+        with _reading(snap / "rows"):
+            count = self.manifest.get("clause_count")
+            self.rows = RowStore(snap / "rows", count if isinstance(count, int) else None)
         self.row_doc = self.rows.row_doc
         self.row_lang = self.rows.row_lang
         self.docs: list[dict[str, Any]] = self.rows.docs
         self._doc_index = self.rows.doc_index
-        self.alignments = AlignmentStore(self.path / "alignments")
-        self.params: dict[str, Any] = manifest["parameters"]
-        self.glossary_files: list[str] = list(manifest.get("glossary_files", []))
+        self.alignments = AlignmentStore(snap / "alignments", verify=self._snapshot.verify_file)
+        params = self.manifest.get("parameters")
+        if not isinstance(params, dict) or not isinstance(self.manifest.get("encoder"), dict):
+            raise CorruptIndexError(f"{snap / 'manifest.json'} lacks the parameters or the encoder; rebuild the index")
+        self.params: dict[str, Any] = params
+        self.glossary_files: list[str] = list(self.manifest.get("glossary_files", []))
         self._alignments: dict[tuple[str, str], Any] = {}
         self._retrievers: dict[str, Retriever] = {}
         # queries segment as the clauses were: the analyzer has the term files of the build
-        described = manifest.get("analyzer") or {}
-        if (self.path / "analyzer" / "lexicon.json").is_file() and os.environ.get("POLICYIDX_SEGCACHE", "1") != "0":
+        described = self.manifest.get("analyzer") or {}
+        self._snapshot.verify("analyzer")
+        if (snap / "analyzer" / "lexicon.json").is_file() and os.environ.get("POLICYIDX_SEGCACHE", "1") != "0":
             # the stored segmenter state: no jieba dictionary to load in this process
-            self.analyzer = Analyzer.load(self.path / "analyzer", described)
+            with _reading(snap / "analyzer"):
+                self.analyzer = Analyzer.load(snap / "analyzer", described)
         else:
             self.analyzer = Analyzer.for_files(described.get("term_files", self.glossary_files))
 
@@ -262,9 +300,9 @@ class Index:
                                  k1=k1, b=b, progress=progress, align=align, scorer=scorer)
         corpus = corpus if corpus is not None else Corpus.load()
         target = Path(path) if path is not None else default_index_path(corpus.root)
-        manifest = build_index(corpus, target, encoder=encoder, dim=dim, k1=k1, b=b, progress=progress, align=align,
-                               scorer=scorer)
-        return cls(target, manifest, corpus)
+        build_index(corpus, target, encoder=encoder, dim=dim, k1=k1, b=b, progress=progress, align=align,
+                    scorer=scorer)
+        return cls(target, None, corpus)
 
     # ------------------------------------------------------------------ open
 
@@ -302,9 +340,12 @@ class Index:
         Raises
         ------
         IndexError_
-            No index at ``path`` (and ``build`` is false) or an unreadable manifest.
+            No index at ``path`` (and ``build`` is false).
+        CorruptIndexError
+            A damaged file (the message names it): rebuild the index.
         StaleIndexError
-            The index was built from another corpus or format version: rebuild it.
+            The index was built from another corpus, format or library version, with other
+            glossary files, or its corpus is gone: rebuild it.
         """
         is_default = path is None
         if isinstance(corpus, (str, Path)):
@@ -317,31 +358,119 @@ class Index:
             path = default_index_path(corpus_root)
         path = Path(path)
         build = is_default if build is None else build
-        manifest, problem = read_manifest(path)
-        if manifest is not None:
-            problem, corpus_root = staleness(path, manifest, corpus_root, corpus_obj, is_default)
+        if not (path / "CURRENT").exists():
+            manifest, _ = read_manifest(path)
+            if manifest is not None and manifest.get("layout") == "sharded":
+                return cls._open_sharded(path, manifest, corpus_root, corpus_obj, is_default, build, progress,
+                                         glossary, client)
+            if manifest is not None and "shard" in manifest:  # one shard of a sharded index, opened alone
+                problem, corpus_root = staleness(path, manifest, corpus_root, corpus_obj, is_default)
+                if problem is not None:
+                    raise StaleIndexError(f"{problem}; rebuild the sharded index it belongs to")
+                idx = cls(path, manifest, corpus_obj)
+                idx._corpus_root = corpus_root or Path(manifest.get("corpus_path", ""))
+                idx.glossary_files.extend(str(Path(g).resolve()) for g in glossary)
+                return idx
+        snap, problem, corpus_root = cls._current(path, corpus_root, corpus_obj, is_default)
+        if problem is not None and build:
+            with writer_lock(path, wait=True):  # one build; a process that waited finds it done
+                snap, problem, corpus_root = cls._current(path, corpus_root, corpus_obj, is_default)
+                if problem is not None:
+                    encoder, scorer = "builtin", "lucene"
+                    if snap is not None:  # rebuilt as it was built
+                        encoder = str((snap.manifest.get("encoder") or {}).get("name", "builtin"))
+                        scorer = str((snap.manifest.get("parameters") or {}).get("scorer", "lucene"))
+                        snap.close()
+                    corpus_obj = corpus_obj or Corpus.load(corpus_root)
+                    build_index(corpus_obj, path, progress=progress, encoder=encoder, scorer=scorer, locked=True)
+                    snap, problem = open_snapshot(path), None
         if problem is not None:
-            if build:
-                corpus_obj = corpus_obj or Corpus.load(corpus_root)
-                sharded = (manifest or {}).get("layout") == "sharded"
-                built = cls.build(corpus_obj, path, progress=progress,
-                                  encoder=(manifest or {}).get("encoder", {}).get("name", "builtin") if manifest else "builtin",
-                                  client=client if sharded else None,
-                                  shards=len(manifest["shards"]) if sharded and manifest else None)
-                built.glossary_files.extend(str(Path(g).resolve()) for g in glossary)
-                return built
-            if manifest is None:
+            if snap is None and problem.startswith("no index at"):
                 raise IndexError_(f"{problem}; run `policyidx build --index {path}`")
+            if snap is not None:
+                snap.close()
             raise StaleIndexError(f"{problem}; run `policyidx build --index {path}` to rebuild it")
-        assert manifest is not None
-        if manifest.get("layout") == "sharded":
-            from .sharded import ShardedIndex
-
-            return ShardedIndex(path, manifest, client=client, glossary=glossary)  # type: ignore[return-value]
-        idx = cls(path, manifest, corpus_obj)
-        idx._corpus_root = corpus_root or Path(manifest.get("corpus_path", ""))
+        assert snap is not None
+        idx = cls(path, snap.manifest, corpus_obj, snapshot=snap)
+        idx._corpus_root = corpus_root or Path(snap.manifest.get("corpus_path", ""))
         idx.glossary_files.extend(str(Path(g).resolve()) for g in glossary)
         return idx
+
+    @classmethod
+    def _open_sharded(cls, path: Path, manifest: dict[str, Any], corpus_root: Path | None, corpus_obj: Corpus | None,
+                      is_default: bool, build: bool, progress: bool, glossary: Sequence[str | Path], client: Any):
+        """A sharded index (:mod:`policyidx.index.sharded`, its own layout without snapshots)."""
+        problem, corpus_root = staleness(path, manifest, corpus_root, corpus_obj, is_default)
+        if problem is not None:
+            if not build:
+                raise StaleIndexError(f"{problem}; run `policyidx build --index {path}` to rebuild it")
+            corpus_obj = corpus_obj or Corpus.load(corpus_root)
+            built = cls.build(corpus_obj, path, progress=progress,
+                              encoder=manifest.get("encoder", {}).get("name", "builtin"),
+                              client=client, shards=len(manifest["shards"]))
+            built.glossary_files.extend(str(Path(g).resolve()) for g in glossary)
+            return built
+        from .sharded import ShardedIndex
+
+        return ShardedIndex(path, manifest, client=client, glossary=glossary)  # type: ignore[return-value]
+
+    @staticmethod
+    def _current(path: Path, corpus_root: Path | None, corpus: Corpus | None,
+                 is_default: bool) -> tuple[Snapshot | None, str | None, Path | None]:
+        """The current snapshot (``None`` when there is none), why it must be rebuilt
+        (``None`` if it need not) and the corpus directory."""
+        try:
+            snap = open_snapshot(path)
+        except StaleIndexError as exc:  # a layout this library does not read
+            return None, str(exc), corpus_root
+        except CorruptIndexError:
+            raise
+        except IndexError_ as exc:
+            if not str(exc).startswith("no index at"):
+                raise
+            return None, str(exc), corpus_root
+        try:
+            problem, root = staleness(path, snap.manifest, corpus_root, corpus, is_default)
+        except BaseException:
+            snap.close()
+            raise
+        return snap, problem, root
+
+    # ------------------------------------------------------------------ life and checks
+
+    def close(self) -> None:
+        """Release the snapshot this index reads (a later build may then remove it).  The
+        index must not be used afterwards."""
+        self._snapshot.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def check(self) -> dict[str, Any]:
+        """Verify the whole snapshot: every file's size and CRC32 against the manifest
+        (memory-mapped arrays included, which opening checks only for size and bounds),
+        then the bounds of every part, by loading it.
+
+        Returns
+        -------
+        dict
+            ``index``, ``snapshot``, ``files`` (count), ``bytes``, and ``problems`` (one
+            line each, naming the file; empty for a sound index).
+        """
+        problems = self._snapshot.check()
+        if not problems:
+            for part in ("keyword", "vectors", "encoder"):
+                try:
+                    getattr(self, part)
+                except PolicyIdxError as exc:
+                    problems.append(str(exc))
+        files = self._snapshot.files
+        return {"index": str(self.path), "snapshot": self._snapshot.name, "files": len(files),
+                "bytes": sum(int(f.get("size", 0)) for f in files.values() if isinstance(f, dict)),
+                "problems": problems}
 
     # ------------------------------------------------------------------ lazy parts
 
@@ -357,20 +486,36 @@ class Index:
     def keyword(self):
         from ..retrieval.keyword import BM25Index
 
-        return BM25Index.load(self.path / "keyword", mmap=True)
+        where = self.snapshot_path / "keyword"
+        self._snapshot.verify("keyword")
+        with _reading(where):
+            kw = BM25Index.load(where, mmap=True)
+        if kw.n_docs != len(self.rows):
+            raise CorruptIndexError(f"{where} indexes {kw.n_docs} rows, the index has {len(self.rows)}; "
+                                    "rebuild the index")
+        return kw
 
     @cached_property
     def vectors(self):
         from ..retrieval.vectors import VectorStore
 
-        return VectorStore.load(self.path / "vectors", mmap=True)
+        where = self.snapshot_path / "vectors"
+        self._snapshot.verify("vectors", missing_ok=(".index",))  # the FAISS cache can be rebuilt
+        with _reading(where):
+            store = VectorStore.load(where, mmap=True)  # a missing FAISS cache is rebuilt in memory only
+        if len(store) != len(self.rows):
+            raise CorruptIndexError(f"{where} holds {len(store)} vectors, the index has {len(self.rows)} rows; "
+                                    "rebuild the index")
+        return store
 
     @cached_property
     def encoder(self):
         from ..retrieval.encoders import load_encoder
 
-        enc_dir = self.path / "encoder"
-        return load_encoder(enc_dir if enc_dir.is_dir() else None, self.manifest["encoder"])
+        enc_dir = self.snapshot_path / "encoder"
+        self._snapshot.verify("encoder")
+        with _reading(enc_dir):
+            return load_encoder(enc_dir if enc_dir.is_dir() else None, self.manifest["encoder"])
 
     def retriever(self, mode: str = "hybrid") -> Retriever:
         """The retriever of a search mode (see :mod:`policyidx.retrieval.modes`) over this
@@ -412,6 +557,15 @@ class Index:
     def _check_query(self, query: str, mode: str, k: int) -> str:
         if not isinstance(query, str):
             raise QueryError(f"a query must be a string, not {type(query).__name__}")
+        bad = _SURROGATE.search(query)
+        if bad:
+            code = ord(bad.group())
+            what = (f"the byte 0x{code - 0xDC00:02x}, which is not UTF-8" if 0xDC80 <= code <= 0xDCFF
+                    else f"a lone surrogate U+{code:04X}, which is not text")
+            raise QueryError(f"the query has {what} (at character {bad.start()}); give the query as UTF-8 text")
+        if len(query) > MAX_QUERY_CHARS:
+            raise QueryError(f"the query has {len(query):,} characters; at most {MAX_QUERY_CHARS:,} are searched: "
+                             "shorten it")
         q = query.strip()
         if not q:
             raise QueryError("empty query: give some words to search for")
@@ -419,9 +573,9 @@ class Index:
             raise QueryError(f"the query {query!r} has only punctuation: give some words to search for")
         if mode not in mode_names():
             raise QueryError(f"unknown mode {mode!r}; expected one of {', '.join(mode_names())}")
-        if not isinstance(k, int) or k < 1:
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise QueryError(f"k must be a positive whole number, not {k!r}")
-        return q[:MAX_QUERY_CHARS]
+        return q
 
     def search(
         self,
@@ -442,9 +596,10 @@ class Index:
         Parameters
         ----------
         query
-            Words or a sentence in Chinese, Japanese or English (up to 20,000 characters).
+            Words or a sentence in Chinese, Japanese or English (up to 20,000 characters;
+            a longer query, or one that is not valid Unicode text, is a :class:`QueryError`).
         k
-            Number of hits.
+            Number of hits (a ``k`` above the number of clauses returns every match).
         mode
             ``keyword`` (BM25 over words and shared Han characters), ``dense`` (the
             embedding index) or ``hybrid`` (both, fused by reciprocal rank).
@@ -464,11 +619,13 @@ class Index:
         Raises
         ------
         QueryError
-            Empty or punctuation-only query, unknown mode or language.
+            Empty, punctuation-only, too long or non-Unicode query, unknown mode or language,
+            ``k`` not a positive whole number.
         NotFoundError
             Unknown document or work id in a filter.
         """
         q = self._check_query(query, mode, k)
+        k = min(k, len(self))  # nothing more can be found; a huge k would size arrays by it
         mask = self._mask(lang, docs, works, roles)
         with self.analyzer.active():
             exp = self.analyze_query(q, query_lang, expand=expand, dictionaries=dictionaries)
@@ -607,6 +764,11 @@ class Index:
         docs
             Only in these documents.
         """
+        if not isinstance(clause_id, str):
+            raise QueryError(f"a clause id must be a string like 'doc#1.2', not {type(clause_id).__name__}")
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise QueryError(f"k must be a positive whole number, not {k!r}")
+        k = min(k, len(self))
         if clause_id not in self._row_of_id:
             self.corpus.clause(clause_id)  # raises NotFoundError with the document's context
             raise NotFoundError(f"clause {clause_id!r} has no text of its own to compare")

@@ -17,6 +17,7 @@ id = position) and ``params.json``.
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import threading
 from collections import Counter
@@ -35,6 +36,7 @@ __all__ = ["BM25Index", "FORMAT_VERSION", "THREADED_FROM"]
 #: Version of the on-disk layout; bumped when the files change meaning.
 FORMAT_VERSION = 1
 _ARRAYS = ("indptr", "rows", "scores", "doc_len")
+_DTYPES = {"indptr": np.int64, "rows": np.int32, "scores": np.float32, "doc_len": np.int32}
 #: Rows from which :meth:`BM25Index.search_many` uses a thread per CPU by default.  Measured
 #: with ``policyidx bench`` on 2 cores: at 20,000 rows two threads halved the throughput of a
 #: batch, at 1,000,000 they raised it from 150-270 to 420-450 queries per second.
@@ -541,7 +543,17 @@ class BM25Index:
             path = d / f"{name}.npy"
             if not path.is_file():
                 raise IndexError_(f"keyword index at {str(d)!r} lacks {name}.npy; rebuild it")
-            arrays[name] = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+            try:
+                arrays[name] = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+            except (OSError, ValueError, EOFError) as exc:
+                raise IndexError_(f"{path} is not a readable array ({exc}); rebuild the index") from exc
+            if arrays[name].ndim != 1 or arrays[name].dtype != _DTYPES[name]:
+                raise IndexError_(f"{path} holds {arrays[name].dtype} {arrays[name].shape}, expected a 1-d "
+                                  f"{np.dtype(_DTYPES[name])} array; rebuild the index")
+        if not isinstance(vocab, list) or not isinstance(params.get("k1"), (int, float)) \
+                or not isinstance(params.get("b"), (int, float)):
+            raise IndexError_(f"keyword index at {str(d)!r}: vocab.json or params.json is not what save() writes; "
+                              "rebuild the index")
         index = cls(
             arrays["indptr"], arrays["rows"], arrays["scores"], arrays["doc_len"],
             vocab, params["k1"], params["b"], params.get("variant", "lucene"),
@@ -551,7 +563,50 @@ class BM25Index:
                 f"keyword index at {str(d)!r}: params.json says {params.get('n_docs')} rows, "
                 f"doc_len.npy has {index.n_docs}; rebuild the index"
             )
+        _check_bounds(index, d)
         return index
+
+
+def _scan(arr: np.ndarray, fn: Callable[[np.ndarray], None], step: int = 1 << 24) -> None:
+    """Call ``fn`` on successive pieces of ``arr``.  A memory-mapped array's pages are then
+    dropped from this process's mapping (they stay in the page cache), so a check of the
+    whole array does not leave it resident."""
+    for a in range(0, len(arr), step):
+        fn(np.asarray(arr[a : a + step]))
+    mm = getattr(arr, "_mmap", None)
+    if mm is not None and hasattr(mm, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+        try:
+            mm.madvise(mmap.MADV_DONTNEED)
+        except (OSError, ValueError):
+            pass
+
+
+def _check_bounds(index: BM25Index, d: Path) -> None:
+    """Check what the compiled kernels trust before any search reads it: term offsets that
+    rise from 0 to the number of postings, row ids within ``[0, n_docs)`` (one out of range
+    would write outside the accumulator) and non-negative lengths.  About 0.25 s per 100
+    million postings; other damage (a changed impact) is for checksums to find.
+
+    Raises
+    ------
+    IndexError_
+        Naming the array at fault.
+    """
+    indptr = np.asarray(index.indptr)
+    if len(indptr) == 0 or int(indptr[0]) != 0 or bool((np.diff(indptr) < 0).any()):
+        raise IndexError_(f"{d / 'indptr.npy'} is damaged: term offsets must rise from 0; rebuild the index")
+    n = index.n_docs
+
+    def rows_ok(part: np.ndarray) -> None:
+        if len(part) and (int(part.min()) < 0 or int(part.max()) >= n):
+            raise IndexError_(f"{d / 'rows.npy'} is damaged: row ids outside [0, {n}); rebuild the index")
+
+    def lengths_ok(part: np.ndarray) -> None:
+        if len(part) and int(part.min()) < 0:
+            raise IndexError_(f"{d / 'doc_len.npy'} is damaged: negative lengths; rebuild the index")
+
+    _scan(index.rows, rows_ok)
+    _scan(index.doc_len, lengths_ok)
 
 
 def _load_csc_matvec() -> Callable[..., None] | None:

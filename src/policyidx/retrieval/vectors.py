@@ -118,7 +118,8 @@ class VectorStore:
         self.nprobe = int(nprobe)
         self.threads = int(threads) if threads else default_workers()
         self._index: Any = None
-        self._cache_dir: Path | None = None  # where a rebuilt index is written back
+        self._cache_dir: Path | None = None  # where the FAISS cache is read (and written back, if asked)
+        self._write_cache = False
 
     # ----------------------------------------------------------------- properties
 
@@ -235,16 +236,16 @@ class VectorStore:
             raise
 
     def index(self) -> Any:
-        """Return the FAISS index, building it (and caching it on disk) when needed.
+        """Return the FAISS index, building it when needed.
 
-        A store opened with :meth:`load` writes a rebuilt index back to its directory when
-        that directory is writable; a read-only directory just keeps the index in memory.
+        A store opened with :meth:`load` keeps a rebuilt index in memory; with
+        ``write_cache=True`` it also writes it back to its directory when that is writable.
         """
         if self._index is None and self._cache_dir is not None:
             self._index = self._read_cache(self._cache_dir)
         if self._index is None:
             self._index = self._build_index()
-            if self._cache_dir is not None:
+            if self._cache_dir is not None and self._write_cache:
                 try:
                     self._write_index(self._index, self._cache_dir)
                 except (OSError, RuntimeError):
@@ -406,7 +407,8 @@ class VectorStore:
         return Path(directory)
 
     @classmethod
-    def load(cls, directory: str | os.PathLike[str], mmap: bool = True, **overrides: Any) -> "VectorStore":
+    def load(cls, directory: str | os.PathLike[str], mmap: bool = True, *, write_cache: bool = False,
+             **overrides: Any) -> "VectorStore":
         """Open a store written by :meth:`save`.
 
         Parameters
@@ -415,6 +417,9 @@ class VectorStore:
             The store directory.
         mmap : bool
             Memory-map ``vectors.npy`` instead of reading it into RAM.
+        write_cache : bool
+            Write a FAISS index that had to be rebuilt back into ``directory`` (default: keep
+            it in memory, so a reader never writes into a store that others read).
         **overrides
             Settings that replace the saved ones (``ef_search=256`` ...).  A setting that
             changes the FAISS index (``exact_max``, ``hnsw_m``, ``ef_construction``) makes the
@@ -451,6 +456,7 @@ class VectorStore:
         settings.update(overrides)
         store = cls(vectors, **settings)
         store._cache_dir = path
+        store._write_cache = write_cache
         if store.approximate or len(store) > store.subset_exact_max:
             store._index = store._read_cache(path)
         # else: small and exact, searched in numpy; the FAISS cache is read if ever needed
