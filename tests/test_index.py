@@ -287,3 +287,60 @@ def test_scorer_chosen_by_name(tmp_path, corpus, index):
     with pytest.raises(_QueryError, match="unknown BM25 scorer 'bm26'"):
         Index.build(corpus, tmp_path / "bad", align=False, scorer="bm26")
     assert not (tmp_path / "bad").exists()
+
+
+def test_hits_carry_what_a_script_needs(index):
+    h = index.search("专利开放许可", k=3)[0]
+    c = h.clause
+    assert h.work == index.corpus[h.doc].work
+    assert h.path == list(c.path)
+    assert h.citation == c.citation() and h.citation
+    assert h.parents == [p.heading() for p in c.ancestors()]
+    doc_text = index.corpus[h.doc].text
+    assert (h.start, h.end) == (c.start, c.end) and h.text.strip() in doc_text[h.start:h.end + 1]
+    rec = h.to_dict()
+    assert {"work", "path", "citation", "parents", "start", "end", "confidence", "confident", "expansions"} <= set(rec)
+    assert json.loads(json.dumps(rec, ensure_ascii=False)) == rec
+
+
+def test_confidence_tells_an_answer_from_none(index):
+    real = index.search("专利开放许可 许可使用费", k=1)[0]
+    off = index.search("carbon emissions trading", k=1)
+    assert 0.0 <= real.confidence <= 1.0 and real.confident
+    assert not off or (off[0].confidence < real.confidence / 2 and not off[0].confident)
+
+
+def test_snippets_start_and_end_on_word_boundaries(index):
+    from policyidx.index.highlight import make_snippet
+    from policyidx.text.analysis import tokenize
+
+    for q in ("ハイキング", "知的財産権 保護", "専利転化", "数据知识产权"):
+        for h in index.search(q, k=5):
+            if len(h.text) <= 120:
+                continue
+            cuts = {0, len(h.text)} | {t.start for t in tokenize(h.text, h.lang)} | {t.end for t in tokenize(h.text, h.lang)}
+            s, e = h.snippet_start, h.snippet_start + len(h.snippet)
+            assert s in cuts and e in cuts, (h.id, h.snippet)
+    # a made-up text: the window never starts inside a katakana word
+    text = "各部門は連携する。" * 10 + "地域のハイキング活動を支援する。" + "知的財産を保護する。" * 10
+    snip, s0 = make_snippet(text, [(text.index("支援"), text.index("支援") + 2)], width=40, lang="ja")
+    assert not snip.startswith("イキング") and text[s0:s0 + len(snip)] == snip
+
+
+def test_the_builtin_encoder_sees_clauses_in_context(corpus):
+    from policyidx.index.build import clause_rows, dense_context, feature_cap
+    from policyidx.text.analysis import analyze
+
+    clauses = [c for c in clause_rows(corpus) if c.ancestors()][:20]
+    texts = [c.text for c in clauses]
+    langs = [c.lang for c in clauses]
+    terms = [analyze(t, l) for t, l in zip(texts, langs)]
+    ctx_texts, ctx_terms = dense_context(corpus, clauses, texts, terms, langs)
+    for c, t, ct, own in zip(clauses, ctx_texts, ctx_terms, terms):
+        title = corpus[c.doc].title
+        assert t.startswith(title) and t.endswith(c.text)
+        assert all(p.heading() in t for p in c.ancestors())
+        assert ct[len(ct) - len(own):] == own and len(ct) > len(own)
+    assert len(ctx_terms[3:7]) == 4 and ctx_terms[3:7][0] == ctx_terms[3]
+    # the projection is bounded by the rows: half their number, within fixed limits
+    assert feature_cap(100) == 16_384 and feature_cap(140_000) == 70_000 and feature_cap(10**7) == 262_144

@@ -157,3 +157,20 @@ def test_a_registered_mode_is_searchable_by_name(built_index):
 def test_unknown_mode_names_the_known_ones(built_index):
     with pytest.raises(QueryError, match="keyword, dense, hybrid"):
         make_retriever("nope", lambda name: None)
+
+
+def test_dense_rerank_votes_for_the_document_of_the_dense_side():
+    from policyidx.retrieval.base import Ranking
+    from policyidx.retrieval.fusion import dense_rerank
+
+    kw = Ranking(np.array([0, 1, 2]), np.array([10.0, 9.5, 5.0]))
+    dn = Ranking(np.array([5, 3, 4]), np.array([0.9, 0.5, 0.1]))
+    row_doc = np.array([0, 1, 2, 0, 2, 1])  # rows 1 and 5 share document 1, where dense is best
+    fused = dense_rerank(kw, dn, row_doc, doc_weight=0.2, clause_weight=0.1)
+    assert fused.rows.tolist()[:3] == [1, 0, 2]  # the document vote lifts row 1 over row 0
+    assert fused.rows.tolist()[3:] == [5, 3, 4]  # rows only dense found follow, in dense order
+    assert np.all(np.diff(fused.scores) <= 0)
+    # without the document vote keyword order stands (no dense score for these rows)
+    assert dense_rerank(kw, dn, None).rows.tolist()[:3] == [0, 1, 2]
+    # keyword found nothing: the dense ranking
+    assert dense_rerank(Ranking.empty(), dn, row_doc).rows.tolist() == [5, 3, 4]

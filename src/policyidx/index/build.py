@@ -26,12 +26,89 @@ from .store import (FORMAT_VERSION, build_fingerprints, clean_snapshots, commit_
                     new_snapshot_dir, write_rows, writer_lock)
 
 __all__ = ["build_index", "clause_rows", "tokenise", "keyword_index", "fit_builtin", "encode_rows", "vector_store",
-           "VECTOR_DEFAULTS", "FIT_SAMPLE", "PARALLEL_MIN"]
+           "VECTOR_DEFAULTS", "FIT_SAMPLE", "PARALLEL_MIN", "DENSE_CONTEXT", "feature_cap", "dense_context", "row_contexts", "with_context", "context_string"]
 
 #: How the dense index is built: exact inner product up to 50k clauses, an inverted file
 #: above (exact search costs over 10 ms a query from about 100k clauses; see ``policyidx bench``).
 VECTOR_DEFAULTS: dict[str, Any] = {"exact_max": 50_000, "ann": "ivf"}
-FIT_SAMPLE = 100_000
+FIT_SAMPLE = 30_000
+#: The built-in encoder sees each clause in its context: the document title and the headings
+#: of the enclosing clauses before the clause text (chosen on the real-corpus dev queries,
+#: README "Search quality").
+DENSE_CONTEXT = True
+#: Bounds on the built-in encoder's features: half the number of rows, within these limits, so
+#: that from about 30,000 rows on its stored projection is no larger than the vectors it makes.
+FEATURES_MIN, FEATURES_MAX = 16_384, 262_144
+
+
+def feature_cap(n_rows: int) -> int:
+    """How many features the built-in encoder keeps for an index of ``n_rows`` rows."""
+    return int(min(FEATURES_MAX, max(FEATURES_MIN, n_rows // 2)))
+
+
+class _Prefixed(Sequence):
+    """Per-row term lists: the terms of the row's context, then the row's own terms."""
+
+    def __init__(self, prefixes: list[list[str]], ctx_of: np.ndarray, base: Sequence):
+        self.prefixes, self.ctx_of, self.base = prefixes, ctx_of, base
+
+    def __len__(self) -> int:
+        return len(self.ctx_of)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return _Prefixed(self.prefixes, self.ctx_of[i], self.base[i])
+        return self.prefixes[int(self.ctx_of[i])] + list(self.base[i])
+
+
+def dense_context(corpus: Corpus, clauses: list[Clause], texts: Sequence[str], terms: Sequence,
+                  langs: Sequence[str]) -> tuple[list[str], Sequence]:
+    """Each clause's text and terms preceded by its context (document title, headings of the
+    enclosing clauses), for the built-in encoder; each distinct context is analysed once."""
+    titles = {d.id: d.title or "" for d in corpus.documents}
+    ctxs = [context_string(titles.get(c.doc, ""), [p.heading() for p in c.ancestors()]) for c in clauses]
+    return with_context(texts, terms, ctxs, langs)
+
+
+def context_string(doc_title: str, parents: Sequence[str]) -> str:
+    """The context of a clause as the built-in encoder reads it: document title, then the
+    headings of the enclosing clauses."""
+    return " ".join([doc_title or ""] + list(parents)).strip()
+
+
+def row_contexts(rows_dir: Path, rows: Sequence[int]) -> tuple[list[str], list[str]]:
+    """Context strings (:func:`context_string`) and languages of some rows of a rows directory
+    written by :func:`~policyidx.index.store.write_rows`."""
+    from .store import RowStore
+
+    store = RowStore(Path(rows_dir))
+    ctxs, langs = [], []
+    for r in rows:
+        rec = store.record(int(r))
+        ctxs.append(context_string(store.doc(int(r)).get("title") or "", rec.get("parents") or []))
+        langs.append(rec.get("lang") or "zh")
+    return ctxs, langs
+
+
+def with_context(texts: Sequence[str], terms: Sequence, ctxs: Sequence[str],
+                 langs: Sequence[str]) -> tuple[list[str], Sequence]:
+    """Texts and term lists preceded by their contexts (each distinct context analysed once,
+    with the active analyzer)."""
+    ctx_ids: dict[tuple[str, str], int] = {}
+    prefixes: list[list[str]] = []
+    ctx_of = np.zeros(len(texts), dtype=np.int64)
+    out: list[str] = []
+    for i, ctx in enumerate(ctxs):
+        key = (ctx, langs[i])
+        j = ctx_ids.get(key)
+        if j is None:
+            j = ctx_ids[key] = len(prefixes)
+            prefixes.append(analyze(ctx, langs[i]) if ctx else [])
+        ctx_of[i] = j
+        out.append(f"{ctx}\n{texts[i]}" if ctx else texts[i])
+    return out, _Prefixed(prefixes, ctx_of, terms)
+
+
 PARALLEL_MIN = 20_000  # below this, forking costs more than it saves
 
 
@@ -192,10 +269,14 @@ def _build(corpus: Corpus, tmp: Path, analyzer: Analyzer, *, encoder: str, dim: 
         if encoder == "builtin":
             # the clauses are segmented once: the encoder reuses the keyword terms;
             # on a large corpus it is fitted on an even sample (LSA needs no more)
+            e_texts, e_terms = (dense_context(corpus, clauses, texts, terms, langs) if DENSE_CONTEXT
+                                else (texts, terms))
             sample = _even_sample(len(texts), FIT_SAMPLE)
-            enc = fit_builtin([texts[i] for i in sample], [terms[i] for i in sample], dim=dim, progress=progress)
+            with stage("fit encoder"):
+                enc = fit_builtin([e_texts[i] for i in sample], [e_terms[i] for i in sample], dim=dim,
+                                  progress=progress, max_features=feature_cap(len(texts)))
             enc.save(tmp / "encoder")
-            vecs = encode_rows(enc, texts, terms, parallel=parallel, workers=workers,
+            vecs = encode_rows(enc, e_texts, e_terms, parallel=parallel, workers=workers,
                                scratch=tmp / "vectors.tmp.npy", progress=progress)
         else:
             enc = get_encoder(encoder)

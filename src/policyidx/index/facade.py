@@ -43,6 +43,7 @@ from ..retrieval.base import Ranking, Retriever, RowFilter
 from ..retrieval.expand import Expansion, expand_query
 from ..retrieval.filters import Filter
 from ..retrieval.modes import FUSION_DEFAULTS, make_retriever, mode_names
+from ..retrieval.retrievers import max_attainable, query_coverage
 from ..text.analysis import Analyzer
 from .alignments import AlignmentStore
 from .build import VECTOR_DEFAULTS, build_index
@@ -51,7 +52,7 @@ from .store import (FORMAT_VERSION, LANG_CODES, RowStore, Snapshot, default_inde
                     read_manifest, staleness, writer_lock)
 
 __all__ = ["Index", "Hit", "Counterpart", "default_index_path", "FORMAT_VERSION", "MODES", "retrieve", "highlight",
-           "make_snippet", "FUSION_DEFAULTS", "VECTOR_DEFAULTS", "LANG_CODES"]
+           "make_snippet", "FUSION_DEFAULTS", "VECTOR_DEFAULTS", "LANG_CODES", "confidence", "CONFIDENT"]
 
 #: The search modes (see :mod:`policyidx.retrieval.modes`).
 MODES = mode_names()
@@ -71,6 +72,37 @@ def _reading(what: Path) -> Iterator[None]:
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise CorruptIndexError(f"cannot read {what}: {detail}; rebuild the index") from exc
 
+#: A hit at or above this :attr:`Hit.confidence` is ``confident`` (chosen on the dev queries,
+#: README "Search quality").
+CONFIDENT = 0.3
+#: Weights of the keyword share and of the dense similarity in :func:`confidence`.
+CONFIDENCE_WEIGHTS = (0.8, 0.2)
+
+
+def confidence(keyword_score: float | None, best_attainable: float, dense_score: float | None,
+               coverage: float = 1.0) -> float:
+    """How well a hit answers its query, 0-1, comparable across queries and indexes.
+
+    Parameters
+    ----------
+    keyword_score
+        The hit's BM25 score (``None``: keyword search did not return it).
+    best_attainable
+        The highest BM25 score any clause could reach for the query
+        (:func:`~policyidx.retrieval.retrievers.max_attainable`).
+    dense_score
+        The hit's cosine similarity to the query (``None``: dense search did not return it).
+    coverage
+        How much of the query the index knows (:func:`~policyidx.retrieval.retrievers.query_coverage`);
+        multiplies the rest.
+    """
+    share = 0.0
+    if keyword_score is not None and best_attainable > 0:
+        share = min(1.0, max(0.0, float(keyword_score) / best_attainable))
+    sim = min(1.0, max(0.0, float(dense_score))) if dense_score is not None else 0.0
+    wk, wd = CONFIDENCE_WEIGHTS
+    return (wk * share + wd * sim) * min(1.0, max(0.0, coverage))
+
 
 # ----------------------------------------------------------------------------- hits
 
@@ -80,9 +112,19 @@ class Hit:
     """One search result.
 
     ``highlights`` are ``(start, end)`` character offsets into ``text`` (the clause's own
-    text) of the words that matched; ``snippet`` is a window of ``text`` around them, with
-    ``snippet_start`` its offset in ``text``; ``expansions`` are glossary renderings of query
-    terms that the clause matched.
+    text) of the words that matched; ``snippet`` is a window of ``text`` around them that
+    starts and ends on word boundaries, with ``snippet_start`` its offset in ``text``;
+    ``expansions`` are glossary (or dictionary) renderings of query terms that the clause
+    matched.  ``work`` is the document's work (original and translations share it), ``path``
+    the clause's position in the document tree, ``citation`` the clause as people cite it
+    (``第十二条第二款``, ``第12条第2項``), ``parents`` the headings of the enclosing clauses
+    (outermost first), ``start``/``end`` the offsets of ``text`` in the document's text (the
+    last four are ``None`` for an index built before they were recorded).
+
+    ``confidence`` (0-1) says how well the clause answers the query, comparable across
+    queries: the share of the query's best attainable keyword score that the clause reaches
+    (each query term weighted by its best impact in the index), blended with the dense
+    similarity; ``confident`` is ``confidence >= CONFIDENT`` (see README "Search quality").
     """
 
     rank: int
@@ -100,7 +142,19 @@ class Hit:
     expansions: list[str] = field(default_factory=list)
     keyword_score: float | None = None
     dense_score: float | None = None
+    work: str | None = None
+    path: list[int] = field(default_factory=list)
+    citation: str | None = None
+    parents: list[str] | None = None
+    start: int | None = None
+    end: int | None = None
+    confidence: float = 0.0
     _index: Index | None = field(default=None, repr=False)
+
+    @property
+    def confident(self) -> bool:
+        """Whether the hit clears the confidence threshold :data:`CONFIDENT`."""
+        return self.confidence >= CONFIDENT
 
     @property
     def clause(self) -> Clause:
@@ -126,6 +180,14 @@ class Hit:
             "expansions": self.expansions,
             "keyword_score": None if self.keyword_score is None else round(float(self.keyword_score), 6),
             "dense_score": None if self.dense_score is None else round(float(self.dense_score), 6),
+            "work": self.work,
+            "path": list(self.path),
+            "citation": self.citation,
+            "parents": self.parents,
+            "start": self.start,
+            "end": self.end,
+            "confidence": round(float(self.confidence), 4),
+            "confident": self.confident,
         }
 
 
@@ -469,6 +531,8 @@ class Index:
             return KeywordRetriever(self.keyword)
         if name == "dense":
             return DenseRetriever(lambda: self.encoder, self.vectors)
+        if name == "row_doc":
+            return self.row_doc
         raise QueryError(f"this index has no retriever {name!r}; it has keyword and dense")
 
     def __len__(self) -> int:
@@ -583,18 +647,25 @@ class Index:
         parts = ranking.components or {mode: ranking}
         kw = parts["keyword"].score_of() if "keyword" in parts else {}
         dn = parts["dense"].score_of() if "dense" in parts else {}
-        return [self._hit(row, rank, score, exp, kw.get(row), dn.get(row))
+        best = max_attainable(self.keyword, exp.terms) if mode != "dense" else 0.0
+        cov = query_coverage(exp.terms, self.keyword.term_ids.__contains__)
+        return [self._hit(row, rank, score, exp, kw.get(row), dn.get(row), best, mode, cov)
                 for rank, (row, score) in enumerate(ranking.pairs(), 1)]
 
-    def _hit(self, row: int, rank: int, score: float, exp: Expansion, kws: float | None, dns: float | None) -> Hit:
+    def _hit(self, row: int, rank: int, score: float, exp: Expansion, kws: float | None, dns: float | None,
+             best: float = 0.0, mode: str = "hybrid", coverage: float = 1.0) -> Hit:
         rec = self.record(row)
         text = rec["text"]
         spans, matched = highlight(text, rec["lang"], exp)
-        snippet, s0 = make_snippet(text, spans)
+        snippet, s0 = make_snippet(text, spans, lang=rec["lang"])
         doc = self.docs[int(self.row_doc[row])]
+        if mode == "dense" and dns is None:
+            dns = score
         return Hit(rank=rank, score=float(score), id=rec["id"], doc=doc["id"], lang=rec["lang"], label=rec["label"],
                    title=rec["title"], text=text, doc_title=doc["title"], snippet=snippet, snippet_start=s0,
-                   highlights=spans, expansions=matched, keyword_score=kws, dense_score=dns, _index=self)
+                   highlights=spans, expansions=matched, keyword_score=kws, dense_score=dns, work=doc.get("work"),
+                   path=list(rec.get("path", [])), citation=rec.get("citation"), parents=rec.get("parents"),
+                   start=rec.get("start"), end=rec.get("end"), confidence=confidence(kws, best, dns, coverage), _index=self)
 
     # ------------------------------------------------------------------ alignment
 
@@ -791,7 +862,11 @@ def retrieve(
     from ..retrieval.retrievers import DenseRetriever, KeywordRetriever
 
     def part(name: str) -> Retriever:
-        return KeywordRetriever(keyword) if name == "keyword" else DenseRetriever(encoder, vectors)
+        if name == "keyword":
+            return KeywordRetriever(keyword)
+        if name == "dense":
+            return DenseRetriever(encoder, vectors)
+        raise QueryError(f"no retriever {name!r} here (keyword and dense only)")
 
     ranking: Ranking = make_retriever(mode, part, params or FUSION_DEFAULTS).search(
         exp, k, RowFilter(np.asarray(mask)) if mask is not None else None)

@@ -58,19 +58,80 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def make_snippet(text: str, spans: list[tuple[int, int]], width: int = 120) -> tuple[str, int]:
-    """A window of about ``width`` characters of ``text`` around the densest highlights."""
+_BREAKS = set("。．.！!？?；;，,、：:\n 　）)」』】")
+
+
+def make_snippet(text: str, spans: list[tuple[int, int]], width: int = 120, lang: str | None = None) -> tuple[str, int]:
+    """A window of about ``width`` characters of ``text`` around the densest highlights,
+    starting and ending on word boundaries (after punctuation when one is near, else between
+    two of the analyser's tokens when ``lang`` is given), never inside a word.
+
+    Returns the snippet and its offset in ``text``.
+    """
     if len(text) <= width:
         return text, 0
-    if not spans:
-        return text[:width], 0
-    best, best_n = 0, -1
-    for s, _ in spans:
-        n = sum(1 for a, b in spans if s <= a and b <= s + width)
-        if n > best_n:
-            best, best_n = s, n
+    best = 0
+    if spans:
+        best_n = -1
+        for s, _ in spans:
+            n = sum(1 for a, b in spans if s <= a and b <= s + width)
+            if n > best_n:
+                best, best_n = s, n
     start = max(0, min(best - width // 4, len(text) - width))
-    return text[start : start + width], start
+    end = min(len(text), start + width)
+    cuts = _word_cuts(text, lang)
+    start = _snap(text, start, cuts, back=True, limit=width // 4, floor=0)
+    end = _snap(text, end, cuts, back=False, limit=width // 4, floor=start)
+    if spans and best >= start:
+        # keep the first highlight of the window whole
+        for a, b in spans:
+            if a >= best and b > end and a < end:
+                end = _snap(text, b, cuts, back=False, limit=width // 4, floor=start)
+                break
+    return text[start:end], start
+
+
+def _word_cuts(text: str, lang: str | None) -> set[int] | None:
+    """Offsets between two words of ``text`` (``None``: any offset between non-letters)."""
+    if not lang:
+        return None
+    try:
+        toks = tokenize(text, lang)
+    except Exception:  # noqa: BLE001 - a snippet never fails a search
+        return None
+    cuts = {0, len(text)}
+    for t in toks:
+        cuts.add(t.start)
+        cuts.add(t.end)
+    return cuts
+
+
+def _is_cut(text: str, i: int, cuts: set[int] | None) -> bool:
+    if i <= 0 or i >= len(text):
+        return True
+    if text[i - 1] in _BREAKS or text[i] in _BREAKS:
+        return True
+    if cuts is not None:
+        return i in cuts
+    # without a tokeniser: between two letters of a space-separated script is inside a word
+    return not (text[i - 1].isalnum() and text[i].isalnum() and text[i - 1].isascii() and text[i].isascii())
+
+
+def _snap(text: str, i: int, cuts: set[int] | None, *, back: bool, limit: int, floor: int) -> int:
+    """The nearest boundary to ``i`` (after punctuation first, then a word cut), moving
+    outward (``back``: towards the start) at most ``limit`` characters."""
+    if i <= 0 or i >= len(text):
+        return max(0, min(i, len(text)))
+    rng = range(i, max(floor, i - limit) - 1, -1) if back else range(i, min(len(text), i + limit) + 1)
+    for j in rng:  # a sentence or phrase break
+        if 0 < j < len(text) and text[j - 1] in _BREAKS:
+            return j
+        if j in (0, len(text)):
+            return j
+    for j in rng:  # a word boundary
+        if _is_cut(text, j, cuts):
+            return j
+    return i
 
 
 def marked(text: str, spans: list[tuple[int, int]], offset: int = 0, *, start: str = "【", end: str = "】") -> str:

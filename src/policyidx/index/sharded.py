@@ -282,8 +282,10 @@ def _task_reduce(*parts: dict[str, Any]) -> dict[str, Any]:
     return {"rows": sum(p["rows"] for p in parts), "length": sum(p["length"] for p in parts), "df": dict(df)}
 
 
-def _task_sample(work_dir: str, local_rows: list[int]) -> tuple[list[str], list[list[str]]]:
-    """Texts and terms of some rows of a tokenised shard (the encoder's training sample)."""
+def _task_sample(work_dir: str, local_rows: list[int]) -> tuple[list[str], list[list[str]], list[str], list[str]]:
+    """Texts, terms, contexts and languages of some rows of a tokenised shard (the encoder's
+    training sample)."""
+    from .build import row_contexts
     from .store import _Blob
     from ..parallel import TermLists
 
@@ -291,25 +293,28 @@ def _task_sample(work_dir: str, local_rows: list[int]) -> tuple[list[str], list[
     texts = _Blob(d / "rows", "texts")
     terms = TermLists(np.load(d / "doc_ptr.npy", allow_pickle=False), np.load(d / "term_ids.npy", allow_pickle=False),
                       json.loads((d / "vocab.json").read_text(encoding="utf-8")))
-    return [texts[i] for i in local_rows], [terms[i] for i in local_rows]
+    ctxs, langs = row_contexts(d / "rows", local_rows)
+    return [texts[i] for i in local_rows], [terms[i] for i in local_rows], ctxs, langs
 
 
-def _task_fit(out_dir: str, dim: int, term_files: list[str], order: list[list[int]],
-              *samples: tuple[list[str], list[list[str]]]) -> dict[str, Any]:
+def _task_fit(out_dir: str, dim: int, term_files: list[str], order: list[list[int]], n_rows: int,
+              *samples: tuple[list[str], list[list[str]], list[str], list[str]]) -> dict[str, Any]:
     """Fit the built-in encoder once on the gathered sample, in global row order; save it."""
     with _analyzer(term_files).active():
-        return _fit(out_dir, dim, order, samples)
+        return _fit(out_dir, dim, order, samples, n_rows)
 
 
-def _fit(out_dir: str, dim: int, order: list[list[int]], samples: Sequence[tuple[list[str], list[list[str]]]]) -> dict[str, Any]:
-    from .build import fit_builtin
+def _fit(out_dir: str, dim: int, order: list[list[int]], samples: Sequence[tuple[Any, ...]], n_rows: int) -> dict[str, Any]:
+    from .build import DENSE_CONTEXT, feature_cap, fit_builtin, with_context
 
     t0 = time.perf_counter()
     rows = np.concatenate([np.asarray(o, dtype=np.int64) for o in order]) if order else np.zeros(0, np.int64)
     texts = [t for s in samples for t in s[0]]
     terms = [t for s in samples for t in s[1]]
+    if DENSE_CONTEXT:  # as a single build: each clause after its document title and headings
+        texts, terms = with_context(texts, terms, [c for s in samples for c in s[2]], [g for s in samples for g in s[3]])
     perm = np.argsort(rows, kind="stable").tolist()
-    enc = fit_builtin([texts[i] for i in perm], [terms[i] for i in perm], dim=dim)
+    enc = fit_builtin([texts[i] for i in perm], [terms[i] for i in perm], dim=dim, max_features=feature_cap(n_rows))
     enc.save(out_dir)
     return {"encoder": enc.describe(), "seconds": round(time.perf_counter() - t0, 3)}
 
@@ -338,7 +343,7 @@ def _task_index(work_dir: str, shard_dir: str, enc_dir: str | None, encoder_spec
 def _index(analyzer: Any, work_dir: str, shard_dir: str, enc_dir: str | None, encoder_spec: str, stats: dict[str, Any],
            global_rows: list[tuple[int, int]], meta: dict[str, Any]) -> dict[str, Any]:
     from .alignments import AlignmentStore
-    from .build import encode_rows, vector_store
+    from .build import DENSE_CONTEXT, encode_rows, row_contexts, vector_store, with_context
     from .store import _Blob
     from ..parallel import TermLists
     from ..retrieval.encoders import BuiltinEncoder, get_encoder
@@ -372,7 +377,12 @@ def _index(analyzer: Any, work_dir: str, shard_dir: str, enc_dir: str | None, en
         if enc_dir is not None:
             enc: Any = BuiltinEncoder.load(enc_dir)
             _link_tree(Path(enc_dir), tmp / "encoder")
-            vecs = encode_rows(enc, texts, TermLists(doc_ptr, term_ids, vocab), parallel=False, workers=1,
+            e_terms: Any = TermLists(doc_ptr, term_ids, vocab)
+            e_texts = texts
+            if DENSE_CONTEXT and texts:
+                ctxs, langs = row_contexts(tmp / "rows", range(len(texts)))
+                e_texts, e_terms = with_context(texts, e_terms, ctxs, langs)
+            vecs = encode_rows(enc, e_texts, e_terms, parallel=False, workers=1,
                                scratch=tmp / "vectors.tmp.npy") if texts else np.zeros((0, enc.dim), np.float32)
         else:
             enc = get_encoder(encoder_spec)
@@ -540,7 +550,8 @@ def build_sharded(
                 order.append(g[pos].tolist())
                 samples.append(runner.submit(_task_sample, str(work / f"{i:03d}"), pos.tolist(), name=f"sample-{i}"))
             enc_dir = str(tmp / "encoder")
-            fit = runner.submit(_task_fit, enc_dir, dim, [str(g) for g in catalog.glossary], order, *samples, name="fit")
+            fit = runner.submit(_task_fit, enc_dir, dim, [str(g) for g in catalog.glossary], order, n_rows, *samples,
+                                name="fit")
             runner.results([fit], ["encoder fit"])
         timings["encoder fit"] = round(time.perf_counter() - t, 3)
         say("keyword index, vectors and alignments per shard…")
@@ -663,7 +674,7 @@ def _task_records(path: str, build_id: str, rows: list[int]) -> list[dict[str, A
     for r in rows:
         rec = idx.record(r)
         doc = idx.docs[int(idx.row_doc[r])]
-        rec["doc"], rec["doc_title"] = doc["id"], doc["title"]
+        rec["doc"], rec["doc_title"], rec["work"] = doc["id"], doc["title"], doc.get("work")
         out.append(rec)
     return out
 
@@ -850,7 +861,9 @@ class ShardedIndex:
         expand: bool = True,
         dictionaries: bool = True,
     ) -> list[Any]:
-        """Find the clauses that answer a query: :meth:`policyidx.index.Index.search` over all shards.
+        """Find the clauses that answer a query: :meth:`policyidx.index.Index.search` over all shards
+        (``dictionaries``: renderings from the general dictionaries kept when they are terms of
+        any shard, as a single index keeps its own terms).
 
         Raises
         ------
@@ -880,12 +893,16 @@ class ShardedIndex:
         from .facade import Hit, highlight, make_snippet
         from ..retrieval.base import Ranking
         from ..retrieval.fusion import FUSIONS
-        from ..retrieval.modes import FUSION_DEFAULTS
+        from ..retrieval.fusion import dense_rerank
+        from ..retrieval.modes import FUSION_DEFAULTS, HYBRID_DEFAULTS
         from ..retrieval.retrievers import depth_for
 
         # fusion needs each retriever's top depth_for(k); one retriever alone only its top k
         # (the global top k of a retriever is within the union of the shards' top k)
+        rerank = self.params.get("fusion", "rrf") == "dense-rerank"
         depth = depth_for(k) if mode == "hybrid" else k
+        if mode == "hybrid" and rerank:  # the default hybrid re-ranks a deeper candidate list
+            depth = max(depth, int(self.params.get("rerank_depth", HYBRID_DEFAULTS["rerank_depth"])))
         terms = dict(exp.terms) if mode in ("keyword", "hybrid") and exp.terms else None
         qvec = None
         if mode in ("dense", "hybrid"):
@@ -924,9 +941,16 @@ class ShardedIndex:
             # fused from the merged (global) rankings, as a single index fuses its own
             parts = {name: Ranking(r.glob, r.score.astype(np.float64)) for name, r in (("keyword", kw), ("dense", dn))
                      if r is not None}
-            fuse = FUSIONS[self.params.get("fusion", "rrf")]
-            ranked = fuse(parts, self.params.get("weights", FUSION_DEFAULTS["weights"]),
-                          self.params.get("rrf_k", FUSION_DEFAULTS["rrf_k"])).pairs()
+            if rerank:  # as the single index's hybrid mode, with the document vote
+                ranked = dense_rerank(parts.get("keyword", Ranking.empty()), parts.get("dense", Ranking.empty()),
+                                      self.row_doc,
+                                      doc_weight=self.params.get("doc_weight", HYBRID_DEFAULTS["doc_weight"]),
+                                      clause_weight=self.params.get("clause_weight", HYBRID_DEFAULTS["clause_weight"]),
+                                      ).pairs()
+            else:
+                fuse = FUSIONS[self.params.get("fusion", "rrf")]
+                ranked = fuse(parts, self.params.get("weights", FUSION_DEFAULTS["weights"]),
+                              self.params.get("rrf_k", FUSION_DEFAULTS["rrf_k"])).pairs()
         ranked = ranked[:k]
         want: dict[int, list[int]] = {}
         for g, _ in ranked:
@@ -938,11 +962,13 @@ class ShardedIndex:
         for rank, (g, score) in enumerate(ranked, 1):
             rec = rec_of[where[g]]
             spans, matched = highlight(rec["text"], rec["lang"], exp)
-            snippet, s0 = make_snippet(rec["text"], spans)
+            snippet, s0 = make_snippet(rec["text"], spans, lang=rec["lang"])
             hits.append(Hit(rank=rank, score=float(score), id=rec["id"], doc=rec["doc"], lang=rec["lang"],
                             label=rec["label"], title=rec["title"], text=rec["text"], doc_title=rec["doc_title"],
                             snippet=snippet, snippet_start=s0, highlights=spans, expansions=matched,
-                            keyword_score=kw_d.get(g), dense_score=dn_d.get(g), _index=self))  # type: ignore[arg-type]
+                            keyword_score=kw_d.get(g), dense_score=dn_d.get(g), work=rec.get("work"),
+                            path=list(rec.get("path", [])), citation=rec.get("citation"), parents=rec.get("parents"),
+                            start=rec.get("start"), end=rec.get("end"), _index=self))  # type: ignore[arg-type]
         return hits
 
     # ------------------------------------------------------------------ alignment

@@ -154,12 +154,20 @@ def write_rows(directory: Path, corpus: Corpus, clauses: list[Clause]) -> None:
     _write_blob(directory, "ids", [c.id for c in clauses])
     _write_blob(directory, "texts", [c.text for c in clauses])
     _write_blob(directory, "records", [json.dumps({"label": c.label, "title": c.title, "lang": c.lang,
-                                                    "path": list(c.path)}, ensure_ascii=False) for c in clauses])
+                                                    "path": list(c.path), **_hit_context(c)},
+                                                   ensure_ascii=False) for c in clauses])
     np.save(directory / "row_doc.npy", np.array([doc_index[c.doc] for c in clauses], dtype=np.int32), allow_pickle=False)
     np.save(directory / "row_lang.npy", np.array([LANG_CODES.get(c.lang, 2) for c in clauses], dtype=np.int8), allow_pickle=False)
     atomic_write_bytes(directory / "docs.json", json.dumps(
         [{"id": d.id, "work": d.work, "lang": d.lang, "role": d.role, "title": d.title,
           "fingerprint": corpus.doc_fingerprint(d.id)} for d in docs], ensure_ascii=False, indent=1).encode("utf-8"))
+
+
+def _hit_context(c: Clause) -> dict[str, Any]:
+    """What a search hit reports of its clause beyond the text: citation, parent headings,
+    offsets into the document text."""
+    return {"citation": c.citation() if c.kind not in ("front", "back") else "",
+            "parents": [p.heading() for p in c.ancestors()], "start": c.start, "end": c.end}
 
 
 class RowStore:

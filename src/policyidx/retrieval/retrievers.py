@@ -9,14 +9,14 @@ import numpy as np
 
 from ..errors import QueryError
 from .base import Ranking, Retriever, RowFilter
-from .fusion import FUSIONS
+from .fusion import FUSIONS, dense_rerank
 
 if TYPE_CHECKING:  # pragma: no cover
     from .expand import Expansion
     from .keyword import BM25Index
     from .vectors import VectorStore
 
-__all__ = ["KeywordRetriever", "DenseRetriever", "FusionRetriever", "depth_for"]
+__all__ = ["KeywordRetriever", "DenseRetriever", "FusionRetriever", "RerankRetriever", "depth_for", "max_attainable", "query_coverage"]
 
 
 def depth_for(k: int) -> int:
@@ -116,3 +116,65 @@ class FusionRetriever:
         depth = depth_for(k)
         rankings = {name: r.search(query, depth, filter) for name, r in self.parts.items()}
         return self.fuse(rankings, self.weights, self.rrf_k).top(k)
+
+
+class RerankRetriever:
+    """Keyword candidates re-ranked by the dense side's votes for their document and clause
+    (:func:`~policyidx.retrieval.fusion.dense_rerank`): the default ``hybrid`` mode.
+
+    Parameters
+    ----------
+    keyword, dense
+        The two base retrievers.
+    row_doc
+        Row -> document number of the index (``None``: no document vote).
+    doc_weight, clause_weight
+        The votes' weights.
+    depth
+        How many rows each side is asked for (at least :func:`depth_for` ``(k)``).
+    """
+
+    def __init__(self, keyword: Retriever, dense: Retriever, row_doc: np.ndarray | None = None, *,
+                 doc_weight: float = 0.2, clause_weight: float = 0.1, depth: int = 200, name: str = "hybrid"):
+        self.keyword, self.dense, self.row_doc = keyword, dense, row_doc
+        self.doc_weight, self.clause_weight, self.depth = float(doc_weight), float(clause_weight), int(depth)
+        self.name = name
+
+    def search(self, query: Expansion, k: int, filter: RowFilter | None = None) -> Ranking:
+        _check_k(k)
+        depth = max(self.depth, depth_for(k))
+        kw = self.keyword.search(query, depth, filter)
+        dn = self.dense.search(query, depth, filter)
+        return dense_rerank(kw, dn, self.row_doc, doc_weight=self.doc_weight,
+                            clause_weight=self.clause_weight).top(k)
+
+
+def max_attainable(bm25: BM25Index, terms: Mapping[str, float]) -> float:
+    """The highest BM25 score any clause could get for weighted ``terms``: the sum over the
+    query's index terms of weight times the term's best impact (0 when none is indexed)."""
+    ids = [(bm25.term_ids[t], w) for t, w in terms.items() if w > 0 and t in bm25.term_ids]
+    if not ids:
+        return 0.0
+    best = getattr(bm25, "max_impact", None)
+    total = 0.0
+    for tid, w in ids:
+        if best is not None:
+            m = float(best[tid])
+        else:
+            a, b = int(bm25.indptr[tid]), int(bm25.indptr[tid + 1])
+            m = float(np.max(bm25.scores[a:b])) if b > a else 0.0
+        total += w * m
+    return total
+
+
+def query_coverage(terms: Mapping[str, float], known: Callable[[str], bool]) -> float:
+    """How much of a query the index knows, 0-1: the weight of the query's word terms
+    (its own and their renderings) that are index terms, over the number of its own words
+    (full-weight terms), capped at 1.  Shared-Han-character terms (``#..``) do not count.
+    A query about something the corpus never mentions (``carbon emissions trading`` on IP
+    policy) covers little even when one of its words is everywhere."""
+    words = {t: w for t, w in terms.items() if not t.startswith("#") and w > 0}
+    own = sum(1 for w in words.values() if w >= 1.0)
+    if not own:
+        return 0.0
+    return min(1.0, sum(w for t, w in words.items() if known(t)) / own)
