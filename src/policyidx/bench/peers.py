@@ -154,7 +154,11 @@ def real_clauses(root: Path) -> tuple[list[str], list[int]]:
 
 
 def _fingerprint(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, default=str).encode()).hexdigest()[:16]
+    """A cache key of the texts and of the analyser's code (a change to it re-tokenises)."""
+    from ..text import analysis
+
+    code = Path(analysis.__file__).read_bytes()
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, default=str).encode() + code).hexdigest()[:16]
 
 
 def _tokenize_cached(texts: Sequence[str], langs: Sequence[str], cache: Path | None, key: str,
