@@ -28,7 +28,8 @@ characters of clauses drawn with the seed, and a few hand-written ones.  ``synth
 :func:`policyidx.bench.scale.synthesize`.
 
 Timings: the machine may be shared, so engines run interleaved in one process, each batch of
-queries ``--repeats`` times, and the median is reported.
+queries ``--repeats`` times, and the median is reported; the garbage collector is off while
+a batch is timed.
 
 Run it with ``python -m policyidx.bench.peers [--corpus real|synthetic]... [--clauses N]...``.
 """
@@ -498,9 +499,19 @@ def _stream_gbps(mb: int = 256) -> float:
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
+    """Wall time of ``fn()`` with the garbage collector off (as :mod:`timeit` does): a full
+    collection over the peers' millions of Python objects would otherwise land in whichever
+    engine happens to allocate at that moment."""
+    import gc
+
+    gc.collect()
+    gc.disable()
+    try:
+        t0 = time.perf_counter()
+        out = fn()
+        return time.perf_counter() - t0, out
+    finally:
+        gc.enable()
 
 
 def compare(corpus: KeywordCorpus, *, peers: Sequence[str] = PEERS, repeats: int = 5, workers: int = 2,
@@ -591,9 +602,8 @@ def compare(corpus: KeywordCorpus, *, peers: Sequence[str] = PEERS, repeats: int
     idx = ours.index
     lat = []
     for q in queries:
-        t0 = time.perf_counter()
-        idx.search(q, k=10)
-        lat.append(time.perf_counter() - t0)
+        t, _ = _timed(lambda: idx.search(q, k=10))
+        lat.append(t)
     lat_ms = np.asarray(lat) * 1000
     res["policyidx_search_p50_ms"] = round(float(np.percentile(lat_ms, 50)), 4)
     res["policyidx_search_p95_ms"] = round(float(np.percentile(lat_ms, 95)), 4)
