@@ -1,7 +1,7 @@
 """Compiled search kernels of the keyword index (numba), with a pure-numpy fallback elsewhere.
 
-One call answers a batch of queries.  For each query, the terms are taken shortest posting
-list first and their impacts scatter-added into a dense float32 accumulator (one per
+One call answers a batch of queries.  For each query, the terms are taken in the query's
+order and their impacts scatter-added into a dense float32 accumulator (one per
 thread, reused; a list of the rows touched keeps clean-up and selection proportional to the
 postings read on small queries).  Before each further term the kernel checks whether the
 query can stop growing its candidate set (exact *MaxScore* pruning, term at a time): when
@@ -198,7 +198,10 @@ def _one_query(indptr, rows, scores, ub, tids, wts, k, allowed, use_allowed, acc
         lens[j] = indptr[tids[j] + 1] - indptr[tids[j]]
         if wts[j] <= 0:
             positive = False
-    order = np.argsort(lens, kind="mergesort")
+    # Terms are added in the query's order, whatever the path: float32 sums then round the
+    # same way as the numpy/scipy path's and as another index's (a shard's) with other list
+    # lengths, so equal scores stay equal and ties break the same everywhere.
+    order = np.arange(nt_terms)
     # rest[jj]: the most that terms order[jj:] can add to any row; rest_len[jj]: their postings
     rest = np.zeros(nt_terms + 1, np.float64)
     rest_len = np.zeros(nt_terms + 1, np.int64)
