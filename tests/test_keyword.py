@@ -107,7 +107,7 @@ def test_save_load_round_trip(tmp_path, small: BM25Index) -> None:
     target = tmp_path / "kw"
     small.save(target)
     assert sorted(p.name for p in target.iterdir()) == [
-        "doc_len.npy", "indptr.npy", "params.json", "rows.npy", "scores.npy", "vocab.json",
+        "doc_len.npy", "indptr.npy", "max_impact.npy", "params.json", "rows.npy", "scores.npy", "vocab.json",
     ]
     small.save(target)  # replacing an existing index works
     for mmap in (True, False):
@@ -212,16 +212,23 @@ def test_empty_index() -> None:
     assert len(rows) == 0 and index.n_docs == 2
 
 
-@pytest.mark.parametrize("kernel", ["scipy", "numpy"])
+@pytest.mark.parametrize("kernel", ["numba", "numba-exhaustive", "scipy", "numpy"])
 @pytest.mark.parametrize("k", [1, 10, 60])
 @pytest.mark.parametrize("seed", [0, 1])
 def test_search_equals_exhaustive_scoring(seed, k, kernel, monkeypatch):
-    """Scatter kernel and block-maximum top-k never change the result: compare with scoring every row."""
+    """Kernels, pruning and top-k selection never change the result: compare with scoring every row."""
     from policyidx.retrieval import keyword
 
+    if kernel.startswith("numba"):
+        if keyword._kernels(wait=True) is None:
+            pytest.skip("numba is not installed (the `fast` extra)")
+        monkeypatch.setattr(keyword, "_PRUNE", kernel == "numba")
+        monkeypatch.setattr(keyword, "_DENSE_PRUNE_FROM", 0)  # prune whatever the size of this index
+    else:
+        monkeypatch.setattr(keyword, "_USE_KERNELS", False)
     if kernel == "numpy":
         monkeypatch.setattr(keyword, "KERNEL_MIN_POSTINGS", 2**62)
-    else:
+    elif kernel == "scipy":
         monkeypatch.setattr(keyword, "KERNEL_MIN_POSTINGS", 0)  # every list through scipy's kernel
         assert keyword._csc_matvec() is not None  # scipy's kernel is found and passes its self-check
     rng = np.random.default_rng(seed)
@@ -233,6 +240,7 @@ def test_search_equals_exhaustive_scoring(seed, k, kernel, monkeypatch):
     docs += [[] for _ in range(500)] + [["t299"] * 3 for _ in range(40)]  # empty rows and exact ties
     index = BM25Index.build(docs)
     everyone = np.arange(index.n_docs)
+    pruned = 0
     for _ in range(40):
         q = {str(t): float(w) for t, w in zip(rng.choice(vocab, size=int(rng.integers(1, 12)), p=p),
                                                 rng.choice([1.0, 0.4, 0.5], size=12))}
@@ -249,4 +257,51 @@ def test_search_equals_exhaustive_scoring(seed, k, kernel, monkeypatch):
         # rows may differ only among scores tied (to float32 rounding) with the last one
         differ = set(rows.tolist()) ^ set(want.tolist())
         assert all(np.isclose(full[r], scores[-1], rtol=1e-5) for r in differ)
-        assert not np.any(index._accumulator()), "the accumulator is left clean for the next query"
+        if kernel.startswith("numba"):
+            read, looked_up = index._local.work.tolist()
+            total = sum(int(np.diff(index.indptr)[index.term_ids[t]]) for t in q)
+            assert read <= total
+            pruned += read < total
+            assert not np.any(index._scratch.get()[0]), "the accumulator is left clean for the next query"
+        else:
+            assert not np.any(index._accumulator()), "the accumulator is left clean for the next query"
+    if kernel == "numba" and k <= 10:  # (with 60 results the k-th score stays within reach here)
+        assert pruned >= 1, "MaxScore skipped postings on some queries (the pruned path was exercised)"
+    elif kernel == "numba-exhaustive":
+        assert pruned == 0
+
+
+@pytest.mark.parametrize("k", [1, 5])
+def test_pruning_on_listed_rows_is_exact(k):
+    """Queries reading few postings (the accumulator lists its rows) and pruning after the rare
+    terms: same results as reading every posting."""
+    from policyidx.retrieval import keyword
+
+    if keyword._kernels(wait=True) is None:
+        pytest.skip("numba is not installed (the `fast` extra)")
+    rng = np.random.default_rng(7)
+    n = 20_000
+    docs = []
+    for _ in range(n):
+        doc = [f"r{x}" for x in rng.integers(0, 30_000, size=int(rng.integers(1, 6)))]
+        doc += [f"m{rng.integers(0, 40)}"] * int(rng.integers(1, 3))
+        docs.append(doc)
+    index = BM25Index.build(docs)
+    lens = np.diff(index.indptr)
+    everyone = np.arange(n)
+    pruned = 0
+    for _ in range(60):
+        q = [f"r{x}" for x in rng.integers(0, 30_000, size=2)] + [f"m{rng.integers(0, 40)}"]
+        q = [t for t in dict.fromkeys(q) if t in index.term_ids]
+        total = sum(int(lens[index.term_ids[t]]) for t in q)
+        assert total * 8 < n  # the listed-rows mode
+        rows, scores = index.search(q, k=k)
+        pruned += int(index._local.work[0]) < total
+        full = index.score(q, everyone)
+        order = np.lexsort((everyone, -full))
+        want = np.array([r for r in order[:k] if full[r] > 0], dtype=np.int64)
+        np.testing.assert_allclose(scores, full[want], rtol=1e-5)
+        differ = set(rows.tolist()) ^ set(want.tolist())
+        assert all(np.isclose(full[r], scores[-1], rtol=1e-5) for r in differ)
+        assert not np.any(index._scratch.get()[0])
+    assert pruned >= 10

@@ -32,7 +32,8 @@ For every size N the benchmark
    sequential bandwidth;
 5. runs the **peers** on the same tokens: bm25s (``method="lucene"``, same k1 and b),
    rank_bm25 (``BM25Okapi``, up to ``rank_bm25_max`` clauses) and FAISS ``IndexFlatIP`` as
-   the exact reference of the dense index.
+   the exact reference of the dense index; and :func:`policyidx.bench.peers.compare` on the same
+   tokens (bm25s with its numba backend, tantivy; ``keyword_peers``).
 
 Run it with ``python -m policyidx.bench [--clauses N]... [--json] [--out FILE]``.
 
@@ -672,6 +673,13 @@ def _bench_size(
                 res["rank_bm25_qps"] = round(len(few) / (time.perf_counter() - t0), 2)
                 res["keyword_vs_rank_bm25"] = round(res["keyword_qps"] / res["rank_bm25_qps"], 1)
                 del okapi
+        with _stage("keyword_peers", stages, progress):
+            # bm25s's numba backend and tantivy on the same tokens (k1 = 1.2: tantivy's), see bench.peers
+            from .peers import KeywordCorpus, compare
+
+            kc = KeywordCorpus("synthetic", doc_ptr, term_ids, vocab, q_terms, list(queries))
+            res["keyword_peers"] = compare(kc, peers=("bm25s-numba", "tantivy"), repeats=3, workers=workers,
+                                           progress=progress)
     res["dense_vs_exact_qps"] = round(res["dense_qps"] / res["faiss_exact_qps"], 2)
     res["stages_s"] = stages
     return res
@@ -822,6 +830,11 @@ def format_table(results: Sequence[dict[str, Any]]) -> str:
                 f"{tp['mecab_parse_ms_per_clause']:.3f}, jieba {tp['jieba_cut_ms_per_clause']:.3f}, policyidx Python "
                 f"{tp['policyidx_python_ms_per_clause']:.3f}) = {tp['clauses_per_s_per_core']:,} clauses/s per core"
             )
+        kp = r.get("keyword_peers")
+        if kp:
+            lines.append(f"  {r['clauses']:,}: keyword q/s on one thread (k1 = 1.2), same top 10 as exhaustive: "
+                         + ", ".join(f"{name} {e['qps']:,.0f} ({e['same_top10']:.2f})"
+                                     for name, e in kp["engines"].items() if "qps" in e))
         if r.get("keyword_postings_per_query") is not None:
             lines.append(
                 f"  {r['clauses']:,}: keyword search reads {r['keyword_postings_per_query']:,} postings per query in "

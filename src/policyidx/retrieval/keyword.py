@@ -84,6 +84,8 @@ class BM25Index:
         self.b = float(b)
         self.method = method
         self._local = threading.local()
+        self._max_impact: np.ndarray | None = None
+        self._scratch: object | None = None
 
     # ------------------------------------------------------------------ properties
     @property
@@ -305,6 +307,76 @@ class BM25Index:
                 weights.append(w)
         return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32)
 
+    def _flatten(self, queries: Sequence[Query]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Queries as CSR arrays of known term ids and weights (the batch kernels' input).
+
+        One Python pass, no per-query arrays: on a small index this is most of a query's time.
+        """
+        get = self.term_ids.get
+        ids: list[int] = []
+        wts: list[float] = []
+        ptr = [0]
+        for q in queries:
+            kind = type(q)
+            if (kind is list or kind is tuple) and len(set(q)) == len(q):
+                # the common case: distinct terms, weight 1
+                tids = [get(t) for t in q]
+                if None in tids:
+                    tids = [t for t in tids if t is not None]
+                ids.extend(tids)
+                wts.extend([1.0] * len(tids))
+                ptr.append(len(ids))
+                continue
+            if isinstance(q, str):
+                raise QueryError(
+                    "query must be a list of terms or a dict term -> weight, got a str; "
+                    "pass policyidx.analysis.analyze_query(text)"
+                )
+            items: Iterable[tuple[str, float]]
+            if kind is dict or isinstance(q, Mapping):
+                items = q.items()  # type: ignore[union-attr]
+            else:
+                items = Counter(q).items()  # repeated terms count, as in bm25s
+            for t, w in items:
+                tid = get(t)
+                if tid is not None and w != 0:
+                    ids.append(tid)
+                    wts.append(w)
+            ptr.append(len(ids))
+        return (np.array(ptr, dtype=np.int64), np.array(ids, dtype=np.int64), np.array(wts, dtype=np.float64))
+
+    def _check_allowed(self, allowed: np.ndarray | None) -> np.ndarray | None:
+        if allowed is not None:
+            allowed = np.asarray(allowed)
+            if allowed.dtype != np.bool_ or allowed.shape != (self.n_docs,):
+                raise QueryError(
+                    f"allowed must be a boolean mask of shape ({self.n_docs},), got "
+                    f"dtype {allowed.dtype} and shape {allowed.shape}"
+                )
+        return allowed
+
+    @property
+    def max_impact(self) -> np.ndarray:
+        """The largest impact of each term (float32), the bound that search prunes with."""
+        if self._max_impact is None:
+            kernels = _kernels()
+            if kernels is not None:
+                self._max_impact = kernels.max_impacts(self.indptr, self.scores)
+            else:
+                out = np.zeros(self.n_terms, dtype=np.float32)
+                nonempty = np.flatnonzero(np.diff(self.indptr) > 0)
+                if len(nonempty):
+                    out[nonempty] = np.maximum.reduceat(self.scores, self.indptr[nonempty])
+                self._max_impact = out
+        return self._max_impact
+
+    def _run_kernel(self, kernels, q_ptr, ids, weights, k, allowed, threads):  # type: ignore[no-untyped-def]
+        if self._scratch is None:
+            self._scratch = kernels.Scratch(self.n_docs)
+        return kernels.search_batch(self.indptr, self.rows, self.scores, self.max_impact, q_ptr, ids, weights,
+                                    k, allowed, self._scratch, threads=threads, prune=_PRUNE,
+                                    dense_prune_from=_DENSE_PRUNE_FROM)
+
     def _accumulator(self) -> np.ndarray:
         acc = getattr(self._local, "acc", None)
         if acc is None or len(acc) != self.n_docs:
@@ -346,13 +418,14 @@ class BM25Index:
         """
         if k <= 0:
             raise QueryError(f"k must be a positive number of results, got {k}")
-        if allowed is not None:
-            allowed = np.asarray(allowed)
-            if allowed.dtype != np.bool_ or allowed.shape != (self.n_docs,):
-                raise QueryError(
-                    f"allowed must be a boolean mask of shape ({self.n_docs},), got "
-                    f"dtype {allowed.dtype} and shape {allowed.shape}"
-                )
+        allowed = self._check_allowed(allowed)
+        kernels = _kernels()
+        if kernels is not None:
+            q_ptr, flat_ids, flat_w = self._flatten([query])
+            out_r, out_s, counts, work = self._run_kernel(kernels, q_ptr, flat_ids, flat_w, k, allowed, 1)
+            self._local.work = work[0]
+            c = int(counts[0])
+            return out_r[0, :c], out_s[0, :c]
         ids, weights = self._query_arrays(query)
         empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
         if len(ids) == 0:
@@ -424,6 +497,16 @@ class BM25Index:
         elif threads <= 0:
             threads = default_workers()
         queries = list(queries)
+        # a long batch is worth waiting for the kernels (a few hundred ms when cached)
+        kernels = _kernels(wait=len(queries) >= _WAIT_FOR_KERNELS_FROM)
+        if kernels is not None and queries:
+            if k <= 0:
+                raise QueryError(f"k must be a positive number of results, got {k}")
+            allowed = self._check_allowed(allowed)
+            q_ptr, flat_ids, flat_w = self._flatten(queries)
+            out_r, out_s, counts, work = self._run_kernel(kernels, q_ptr, flat_ids, flat_w, k, allowed, threads)
+            self._local.work = work
+            return [(out_r[i, :c], out_s[i, :c]) for i, c in enumerate(counts.tolist())]
         if threads == 1 or len(queries) < 2:
             return [self.search(q, k=k, allowed=allowed) for q in queries]
         from concurrent.futures import ThreadPoolExecutor
@@ -483,6 +566,8 @@ class BM25Index:
                 "scores": np.ascontiguousarray(self.scores, dtype=np.float32),
                 "doc_len": np.ascontiguousarray(self.doc_len, dtype=np.int32),
             }
+            # the per-term bound search prunes with; optional on load (computed when absent)
+            arrays["max_impact"] = np.ascontiguousarray(self.max_impact, dtype=np.float32)
             for name, arr in arrays.items():
                 np.save(tmp / f"{name}.npy", arr, allow_pickle=False)
             with open(tmp / "vocab.json", "w", encoding="utf-8") as fh:
@@ -558,6 +643,11 @@ class BM25Index:
             arrays["indptr"], arrays["rows"], arrays["scores"], arrays["doc_len"],
             vocab, params["k1"], params["b"], params.get("variant", "lucene"),
         )
+        bound = d / "max_impact.npy"
+        if bound.is_file():
+            ub = np.load(bound, mmap_mode=None, allow_pickle=False)
+            if ub.shape == (index.n_terms,) and ub.dtype == np.float32:
+                index._max_impact = ub
         if index.n_docs != params.get("n_docs"):
             raise IndexError_(
                 f"keyword index at {str(d)!r}: params.json says {params.get('n_docs')} rows, "
@@ -607,6 +697,61 @@ def _check_bounds(index: BM25Index, d: Path) -> None:
 
     _scan(index.rows, rows_ok)
     _scan(index.doc_len, lengths_ok)
+
+
+#: Use the compiled kernels of :mod:`policyidx.retrieval._kernels` when numba is installed (tests set
+#: this to False to exercise the numpy/scipy path).
+_USE_KERNELS = True
+#: Let the compiled kernel prune with MaxScore (False: read every posting).
+_PRUNE = True
+#: Batches of at least this many queries wait for the kernels to be loaded.
+_WAIT_FOR_KERNELS_FROM = 1000
+#: Rows from which queries with many postings are pruned too (see :mod:`policyidx.retrieval._kernels`);
+#: off: checking cost more than the postings it saved (bench.peers, 100k real clauses).
+_DENSE_PRUNE_FROM = 1 << 62
+
+
+_KERNELS_LOCK = threading.Lock()
+_KERNELS_STATE: dict[str, object] = {}
+
+
+def _load_kernels() -> None:
+    try:
+        from policyidx.retrieval import _kernels as kernels
+
+        if kernels.AVAILABLE:
+            kernels.warm_up()  # compile, or load the compiled code from numba's disk cache
+            _KERNELS_STATE["module"] = kernels
+    except Exception:  # noqa: BLE001 - a broken numba means: the numpy/scipy path
+        pass
+    finally:
+        _KERNELS_STATE["done"] = True
+
+
+def _kernels(wait: bool = False):  # type: ignore[no-untyped-def]
+    """The compiled kernels module once it is ready, else None (numba missing or disabled,
+    :data:`_USE_KERNELS` off, or still loading).
+
+    The first call starts loading them on a background thread (importing numba and loading
+    the compiled code from its cache takes about half a second, compiling from scratch
+    several seconds) and returns None at once, so no query waits for them: searches take
+    the numpy/scipy path until the kernels are ready.  ``wait=True`` blocks until they are
+    (benchmarks, tests, long batches).
+    """
+    if not _USE_KERNELS:
+        return None
+    module = _KERNELS_STATE.get("module")
+    if module is not None or _KERNELS_STATE.get("done"):
+        return module
+    with _KERNELS_LOCK:
+        thread = _KERNELS_STATE.get("thread")
+        if thread is None:
+            thread = threading.Thread(target=_load_kernels, name="policyidx-kernels", daemon=True)
+            _KERNELS_STATE["thread"] = thread
+            thread.start()
+    if wait:
+        thread.join()  # type: ignore[attr-defined]
+    return _KERNELS_STATE.get("module")
 
 
 def _load_csc_matvec() -> Callable[..., None] | None:

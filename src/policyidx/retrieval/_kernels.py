@@ -1,0 +1,473 @@
+"""Compiled search kernels of the keyword index (numba), with a pure-numpy fallback elsewhere.
+
+One call answers a batch of queries.  For each query, the terms are taken in the query's
+order and their impacts scatter-added into a dense float32 accumulator (one per
+thread, reused; a list of the rows touched keeps clean-up and selection proportional to the
+postings read on small queries).  Before each further term the kernel checks whether the
+query can stop growing its candidate set (exact *MaxScore* pruning, term at a time): when
+the sum of the upper bounds (weight times the term's largest impact) of the terms not yet
+read is below the current k-th best score, no untouched row can enter the top k, so the
+rest of the terms are only looked up for the surviving candidates, by galloping search in
+their sorted posting lists (or one merge when the candidates are many), and candidates that
+cannot reach the k-th score any more are dropped.  The top k is kept in a small heap
+(best score first, ties to the lower row), so nothing of size ``n_docs`` is allocated per
+query.
+
+numba is optional (the ``fast`` extra): :data:`AVAILABLE` says whether the kernels are
+compiled; :mod:`policyidx.retrieval.keyword` falls back to its numpy/scipy path otherwise, or when
+``POLICYIDX_NO_NUMBA=1``.  Compiled code is cached on disk (numba's ``cache=True``, next to
+this file or in numba's per-user cache directory); where no cache directory is writable
+the kernels are compiled in memory on first use instead.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["AVAILABLE", "search_batch", "max_impacts", "warm_up"]
+
+try:  # pragma: no cover - depends on the environment
+    if os.environ.get("POLICYIDX_NO_NUMBA", "") not in ("", "0"):
+        raise ImportError("disabled by POLICYIDX_NO_NUMBA")
+    import numba
+
+    AVAILABLE = True
+except ImportError:  # pragma: no cover
+    numba = None
+    AVAILABLE = False
+
+#: Relative safety margin of the pruning tests: an upper bound is compared with the k-th
+#: score only after inflating it by this much, so float32 rounding in the accumulator (which
+#: adds the same impacts in another order than the bound) can never prune a row that ties.
+_MARGIN = 1e-4
+#: Default of ``dense_prune_from`` in :func:`search_batch`.
+DENSE_PRUNE_FROM = 50_000
+
+
+def _jit(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``numba.njit(nogil=True, cache=True)``, or without the disk cache where it cannot be written."""
+    if numba is None:  # pragma: no cover
+        return fn
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return numba.njit(nogil=True, cache=True)(fn)
+    except Exception:  # noqa: BLE001 - numba raises RuntimeError when no cache locator fits
+        return numba.njit(nogil=True, cache=False)(fn)
+
+
+@_jit
+def _worse(s1: float, r1: int, s2: float, r2: int) -> bool:
+    # heap order: a lower score is worse; among equal scores the higher row is worse
+    return s1 < s2 or (s1 == s2 and r1 > r2)
+
+
+@_jit
+def _sift_down(hs: np.ndarray, hr: np.ndarray, size: int, i: int) -> None:
+    while True:
+        left = 2 * i + 1
+        if left >= size:
+            return
+        m = left
+        right = left + 1
+        if right < size and _worse(hs[right], hr[right], hs[left], hr[left]):
+            m = right
+        if _worse(hs[m], hr[m], hs[i], hr[i]):
+            ts, tr = hs[i], hr[i]
+            hs[i], hr[i] = hs[m], hr[m]
+            hs[m], hr[m] = ts, tr
+            i = m
+        else:
+            return
+
+
+@_jit
+def _offer(hs: np.ndarray, hr: np.ndarray, size: int, k: int, s: float, r: int) -> int:
+    """Offer (score, row) to a heap of at most ``k`` entries whose root is the worst; new size."""
+    if size < k:
+        i = size
+        hs[i] = s
+        hr[i] = r
+        size += 1
+        while i > 0:
+            p = (i - 1) // 2
+            if _worse(hs[i], hr[i], hs[p], hr[p]):
+                ts, tr = hs[i], hr[i]
+                hs[i], hr[i] = hs[p], hr[p]
+                hs[p], hr[p] = ts, tr
+                i = p
+            else:
+                break
+        return size
+    if _worse(hs[0], hr[0], s, r):
+        hs[0] = s
+        hr[0] = r
+        _sift_down(hs, hr, size, 0)
+    return size
+
+
+@_jit
+def _drain(hs: np.ndarray, hr: np.ndarray, size: int, out_r: np.ndarray, out_s: np.ndarray) -> int:
+    """Empty the heap into ``out_*`` best first; returns the number written."""
+    n = size
+    while size > 0:
+        size -= 1
+        out_r[size] = hr[0]
+        out_s[size] = hs[0]
+        hs[0], hr[0] = hs[size], hr[size]
+        _sift_down(hs, hr, size, 0)
+    return n
+
+
+@_jit
+def _select(acc, cand, m, use_allowed, allowed, hs, hr, k):
+    """Top ``k`` over rows ``cand[:m]`` (any order; zero scores skipped) into the heap; its size.
+
+    The k-th score is kept in a local variable: re-reading the heap's root on every row
+    (which the compiler must assume may have changed) made this loop ten times slower.
+    """
+    size = 0
+    thr = -np.inf
+    for c in range(m):
+        r = cand[c]
+        v = acc[r]
+        if v < thr or v == 0.0:
+            continue
+        if use_allowed and not allowed[r]:
+            continue
+        size = _offer(hs, hr, size, k, v, r)
+        if size == k:
+            thr = hs[0]
+    return size
+
+
+@_jit
+def _select_dense(acc, use_allowed, allowed, hs, hr, k):
+    """Top ``k`` positive scores of the whole accumulator (rows ascending, so an equal score
+    never displaces an earlier row)."""
+    size = 0
+    thr = np.float32(0.0)
+    for r in range(acc.shape[0]):
+        v = acc[r]
+        if v <= thr:
+            continue
+        if use_allowed and not allowed[r]:
+            continue
+        size = _offer(hs, hr, size, k, v, r)
+        if size == k:
+            thr = hs[0]
+    return size
+
+
+@_jit
+def _gallop(rows: np.ndarray, pos: int, hi: int, r: int) -> int:
+    """First position in ``rows[pos:hi]`` (ascending) holding a row >= ``r``."""
+    if pos >= hi or rows[pos] >= r:
+        return pos
+    step = 1
+    lo = pos  # rows[lo] < r
+    while lo + step < hi and rows[lo + step] < r:
+        lo += step
+        step *= 2
+    top = min(lo + step, hi)  # rows[top] >= r or top == hi
+    lo += 1
+    while lo < top:
+        mid = (lo + top) // 2
+        if rows[mid] < r:
+            lo = mid + 1
+        else:
+            top = mid
+    return lo
+
+
+@_jit
+def _one_query(indptr, rows, scores, ub, tids, wts, k, allowed, use_allowed, acc, touched,
+               hs, hr, out_r, out_s, prune, dense_prune_from, work):
+    n = acc.shape[0]
+    nt_terms = tids.shape[0]
+    if nt_terms == 0:
+        return 0
+    lens = np.empty(nt_terms, np.int64)
+    positive = True
+    for j in range(nt_terms):
+        lens[j] = indptr[tids[j] + 1] - indptr[tids[j]]
+        if wts[j] <= 0:
+            positive = False
+    # Terms are added in the query's order, whatever the path: float32 sums then round the
+    # same way as the numpy/scipy path's and as another index's (a shard's) with other list
+    # lengths, so equal scores stay equal and ties break the same everywhere.
+    order = np.arange(nt_terms)
+    # rest[jj]: the most that terms order[jj:] can add to any row; rest_len[jj]: their postings
+    rest = np.zeros(nt_terms + 1, np.float64)
+    rest_len = np.zeros(nt_terms + 1, np.int64)
+    for jj in range(nt_terms - 1, -1, -1):
+        j = order[jj]
+        rest[jj] = rest[jj + 1] + wts[j] * ub[tids[j]]
+        rest_len[jj] = rest_len[jj + 1] + lens[j]
+    prune = prune and positive
+    # Accumulator strategy by the number of postings: few -> list the rows touched (zeroing
+    # and ranking then cost as much as the postings); many -> no list, one sequential scan of
+    # the accumulator and a memset (a data-dependent branch per posting costs more than that).
+    sparse = positive and rest_len[0] * 8 < n  # (a row back at 0 would be listed twice)
+    # In dense mode the rows of the first (rarest) terms are still listed, up to n/8 of them:
+    # their k-th best partial score is a lower bound of the final k-th score, enough to test
+    # whether the unread terms can still bring a new row into the top k.
+    if not sparse and n < dense_prune_from:
+        prune = False  # on a small index the checks cost more than the postings they save
+    pool = n if sparse else (n // 8 if prune else 0)
+    nt = 0
+    theta = np.inf  # (no check made yet)
+    last = 0
+    switched = nt_terms
+    for jj in range(nt_terms):
+        j = order[jj]
+        # theta can have grown since the last check by at most the bounds of the terms read
+        # since: no check until that could be enough
+        reach = min(rest[0] - rest[jj], theta + rest[last] - rest[jj])
+        if prune and jj > 0 and rest[jj] * (1.0 + _MARGIN) < reach and (
+                (sparse and rest_len[jj] > 8 * nt + 256) or (not sparse and rest_len[jj] > n // 2)):
+            # the rows read so far could outscore the unread terms, and the unread lists are
+            # long next to what a check costs: is the k-th best already out of their reach?
+            size = _select(acc, touched, nt, use_allowed, allowed, hs, hr, k)
+            if size == k:
+                theta = hs[0]
+                last = jj
+                if rest[jj] * (1.0 + _MARGIN) < theta:
+                    switched = jj
+                    break
+        t = tids[j]
+        w = np.float32(wts[j])
+        work[0] += indptr[t + 1] - indptr[t]
+        if nt + lens[j] <= pool:
+            for p in range(indptr[t], indptr[t + 1]):
+                r = rows[p]
+                touched[nt] = r  # kept only if the row is new: no branch to mispredict
+                nt += acc[r] == 0.0
+                acc[r] += w * scores[p]
+        else:
+            pool = 0  # the list stops here (and stays a list of rows of the terms read first)
+            for p in range(indptr[t], indptr[t + 1]):
+                acc[rows[p]] += w * scores[p]
+    size = 0
+    ready = False  # the candidates are listed in cand[:m], ascending
+    m = 0
+    cand = touched
+    for jj in range(switched, nt_terms):
+        # After the switch no new row may enter: a term is added to rows already scored only.
+        j = order[jj]
+        t = tids[j]
+        w = np.float32(wts[j])
+        lo = indptr[t]
+        hi = indptr[t + 1]
+        need = theta / (1.0 + _MARGIN) - rest[jj]  # what a row needs now to stay in reach
+        if not ready and rest_len[jj] > (4 * nt if sparse else n // 2):
+            # much left to read: list the candidates that can still reach the k-th score (a
+            # sort of the rows listed, or a scan of the accumulator), to look them up instead
+            m = 0
+            if sparse:
+                cand = np.sort(touched[:nt])
+                for c in range(nt):
+                    r = cand[c]
+                    if acc[r] >= need and (not use_allowed or allowed[r]):
+                        cand[m] = r
+                        m += 1
+            else:
+                cand = touched  # the pool is not needed any more
+                for r in range(n):
+                    v = acc[r]
+                    cand[m] = r
+                    m += (v != 0.0) * (v >= need) * (not use_allowed or allowed[r])
+            ready = True
+        elif ready and m * 16 < hi - lo:
+            if m > 8 * k:  # tighten the k-th score, drop the rows it leaves behind
+                size = _select(acc, cand, m, False, allowed, hs, hr, k)
+                if size == k:
+                    theta = max(theta, hs[0])
+                need = theta / (1.0 + _MARGIN) - rest[jj]
+            keep = 0
+            for c in range(m):
+                r = cand[c]
+                cand[keep] = r
+                keep += acc[r] >= need
+            m = keep
+        if ready and m * 16 < hi - lo:
+            # few candidates, a long list: look each one up by galloping search
+            work[1] += m
+            pos = lo
+            for c in range(m):
+                r = cand[c]
+                pos = _gallop(rows, pos, hi, r)
+                if pos >= hi:
+                    break
+                if rows[pos] == r:
+                    acc[r] += w * scores[pos]
+        else:
+            # read the list, adding only to rows already scored (branch-free)
+            work[0] += hi - lo
+            for p in range(lo, hi):
+                r = rows[p]
+                v = acc[r]
+                acc[r] = v + (v != 0.0) * (w * scores[p])
+    if ready:
+        size = _select(acc, cand, m, False, allowed, hs, hr, k)
+    elif sparse:
+        size = _select(acc, touched, nt, use_allowed, allowed, hs, hr, k)
+    else:
+        size = _select_dense(acc, use_allowed, allowed, hs, hr, k)
+    if sparse:
+        for c in range(nt):
+            acc[touched[c]] = 0.0
+    else:
+        acc[:] = 0.0
+    return _drain(hs, hr, size, out_r, out_s)
+
+
+@_jit
+def _batch(indptr, rows, scores, ub, q_ptr, tids, wts, k, allowed, use_allowed, acc, touched,
+           out_r, out_s, counts, work, q_lo, q_hi, prune, dense_prune_from):
+    hs = np.empty(k, np.float32)
+    hr = np.empty(k, np.int64)
+    for q in range(q_lo, q_hi):
+        a = q_ptr[q]
+        b = q_ptr[q + 1]
+        counts[q] = _one_query(indptr, rows, scores, ub, tids[a:b], wts[a:b], k, allowed, use_allowed,
+                               acc, touched, hs, hr, out_r[q], out_s[q], prune, dense_prune_from, work[q])
+
+
+@_jit
+def _max_impacts(indptr, scores, out):
+    for t in range(out.shape[0]):
+        m = np.float32(0.0)
+        for p in range(indptr[t], indptr[t + 1]):
+            if scores[p] > m:
+                m = scores[p]
+        out[t] = m
+
+
+def _plain(a: np.ndarray) -> np.ndarray:
+    # np.memmap is an ndarray subclass numba does not type; a view of the same memory is
+    return a.view(np.ndarray) if type(a) is not np.ndarray else a
+
+
+def max_impacts(indptr: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """The largest impact of every term (0 for a term without postings), float32."""
+    out = np.zeros(len(indptr) - 1, dtype=np.float32)
+    _max_impacts(_plain(indptr), _plain(scores), out)
+    return out
+
+
+class Scratch(threading.local):
+    """Per-thread buffers of :func:`search_batch`: accumulator and touched-row list."""
+
+    def __init__(self, n_docs: int) -> None:
+        # threading.local runs __init__ again, with the same arguments, in every thread
+        self.n_docs = int(n_docs)
+        self.acc: np.ndarray | None = None
+        self.touched: np.ndarray | None = None
+
+    def get(self) -> tuple[np.ndarray, np.ndarray]:
+        """This thread's accumulator (all zeros between queries) and touched-row buffer."""
+        if self.acc is None or self.touched is None:
+            self.acc = np.zeros(self.n_docs, dtype=np.float32)
+            self.touched = np.empty(self.n_docs, dtype=np.int32)
+        return self.acc, self.touched
+
+
+def search_batch(
+    indptr: np.ndarray,
+    rows: np.ndarray,
+    scores: np.ndarray,
+    ub: np.ndarray,
+    q_ptr: np.ndarray,
+    tids: np.ndarray,
+    wts: np.ndarray,
+    k: int,
+    allowed: np.ndarray | None,
+    scratch: Scratch,
+    threads: int = 1,
+    prune: bool = True,
+    dense_prune_from: int = DENSE_PRUNE_FROM,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Top ``k`` rows of each query of a batch.
+
+    Parameters
+    ----------
+    indptr, rows, scores : numpy.ndarray
+        The postings (int64 offsets per term, int32 rows ascending within a term, float32 impacts).
+    ub : numpy.ndarray of float32
+        The largest impact of each term (:func:`max_impacts`), for pruning.
+    q_ptr, tids, wts : numpy.ndarray
+        The queries in CSR form: the terms of query ``q`` are ``tids[q_ptr[q]:q_ptr[q + 1]]``
+        (int64, distinct within a query) with weights ``wts`` (float64).
+    k : int
+        Results per query.
+    allowed : numpy.ndarray of bool or None
+        Rows that may be returned.
+    scratch : Scratch
+        Per-thread buffers (the calling thread's are used; worker threads get their own).
+    threads : int
+        Threads to split the batch over (the kernel releases the GIL).
+    prune : bool
+        Use MaxScore pruning (False: score every posting, for tests and comparisons).
+    dense_prune_from : int
+        Rows from which queries with many postings (more than an eighth of the rows) are
+        pruned too; below, checking the bounds costs more than the postings it saves.
+
+    Returns
+    -------
+    rows : numpy.ndarray, shape (n_queries, k), int64
+    scores : numpy.ndarray, shape (n_queries, k), float32
+    counts : numpy.ndarray, shape (n_queries,), int64
+        How many of each row of ``rows``/``scores`` are filled (best first).
+    work : numpy.ndarray, shape (n_queries, 2), int64
+        Per query: postings read in full (scatter-add and merges), and candidates looked
+        up by galloping search.
+    """
+    nq = len(q_ptr) - 1
+    out_r = np.empty((nq, k), dtype=np.int64)
+    out_s = np.empty((nq, k), dtype=np.float32)
+    counts = np.zeros(nq, dtype=np.int64)
+    work = np.zeros((nq, 2), dtype=np.int64)
+    arrays = (_plain(indptr), _plain(rows), _plain(scores), _plain(ub))
+    use_allowed = allowed is not None
+    mask = allowed if allowed is not None else _NO_MASK
+    if threads <= 1 or nq < 2:
+        acc, touched = scratch.get()
+        _batch(*arrays, q_ptr, tids, wts, k, mask, use_allowed, acc, touched, out_r, out_s, counts,
+               work, 0, nq, prune, dense_prune_from)
+        return out_r, out_s, counts, work
+    from concurrent.futures import ThreadPoolExecutor
+
+    threads = min(threads, nq)
+    bounds = np.linspace(0, nq, threads + 1).astype(np.int64)
+
+    def part(i: int) -> None:
+        acc, touched = scratch.get()
+        _batch(*arrays, q_ptr, tids, wts, k, mask, use_allowed, acc, touched, out_r, out_s, counts,
+               work, int(bounds[i]), int(bounds[i + 1]), prune, dense_prune_from)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(part, range(threads)))
+    return out_r, out_s, counts, work
+
+
+_NO_MASK = np.zeros(0, dtype=np.bool_)
+
+
+def warm_up() -> None:
+    """Compile (or load from the disk cache) every kernel on a tiny index."""
+    if not AVAILABLE:
+        return
+    indptr = np.array([0, 2, 3], dtype=np.int64)
+    rows = np.array([0, 1, 1], dtype=np.int32)
+    scores = np.array([0.5, 0.25, 1.0], dtype=np.float32)
+    ub = max_impacts(indptr, scores)
+    scratch = Scratch(2)
+    for allowed in (None, np.ones(2, dtype=np.bool_)):
+        search_batch(indptr, rows, scores, ub, np.array([0, 2], dtype=np.int64), np.array([0, 1], dtype=np.int64),
+                     np.array([1.0, 1.0]), 1, allowed, scratch)
