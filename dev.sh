@@ -15,6 +15,20 @@ setup() {
   "$PY" -m pip install --quiet -e ".[test,web]"
 }
 
+browser() {
+  # The browser tests drive Debian's Chromium (Playwright's own browser download cannot work
+  # offline), with CJK fonts so that screenshots show the text.  Installed when run as root;
+  # otherwise those tests skip unless POLICYIDX_REQUIRE_BROWSER=1.
+  if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+    return 0
+  fi
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk
+  else
+    echo "dev.sh: chromium or fonts-noto-cjk missing and not root: the browser tests will skip" >&2
+  fi
+}
+
 case "${1:-}" in
   demo)
     setup
@@ -24,6 +38,7 @@ case "${1:-}" in
     ;;
   test)
     setup
+    browser
     shift || true
     "$PY" -m pytest -q "$@"
     ;;
