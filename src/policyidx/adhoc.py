@@ -133,7 +133,12 @@ def document_from_bytes(
                 doc = parse_document(path, doc_id=doc_id or _doc_id(name, lg), lang=lg, role=role, format=fmt,
                                      title=Path(name).name, extracted_from=extracted_from, encoding=encoding)
             except ParseError as exc:
-                raise ParseError(str(exc).replace(str(path), name)) from None
+                # the parsers name the file as they were given it or relative to the working
+                # directory: either way it is our temporary file, shown as the caller's name
+                msg = str(exc)
+                for shown in sorted({str(path), os.path.relpath(path)}, key=len, reverse=True):
+                    msg = msg.replace(shown, name)
+                raise ParseError(msg) from None
             doc.source_path = None
             return doc
 
