@@ -772,25 +772,7 @@ class Index:
         if clause_id not in self._row_of_id:
             self.corpus.clause(clause_id)  # raises NotFoundError with the document's context
             raise NotFoundError(f"clause {clause_id!r} has no text of its own to compare")
-        row = self._row_of_id[clause_id]
-        own = self.docs[int(self.row_doc[row])]
-        out: list[Counterpart] = []
-        seen = {clause_id}
-        for cid, score in self.aligned_clauses(clause_id, docs):
-            if cid in self._row_of_id and cid not in seen:
-                seen.add(cid)
-                out.append(self._counterpart(cid, score, "alignment"))
-        allowed = [d["id"] for d in self.docs if d["id"] != own["id"] and (not docs or d["id"] in docs)]
-        if allowed and len(out) < k:
-            text = self.rows.text(row)[:MAX_QUERY_CHARS]
-            if any(ch.isalnum() for ch in text):
-                for h in self.search(text, k=k + len(seen), docs=allowed, query_lang=own["lang"]):
-                    if h.id not in seen:
-                        seen.add(h.id)
-                        out.append(self._counterpart(h.id, h.score, "search"))
-        for i, c in enumerate(out[:k], 1):
-            c.rank = i
-        return out[:k]
+        return collect_counterparts(self, clause_id, k, docs, self.docs, self.search)
 
     def _counterpart(self, cid: str, score: float, method: str) -> Counterpart:
         rec = self.record(self._row_of_id[cid])
@@ -819,6 +801,34 @@ class Counterpart:
     def to_dict(self) -> dict[str, Any]:
         return {"rank": self.rank, "id": self.id, "doc": self.doc, "lang": self.lang, "score": round(self.score, 6),
                 "method": self.method, "label": self.label, "title": self.title, "text": self.text}
+
+
+def collect_counterparts(local: Index, clause_id: str, k: int, docs: Sequence[str] | None,
+                         all_docs: Sequence[dict[str, Any]], search: Any) -> list[Counterpart]:
+    """The counterparts of a clause that ``local`` holds: its aligned clauses there, then the
+    best hits of ``search`` (``Index.search`` of a single or a sharded index) over the other
+    documents of ``all_docs``.  One implementation for :meth:`Index.counterparts` and the
+    sharded index's; the caller has checked ``clause_id`` and ``k``."""
+    row = local._row_of_id[clause_id]
+    own = local.docs[int(local.row_doc[row])]
+    out: list[Counterpart] = []
+    seen = {clause_id}
+    for cid, score in local.aligned_clauses(clause_id, docs):
+        if cid in local._row_of_id and cid not in seen:
+            seen.add(cid)
+            out.append(local._counterpart(cid, score, "alignment"))
+    allowed = [d["id"] for d in all_docs if d["id"] != own["id"] and (not docs or d["id"] in docs)]
+    if allowed and len(out) < k:
+        text = local.rows.text(row)[:MAX_QUERY_CHARS]
+        if any(ch.isalnum() for ch in text):
+            for h in search(text, k=k + len(seen), docs=allowed, query_lang=own["lang"]):
+                if h.id not in seen:
+                    seen.add(h.id)
+                    out.append(Counterpart(rank=0, id=h.id, doc=h.doc, lang=h.lang, score=h.score, method="search",
+                                           label=h.label, title=h.title, text=h.text))
+    for i, c in enumerate(out[:k], 1):
+        c.rank = i
+    return out[:k]
 
 
 def retrieve(

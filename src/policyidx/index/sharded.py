@@ -1048,31 +1048,16 @@ class ShardedIndex:
     def counterparts(self, clause_id: str, k: int = 5, docs: Sequence[str] | None = None) -> list[Any]:
         """As :meth:`policyidx.index.Index.counterparts`: aligned clauses from the clause's shard,
         then the most similar clauses of other documents by a search over every shard."""
-        from .facade import MAX_QUERY_CHARS, Counterpart
+        from .facade import collect_counterparts
 
+        if not isinstance(clause_id, str):
+            raise QueryError(f"a clause id must be a string like 'doc#1.2', not {type(clause_id).__name__}")
         shard = self._local(clause_id.split("#", 1)[0])
         if clause_id not in shard._row_of_id:
             return shard.counterparts(clause_id, k, docs)  # raises the single index's error
-        row = shard._row_of_id[clause_id]
-        own = shard.docs[int(shard.row_doc[row])]
-        out: list[Any] = []
-        seen = {clause_id}
-        for cid, score in shard.aligned_clauses(clause_id, docs):
-            if cid in shard._row_of_id and cid not in seen:
-                seen.add(cid)
-                out.append(shard._counterpart(cid, score, "alignment"))
-        allowed = [d["id"] for d in self.docs if d["id"] != own["id"] and (not docs or d["id"] in docs)]
-        if allowed and len(out) < k:
-            text = shard.rows.text(row)[:MAX_QUERY_CHARS]
-            if any(ch.isalnum() for ch in text):
-                for h in self.search(text, k=k + len(seen), docs=allowed, query_lang=own["lang"]):
-                    if h.id not in seen:
-                        seen.add(h.id)
-                        out.append(Counterpart(rank=0, id=h.id, doc=h.doc, lang=h.lang, score=h.score, method="search",
-                                               label=h.label, title=h.title, text=h.text))
-        for i, c in enumerate(out[:k], 1):
-            c.rank = i
-        return out[:k]
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise QueryError(f"k must be a positive whole number, not {k!r}")
+        return collect_counterparts(shard, clause_id, min(k, len(self)), docs, self.docs, self.search)
 
     def __repr__(self) -> str:
         where = "in-process" if self._runner.client is None else "on Dask"
