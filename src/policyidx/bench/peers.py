@@ -488,7 +488,9 @@ PEERS = ("bm25s-numba", "bm25s-numpy", "tantivy", "rank_bm25")
 # ----------------------------------------------------------------------------- comparing
 
 
-def _stream_gbps(mb: int = 256) -> float:
+def stream_gbps(mb: int = 512) -> float:
+    """Sequential read bandwidth of this machine in GB/s (best of 3 scans of ``mb`` MB): the
+    floor that keyword search's ns per posting is compared with (here and in ``bench.scale``)."""
     arr = np.ones(mb * 2**20 // 4, dtype=np.float32)
     best = float("inf")
     for _ in range(3):
@@ -617,7 +619,7 @@ def compare(corpus: KeywordCorpus, *, peers: Sequence[str] = PEERS, repeats: int
         res["postings_read_per_query"] = round(float(work[:, 0].mean()))
         res["lookups_per_query"] = round(float(work[:, 1].mean()))
     res["ns_per_posting"] = round(mean_s * 1e9 / max(1.0, float(postings.mean())), 3)
-    res["stream_read_gbps"] = _stream_gbps()
+    res["stream_read_gbps"] = stream_gbps(256)
     floor_s = postings.mean() * 8 / (res["stream_read_gbps"] * 1e9)
     res["floor_ms"] = float(f"{floor_s * 1000:.3g}")
     res["mean_ms"] = round(mean_s * 1000, 4)

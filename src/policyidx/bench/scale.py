@@ -67,6 +67,7 @@ import numpy as np
 from ..errors import PolicyIdxError
 from ..text.numerals import to_chinese
 from ..parallel import TermLists, chunks, default_workers, fork_map, tokenize_parallel
+from .peers import stream_gbps
 
 __all__ = ["run_bench", "main", "synthesize", "SyntheticCorpus", "tokenize_parallel", "format_table"]
 
@@ -376,17 +377,6 @@ def _recall(vectors: np.ndarray, qv: np.ndarray, rows: np.ndarray, e_rows: np.nd
     return round(hits_tie / (10 * max(1, counted)), 4), round(hits_ids / (10 * max(1, counted)), 4)
 
 
-def _stream_gbps(mb: int = 512) -> float:
-    """Sequential read bandwidth of this machine in GB/s (best of 3 scans of ``mb`` MB)."""
-    arr = np.ones(mb * 2**20 // 4, dtype=np.float32)
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        arr.max()
-        best = min(best, time.perf_counter() - t0)
-    return round(arr.nbytes / best / 1e9, 1)
-
-
 def _profile_tokeniser(texts: Sequence[str], langs: Sequence[str], sample: int, seed: int) -> dict[str, Any]:
     """Where tokenising time goes, on one core: MeCab's parse, jieba's cut, and the rest.
 
@@ -564,7 +554,7 @@ def _bench_size(
         mean_post = float(np.mean(postings))
         res["keyword_postings_per_query"] = round(mean_post)
         res["keyword_ns_per_posting"] = round(float(np.mean(ms)) * 1e6 / max(1.0, mean_post), 2)
-        res["stream_read_gbps"] = _stream_gbps()
+        res["stream_read_gbps"] = stream_gbps()
         res["keyword_floor_ms"] = float(f"{mean_post * 8 / (res['stream_read_gbps'] * 1e9) * 1000:.3g}")
         res["keyword_mean_ms"] = round(float(np.mean(ms)), 2)
 
