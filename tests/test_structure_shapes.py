@@ -93,6 +93,20 @@ SHAPES = {
         "第一章　总则\n第一条　为了规范管理，制定本条例。\n第二章　管理\n第二条　主管部门负责管理工作。\n附　则\n第三条　本条例自2020年1月1日起施行。\n",
         [("1", "第一章"), ("1.1", "第一条"), ("2", "第二章"), ("2.2", "第二条"), ("3", ""), ("3.3", "第三条")],
     ),
+    "总则 alone above the first article of a law that numbers its chapters": (
+        "某某条例\n总　则\n第一条　为了规范管理，制定本条例。\n第二章　管理\n第二条　主管部门负责管理工作。\n",
+        [("1", ""), ("1.1", "第一条"), ("2", "第二章"), ("2.2", "第二条")],
+    ),
+    "a tab between a heading label and its title; a tab inside a sentence": (
+        "第一章\t总则\n第一条　为了规范管理，制定本条例。\n第二章\t管理\n第二条　主管部门应当报告；\t也可以委托下级部门。\n",
+        [("1", "第一章"), ("1.1", "第一条"), ("2", "第二章"), ("2.2", "第二条")],
+    ),
+    "lines of an unlabelled list ending with ； are paragraphs of their own": (
+        "第二条　其离休退休年龄可以适当延长：\n副教授、副研究员以及相当这一级职称的高级专家，经所在单位报请上一级主管机关批准，可以适当延长；\n"
+        "教授、研究员以及相当这一级职称的高级专家，经所在单位报请省人民政府批准，可以延长离休退休年龄；\n"
+        "杰出高级专家，经国务院批准，可以暂缓离休退休。\n第三条　本规定自发布之日起施行。\n",
+        [("2", "第二条"), ("2.1", ""), ("2.2", ""), ("2.3", ""), ("2.4", ""), ("3", "第三条")],
+    ),
     "Traditional characters: 編 章 節 條": (
         "第一編　總則\n第一章　基本規定\n第一節　一般規定\n第一條　為了保護當事人的合法權益，制定本法。\n第二條　本法調整下列關係：\n（一）人身關係；\n（二）財產關係。\n",
         [("1", "第一編"), ("1.1", "第一章"), ("1.1.1", "第一節"), ("1.1.1.1", "第一條"), ("1.1.1.2", "第二條"), ("1.1.1.2.1", "（一）"),
@@ -126,6 +140,13 @@ def test_shape_tree(name):
 def test_table_row_stays_text_of_its_clause():
     text = SHAPES["cross-references at a paragraph start and table rows are never labels"][0]
     assert "走私罪" in own_text(text, "30.2")
+
+
+def test_tabs_are_not_table_cells_in_headings_and_sentences():
+    text = SHAPES["a tab between a heading label and its title; a tab inside a sentence"][0]
+    res = parse(text)
+    assert "|" not in res.text
+    assert [c.title for c in res.roots if c.label == "第二章"] == ["管理"]
 
 
 def test_paragraph_after_list_is_not_in_the_last_item():

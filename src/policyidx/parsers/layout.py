@@ -78,8 +78,12 @@ def normalize_line(s: str) -> str:
     s = s.strip().replace("\ufeff", "")
     if not s:
         return s
-    if "\t" in s:  # a tab-separated table row: cells joined as in HTML tables
-        return " | ".join(c for c in (normalize_line(x) for x in s.split("\t")) if c)
+    if "\t" in s:
+        cells = [c for c in (normalize_line(x) for x in s.split("\t")) if c]
+        if len(cells) == 2 and _is_bare_label(cells[0]) or "。" in s:
+            # 第二章<tab>总则 (a label and its title) or a tab inside a sentence: not a table row
+            return normalize_line(" ".join(cells))
+        return " | ".join(cells)  # a tab-separated table row: cells joined as in HTML tables
     out: list[str] = []
     pos = 0
     for m in _SPACES.finditer(s):
@@ -98,6 +102,12 @@ def normalize_line(s: str) -> str:
         pos = m.end()
     out.append(s[pos:])
     return "".join(out)
+
+
+def _is_bare_label(cell: str) -> bool:
+    """A cell that is only a division or article label (``第二章``, ``第十条``)."""
+    m = match_label(cell)
+    return m is not None and m.end >= len(cell) and m.style in ("part", "subpart", "chapter", "section", "article")
 
 
 _PAGE_NUM = re.compile(r"^[-‐–—\s]*(\d{1,4})[-‐–—\s]*$")
@@ -387,8 +397,9 @@ def _join(prev: str, nxt: str, block: tuple[str, int], *, lang: str, wrapped: bo
         if lang == "ja" and _HIRAGANA_START.match(nxt) and not _looks_like_heading(block):
             return sep
         return None
-    # one paragraph per line: a long line that stops mid-sentence goes on
-    if len(prev) >= 40 and not _looks_like_heading(block):
+    # one paragraph per line: a long line that stops mid-sentence goes on (one that ends a
+    # clause with ；, an entry of an unlabelled list, does not)
+    if len(prev) >= 40 and last not in "；;" and not _looks_like_heading(block):
         return sep
     if lang == "ja" and _HIRAGANA_START.match(nxt) and len(prev) >= 10:
         return sep

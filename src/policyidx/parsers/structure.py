@@ -336,25 +336,27 @@ def _labels(blocks: list[Block]) -> list[LabelMatch | None]:
             following = m
         elif is_heading_word(blocks[i].text):
             following = LabelMatch("part", 0, "", 0)  # a stand-in: a division heading follows
+    # the outermost division style the document numbers (a word heading stands at that level)
+    outer: str | None = None
+    for i, m in enumerate(labels):
+        if m is not None and m.style in ("part", "subpart", "chapter", "section"):
+            rest = blocks[i].text[m.end :]
+            if len(rest) > 60 or any(ch in _HEADING_STOPS for ch in rest.rstrip("。")) or _LABEL_INSIDE.search(rest):
+                labels[i] = None  # a sentence that starts 第七节相应改为第八节，…: not a heading
+            elif outer is None or STYLE_RANK[m.style] < STYLE_RANK[outer]:
+                outer = m.style
     seen_article = False
     last_article = (0, 0)
     last_division = last_subdivision = 0
-    top_style: str | None = None
     last_num: dict[str, int] = {}
     for i, m in enumerate(labels):
         if m is None:
-            if is_heading_word(blocks[i].text) and seen_article and top_style is not None:
-                n = last_num.get(top_style, 0) + 1
-                t = blocks[i].text
-                last_num[top_style] = n
-                labels[i] = _HeadingWord(top_style, n, "", 0, 0, t)
+            # 附则 after articles, or 总则 right above the first article, in a law that numbers its divisions
+            if is_heading_word(blocks[i].text) and outer is not None and (seen_article or (nxt[i] is not None and nxt[i].style == "article")):
+                n = last_num.get(outer, 0) + 1
+                last_num[outer] = n
+                labels[i] = _HeadingWord(outer, n, "", 0, 0, blocks[i].text)
             continue
-        if m.style in ("part", "subpart", "chapter", "section"):
-            rest = blocks[i].text[m.end :]
-            body = rest.rstrip("。")
-            if len(rest) > 60 or any(ch in _HEADING_STOPS for ch in body) or _LABEL_INSIDE.search(rest):
-                labels[i] = None  # a sentence that starts 第七节相应改为第八节，…: not a heading
-                continue
         if m.style == "article":
             if m.weak and not _next_article(last_article, m):
                 labels[i] = None  # a cross-reference at a paragraph start: 第三十条规定的…
@@ -369,8 +371,6 @@ def _labels(blocks: list[Block]) -> list[LabelMatch | None]:
                 labels[i] = m = LabelMatch("subdivision", m.number, m.label, m.end)
                 last_subdivision = m.number
         if m.style in LAW_STYLES:
-            if top_style is None or STYLE_RANK[m.style] < STYLE_RANK[top_style]:
-                top_style = m.style
             last_num[m.style] = m.number
     return labels
 
