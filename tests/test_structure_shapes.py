@@ -229,6 +229,33 @@ def test_record_lines_without_brackets():
     assert tree(REALDOCS_STYLE) == [("1", "第一章"), ("1.1", "第一条")]
 
 
+@pytest.mark.parametrize(
+    "text, title",
+    [
+        # a court case: its parts' headings (基本案情, 典型意义) are not its title
+        ("劳动者拒绝违法超时加班安排，用人单位能否解除劳动合同\n基本案情\n张某于2019年入职某公司。公司要求加班，张某拒绝。\n"
+         "裁判结果\n法院判决公司支付赔偿金。\n典型意义\n本案明确了劳动者拒绝违法超时加班的权利。\n",
+         "劳动者拒绝违法超时加班安排，用人单位能否解除劳动合同"),
+        # a case whose long title stands over the case name and a heading
+        ("消费者明知其所购买的食品不符合食品安全标准的，可要求食品销售者或者生产者十倍赔偿\n孙某诉某超市买卖合同纠纷案\n关键词\n"
+         "民事、买卖合同、食品安全。\n裁判要点\n消费者购买到不符合食品安全标准的食品，可以要求赔偿。\n",
+         "消费者明知其所购买的食品不符合食品安全标准的，可要求食品销售者或者生产者十倍赔偿"),
+        # a title broken over lines: after the issuer, before 若干 / 和
+        ("最高人民法院\n关于审理森林资源民事纠纷案件适用法律\n若干问题的解释\n法释〔2022〕16号\n为妥善审理案件，制定本解释。\n第一条　人民法院依法审理。\n",
+         "最高人民法院关于审理森林资源民事纠纷案件适用法律若干问题的解释"),
+        ("中华人民共和国地方各级人民代表大会\n和地方各级人民政府组织法\n1979年7月1日第五届全国人民代表大会第二次会议通过\n第一条　本法依据宪法制定。\n",
+         "中华人民共和国地方各级人民代表大会和地方各级人民政府组织法"),
+        # a title printed twice (a page heading over the text's own) is one title
+        ("中华人民共和国某某法\n中华人民共和国某某法\n2006年8月27日第十届全国人民代表大会常务委员会第二十三次会议通过\n第一条　为了规范管理，制定本法。\n",
+         "中华人民共和国某某法"),
+    ],
+)
+def test_titles_of_cases_and_broken_titles(text, title):
+    res = parse(text)
+    assert res.parsed_title == title
+    assert lost(res) == 0
+
+
 def test_notice_front_and_back_matter_are_their_own_parts():
     res = parse(NOTICE)
     parts = _parts(res)

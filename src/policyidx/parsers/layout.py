@@ -358,6 +358,7 @@ def assemble(lines: list[Line], *, lang: str, wrapped: bool | None = None) -> li
     return blocks
 
 
+_PUNCT = re.compile("[，,、。；;：:！？!?]")
 _HEAD = 128  # characters of a block's start that decide whether it is a heading
 
 
@@ -399,7 +400,8 @@ def _join(prev: str, nxt: str, block: tuple[str, int], *, lang: str, wrapped: bo
         return None
     # one paragraph per line: a long line that stops mid-sentence goes on (one that ends a
     # clause with ；, an entry of an unlabelled list, does not)
-    if len(prev) >= 40 and last not in "；;" and not _looks_like_heading(block):
+    # (nor does one before a line without any punctuation: a heading, a case name under a title)
+    if len(prev) >= 40 and last not in "；;" and not _looks_like_heading(block) and _PUNCT.search(nxt):
         return sep
     if lang == "ja" and _HIRAGANA_START.match(nxt) and len(prev) >= 10:
         return sep

@@ -549,7 +549,24 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
         return not any(ch in _TERMINAL for ch in t) and not t.endswith(("：", ":", "御中")) and len(t) <= 120
 
     title_run: list[int] = []
-    for j in range(len(idx) - 1, -1, -1):
+    # the first run of such blocks before the first sentence of the text: a case's 基本案情 /
+    # 典型意义 further down are headings of its parts, not its title
+    # (a notice that ends with its signature and date before the text it issues: that text's
+    # title, the last run, is the document's, as below)
+    first_sentence = next((k for k, i in enumerate(idx) if i not in header and matter_role(blocks[i].text) is None and not no_stop(i)), len(idx))
+    closed = any(is_signature_line(blocks[i].text) or is_date_line(blocks[i].text) for i in idx[first_sentence:])
+    for i in idx if not closed else ():
+        issuer = i + 1 in idx and blocks[i + 1].text.startswith(("关于", "關於")) and is_signature_line(blocks[i].text)
+        if i in header or (matter_role(blocks[i].text) is not None and not issuer) or _is_addressee(blocks[i].text):
+            if title_run:
+                break
+            continue
+        if not no_stop(i):
+            break
+        if not title_run and _AGENCY_NAME.match(blocks[i].text) and not (i + 1 in idx and blocks[i + 1].text.startswith(("关于", "關於"))):
+            continue  # an issuer above the title (kept when the title goes on from it: 最高人民法院 / 关于…)
+        title_run.append(i)
+    for j in range(len(idx) - 1 if not title_run else -1, -1, -1):
         i = idx[j]
         if is_signature_line(blocks[i].text):
             break  # the signature ends the notice: the title comes after it
@@ -570,7 +587,11 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
         for i in idx[:first_record]:
             if run and _DATE_START.match(blocks[i].text):
                 break  # a record line broken in two: the title ends before its date
-            if no_stop(i) and i not in header and matter_role(blocks[i].text) is None and not is_signature_line(blocks[i].text):
+            issuer = i + 1 in idx and bool(_TITLE_GOES_ON.match(blocks[i + 1].text))  # 中华人民共和国…大会 / 和…法
+            role = matter_role(blocks[i].text)
+            if issuer and role == 7:
+                role = None
+            if no_stop(i) and i not in header and role is None and (issuer or not is_signature_line(blocks[i].text)):
                 run.append(i)
             elif run:
                 run = []
@@ -579,6 +600,12 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
     # a run that ends the front matter (no preamble after it) is the title too; drop bracketed asides before it
     while len(title_run) > 1 and re.fullmatch(r"[（(].*[）)]", blocks[title_run[0]].text):
         title_run.pop(0)
+    # a title goes on into the next block only where it is cut mid-phrase (``…工业和信息化部`` /
+    # ``关于…的通知``); a second stop-less line after a whole title is a subtitle or a heading
+    for k in range(1, len(title_run)):
+        if not _title_goes_on(blocks[title_run[k - 1]].text, blocks[title_run[k]].text):
+            del title_run[k:]
+            break
     if title_run and _AGENCY_NAME.match(blocks[title_run[0]].text) and len(title_run) == 1 and title_run[0] != idx[-1]:
         title_run = []  # a signature line, not a title
     front = Clause(id=clause_id(doc_id, (0,)), doc=doc_id, path=(0,), label="", title=None, text="",
@@ -659,6 +686,17 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
         if (t.endswith(("：", ":")) or t.endswith("御中")) and not res.addressees and not is_header_line(t):
             res.addressees = [p for p in re.split(r"[、，,]", t.rstrip("：:").removesuffix("御中").strip()) if p]
     return front
+
+
+_TITLE_CUT_END = re.compile(r"(的|和|与|及|、|《|“|「|『|（|\(|关于|關於|に関する|による|の|・|，|,)$")
+_TITLE_GOES_ON = re.compile(r"^(关于|關於|若干|和|与|與|及|暨|的|の|に|を|と|、|》|”|」|』|（|\(|）|\)|印发|印發|转发|轉發|发布|發布|通知|决定|決定)")
+
+
+def _title_goes_on(prev: str, nxt: str) -> bool:
+    """Whether ``nxt`` continues a title whose previous line is ``prev`` (not a line of its own)."""
+    if _TITLE_CUT_END.search(prev) or _TITLE_GOES_ON.match(nxt) or _AGENCY_NAME.match(prev.split()[-1] if prev.split() else prev):
+        return True
+    return False
 
 
 def _back_matter(
