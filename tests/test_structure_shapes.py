@@ -396,10 +396,9 @@ def test_corpus_cite_by_title(cited_doc):
         corpus.cite("商标法第十二条")
 
 
-def test_cli_show_takes_a_citation_and_strict_names_the_file(tmp_path, capsys, monkeypatch):
+def test_cli_show_takes_a_citation_and_strict_names_the_file(tmp_path, capsys):
     from policyidx.cli.main import main
 
-    monkeypatch.delenv("POLICYIDX_STRICT", raising=False)
     root = _corpus_dir(tmp_path, {"good.txt": CITED.encode("utf-8"), "bad.txt": bytes(range(256)) * 64})
     assert main(["show", "专利代理条例第十二条第二款", "--corpus", str(root), "--json"]) == 0
     out = capsys.readouterr().out
@@ -409,4 +408,24 @@ def test_cli_show_takes_a_citation_and_strict_names_the_file(tmp_path, capsys, m
     assert main(["show", "w.zh#2.12", "--corpus", str(root), "--strict"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bad.txt" in err[0]
-    monkeypatch.delenv("POLICYIDX_STRICT", raising=False)
+    # --strict is a parameter of that one command: nothing is left behind for the next one
+    assert main(["show", "w.zh#2.12", "--corpus", str(root), "--json"]) == 0
+    capsys.readouterr()
+
+
+def test_strict_reaches_the_index_through_the_corpus(tmp_path, capsys, monkeypatch):
+    from policyidx.cli.main import main
+
+    monkeypatch.setenv("POLICYIDX_STRICT", "1")  # not read: strictness is only a parameter
+    root = _corpus_dir(tmp_path, {"good.txt": CITED.encode("utf-8"), "bad.txt": bytes(range(256)) * 64})
+    assert len(Corpus.load(root)) == 1
+    idx = str(tmp_path / "idx")
+    assert main(["build", "--corpus", str(root), "--index", idx, "--json", "--strict"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.txt" in err[0]
+    assert main(["build", "--corpus", str(root), "--index", idx, "--json"]) == 0
+    capsys.readouterr()
+    assert main(["search", "专利代理机构", "--corpus", str(root), "--index", idx, "--json", "--strict"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.txt" in err[0]
+    assert main(["search", "专利代理机构", "--corpus", str(root), "--index", idx, "--json"]) == 0
