@@ -256,6 +256,40 @@ def test_titles_of_cases_and_broken_titles(text, title):
     assert lost(res) == 0
 
 
+@pytest.mark.parametrize(
+    "line, lang, want",
+    [
+        ("各省、自治区、直辖市人民政府：", "zh", ["各省、自治区、直辖市人民政府"]),
+        ("各省、自治区、直辖市人民政府，国务院各部委、各直属机构：", "zh", ["各省、自治区、直辖市人民政府", "国务院各部委、各直属机构"]),
+        ("工业和信息化部、财政部：", "zh", ["工业和信息化部", "财政部"]),
+        ("各省、自治区、直辖市知识产权局，各有关单位：", "zh", ["各省、自治区、直辖市知识产权局", "各有关单位"]),
+        ("各省、自治区、直辖市及新疆生产建设兵团知识产权管理部门、工业和信息化主管部门：", "zh",
+         ["各省、自治区、直辖市及新疆生产建设兵团知识产权管理部门", "工业和信息化主管部门"]),
+        ("各区县人民政府；市政府各委、办、局：", "zh", ["各区县人民政府", "市政府各委、办、局"]),
+        ("中関村各分園管理委員会、各関係組織 御中", "ja", ["中関村各分園管理委員会", "各関係組織"]),
+        ("各省・自治区・直轄市の知識産権局、各地方の関係センター：", "ja", ["各省・自治区・直轄市の知識産権局", "各地方の関係センター"]),
+        ("：", "zh", []),
+    ],
+)
+def test_addressees_split_at_the_top_level_separator(line, lang, want):
+    from policyidx.parsers.matter import split_addressees
+
+    assert split_addressees(line, lang) == want
+
+
+def test_addressee_line_cut_from_the_body_after_a_document_number():
+    # text from a PDF, wrapped at the page width: the addressee line lost its colon and runs on
+    text = ("关于印发《某某产业创新发展行动方案》的通知，请各单位认真贯彻落实执行\n某部〔2023〕48号\n"
+            "各省、自治区、直辖市工业和信息化主管部门，有关部属单位，有关行业协会\n"
+            "现将《某某产业创新发展行动方案》印发给你们，请结合实际认真贯彻落实\n到位。\n")
+    res = parse_bytes(text.encode("utf-8"), doc_id="t.zh", lang="zh", format="text", extracted_from="pdf")
+    parts = _parts(res)
+    assert parts["0.6"] == "各省、自治区、直辖市工业和信息化主管部门，有关部属单位，有关行业协会"
+    assert res.addressees == ["各省、自治区、直辖市工业和信息化主管部门", "有关部属单位", "有关行业协会"]
+    assert parts["0.3"].startswith("现将")
+    assert lost(res) == 0
+
+
 def test_notice_front_and_back_matter_are_their_own_parts():
     res = parse(NOTICE)
     parts = _parts(res)

@@ -41,7 +41,9 @@ class Block:
     lineno: int
     # (offset in text, page number) at every change of page inside the block
     page_marks: list[tuple[int, int]] = field(default_factory=list)
-    kind: str = "para"  # "para" | "table-row"
+    kind: str = "para"  # "para" | "table-row" | "addressees" (an addressee line told apart by the tree builder)
+    #: offsets in text where a joined source line starts (the layout's joins, for a later split)
+    breaks: list[int] = field(default_factory=list)
 
 
 def is_cjk(ch: str) -> bool:
@@ -348,6 +350,7 @@ def assemble(lines: list[Line], *, lang: str, wrapped: bool | None = None) -> li
         else:
             if ln.page is not None and ln.page != prev.page:
                 cur.page_marks.append((length + len(sep), ln.page))
+            cur.breaks.append(length + len(sep))
             parts.append(sep)
             parts.append(ln.text)
             length += len(sep) + len(ln.text)

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 from ..model import Clause, DatedEvent, Note, Page, ParseWarning, Sentence, clause_id
 from .labels import LAW_STYLES, STYLE_RANK, LabelMatch, is_heading_word, match_enum, match_label
-from .layout import Block, is_footer_start, is_header_line, is_signature_line
+from .layout import Block, is_footer_start, is_header_line, is_signature_line, straddles_word
 from ..text.numerals import parse_numeral
-from .matter import FRONT_ROLES, find_dates, is_attachment_heading, is_back_start, is_date_line, is_record, matter_role, record_facts
+from .matter import FRONT_ROLES, names_organ, split_addressees, find_dates, is_attachment_heading, is_back_start, is_date_line, is_record, matter_role, record_facts
 
 __all__ = ["ParseResult", "build", "split_sentences", "find_notes"]
 
@@ -200,6 +200,7 @@ def build(blocks: list[Block], *, doc_id: str, lang: str, warnings: list[ParseWa
     """
     warnings = list(warnings or [])
     blocks = _split_title_records(blocks)
+    blocks = _split_addressee_lines(blocks, lang)
     # ---- text and block offsets
     offsets: list[tuple[int, int]] = []
     parts: list[str] = []
@@ -287,6 +288,40 @@ def _split_title_records(blocks: list[Block]) -> list[Block]:
         rest = b.text[cut:]
         second = Block(rest, b.lineno, [(max(0, o - cut), p) for o, p in b.page_marks if o >= cut], b.kind)
         out.extend([first, second])
+    return out
+
+
+def _split_addressee_lines(blocks: list[Block], lang: str) -> list[Block]:
+    """Undo a join of an addressee line and the text under it.
+
+    A translation may drop the addressee line's colon (``…関連の業界団体（連合会）``), and text
+    wrapped at a page width then runs it on into the first sentence.  Right after a document
+    number (before the first label), a block whose first source lines list organs - no
+    sentence stop, ending with an organ (``部門``, ``局``, ``委员会``, ``（連合会）``) at a line
+    end that does not cut a word (``…主管部`` / ``門、…`` is one word) - is cut there; the head is
+    marked as the addressee line.
+    """
+    out: list[Block] = []
+    for k, b in enumerate(blocks):
+        if match_label(b.text) is not None:
+            out.extend(blocks[k:])
+            return out
+        cut = None
+        if out and b.breaks and b.kind == "para" and matter_role(out[-1].text) == 5:
+            for o in b.breaks:
+                head = b.text[:o].rstrip()
+                if len(head) > 200 or _TERMINAL_RE.search(head) or head.endswith(("：", ":")):
+                    break
+                if names_organ(head) and not straddles_word(head, b.text[o:], lang):  # not 主管部 / 門
+                    cut = o
+                    break
+        if cut is None:
+            out.append(b)
+            continue
+        head = b.text[:cut].rstrip()
+        out.append(Block(head, b.lineno, [m for m in b.page_marks if m[0] < cut], "addressees", [x for x in b.breaks if x < cut]))
+        out.append(Block(b.text[cut:], b.lineno, [(max(0, p - cut), g) for p, g in b.page_marks if p >= cut], b.kind,
+                         [x - cut for x in b.breaks if x > cut]))
     return out
 
 
@@ -623,7 +658,7 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
             roles.append(2)
         elif (r := matter_role(t)) is not None:
             roles.append(r)
-        elif _is_addressee(t) and 3 not in roles:
+        elif (_is_addressee(t) or blocks[i].kind == "addressees") and 3 not in roles:
             roles.append(6)
         elif i in header:
             roles.append(None)  # a key-value header line: the header's, not a clause's
@@ -683,8 +718,8 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
                     break
             if names and not res.issuers:
                 res.issuers = names
-        if (t.endswith(("：", ":")) or t.endswith("御中")) and not res.addressees and not is_header_line(t):
-            res.addressees = [p for p in re.split(r"[、，,]", t.rstrip("：:").removesuffix("御中").strip()) if p]
+        if (t.endswith(("：", ":", "御中")) or blocks[i].kind == "addressees") and not res.addressees and not is_header_line(t):
+            res.addressees = split_addressees(t, lang)
     return front
 
 
