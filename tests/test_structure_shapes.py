@@ -163,6 +163,60 @@ def test_japanese_translation_of_a_law():
     assert tree(text, "ja") == [("1", "第1条"), ("2", "第2条"), ("2.1", ""), ("2.1.1", "（1）"), ("2.1.2", "（2）"), ("2.2", ""), ("3", "第3条")]
 
 
+JA_LAW = (
+    "第１条　この条例は、特許代理を規範化するために制定する。\n第２条　特許代理機構は、次に掲げる条件を備えなければならない。\n"
+    "（１）規定に合致する名称を有すること。\n（２）書面による組合契約を有すること。\n（３）独立した経営場所を有すること。\n"
+    "２　前項にいう名称とは、登記された名称をいう。\n３　前二項の規定は、支所に準用する。\n第３条　この条例は公布の日から施行する。\n"
+)
+
+
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        # JETRO's form: full-width number and an ideographic space; the first paragraph carries no number
+        (JA_LAW, [("1", "第１条"), ("2", "第２条"), ("2.1", ""), ("2.1.1", "（１）"), ("2.1.2", "（２）"), ("2.1.3", "（３）"),
+                  ("2.2", "２"), ("2.3", "３"), ("3", "第３条")]),
+        # ASCII digits the same
+        ("第1条　甲は、乙をする。\n2　前項の規定は、丙に準用する。\n", [("1", "第1条"), ("1.1", ""), ("1.2", "2")]),
+        # a number that is not the next paragraph's is text of an unnumbered paragraph
+        ("第1条　甲は、乙をする。\n５　年以内に報告する。\n", [("1", "第1条"), ("1.1", ""), ("1.2", "")]),
+        # a digit and an ASCII space (PDF extraction) is not a paragraph number
+        ("第1条　甲は、乙をする。\n8 つの重点地域を定める。\n", [("1", "第1条"), ("1.1", ""), ("1.2", "")]),
+    ],
+)
+def test_japanese_paragraph_numbers(text, want):
+    assert tree(text, "ja") == want
+    assert lost(parse(text, "ja")) == 0
+
+
+def test_japanese_paragraph_numbers_in_wrapped_pdf_text():
+    # lines wrapped at the page width: a line that starts ２　 still starts the next paragraph
+    text = ("第２条　特許代理機構は、次に掲げる条件を備えなければならず、その条件は国務\n"
+            "院の特許行政部門が定めるところによるものとし、公告しなければならない\n"
+            "２　前項にいう条件とは、名称、組合契約及び経営場所に関する条件をいうも\n"
+            "のとし、その詳細は別に定めるところによるものとする。\n")
+    res = parse_bytes(text.encode("utf-8"), doc_id="t.ja", lang="ja", format="text", extracted_from="pdf")
+    clauses = {c.id.split("#")[1]: c for r in res.roots for c in r.walk()}
+    assert clauses["2.2"].label == "２" and clauses["2.2"].text.startswith("前項にいう条件")
+    assert clauses["2.1"].text.endswith("公告しなければならない")
+
+
+@pytest.mark.parametrize(
+    "citation, path",
+    [("第2条第2項", "2.2"), ("第２条第３項", "2.3"), ("第2条第1項第3号", "2.1.3"), ("Article 2(2)", "2.2"),
+     ("第二条第二款", "2.2")],
+)
+def test_japanese_paragraph_numbers_are_citable(tmp_path, citation, path):
+    from policyidx.corpus import parse_document
+
+    f = tmp_path / "law.ja.txt"
+    f.write_text(JA_LAW, encoding="utf-8")
+    doc = parse_document(f, doc_id="t.ja", lang="ja", title="特許代理条例")
+    assert doc.cite(citation).id == f"t.ja#{path}"
+    assert doc.clause(path).citation("ja") == "第" + path.split(".")[0] + "条第" + path.split(".")[1] + "項" + (
+        f"第{path.split('.')[2]}号" if path.count(".") == 2 else "")
+
+
 def test_one_hundred_thousand_chars_of_repeated_labels_get_unique_ids_in_order():
     res = parse("".join("一、内容。\n" for _ in range(3000)))
     ids = [c.id for r in res.roots for c in r.walk()]

@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from ..text.width import display_width
-from .labels import match_label
+from .labels import match_label, match_paragraph_number
 
 __all__ = ["Line", "Block", "normalize_line", "split_lines", "assemble", "is_cjk", "strip_invisible"]
 
@@ -96,6 +96,8 @@ def normalize_line(s: str) -> str:
         wide = len(gap) >= 3 or "\u3000" in gap and len(gap) >= 2
         if not (is_cjk(left) or is_cjk(right)):
             out.append(" ")
+        elif gap == "\u3000" and m.start() <= 2 and s[: m.start()].isdigit():
+            out.append(" ")  # ２　前項の…: a printed paragraph number and its space (kept for the label)
         elif wide:
             out.append(" ")
         elif left in _AGENCY_END and right and "\u4e00" <= right <= "\u9fff":
@@ -374,6 +376,8 @@ def _join(prev: str, nxt: str, block: tuple[str, int], *, lang: str, wrapped: bo
         return None
     if nxt.endswith(("：", ":", "御中")) and not wrapped:
         return None  # an addressee line ("各有关单位：") starts its own paragraph
+    if lang == "ja" and match_paragraph_number(nxt) is not None:
+        return None  # ２　前項の…: the next paragraph (項) of an article
     m = _URL_END.search(prev)
     if m and _URLISH.match(nxt) and not nxt.startswith("http"):
         return ""

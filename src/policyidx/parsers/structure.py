@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..model import Clause, DatedEvent, Note, Page, ParseWarning, Sentence, clause_id
-from .labels import LAW_STYLES, STYLE_RANK, LabelMatch, is_heading_word, match_enum, match_label
+from .labels import LAW_STYLES, STYLE_RANK, LabelMatch, is_heading_word, match_enum, match_label, match_paragraph_number
 from .layout import Block, is_footer_start, is_header_line, is_signature_line, straddles_word
 from ..text.numerals import parse_numeral
 from .matter import FRONT_ROLES, names_organ, split_addressees, find_dates, is_attachment_heading, is_back_start, is_date_line, is_record, matter_role, record_facts
@@ -502,8 +502,14 @@ def _number_blocks(
                     stack.pop()
                 if re.match(r"^[0-9０-９]+", b.text):
                     warnings.append(ParseWarning("not-a-label", f"paragraph starts with a number that is not a clause label: {b.text[:20]!r}; kept as a paragraph of the article", s, s + 20, b.lineno))
-                article.paragraphs += 1
-                current = _paragraph(article, s, s, e, doc_id, lang, ids)
+                pm = match_paragraph_number(b.text) if lang == "ja" else None
+                if pm is not None and pm.number == article.paragraphs + 1 + (article.paragraphs == 0):
+                    # ２　前項の…: the printed number of the next paragraph (項)
+                    article.paragraphs = pm.number
+                    current = _paragraph(article, s, s + pm.end, e, doc_id, lang, ids, pm.label)
+                else:
+                    article.paragraphs += 1
+                    current = _paragraph(article, s, s, e, doc_id, lang, ids)
                 stack.append(_Open(current, LabelMatch("paragraph", article.paragraphs, "", 0)))
                 continue
             if re.match(r"^[0-9０-９]+", b.text):
@@ -561,12 +567,13 @@ def _number_blocks(
                 stack.append(_Open(current, LabelMatch("paragraph", 1, "", 0)))
 
 
-def _paragraph(article: _ArticleState, label_start: int, start: int, end: int, doc_id: str, lang: str, ids: _Ids) -> Clause:
-    """A 款 of a multi-paragraph article (no printed label: its number is its position)."""
+def _paragraph(article: _ArticleState, label_start: int, start: int, end: int, doc_id: str, lang: str, ids: _Ids,
+               label: str = "") -> Clause:
+    """A 款 of a multi-paragraph article: its number is its position (or its printed number, ``２``)."""
     art = article.clause
     k = article.paragraphs
     path = art.path + (k,)
-    c = Clause(id=ids.unique(clause_id(doc_id, path)), doc=doc_id, path=path, label="", title=None, text="",
+    c = Clause(id=ids.unique(clause_id(doc_id, path)), doc=doc_id, path=path, label=label, title=None, text="",
                start=start, end=end, label_start=label_start, kind="paragraph", lang=lang, parent=art,
                style="paragraph", number=k)
     art.children.append(c)
