@@ -69,20 +69,25 @@ _AGENCY_END = set("局部庁厅室会院府司处署委")
 _SPACES = re.compile(r"[ \t\u00a0\u2002\u2003\u2009\u200b\u3000]+")
 
 
-def normalize_line(s: str) -> str:
+def normalize_line(s: str, table: bool = False) -> str:
     """Strip a line and remove the spaces that PDF extraction puts inside CJK runs.
 
     A run of 1-2 spaces next to a CJK character goes (``2023─2027 年`` -> ``2023─2027年``,
     ``第 20 回`` -> ``第20回``); spaces between Latin words stay (collapsed to one); a wider
     gap (3+ spaces, a column gap in a header) and a single space after an agency name between
-    Han characters stay as one space.
+    Han characters stay as one space, and so does an ideographic space after a number that
+    starts the line (``２　前項の…``, a printed paragraph number).
+
+    Tabs separate the cells of a table row, joined with `` | ``; in plain text a tab after a
+    bare heading or article label (``第二章<tab>总则``) or inside a sentence (the line has a
+    ``。``) is a space.  ``table=True`` (an HTML ``<tr>``): the line is a row whatever it holds.
     """
     s = s.strip().replace("\ufeff", "")
     if not s:
         return s
     if "\t" in s:
         cells = [c for c in (normalize_line(x) for x in s.split("\t")) if c]
-        if len(cells) == 2 and _is_bare_label(cells[0]) or "。" in s:
+        if not table and (len(cells) == 2 and _is_bare_label(cells[0]) or "。" in s):
             # 第二章<tab>总则 (a label and its title) or a tab inside a sentence: not a table row
             return normalize_line(" ".join(cells))
         return " | ".join(cells)  # a tab-separated table row: cells joined as in HTML tables

@@ -581,7 +581,10 @@ def _paragraph(article: _ArticleState, label_start: int, start: int, end: int, d
 
 
 def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) -> Clause:
-    """Front matter: notice (0.1), title (0.2), preamble (0.3); header facts on the result."""
+    """Front matter: notice (0.1), title (0.2), preamble (0.3); header facts on the result.
+
+    ``idx`` is the run of block numbers before the first label (consecutive).
+    """
     header = [i for i in idx if is_header_line(blocks[i].text)]
     for i in header:
         res.header_spans.append(offsets[i])
@@ -598,14 +601,14 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
     first_sentence = next((k for k, i in enumerate(idx) if i not in header and matter_role(blocks[i].text) is None and not no_stop(i)), len(idx))
     closed = any(is_signature_line(blocks[i].text) or is_date_line(blocks[i].text) for i in idx[first_sentence:])
     for i in idx if not closed else ():
-        issuer = i + 1 in idx and blocks[i + 1].text.startswith(("关于", "關於")) and is_signature_line(blocks[i].text)
+        issuer = i + 1 <= idx[-1] and blocks[i + 1].text.startswith(("关于", "關於")) and is_signature_line(blocks[i].text)
         if i in header or (matter_role(blocks[i].text) is not None and not issuer) or _is_addressee(blocks[i].text):
             if title_run:
                 break
             continue
         if not no_stop(i):
             break
-        if not title_run and _AGENCY_NAME.match(blocks[i].text) and not (i + 1 in idx and blocks[i + 1].text.startswith(("关于", "關於"))):
+        if not title_run and _AGENCY_NAME.match(blocks[i].text) and not (i + 1 <= idx[-1] and blocks[i + 1].text.startswith(("关于", "關於"))):
             continue  # an issuer above the title (kept when the title goes on from it: 最高人民法院 / 关于…)
         title_run.append(i)
     for j in range(len(idx) - 1 if not title_run else -1, -1, -1):
@@ -629,7 +632,7 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
         for i in idx[:first_record]:
             if run and _DATE_START.match(blocks[i].text):
                 break  # a record line broken in two: the title ends before its date
-            issuer = i + 1 in idx and bool(_TITLE_GOES_ON.match(blocks[i + 1].text))  # 中华人民共和国…大会 / 和…法
+            issuer = i + 1 <= idx[-1] and bool(_TITLE_GOES_ON.match(blocks[i + 1].text))  # 中华人民共和国…大会 / 和…法
             role = matter_role(blocks[i].text)
             if issuer and role == 7:
                 role = None
