@@ -97,7 +97,9 @@ def test_header_and_footer_facts(corpus):
     assert d.doc_number == "国知発運字〔2022〕38号"
     assert d.issuers == ["国家知識産権局", "工業信息化部"]
     assert d.dates == {"published": "2022-10-24", "signed": "2022-10-13"}
-    assert d.addressees[0] == "各省" and d.addressees[-1] == "工業信息化主管部門"
+    # split at the top level only: 各省、自治区、直轄市 share the head noun of the organ after them
+    assert d.addressees == ["各省、自治区、直轄市、新疆生産建設兵団知識産権管理部門", "工業信息化主管部門"]
+
     assert d.parsed_title == "知的財産権によって専精特新中小企業の革新的な発展を支援するための若干の措置"
     assert d.source_line.startswith("出所先：国家知識産権局")
     assert d.urls == ["https://www.cnipa.gov.cn/art/2022/10/24/art_75_179782.html"]
@@ -107,6 +109,16 @@ def test_header_and_footer_facts(corpus):
     assert m.dates["signed"] == "2023-08-24" and m.dates["published"] == "2023-09-05"
     assert m.urls[0] == "https://www.miit.gov.cn/zwgk/zcwj/wjfb/tz/art/2023/art_a6abdf55cabe446ea447d935e7622366.html"
     assert corpus["zgc-2019-ipap.ja"].doc_number is None
+
+
+def test_addressee_line_without_its_colon_is_its_own_part(corpus):
+    # the translation drops the colon and the page-width layout ran the line on into the body
+    d = corpus["miit-2023-48.ja"]
+    addr = d.clause("0.6")
+    assert addr.style == "addressees" and addr.text.endswith("関連の業界団体（連合会）")
+    assert d.clause("0.1~2").text.startswith("『産業革新と発展")
+    assert d.addressees == ["各省・自治区・直轄市及び新疆生産建設兵団の工業情報化・知的財産権主管部門", "部門所属団体",
+                            "部門所属高等教育機関", "関連の業界団体（連合会）"]
 
 
 def test_pages_of_pdf_extracted_text(corpus):

@@ -93,6 +93,20 @@ SHAPES = {
         "第一章　总则\n第一条　为了规范管理，制定本条例。\n第二章　管理\n第二条　主管部门负责管理工作。\n附　则\n第三条　本条例自2020年1月1日起施行。\n",
         [("1", "第一章"), ("1.1", "第一条"), ("2", "第二章"), ("2.2", "第二条"), ("3", ""), ("3.3", "第三条")],
     ),
+    "总则 alone above the first article of a law that numbers its chapters": (
+        "某某条例\n总　则\n第一条　为了规范管理，制定本条例。\n第二章　管理\n第二条　主管部门负责管理工作。\n",
+        [("1", ""), ("1.1", "第一条"), ("2", "第二章"), ("2.2", "第二条")],
+    ),
+    "a tab between a heading label and its title; a tab inside a sentence": (
+        "第一章\t总则\n第一条　为了规范管理，制定本条例。\n第二章\t管理\n第二条　主管部门应当报告；\t也可以委托下级部门。\n",
+        [("1", "第一章"), ("1.1", "第一条"), ("2", "第二章"), ("2.2", "第二条")],
+    ),
+    "lines of an unlabelled list ending with ； are paragraphs of their own": (
+        "第二条　其离休退休年龄可以适当延长：\n副教授、副研究员以及相当这一级职称的高级专家，经所在单位报请上一级主管机关批准，可以适当延长；\n"
+        "教授、研究员以及相当这一级职称的高级专家，经所在单位报请省人民政府批准，可以延长离休退休年龄；\n"
+        "杰出高级专家，经国务院批准，可以暂缓离休退休。\n第三条　本规定自发布之日起施行。\n",
+        [("2", "第二条"), ("2.1", ""), ("2.2", ""), ("2.3", ""), ("2.4", ""), ("3", "第三条")],
+    ),
     "Traditional characters: 編 章 節 條": (
         "第一編　總則\n第一章　基本規定\n第一節　一般規定\n第一條　為了保護當事人的合法權益，制定本法。\n第二條　本法調整下列關係：\n（一）人身關係；\n（二）財產關係。\n",
         [("1", "第一編"), ("1.1", "第一章"), ("1.1.1", "第一節"), ("1.1.1.1", "第一條"), ("1.1.1.2", "第二條"), ("1.1.1.2.1", "（一）"),
@@ -128,6 +142,13 @@ def test_table_row_stays_text_of_its_clause():
     assert "走私罪" in own_text(text, "30.2")
 
 
+def test_tabs_are_not_table_cells_in_headings_and_sentences():
+    text = SHAPES["a tab between a heading label and its title; a tab inside a sentence"][0]
+    res = parse(text)
+    assert "|" not in res.text
+    assert [c.title for c in res.roots if c.label == "第二章"] == ["管理"]
+
+
 def test_paragraph_after_list_is_not_in_the_last_item():
     text = SHAPES["a paragraph after an item list is the next 款, never part of the last item"][0]
     assert own_text(text, "12.1.3") == "有独立的经营场所。"
@@ -140,6 +161,60 @@ def test_japanese_translation_of_a_law():
         "（1）規定に合致する名称を有すること。\n（2）書面による組合契約を有すること。\n前項にいう名称とは、登記された名称をいう。\n第3条　この条例は公布の日から施行する。\n"
     )
     assert tree(text, "ja") == [("1", "第1条"), ("2", "第2条"), ("2.1", ""), ("2.1.1", "（1）"), ("2.1.2", "（2）"), ("2.2", ""), ("3", "第3条")]
+
+
+JA_LAW = (
+    "第１条　この条例は、特許代理を規範化するために制定する。\n第２条　特許代理機構は、次に掲げる条件を備えなければならない。\n"
+    "（１）規定に合致する名称を有すること。\n（２）書面による組合契約を有すること。\n（３）独立した経営場所を有すること。\n"
+    "２　前項にいう名称とは、登記された名称をいう。\n３　前二項の規定は、支所に準用する。\n第３条　この条例は公布の日から施行する。\n"
+)
+
+
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        # JETRO's form: full-width number and an ideographic space; the first paragraph carries no number
+        (JA_LAW, [("1", "第１条"), ("2", "第２条"), ("2.1", ""), ("2.1.1", "（１）"), ("2.1.2", "（２）"), ("2.1.3", "（３）"),
+                  ("2.2", "２"), ("2.3", "３"), ("3", "第３条")]),
+        # ASCII digits the same
+        ("第1条　甲は、乙をする。\n2　前項の規定は、丙に準用する。\n", [("1", "第1条"), ("1.1", ""), ("1.2", "2")]),
+        # a number that is not the next paragraph's is text of an unnumbered paragraph
+        ("第1条　甲は、乙をする。\n５　年以内に報告する。\n", [("1", "第1条"), ("1.1", ""), ("1.2", "")]),
+        # a digit and an ASCII space (PDF extraction) is not a paragraph number
+        ("第1条　甲は、乙をする。\n8 つの重点地域を定める。\n", [("1", "第1条"), ("1.1", ""), ("1.2", "")]),
+    ],
+)
+def test_japanese_paragraph_numbers(text, want):
+    assert tree(text, "ja") == want
+    assert lost(parse(text, "ja")) == 0
+
+
+def test_japanese_paragraph_numbers_in_wrapped_pdf_text():
+    # lines wrapped at the page width: a line that starts ２　 still starts the next paragraph
+    text = ("第２条　特許代理機構は、次に掲げる条件を備えなければならず、その条件は国務\n"
+            "院の特許行政部門が定めるところによるものとし、公告しなければならない\n"
+            "２　前項にいう条件とは、名称、組合契約及び経営場所に関する条件をいうも\n"
+            "のとし、その詳細は別に定めるところによるものとする。\n")
+    res = parse_bytes(text.encode("utf-8"), doc_id="t.ja", lang="ja", format="text", extracted_from="pdf")
+    clauses = {c.id.split("#")[1]: c for r in res.roots for c in r.walk()}
+    assert clauses["2.2"].label == "２" and clauses["2.2"].text.startswith("前項にいう条件")
+    assert clauses["2.1"].text.endswith("公告しなければならない")
+
+
+@pytest.mark.parametrize(
+    "citation, path",
+    [("第2条第2項", "2.2"), ("第２条第３項", "2.3"), ("第2条第1項第3号", "2.1.3"), ("Article 2(2)", "2.2"),
+     ("第二条第二款", "2.2")],
+)
+def test_japanese_paragraph_numbers_are_citable(tmp_path, citation, path):
+    from policyidx.corpus import parse_document
+
+    f = tmp_path / "law.ja.txt"
+    f.write_text(JA_LAW, encoding="utf-8")
+    doc = parse_document(f, doc_id="t.ja", lang="ja", title="特許代理条例")
+    assert doc.cite(citation).id == f"t.ja#{path}"
+    assert doc.clause(path).citation("ja") == "第" + path.split(".")[0] + "条第" + path.split(".")[1] + "項" + (
+        f"第{path.split('.')[2]}号" if path.count(".") == 2 else "")
 
 
 def test_one_hundred_thousand_chars_of_repeated_labels_get_unique_ids_in_order():
@@ -206,6 +281,67 @@ def test_record_lines_without_brackets():
     assert res.dates == {"adopted": "2019-12-02", "effective": "2019-12-30"}
     assert res.record[0].by == "最高人民检察院第十三届检察委员会第二十八次会议"
     assert tree(REALDOCS_STYLE) == [("1", "第一章"), ("1.1", "第一条")]
+
+
+@pytest.mark.parametrize(
+    "text, title",
+    [
+        # a court case: its parts' headings (基本案情, 典型意义) are not its title
+        ("劳动者拒绝违法超时加班安排，用人单位能否解除劳动合同\n基本案情\n张某于2019年入职某公司。公司要求加班，张某拒绝。\n"
+         "裁判结果\n法院判决公司支付赔偿金。\n典型意义\n本案明确了劳动者拒绝违法超时加班的权利。\n",
+         "劳动者拒绝违法超时加班安排，用人单位能否解除劳动合同"),
+        # a case whose long title stands over the case name and a heading
+        ("消费者明知其所购买的食品不符合食品安全标准的，可要求食品销售者或者生产者十倍赔偿\n孙某诉某超市买卖合同纠纷案\n关键词\n"
+         "民事、买卖合同、食品安全。\n裁判要点\n消费者购买到不符合食品安全标准的食品，可以要求赔偿。\n",
+         "消费者明知其所购买的食品不符合食品安全标准的，可要求食品销售者或者生产者十倍赔偿"),
+        # a title broken over lines: after the issuer, before 若干 / 和
+        ("最高人民法院\n关于审理森林资源民事纠纷案件适用法律\n若干问题的解释\n法释〔2022〕16号\n为妥善审理案件，制定本解释。\n第一条　人民法院依法审理。\n",
+         "最高人民法院关于审理森林资源民事纠纷案件适用法律若干问题的解释"),
+        ("中华人民共和国地方各级人民代表大会\n和地方各级人民政府组织法\n1979年7月1日第五届全国人民代表大会第二次会议通过\n第一条　本法依据宪法制定。\n",
+         "中华人民共和国地方各级人民代表大会和地方各级人民政府组织法"),
+        # a title printed twice (a page heading over the text's own) is one title
+        ("中华人民共和国某某法\n中华人民共和国某某法\n2006年8月27日第十届全国人民代表大会常务委员会第二十三次会议通过\n第一条　为了规范管理，制定本法。\n",
+         "中华人民共和国某某法"),
+    ],
+)
+def test_titles_of_cases_and_broken_titles(text, title):
+    res = parse(text)
+    assert res.parsed_title == title
+    assert lost(res) == 0
+
+
+@pytest.mark.parametrize(
+    "line, lang, want",
+    [
+        ("各省、自治区、直辖市人民政府：", "zh", ["各省、自治区、直辖市人民政府"]),
+        ("各省、自治区、直辖市人民政府，国务院各部委、各直属机构：", "zh", ["各省、自治区、直辖市人民政府", "国务院各部委、各直属机构"]),
+        ("工业和信息化部、财政部：", "zh", ["工业和信息化部", "财政部"]),
+        ("各省、自治区、直辖市知识产权局，各有关单位：", "zh", ["各省、自治区、直辖市知识产权局", "各有关单位"]),
+        ("各省、自治区、直辖市及新疆生产建设兵团知识产权管理部门、工业和信息化主管部门：", "zh",
+         ["各省、自治区、直辖市及新疆生产建设兵团知识产权管理部门", "工业和信息化主管部门"]),
+        ("各区县人民政府；市政府各委、办、局：", "zh", ["各区县人民政府", "市政府各委、办、局"]),
+        ("中関村各分園管理委員会、各関係組織 御中", "ja", ["中関村各分園管理委員会", "各関係組織"]),
+        ("各省・自治区・直轄市の知識産権局、各地方の関係センター：", "ja", ["各省・自治区・直轄市の知識産権局", "各地方の関係センター"]),
+        ("：", "zh", []),
+    ],
+)
+def test_addressees_split_at_the_top_level_separator(line, lang, want):
+    from policyidx.parsers.matter import split_addressees
+
+    assert split_addressees(line, lang) == want
+
+
+def test_addressee_line_cut_from_the_body_after_a_document_number():
+    # text from a PDF, wrapped at the page width: the addressee line lost its colon and runs on
+    text = ("关于印发《某某产业创新发展行动方案》的通知，请各单位认真贯彻落实执行\n某部〔2023〕48号\n"
+            "各省、自治区、直辖市工业和信息化主管部门，有关部属单位，有关行业协会\n"
+            "现将《某某产业创新发展行动方案》印发给你们，请结合实际认真贯彻落实\n到位。\n")
+    res = parse_bytes(text.encode("utf-8"), doc_id="t.zh", lang="zh", format="text", extracted_from="pdf")
+    parts = _parts(res)
+    assert parts["0.6"] == "各省、自治区、直辖市工业和信息化主管部门，有关部属单位，有关行业协会"
+    assert res.addressees == ["各省、自治区、直辖市工业和信息化主管部门", "有关部属单位", "有关行业协会"]
+    assert parts["0.3"].startswith("现将")
+    assert lost(res) == 0
 
 
 def test_notice_front_and_back_matter_are_their_own_parts():
@@ -348,10 +484,9 @@ def test_corpus_cite_by_title(cited_doc):
         corpus.cite("商标法第十二条")
 
 
-def test_cli_show_takes_a_citation_and_strict_names_the_file(tmp_path, capsys, monkeypatch):
+def test_cli_show_takes_a_citation_and_strict_names_the_file(tmp_path, capsys):
     from policyidx.cli.main import main
 
-    monkeypatch.delenv("POLICYIDX_STRICT", raising=False)
     root = _corpus_dir(tmp_path, {"good.txt": CITED.encode("utf-8"), "bad.txt": bytes(range(256)) * 64})
     assert main(["show", "专利代理条例第十二条第二款", "--corpus", str(root), "--json"]) == 0
     out = capsys.readouterr().out
@@ -361,4 +496,24 @@ def test_cli_show_takes_a_citation_and_strict_names_the_file(tmp_path, capsys, m
     assert main(["show", "w.zh#2.12", "--corpus", str(root), "--strict"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bad.txt" in err[0]
-    monkeypatch.delenv("POLICYIDX_STRICT", raising=False)
+    # --strict is a parameter of that one command: nothing is left behind for the next one
+    assert main(["show", "w.zh#2.12", "--corpus", str(root), "--json"]) == 0
+    capsys.readouterr()
+
+
+def test_strict_reaches_the_index_through_the_corpus(tmp_path, capsys, monkeypatch):
+    from policyidx.cli.main import main
+
+    monkeypatch.setenv("POLICYIDX_STRICT", "1")  # not read: strictness is only a parameter
+    root = _corpus_dir(tmp_path, {"good.txt": CITED.encode("utf-8"), "bad.txt": bytes(range(256)) * 64})
+    assert len(Corpus.load(root)) == 1
+    idx = str(tmp_path / "idx")
+    assert main(["build", "--corpus", str(root), "--index", idx, "--json", "--strict"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.txt" in err[0]
+    assert main(["build", "--corpus", str(root), "--index", idx, "--json"]) == 0
+    capsys.readouterr()
+    assert main(["search", "专利代理机构", "--corpus", str(root), "--index", idx, "--json", "--strict"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.txt" in err[0]
+    assert main(["search", "专利代理机构", "--corpus", str(root), "--index", idx, "--json"]) == 0

@@ -70,7 +70,7 @@ class Corpus:
         self.skipped: list[SkippedDocument] = list(skipped or [])
 
     @classmethod
-    def load(cls, path: str | Path | None = None, *, progress: bool = False, strict: bool | None = None,
+    def load(cls, path: str | Path | None = None, *, progress: bool = False, strict: bool = False,
              only: Collection[str] | None = None) -> Corpus:
         """Load and parse a corpus.
 
@@ -82,9 +82,9 @@ class Corpus:
         progress
             Show a progress bar while parsing (useful for large corpora).
         strict
-            Raise on the first document that cannot be read instead of skipping it.  ``None``
-            (the default) reads ``$POLICYIDX_STRICT`` (``1``: strict), which the CLI's
-            ``--strict`` sets, so that every command that loads a corpus honours it.
+            Raise on the first document that cannot be read instead of skipping it (the CLI's
+            ``--strict``).  To open an index over a strictly loaded corpus, pass the loaded
+            :class:`Corpus` to :meth:`policyidx.Index.open` / :meth:`~policyidx.Index.build`.
         only
             Parse only these documents of the catalog (a shard of a sharded index); the
             catalog, and so the fingerprint, stay the whole corpus's.
@@ -111,8 +111,6 @@ class Corpus:
             from tqdm.auto import tqdm
 
             it = tqdm(entries, desc="parsing", unit="doc")
-        if strict is None:
-            strict = os.environ.get("POLICYIDX_STRICT", "") == "1"
         docs: dict[str, Document] = {}
         skipped: list[SkippedDocument] = []
         for e in it:  # type: ignore[union-attr]

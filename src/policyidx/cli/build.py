@@ -7,7 +7,7 @@ import sys
 import time
 
 from ..retrieval.scorers import SCORERS
-from .common import add_index_option, client, corpus_path, emit_json, index_path, load_corpus
+from .common import add_index_option, client, corpus_path, emit_json, index_path, load_corpus, strict
 
 HELP = "build the keyword and embedding indexes of a corpus"
 
@@ -28,6 +28,8 @@ def run(args: argparse.Namespace) -> int:
     if args.scheduler or args.shards is not None:
         # sharded: the documents are parsed where they are indexed (on the workers)
         timings: dict[str, float] = {}
+        if strict(args):
+            load_corpus(args)  # every document must read before the shards parse them on the workers
         idx = Index.build(corpus_path(args), index_path(args), encoder=args.encoder, dim=args.dim,
                           progress=not args.json, client=client(args), shards=args.shards,
                           scorer=args.scorer)

@@ -17,10 +17,24 @@ def corpus_path(args: argparse.Namespace) -> Path | None:
     return Path(env) if env else None
 
 
+def strict(args: argparse.Namespace) -> bool:
+    """``--strict``: a document that cannot be read stops the command (one line naming the file)."""
+    return bool(getattr(args, "strict", False))
+
+
 def load_corpus(args: argparse.Namespace, progress: bool = False):
+    """The corpus of ``--corpus`` (``$POLICYIDX_CORPUS``, else the bundled one), loaded with ``--strict``."""
     from ..corpus import Corpus
 
-    return Corpus.load(corpus_path(args), progress=progress) if progress else Corpus.load(corpus_path(args))
+    if progress:
+        return Corpus.load(corpus_path(args), progress=True, strict=strict(args))
+    return Corpus.load(corpus_path(args), strict=strict(args))
+
+
+def corpus_arg(args: argparse.Namespace):
+    """What to hand an index as its corpus: the path, or with ``--strict`` the corpus loaded strictly
+    (so that the index opens over documents that all read)."""
+    return load_corpus(args) if strict(args) else corpus_path(args)
 
 
 def emit_json(obj: Any) -> None:
@@ -51,7 +65,7 @@ def client(args: argparse.Namespace):
 def open_index(args: argparse.Namespace):
     from ..index import Index
 
-    corpus = corpus_path(args)
+    corpus = corpus_arg(args)
     return Index.open(index_path(args), corpus=corpus, build=None if index_path(args) is None else False,
                       progress=sys.stderr.isatty(), glossary=getattr(args, "glossary", None) or (),
                       client=client(args))

@@ -68,8 +68,6 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 2
-    if getattr(args, "strict", False):
-        os.environ["POLICYIDX_STRICT"] = "1"  # Corpus.load reads it, whichever path loads the corpus
     try:
         return _module(args.command).run(args)
     except PolicyIdxError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import add_index_option, client, corpus_path, emit_json, index_path
+from .common import add_index_option, client, corpus_arg, emit_json, index_path
 
 HELP = "start the browser workbench on this machine (needs the web extra: pip install \"policyidx[web]\")"
 
@@ -29,9 +29,10 @@ def run(args: argparse.Namespace) -> int:
         emit_json({"url": f"http://{args.host}:{args.port}/", "host": args.host, "port": args.port})
         sys.stdout.flush()
     index = index_path(args)
+    corpus = corpus_arg(args)  # with --strict, the corpus loaded strictly
     if getattr(args, "scheduler", None):  # a sharded index, its shards opened on the cluster's workers
         from ..index import Index
 
-        index = Index.open(index, corpus=corpus_path(args), build=False, client=client(args))
-    serve(corpus_path(args), index, host=args.host, port=args.port)
+        index = Index.open(index, corpus=corpus, build=False, client=client(args))
+    serve(corpus, index, host=args.host, port=args.port)
     return 0

@@ -368,7 +368,7 @@ def html_lines(root, container, dropped: list[str] | None = None) -> list[Line]:
     state = {"hard": True, "br": False}
 
     def flush(hard_next: bool, kind: str = "para") -> None:
-        text = normalize_line("".join(buf))
+        text = normalize_line("".join(buf), table=kind == "table-row")
         buf.clear()
         if text:
             lines.append(Line(text, 0, None, hard=state["hard"] or kind != "para", kind=kind))

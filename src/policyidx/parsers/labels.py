@@ -19,7 +19,8 @@ from functools import lru_cache
 
 from ..text.numerals import parse_numeral
 
-__all__ = ["LabelMatch", "match_label", "match_enum", "cn_to_int", "STYLE_RANK", "LAW_STYLES", "is_heading_word"]
+__all__ = ["LabelMatch", "match_label", "match_enum", "match_paragraph_number", "cn_to_int", "STYLE_RANK", "LAW_STYLES",
+           "is_heading_word"]
 
 STYLE_RANK = {
     "part": 0,
@@ -183,3 +184,23 @@ def match_enum(text: str, lang: str) -> LabelMatch | None:
     if n is None or n <= 0:
         return None
     return LabelMatch("enum", n, m.group(0), m.end())
+
+
+_PARAGRAPH_NUMBER = re.compile(r"^([0-9０-９]{1,2})[\u3000 ](?=\S)")
+
+
+def match_paragraph_number(text: str) -> LabelMatch | None:
+    """A printed paragraph (項) number at a paragraph start, as Japanese statutes and JETRO's
+    translations of Chinese laws write them: ``２　前項の規定は…`` (a digit and a space).
+
+    Only a candidate: the tree builder takes it as the article's next paragraph (款/項) where
+    its number is the next one, and the layout as a paragraph start in Japanese text.  The
+    first paragraph of an article carries no number.
+    """
+    m = _PARAGRAPH_NUMBER.match(text)
+    if m is None:
+        return None
+    n = parse_numeral(m.group(1))
+    if n is None or n < 2:
+        return None
+    return LabelMatch("paragraph", n, m.group(1), m.end())

@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from ..text.width import display_width
-from .labels import match_label
+from .labels import match_label, match_paragraph_number
 
 __all__ = ["Line", "Block", "normalize_line", "split_lines", "assemble", "is_cjk", "strip_invisible"]
 
@@ -41,7 +41,9 @@ class Block:
     lineno: int
     # (offset in text, page number) at every change of page inside the block
     page_marks: list[tuple[int, int]] = field(default_factory=list)
-    kind: str = "para"  # "para" | "table-row"
+    kind: str = "para"  # "para" | "table-row" | "addressees" (an addressee line told apart by the tree builder)
+    #: offsets in text where a joined source line starts (the layout's joins, for a later split)
+    breaks: list[int] = field(default_factory=list)
 
 
 def is_cjk(ch: str) -> bool:
@@ -67,19 +69,28 @@ _AGENCY_END = set("局部庁厅室会院府司处署委")
 _SPACES = re.compile(r"[ \t\u00a0\u2002\u2003\u2009\u200b\u3000]+")
 
 
-def normalize_line(s: str) -> str:
+def normalize_line(s: str, table: bool = False) -> str:
     """Strip a line and remove the spaces that PDF extraction puts inside CJK runs.
 
     A run of 1-2 spaces next to a CJK character goes (``2023─2027 年`` -> ``2023─2027年``,
     ``第 20 回`` -> ``第20回``); spaces between Latin words stay (collapsed to one); a wider
     gap (3+ spaces, a column gap in a header) and a single space after an agency name between
-    Han characters stay as one space.
+    Han characters stay as one space, and so does an ideographic space after a number that
+    starts the line (``２　前項の…``, a printed paragraph number).
+
+    Tabs separate the cells of a table row, joined with `` | ``; in plain text a tab after a
+    bare heading or article label (``第二章<tab>总则``) or inside a sentence (the line has a
+    ``。``) is a space.  ``table=True`` (an HTML ``<tr>``): the line is a row whatever it holds.
     """
     s = s.strip().replace("\ufeff", "")
     if not s:
         return s
-    if "\t" in s:  # a tab-separated table row: cells joined as in HTML tables
-        return " | ".join(c for c in (normalize_line(x) for x in s.split("\t")) if c)
+    if "\t" in s:
+        cells = [c for c in (normalize_line(x) for x in s.split("\t")) if c]
+        if not table and (len(cells) == 2 and _is_bare_label(cells[0]) or "。" in s):
+            # 第二章<tab>总则 (a label and its title) or a tab inside a sentence: not a table row
+            return normalize_line(" ".join(cells))
+        return " | ".join(cells)  # a tab-separated table row: cells joined as in HTML tables
     out: list[str] = []
     pos = 0
     for m in _SPACES.finditer(s):
@@ -90,6 +101,8 @@ def normalize_line(s: str) -> str:
         wide = len(gap) >= 3 or "\u3000" in gap and len(gap) >= 2
         if not (is_cjk(left) or is_cjk(right)):
             out.append(" ")
+        elif gap == "\u3000" and m.start() <= 2 and s[: m.start()].isdigit():
+            out.append(" ")  # ２　前項の…: a printed paragraph number and its space (kept for the label)
         elif wide:
             out.append(" ")
         elif left in _AGENCY_END and right and "\u4e00" <= right <= "\u9fff":
@@ -98,6 +111,12 @@ def normalize_line(s: str) -> str:
         pos = m.end()
     out.append(s[pos:])
     return "".join(out)
+
+
+def _is_bare_label(cell: str) -> bool:
+    """A cell that is only a division or article label (``第二章``, ``第十条``)."""
+    m = match_label(cell)
+    return m is not None and m.end >= len(cell) and m.style in ("part", "subpart", "chapter", "section", "article")
 
 
 _PAGE_NUM = re.compile(r"^[-‐–—\s]*(\d{1,4})[-‐–—\s]*$")
@@ -338,6 +357,7 @@ def assemble(lines: list[Line], *, lang: str, wrapped: bool | None = None) -> li
         else:
             if ln.page is not None and ln.page != prev.page:
                 cur.page_marks.append((length + len(sep), ln.page))
+            cur.breaks.append(length + len(sep))
             parts.append(sep)
             parts.append(ln.text)
             length += len(sep) + len(ln.text)
@@ -348,6 +368,7 @@ def assemble(lines: list[Line], *, lang: str, wrapped: bool | None = None) -> li
     return blocks
 
 
+_PUNCT = re.compile("[，,、。；;：:！？!?]")
 _HEAD = 128  # characters of a block's start that decide whether it is a heading
 
 
@@ -360,6 +381,8 @@ def _join(prev: str, nxt: str, block: tuple[str, int], *, lang: str, wrapped: bo
         return None
     if nxt.endswith(("：", ":", "御中")) and not wrapped:
         return None  # an addressee line ("各有关单位：") starts its own paragraph
+    if lang == "ja" and match_paragraph_number(nxt) is not None:
+        return None  # ２　前項の…: the next paragraph (項) of an article
     m = _URL_END.search(prev)
     if m and _URLISH.match(nxt) and not nxt.startswith("http"):
         return ""
@@ -387,8 +410,10 @@ def _join(prev: str, nxt: str, block: tuple[str, int], *, lang: str, wrapped: bo
         if lang == "ja" and _HIRAGANA_START.match(nxt) and not _looks_like_heading(block):
             return sep
         return None
-    # one paragraph per line: a long line that stops mid-sentence goes on
-    if len(prev) >= 40 and not _looks_like_heading(block):
+    # one paragraph per line: a long line that stops mid-sentence goes on (one that ends a
+    # clause with ；, an entry of an unlabelled list, does not)
+    # (nor does one before a line without any punctuation: a heading, a case name under a title)
+    if len(prev) >= 40 and last not in "；;" and not _looks_like_heading(block) and _PUNCT.search(nxt):
         return sep
     if lang == "ja" and _HIRAGANA_START.match(nxt) and len(prev) >= 10:
         return sep

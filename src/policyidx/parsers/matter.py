@@ -36,7 +36,7 @@ from .layout import is_signature_line
 if TYPE_CHECKING:  # pragma: no cover
     from .structure import ParseResult
 
-__all__ = ["FRONT_ROLES", "matter_role", "record_facts", "find_dates", "is_attachment_heading", "ROLE"]
+__all__ = ["FRONT_ROLES", "matter_role", "record_facts", "find_dates", "is_attachment_heading", "ROLE", "split_addressees", "names_organ"]
 
 FRONT_ROLES = {
     1: "notice", 2: "title", 3: "preamble", 4: "record", 5: "doc-number", 6: "addressees", 7: "signature",
@@ -190,3 +190,49 @@ def is_back_start(blocks_text: list[str], k: int) -> bool:
     if is_date_line(t):
         return True
     return False
+
+
+# the head noun of an organ or a group of organs: what a complete addressee ends with
+_ORGANS = (
+    "局|部|厅|廳|委|院|府|会|會|室|办|辦|处|處|署|司|所|站|中心|单位|單位|机构|機構|机关|機關|组织|組織|团体|團體|企业|企業|"
+    "学校|学院|大学|公司|集团|集團|银行|銀行|协会|協會|兵团|兵團|部门|部門|军区|軍區|機関|団体|庁|センター|事務所"
+)
+_ORGAN_END = re.compile(rf"(?:{_ORGANS})(?:[（(][^（）()]*[）)])?$")
+
+
+def names_organ(text: str) -> bool:
+    """Whether ``text`` ends with the name of an organ (``…主管部门``, ``…局``, ``…団体（連合会）``)."""
+    return _ORGAN_END.search(text.strip()) is not None
+
+
+def split_addressees(line: str, lang: str = "zh") -> list[str]:
+    """The addressees of an addressee line (``各省、自治区、直辖市人民政府，国务院各部委：``).
+
+    The line is split at its top-level separator only: ``；`` if it has one, else ``，`` / ``,``
+    (between addressees).  ``、`` (and Japanese ``・``) lists the parts of *one* addressee when
+    they share its head noun: ``各省、自治区、直辖市人民政府`` is the governments of each province,
+    region and municipality, one addressee.  So a line separated by ``、`` alone is cut after each
+    piece that names an organ on its own (ends with 部, 局, 厅, 委员会, 单位, 部门, 機関...), and a
+    piece that does not (``各省``, ``自治区``) goes with the pieces after it:
+    ``各省、自治区、直辖市知识产权局、工业和信息化主管部门`` is two addressees.  JETRO's
+    translations keep the Chinese ``、``, so Japanese lines are read alike.
+    """
+    t = line.strip().removesuffix("御中").strip().rstrip("：:").strip()
+    if not t:
+        return []
+    for seps in ("；;", "，,"):
+        if any(ch in t for ch in seps):
+            return [p.strip() for p in re.split(f"[{seps}]", t) if p.strip()]
+    out: list[str] = []
+    group: list[str] = []
+    for piece in t.split("、"):
+        group.append(piece)
+        if _ORGAN_END.search(piece.strip()):
+            out.append("、".join(group).strip())
+            group = []
+    if group:  # a tail that names no organ belongs to the addressee before it
+        if out:
+            out[-1] = out[-1] + "、" + "、".join(group)
+        else:
+            out.append("、".join(group).strip())
+    return [p for p in out if p]

@@ -17,10 +17,10 @@ import re
 from dataclasses import dataclass, field
 
 from ..model import Clause, DatedEvent, Note, Page, ParseWarning, Sentence, clause_id
-from .labels import LAW_STYLES, STYLE_RANK, LabelMatch, is_heading_word, match_enum, match_label
-from .layout import Block, is_footer_start, is_header_line, is_signature_line
+from .labels import LAW_STYLES, STYLE_RANK, LabelMatch, is_heading_word, match_enum, match_label, match_paragraph_number
+from .layout import Block, is_footer_start, is_header_line, is_signature_line, straddles_word
 from ..text.numerals import parse_numeral
-from .matter import FRONT_ROLES, find_dates, is_attachment_heading, is_back_start, is_date_line, is_record, matter_role, record_facts
+from .matter import FRONT_ROLES, names_organ, split_addressees, find_dates, is_attachment_heading, is_back_start, is_date_line, is_record, matter_role, record_facts
 
 __all__ = ["ParseResult", "build", "split_sentences", "find_notes"]
 
@@ -200,6 +200,7 @@ def build(blocks: list[Block], *, doc_id: str, lang: str, warnings: list[ParseWa
     """
     warnings = list(warnings or [])
     blocks = _split_title_records(blocks)
+    blocks = _split_addressee_lines(blocks, lang)
     # ---- text and block offsets
     offsets: list[tuple[int, int]] = []
     parts: list[str] = []
@@ -290,6 +291,40 @@ def _split_title_records(blocks: list[Block]) -> list[Block]:
     return out
 
 
+def _split_addressee_lines(blocks: list[Block], lang: str) -> list[Block]:
+    """Undo a join of an addressee line and the text under it.
+
+    A translation may drop the addressee line's colon (``…関連の業界団体（連合会）``), and text
+    wrapped at a page width then runs it on into the first sentence.  Right after a document
+    number (before the first label), a block whose first source lines list organs - no
+    sentence stop, ending with an organ (``部門``, ``局``, ``委员会``, ``（連合会）``) at a line
+    end that does not cut a word (``…主管部`` / ``門、…`` is one word) - is cut there; the head is
+    marked as the addressee line.
+    """
+    out: list[Block] = []
+    for k, b in enumerate(blocks):
+        if match_label(b.text) is not None:
+            out.extend(blocks[k:])
+            return out
+        cut = None
+        if out and b.breaks and b.kind == "para" and matter_role(out[-1].text) == 5:
+            for o in b.breaks:
+                head = b.text[:o].rstrip()
+                if len(head) > 200 or _TERMINAL_RE.search(head) or head.endswith(("：", ":")):
+                    break
+                if names_organ(head) and not straddles_word(head, b.text[o:], lang):  # not 主管部 / 門
+                    cut = o
+                    break
+        if cut is None:
+            out.append(b)
+            continue
+        head = b.text[:cut].rstrip()
+        out.append(Block(head, b.lineno, [m for m in b.page_marks if m[0] < cut], "addressees", [x for x in b.breaks if x < cut]))
+        out.append(Block(b.text[cut:], b.lineno, [(max(0, p - cut), g) for p, g in b.page_marks if p >= cut], b.kind,
+                         [x - cut for x in b.breaks if x > cut]))
+    return out
+
+
 class _Ids:
     """Clause ids made unique in linear time: a repeated id gets ``~2``, ``~3``... in order."""
 
@@ -336,25 +371,27 @@ def _labels(blocks: list[Block]) -> list[LabelMatch | None]:
             following = m
         elif is_heading_word(blocks[i].text):
             following = LabelMatch("part", 0, "", 0)  # a stand-in: a division heading follows
+    # the outermost division style the document numbers (a word heading stands at that level)
+    outer: str | None = None
+    for i, m in enumerate(labels):
+        if m is not None and m.style in ("part", "subpart", "chapter", "section"):
+            rest = blocks[i].text[m.end :]
+            if len(rest) > 60 or any(ch in _HEADING_STOPS for ch in rest.rstrip("。")) or _LABEL_INSIDE.search(rest):
+                labels[i] = None  # a sentence that starts 第七节相应改为第八节，…: not a heading
+            elif outer is None or STYLE_RANK[m.style] < STYLE_RANK[outer]:
+                outer = m.style
     seen_article = False
     last_article = (0, 0)
     last_division = last_subdivision = 0
-    top_style: str | None = None
     last_num: dict[str, int] = {}
     for i, m in enumerate(labels):
         if m is None:
-            if is_heading_word(blocks[i].text) and seen_article and top_style is not None:
-                n = last_num.get(top_style, 0) + 1
-                t = blocks[i].text
-                last_num[top_style] = n
-                labels[i] = _HeadingWord(top_style, n, "", 0, 0, t)
+            # 附则 after articles, or 总则 right above the first article, in a law that numbers its divisions
+            if is_heading_word(blocks[i].text) and outer is not None and (seen_article or (nxt[i] is not None and nxt[i].style == "article")):
+                n = last_num.get(outer, 0) + 1
+                last_num[outer] = n
+                labels[i] = _HeadingWord(outer, n, "", 0, 0, blocks[i].text)
             continue
-        if m.style in ("part", "subpart", "chapter", "section"):
-            rest = blocks[i].text[m.end :]
-            body = rest.rstrip("。")
-            if len(rest) > 60 or any(ch in _HEADING_STOPS for ch in body) or _LABEL_INSIDE.search(rest):
-                labels[i] = None  # a sentence that starts 第七节相应改为第八节，…: not a heading
-                continue
         if m.style == "article":
             if m.weak and not _next_article(last_article, m):
                 labels[i] = None  # a cross-reference at a paragraph start: 第三十条规定的…
@@ -369,8 +406,6 @@ def _labels(blocks: list[Block]) -> list[LabelMatch | None]:
                 labels[i] = m = LabelMatch("subdivision", m.number, m.label, m.end)
                 last_subdivision = m.number
         if m.style in LAW_STYLES:
-            if top_style is None or STYLE_RANK[m.style] < STYLE_RANK[top_style]:
-                top_style = m.style
             last_num[m.style] = m.number
     return labels
 
@@ -467,8 +502,14 @@ def _number_blocks(
                     stack.pop()
                 if re.match(r"^[0-9０-９]+", b.text):
                     warnings.append(ParseWarning("not-a-label", f"paragraph starts with a number that is not a clause label: {b.text[:20]!r}; kept as a paragraph of the article", s, s + 20, b.lineno))
-                article.paragraphs += 1
-                current = _paragraph(article, s, s, e, doc_id, lang, ids)
+                pm = match_paragraph_number(b.text) if lang == "ja" else None
+                if pm is not None and pm.number == article.paragraphs + 1 + (article.paragraphs == 0):
+                    # ２　前項の…: the printed number of the next paragraph (項)
+                    article.paragraphs = pm.number
+                    current = _paragraph(article, s, s + pm.end, e, doc_id, lang, ids, pm.label)
+                else:
+                    article.paragraphs += 1
+                    current = _paragraph(article, s, s, e, doc_id, lang, ids)
                 stack.append(_Open(current, LabelMatch("paragraph", article.paragraphs, "", 0)))
                 continue
             if re.match(r"^[0-9０-９]+", b.text):
@@ -526,12 +567,13 @@ def _number_blocks(
                 stack.append(_Open(current, LabelMatch("paragraph", 1, "", 0)))
 
 
-def _paragraph(article: _ArticleState, label_start: int, start: int, end: int, doc_id: str, lang: str, ids: _Ids) -> Clause:
-    """A 款 of a multi-paragraph article (no printed label: its number is its position)."""
+def _paragraph(article: _ArticleState, label_start: int, start: int, end: int, doc_id: str, lang: str, ids: _Ids,
+               label: str = "") -> Clause:
+    """A 款 of a multi-paragraph article: its number is its position (or its printed number, ``２``)."""
     art = article.clause
     k = article.paragraphs
     path = art.path + (k,)
-    c = Clause(id=ids.unique(clause_id(doc_id, path)), doc=doc_id, path=path, label="", title=None, text="",
+    c = Clause(id=ids.unique(clause_id(doc_id, path)), doc=doc_id, path=path, label=label, title=None, text="",
                start=start, end=end, label_start=label_start, kind="paragraph", lang=lang, parent=art,
                style="paragraph", number=k)
     art.children.append(c)
@@ -539,7 +581,10 @@ def _paragraph(article: _ArticleState, label_start: int, start: int, end: int, d
 
 
 def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) -> Clause:
-    """Front matter: notice (0.1), title (0.2), preamble (0.3); header facts on the result."""
+    """Front matter: notice (0.1), title (0.2), preamble (0.3); header facts on the result.
+
+    ``idx`` is the run of block numbers before the first label (consecutive).
+    """
     header = [i for i in idx if is_header_line(blocks[i].text)]
     for i in header:
         res.header_spans.append(offsets[i])
@@ -549,7 +594,24 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
         return not any(ch in _TERMINAL for ch in t) and not t.endswith(("：", ":", "御中")) and len(t) <= 120
 
     title_run: list[int] = []
-    for j in range(len(idx) - 1, -1, -1):
+    # the first run of such blocks before the first sentence of the text: a case's 基本案情 /
+    # 典型意义 further down are headings of its parts, not its title
+    # (a notice that ends with its signature and date before the text it issues: that text's
+    # title, the last run, is the document's, as below)
+    first_sentence = next((k for k, i in enumerate(idx) if i not in header and matter_role(blocks[i].text) is None and not no_stop(i)), len(idx))
+    closed = any(is_signature_line(blocks[i].text) or is_date_line(blocks[i].text) for i in idx[first_sentence:])
+    for i in idx if not closed else ():
+        issuer = i + 1 <= idx[-1] and blocks[i + 1].text.startswith(("关于", "關於")) and is_signature_line(blocks[i].text)
+        if i in header or (matter_role(blocks[i].text) is not None and not issuer) or _is_addressee(blocks[i].text):
+            if title_run:
+                break
+            continue
+        if not no_stop(i):
+            break
+        if not title_run and _AGENCY_NAME.match(blocks[i].text) and not (i + 1 <= idx[-1] and blocks[i + 1].text.startswith(("关于", "關於"))):
+            continue  # an issuer above the title (kept when the title goes on from it: 最高人民法院 / 关于…)
+        title_run.append(i)
+    for j in range(len(idx) - 1 if not title_run else -1, -1, -1):
         i = idx[j]
         if is_signature_line(blocks[i].text):
             break  # the signature ends the notice: the title comes after it
@@ -570,7 +632,11 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
         for i in idx[:first_record]:
             if run and _DATE_START.match(blocks[i].text):
                 break  # a record line broken in two: the title ends before its date
-            if no_stop(i) and i not in header and matter_role(blocks[i].text) is None and not is_signature_line(blocks[i].text):
+            issuer = i + 1 <= idx[-1] and bool(_TITLE_GOES_ON.match(blocks[i + 1].text))  # 中华人民共和国…大会 / 和…法
+            role = matter_role(blocks[i].text)
+            if issuer and role == 7:
+                role = None
+            if no_stop(i) and i not in header and role is None and (issuer or not is_signature_line(blocks[i].text)):
                 run.append(i)
             elif run:
                 run = []
@@ -579,6 +645,12 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
     # a run that ends the front matter (no preamble after it) is the title too; drop bracketed asides before it
     while len(title_run) > 1 and re.fullmatch(r"[（(].*[）)]", blocks[title_run[0]].text):
         title_run.pop(0)
+    # a title goes on into the next block only where it is cut mid-phrase (``…工业和信息化部`` /
+    # ``关于…的通知``); a second stop-less line after a whole title is a subtitle or a heading
+    for k in range(1, len(title_run)):
+        if not _title_goes_on(blocks[title_run[k - 1]].text, blocks[title_run[k]].text):
+            del title_run[k:]
+            break
     if title_run and _AGENCY_NAME.match(blocks[title_run[0]].text) and len(title_run) == 1 and title_run[0] != idx[-1]:
         title_run = []  # a signature line, not a title
     front = Clause(id=clause_id(doc_id, (0,)), doc=doc_id, path=(0,), label="", title=None, text="",
@@ -596,7 +668,7 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
             roles.append(2)
         elif (r := matter_role(t)) is not None:
             roles.append(r)
-        elif _is_addressee(t) and 3 not in roles:
+        elif (_is_addressee(t) or blocks[i].kind == "addressees") and 3 not in roles:
             roles.append(6)
         elif i in header:
             roles.append(None)  # a key-value header line: the header's, not a clause's
@@ -656,9 +728,20 @@ def _front_matter(blocks, offsets, idx, text, doc_id, lang, res: ParseResult) ->
                     break
             if names and not res.issuers:
                 res.issuers = names
-        if (t.endswith(("：", ":")) or t.endswith("御中")) and not res.addressees and not is_header_line(t):
-            res.addressees = [p for p in re.split(r"[、，,]", t.rstrip("：:").removesuffix("御中").strip()) if p]
+        if (t.endswith(("：", ":", "御中")) or blocks[i].kind == "addressees") and not res.addressees and not is_header_line(t):
+            res.addressees = split_addressees(t, lang)
     return front
+
+
+_TITLE_CUT_END = re.compile(r"(的|和|与|及|、|《|“|「|『|（|\(|关于|關於|に関する|による|の|・|，|,)$")
+_TITLE_GOES_ON = re.compile(r"^(关于|關於|若干|和|与|與|及|暨|的|の|に|を|と|、|》|”|」|』|（|\(|）|\)|印发|印發|转发|轉發|发布|發布|通知|决定|決定)")
+
+
+def _title_goes_on(prev: str, nxt: str) -> bool:
+    """Whether ``nxt`` continues a title whose previous line is ``prev`` (not a line of its own)."""
+    if _TITLE_CUT_END.search(prev) or _TITLE_GOES_ON.match(nxt) or _AGENCY_NAME.match(prev.split()[-1] if prev.split() else prev):
+        return True
+    return False
 
 
 def _back_matter(
