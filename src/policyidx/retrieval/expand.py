@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
 
 from ..text.analysis import analyze_query, detect_lang
 from ..text.stem import en_stem
 from ..text.glossary import Entry, Glossary, default_glossary
 from ..text.han import HAN_CLASS
 
-__all__ = ["Expansion", "expand_query", "default_glossary", "EXPANSION_WEIGHT", "DICTIONARY_WEIGHT"]
+__all__ = ["Expansion", "expand_query", "structured_renderings", "CorpusStats", "Unit", "default_glossary", "EXPANSION_WEIGHT", "DICTIONARY_WEIGHT"]
 
 EXPANSION_WEIGHT = 0.5
 #: Dictionary renderings (CC-CEDICT, JMdict) weigh this fraction of a glossary rendering.
@@ -135,6 +137,7 @@ def expand_query(
     enabled: bool = True,
     dictionaries: bool = True,
     known: Callable[[str], bool] | None = None,
+    corpus: CorpusStats | None = None,
 ) -> Expansion:
     """Analyse a query and add glossary renderings in the other languages.
 
@@ -158,6 +161,13 @@ def expand_query(
     known
         Keeps a dictionary rendering only if it is true for it (an index passes "is a term of
         my vocabulary"); ``None`` keeps all.
+    corpus
+        The keyword index searched (anything with ``term_ids``, ``indptr``, ``rows`` and
+        ``n_docs``, as :class:`~policyidx.retrieval.keyword.BM25Index`).  With it, the
+        renderings of an English or Japanese query are chosen and weighted on the corpus
+        (:func:`structured_renderings`): each source word or phrase is one synonym set whose
+        renderings share its weight, by how well they co-occur with the renderings of the
+        other words; without it, every rendering is added at a fixed weight.
     """
     lang = lang or detect_lang(query)
     terms = dict(analyze_query(query, lang))
@@ -168,6 +178,9 @@ def expand_query(
     if lang == "en":
         for d in english_dates(query):
             _add(exp, d, "ja", "(date)", weight)
+    if corpus is not None and lang in ("en", "ja"):
+        _expand_structured(exp, glossary, weight, dictionaries, known, corpus)
+        return exp
     seen: set[str] = set()
     if lang == "en":
         matches = _english_matcher(glossary).find(query)
@@ -194,6 +207,9 @@ def expand_query(
     return exp
 
 
+HAN_ONLY = re.compile(f"[{HAN_CLASS}]+")
+#: Prior of a unified Japanese word offered as a Chinese rendering, relative to its JMdict score.
+JA_AS_ZH = 0.8
 _JA_CONTENT = re.compile(f"[{HAN_CLASS}\u30a1-\u30ff]")  # a kanji or a katakana letter
 
 
@@ -248,3 +264,212 @@ def _add(exp: Expansion, rendering: str, lang: str, source: str, weight: float) 
     exp.rendering_terms[rendering] = set(rterms)
     for t, w in rterms.items():
         exp.terms[t] = max(exp.terms.get(t, 0.0), min(w, 1.0) * weight)
+
+
+# --------------------------------------------------------------------------- structured queries
+
+#: A rendering is kept when its share of its synonym set is at least this fraction of the best one's.
+KEEP_RATIO = 0.3
+#: At most this many renderings per source word or phrase and target language.
+PER_UNIT = 3
+#: Candidates looked up per source word or phrase before the corpus chooses.
+CANDIDATES = 24
+#: Added to a candidate's co-occurrence evidence, so that a query of one word still gets renderings.
+EVIDENCE_FLOOR = 0.02
+#: Exponents of the dictionary's prior and of the corpus frequency in a candidate's score.
+PRIOR_EXP = 0.5
+DF_EXP = 1.0
+
+
+class CorpusStats(Protocol):
+    """What query expansion reads from a keyword index: its vocabulary and postings."""
+
+    term_ids: dict[str, int]
+    indptr: np.ndarray
+    rows: np.ndarray
+
+    @property
+    def n_docs(self) -> int: ...
+
+
+@dataclass
+class Unit:
+    """One source word or phrase of the query and its candidate renderings in one language.
+
+    ``cands`` are ``(rendering, prior, from_glossary)``; the renderings of a unit form one
+    synonym set (Pirkola's structured query): they share the unit's weight.
+    """
+
+    source: str
+    lang: str
+    cands: list[tuple[str, float, bool]]
+
+
+def _rows_of(corpus: CorpusStats, rendering: str, lang: str) -> np.ndarray | None:
+    """Sorted rows holding every word term of ``rendering``; ``None`` if there are none."""
+    out: np.ndarray | None = None
+    for t in analyze_query(rendering, lang):
+        if t.startswith("#"):
+            continue  # character bigrams: the words decide
+        tid = corpus.term_ids.get(t)
+        if tid is None:
+            return None
+        r = np.unique(np.asarray(corpus.rows[int(corpus.indptr[tid]) : int(corpus.indptr[tid + 1])]))
+        out = r if out is None else np.intersect1d(out, r, assume_unique=True)
+        if not len(out):
+            return None
+    return out
+
+
+def structured_renderings(units: list[Unit], corpus: CorpusStats,
+                          context: Sequence[tuple[str, str]] = ()) -> list[list[tuple[str, float]]]:
+    """Choose and weight the renderings of each unit on the corpus.
+
+    A candidate absent from the index is dropped.  The others score
+    ``prior ** PRIOR_EXP * (EVIDENCE_FLOOR + coherence) * frequency ** DF_EXP``: coherence is the
+    mean, over the other units of the same language (and the ``context`` terms, e.g. the
+    query's own words that the index knows), of the candidate's best association with one of
+    their renderings (cosine of the sets of rows holding them): the renderings of "state"
+    that co-occur with those of "compensation" win; frequency is ``log(1 + rows holding the
+    candidate) / log(1 + rows)``, since the words of the corpus's register are the common
+    ones.  Kept are the best ``PER_UNIT`` within ``KEEP_RATIO`` of the best, each weighted by
+    its score over the best.
+
+    Returns, per unit, ``[(rendering, relative weight in (0, 1]), ...]`` best first.
+    """
+    import scipy.sparse as sp
+
+    keys: dict[tuple[str, str], int] = {}
+    sets: list[np.ndarray] = []
+
+    def key_of(r: str, lang: str) -> int | None:
+        k = (r, lang)
+        if k not in keys:
+            rows = _rows_of(corpus, r, lang)
+            keys[k] = -1 if rows is None else len(sets)
+            if rows is not None:
+                sets.append(rows)
+        i = keys[k]
+        return None if i < 0 else i
+
+    live = [[(r, prior, i) for r, prior, _g in u.cands if (i := key_of(r, u.lang)) is not None] for u in units]
+    ctx = [(lang, i) for t, lang in context if (i := key_of(t, lang)) is not None]
+    out: list[list[tuple[str, float]]] = []
+    if not sets:
+        return [[] for _ in units]
+    n_docs = int(corpus.n_docs)
+    lens = np.array([len(x) for x in sets], dtype=np.float64)
+    m = sp.csr_matrix((np.ones(int(lens.sum()), dtype=np.float32), np.concatenate(sets),
+                       np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)), shape=(len(sets), n_docs))
+    co = (m @ m.T).toarray().astype(np.float64)
+    cos = co / np.sqrt(np.outer(lens, lens))
+    freq = np.log1p(lens) / np.log1p(max(n_docs, 1))
+    for i, (u, cs) in enumerate(zip(units, live)):
+        if not cs:
+            out.append([])
+            continue
+        others = [[k for _r, _p, k in cs2] for j, cs2 in enumerate(live)
+                  if j != i and cs2 and units[j].lang == u.lang and units[j].source != u.source]
+        others += [[k] for lang, k in ctx if lang == u.lang and all(k != k2 for _r, _p, k2 in cs)]
+        scored = []
+        for r, prior, k in cs:
+            coh = sum(float(cos[k, o].max()) for o in others) / len(others) if others else 0.0
+            scored.append((r, prior ** PRIOR_EXP * (EVIDENCE_FLOOR + coh) * float(freq[k]) ** DF_EXP))
+        scored.sort(key=lambda x: -x[1])
+        top = scored[0][1]
+        out.append([(r, round(s / top, 4)) for r, s in scored[:PER_UNIT] if s >= KEEP_RATIO * top])
+    return out
+
+
+def _expand_structured(exp: Expansion, glossary: Glossary, weight: float, dictionaries: bool,
+                       known: Callable[[str], bool] | None, corpus: CorpusStats) -> None:
+    """Glossary and dictionary renderings of an English or Japanese query as synonym sets
+    chosen on ``corpus`` (see :func:`structured_renderings`)."""
+    units: list[Unit] = []
+    gl_source: dict[str, str] = {}
+    if exp.lang == "en":
+        from ..text.lexicons import STOP
+
+        # a stop word matching a glossary term through the stemmer ("not" ~ "note", "them" ~
+        # "theme") is no match
+        spans = [(s, e, entries) for entries, s, e in _english_matcher(glossary).find(exp.query)
+                 if not all(w.lower() in STOP for w in _EN_WORD.findall(exp.query[s:e]))]
+    else:
+        by_span: dict[tuple[int, int], list[Entry]] = {}
+        for entry, _r, s, e in glossary.find_in(exp.query, exp.lang):
+            by_span.setdefault((s, e), []).append(entry)
+        spans = [(s, e, entries) for (s, e), entries in by_span.items()]
+    for s, e, entries in spans:
+        src = exp.query[s:e]
+        for tgt in ("zh", "ja"):
+            if tgt == exp.lang:
+                continue
+            cands: list[tuple[str, float, bool]] = []
+            for entry in entries:
+                if entry not in exp.entries:
+                    exp.entries.append(entry)
+                for r in entry.terms(tgt):
+                    if all(r != c for c, _p, _g in cands):
+                        cands.append((r, 1.0, True))
+                        gl_source.setdefault(r, entry.zh)
+            if cands:
+                units.append(Unit(src, tgt, cands))
+    if dictionaries:
+        units += _dictionary_units(exp, [(s, e) for s, e, _ in spans], known)
+    context: list[tuple[str, str]] = []
+    if exp.lang == "ja":  # the query's own words, as written, are matched in Japanese and (unified) in Chinese text
+        context = [(t, "zh") for t in exp.terms if not t.startswith("#")]
+    chosen = structured_renderings(units, corpus, context)
+    for u, picks in zip(units, chosen):
+        gl = {r for r, _p, g in u.cands if g}
+        for r, rel in picks:
+            if r in exp.renderings:
+                continue
+            base = weight if r in gl else weight * DICTIONARY_WEIGHT
+            before = len(exp.renderings)
+            _add(exp, r, u.lang, gl_source.get(r, u.source), base * rel)
+            if len(exp.renderings) > before and r not in gl:
+                exp.dictionary[r] = u.source
+
+
+def _dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
+                      known: Callable[[str], bool] | None) -> list[Unit]:
+    """Dictionary candidates of the query words outside the glossary's matches, one unit per
+    source word or phrase and target language."""
+    from ..text.lexicons import default_lexicon
+
+    lex = default_lexicon()
+    if not len(lex):
+        return []
+    text = exp.query
+    for s, e in covered:  # the glossary wins where it knows the words
+        text = text[:s] + " " * (e - s) + text[e:]
+    units: list[Unit] = []
+    if exp.lang == "en":
+        zh_units: dict[str, Unit] = {}
+        for phrase, cands in lex.en_to(text, "zh", keep=known, limit=CANDIDATES):
+            zh_units[phrase] = Unit(phrase, "zh", [(w, sc, False) for w, sc in cands])
+        for phrase, cands in lex.en_to(text, "ja", keep=known, limit=CANDIDATES):
+            units.append(Unit(phrase, "ja", [(w, sc, False) for w, sc in cands]))
+            # a Japanese word in Han characters only, unified, is often the Chinese word too
+            # (労働 -> 劳动 where CC-CEDICT glosses 劳动 as "physical labor" only)
+            u = zh_units.setdefault(phrase, Unit(phrase, "zh", []))
+            for w, sc in cands:
+                if HAN_ONLY.fullmatch(w) and all(w != c for c, _p, _g in u.cands):
+                    u.cands.append((w, sc * JA_AS_ZH, False))
+        units += [u for u in zh_units.values() if u.cands]
+        return units
+    from ..text.analysis import tokenize
+
+    toks = [t.norm for t in tokenize(text, "ja") if t.surface.strip()]
+    i = 0
+    while i < len(toks):
+        n = next((n for n in (3, 2) if i + n <= len(toks) and lex.glosses_of("".join(toks[i : i + n]), "ja")), 1)
+        word = "".join(toks[i : i + n])
+        i += n
+        if not _JA_CONTENT.search(word):
+            continue
+        cands = [(w, sc, False) for w, sc in lex.translate(word, "ja", "zh", keep=known, limit=CANDIDATES) if w != word]
+        if cands:
+            units.append(Unit(word, "zh", cands))
+    return units

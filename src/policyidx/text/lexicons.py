@@ -75,6 +75,10 @@ STOP = frozenset(
     "whose how when where why can could may might must shall should will would it its this that these those "
     "there their his her he she they we you i me my our your any some all no not if than then about into under "
     "over after before one s".split()
+    # question words, modals and light verbs of English queries: their dictionary renderings
+    # (老鼻子 for "many", 具有 for "have") are noise, not the question
+    + "has have had having need needs needed many much must whether does doing done happen happens also just "
+    "such other others each every own themselves itself himself herself them him us whose get gets got".split()
 )
 
 
