@@ -276,6 +276,10 @@ PER_UNIT = 3
 CANDIDATES = 24
 #: Added to a candidate's co-occurrence evidence, so that a query of one word still gets renderings.
 EVIDENCE_FLOOR = 0.02
+#: At most this many renderings with kana (for Japanese text) per source word or phrase.
+PER_UNIT_KANA = 2
+#: Dictionary renderings weigh this fraction of a glossary rendering in a structured query.
+STRUCTURED_DICTIONARY_WEIGHT = 1.0
 #: Exponents of the dictionary's prior and of the corpus frequency in a candidate's score.
 PRIOR_EXP = 0.5
 DF_EXP = 1.0
@@ -294,15 +298,20 @@ class CorpusStats(Protocol):
 
 @dataclass
 class Unit:
-    """One source word or phrase of the query and its candidate renderings in one language.
+    """One source word or phrase of the query and its candidate renderings.
 
-    ``cands`` are ``(rendering, prior, from_glossary)``; the renderings of a unit form one
-    synonym set (Pirkola's structured query): they share the unit's weight.
+    ``cands`` are ``(rendering, lang, prior, from_glossary)``; the renderings of a unit form
+    one synonym set (Pirkola's structured query): they share the unit's weight.  A rendering
+    in Han characters only is matched as Chinese (Japanese text is indexed in unified forms,
+    so it finds 会社 in Japanese clauses as well); one with kana as Japanese.
     """
 
     source: str
-    lang: str
-    cands: list[tuple[str, float, bool]]
+    cands: list[tuple[str, str, float, bool]]
+
+    def add(self, rendering: str, lang: str, prior: float, glossary: bool) -> None:
+        if all(rendering != c[0] for c in self.cands):
+            self.cands.append((rendering, lang, prior, glossary))
 
 
 def _rows_of(corpus: CorpusStats, rendering: str, lang: str) -> np.ndarray | None:
@@ -322,20 +331,20 @@ def _rows_of(corpus: CorpusStats, rendering: str, lang: str) -> np.ndarray | Non
 
 
 def structured_renderings(units: list[Unit], corpus: CorpusStats,
-                          context: Sequence[tuple[str, str]] = ()) -> list[list[tuple[str, float]]]:
+                          context: Sequence[tuple[str, str]] = ()) -> list[list[tuple[str, str, float]]]:
     """Choose and weight the renderings of each unit on the corpus.
 
     A candidate absent from the index is dropped.  The others score
     ``prior ** PRIOR_EXP * (EVIDENCE_FLOOR + coherence) * frequency ** DF_EXP``: coherence is the
-    mean, over the other units of the same language (and the ``context`` terms, e.g. the
-    query's own words that the index knows), of the candidate's best association with one of
-    their renderings (cosine of the sets of rows holding them): the renderings of "state"
-    that co-occur with those of "compensation" win; frequency is ``log(1 + rows holding the
-    candidate) / log(1 + rows)``, since the words of the corpus's register are the common
-    ones.  Kept are the best ``PER_UNIT`` within ``KEEP_RATIO`` of the best, each weighted by
-    its score over the best.
+    mean, over the other units (and the ``context`` terms, e.g. the query's own words that the
+    index knows), of the candidate's best association with one of their renderings (cosine of
+    the sets of rows holding them): the renderings of "state" that co-occur with those of
+    "compensation" win; frequency is ``log(1 + rows holding the candidate) / log(1 + rows)``,
+    since the words of the corpus's register are the common ones.  Kept are the best
+    ``PER_UNIT`` in Han characters and the best ``PER_UNIT_KANA`` with kana, each within
+    ``KEEP_RATIO`` of the best of its kind and weighted by its score over that best.
 
-    Returns, per unit, ``[(rendering, relative weight in (0, 1]), ...]`` best first.
+    Returns, per unit, ``[(rendering, lang, relative weight in (0, 1]), ...]`` best first.
     """
     import scipy.sparse as sp
 
@@ -352,9 +361,9 @@ def structured_renderings(units: list[Unit], corpus: CorpusStats,
         i = keys[k]
         return None if i < 0 else i
 
-    live = [[(r, prior, i) for r, prior, _g in u.cands if (i := key_of(r, u.lang)) is not None] for u in units]
-    ctx = [(lang, i) for t, lang in context if (i := key_of(t, lang)) is not None]
-    out: list[list[tuple[str, float]]] = []
+    live = [[(r, lang, prior, i) for r, lang, prior, _g in u.cands if (i := key_of(r, lang)) is not None]
+            for u in units]
+    ctx = [i for t, lang in context if (i := key_of(t, lang)) is not None]
     if not sets:
         return [[] for _ in units]
     n_docs = int(corpus.n_docs)
@@ -364,21 +373,33 @@ def structured_renderings(units: list[Unit], corpus: CorpusStats,
     co = (m @ m.T).toarray().astype(np.float64)
     cos = co / np.sqrt(np.outer(lens, lens))
     freq = np.log1p(lens) / np.log1p(max(n_docs, 1))
+    out: list[list[tuple[str, str, float]]] = []
     for i, (u, cs) in enumerate(zip(units, live)):
-        if not cs:
-            out.append([])
-            continue
-        others = [[k for _r, _p, k in cs2] for j, cs2 in enumerate(live)
-                  if j != i and cs2 and units[j].lang == u.lang and units[j].source != u.source]
-        others += [[k] for lang, k in ctx if lang == u.lang and all(k != k2 for _r, _p, k2 in cs)]
-        scored = []
-        for r, prior, k in cs:
-            coh = sum(float(cos[k, o].max()) for o in others) / len(others) if others else 0.0
-            scored.append((r, prior ** PRIOR_EXP * (EVIDENCE_FLOOR + coh) * float(freq[k]) ** DF_EXP))
-        scored.sort(key=lambda x: -x[1])
-        top = scored[0][1]
-        out.append([(r, round(s / top, 4)) for r, s in scored[:PER_UNIT] if s >= KEEP_RATIO * top])
+        mine = {k for *_x, k in cs}
+        others = [[k for *_x, k in cs2] for j, cs2 in enumerate(live) if j != i and cs2 and units[j].source != u.source]
+        others += [[k] for k in ctx if k not in mine]
+        picks: list[tuple[str, str, float]] = []
+        for kana, limit in ((False, PER_UNIT), (True, PER_UNIT_KANA)):
+            scored = []
+            for r, lang, prior, k in cs:
+                if bool(_KANA.search(r)) != kana:
+                    continue
+                coh = sum(float(cos[k, o].max()) for o in others) / len(others) if others else 0.0
+                scored.append((r, lang, prior ** PRIOR_EXP * (EVIDENCE_FLOOR + coh) * float(freq[k]) ** DF_EXP))
+            if not scored:
+                continue
+            scored.sort(key=lambda x: -x[2])
+            top = scored[0][2]
+            picks += [(r, lang, round(sc / top, 4)) for r, lang, sc in scored[:limit] if sc >= KEEP_RATIO * top]
+        out.append(picks)
     return out
+
+
+_KANA = re.compile("[\u3041-\u30ff]")
+
+
+def _lang_of(rendering: str) -> str:
+    return "ja" if _KANA.search(rendering) else "zh"
 
 
 def _expand_structured(exp: Expansion, glossary: Glossary, weight: float, dictionaries: bool,
@@ -399,44 +420,87 @@ def _expand_structured(exp: Expansion, glossary: Glossary, weight: float, dictio
         for entry, _r, s, e in glossary.find_in(exp.query, exp.lang):
             by_span.setdefault((s, e), []).append(entry)
         spans = [(s, e, entries) for (s, e), entries in by_span.items()]
+    lex_units: list[Unit] = []
+    if dictionaries and exp.lang == "en":
+        # a dictionary phrase of several words ("articles of association" -> 章程) beats
+        # glossary matches of its single words inside it
+        lex_units, lex_spans = _english_dictionary_units(exp.query, known)
+        multi = [(s, e) for (s, e), u in zip(lex_spans, lex_units) if len(_EN_WORD.findall(exp.query[s:e])) > 1]
+        spans = [sp_ for sp_ in spans if not any(s <= sp_[0] and sp_[1] <= e and (e - s) > (sp_[1] - sp_[0])
+                                                 for s, e in multi)]
+        keep = [i for i, (s, e) in enumerate(lex_spans)
+                if not any(s < ge and gs < e for gs, ge, _ in spans)]  # the glossary wins elsewhere
+        lex_units = [lex_units[i] for i in keep]
     for s, e, entries in spans:
-        src = exp.query[s:e]
-        for tgt in ("zh", "ja"):
-            if tgt == exp.lang:
-                continue
-            cands: list[tuple[str, float, bool]] = []
-            for entry in entries:
-                if entry not in exp.entries:
-                    exp.entries.append(entry)
+        u = Unit(exp.query[s:e], [])
+        for entry in entries:
+            if entry not in exp.entries:
+                exp.entries.append(entry)
+            for tgt in ("zh", "ja"):
+                if tgt == exp.lang:
+                    continue
                 for r in entry.terms(tgt):
-                    if all(r != c for c, _p, _g in cands):
-                        cands.append((r, 1.0, True))
-                        gl_source.setdefault(r, entry.zh)
-            if cands:
-                units.append(Unit(src, tgt, cands))
+                    u.add(r, _lang_of(r), 1.0, True)
+                    gl_source.setdefault(r, entry.zh)
+        if u.cands:
+            units.append(u)
     if dictionaries:
-        units += _dictionary_units(exp, [(s, e) for s, e, _ in spans], known)
+        units += lex_units if exp.lang == "en" else _japanese_dictionary_units(exp, [(s, e) for s, e, _ in spans], known)
     context: list[tuple[str, str]] = []
-    if exp.lang == "ja":  # the query's own words, as written, are matched in Japanese and (unified) in Chinese text
+    if exp.lang == "ja":  # the query's own words (unified) are matched in Chinese and Japanese text alike
         context = [(t, "zh") for t in exp.terms if not t.startswith("#")]
     chosen = structured_renderings(units, corpus, context)
     for u, picks in zip(units, chosen):
-        gl = {r for r, _p, g in u.cands if g}
-        for r, rel in picks:
+        gl = {c[0] for c in u.cands if c[3]}
+        for r, lang, rel in picks:
             if r in exp.renderings:
                 continue
-            base = weight if r in gl else weight * DICTIONARY_WEIGHT
+            base = weight if r in gl else weight * STRUCTURED_DICTIONARY_WEIGHT
             before = len(exp.renderings)
-            _add(exp, r, u.lang, gl_source.get(r, u.source), base * rel)
+            _add(exp, r, lang, gl_source.get(r, u.source), base * rel)
             if len(exp.renderings) > before and r not in gl:
                 exp.dictionary[r] = u.source
 
 
-def _dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
-                      known: Callable[[str], bool] | None) -> list[Unit]:
-    """Dictionary candidates of the query words outside the glossary's matches, one unit per
-    source word or phrase and target language."""
+def _english_dictionary_units(query: str, known: Callable[[str], bool] | None) -> tuple[list[Unit], list[tuple[int, int]]]:
+    """Dictionary candidates of an English query, one unit per phrase, with the phrase's span."""
     from ..text.lexicons import default_lexicon
+
+    lex = default_lexicon()
+    if not len(lex):
+        return [], []
+    by_phrase: dict[str, Unit] = {}
+    for tgt in ("zh", "ja"):
+        for phrase, cands in lex.en_to(query, tgt, keep=known, limit=CANDIDATES):
+            u = by_phrase.setdefault(phrase, Unit(phrase, []))
+            for w, sc in cands:
+                # a Japanese word in Han characters only, unified, is often the Chinese word
+                # too (労働 -> 劳动 where CC-CEDICT glosses 劳动 as "physical labor" only)
+                u.add(w, _lang_of(w), sc * (JA_AS_ZH if tgt == "ja" else 1.0), False)
+    units, spans = [], []
+    low = query.lower()
+    for phrase, u in by_phrase.items():
+        s = _phrase_span(low, phrase)
+        if s is not None:
+            units.append(u)
+            spans.append(s)
+    # a phrase one language's dictionary knows whole covers the words the other found alone
+    keep = [i for i, (s, e) in enumerate(spans)
+            if not any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2 in spans)]
+    return [units[i] for i in keep], [spans[i] for i in keep]
+
+
+def _phrase_span(low: str, phrase: str) -> tuple[int, int] | None:
+    words = phrase.split()
+    m = re.search(r"\b" + r"\W+(?:(?:a|an|the)\W+)?".join(re.escape(w) for w in words) + r"\b", low)
+    return (m.start(), m.end()) if m else None
+
+
+def _japanese_dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
+                               known: Callable[[str], bool] | None) -> list[Unit]:
+    """Dictionary candidates of the words of a Japanese query outside the glossary's matches."""
+    from ..text.lexicons import default_lexicon
+    from ..text.analysis import tokenize
 
     lex = default_lexicon()
     if not len(lex):
@@ -445,22 +509,6 @@ def _dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
     for s, e in covered:  # the glossary wins where it knows the words
         text = text[:s] + " " * (e - s) + text[e:]
     units: list[Unit] = []
-    if exp.lang == "en":
-        zh_units: dict[str, Unit] = {}
-        for phrase, cands in lex.en_to(text, "zh", keep=known, limit=CANDIDATES):
-            zh_units[phrase] = Unit(phrase, "zh", [(w, sc, False) for w, sc in cands])
-        for phrase, cands in lex.en_to(text, "ja", keep=known, limit=CANDIDATES):
-            units.append(Unit(phrase, "ja", [(w, sc, False) for w, sc in cands]))
-            # a Japanese word in Han characters only, unified, is often the Chinese word too
-            # (労働 -> 劳动 where CC-CEDICT glosses 劳动 as "physical labor" only)
-            u = zh_units.setdefault(phrase, Unit(phrase, "zh", []))
-            for w, sc in cands:
-                if HAN_ONLY.fullmatch(w) and all(w != c for c, _p, _g in u.cands):
-                    u.cands.append((w, sc * JA_AS_ZH, False))
-        units += [u for u in zh_units.values() if u.cands]
-        return units
-    from ..text.analysis import tokenize
-
     toks = [t.norm for t in tokenize(text, "ja") if t.surface.strip()]
     i = 0
     while i < len(toks):
@@ -469,7 +517,10 @@ def _dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
         i += n
         if not _JA_CONTENT.search(word):
             continue
-        cands = [(w, sc, False) for w, sc in lex.translate(word, "ja", "zh", keep=known, limit=CANDIDATES) if w != word]
-        if cands:
-            units.append(Unit(word, "zh", cands))
+        u = Unit(word, [])
+        for w, sc in lex.translate(word, "ja", "zh", keep=known, limit=CANDIDATES):
+            if w != word:
+                u.add(w, "zh", sc, False)
+        if u.cands:
+            units.append(u)
     return units
