@@ -179,7 +179,8 @@ def expand_query(
         for d in english_dates(query):
             _add(exp, d, "ja", "(date)", weight)
     if corpus is not None and lang in ("en", "ja"):
-        _expand_structured(exp, glossary, weight, dictionaries, known, corpus)
+        # chosen on the corpus, a rendering is as good a term as the user's own word
+        _expand_structured(exp, glossary, STRUCTURED_WEIGHT, dictionaries, known, corpus)
         return exp
     seen: set[str] = set()
     if lang == "en":
@@ -210,6 +211,10 @@ def expand_query(
 HAN_ONLY = re.compile(f"[{HAN_CLASS}]+")
 #: Prior of a unified Japanese word offered as a Chinese rendering, relative to its JMdict score.
 JA_AS_ZH = 0.8
+#: Japanese words of a query's frame ("in the case where", "can", "concerning"), not its content:
+#: their dictionary renderings (場合 -> 案件) are noise.
+JA_STOP = frozenset("場合 こと 事 ため 為 もの 物 ところ 所 際 時 とき 等 など 関する 対する 係る よる 因る おける できる "
+                    "出来る する ある なる いる 行う 必要 どう 何 誰 どこ いつ".split())
 _JA_CONTENT = re.compile(f"[{HAN_CLASS}\u30a1-\u30ff]")  # a kanji or a katakana letter
 
 
@@ -278,6 +283,8 @@ CANDIDATES = 24
 EVIDENCE_FLOOR = 0.02
 #: At most this many renderings with kana (for Japanese text) per source word or phrase.
 PER_UNIT_KANA = 2
+#: Weight of the best rendering of a synonym set chosen on the corpus (the query's own words: 1).
+STRUCTURED_WEIGHT = 1.0
 #: Dictionary renderings weigh this fraction of a glossary rendering in a structured query.
 STRUCTURED_DICTIONARY_WEIGHT = 1.0
 #: Exponents of the dictionary's prior and of the corpus frequency in a candidate's score.
@@ -515,8 +522,8 @@ def _japanese_dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
         n = next((n for n in (3, 2) if i + n <= len(toks) and lex.glosses_of("".join(toks[i : i + n]), "ja")), 1)
         word = "".join(toks[i : i + n])
         i += n
-        if not _JA_CONTENT.search(word):
-            continue
+        if not _JA_CONTENT.search(word) or len(word) < 2 or word in JA_STOP:
+            continue  # one character (者, 前) is a suffix or too ambiguous; JA_STOP are frames, not content
         u = Unit(word, [])
         for w, sc in lex.translate(word, "ja", "zh", keep=known, limit=CANDIDATES):
             if w != word:
