@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from policyidx.text import lexicons
 from policyidx.text.lexicons import DictionaryError, Lexicon, Source, available_sources, gloss_key, read_cedict, read_jmdict
 
 CEDICT = """\
@@ -95,7 +97,7 @@ def test_save_and_open_round_trip_without_pickle(lex: Lexicon, tmp_path: Path) -
 
 
 def test_damaged_cache_is_a_clear_error(tmp_path: Path) -> None:
-    (tmp_path / "manifest.json").write_text('{"build_version": "4"}', encoding="utf-8")
+    (tmp_path / "manifest.json").write_text(json.dumps({"build_version": lexicons.BUILD_VERSION}), encoding="utf-8")
     (tmp_path / "lexicon.npz").write_bytes(b"not a zip")
     with pytest.raises(DictionaryError, match="damaged lexicon cache"):
         Lexicon.open(tmp_path)

@@ -175,12 +175,12 @@ def expand_query(
     if not enabled:
         return exp
     glossary = glossary if glossary is not None else default_glossary()
+    structured = corpus is not None and lang in ("en", "ja")
     if lang == "en":
         for d in english_dates(query):
             _add(exp, d, "ja", "(date)", weight)
-    if corpus is not None and lang in ("en", "ja"):
-        # chosen on the corpus, a rendering is as good a term as the user's own word
-        _expand_structured(exp, glossary, STRUCTURED_WEIGHT, dictionaries, known, corpus)
+    if structured:
+        _expand_structured(exp, glossary, weight, dictionaries, known, corpus)
         return exp
     seen: set[str] = set()
     if lang == "en":
@@ -283,10 +283,14 @@ CANDIDATES = 24
 EVIDENCE_FLOOR = 0.02
 #: At most this many renderings with kana (for Japanese text) per source word or phrase.
 PER_UNIT_KANA = 2
-#: Weight of the best rendering of a synonym set chosen on the corpus (the query's own words: 1).
+#: Whether a glossary term's renderings are all kept (the curated glossary is not second-guessed).
+GLOSSARY_KEEPS_ALL = True
+#: Factor on a dictionary rendering of one character.
+SINGLE_CHAR = 0.5
+#: Weight of the best dictionary rendering of a synonym set chosen on the corpus (the query's own
+#: words weigh 1, the glossary's renderings ``weight``): chosen on the corpus, a rendering is as
+#: good a term as the user's own word.
 STRUCTURED_WEIGHT = 1.0
-#: Dictionary renderings weigh this fraction of a glossary rendering in a structured query.
-STRUCTURED_DICTIONARY_WEIGHT = 1.0
 #: Exponents of the dictionary's prior and of the corpus frequency in a candidate's score.
 PRIOR_EXP = 0.5
 DF_EXP = 1.0
@@ -321,16 +325,36 @@ class Unit:
             self.cands.append((rendering, lang, prior, glossary))
 
 
+def _postings(corpus: CorpusStats, t: str) -> np.ndarray | None:
+    tid = corpus.term_ids.get(t)
+    if tid is None:
+        return None
+    return np.unique(np.asarray(corpus.rows[int(corpus.indptr[tid]) : int(corpus.indptr[tid + 1])]))
+
+
 def _rows_of(corpus: CorpusStats, rendering: str, lang: str) -> np.ndarray | None:
-    """Sorted rows holding every word term of ``rendering``; ``None`` if there are none."""
+    """Sorted rows where ``rendering`` occurs as the index sees it, ``None`` if nowhere.
+
+    The rows holding every word term of the rendering that the index knows, if those words
+    cover the rendering (a compound the index never saw, 专利开放许可试点, is found through
+    专利, 开放, 许可, 试点); else the rows holding all its character bigrams.
+    """
+    terms = analyze_query(rendering, lang)
+    words = [t for t in terms if not t.startswith("#") and t in corpus.term_ids]
+    covered = np.zeros(len(rendering), dtype=bool)
+    for w in words:
+        i = rendering.find(w)
+        while i >= 0:
+            covered[i : i + len(w)] = True
+            i = rendering.find(w, i + 1)
+    use = words if words and covered.all() else [t for t in terms if t.startswith("#")]
+    if not use:
+        return None
     out: np.ndarray | None = None
-    for t in analyze_query(rendering, lang):
-        if t.startswith("#"):
-            continue  # character bigrams: the words decide
-        tid = corpus.term_ids.get(t)
-        if tid is None:
+    for t in use:
+        r = _postings(corpus, t)
+        if r is None:
             return None
-        r = np.unique(np.asarray(corpus.rows[int(corpus.indptr[tid]) : int(corpus.indptr[tid + 1])]))
         out = r if out is None else np.intersect1d(out, r, assume_unique=True)
         if not len(out):
             return None
@@ -386,6 +410,10 @@ def structured_renderings(units: list[Unit], corpus: CorpusStats,
         others = [[k for *_x, k in cs2] for j, cs2 in enumerate(live) if j != i and cs2 and units[j].source != u.source]
         others += [[k] for k in ctx if k not in mine]
         picks: list[tuple[str, str, float]] = []
+        if GLOSSARY_KEEPS_ALL and all(c[3] for c in u.cands):
+            # the curated glossary's renderings are all kept, as written
+            out.append([(r, lang, 1.0) for r, lang, _p, _g in u.cands])
+            continue
         for kana, limit in ((False, PER_UNIT), (True, PER_UNIT_KANA)):
             scored = []
             for r, lang, prior, k in cs:
@@ -428,6 +456,7 @@ def _expand_structured(exp: Expansion, glossary: Glossary, weight: float, dictio
             by_span.setdefault((s, e), []).append(entry)
         spans = [(s, e, entries) for (s, e), entries in by_span.items()]
     lex_units: list[Unit] = []
+    known = _in_corpus(corpus, known)
     if dictionaries and exp.lang == "en":
         # a dictionary phrase of several words ("articles of association" -> 章程) beats
         # glossary matches of its single words inside it
@@ -462,11 +491,28 @@ def _expand_structured(exp: Expansion, glossary: Glossary, weight: float, dictio
         for r, lang, rel in picks:
             if r in exp.renderings:
                 continue
-            base = weight if r in gl else weight * STRUCTURED_DICTIONARY_WEIGHT
+            base = STRUCTURED_WEIGHT if exp.lang == "ja" else weight
+            if len(r) == 1 and r not in gl:
+                base *= SINGLE_CHAR  # one character matches too much: 書簡 -> 信
             before = len(exp.renderings)
             _add(exp, r, lang, gl_source.get(r, u.source), base * rel)
             if len(exp.renderings) > before and r not in gl:
                 exp.dictionary[r] = u.source
+
+
+def _in_corpus(corpus: CorpusStats, known: Callable[[str], bool] | None) -> Callable[[str], bool]:
+    """``known``, or else a two-character word the index knows as a character bigram (国家
+    where the index only has the compounds 国家赔偿 and 国家机关 as words)."""
+    ids = corpus.term_ids
+
+    def keep(w: str) -> bool:
+        if known is not None and known(w):
+            return True
+        if w in ids:
+            return True
+        return len(w) == 2 and "#" + w in ids  # longer: its bigrams may all occur, apart
+
+    return keep
 
 
 def _english_dictionary_units(query: str, known: Callable[[str], bool] | None) -> tuple[list[Unit], list[tuple[int, int]]]:
