@@ -287,6 +287,8 @@ PER_UNIT_KANA = 2
 GLOSSARY_KEEPS_ALL = True
 #: Factor on a dictionary rendering of one character.
 SINGLE_CHAR = 0.5
+#: A glossary term's renderings each weigh 1 / (renderings present in the corpus) ** this.
+GLOSSARY_SHARE_EXP = 0.0
 #: Weight of the best dictionary rendering of a synonym set chosen on the corpus (the query's own
 #: words weigh 1, the glossary's renderings ``weight``): chosen on the corpus, a rendering is as
 #: good a term as the user's own word.
@@ -412,7 +414,8 @@ def structured_renderings(units: list[Unit], corpus: CorpusStats,
         picks: list[tuple[str, str, float]] = []
         if GLOSSARY_KEEPS_ALL and all(c[3] for c in u.cands):
             # the curated glossary's renderings are all kept, as written
-            out.append([(r, lang, 1.0) for r, lang, _p, _g in u.cands])
+            share = 1.0 / max(len(cs), 1) ** GLOSSARY_SHARE_EXP
+            out.append([(r, lang, round(min(1.0, share), 4)) for r, lang, _p, _g in u.cands])
             continue
         for kana, limit in ((False, PER_UNIT), (True, PER_UNIT_KANA)):
             scored = []

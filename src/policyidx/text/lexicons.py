@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 #: Bump when the build's output changes: it is part of the cache key.
-BUILD_VERSION = "5"
+BUILD_VERSION = "6"
 
 #: Longest gloss kept, in words (longer ones are explanations, not translations).
 MAX_GLOSS_WORDS = 5
@@ -79,7 +79,8 @@ STOP = frozenset(
     # question words, modals and light verbs of English queries: their dictionary renderings
     # (老鼻子 for "many", 具有 for "have") are noise, not the question
     + "has have had having need needs needed many much must whether does doing done happen happens also just "
-    "such other others each every own themselves itself himself herself them him us whose get gets got".split()
+    "such other others each every own themselves itself himself herself them him us whose get gets got far".split()
+    + list("bcdefghjklmnopqrstuvwxyz")
 )
 
 
