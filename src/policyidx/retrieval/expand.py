@@ -50,8 +50,14 @@ class Expansion:
     entries: list[Entry] = field(default_factory=list)
     dictionary: dict[str, str] = field(default_factory=dict)
 
+    #: For a structured query: the renderings to encode for dense search (the best of each
+    #: source word or phrase); ``None``: all renderings.
+    dense_renderings: list[str] | None = None
+
     @property
     def dense_text(self) -> str:
+        if self.dense_renderings is not None:
+            return " ".join([self.query] + self.dense_renderings)
         if not self.renderings:
             return self.query
         return self.query + " " + " ".join(r for r in self.renderings if detect_lang(r) != "en"
@@ -287,6 +293,8 @@ PER_UNIT_KANA = 2
 GLOSSARY_KEEPS_ALL = True
 #: Factor on a dictionary rendering of one character.
 SINGLE_CHAR = 0.5
+#: Renderings per source word or phrase in the text encoded for dense search (the best first).
+DENSE_PER_UNIT = 1
 #: A glossary term's renderings each weigh 1 / (renderings present in the corpus) ** this.
 GLOSSARY_SHARE_EXP = 0.0
 #: Weight of the best dictionary rendering of a synonym set chosen on the corpus (the query's own
@@ -489,7 +497,13 @@ def _expand_structured(exp: Expansion, glossary: Glossary, weight: float, dictio
     if exp.lang == "ja":  # the query's own words (unified) are matched in Chinese and Japanese text alike
         context = [(t, "zh") for t in exp.terms if not t.startswith("#")]
     chosen = structured_renderings(units, corpus, context)
+    exp.dense_renderings = []
     for u, picks in zip(units, chosen):
+        han = [r for r, _lang, _w in picks if not _KANA.search(r)]
+        kana = [r for r, _lang, _w in picks if _KANA.search(r)]
+        for r in han[:DENSE_PER_UNIT] + kana[:DENSE_PER_UNIT]:
+            if r not in exp.dense_renderings:
+                exp.dense_renderings.append(r)
         gl = {c[0] for c in u.cands if c[3]}
         for r, lang, rel in picks:
             if r in exp.renderings:
