@@ -20,7 +20,7 @@ from ..text.stem import en_stem
 from ..text.glossary import Entry, Glossary, default_glossary
 from ..text.han import HAN_CLASS
 
-__all__ = ["Expansion", "expand_query", "structured_renderings", "CorpusStats", "Unit", "default_glossary", "EXPANSION_WEIGHT", "DICTIONARY_WEIGHT"]
+__all__ = ["Expansion", "expand_query", "structured_renderings", "CorpusStats", "MergedStats", "Unit", "default_glossary", "EXPANSION_WEIGHT", "DICTIONARY_WEIGHT"]
 
 EXPANSION_WEIGHT = 0.5
 #: Dictionary renderings (CC-CEDICT, JMdict) weigh this fraction of a glossary rendering.
@@ -335,7 +335,34 @@ class Unit:
             self.cands.append((rendering, lang, prior, glossary))
 
 
+class MergedStats:
+    """The postings of several keyword indexes (the shards of a sharded index) as one corpus
+    for :func:`structured_renderings`: rows are numbered shard after shard, which changes no
+    count, so the renderings chosen are those a single index of the same clauses chooses."""
+
+    def __init__(self, parts: Sequence[CorpusStats]):
+        self.parts = list(parts)
+        sizes = [int(p.n_docs) for p in self.parts]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.term_ids: dict[str, int] = {}
+        for p in self.parts:
+            for t in p.term_ids:
+                self.term_ids.setdefault(t, len(self.term_ids))
+
+    @property
+    def n_docs(self) -> int:
+        return int(self.offsets[-1])
+
+    def postings(self, t: str) -> np.ndarray | None:
+        """Sorted rows holding term ``t``, ``None`` if no part has it."""
+        got = [np.unique(np.asarray(p.rows[int(p.indptr[i]) : int(p.indptr[i + 1])])) + off
+               for p, off in zip(self.parts, self.offsets[:-1].tolist()) if (i := p.term_ids.get(t)) is not None]
+        return np.concatenate(got) if got else None
+
+
 def _postings(corpus: CorpusStats, t: str) -> np.ndarray | None:
+    if isinstance(corpus, MergedStats):
+        return corpus.postings(t)
     tid = corpus.term_ids.get(t)
     if tid is None:
         return None
