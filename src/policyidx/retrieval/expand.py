@@ -18,7 +18,7 @@ import numpy as np
 from ..text.analysis import analyze_query, detect_lang
 from ..text.stem import en_stem
 from ..text.glossary import Entry, Glossary, default_glossary
-from ..text.han import HAN_CLASS
+from ..text.han import HAN_CLASS, unify
 
 __all__ = ["Expansion", "expand_query", "structured_renderings", "CorpusStats", "MergedStats", "Unit", "default_glossary", "EXPANSION_WEIGHT", "DICTIONARY_WEIGHT"]
 
@@ -612,11 +612,13 @@ def _japanese_dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
         n = next((n for n in (3, 2) if i + n <= len(toks) and lex.glosses_of("".join(toks[i : i + n]), "ja")), 1)
         word = "".join(toks[i : i + n])
         i += n
-        if not _JA_CONTENT.search(word) or len(word) < 2 or word in JA_STOP:
-            continue  # one character (者, 前) is a suffix or too ambiguous; JA_STOP are frames, not content
+        if not _JA_CONTENT.search(word) or word in JA_STOP:
+            continue  # JA_STOP are frames, not content
         u = Unit(word, [])
         for w, sc in lex.translate(word, "ja", "zh", keep=known, limit=CANDIDATES):
-            if w != word:
+            # one character (者, 前, 園) is a suffix or too ambiguous to render, except into a
+            # word holding it (園 -> 园区)
+            if w != word and (len(word) > 1 or (len(w) > 1 and unify(word) in w)):
                 u.add(w, "zh", sc, False)
         if u.cands:
             units.append(u)
