@@ -159,3 +159,17 @@ def test_load_builds_once_then_reads_the_cache(tmp_path: Path) -> None:
 def test_available_sources_names_licences() -> None:
     for src in available_sources().values():
         assert src.path.is_file() and "CC BY-SA" in src.licence
+
+
+def test_acronyms_in_glosses_are_keys_too() -> None:
+    from policyidx.text.lexicons import acronym_key
+
+    assert acronym_key("value-added tax (VAT)") == "vat"
+    assert acronym_key("to state") is None
+    lex = Lexicon.build(["增值稅 增值税 [zeng1 zhi2 shui4] /value-added tax (VAT)/"], [])
+    assert lex.en_to("VAT on sales", "zh")[0] == ("vat", [("增值税", 1.0)])
+
+
+def test_two_words_also_match_a_gloss_x_of_y() -> None:
+    lex = Lexicon.build(["財政部 财政部 [cai2 zheng4 bu4] /Ministry of Finance/"], [])
+    assert lex.en_to("the finance ministry", "zh") == [("finance ministry", [("财政部", 1.0)])]

@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 #: Bump when the build's output changes: it is part of the cache key.
-BUILD_VERSION = "6"
+BUILD_VERSION = "7"
 
 #: Longest gloss kept, in words (longer ones are explanations, not translations).
 MAX_GLOSS_WORDS = 5
@@ -161,6 +161,16 @@ def gloss_key(gloss: str) -> str | None:
     if not words or len(words) > MAX_GLOSS_WORDS or all(w in STOP for w in words):
         return None
     return " ".join(_stem(w) for w in words)
+
+
+_ACRONYM = re.compile(r"\(([A-Z][A-Z&]{1,6})\)")
+
+
+def acronym_key(gloss: str) -> str | None:
+    """The key of an acronym a gloss gives in parentheses ("certified public accountant (CPA)"
+    -> ``cpa``), ``None`` if it gives none."""
+    m = _ACRONYM.search(gloss)
+    return _stem(m.group(1).lower().replace("&", "")) if m else None
 
 
 # --------------------------------------------------------------------------- reading the sources
@@ -310,16 +320,16 @@ class Lexicon:
                 continue
             lst = zh_map.setdefault(word, [])
             for g in glosses:
-                k = gloss_key(g)
-                if k is not None:
-                    i = gid(k)
-                    if i not in lst:
-                        lst.append(i)
+                for k in (gloss_key(g), acronym_key(g)):
+                    if k is not None:
+                        i = gid(k)
+                        if i not in lst:
+                            lst.append(i)
         zh_glosses = {g for lst in zh_map.values() for g in lst}
         ja_map: dict[str, list[int]] = {}
         ja_common: dict[str, bool] = {}
         for forms, common, glosses in jmdict_entries:
-            keys = [gid(k) for k in (gloss_key(g) for g in glosses) if k is not None]
+            keys = [gid(k) for g in glosses for k in (gloss_key(g), acronym_key(g)) if k is not None]
             if not keys or not (common or any(k in zh_glosses for k in keys)):
                 continue
             for form in forms[:3]:
@@ -479,6 +489,8 @@ class Lexicon:
                 if span[0][0] in STOP or span[-1][0] in STOP:
                     continue
                 cands = self.from_gloss(" ".join(s for _, s in span), lang, keep=keep, limit=limit)
+                if not cands and n == 2:  # "finance ministry" is glossed "ministry of finance"
+                    cands = self.from_gloss(f"{span[1][1]} of {span[0][1]}", lang, keep=keep, limit=limit)
                 if cands:
                     found.append((i, " ".join(w for w, _ in span), cands))
                     for j in range(i, i + n):
