@@ -214,7 +214,6 @@ def expand_query(
     return exp
 
 
-HAN_ONLY = re.compile(f"[{HAN_CLASS}]+")
 #: Prior of a unified Japanese word offered as a Chinese rendering, relative to its JMdict score.
 JA_AS_ZH = 0.8
 #: Japanese words of a query's frame ("in the case where", "can", "concerning"), not its content:
@@ -281,7 +280,7 @@ def _add(exp: Expansion, rendering: str, lang: str, source: str, weight: float) 
 
 #: A rendering is kept when its share of its synonym set is at least this fraction of the best one's.
 KEEP_RATIO = 0.3
-#: At most this many renderings per source word or phrase and target language.
+#: At most this many renderings in Han characters per source word or phrase.
 PER_UNIT = 3
 #: Candidates looked up per source word or phrase before the corpus chooses.
 CANDIDATES = 24
@@ -295,11 +294,9 @@ GLOSSARY_KEEPS_ALL = True
 SINGLE_CHAR = 0.5
 #: Renderings per source word or phrase in the text encoded for dense search (the best first).
 DENSE_PER_UNIT = 1
-#: A glossary term's renderings each weigh 1 / (renderings present in the corpus) ** this.
-GLOSSARY_SHARE_EXP = 0.0
-#: Weight of the best dictionary rendering of a synonym set chosen on the corpus (the query's own
-#: words weigh 1, the glossary's renderings ``weight``): chosen on the corpus, a rendering is as
-#: good a term as the user's own word.
+#: Weight of the best rendering of each synonym set of a Japanese query (its own words weigh 1):
+#: chosen on the corpus, a rendering is as good a term as the user's own (unified) word, which is
+#: often not the Chinese one.  Renderings of an English query weigh the index's expansion weight.
 STRUCTURED_WEIGHT = 1.0
 #: Exponents of the dictionary's prior and of the corpus frequency in a candidate's score.
 PRIOR_EXP = 0.5
@@ -449,8 +446,7 @@ def structured_renderings(units: list[Unit], corpus: CorpusStats,
         picks: list[tuple[str, str, float]] = []
         if GLOSSARY_KEEPS_ALL and all(c[3] for c in u.cands):
             # the curated glossary's renderings are all kept, as written
-            share = 1.0 / max(len(cs), 1) ** GLOSSARY_SHARE_EXP
-            out.append([(r, lang, round(min(1.0, share), 4)) for r, lang, _p, _g in u.cands])
+            out.append([(r, lang, 1.0) for r, lang, _p, _g in u.cands])
             continue
         for kana, limit in ((False, PER_UNIT), (True, PER_UNIT_KANA)):
             scored = []
