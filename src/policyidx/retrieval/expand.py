@@ -5,6 +5,11 @@ write a concept with related characters.  The glossary adds, for every term of t
 knows, its renderings in the other two languages (許可 -> 許諾, ライセンス; 质押 -> 担保;
 "cross-licensing" -> 交叉许可, クロスライセンス), weighted below the query's own terms.  This
 is what makes English queries work with the offline encoder.
+
+Searched against an index, English and Japanese queries are *structured*: each source word or
+phrase becomes one synonym set of glossary and dictionary renderings, and the index's own
+clauses choose and weight the dictionary renderings (:func:`structured_renderings`): those that
+co-occur with the renderings of the other words of the query win.
 """
 
 from __future__ import annotations
