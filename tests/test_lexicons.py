@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from policyidx.text import lexicons
 from policyidx.text.lexicons import DictionaryError, Lexicon, Source, available_sources, gloss_key, read_cedict, read_jmdict
 
 CEDICT = """\
@@ -95,7 +97,7 @@ def test_save_and_open_round_trip_without_pickle(lex: Lexicon, tmp_path: Path) -
 
 
 def test_damaged_cache_is_a_clear_error(tmp_path: Path) -> None:
-    (tmp_path / "manifest.json").write_text('{"build_version": "4"}', encoding="utf-8")
+    (tmp_path / "manifest.json").write_text(json.dumps({"build_version": lexicons.BUILD_VERSION}), encoding="utf-8")
     (tmp_path / "lexicon.npz").write_bytes(b"not a zip")
     with pytest.raises(DictionaryError, match="damaged lexicon cache"):
         Lexicon.open(tmp_path)
@@ -157,3 +159,17 @@ def test_load_builds_once_then_reads_the_cache(tmp_path: Path) -> None:
 def test_available_sources_names_licences() -> None:
     for src in available_sources().values():
         assert src.path.is_file() and "CC BY-SA" in src.licence
+
+
+def test_acronyms_in_glosses_are_keys_too() -> None:
+    from policyidx.text.lexicons import acronym_key
+
+    assert acronym_key("value-added tax (VAT)") == "vat"
+    assert acronym_key("to state") is None
+    lex = Lexicon.build(["增值稅 增值税 [zeng1 zhi2 shui4] /value-added tax (VAT)/"], [])
+    assert lex.en_to("VAT on sales", "zh")[0] == ("vat", [("增值税", 1.0)])
+
+
+def test_two_words_also_match_a_gloss_x_of_y() -> None:
+    lex = Lexicon.build(["財政部 财政部 [cai2 zheng4 bu4] /Ministry of Finance/"], [])
+    assert lex.en_to("the finance ministry", "zh") == [("finance ministry", [("财政部", 1.0)])]

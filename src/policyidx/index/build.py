@@ -243,6 +243,17 @@ def vector_store(vecs: np.ndarray, **settings: Any):
     return VectorStore(vecs, **{**VECTOR_DEFAULTS, **settings})
 
 
+def warm_lexicon() -> None:
+    """Build (once per machine) and cache the dictionary lexicon, if the dictionaries are installed."""
+    from ..text.lexicons import DictionaryError, available_sources, default_lexicon
+
+    if available_sources():
+        try:
+            default_lexicon()
+        except DictionaryError:
+            pass  # a damaged dictionary does not stop a build; queries fall back to the glossary
+
+
 def _build(corpus: Corpus, tmp: Path, analyzer: Analyzer, *, encoder: str, dim: int, k1: float, b: float,
            progress: bool, align: bool, scorer: str) -> dict[str, Any]:
     from ..retrieval.encoders import get_encoder
@@ -288,6 +299,10 @@ def _build(corpus: Corpus, tmp: Path, analyzer: Analyzer, *, encoder: str, dim: 
         (tmp / "vectors.tmp.npy").unlink(missing_ok=True)
     with stage("rows"):
         write_rows(tmp / "rows", corpus, clauses)
+    with stage("dictionaries"):
+        # English and Japanese queries read the dictionary lexicon: cached once per machine
+        # here rather than by the first such query
+        warm_lexicon()
     manifest: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "library_version": __version__,

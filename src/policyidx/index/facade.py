@@ -640,7 +640,7 @@ class Index:
         with self.analyzer.active():
             return expand_query(query, query_lang, self.glossary if expand else None, enabled=expand,
                                 weight=self.params.get("expansion_weight", 0.5), dictionaries=dictionaries,
-                                known=self.keyword.term_ids.__contains__)
+                                known=self.keyword.term_ids.__contains__, corpus=self.keyword)
 
     def _search(self, exp: Expansion, k: int, mode: str, rows: RowFilter | None) -> list[Hit]:
         ranking = self.retriever(mode).search(exp, k, rows)

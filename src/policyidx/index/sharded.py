@@ -842,6 +842,15 @@ class ShardedIndex:
     # ------------------------------------------------------------------ search
 
     @cached_property
+    def _expansion_stats(self):
+        """The shards' keyword postings as one corpus, read here (memory-mapped): English and
+        Japanese queries choose their renderings on them as a single index does on its own."""
+        from ..retrieval.expand import MergedStats
+        from ..retrieval.keyword import BM25Index
+
+        return MergedStats([BM25Index.load(Path(p) / "keyword", mmap=True) for p in self.shard_paths])
+
+    @cached_property
     def _collection_terms(self) -> frozenset[str]:
         """The terms of all shards (stats/vocab.json): dictionary renderings are kept only if here."""
         f = self.path / "stats" / "vocab.json"
@@ -886,7 +895,7 @@ class ShardedIndex:
         with self.analyzer.active():  # expansion and highlighting segment as the clauses were
             exp = expand_query(q, query_lang, self.glossary if expand else None, enabled=expand,
                                weight=self.params.get("expansion_weight", 0.5), dictionaries=dictionaries,
-                               known=self._collection_terms.__contains__)
+                               known=self._collection_terms.__contains__, corpus=self._expansion_stats)
             return self._search(exp, k, mode, doc_mask, {"lang": lang, "docs": docs, "works": works, "roles": roles})
 
     def _search(self, exp: Any, k: int, mode: str, doc_mask: np.ndarray | None, filt: dict[str, Any]) -> list[Any]:

@@ -5,20 +5,27 @@ write a concept with related characters.  The glossary adds, for every term of t
 knows, its renderings in the other two languages (許可 -> 許諾, ライセンス; 质押 -> 担保;
 "cross-licensing" -> 交叉许可, クロスライセンス), weighted below the query's own terms.  This
 is what makes English queries work with the offline encoder.
+
+Searched against an index, English and Japanese queries are *structured*: each source word or
+phrase becomes one synonym set of glossary and dictionary renderings, and the index's own
+clauses choose and weight the dictionary renderings (:func:`structured_renderings`): those that
+co-occur with the renderings of the other words of the query win.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
 
 from ..text.analysis import analyze_query, detect_lang
 from ..text.stem import en_stem
 from ..text.glossary import Entry, Glossary, default_glossary
-from ..text.han import HAN_CLASS
+from ..text.han import HAN_CLASS, unify
 
-__all__ = ["Expansion", "expand_query", "default_glossary", "EXPANSION_WEIGHT", "DICTIONARY_WEIGHT"]
+__all__ = ["Expansion", "expand_query", "structured_renderings", "CorpusStats", "MergedStats", "Unit", "default_glossary", "EXPANSION_WEIGHT", "DICTIONARY_WEIGHT"]
 
 EXPANSION_WEIGHT = 0.5
 #: Dictionary renderings (CC-CEDICT, JMdict) weigh this fraction of a glossary rendering.
@@ -48,8 +55,14 @@ class Expansion:
     entries: list[Entry] = field(default_factory=list)
     dictionary: dict[str, str] = field(default_factory=dict)
 
+    #: For a structured query: the renderings to encode for dense search (the best of each
+    #: source word or phrase); ``None``: all renderings.
+    dense_renderings: list[str] | None = None
+
     @property
     def dense_text(self) -> str:
+        if self.dense_renderings is not None:
+            return " ".join([self.query] + self.dense_renderings)
         if not self.renderings:
             return self.query
         return self.query + " " + " ".join(r for r in self.renderings if detect_lang(r) != "en"
@@ -135,6 +148,7 @@ def expand_query(
     enabled: bool = True,
     dictionaries: bool = True,
     known: Callable[[str], bool] | None = None,
+    corpus: CorpusStats | None = None,
 ) -> Expansion:
     """Analyse a query and add glossary renderings in the other languages.
 
@@ -158,6 +172,13 @@ def expand_query(
     known
         Keeps a dictionary rendering only if it is true for it (an index passes "is a term of
         my vocabulary"); ``None`` keeps all.
+    corpus
+        The keyword index searched (anything with ``term_ids``, ``indptr``, ``rows`` and
+        ``n_docs``, as :class:`~policyidx.retrieval.keyword.BM25Index`).  With it, the
+        renderings of an English or Japanese query are chosen and weighted on the corpus
+        (:func:`structured_renderings`): each source word or phrase is one synonym set whose
+        renderings share its weight, by how well they co-occur with the renderings of the
+        other words; without it, every rendering is added at a fixed weight.
     """
     lang = lang or detect_lang(query)
     terms = dict(analyze_query(query, lang))
@@ -165,9 +186,13 @@ def expand_query(
     if not enabled:
         return exp
     glossary = glossary if glossary is not None else default_glossary()
+    structured = corpus is not None and lang in ("en", "ja")
     if lang == "en":
         for d in english_dates(query):
             _add(exp, d, "ja", "(date)", weight)
+    if structured:
+        _expand_structured(exp, glossary, weight, dictionaries, known, corpus)
+        return exp
     seen: set[str] = set()
     if lang == "en":
         matches = _english_matcher(glossary).find(query)
@@ -194,6 +219,12 @@ def expand_query(
     return exp
 
 
+#: Prior of a unified Japanese word offered as a Chinese rendering, relative to its JMdict score.
+JA_AS_ZH = 0.8
+#: Japanese words of a query's frame ("in the case where", "can", "concerning"), not its content:
+#: their dictionary renderings (場合 -> 案件) are noise.
+JA_STOP = frozenset("場合 こと 事 ため 為 もの 物 ところ 所 際 時 とき 等 など 関する 対する 係る よる 因る おける できる "
+                    "出来る する ある なる いる 行う 必要 どう 何 誰 どこ いつ".split())
 _JA_CONTENT = re.compile(f"[{HAN_CLASS}\u30a1-\u30ff]")  # a kanji or a katakana letter
 
 
@@ -248,3 +279,348 @@ def _add(exp: Expansion, rendering: str, lang: str, source: str, weight: float) 
     exp.rendering_terms[rendering] = set(rterms)
     for t, w in rterms.items():
         exp.terms[t] = max(exp.terms.get(t, 0.0), min(w, 1.0) * weight)
+
+
+# --------------------------------------------------------------------------- structured queries
+
+#: A rendering is kept when its share of its synonym set is at least this fraction of the best one's.
+KEEP_RATIO = 0.3
+#: At most this many renderings in Han characters per source word or phrase.
+PER_UNIT = 3
+#: Candidates looked up per source word or phrase before the corpus chooses.
+CANDIDATES = 24
+#: Added to a candidate's co-occurrence evidence, so that a query of one word still gets renderings.
+EVIDENCE_FLOOR = 0.02
+#: At most this many renderings with kana (for Japanese text) per source word or phrase.
+PER_UNIT_KANA = 2
+#: Whether a glossary term's renderings are all kept (the curated glossary is not second-guessed).
+GLOSSARY_KEEPS_ALL = True
+#: Factor on a dictionary rendering of one character.
+SINGLE_CHAR = 0.5
+#: Renderings per source word or phrase in the text encoded for dense search (the best first).
+DENSE_PER_UNIT = 1
+#: Weight of the best rendering of each synonym set of a Japanese query (its own words weigh 1):
+#: chosen on the corpus, a rendering is as good a term as the user's own (unified) word, which is
+#: often not the Chinese one.  Renderings of an English query weigh the index's expansion weight.
+STRUCTURED_WEIGHT = 1.0
+#: Exponents of the dictionary's prior and of the corpus frequency in a candidate's score.
+PRIOR_EXP = 0.5
+DF_EXP = 1.0
+
+
+class CorpusStats(Protocol):
+    """What query expansion reads from a keyword index: its vocabulary and postings."""
+
+    term_ids: dict[str, int]
+    indptr: np.ndarray
+    rows: np.ndarray
+
+    @property
+    def n_docs(self) -> int: ...
+
+
+@dataclass
+class Unit:
+    """One source word or phrase of the query and its candidate renderings.
+
+    ``cands`` are ``(rendering, lang, prior, from_glossary)``; the renderings of a unit form
+    one synonym set (Pirkola's structured query): they share the unit's weight.  A rendering
+    in Han characters only is matched as Chinese (Japanese text is indexed in unified forms,
+    so it finds 会社 in Japanese clauses as well); one with kana as Japanese.
+    """
+
+    source: str
+    cands: list[tuple[str, str, float, bool]]
+
+    def add(self, rendering: str, lang: str, prior: float, glossary: bool) -> None:
+        if all(rendering != c[0] for c in self.cands):
+            self.cands.append((rendering, lang, prior, glossary))
+
+
+class MergedStats:
+    """The postings of several keyword indexes (the shards of a sharded index) as one corpus
+    for :func:`structured_renderings`: rows are numbered shard after shard, which changes no
+    count, so the renderings chosen are those a single index of the same clauses chooses."""
+
+    def __init__(self, parts: Sequence[CorpusStats]):
+        self.parts = list(parts)
+        sizes = [int(p.n_docs) for p in self.parts]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.term_ids: dict[str, int] = {}
+        for p in self.parts:
+            for t in p.term_ids:
+                self.term_ids.setdefault(t, len(self.term_ids))
+
+    @property
+    def n_docs(self) -> int:
+        return int(self.offsets[-1])
+
+    def postings(self, t: str) -> np.ndarray | None:
+        """Sorted rows holding term ``t``, ``None`` if no part has it."""
+        got = [np.unique(np.asarray(p.rows[int(p.indptr[i]) : int(p.indptr[i + 1])])) + off
+               for p, off in zip(self.parts, self.offsets[:-1].tolist()) if (i := p.term_ids.get(t)) is not None]
+        return np.concatenate(got) if got else None
+
+
+def _postings(corpus: CorpusStats, t: str) -> np.ndarray | None:
+    if isinstance(corpus, MergedStats):
+        return corpus.postings(t)
+    tid = corpus.term_ids.get(t)
+    if tid is None:
+        return None
+    return np.unique(np.asarray(corpus.rows[int(corpus.indptr[tid]) : int(corpus.indptr[tid + 1])]))
+
+
+def _rows_of(corpus: CorpusStats, rendering: str, lang: str) -> np.ndarray | None:
+    """Sorted rows where ``rendering`` occurs as the index sees it, ``None`` if nowhere.
+
+    The rows holding every word term of the rendering that the index knows, if those words
+    cover the rendering (a compound the index never saw, 专利开放许可试点, is found through
+    专利, 开放, 许可, 试点); else the rows holding all its character bigrams.
+    """
+    terms = analyze_query(rendering, lang)
+    words = [t for t in terms if not t.startswith("#") and t in corpus.term_ids]
+    covered = np.zeros(len(rendering), dtype=bool)
+    for w in words:
+        i = rendering.find(w)
+        while i >= 0:
+            covered[i : i + len(w)] = True
+            i = rendering.find(w, i + 1)
+    use = words if words and covered.all() else [t for t in terms if t.startswith("#")]
+    if not use:
+        return None
+    out: np.ndarray | None = None
+    for t in use:
+        r = _postings(corpus, t)
+        if r is None:
+            return None
+        out = r if out is None else np.intersect1d(out, r, assume_unique=True)
+        if not len(out):
+            return None
+    return out
+
+
+def structured_renderings(units: list[Unit], corpus: CorpusStats,
+                          context: Sequence[tuple[str, str]] = ()) -> list[list[tuple[str, str, float]]]:
+    """Choose and weight the renderings of each unit on the corpus.
+
+    A candidate absent from the index is dropped.  The others score
+    ``prior ** PRIOR_EXP * (EVIDENCE_FLOOR + coherence) * frequency ** DF_EXP``: coherence is the
+    mean, over the other units (and the ``context`` terms, e.g. the query's own words that the
+    index knows), of the candidate's best association with one of their renderings (cosine of
+    the sets of rows holding them): the renderings of "state" that co-occur with those of
+    "compensation" win; frequency is ``log(1 + rows holding the candidate) / log(1 + rows)``,
+    since the words of the corpus's register are the common ones.  Kept are the best
+    ``PER_UNIT`` in Han characters and the best ``PER_UNIT_KANA`` with kana, each within
+    ``KEEP_RATIO`` of the best of its kind and weighted by its score over that best.
+
+    Returns, per unit, ``[(rendering, lang, relative weight in (0, 1]), ...]`` best first.
+    """
+    import scipy.sparse as sp
+
+    keys: dict[tuple[str, str], int] = {}
+    sets: list[np.ndarray] = []
+
+    def key_of(r: str, lang: str) -> int | None:
+        k = (r, lang)
+        if k not in keys:
+            rows = _rows_of(corpus, r, lang)
+            keys[k] = -1 if rows is None else len(sets)
+            if rows is not None:
+                sets.append(rows)
+        i = keys[k]
+        return None if i < 0 else i
+
+    live = [[(r, lang, prior, i) for r, lang, prior, _g in u.cands if (i := key_of(r, lang)) is not None]
+            for u in units]
+    ctx = [i for t, lang in context if (i := key_of(t, lang)) is not None]
+    if not sets:
+        return [[] for _ in units]
+    n_docs = int(corpus.n_docs)
+    lens = np.array([len(x) for x in sets], dtype=np.float64)
+    m = sp.csr_matrix((np.ones(int(lens.sum()), dtype=np.float32), np.concatenate(sets),
+                       np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)), shape=(len(sets), n_docs))
+    co = (m @ m.T).toarray().astype(np.float64)
+    cos = co / np.sqrt(np.outer(lens, lens))
+    freq = np.log1p(lens) / np.log1p(max(n_docs, 1))
+    out: list[list[tuple[str, str, float]]] = []
+    for i, (u, cs) in enumerate(zip(units, live)):
+        mine = {k for *_x, k in cs}
+        others = [[k for *_x, k in cs2] for j, cs2 in enumerate(live) if j != i and cs2 and units[j].source != u.source]
+        others += [[k] for k in ctx if k not in mine]
+        picks: list[tuple[str, str, float]] = []
+        if GLOSSARY_KEEPS_ALL and all(c[3] for c in u.cands):
+            # the curated glossary's renderings are all kept, as written
+            out.append([(r, lang, 1.0) for r, lang, _p, _g in u.cands])
+            continue
+        for kana, limit in ((False, PER_UNIT), (True, PER_UNIT_KANA)):
+            scored = []
+            for r, lang, prior, k in cs:
+                if bool(_KANA.search(r)) != kana:
+                    continue
+                coh = sum(float(cos[k, o].max()) for o in others) / len(others) if others else 0.0
+                scored.append((r, lang, prior ** PRIOR_EXP * (EVIDENCE_FLOOR + coh) * float(freq[k]) ** DF_EXP))
+            if not scored:
+                continue
+            scored.sort(key=lambda x: -x[2])
+            top = scored[0][2]
+            picks += [(r, lang, round(sc / top, 4)) for r, lang, sc in scored[:limit] if sc >= KEEP_RATIO * top]
+        out.append(picks)
+    return out
+
+
+_KANA = re.compile("[\u3041-\u30ff]")
+
+
+def _lang_of(rendering: str) -> str:
+    return "ja" if _KANA.search(rendering) else "zh"
+
+
+def _expand_structured(exp: Expansion, glossary: Glossary, weight: float, dictionaries: bool,
+                       known: Callable[[str], bool] | None, corpus: CorpusStats) -> None:
+    """Glossary and dictionary renderings of an English or Japanese query as synonym sets
+    chosen on ``corpus`` (see :func:`structured_renderings`)."""
+    units: list[Unit] = []
+    gl_source: dict[str, str] = {}
+    if exp.lang == "en":
+        from ..text.lexicons import STOP
+
+        # a stop word matching a glossary term through the stemmer ("not" ~ "note", "them" ~
+        # "theme") is no match
+        spans = [(s, e, entries) for entries, s, e in _english_matcher(glossary).find(exp.query)
+                 if not all(w.lower() in STOP for w in _EN_WORD.findall(exp.query[s:e]))]
+    else:
+        by_span: dict[tuple[int, int], list[Entry]] = {}
+        for entry, _r, s, e in glossary.find_in(exp.query, exp.lang):
+            by_span.setdefault((s, e), []).append(entry)
+        spans = [(s, e, entries) for (s, e), entries in by_span.items()]
+    lex_units: list[Unit] = []
+    known = _in_corpus(corpus, known)
+    if dictionaries and exp.lang == "en":
+        # a dictionary phrase of several words ("articles of association" -> 章程) beats
+        # glossary matches of its single words inside it
+        lex_units, lex_spans = _english_dictionary_units(exp.query, known)
+        multi = [(s, e) for (s, e), u in zip(lex_spans, lex_units) if len(_EN_WORD.findall(exp.query[s:e])) > 1]
+        spans = [sp_ for sp_ in spans if not any(s <= sp_[0] and sp_[1] <= e and (e - s) > (sp_[1] - sp_[0])
+                                                 for s, e in multi)]
+        keep = [i for i, (s, e) in enumerate(lex_spans)
+                if not any(s < ge and gs < e for gs, ge, _ in spans)]  # the glossary wins elsewhere
+        lex_units = [lex_units[i] for i in keep]
+    for s, e, entries in spans:
+        u = Unit(exp.query[s:e], [])
+        for entry in entries:
+            if entry not in exp.entries:
+                exp.entries.append(entry)
+            for tgt in ("zh", "ja"):
+                if tgt == exp.lang:
+                    continue
+                for r in entry.terms(tgt):
+                    u.add(r, _lang_of(r), 1.0, True)
+                    gl_source.setdefault(r, entry.zh)
+        if u.cands:
+            units.append(u)
+    if dictionaries:
+        units += lex_units if exp.lang == "en" else _japanese_dictionary_units(exp, [(s, e) for s, e, _ in spans], known)
+    context: list[tuple[str, str]] = []
+    if exp.lang == "ja":  # the query's own words (unified) are matched in Chinese and Japanese text alike
+        context = [(t, "zh") for t in exp.terms if not t.startswith("#")]
+    chosen = structured_renderings(units, corpus, context)
+    exp.dense_renderings = []
+    for u, picks in zip(units, chosen):
+        han = [r for r, _lang, _w in picks if not _KANA.search(r)]
+        kana = [r for r, _lang, _w in picks if _KANA.search(r)]
+        for r in han[:DENSE_PER_UNIT] + kana[:DENSE_PER_UNIT]:
+            if r not in exp.dense_renderings:
+                exp.dense_renderings.append(r)
+        gl = {c[0] for c in u.cands if c[3]}
+        for r, lang, rel in picks:
+            if r in exp.renderings:
+                continue
+            base = STRUCTURED_WEIGHT if exp.lang == "ja" else weight
+            if len(r) == 1 and r not in gl:
+                base *= SINGLE_CHAR  # one character matches too much: 書簡 -> 信
+            before = len(exp.renderings)
+            _add(exp, r, lang, gl_source.get(r, u.source), base * rel)
+            if len(exp.renderings) > before and r not in gl:
+                exp.dictionary[r] = u.source
+
+
+def _in_corpus(corpus: CorpusStats, known: Callable[[str], bool] | None) -> Callable[[str], bool]:
+    """``known``, or else a two-character word the index knows as a character bigram (国家
+    where the index only has the compounds 国家赔偿 and 国家机关 as words)."""
+    ids = corpus.term_ids
+
+    def keep(w: str) -> bool:
+        if known is not None and known(w):
+            return True
+        if w in ids:
+            return True
+        return len(w) == 2 and "#" + w in ids  # longer: its bigrams may all occur, apart
+
+    return keep
+
+
+def _english_dictionary_units(query: str, known: Callable[[str], bool] | None) -> tuple[list[Unit], list[tuple[int, int]]]:
+    """Dictionary candidates of an English query, one unit per phrase, with the phrase's span."""
+    from ..text.lexicons import default_lexicon
+
+    lex = default_lexicon()
+    if not len(lex):
+        return [], []
+    by_phrase: dict[str, Unit] = {}
+    for tgt in ("zh", "ja"):
+        for phrase, cands in lex.en_to(query, tgt, keep=known, limit=CANDIDATES):
+            u = by_phrase.setdefault(phrase, Unit(phrase, []))
+            for w, sc in cands:
+                # a Japanese word in Han characters only, unified, is often the Chinese word
+                # too (労働 -> 劳动 where CC-CEDICT glosses 劳动 as "physical labor" only)
+                u.add(w, _lang_of(w), sc * (JA_AS_ZH if tgt == "ja" else 1.0), False)
+    units, spans = [], []
+    low = query.lower()
+    for phrase, u in by_phrase.items():
+        s = _phrase_span(low, phrase)
+        if s is not None:
+            units.append(u)
+            spans.append(s)
+    # a phrase one language's dictionary knows whole covers the words the other found alone
+    keep = [i for i, (s, e) in enumerate(spans)
+            if not any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2 in spans)]
+    return [units[i] for i in keep], [spans[i] for i in keep]
+
+
+def _phrase_span(low: str, phrase: str) -> tuple[int, int] | None:
+    words = phrase.split()
+    m = re.search(r"\b" + r"\W+(?:(?:a|an|the)\W+)?".join(re.escape(w) for w in words) + r"\b", low)
+    return (m.start(), m.end()) if m else None
+
+
+def _japanese_dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
+                               known: Callable[[str], bool] | None) -> list[Unit]:
+    """Dictionary candidates of the words of a Japanese query outside the glossary's matches."""
+    from ..text.lexicons import default_lexicon
+    from ..text.analysis import tokenize
+
+    lex = default_lexicon()
+    if not len(lex):
+        return []
+    text = exp.query
+    for s, e in covered:  # the glossary wins where it knows the words
+        text = text[:s] + " " * (e - s) + text[e:]
+    units: list[Unit] = []
+    toks = [t.norm for t in tokenize(text, "ja") if t.surface.strip()]
+    i = 0
+    while i < len(toks):
+        n = next((n for n in (3, 2) if i + n <= len(toks) and lex.glosses_of("".join(toks[i : i + n]), "ja")), 1)
+        word = "".join(toks[i : i + n])
+        i += n
+        if not _JA_CONTENT.search(word) or word in JA_STOP:
+            continue  # JA_STOP are frames, not content
+        u = Unit(word, [])
+        for w, sc in lex.translate(word, "ja", "zh", keep=known, limit=CANDIDATES):
+            # one character (者, 前, 園) is a suffix or too ambiguous to render, except into a
+            # word holding it (園 -> 园区)
+            if w != word and (len(word) > 1 or (len(w) > 1 and unify(word) in w)):
+                u.add(w, "zh", sc, False)
+        if u.cands:
+            units.append(u)
+    return units

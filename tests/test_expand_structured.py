@@ -1,0 +1,95 @@
+"""Structured English/Japanese queries: renderings chosen and weighted on the corpus searched."""
+
+from __future__ import annotations
+
+import pytest
+
+from policyidx.retrieval import expand as ex
+from policyidx.retrieval.keyword import BM25Index
+from policyidx.text import lexicons
+from policyidx.text.analysis import analyze
+from policyidx.text.glossary import Glossary
+from policyidx.text.lexicons import Lexicon
+
+CEDICT = [
+    "國家 国家 [guo2 jia1] /country/nation/state/",
+    "聲明 声明 [sheng1 ming2] /to state/to declare/statement/",
+    "陳述 陈述 [chen2 shu4] /to state/to assert/",
+    "賠償 赔偿 [pei2 chang2] /to compensate/compensation/",
+    "費用 费用 [fei4 yong4] /cost/expenditure/fee/",
+    "章程 章程 [zhang1 cheng2] /rules/articles of association/",
+    "物品 物品 [wu4 pin3] /articles/goods/",
+]
+JMDICT = [(["手数料"], True, ["fee", "commission"]), (["労働"], True, ["labor", "toil"])]
+
+CLAUSES = [
+    "国家赔偿不得收取费用",
+    "请求国家赔偿的，赔偿义务机关不得收取任何费用",
+    "国家机关应当依法赔偿",
+    "当事人声明放弃权利",
+    "声明应当以书面形式作出",
+    "公司章程对公司、股东具有约束力",
+    "危险物品的储存",
+]
+
+
+@pytest.fixture
+def corpus() -> BM25Index:
+    return BM25Index.build([analyze(t, "zh") for t in CLAUSES])
+
+
+@pytest.fixture
+def tiny_lexicon(monkeypatch) -> Lexicon:
+    lex = Lexicon.build(CEDICT, JMDICT)
+    monkeypatch.setattr(lexicons, "default_lexicon", lambda: lex)
+    return lex
+
+
+def test_co_occurrence_chooses_the_rendering_of_the_sense_meant(corpus) -> None:
+    units = [ex.Unit("state", [("声明", "zh", 1.0, False), ("陈述", "zh", 1.0, False), ("国家", "zh", 0.5, False)]),
+             ex.Unit("compensation", [("赔偿", "zh", 1.0, False)])]
+    picks = ex.structured_renderings(units, corpus)
+    assert picks[0][0][0] == "国家"  # co-occurs with 赔偿; 声明 does not; 陈述 is not in the corpus
+    assert all(r != "陈述" for r, _l, _w in picks[0])
+    assert picks[1] == [("赔偿", "zh", 1.0)]
+    assert all(0 < w <= 1 for p in picks for _r, _l, w in p)
+
+
+def test_without_the_other_words_the_prior_and_frequency_decide(corpus) -> None:
+    units = [ex.Unit("state", [("声明", "zh", 1.0, False), ("国家", "zh", 0.1, False)])]
+    assert ex.structured_renderings(units, corpus)[0][0][0] == "声明"
+
+
+def test_glossary_renderings_are_all_kept(corpus) -> None:
+    units = [ex.Unit("fee", [("费用", "zh", 1.0, True), ("手续费", "zh", 1.0, True)]),
+             ex.Unit("state", [("国家", "zh", 1.0, False)])]
+    picks = ex.structured_renderings(units, corpus)
+    assert [r for r, _l, _w in picks[0]] == ["费用", "手续费"]  # curated: kept even where absent
+
+
+def test_expand_query_with_a_corpus(corpus, tiny_lexicon) -> None:
+    none = Glossary()  # the dictionaries alone
+    exp = ex.expand_query("fees for state compensation", "en", none, corpus=corpus, known=corpus.term_ids.__contains__)
+    assert exp.dictionary["国家"] == "state" and exp.dictionary["赔偿"] == "compensation"
+    assert "声明" not in exp.renderings
+    # without the corpus, every rendering the index knows comes in at a fixed weight
+    plain = ex.expand_query("fees for state compensation", "en", none, known=corpus.term_ids.__contains__)
+    assert "声明" in plain.renderings
+
+
+def test_a_dictionary_phrase_beats_glossary_words_inside_it(corpus, tiny_lexicon) -> None:
+    exp = ex.expand_query("whom do the articles of association bind", "en", Glossary([]), corpus=corpus,
+                          known=corpus.term_ids.__contains__)
+    assert exp.dictionary.get("章程") == "articles of association"
+    assert "物品" not in exp.renderings
+
+
+def test_stop_words_do_not_match_glossary_terms_through_the_stemmer(corpus, tiny_lexicon) -> None:
+    # "not" stems like "note", "them" like "theme": neither is a glossary match
+    exp = ex.expand_query("when does the state not pay them", "en", corpus=corpus)
+    assert all(e.zh not in ("备注", "主题", "专题") for e in exp.entries)
+
+
+def test_japanese_frame_words_are_not_rendered(corpus, tiny_lexicon) -> None:
+    exp = ex.expand_query("国家賠償の場合の手数料", "ja", corpus=corpus, known=corpus.term_ids.__contains__)
+    assert "場合" not in exp.dictionary.values()
