@@ -510,10 +510,16 @@ def structured_renderings(units: list[Unit], corpus: CorpusStats,
 
         if GLOSSARY_KEEPS_ALL and any(c[3] for c in u.cands):
             flag = {c[0]: c[3] for c in u.cands}
-            kept = _glossary_senses(u, [(r, flag[r], score(prior, k)) for r, _l, prior, k in cs])
+            scored_all = [(r, lang, flag[r], score(prior, k)) for r, lang, prior, k in cs]
+            kept = _glossary_senses(u, [(r, g, sc) for r, _l, g, sc in scored_all])
             if kept is not None:
-                # the curated glossary's renderings of the senses kept, as written
-                out.append([(r, lang, 1.0) for r, lang, _p, g in u.cands if g and u.entry_of.get(r, u.source) in kept])
+                # the curated glossary's renderings of the senses kept, as written, and the
+                # dictionary renderings the corpus supports better than all of them
+                gl_top = max((sc for r, _l, g, sc in scored_all if g and u.entry_of.get(r, u.source) in kept), default=0.0)
+                better = sorted(((r, lang, sc) for r, lang, g, sc in scored_all if not g and sc > gl_top),
+                                key=lambda x: -x[2])[:DICTIONARY_BEYOND_GLOSSARY]
+                out.append([(r, lang, 1.0) for r, lang, _p, g in u.cands if g and u.entry_of.get(r, u.source) in kept]
+                           + [(r, lang, 1.0) for r, lang, _sc in better])
                 continue
         for kana, limit in ((False, PER_UNIT), (True, PER_UNIT_KANA)):
             scored = []
@@ -536,6 +542,9 @@ SENSE_RATIO = 0.25
 #: All glossary senses of a source word give way to its dictionary renderings when the best
 #: of them scores below this fraction of the best dictionary rendering's.
 GLOSSARY_VETO = 0.2
+#: At most this many dictionary renderings join the glossary's senses of a word, each one
+#: scoring above all of them (settle: 和解 beside the glossary's 结算, by 当事人 and 仲裁).
+DICTIONARY_BEYOND_GLOSSARY = 1
 
 
 def _glossary_senses(u: Unit, scored: list[tuple[str, bool, float]]) -> set[str] | None:
