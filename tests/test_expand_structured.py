@@ -135,12 +135,16 @@ def test_a_glossary_rendering_missing_from_the_corpus_gives_way_to_the_dictionar
 
 
 def test_a_dictionary_rendering_the_corpus_prefers_joins_the_glossary(corpus) -> None:
-    # the glossary's 国家 is kept; 声明, a dictionary rendering co-occurring with 放弃 and
-    # 书面 better than 国家 does, joins it
+    # the glossary's 国家 is kept (it co-occurs with 赔偿); 声明, a dictionary rendering
+    # co-occurring with 放弃 and 书面, better supported, joins it
     u = ex.Unit("state", [])
     u.add("国家", "zh", 1.0, True, "国家")
     u.add("声明", "zh", 1.0, False)
-    picks = ex.structured_renderings([u, ex.Unit("waive", [("放弃", "zh", 1.0, False)])], corpus)
+    others = [ex.Unit(s, [(r, "zh", 1.0, False)]) for s, r in (("waive", "放弃"), ("writing", "书面"), ("compensation", "赔偿"))]
+    picks = ex.structured_renderings([u] + others, corpus)
     assert [r for r, _l, _w in picks[0]] == ["国家", "声明"]
+    # far better supported, it replaces the glossary's rendering
+    picks = ex.structured_renderings([u] + others[:2], corpus)
+    assert [r for r, _l, _w in picks[0]] == ["声明"]
     picks = ex.structured_renderings([u, ex.Unit("compensation", [("赔偿", "zh", 1.0, False)])], corpus)
     assert [r for r, _l, _w in picks[0]] == ["国家"]
