@@ -148,3 +148,12 @@ def test_a_dictionary_rendering_the_corpus_prefers_joins_the_glossary(corpus) ->
     assert [r for r, _l, _w in picks[0]] == ["声明"]
     picks = ex.structured_renderings([u, ex.Unit("compensation", [("赔偿", "zh", 1.0, False)])], corpus)
     assert [r for r, _l, _w in picks[0]] == ["国家"]
+
+
+def test_a_glossary_sense_absent_from_the_corpus_stays_without_a_dictionary_rival(corpus) -> None:
+    u = ex.Unit("state", [])
+    u.add("国家", "zh", 1.0, True, "国家")
+    u.add("国度", "zh", 1.0, True, "国度")  # in no clause: kept, its characters may match
+    u.add("声明", "zh", 1.0, True, "声明")  # in the corpus, unrelated to 赔偿: dropped
+    picks = ex.structured_renderings([u, ex.Unit("compensation", [("赔偿", "zh", 1.0, False)])], corpus)
+    assert [r for r, _l, _w in picks[0]] == ["国家", "国度"]

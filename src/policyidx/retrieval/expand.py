@@ -572,7 +572,9 @@ def _glossary_senses(u: Unit, scored: list[tuple[str, bool, float]]) -> set[str]
     top = max(best.values(), default=0.0)
     if top <= 0.0 or top < GLOSSARY_VETO * dict_best:
         return None if dict_best > 0.0 else entries
-    return {e for e, sc in best.items() if sc >= SENSE_RATIO * top}
+    # a sense the index holds nowhere as a whole is kept unless the dictionaries offer one it
+    # holds (its words or characters may still match: 时间表 beside 进度安排)
+    return {e for e in entries if best.get(e, 0.0) >= SENSE_RATIO * top or (e not in best and dict_best == 0.0)}
 
 
 _KANA = re.compile("[\u3041-\u30ff]")
@@ -629,7 +631,9 @@ def _expand_structured(exp: Expansion, glossary: Glossary, weight: float, dictio
                     u.add(r, _lang_of(r), 1.0, True, entry.zh)
                     gl_source.setdefault(r, entry.zh)
         for (ls, le), lu in overlap:
-            if ls < e and s < le:
+            # only renderings of the same words compete (those of "patent" alone do not
+            # second-guess the glossary's "patent agents")
+            if ls <= s and e <= le:
                 for r, lang, prior, _g in lu.cands:
                     u.add(r, lang, prior, False)
         if u.cands:
