@@ -95,6 +95,17 @@ def test_japanese_frame_words_are_not_rendered(corpus, tiny_lexicon) -> None:
     assert "場合" not in exp.dictionary.values()
 
 
+def test_japanese_frame_words_are_recognised_in_their_unified_forms(monkeypatch, corpus) -> None:
+    # the analyser unifies 関する to 关する; it is a frame word all the same
+    lex = Lexicon.build(CEDICT + ["關於 关于 [guan1 yu2] /about/concerning/"],
+                        [(["関する"], True, ["concerning", "to relate to"])] + JMDICT)
+    monkeypatch.setattr(lexicons, "default_lexicon", lambda: lex)
+    assert lex.translate("関する", "ja", "zh")  # a rendering exists (关于) ...
+    units = ex._japanese_dictionary_units(ex.expand_query("賠償に関する手数料", "ja", Glossary([]), enabled=False),
+                                          [], None)
+    assert units and all("关" not in u.source and "関" not in u.source for u in units)  # ... but is not used
+
+
 def test_english_glossary_matching_wants_forms_of_one_word() -> None:
     assert ex._same_word("applying", "apply") and ex._same_word("revoked", "revoke")
     assert ex._same_word("licences", "license") and ex._same_word("classified", "classify")

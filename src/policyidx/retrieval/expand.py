@@ -270,10 +270,11 @@ def expand_query(
 
 #: Prior of a unified Japanese word offered as a Chinese rendering, relative to its JMdict score.
 JA_AS_ZH = 0.8
-#: Japanese words of a query's frame ("in the case where", "can", "concerning"), not its content:
-#: their dictionary renderings (場合 -> 案件) are noise.
-JA_STOP = frozenset("場合 こと 事 ため 為 もの 物 ところ 所 際 時 とき 等 など 関する 対する 係る よる 因る おける できる "
+#: Japanese words of a query's frame ("can", "concerning"), not its content: their dictionary
+#: renderings are noise.  (場合 is not one: Chinese law writes "in the case where" as 情形.)
+JA_STOP = frozenset("こと 事 ため 為 もの 物 ところ 所 際 時 とき 等 など 関する 対する 係る よる 因る おける できる "
                     "出来る する ある なる いる 行う 必要 どう 何 誰 どこ いつ".split())
+_JA_STOP_UNIFIED = frozenset(unify(w) for w in JA_STOP)
 _JA_CONTENT = re.compile(f"[{HAN_CLASS}\u30a1-\u30ff]")  # a kanji or a katakana letter
 
 
@@ -732,8 +733,8 @@ def _japanese_dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
         n = next((n for n in (3, 2) if i + n <= len(toks) and lex.glosses_of("".join(toks[i : i + n]), "ja")), 1)
         word = "".join(toks[i : i + n])
         i += n
-        if not _JA_CONTENT.search(word) or word in JA_STOP:
-            continue  # JA_STOP are frames, not content
+        if not _JA_CONTENT.search(word) or word in JA_STOP or word in _JA_STOP_UNIFIED:
+            continue  # JA_STOP are frames, not content (the tokens are unified: 場合 -> 场合)
         u = Unit(word, [])
         for w, sc in lex.translate(word, "ja", "zh", keep=known, limit=CANDIDATES):
             # one character (者, 前, 園) is a suffix or too ambiguous to render, except into a
