@@ -93,3 +93,78 @@ def test_stop_words_do_not_match_glossary_terms_through_the_stemmer(corpus, tiny
 def test_japanese_frame_words_are_not_rendered(corpus, tiny_lexicon) -> None:
     exp = ex.expand_query("国家賠償の場合の手数料", "ja", corpus=corpus, known=corpus.term_ids.__contains__)
     assert "場合" not in exp.dictionary.values()
+
+
+def test_japanese_frame_words_are_recognised_in_their_unified_forms(monkeypatch, corpus) -> None:
+    # the analyser unifies 関する to 关する; it is a frame word all the same
+    lex = Lexicon.build(CEDICT + ["關於 关于 [guan1 yu2] /about/concerning/"],
+                        [(["関する"], True, ["concerning", "to relate to"])] + JMDICT)
+    monkeypatch.setattr(lexicons, "default_lexicon", lambda: lex)
+    assert lex.translate("関する", "ja", "zh")  # a rendering exists (关于) ...
+    units = ex._japanese_dictionary_units(ex.expand_query("賠償に関する手数料", "ja", Glossary([]), enabled=False),
+                                          [], None)
+    assert units and all("关" not in u.source and "関" not in u.source for u in units)  # ... but is not used
+
+
+def test_english_glossary_matching_wants_forms_of_one_word() -> None:
+    assert ex._same_word("applying", "apply") and ex._same_word("revoked", "revoke")
+    assert ex._same_word("licences", "license") and ex._same_word("classified", "classify")
+    assert not ex._same_word("state", "stats") and not ex._same_word("not", "note")
+    from policyidx.text.glossary import DOMAINS, Entry
+
+    DOMAIN = sorted(DOMAINS)[0]
+
+    g = Glossary([Entry(zh="统计", ja=("統計",), en=("statistics", "stats"), domain=DOMAIN),
+                  Entry(zh="国家", ja=("国家",), en=("state",), domain=DOMAIN)])
+    m = ex.EnglishMatcher(g)
+    assert [[e.zh for e in es] for es, _s, _e in m.find("state trading")] == [["国家"]]
+    assert [[e.zh for e in es] for es, _s, _e in m.find("trade stats")] == [["统计"]]
+
+
+def test_the_corpus_chooses_among_glossary_senses(corpus) -> None:
+    # "compensation" means 赔偿 beside "state"; the glossary's other sense (声明, say) does not
+    # co-occur with it and is dropped; an entry's renderings stay together
+    u = ex.Unit("state", [])
+    u.add("国家", "zh", 1.0, True, "国家")
+    u.add("國家", "zh", 1.0, True, "国家")
+    u.add("声明", "zh", 1.0, True, "声明")
+    picks = ex.structured_renderings([u, ex.Unit("compensation", [("赔偿", "zh", 1.0, False)])], corpus)
+    assert [r for r, _l, _w in picks[0]] == ["国家", "國家"]
+
+
+def test_a_glossary_rendering_missing_from_the_corpus_gives_way_to_the_dictionary(corpus) -> None:
+    u = ex.Unit("articles of association", [])
+    u.add("公司细则", "zh", 1.0, True, "公司细则")  # in no clause
+    u.add("章程", "zh", 0.8, False)
+    picks = ex.structured_renderings([u, ex.Unit("shareholder", [("股东", "zh", 1.0, False)])], corpus)
+    assert [r for r, _l, _w in picks[0]] == ["章程"]
+    # with no dictionary rendering, the glossary's is kept as written
+    u2 = ex.Unit("articles of association", [])
+    u2.add("公司细则", "zh", 1.0, True, "公司细则")
+    picks = ex.structured_renderings([u2, ex.Unit("shareholder", [("股东", "zh", 1.0, False)])], corpus)
+    assert [r for r, _l, _w in picks[0]] == ["公司细则"]
+
+
+def test_a_dictionary_rendering_the_corpus_prefers_joins_the_glossary(corpus) -> None:
+    # the glossary's 国家 is kept (it co-occurs with 赔偿); 声明, a dictionary rendering
+    # co-occurring with 放弃 and 书面, better supported, joins it
+    u = ex.Unit("state", [])
+    u.add("国家", "zh", 1.0, True, "国家")
+    u.add("声明", "zh", 1.0, False)
+    others = [ex.Unit(s, [(r, "zh", 1.0, False)]) for s, r in (("waive", "放弃"), ("writing", "书面"), ("compensation", "赔偿"))]
+    picks = ex.structured_renderings([u] + others, corpus)
+    assert [r for r, _l, _w in picks[0]] == ["国家", "声明"]
+    # far better supported, it replaces the glossary's rendering
+    picks = ex.structured_renderings([u] + others[:2], corpus)
+    assert [r for r, _l, _w in picks[0]] == ["声明"]
+    picks = ex.structured_renderings([u, ex.Unit("compensation", [("赔偿", "zh", 1.0, False)])], corpus)
+    assert [r for r, _l, _w in picks[0]] == ["国家"]
+
+
+def test_a_glossary_sense_absent_from_the_corpus_stays_without_a_dictionary_rival(corpus) -> None:
+    u = ex.Unit("state", [])
+    u.add("国家", "zh", 1.0, True, "国家")
+    u.add("国度", "zh", 1.0, True, "国度")  # in no clause: kept, its characters may match
+    u.add("声明", "zh", 1.0, True, "声明")  # in the corpus, unrelated to 赔偿: dropped
+    picks = ex.structured_renderings([u, ex.Unit("compensation", [("赔偿", "zh", 1.0, False)])], corpus)
+    assert [r for r, _l, _w in picks[0]] == ["国家", "国度"]

@@ -173,3 +173,14 @@ def test_acronyms_in_glosses_are_keys_too() -> None:
 def test_two_words_also_match_a_gloss_x_of_y() -> None:
     lex = Lexicon.build(["財政部 财政部 [cai2 zheng4 bu4] /Ministry of Finance/"], [])
     assert lex.en_to("the finance ministry", "zh") == [("finance ministry", [("财政部", 1.0)])]
+
+
+def test_a_hyphenated_compound_no_gloss_holds_is_read_as_its_words() -> None:
+    lex = Lexicon.build(["終端用戶 终端用户 [zhong1 duan1 yong4 hu4] /end user/",
+                         "劇終 剧终 [ju4 zhong1] /the end/",
+                         "非處方藥 非处方药 [fei1 chu3 fang1 yao4] /over-the-counter drugs/",
+                         "知名 知名 [zhi1 ming2] /well-known/"], [])
+    assert lex.en_to("end-user certificates", "zh") == [("end user", [("终端用户", 1.0)])]
+    assert lex.en_to("end-use", "zh") == []  # its parts alone say little
+    assert lex.en_to("over-the-counter drugs", "zh") == [("over-the-counter drugs", [("非处方药", 1.0)])]
+    assert lex.en_to("well-known", "zh") == [("well-known", [("知名", 1.0)])]

@@ -42,11 +42,20 @@ def run(args: argparse.Namespace) -> int:
         return 0
     tty = sys.stdout.isatty()
     bold = ("\033[1m", "\033[0m") if tty else ("【", "】")
+    # which renderings came from the general dictionaries rather than the glossary
+    analyze = getattr(idx, "analyze_query", None)
+    from_dict: set[str] = set()
+    if analyze is not None and any(h.expansions for h in hits):
+        from_dict = set(analyze(args.query, expand=not args.no_expand, dictionaries=not args.no_dict).dictionary)
     for h in hits:
         heading = f"{h.label}{h.title or ''}".strip()
         print(f"{h.rank:>2}. {h.id}  {short(heading, 60)}   [{h.score:.4f}]")
         print(f"    {h.doc_title}")
         print(f"    {marked(h.snippet, h.highlights, h.snippet_start, start=bold[0], end=bold[1])}")
-        if h.expansions:
-            print(f"    via glossary: {', '.join(h.expansions[:6])}")
+        gl = [e for e in h.expansions if e not in from_dict]
+        dc = [e for e in h.expansions if e in from_dict]
+        if gl:
+            print(f"    via glossary: {', '.join(gl[:6])}")
+        if dc:
+            print(f"    via dictionaries: {', '.join(dc[:6])}")
     return 0

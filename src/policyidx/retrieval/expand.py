@@ -96,32 +96,81 @@ def english_dates(query: str) -> list[str]:
 # --------------------------------------------------------------------------- English matching
 
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’]*|\d+")
+_BRITISH_EN = [(re.compile(r"isation"), "ization"), (re.compile(r"ise(s|d)?$"), r"ize\1"),
+               (re.compile(r"(?<=..[a-z])our$"), "or"), (re.compile(r"^licence"), "license")]
+
+
+def english_lemmas(word: str) -> frozenset[str]:
+    """The forms an English word may be an inflection of: itself, without a plural ending,
+    without ``-ing`` or ``-ed`` (with or without a final ``e``, undoubling a doubled
+    consonant).  Two words are forms of one word when their lemma sets meet: ``applying``
+    and ``apply``, ``revoked`` and ``revoke``, ``licences`` and ``license`` do; ``state`` and
+    ``stats``, ``not`` and ``note``, ``them`` and ``theme`` (one stem for the stemmer) do not."""
+    w = word.lower().replace("’", "'").strip("'-")
+    for pat, rep in _BRITISH_EN:
+        w = pat.sub(rep, w)
+    out = {w}
+    if len(w) > 3:
+        if w.endswith("ies"):
+            out.add(w[:-3] + "y")
+        elif w.endswith(("sses", "shes", "ches", "xes", "zes")):
+            out.add(w[:-2])
+        elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+            out.add(w[:-1])
+    for b in list(out):
+        for suf in ("ing", "ed"):
+            if b.endswith(suf) and len(b) >= len(suf) + 3:
+                root = b[: -len(suf)]
+                out.update((root, root + "e"))
+                if suf == "ed" and root.endswith("i"):
+                    out.add(root[:-1] + "y")
+                if len(root) > 2 and root[-1] == root[-2] and root[-1] not in "aeiouls":
+                    out.add(root[:-1])
+    return frozenset(out)
+
+
+def _same_word(a: str, b: str) -> bool:
+    return a.lower() == b.lower() or bool(english_lemmas(a) & english_lemmas(b))
+
+
 class EnglishMatcher:
-    """Finds glossary entries in English text by stemmed word n-grams (longest first)."""
+    """Finds glossary entries in English text by word n-grams (longest first).
+
+    Candidates are found by stem (:func:`~policyidx.text.stem.en_stem`), then kept only where
+    each query word is a form of the glossary's word (:func:`english_lemmas`): the stemmer
+    folds ``state`` and ``stats`` together, which is right for matching an index, not for
+    choosing what a word means."""
 
     MAX_N = 7
 
     def __init__(self, glossary: Glossary):
-        self.phrases: dict[tuple[str, ...], list[Entry]] = {}
+        self.phrases: dict[tuple[str, ...], list[tuple[Entry, tuple[str, ...]]]] = {}
         for entry in glossary:
             for r in entry.terms("en"):
-                key = tuple(en_stem(w) for w in _EN_WORD.findall(r))
+                words = tuple(_EN_WORD.findall(r))
+                key = tuple(en_stem(w) for w in words)
                 if key and len(key) <= self.MAX_N:
-                    lst = self.phrases.setdefault(key, [])
-                    if entry not in lst:
-                        lst.append(entry)
+                    self.phrases.setdefault(key, []).append((entry, words))
+
+    def _entries(self, key: tuple[str, ...], words: Sequence[str]) -> list[Entry]:
+        out: list[Entry] = []
+        for entry, forms in self.phrases.get(key, ()):
+            if entry not in out and all(_same_word(a, b) for a, b in zip(words, forms)):
+                out.append(entry)
+        return out
 
     def find(self, text: str) -> list[tuple[list[Entry], int, int]]:
         """Non-overlapping matches ``(entries, start, end)`` (character offsets), longest first."""
         words = [(m.start(), m.end(), en_stem(m.group())) for m in _EN_WORD.finditer(text)]
         stems = [w[2] for w in words]
+        raw = [text[a:b] for a, b, _s in words]
         taken = [False] * len(words)
         found: list[tuple[list[Entry], int, int]] = []
         for n in range(min(self.MAX_N, len(words)), 0, -1):
             for i in range(len(words) - n + 1):
                 if any(taken[i : i + n]):
                     continue
-                entries = self.phrases.get(tuple(stems[i : i + n]))
+                entries = self._entries(tuple(stems[i : i + n]), raw[i : i + n])
                 if entries:
                     found.append((entries, words[i][0], words[i + n - 1][1]))
                     for j in range(i, i + n):
@@ -221,10 +270,11 @@ def expand_query(
 
 #: Prior of a unified Japanese word offered as a Chinese rendering, relative to its JMdict score.
 JA_AS_ZH = 0.8
-#: Japanese words of a query's frame ("in the case where", "can", "concerning"), not its content:
-#: their dictionary renderings (場合 -> 案件) are noise.
-JA_STOP = frozenset("場合 こと 事 ため 為 もの 物 ところ 所 際 時 とき 等 など 関する 対する 係る よる 因る おける できる "
+#: Japanese words of a query's frame ("can", "concerning"), not its content: their dictionary
+#: renderings are noise.  (場合 is not one: Chinese law writes "in the case where" as 情形.)
+JA_STOP = frozenset("こと 事 ため 為 もの 物 ところ 所 際 時 とき 等 など 関する 対する 係る よる 因る おける できる "
                     "出来る する ある なる いる 行う 必要 どう 何 誰 どこ いつ".split())
+_JA_STOP_UNIFIED = frozenset(unify(w) for w in JA_STOP)
 _JA_CONTENT = re.compile(f"[{HAN_CLASS}\u30a1-\u30ff]")  # a kanji or a katakana letter
 
 
@@ -331,10 +381,15 @@ class Unit:
 
     source: str
     cands: list[tuple[str, str, float, bool]]
+    #: Glossary renderings -> the glossary entry (its Chinese term) they render; the entries
+    #: matched at one place are the senses the glossary offers for it (award: 授予, 奖励, 裁决).
+    entry_of: dict[str, str] = field(default_factory=dict)
 
-    def add(self, rendering: str, lang: str, prior: float, glossary: bool) -> None:
+    def add(self, rendering: str, lang: str, prior: float, glossary: bool, entry: str | None = None) -> None:
         if all(rendering != c[0] for c in self.cands):
             self.cands.append((rendering, lang, prior, glossary))
+            if glossary and entry is not None:
+                self.entry_of[rendering] = entry
 
 
 class MergedStats:
@@ -449,17 +504,30 @@ def structured_renderings(units: list[Unit], corpus: CorpusStats,
         others = [[k for *_x, k in cs2] for j, cs2 in enumerate(live) if j != i and cs2 and units[j].source != u.source]
         others += [[k] for k in ctx if k not in mine]
         picks: list[tuple[str, str, float]] = []
-        if GLOSSARY_KEEPS_ALL and all(c[3] for c in u.cands):
-            # the curated glossary's renderings are all kept, as written
-            out.append([(r, lang, 1.0) for r, lang, _p, _g in u.cands])
-            continue
+
+        def score(prior: float, k: int) -> float:
+            coh = sum(float(cos[k, o].max()) for o in others) / len(others) if others else 0.0
+            return prior ** PRIOR_EXP * (EVIDENCE_FLOOR + coh) * float(freq[k]) ** DF_EXP
+
+        if GLOSSARY_KEEPS_ALL and any(c[3] for c in u.cands):
+            flag = {c[0]: c[3] for c in u.cands}
+            scored_all = [(r, lang, flag[r], score(prior, k)) for r, lang, prior, k in cs]
+            kept = _glossary_senses(u, [(r, g, sc) for r, _l, g, sc in scored_all])
+            if kept is not None:
+                # the curated glossary's renderings of the senses kept, as written, and the
+                # dictionary renderings the corpus supports better than all of them
+                gl_top = max((sc for r, _l, g, sc in scored_all if g and u.entry_of.get(r, u.source) in kept), default=0.0)
+                better = sorted(((r, lang, sc) for r, lang, g, sc in scored_all if not g and sc > gl_top),
+                                key=lambda x: -x[2])[:DICTIONARY_BEYOND_GLOSSARY]
+                out.append([(r, lang, 1.0) for r, lang, _p, g in u.cands if g and u.entry_of.get(r, u.source) in kept]
+                           + [(r, lang, 1.0) for r, lang, _sc in better])
+                continue
         for kana, limit in ((False, PER_UNIT), (True, PER_UNIT_KANA)):
             scored = []
             for r, lang, prior, k in cs:
                 if bool(_KANA.search(r)) != kana:
                     continue
-                coh = sum(float(cos[k, o].max()) for o in others) / len(others) if others else 0.0
-                scored.append((r, lang, prior ** PRIOR_EXP * (EVIDENCE_FLOOR + coh) * float(freq[k]) ** DF_EXP))
+                scored.append((r, lang, score(prior, k)))
             if not scored:
                 continue
             scored.sort(key=lambda x: -x[2])
@@ -467,6 +535,47 @@ def structured_renderings(units: list[Unit], corpus: CorpusStats,
             picks += [(r, lang, round(sc / top, 4)) for r, lang, sc in scored[:limit] if sc >= KEEP_RATIO * top]
         out.append(picks)
     return out
+
+
+#: A glossary sense (entry) of a source word is dropped when its best rendering scores below
+#: this fraction of the best sense's (the corpus second-guesses which sense is meant).
+SENSE_RATIO = 0.25
+#: All glossary senses of a source word give way to its dictionary renderings when the best
+#: of them scores below this fraction of the best dictionary rendering's.
+GLOSSARY_VETO = 0.2
+#: At most this many dictionary renderings join the glossary's senses of a word, each one
+#: scoring above all of them (settle: 和解 beside the glossary's 结算, by 当事人 and 仲裁).
+DICTIONARY_BEYOND_GLOSSARY = 1
+
+
+def _glossary_senses(u: Unit, scored: list[tuple[str, bool, float]]) -> set[str] | None:
+    """The glossary entries kept for unit ``u`` given its renderings found in the corpus
+    ``scored`` as ``(rendering, from glossary, score)``; ``None``: the glossary gives way to
+    the dictionaries.
+
+    A unit with one glossary entry and no dictionary rendering in the corpus keeps it (the
+    curated glossary is not second-guessed without evidence).  Otherwise each entry scores as
+    its best rendering: entries far below the best entry are other senses of the word (award
+    as 奖励 beside an arbitration award, 裁决); all of them give way when a dictionary
+    rendering is far better supported by the corpus, or none of their renderings is in it.
+    """
+    entries = {u.entry_of.get(c[0], u.source) for c in u.cands if c[3]}
+    best: dict[str, float] = {}
+    dict_best = 0.0
+    for r, gl, sc in scored:
+        if gl:
+            e = u.entry_of.get(r, u.source)
+            best[e] = max(best.get(e, 0.0), sc)
+        else:
+            dict_best = max(dict_best, sc)
+    if len(entries) == 1 and dict_best == 0.0:
+        return entries
+    top = max(best.values(), default=0.0)
+    if top <= 0.0 or top < GLOSSARY_VETO * dict_best:
+        return None if dict_best > 0.0 else entries
+    # a sense the index holds nowhere as a whole is kept unless the dictionaries offer one it
+    # holds (its words or characters may still match: 时间表 beside 进度安排)
+    return {e for e in entries if best.get(e, 0.0) >= SENSE_RATIO * top or (e not in best and dict_best == 0.0)}
 
 
 _KANA = re.compile("[\u3041-\u30ff]")
@@ -504,8 +613,13 @@ def _expand_structured(exp: Expansion, glossary: Glossary, weight: float, dictio
         spans = [sp_ for sp_ in spans if not any(s <= sp_[0] and sp_[1] <= e and (e - s) > (sp_[1] - sp_[0])
                                                  for s, e in multi)]
         keep = [i for i, (s, e) in enumerate(lex_spans)
-                if not any(s < ge and gs < e for gs, ge, _ in spans)]  # the glossary wins elsewhere
+                if not any(s < ge and gs < e for gs, ge, _ in spans)]
+        # elsewhere the glossary's senses compete with the dictionaries' on the corpus, and
+        # win unless the corpus supports them far less (:func:`_glossary_senses`)
+        overlap = [(lex_spans[i], lex_units[i]) for i in range(len(lex_units)) if i not in keep]
         lex_units = [lex_units[i] for i in keep]
+    else:
+        overlap = []
     for s, e, entries in spans:
         u = Unit(exp.query[s:e], [])
         for entry in entries:
@@ -515,8 +629,14 @@ def _expand_structured(exp: Expansion, glossary: Glossary, weight: float, dictio
                 if tgt == exp.lang:
                     continue
                 for r in entry.terms(tgt):
-                    u.add(r, _lang_of(r), 1.0, True)
+                    u.add(r, _lang_of(r), 1.0, True, entry.zh)
                     gl_source.setdefault(r, entry.zh)
+        for (ls, le), lu in overlap:
+            # only renderings of the same words compete (those of "patent" alone do not
+            # second-guess the glossary's "patent agents")
+            if ls <= s and e <= le:
+                for r, lang, prior, _g in lu.cands:
+                    u.add(r, lang, prior, False)
         if u.cands:
             units.append(u)
     if dictionaries:
@@ -613,8 +733,8 @@ def _japanese_dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
         n = next((n for n in (3, 2) if i + n <= len(toks) and lex.glosses_of("".join(toks[i : i + n]), "ja")), 1)
         word = "".join(toks[i : i + n])
         i += n
-        if not _JA_CONTENT.search(word) or word in JA_STOP:
-            continue  # JA_STOP are frames, not content
+        if not _JA_CONTENT.search(word) or word in JA_STOP or word in _JA_STOP_UNIFIED:
+            continue  # JA_STOP are frames, not content (the tokens are unified: 場合 -> 场合)
         u = Unit(word, [])
         for w, sc in lex.translate(word, "ja", "zh", keep=known, limit=CANDIDATES):
             # one character (者, 前, 園) is a suffix or too ambiguous to render, except into a

@@ -479,9 +479,29 @@ class Lexicon:
         word.
         """
         words = [(m.group(), _stem(m.group())) for m in _EN_WORD.finditer(text.lower()) if m.group() not in _ARTICLES]
+        found = self._en_phrases(words, lang, keep, limit)
+        # a hyphenated compound that no gloss holds, alone or in a phrase, is read as its words
+        # ("end-user" -> end user -> 终端用户)
+        in_phrase = {j for i, p, _c in found for j in range(i, i + len(p.split()))}
+        split = [i for i, (w, _s) in enumerate(words) if "-" in w.strip("-") and i not in in_phrase]
+        if split:
+            words2: list[tuple[str, str]] = []
+            parts: set[int] = set()
+            for i, (w, st) in enumerate(words):
+                if i in split:
+                    parts.update(range(len(words2), len(words2) + len([p for p in w.split("-") if p])))
+                    words2 += [(p, _stem(p)) for p in w.split("-") if p]
+                else:
+                    words2.append((w, st))
+            # the parts count in phrases only: "end" and "use" alone say little of "end-use"
+            found = [f for f in self._en_phrases(words2, lang, keep, limit) if " " in f[1] or f[0] not in parts]
+        return [(p, c) for _, p, c in found]
+
+    def _en_phrases(self, words: list[tuple[str, str]], lang: str, keep: Callable[[str], bool] | None,
+                    limit: int) -> list[tuple[int, str, list[tuple[str, float]]]]:
         taken = [False] * len(words)
         found: list[tuple[int, str, list[tuple[str, float]]]] = []
-        for n in range(min(self.max_words, len(words)), 0, -1):
+        for n in range(min(self.max_words, len(words)), 1, -1):  # one word alone: only below
             for i in range(len(words) - n + 1):
                 if any(taken[i : i + n]):
                     continue
@@ -495,8 +515,13 @@ class Lexicon:
                     found.append((i, " ".join(w for w, _ in span), cands))
                     for j in range(i, i + n):
                         taken[j] = True
+        for i, (w, st) in enumerate(words):
+            if not taken[i] and w not in STOP:
+                cands = self.from_gloss(st, lang, keep=keep, limit=limit)
+                if cands:
+                    found.append((i, w, cands))
         found.sort()
-        return [(p, c) for _, p, c in found]
+        return found
 
     def translate(self, word: str, src: str, dst: str, *, keep: Callable[[str], bool] | None = None,
                   limit: int = 3) -> list[tuple[str, float]]:
