@@ -28,7 +28,7 @@ import zlib
 from contextlib import contextmanager
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -47,7 +47,7 @@ except ImportError:  # pragma: no cover
 
 __all__ = ["FORMAT_VERSION", "LANG_CODES", "default_index_path", "RowStore", "write_rows", "Snapshot",
            "open_snapshot", "flat_snapshot", "read_manifest", "writer_lock", "staleness", "seal", "commit_snapshot", "clean_snapshots",
-           "new_snapshot_dir", "VERIFY_MAX_BYTES"]
+           "new_snapshot_dir", "VERIFY_MAX_BYTES", "write_snapshot", "file_checksum"]
 
 #: Version of the index layout; an index of another version must be rebuilt.
 #: 2: one English stemmer for index terms and glossary matching (``licence`` -> ``licens``),
@@ -237,7 +237,8 @@ MANIFEST = "manifest.json"
 _BUILDING = ".building-"
 _TRASH = ".trash-"
 #: What an index of formats 1 and 2 (before snapshots) kept at its top level.
-_LEGACY_ENTRIES = (MANIFEST, "rows", "keyword", "encoder", "vectors", "alignments", "analyzer")
+_LEGACY_ENTRIES = (MANIFEST, "rows", "keyword", "encoder", "vectors", "alignments", "analyzer",
+                   "stats", "shards")  # the last two: a sharded index before snapshots
 #: Files up to this size are checksummed when their part is first loaded.  Larger
 #: memory-mapped arrays (``.npy`` and ``.bin`` under ``rows/``, ``keyword/``, ``vectors/``) are
 #: checked for size and bounds instead, and checksummed by :meth:`Snapshot.check`
@@ -458,8 +459,9 @@ def read_manifest(path: Path) -> tuple[dict[str, Any] | None, str | None]:
 
 def flat_snapshot(path: Path, manifest: dict[str, Any]) -> Snapshot:
     """A directory laid out as one snapshot but not inside an index's ``snapshots/`` (a
-    shard of a sharded index): read as it is, with no checksums to verify and no lock."""
-    return Snapshot(path, "", path, {k: v for k, v in manifest.items() if k != "files"}, None)
+    shard of a sharded index): read as it is, with no lock; its files are verified against
+    the checksums of its own manifest when it lists them (the shards of a sharded index do)."""
+    return Snapshot(path, "", path, manifest, None)
 
 
 def open_snapshot(index_dir: str | Path) -> Snapshot:
@@ -486,6 +488,9 @@ def open_snapshot(index_dir: str | Path) -> Snapshot:
                     version = json.loads(legacy.read_text(encoding="utf-8")).get("format_version")
                 except (OSError, ValueError, AttributeError):
                     pass
+                if version == FORMAT_VERSION:  # a sharded index of the layout before snapshots
+                    raise StaleIndexError(f"index {index_dir} is a sharded index of the layout before snapshots "
+                                          "(no CURRENT file)")
                 raise StaleIndexError(f"index {index_dir} has format version {version}, this library reads "
                                       f"{FORMAT_VERSION}")
             raise IndexError_(f"no index at {index_dir} (no {POINTER} file)") from None
@@ -610,6 +615,50 @@ def commit_snapshot(index_dir: Path, name: str, building: Path, manifest: dict[s
             p.unlink(missing_ok=True)
     clean_snapshots(index_dir)
     return final
+
+
+def write_snapshot(target: Path, write: Callable[[Path], dict[str, Any]], *, locked: bool = False) -> dict[str, Any]:
+    """Build a new snapshot of the index at ``target`` and make it current; returns its manifest.
+
+    Holds the index's build lock (``locked``: the caller already holds it), removes what
+    interrupted builds left, calls ``write(directory)`` to fill a fresh
+    ``snapshots/.building-<n>`` and return the snapshot's manifest, then seals and commits it
+    (:func:`commit_snapshot`).  On any failure, ``KeyboardInterrupt`` included, the partial
+    snapshot is removed, and so is ``target`` when this build created it.  A single and a
+    sharded build both go through here.
+
+    Raises
+    ------
+    IndexBusyError
+        Another process is building the same index.
+    IndexError_
+        ``target`` is a file, or a directory with other things in it than an index.
+    """
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise IndexError_(f"cannot build an index at {target}: it is a file")
+    if target.is_dir() and any(target.iterdir()) and not is_index_dir(target):
+        raise IndexError_(f"cannot build an index at {target}: the directory holds other files; "
+                          "choose an empty or new directory")
+    created = not target.exists()
+    if locked:
+        return _write_snapshot_locked(target, write, created)
+    with writer_lock(target):
+        return _write_snapshot_locked(target, write, created)
+
+
+def _write_snapshot_locked(target: Path, write: Callable[[Path], dict[str, Any]], created: bool) -> dict[str, Any]:
+    clean_snapshots(target)
+    name, building = new_snapshot_dir(target)
+    try:
+        manifest = write(building)
+        commit_snapshot(target, name, building, manifest)
+        return manifest
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        if created:  # nothing was there before: leave nothing
+            shutil.rmtree(target, ignore_errors=True)
+        raise
 
 
 def clean_snapshots(index_dir: Path) -> list[str]:
