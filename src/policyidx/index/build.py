@@ -300,7 +300,7 @@ def _build(corpus: Corpus, tmp: Path, analyzer: Analyzer, *, encoder: str, dim: 
         },
         "timings_s": timings,
         "glossary_files": [str(g) for g in corpus.catalog.glossary],
-        **build_fingerprints(corpus.catalog.glossary),
+        **build_fingerprints(corpus.catalog.glossary, corpus.catalog, corpus.fingerprint()),
     }
     if align:
         with stage("alignments"):

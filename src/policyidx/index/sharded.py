@@ -614,7 +614,7 @@ def build_sharded(
             "shards": [{"path": f"shards/{i:03d}", "docs": ids, "clause_count": built_meta[i]["rows"]}
                        for i, ids in enumerate(plan)],
             "glossary_files": meta["glossary_files"],
-            **build_fingerprints(catalog.glossary),
+            **build_fingerprints(catalog.glossary, catalog, meta["corpus_fingerprint"]),
             "workers": len(runner.workers),
             "timings_s": timings,
             "task_seconds": stage_sums,

@@ -47,7 +47,7 @@ except ImportError:  # pragma: no cover
 
 __all__ = ["FORMAT_VERSION", "LANG_CODES", "default_index_path", "RowStore", "write_rows", "Snapshot",
            "open_snapshot", "flat_snapshot", "read_manifest", "writer_lock", "staleness", "seal", "commit_snapshot", "clean_snapshots",
-           "new_snapshot_dir", "VERIFY_MAX_BYTES", "write_snapshot", "file_checksum"]
+           "new_snapshot_dir", "VERIFY_MAX_BYTES", "write_snapshot", "file_checksum", "corpus_stamp"]
 
 #: Version of the index layout; an index of another version must be rebuilt.
 #: 2: one English stemmer for index terms and glossary matching (``licence`` -> ``licens``),
@@ -110,7 +110,9 @@ def _load_array(path: Path, ndim: int, kinds: str) -> np.ndarray:
     if arr.ndim != ndim or arr.dtype.kind not in kinds:
         raise CorruptIndexError(f"{path} holds a {arr.dtype} array of shape {arr.shape}, not what the index "
                                 "writes there; rebuild the index")
-    return arr
+    # a plain ndarray over the same mapping: np.memmap's subclass hooks cost more than the read
+    # on every element or slice taken (a tenth of a second on a page of hits)
+    return np.asarray(arr)
 
 
 class _Blob:
@@ -132,7 +134,7 @@ class _Blob:
                 or (len(self.offsets) > 1 and bool((np.diff(self.offsets) < 0).any())):
             raise CorruptIndexError(f"{off_path} does not describe {self.path.name} ({size} bytes): offsets must "
                                     "rise from 0 to the file's size; rebuild the index")
-        self.data = np.memmap(self.path, dtype=np.uint8, mode="r") if size else np.zeros(0, np.uint8)
+        self.data = np.asarray(np.memmap(self.path, dtype=np.uint8, mode="r")) if size else np.zeros(0, np.uint8)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -140,7 +142,7 @@ class _Blob:
     def __getitem__(self, i: int) -> str:
         a, b = int(self.offsets[i]), int(self.offsets[i + 1])
         try:
-            return bytes(self.data[a:b]).decode("utf-8")
+            return self.data[a:b].tobytes().decode("utf-8")
         except UnicodeDecodeError as exc:
             raise CorruptIndexError(f"{self.path} is damaged: item {i} is not UTF-8 ({exc.reason} at byte "
                                     f"{a + exc.start}); rebuild the index") from exc
@@ -734,11 +736,64 @@ def data_fingerprint() -> str:
     return h.hexdigest()
 
 
-def build_fingerprints(glossary_files: Sequence[str | Path]) -> dict[str, Any]:
+def build_fingerprints(glossary_files: Sequence[str | Path], catalog: Catalog | None = None,
+                       corpus_fingerprint: str | None = None) -> dict[str, Any]:
     """What :func:`staleness` compares besides the corpus: the library version, the bundled
-    data files and every glossary file of the catalog."""
-    return {"library_version": __version__, "data_fingerprint": data_fingerprint(),
-            "glossary_fingerprints": {str(g): _file_fingerprint(g) for g in glossary_files}}
+    data files and every glossary file of the catalog; with the ``catalog`` and the
+    ``corpus_fingerprint`` the index records, also the corpus's :func:`corpus_stamp`."""
+    out: dict[str, Any] = {"library_version": __version__, "data_fingerprint": data_fingerprint(),
+                           "glossary_fingerprints": {str(g): _file_fingerprint(g) for g in glossary_files}}
+    if catalog is not None and corpus_fingerprint is not None:
+        out["corpus_stamp"] = corpus_stamp(catalog, corpus_fingerprint)
+    return out
+
+
+#: A file modified less than this long before a stamp is taken is not stamped: a change
+#: made within the file system's timestamp granularity might not move its mtime.
+_RACY_NS = 2_000_000_000
+
+
+def _stat_list(paths: Sequence[Path]) -> list[list[Any]] | None:
+    out: list[list[Any]] = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+        except OSError:
+            return None
+        out.append([str(p), st.st_size, st.st_mtime_ns])
+    return out
+
+
+def corpus_stamp(catalog: Catalog, corpus_fingerprint: str) -> dict[str, Any] | None:
+    """Size and modification time (ns) of the catalog file and of every document file, taken
+    around a check that they still hash to ``corpus_fingerprint``; ``None`` when that check
+    fails, a file is missing, or one was modified in the last two seconds (as git's index,
+    a stamp of recently modified files cannot be trusted).
+
+    :func:`staleness` compares the stamp instead of hashing the corpus (and parsing its
+    catalog: 2.5 s for 4,000 documents) when every size and mtime is unchanged.
+    """
+    from ..corpus import catalog_fingerprint
+
+    paths = [Path(catalog.path).resolve()] + [Path(e.file) for e in catalog.documents.values()]
+    now = time.time_ns()
+    before = _stat_list(paths)
+    if before is None or any(now - mtime < _RACY_NS for _, _, mtime in before):
+        return None
+    if catalog_fingerprint(catalog) != corpus_fingerprint or _stat_list(paths) != before:
+        return None  # the corpus changed during the build: no shortcut for this index
+    return {"catalog": before[0], "files": before[1:]}
+
+
+def _stamp_holds(stamp: Any, catalog_file: Path) -> bool:
+    """Whether a :func:`corpus_stamp` still describes the corpus whose catalog is ``catalog_file``."""
+    try:
+        recorded = [stamp["catalog"], *stamp["files"]]
+        if recorded[0][0] != str(catalog_file.resolve()):
+            return False
+        return _stat_list([Path(r[0]) for r in recorded]) == [list(r) for r in recorded]
+    except (TypeError, KeyError, IndexError, ValueError, OSError):
+        return False
 
 
 def staleness(path: Path, manifest: dict[str, Any], corpus_root: Path | None, corpus: Corpus | None,
@@ -750,7 +805,8 @@ def staleness(path: Path, manifest: dict[str, Any], corpus_root: Path | None, co
     when the data files bundled with the library or a glossary file of the catalog changed
     (or vanished) since the build, when the corpus (``corpus_root``, else the one in the
     manifest; for the default index the bundled one) has another fingerprint than the one it
-    was built from, or when that corpus is gone.
+    was built from, or when that corpus is gone.  The corpus is hashed only when its
+    :func:`corpus_stamp` (sizes and mtimes) no longer holds.
     """
     if manifest.get("format_version") != FORMAT_VERSION:
         return (f"index {path} has format version {manifest.get('format_version')}, this library reads "
@@ -775,6 +831,8 @@ def staleness(path: Path, manifest: dict[str, Any], corpus_root: Path | None, co
     if not (root / "catalog.toml").is_file():
         return (f"the corpus index {path} was built from ({root}) is gone (no catalog.toml); pass the corpus "
                 "(corpus= / --corpus) or build the index again"), root
+    if corpus is None and _stamp_holds(manifest.get("corpus_stamp"), root / "catalog.toml"):
+        return None, root  # no file's size or mtime moved since the build checked them
     fp = corpus.fingerprint() if corpus is not None else catalog_fingerprint(Catalog.load(root / "catalog.toml"))
     problem = None
     if fp != manifest.get("corpus_fingerprint"):

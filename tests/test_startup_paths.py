@@ -1,0 +1,75 @@
+"""What a fresh ``policyidx search`` process does and does not do (no timings here: those
+are measured by ``python -m policyidx.bench.startup``): it imports no parser, no numba, no
+scipy and no other subcommand, and an index whose corpus is unchanged is found fresh from
+the sizes and mtimes of its files, without parsing the catalog or hashing the corpus."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from index_workers import small_corpus
+from policyidx.corpus import Corpus
+from policyidx.errors import StaleIndexError
+from policyidx.index import Index
+from policyidx.index import store as store_module
+
+
+def test_search_process_imports_only_what_a_query_needs(built_index):
+    code = (
+        "import sys, json\n"
+        "from policyidx.cli.main import main\n"
+        f"rc = main(['search', '知识产权质押融资', '--index', {str(built_index.path)!r}, '--json', '-k', '3'])\n"
+        "mods = [m for m in ('policyidx.parsers', 'policyidx.cli.build', 'policyidx.cli.serve', 'numba', 'scipy',"
+        " 'faiss', 'policyidx.alignment') if m in sys.modules]\n"
+        "print(json.dumps({'rc': rc, 'mods': mods}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "POLICYIDX_NO_NUMBA"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out == {"rc": 0, "mods": []}, proc.stderr[-2000:]
+
+
+def _aged(root, seconds=60):
+    """Make every file of the corpus look modified ``seconds`` ago (a stamp skips newer files)."""
+    past = time.time() - seconds
+    for p in root.rglob("*"):
+        if p.is_file():
+            os.utime(p, (past, past))
+
+
+def test_unchanged_corpus_is_fresh_without_hashing(tmp_path, monkeypatch):
+    root = small_corpus(tmp_path / "corpus", ["cnipa-2022-38.ja"])
+    _aged(root)
+    idx = Index.build(Corpus.load(root), tmp_path / "index", align=False)
+    stamp = idx.manifest["corpus_stamp"]
+    assert stamp and len(stamp["files"]) == 1 and stamp["catalog"][0] == str((root / "catalog.toml").resolve())
+    idx.close()
+
+    def no_hashing(*_a, **_k):
+        raise AssertionError("the corpus was hashed although no file changed")
+
+    monkeypatch.setattr(store_module, "catalog_fingerprint", no_hashing)
+    Index.open(tmp_path / "index", corpus=root, build=False).close()
+    monkeypatch.undo()
+
+    doc = next(p for p in root.rglob("*") if p.is_file() and p.name != "catalog.toml")
+    os.utime(doc)  # touched, same bytes: hashed again, and still fresh
+    Index.open(tmp_path / "index", corpus=root, build=False).close()
+    data = bytearray(doc.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    doc.write_bytes(bytes(data))  # same size, other content, new mtime
+    with pytest.raises(StaleIndexError, match="was built for corpus"):
+        Index.open(tmp_path / "index", corpus=root, build=False)
+
+
+def test_recently_modified_files_get_no_stamp(tmp_path):
+    root = small_corpus(tmp_path / "corpus", ["cnipa-2022-38.ja"])  # files written just now
+    manifest = Index.build(Corpus.load(root), tmp_path / "index", align=False).manifest
+    assert manifest["corpus_stamp"] is None or all(
+        time.time_ns() - m > 2_000_000_000 for _, _, m in manifest["corpus_stamp"]["files"])
