@@ -7,20 +7,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from index_workers import answers, small_corpus
-from policyidx.corpus import Corpus
+from index_workers import answers, run_corruption_cases, small_corpus
 from policyidx.errors import CorruptIndexError, IndexBusyError, StaleIndexError
 from policyidx.index import Index
 from policyidx.index import store as store_module
 from test_corruption import _cases, _files
 
-HERE = Path(__file__).resolve().parent
 COUNTERPART = "zgc-2019-ipap.ja#3.2.7"
 
 
@@ -98,26 +93,7 @@ def test_every_file_corrupted_every_way(sharded):
     base, root, expected = sharded
     index = base / "index"
     cases = _cases(base, index)
-    spec = base / "cases.json"
-    spec.write_text(json.dumps({"corpus": str(root), "expected": expected, "counterpart": COUNTERPART,
-                                "cases": cases}, ensure_ascii=False), encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(HERE / "index_workers.py"), "corrupt", str(spec)],
-                          capture_output=True, text=True, timeout=1800)
-    results = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    assert proc.returncode == 0, f"the worker died after {len(results)} of {len(cases)} cases: {proc.stderr[-2000:]}"
-    assert len(results) == len(cases)
-    by_case = {c["name"]: c for c in cases}
-    tally = {"same": 0, "error": 0, "wrong": 0, "raw": 0, "unnamed": 0}
-    bad = []
-    for r in results:
-        if r["outcome"] == "error":
-            if not (any(Path(f).name in r["message"] for f in by_case[r["case"]]["files"]) and "\n" not in r["message"]):
-                tally["unnamed"] += 1
-                bad.append(r)
-                continue
-        tally[r["outcome"]] += 1
-        if r["outcome"] in ("wrong", "raw"):
-            bad.append(r)
+    tally, bad = run_corruption_cases(base, root, expected, COUNTERPART, cases)
     print(f"\nsharded corruption suite: {len(_files(index))} files, {len(cases)} cases: {tally}")
     assert not bad, bad[:5]
     assert tally["error"] > len(cases) // 2

@@ -73,3 +73,28 @@ def test_recently_modified_files_get_no_stamp(tmp_path):
     manifest = Index.build(Corpus.load(root), tmp_path / "index", align=False).manifest
     assert manifest["corpus_stamp"] is None or all(
         time.time_ns() - m > 2_000_000_000 for _, _, m in manifest["corpus_stamp"]["files"])
+
+
+def test_verified_files_are_checksummed_again_only_when_they_change(tmp_path, monkeypatch):
+    from policyidx.errors import CorruptIndexError
+
+    monkeypatch.setenv("POLICYIDX_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(store_module, "_RACY_NS", 0)  # files just built count as settled
+    root = small_corpus(tmp_path / "corpus", ["cnipa-2022-38.ja"])
+    Index.build(Corpus.load(root), tmp_path / "index", align=False).close()
+    with Index.open(tmp_path / "index", corpus=root, build=False) as idx:
+        idx.search("専精特新", k=3)  # every part verified, and recorded
+    assert list((tmp_path / "cache" / "verified").glob("*.json"))
+    summed = []
+    real = store_module.file_checksum
+    monkeypatch.setattr(store_module, "file_checksum", lambda p: summed.append(p.name) or real(p))
+    with Index.open(tmp_path / "index", corpus=root, build=False) as idx:
+        idx.search("専精特新", k=3)
+        assert summed == []  # unchanged since verified: not read again
+        assert idx.check()["problems"] == [] and "texts.bin" in summed  # check always sums in full
+    texts = next((tmp_path / "index" / "snapshots").iterdir()) / "rows" / "texts.bin"
+    data = bytearray(texts.read_bytes())
+    data[len(data) // 2] ^= 0x20
+    texts.write_bytes(bytes(data))  # same size, new ctime: checksummed again on open
+    with pytest.raises(CorruptIndexError, match=r"texts\.bin is damaged \(CRC32"):
+        Index.open(tmp_path / "index", corpus=root, build=False)

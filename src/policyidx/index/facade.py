@@ -479,10 +479,7 @@ class Index:
                     getattr(self, part)
                 except PolicyIdxError as exc:
                     problems.append(str(exc))
-        files = self._snapshot.files
-        return {"index": str(self.path), "snapshot": self._snapshot.name, "files": len(files),
-                "bytes": sum(int(f.get("size", 0)) for f in files.values() if isinstance(f, dict)),
-                "problems": problems}
+        return self._snapshot.report(self.path, problems)
 
     def _alignment_problems(self) -> list[str]:
         """The problems of the stored alignments by their own checksum lines (those stored on

@@ -880,10 +880,7 @@ class ShardedIndex:
                         getattr(shard, part)
                 except PolicyIdxError as exc:
                     problems.append(str(exc))
-        files = self._snapshot.files
-        return {"index": str(self.path), "snapshot": self._snapshot.name, "files": len(files),
-                "bytes": sum(int(f.get("size", 0)) for f in files.values() if isinstance(f, dict)),
-                "problems": problems}
+        return self._snapshot.report(self.path, problems)
 
     # ------------------------------------------------------------------ placement
 

@@ -247,6 +247,8 @@ _LEGACY_ENTRIES = (MANIFEST, "rows", "keyword", "encoder", "vectors", "alignment
 #: (``policyidx check``); every other file is read whole anyway and always checksummed.
 VERIFY_MAX_BYTES = 64 << 20
 _MAPPED_PARTS = ("rows/", "keyword/", "vectors/")
+#: How many per-snapshot records of verified files (``verified/`` in the cache) to keep.
+_SEEN_KEEP = 400
 
 
 def _crc(data: bytes) -> str:
@@ -365,6 +367,8 @@ class Snapshot:
         self._verified: set[str] = set()
         files = manifest.get("files")
         self.files: dict[str, dict[str, Any]] = files if isinstance(files, dict) else {}
+        self._seen: dict[str, list[Any]] | None = None  # see _seen_file
+        self._seen_new = False
 
     # ------------------------------------------------------------------ life
 
@@ -396,11 +400,64 @@ class Snapshot:
                                     "damaged; rebuild the index")
         mapped = rel.startswith(_MAPPED_PARTS) and rel.endswith((".npy", ".bin"))
         if full or not mapped or size <= VERIFY_MAX_BYTES:
-            got = file_checksum(path)[1]
-            if got != entry["crc32"]:
-                raise CorruptIndexError(f"{path} is damaged (CRC32 {got}, the manifest says {entry['crc32']}); "
-                                        "rebuild the index")
+            stamp = self._stamp(path, entry["crc32"])
+            if full or stamp is None or self._seen_before().get(rel) != stamp:
+                got = file_checksum(path)[1]
+                if got != entry["crc32"]:
+                    raise CorruptIndexError(f"{path} is damaged (CRC32 {got}, the manifest says {entry['crc32']}); "
+                                            "rebuild the index")
+                if stamp is not None:
+                    self._seen_before()[rel] = stamp
+                    self._seen_new = True
         self._verified.add(rel)
+
+    # A file whose CRC32 an earlier process verified, and whose device, inode, size, mtime
+    # and ctime are unchanged since (any write to a file moves its ctime, which no user can
+    # set back), is not checksummed again when a part is opened: the checksums of a large
+    # index cost a fresh process more than its whole query.  The record is kept per snapshot
+    # outside the index ($POLICYIDX_CACHE, default ~/.cache/policyidx, ``verified/``; a
+    # reader never writes into an index); ``policyidx check`` always checksums in full.
+
+    @staticmethod
+    def _stamp(path: Path, crc: str) -> list[Any] | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        if time.time_ns() - st.st_ctime_ns < _RACY_NS:
+            return None  # changed too recently for its ctime to tell a later change
+        return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, crc]
+
+    def _seen_file(self) -> Path:
+        key = hashlib.sha256(f"{self.path.resolve()}\0{self.name}".encode("utf-8")).hexdigest()[:24]
+        root = Path(os.environ.get("POLICYIDX_CACHE") or Path.home() / ".cache" / "policyidx")
+        return root / "verified" / f"{key}.json"
+
+    def _seen_before(self) -> dict[str, list[Any]]:
+        if self._seen is None:
+            try:
+                seen = json.loads(self._seen_file().read_text(encoding="utf-8"))
+                self._seen = seen if isinstance(seen, dict) else {}
+            except (OSError, ValueError):
+                self._seen = {}
+        return self._seen
+
+    def _remember(self) -> None:
+        """Record the files verified in this process for the next ones (best effort)."""
+        if not self._seen_new or self._seen is None:
+            return
+        self._seen_new = False
+        try:
+            target = self._seen_file()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(target, json.dumps(self._seen).encode("utf-8"))
+            records = list(target.parent.glob("*.json"))
+            if len(records) > _SEEN_KEEP:  # records of snapshots long gone: keep the newest
+                records.sort(key=lambda f: f.stat().st_mtime_ns)
+                for old in records[: len(records) - _SEEN_KEEP // 2]:
+                    old.unlink(missing_ok=True)
+        except OSError:
+            pass
 
     def verify(self, part: str, *, full: bool = False, missing_ok: Sequence[str] = ()) -> None:
         """Check the files of ``part`` (``"rows"``, ``"keyword"``... or one file's relative
@@ -420,6 +477,7 @@ class Snapshot:
                 continue
             if full or rel not in self._verified:
                 self._check_file(rel, full=full)
+        self._remember()
 
     def verify_file(self, path: Path) -> bool:
         """Check one file given by its path; ``False`` if the manifest does not list it
@@ -432,7 +490,15 @@ class Snapshot:
             return False
         if rel not in self._verified:
             self._check_file(rel, full=False)
+            self._remember()
         return True
+
+    def report(self, index_path: Path, problems: list[str]) -> dict[str, Any]:
+        """What ``Index.check`` returns: ``index``, ``snapshot``, ``files`` (count), ``bytes``
+        and ``problems``."""
+        return {"index": str(index_path), "snapshot": self.name, "files": len(self.files),
+                "bytes": sum(int(f.get("size", 0)) for f in self.files.values() if isinstance(f, dict)),
+                "problems": problems}
 
     def check(self) -> list[str]:
         """Every problem found by checksumming every listed file in full (an empty list for a
@@ -443,6 +509,7 @@ class Snapshot:
                 self._check_file(rel, full=True)
             except CorruptIndexError as exc:
                 problems.append(str(exc))
+        self._remember()
         return problems
 
 
