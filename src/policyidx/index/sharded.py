@@ -1,11 +1,15 @@
 """Sharded indexes: built and searched on a Dask cluster, or in one process.
 
-A sharded index is a directory::
+A sharded index is a directory of snapshots, as a single index is (:mod:`policyidx.index.store`:
+``CURRENT``, ``build.lock``, ``snapshots/<n>/``), each snapshot holding::
 
-    manifest.json        "layout": "sharded", the collection statistics, the shard list
+    manifest.json        "layout": "sharded", the collection statistics, the shard list, and the
+                         size and CRC32 of every file below (the shards' included)
     encoder/             the built-in encoder, fitted once for every shard (when it is the encoder)
     stats/               collection-wide document frequencies (vocab.json + df.npy)
-    shards/000/ ...      one normal policyidx index per shard (openable on its own)
+    analyzer/            the segmenter state queries are analysed with
+    shards/000/ ...      one normal policyidx index per shard (openable on its own), whose own
+                         manifest lists its files' checksums for the worker that opens it
 
 Documents are partitioned by work, so an original and its translations share a shard and are
 aligned there.  Every shard's BM25 impacts are computed from the statistics of the whole
@@ -748,6 +752,7 @@ class ShardedIndex:
     :meth:`policyidx.index.Index.search` and returns the same hits.
     """
 
+    #: ``manifest`` is accepted for compatibility and not used: the manifest is the snapshot's.
     def __init__(self, path: str | Path, manifest: dict[str, Any] | None = None, *, client: Any = None,
                  glossary: Sequence[str | Path] = (), timeout: float = SEARCH_TIMEOUT, snapshot: Any = None):
         from .store import open_snapshot
