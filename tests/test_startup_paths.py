@@ -98,3 +98,22 @@ def test_verified_files_are_checksummed_again_only_when_they_change(tmp_path, mo
     texts.write_bytes(bytes(data))  # same size, new ctime: checksummed again on open
     with pytest.raises(CorruptIndexError, match=r"texts\.bin is damaged \(CRC32"):
         Index.open(tmp_path / "index", corpus=root, build=False)
+
+
+def test_an_index_named_by_the_environment_is_never_rebuilt_from_another_corpus(tmp_path, monkeypatch, capsys):
+    """``$POLICYIDX_INDEX`` naming an index of another corpus: ``policyidx search`` searches
+    it (checked against its own corpus), it does not replace it with the bundled corpus's."""
+    from policyidx.cli import main
+
+    root = small_corpus(tmp_path / "corpus", ["cnipa-2022-38.ja"])
+    idx = Index.build(Corpus.load(root), tmp_path / "index", align=False)
+    name, fingerprint = idx.snapshot_path.name, idx.manifest["corpus_fingerprint"]
+    idx.close()
+    monkeypatch.setenv("POLICYIDX_INDEX", str(tmp_path / "index"))
+    monkeypatch.delenv("POLICYIDX_CORPUS", raising=False)
+    assert main(["search", "専精特新", "--json", "-k", "3"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert hits and {h["doc"] for h in hits} == {"cnipa-2022-38.ja"}
+    again = Index.open(tmp_path / "index", build=False)
+    assert (again.snapshot_path.name, again.manifest["corpus_fingerprint"]) == (name, fingerprint)
+    again.close()

@@ -87,10 +87,8 @@ def run(index: str | None, runs: int, queries: Sequence[str] = QUERIES, *, no_ca
     """Time each configuration on one index; returns name -> {median_s, min_s, max_s,
     cpu_median_s, n}, and ``phases`` -> phase -> {wall_median_s, cpu_median_s}."""
     env = dict(os.environ)
-    if index:
-        env["POLICYIDX_INDEX"] = index
     py = sys.executable
-    search = [py, "-m", "policyidx.cli", "search"]
+    search = [py, "-m", "policyidx.cli", "search"] + (["--index", index] if index else [])
     # warm the OS file cache and build the default index if it is missing
     _time(search + [queries[0], "--json"], env)
     configs: dict[str, tuple[list[list[str]], dict[str, str]]] = {

@@ -48,8 +48,8 @@ from ..text.analysis import Analyzer
 from .alignments import AlignmentStore
 from .build import VECTOR_DEFAULTS, build_index
 from .highlight import highlight, make_snippet
-from .store import (FORMAT_VERSION, LANG_CODES, RowStore, Snapshot, default_index_path, flat_snapshot, open_snapshot,
-                    read_manifest, staleness, writer_lock)
+from .store import (FORMAT_VERSION, LANG_CODES, RowStore, Snapshot, default_index_path, flat_snapshot, is_index_dir,
+                    open_snapshot, read_manifest, staleness, writer_lock)
 
 __all__ = ["Index", "Hit", "Counterpart", "default_index_path", "FORMAT_VERSION", "MODES", "retrieve", "highlight",
            "make_snippet", "FUSION_DEFAULTS", "VECTOR_DEFAULTS", "LANG_CODES", "confidence", "CONFIDENT"]
@@ -323,7 +323,9 @@ class Index:
         ----------
         path
             The index directory; ``None`` for the default index of ``corpus``, which is built
-            on first use and rebuilt when the corpus has changed.
+            on first use and rebuilt when the corpus has changed.  An existing index at
+            ``$POLICYIDX_INDEX`` is opened as if given here (checked against the corpus it
+            was built from, not rebuilt).
         corpus
             The corpus (or its directory) the index must match; by default the one recorded in
             the manifest (for the default index: the bundled corpus).
@@ -356,6 +358,10 @@ class Index:
             corpus_root = corpus.root if corpus is not None else None
         if path is None:
             path = default_index_path(corpus_root)
+            if os.environ.get("POLICYIDX_INDEX") and is_index_dir(Path(path)):
+                # an index named by $POLICYIDX_INDEX is any index, not the bundled corpus's
+                # default one: checked against its own corpus, never rebuilt from another
+                is_default = False
         path = Path(path)
         build = is_default if build is None else build
         previous: dict[str, Any] | None = None  # what a rebuild builds like
