@@ -970,9 +970,9 @@ class ShardedIndex:
         """The shards' keyword postings as one corpus, read here (memory-mapped): English and
         Japanese queries choose their renderings on them as a single index does on its own."""
         from ..retrieval.expand import MergedStats
-        from ..retrieval.keyword import BM25Index
 
-        return MergedStats([BM25Index.load(Path(p) / "keyword", mmap=True) for p in self.shard_paths])
+        # each shard's keyword part as its own index opens it: verified against its checksums
+        return MergedStats([self._local_shard(i).keyword for i in range(len(self.shard_paths))])
 
     @cached_property
     def _collection_terms(self) -> frozenset[str]:
