@@ -80,6 +80,43 @@ def answers(idx: Any, counterpart: str | None = None) -> dict[str, Any]:
     return out
 
 
+# ----------------------------------------------------------------------------- corruption suite
+
+
+def run_corruption_cases(base: Path, root: Path, expected: dict[str, Any], counterpart: str | None,
+                         cases: list[dict[str, Any]], timeout: float = 1800) -> tuple[dict[str, int], list[dict]]:
+    """Open every corrupted copy in ``cases`` in one worker process (so a crash of native code
+    fails the caller instead of killing pytest); returns the tally of outcomes (``same``,
+    ``error``, ``wrong``, ``raw``, and ``unnamed``: an error that is not one line naming a
+    damaged file) and the bad results."""
+    import subprocess
+
+    spec = base / "cases.json"
+    spec.write_text(json.dumps({"corpus": str(root), "expected": expected, "counterpart": counterpart,
+                                "cases": cases}, ensure_ascii=False), encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "corrupt", str(spec)],
+                          capture_output=True, text=True, timeout=timeout)
+    results = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert proc.returncode == 0, (f"the worker died (status {proc.returncode}) after {len(results)} of "
+                                  f"{len(cases)} cases, at {cases[len(results)]['name'] if len(results) < len(cases) else '?'}: "
+                                  f"{proc.stderr[-2000:]}")
+    assert len(results) == len(cases)
+    by_case = {c["name"]: c for c in cases}
+    tally = {"same": 0, "error": 0, "wrong": 0, "raw": 0, "unnamed": 0}
+    bad = []
+    for r in results:
+        if r["outcome"] == "error":
+            named = any(Path(f).name in r["message"] for f in by_case[r["case"]]["files"])
+            if not (named and "\n" not in r["message"]):
+                tally["unnamed"] += 1
+                bad.append(r)
+                continue
+        tally[r["outcome"]] += 1
+        if r["outcome"] in ("wrong", "raw"):
+            bad.append(r)
+    return tally, bad
+
+
 # ----------------------------------------------------------------------------- workers
 
 

@@ -13,15 +13,12 @@ import json
 import os
 import random
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from index_workers import answers, small_corpus
+from index_workers import answers, run_corruption_cases, small_corpus
 
-HERE = Path(__file__).resolve().parent
 COUNTERPART = "zgc-2019-ipap.ja#3.2.7"
 
 
@@ -105,30 +102,7 @@ def test_every_file_corrupted_every_way(pristine):
     base, root, expected = pristine
     index = base / "index"
     cases = _cases(base, index)
-    spec = base / "cases.json"
-    spec.write_text(json.dumps({"corpus": str(root), "expected": expected, "counterpart": COUNTERPART,
-                                "cases": cases}, ensure_ascii=False), encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(HERE / "index_workers.py"), "corrupt", str(spec)],
-                          capture_output=True, text=True, timeout=900)
-    results = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    assert proc.returncode == 0, (f"the worker died (status {proc.returncode}) after {len(results)} of "
-                                  f"{len(cases)} cases, at {cases[len(results)]['name'] if len(results) < len(cases) else '?'}: "
-                                  f"{proc.stderr[-2000:]}")
-    assert len(results) == len(cases)
-    by_case = {c["name"]: c for c in cases}
-    tally = {"same": 0, "error": 0, "wrong": 0, "raw": 0, "unnamed": 0}
-    bad = []
-    for r in results:
-        if r["outcome"] == "error":
-            named = any(Path(f).name in r["message"] for f in by_case[r["case"]]["files"])
-            one_line = "\n" not in r["message"]
-            if not (named and one_line):
-                tally["unnamed"] += 1
-                bad.append(r)
-                continue
-        tally[r["outcome"]] += 1
-        if r["outcome"] in ("wrong", "raw"):
-            bad.append(r)
+    tally, bad = run_corruption_cases(base, root, expected, COUNTERPART, cases, timeout=900)
     print(f"\ncorruption suite: {len(_files(index))} files, {len(cases)} cases: {tally}")
     assert not bad, bad[:5]
     assert tally["error"] > len(cases) // 2  # the suite did corrupt what is read

@@ -126,10 +126,12 @@ def test_sharded_layout(local_sharded, single, corpus_dir):
     assert m["clause_count"] == len(single) == sum(s["clause_count"] for s in m["shards"])
     assert m["collection"]["rows"] == len(single)
     assert m["corpus_fingerprint"] == single.manifest["corpus_fingerprint"]
-    assert not [p.name for p in local_sharded.path.rglob(".*")]  # no leftover temporary directories
+    # no leftover temporary directories (the readers' lock file of the snapshot aside)
+    assert [p.name for p in local_sharded.path.rglob(".*")] == [".readers"]
+    assert local_sharded.snapshot_path.parent == local_sharded.path / "snapshots"
     pairs = []
     for s in m["shards"]:
-        shard = Index.open(local_sharded.path / s["path"])  # every shard is a normal index
+        shard = Index.open(local_sharded.snapshot_path / s["path"])  # every shard is a normal index
         assert {d["id"] for d in shard.docs} == set(s["docs"])
         rows = np.load(shard.path / "rows" / "global_row.npy")
         assert [single.row_id(int(g)) for g in rows] == [shard.row_id(i) for i in range(len(shard))]
@@ -257,7 +259,7 @@ def test_broken_shard_fails_naming_it(dask_sharded, cluster, tmp_path):
 
     copy = tmp_path / "idx"
     shutil.copytree(dask_sharded.path, copy)
-    (copy / "shards" / "002" / "keyword" / "scores.npy").unlink()
+    (next((copy / "snapshots").iterdir()) / "shards" / "002" / "keyword" / "scores.npy").unlink()
     with pytest.raises(ShardError, match=r"shard 2 of 4 .*shards/002"):
         Index.open(copy, client=cluster).search("专利", k=3)
 
@@ -292,7 +294,7 @@ def test_worker_killed_during_build(cluster, corpus_dir, single, tmp_path):
     finally:
         cluster.unregister_worker_plugin(KillOnStart.name)
     assert marker.read_text().startswith(f"policyidx-{stage}-1")  # a worker did die in the middle of that task
-    assert not [p.name for p in built.path.rglob(".*")]
+    assert [p.name for p in built.path.rglob(".*")] == [".readers"]
     idx = Index.open(tmp_path / "idx", corpus=corpus_dir)
     for mode in MODES:
         assert_same_hits(single.search("知识产权质押融资 保险", k=10, mode=mode), idx.search("知识产权质押融资 保险", k=10, mode=mode))

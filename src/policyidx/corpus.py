@@ -13,7 +13,6 @@ from typing import Collection, Iterator
 from .catalog import Catalog, DocumentEntry
 from .errors import CatalogError, NotFoundError, ParseError, PolicyIdxError, QueryError
 from .model import Clause, Document
-from .parsers import parse_file
 
 _log = logging.getLogger(__name__)
 
@@ -248,6 +247,8 @@ def catalog_fingerprint(catalog: Catalog) -> str:
 
 
 def _parse_entry(entry: DocumentEntry, catalog: Catalog) -> Document:
+    from .parsers import parse_file  # here: opening an index to search needs no parser
+
     work = catalog.works[entry.work]
     res = parse_file(
         entry.file,

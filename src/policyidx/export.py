@@ -31,8 +31,9 @@ import os
 import re
 import shutil
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from . import __version__
 from ._io import atomic_write_bytes
@@ -312,11 +313,29 @@ def to_tsv(
     return _atomic_write(path, buf.getvalue().encode("utf-8-sig"))
 
 
-def _rows(alignment: Alignment, src_doc: Document, tgt_doc: Document, *, unaligned: bool,
-          clean: bool) -> tuple[list[list[str]], _Lookup]:
-    """The rows of :data:`TSV_COLUMNS`, text cells made spreadsheet-safe (and XML-safe when ``clean``)."""
-    look = _Lookup(alignment, src_doc, tgt_doc)
-    rows: list[list[str]] = []
+@dataclass(frozen=True)
+class _Bead:
+    """One sentence bead as the tabular writers (TSV, XLSX, TMX) export it."""
+
+    src_ids: tuple[str, ...]
+    tgt_ids: tuple[str, ...]
+    src_text: str
+    tgt_text: str
+    score: str
+    src_clauses: str
+    tgt_clauses: str
+    review: str
+
+    def row(self) -> list[str]:
+        """The cells of :data:`TSV_COLUMNS`, text cells made spreadsheet-safe."""
+        return [spreadsheet_safe(self.src_text), spreadsheet_safe(self.tgt_text), self.score, self.src_clauses,
+                self.tgt_clauses, " ".join(self.src_ids), " ".join(self.tgt_ids), self.review]
+
+
+def _beads(look: _Lookup, alignment: Alignment, *, unaligned: bool, clean: bool) -> Iterator[_Bead]:
+    """The sentence beads of an alignment, in order, with what every tabular writer exports
+    of them: joined texts (XML-safe when ``clean``), score, clause ids of each side, review
+    verdict.  1-0 and 0-1 beads only when ``unaligned``."""
     for cp in alignment.pairs:
         for sp in cp.sentences:
             if not unaligned and (not sp.src or not sp.tgt):
@@ -325,19 +344,19 @@ def _rows(alignment: Alignment, src_doc: Document, tgt_doc: Document, *, unalign
             src_text, tgt_text = _joined(look.text(sp.src)), _joined(look.text(sp.tgt))
             if clean:
                 src_text, tgt_text = look.clean(src_text, sp.src), look.clean(tgt_text, sp.tgt)
-            rows.append(
-                [
-                    spreadsheet_safe(src_text),
-                    spreadsheet_safe(tgt_text),
-                    f"{sp.score:.4f}",
-                    " ".join(dict.fromkeys(look.clause_of(s) for s in sp.src)),
-                    " ".join(dict.fromkeys(look.clause_of(s) for s in sp.tgt)),
-                    " ".join(sp.src),
-                    " ".join(sp.tgt),
-                    status,
-                ]
-            )
-    return rows, look
+            yield _Bead(src_ids=tuple(sp.src), tgt_ids=tuple(sp.tgt), src_text=src_text, tgt_text=tgt_text,
+                        score=f"{sp.score:.4f}",
+                        src_clauses=" ".join(dict.fromkeys(look.clause_of(s) for s in sp.src)),
+                        tgt_clauses=" ".join(dict.fromkeys(look.clause_of(s) for s in sp.tgt)),
+                        review=status)
+
+
+def _rows(alignment: Alignment, src_doc: Document, tgt_doc: Document, *, unaligned: bool,
+          clean: bool) -> tuple[list[list[str]], _Lookup]:
+    """The rows of :data:`TSV_COLUMNS` (the TSV and XLSX writers), text cells made
+    spreadsheet-safe (and XML-safe when ``clean``)."""
+    look = _Lookup(alignment, src_doc, tgt_doc)
+    return [bead.row() for bead in _beads(look, alignment, unaligned=unaligned, clean=clean)], look
 
 
 # --------------------------------------------------------------------------- XLSX
@@ -448,23 +467,19 @@ def to_tmx(alignment: Alignment, src_doc: Document, tgt_doc: Document, path: str
         **{"o-tmf": "policyidx"},
     )
     body = etree.SubElement(root, "body")
-    for cp in alignment.pairs:
-        for sp in cp.sentences:
-            if not sp.src or not sp.tgt:
-                continue
-            tu = etree.SubElement(body, "tu")
-            etree.SubElement(tu, "prop", type="x-score").text = f"{sp.score:.4f}"
-            if look.status(cp, sp):
-                etree.SubElement(tu, "prop", type="x-review").text = look.status(cp, sp)
-            for doc, ids in ((src_doc, sp.src), (tgt_doc, sp.tgt)):
-                tuv = etree.SubElement(tu, "tuv")
-                tuv.set(xml_lang, tmx_lang(doc.lang))
-                etree.SubElement(tuv, "prop", type="x-doc-id").text = doc.id
-                etree.SubElement(tuv, "prop", type="x-clause-id").text = " ".join(
-                    dict.fromkeys(look.clause_of(s) for s in ids)
-                )
-                etree.SubElement(tuv, "prop", type="x-sentence-id").text = " ".join(ids)
-                etree.SubElement(tuv, "seg").text = look.clean(_joined(look.text(ids)), ids)
+    for bead in _beads(look, alignment, unaligned=False, clean=True):
+        tu = etree.SubElement(body, "tu")
+        etree.SubElement(tu, "prop", type="x-score").text = bead.score
+        if bead.review:
+            etree.SubElement(tu, "prop", type="x-review").text = bead.review
+        for doc, ids, clauses, text in ((src_doc, bead.src_ids, bead.src_clauses, bead.src_text),
+                                        (tgt_doc, bead.tgt_ids, bead.tgt_clauses, bead.tgt_text)):
+            tuv = etree.SubElement(tu, "tuv")
+            tuv.set(xml_lang, tmx_lang(doc.lang))
+            etree.SubElement(tuv, "prop", type="x-doc-id").text = doc.id
+            etree.SubElement(tuv, "prop", type="x-clause-id").text = clauses
+            etree.SubElement(tuv, "prop", type="x-sentence-id").text = " ".join(ids)
+            etree.SubElement(tuv, "seg").text = text
     data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     look.warn("TMX", path)
     return _atomic_write(path, data)

@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
 
     path = index_path(args) or default_index_path(corpus_path(args))
     try:
-        idx = Index(path)
+        idx = Index.from_snapshot(path)  # single or sharded
     except CorruptIndexError as exc:
         report = {"index": str(path), "snapshot": None, "files": None, "bytes": None, "problems": [str(exc)],
                   "stale": None}

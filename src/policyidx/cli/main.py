@@ -28,13 +28,17 @@ def _module(name: str):
     return importlib.import_module(f"policyidx.cli.{name}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command's parser; with ``only``, that subcommand's alone (a run imports only the
+    module of its own subcommand: a fresh ``policyidx search`` does not pay for the others)."""
     from .. import __version__
 
     p = argparse.ArgumentParser(prog="policyidx", description="Search and align Chinese policy documents and their Japanese translations.")
     p.add_argument("--version", action="version", version=f"policyidx {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
+        if only is not None and name != only:
+            continue
         mod = _module(name)
         sp = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
         sp.add_argument("--corpus", metavar="DIR", help="corpus directory with catalog.toml (default: $POLICYIDX_CORPUS, else the bundled corpus)")
@@ -63,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         from ..bench.cluster import main as cluster_bench_main
 
         return cluster_bench_main(argv[1:])
-    parser = build_parser()
+    parser = build_parser(argv[0] if argv[:1] and argv[0] in SUBCOMMANDS else None)
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()

@@ -3,19 +3,33 @@ under ``alignments/``, each with the fingerprints of the two documents it was ma
 
 Alignments are written when the index is built (:meth:`AlignmentStore.store_all`) or when
 asked to (:meth:`AlignmentStore.put`); reading an index never writes into it.
+
+Every file carries its own checksum, as a last line after the JSON text::
+
+    {"src": ..., "alignment": {...}}
+    policyidx-crc32 1a2b3c4d size 81234
+
+(the CRC32 and size of the JSON text), and is written atomically and flushed to the disk.
+A file stored with the index is also listed in the snapshot's manifest; one stored on
+request later is not, and its own checksum is what protects it.  Both are verified before
+the file is read; a damaged file is a :class:`~policyidx.errors.CorruptIndexError` naming it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Callable
 
-from .._io import atomic_write_text
+from .._io import atomic_write_bytes
 from ..corpus import Corpus
 from ..errors import CorruptIndexError
+from .store import _crc
 
-__all__ = ["AlignmentStore", "reverse"]
+_FOOTER = re.compile(rb"policyidx-crc32 ([0-9a-f]{8}) size (\d+)\n?")
+
+__all__ = ["AlignmentStore", "reverse", "seal_bytes", "unseal"]
 
 
 def reverse(al: Any) -> Any:
@@ -41,32 +55,83 @@ class AlignmentStore:
 
     def get(self, src: str, tgt: str, src_fingerprint: str, tgt_fingerprint: str) -> Any | None:
         """The stored alignment of ``src`` with ``tgt`` (or of ``tgt`` with ``src``, reversed)
-        if it was made from the documents as they are now; ``None`` otherwise."""
+        if it was made from the documents as they are now; ``None`` otherwise.
+
+        Raises
+        ------
+        CorruptIndexError
+            The file is damaged (its checksum, or the manifest's, does not match), naming it.
+        """
         from ..alignment import Alignment
 
         for (x, y), flip in (((src, tgt), False), ((tgt, src), True)):
             f = self.directory / f"{x}__{y}.json"
             if f.is_file():
-                if self.verify is not None:
-                    self.verify(f)
-                try:
-                    rec = json.loads(f.read_text(encoding="utf-8"))
-                except (OSError, ValueError) as exc:
-                    raise CorruptIndexError(f"{f} is not a readable alignment ({exc}); rebuild the index") from exc
+                rec = self.read(f)
                 want = (src_fingerprint, tgt_fingerprint) if not flip else (tgt_fingerprint, src_fingerprint)
                 if (rec.get("src_fingerprint"), rec.get("tgt_fingerprint")) == want:
-                    al = Alignment.from_dict(rec["alignment"])
+                    try:
+                        al = Alignment.from_dict(rec["alignment"])
+                    except (KeyError, TypeError, ValueError) as exc:
+                        raise CorruptIndexError(f"{f} does not hold an alignment ({type(exc).__name__}: {exc}); "
+                                                "rebuild the index") from exc
                     return reverse(al) if flip else al
         return None
 
+    def read(self, f: Path) -> dict[str, Any]:
+        """The record stored in the file ``f``, verified: against the index's manifest when
+        it lists the file, and against the file's own checksum line."""
+        listed = bool(self.verify(f)) if self.verify is not None else False
+        try:
+            data = f.read_bytes()
+        except OSError as exc:
+            raise CorruptIndexError(f"{f} cannot be read ({exc.strerror}); rebuild the index") from exc
+        body = unseal(f, data, listed)
+        try:
+            rec = json.loads(body.decode("utf-8"))
+            if not isinstance(rec, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as exc:
+            raise CorruptIndexError(f"{f} is not a readable alignment ({exc}); rebuild the index") from exc
+        return rec
+
     def put(self, al: Any, src_fingerprint: str, tgt_fingerprint: str) -> Path:
-        """Store an alignment with the fingerprints of the two documents it was made from."""
+        """Store an alignment with the fingerprints of the two documents it was made from:
+        written atomically with its checksum and flushed to the disk (an identical file
+        already there is left as it is)."""
         self.directory.mkdir(parents=True, exist_ok=True)
         rec = {"src": al.src, "tgt": al.tgt, "src_fingerprint": src_fingerprint, "tgt_fingerprint": tgt_fingerprint,
                "alignment": al.to_dict()}
         target = self.directory / f"{al.src}__{al.tgt}.json"
-        atomic_write_text(target, json.dumps(rec, ensure_ascii=False))
+        data = seal_bytes(json.dumps(rec, ensure_ascii=False).encode("utf-8"))
+        try:
+            if target.read_bytes() == data:
+                return target
+        except OSError:
+            pass
+        atomic_write_bytes(target, data, durable=True)
         return target
+
+    def check(self, covered: Callable[[Path], bool] = lambda f: False) -> list[str]:
+        """Every problem of the stored files by their own checksum lines (one line each,
+        naming the file), but for those ``covered(file)`` says the index's manifest checks.
+
+        Returns
+        -------
+        list of str
+            Empty when every file is sound.
+        """
+        problems = []
+        for f in sorted(self.directory.glob("*.json")) if self.directory.is_dir() else []:
+            if covered(f):
+                continue
+            try:
+                unseal(f, f.read_bytes())
+            except CorruptIndexError as exc:
+                problems.append(str(exc))
+            except OSError as exc:
+                problems.append(f"{f} cannot be read ({exc.strerror}); rebuild the index")
+        return problems
 
     def store_all(self, corpus: Corpus, encoder: Any, workers: int = 1) -> list[dict[str, str]]:
         """Align every original with each translation of the same work; returns what was stored.
@@ -93,3 +158,33 @@ class AlignmentStore:
 
         fork_map(task, len(pairs), workers if len(pairs) >= 2 * workers else 1)
         return [{"src": o.id, "tgt": t.id, "file": f"alignments/{o.id}__{t.id}.json"} for o, t in pairs]
+
+
+def seal_bytes(body: bytes) -> bytes:
+    """``body`` followed by its checksum line (see the module's docstring)."""
+    return body + f"\npolicyidx-crc32 {_crc(body)} size {len(body)}\n".encode("ascii")
+
+
+def unseal(path: Path, data: bytes, listed: bool = False) -> bytes:
+    """The JSON text of a stored alignment file after checking its checksum line.
+
+    A file without one (written before alignments carried checksums) is accepted only when
+    the index's manifest lists it (``listed``: its checksum there was verified).
+
+    Raises
+    ------
+    CorruptIndexError
+        Naming ``path``: no valid checksum line, or a size or CRC32 that does not match.
+    """
+    body, sep, last = data.rstrip(b"\n").rpartition(b"\n")
+    m = _FOOTER.fullmatch(last) if sep else None
+    if m is None:
+        if listed and data.lstrip().startswith(b"{"):
+            return data
+        raise CorruptIndexError(f"{path} has no checksum line (damaged, or stored by an older policyidx); "
+                                "store the alignment again or rebuild the index")
+    if int(m.group(2)) != len(body) or m.group(1).decode("ascii") != _crc(body):
+        raise CorruptIndexError(f"{path} is damaged ({len(body)} bytes of CRC32 {_crc(body)}, its checksum line "
+                                f"says {int(m.group(2))} bytes of CRC32 {m.group(1).decode('ascii')}); "
+                                "rebuild the index or store the alignment again")
+    return body

@@ -6,7 +6,6 @@ complete (see :mod:`policyidx.index.store`).  ``policyidx bench`` runs the same 
 from __future__ import annotations
 
 import copy
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -22,8 +21,7 @@ from ..parallel import TermLists, default_workers, encode_parallel, tokenize_par
 from ..retrieval.modes import FUSION_DEFAULTS
 from ..text.analysis import Analyzer, analyze, detect_lang
 from .alignments import AlignmentStore
-from .store import (FORMAT_VERSION, build_fingerprints, clean_snapshots, commit_snapshot, is_index_dir,
-                    new_snapshot_dir, write_rows, writer_lock)
+from .store import FORMAT_VERSION, build_fingerprints, write_rows, write_snapshot
 
 __all__ = ["build_index", "clause_rows", "tokenise", "keyword_index", "fit_builtin", "encode_rows", "vector_store",
            "VECTOR_DEFAULTS", "FIT_SAMPLE", "PARALLEL_MIN", "DENSE_CONTEXT", "feature_cap", "dense_context", "row_contexts", "with_context", "context_string"]
@@ -176,35 +174,15 @@ def build_index(corpus: Corpus, target: Path, *, encoder: str = "builtin", dim: 
     IndexError_
         ``target`` is a directory with other things in it than an index.
     """
-    target = Path(target)
-    if target.exists() and not target.is_dir():
-        raise IndexError_(f"cannot build an index at {target}: it is a file")
-    if target.is_dir() and any(target.iterdir()) and not is_index_dir(target):
-        raise IndexError_(f"cannot build an index at {target}: the directory holds other files; "
-                          "choose an empty or new directory")
-    created = not target.exists()
     kw = dict(encoder=encoder, dim=dim, k1=k1, b=b, progress=progress, align=align, scorer=scorer)
-    if locked:
-        return _build_locked(corpus, target, created, **kw)
-    with writer_lock(target):
-        return _build_locked(corpus, target, created, **kw)
 
-
-def _build_locked(corpus: Corpus, target: Path, created: bool, **kw: Any) -> dict[str, Any]:
-    clean_snapshots(target)
-    name, building = new_snapshot_dir(target)
-    try:
+    def write(building: Path) -> dict[str, Any]:
         # the corpus's own terms also segment as words: the index's analyzer has them
         analyzer = Analyzer.for_files(corpus.catalog.glossary)
         with analyzer.active():
-            manifest = _build(corpus, building, analyzer, **kw)
-        commit_snapshot(target, name, building, manifest)
-        return manifest
-    except BaseException:
-        shutil.rmtree(building, ignore_errors=True)
-        if created:  # nothing was there before: leave nothing
-            shutil.rmtree(target, ignore_errors=True)
-        raise
+            return _build(corpus, building, analyzer, **kw)
+
+    return write_snapshot(Path(target), write, locked=locked)
 
 
 def keyword_index(terms: Sequence[Sequence[str]] | None, csr: tuple[np.ndarray, np.ndarray, list[str]] | None, *,
@@ -322,7 +300,7 @@ def _build(corpus: Corpus, tmp: Path, analyzer: Analyzer, *, encoder: str, dim: 
         },
         "timings_s": timings,
         "glossary_files": [str(g) for g in corpus.catalog.glossary],
-        **build_fingerprints(corpus.catalog.glossary),
+        **build_fingerprints(corpus.catalog.glossary, corpus.catalog, corpus.fingerprint()),
     }
     if align:
         with stage("alignments"):

@@ -48,8 +48,8 @@ from ..text.analysis import Analyzer
 from .alignments import AlignmentStore
 from .build import VECTOR_DEFAULTS, build_index
 from .highlight import highlight, make_snippet
-from .store import (FORMAT_VERSION, LANG_CODES, RowStore, Snapshot, default_index_path, flat_snapshot, open_snapshot,
-                    read_manifest, staleness, writer_lock)
+from .store import (FORMAT_VERSION, LANG_CODES, RowStore, Snapshot, default_index_path, flat_snapshot, is_index_dir,
+                    open_snapshot, read_manifest, staleness, writer_lock)
 
 __all__ = ["Index", "Hit", "Counterpart", "default_index_path", "FORMAT_VERSION", "MODES", "retrieve", "highlight",
            "make_snippet", "FUSION_DEFAULTS", "VECTOR_DEFAULTS", "LANG_CODES", "confidence", "CONFIDENT"]
@@ -323,7 +323,9 @@ class Index:
         ----------
         path
             The index directory; ``None`` for the default index of ``corpus``, which is built
-            on first use and rebuilt when the corpus has changed.
+            on first use and rebuilt when the corpus has changed.  An existing index at
+            ``$POLICYIDX_INDEX`` is opened as if given here (checked against the corpus it
+            was built from, not rebuilt).
         corpus
             The corpus (or its directory) the index must match; by default the one recorded in
             the manifest (for the default index: the bundled corpus).
@@ -356,13 +358,15 @@ class Index:
             corpus_root = corpus.root if corpus is not None else None
         if path is None:
             path = default_index_path(corpus_root)
+            if os.environ.get("POLICYIDX_INDEX") and is_index_dir(Path(path)):
+                # an index named by $POLICYIDX_INDEX is any index, not the bundled corpus's
+                # default one: checked against its own corpus, never rebuilt from another
+                is_default = False
         path = Path(path)
         build = is_default if build is None else build
+        previous: dict[str, Any] | None = None  # what a rebuild builds like
         if not (path / "CURRENT").exists():
             manifest, _ = read_manifest(path)
-            if manifest is not None and manifest.get("layout") == "sharded":
-                return cls._open_sharded(path, manifest, corpus_root, corpus_obj, is_default, build, progress,
-                                         glossary, client)
             if manifest is not None and "shard" in manifest:  # one shard of a sharded index, opened alone
                 problem, corpus_root = staleness(path, manifest, corpus_root, corpus_obj, is_default)
                 if problem is not None:
@@ -371,18 +375,26 @@ class Index:
                 idx._corpus_root = corpus_root or Path(manifest.get("corpus_path", ""))
                 idx.glossary_files.extend(str(Path(g).resolve()) for g in glossary)
                 return idx
+            previous = manifest  # a layout before snapshots (a sharded index too) is rebuilt as it was
         snap, problem, corpus_root = cls._current(path, corpus_root, corpus_obj, is_default)
         if problem is not None and build:
             with writer_lock(path, wait=True):  # one build; a process that waited finds it done
                 snap, problem, corpus_root = cls._current(path, corpus_root, corpus_obj, is_default)
                 if problem is not None:
-                    encoder, scorer = "builtin", "lucene"
                     if snap is not None:  # rebuilt as it was built
-                        encoder = str((snap.manifest.get("encoder") or {}).get("name", "builtin"))
-                        scorer = str((snap.manifest.get("parameters") or {}).get("scorer", "lucene"))
+                        previous = snap.manifest
                         snap.close()
+                    previous = previous or {}
+                    encoder = str((previous.get("encoder") or {}).get("name", "builtin"))
+                    scorer = str((previous.get("parameters") or {}).get("scorer", "lucene"))
                     corpus_obj = corpus_obj or Corpus.load(corpus_root)
-                    build_index(corpus_obj, path, progress=progress, encoder=encoder, scorer=scorer, locked=True)
+                    if previous.get("layout") == "sharded":
+                        from .sharded import build_sharded
+
+                        build_sharded(corpus_obj, path, shards=len(previous.get("shards") or [0]), client=client,
+                                      encoder=encoder, scorer=scorer, progress=progress, locked=True).close()
+                    else:
+                        build_index(corpus_obj, path, progress=progress, encoder=encoder, scorer=scorer, locked=True)
                     snap, problem = open_snapshot(path), None
         if problem is not None:
             if snap is None and problem.startswith("no index at"):
@@ -391,28 +403,34 @@ class Index:
                 snap.close()
             raise StaleIndexError(f"{problem}; run `policyidx build --index {path}` to rebuild it")
         assert snap is not None
-        idx = cls(path, snap.manifest, corpus_obj, snapshot=snap)
+        idx = cls.from_snapshot(path, snap, corpus_obj, glossary=glossary, client=client)
         idx._corpus_root = corpus_root or Path(snap.manifest.get("corpus_path", ""))
-        idx.glossary_files.extend(str(Path(g).resolve()) for g in glossary)
         return idx
 
     @classmethod
-    def _open_sharded(cls, path: Path, manifest: dict[str, Any], corpus_root: Path | None, corpus_obj: Corpus | None,
-                      is_default: bool, build: bool, progress: bool, glossary: Sequence[str | Path], client: Any):
-        """A sharded index (:mod:`policyidx.index.sharded`, its own layout without snapshots)."""
-        problem, corpus_root = staleness(path, manifest, corpus_root, corpus_obj, is_default)
-        if problem is not None:
-            if not build:
-                raise StaleIndexError(f"{problem}; run `policyidx build --index {path}` to rebuild it")
-            corpus_obj = corpus_obj or Corpus.load(corpus_root)
-            built = cls.build(corpus_obj, path, progress=progress,
-                              encoder=manifest.get("encoder", {}).get("name", "builtin"),
-                              client=client, shards=len(manifest["shards"]))
-            built.glossary_files.extend(str(Path(g).resolve()) for g in glossary)
-            return built
-        from .sharded import ShardedIndex
+    def from_snapshot(cls, path: str | Path, snapshot: Snapshot | None = None, corpus: Corpus | None = None, *,
+                      glossary: Sequence[str | Path] = (), client: Any = None) -> Index:
+        """The index whose snapshot is ``snapshot`` (by default the current one at ``path``,
+        opened here), single or sharded, with no check of staleness (:meth:`open` checks).
 
-        return ShardedIndex(path, manifest, client=client, glossary=glossary)  # type: ignore[return-value]
+        Raises
+        ------
+        IndexError_, StaleIndexError, CorruptIndexError
+            As :meth:`open` (staleness aside).
+        """
+        path = Path(path)
+        snap = snapshot if snapshot is not None else open_snapshot(path)
+        if snap.manifest.get("layout") == "sharded":
+            from .sharded import ShardedIndex
+
+            return ShardedIndex(path, client=client, glossary=glossary, snapshot=snap)  # type: ignore[return-value]
+        try:
+            idx = cls(path, snap.manifest, corpus, snapshot=snap)
+        except BaseException:
+            snap.close()
+            raise
+        idx.glossary_files.extend(str(Path(g).resolve()) for g in glossary)
+        return idx
 
     @staticmethod
     def _current(path: Path, corpus_root: Path | None, corpus: Corpus | None,
@@ -460,17 +478,27 @@ class Index:
             ``index``, ``snapshot``, ``files`` (count), ``bytes``, and ``problems`` (one
             line each, naming the file; empty for a sound index).
         """
-        problems = self._snapshot.check()
+        problems = self._snapshot.check() + self._alignment_problems()
         if not problems:
             for part in ("keyword", "vectors", "encoder"):
                 try:
                     getattr(self, part)
                 except PolicyIdxError as exc:
                     problems.append(str(exc))
-        files = self._snapshot.files
-        return {"index": str(self.path), "snapshot": self._snapshot.name, "files": len(files),
-                "bytes": sum(int(f.get("size", 0)) for f in files.values() if isinstance(f, dict)),
-                "problems": problems}
+        return self._snapshot.report(self.path, problems)
+
+    def _alignment_problems(self) -> list[str]:
+        """The problems of the stored alignments by their own checksum lines (those stored on
+        request after the build are not in the manifest)."""
+        listed = self._snapshot.files
+
+        def in_manifest(f: Path) -> bool:
+            try:
+                return f.relative_to(self.snapshot_path).as_posix() in listed
+            except ValueError:
+                return False
+
+        return self.alignments.check(in_manifest)
 
     # ------------------------------------------------------------------ lazy parts
 

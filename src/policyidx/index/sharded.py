@@ -1,11 +1,15 @@
 """Sharded indexes: built and searched on a Dask cluster, or in one process.
 
-A sharded index is a directory::
+A sharded index is a directory of snapshots, as a single index is (:mod:`policyidx.index.store`:
+``CURRENT``, ``build.lock``, ``snapshots/<n>/``), each snapshot holding::
 
-    manifest.json        "layout": "sharded", the collection statistics, the shard list
+    manifest.json        "layout": "sharded", the collection statistics, the shard list, and the
+                         size and CRC32 of every file below (the shards' included)
     encoder/             the built-in encoder, fitted once for every shard (when it is the encoder)
     stats/               collection-wide document frequencies (vocab.json + df.npy)
-    shards/000/ ...      one normal policyidx index per shard (openable on its own)
+    analyzer/            the segmenter state queries are analysed with
+    shards/000/ ...      one normal policyidx index per shard (openable on its own), whose own
+                         manifest lists its files' checksums for the worker that opens it
 
 Documents are partitioned by work, so an original and its translations share a shard and are
 aligned there.  Every shard's BM25 impacts are computed from the statistics of the whole
@@ -50,7 +54,7 @@ import numpy as np
 
 from .. import __version__
 from .._io import atomic_directory
-from ..errors import IndexError_, MissingDependencyError, QueryError, ShardError
+from ..errors import CorruptIndexError, IndexError_, MissingDependencyError, PolicyIdxError, QueryError, ShardError
 
 __all__ = ["ShardedIndex", "build_sharded", "plan_shards", "connect", "LAYOUT"]
 
@@ -344,7 +348,7 @@ def _index(analyzer: Any, work_dir: str, shard_dir: str, enc_dir: str | None, en
            global_rows: list[tuple[int, int]], meta: dict[str, Any]) -> dict[str, Any]:
     from .alignments import AlignmentStore
     from .build import DENSE_CONTEXT, encode_rows, row_contexts, vector_store, with_context
-    from .store import _Blob
+    from .store import _Blob, seal
     from ..parallel import TermLists
     from ..retrieval.encoders import BuiltinEncoder, get_encoder
     from ..retrieval.keyword import BM25Index
@@ -419,6 +423,7 @@ def _index(analyzer: Any, work_dir: str, shard_dir: str, enc_dir: str | None, en
                 manifest["alignments"] = []
             timings["alignments"] = round(time.perf_counter() - t, 3)
         manifest["timings_s"] = timings
+        manifest["files"] = seal(tmp)  # a worker opening the shard verifies its files against these
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return {"rows": len(texts), "timings_s": timings, "encoder": manifest["encoder"], "analyzer": manifest["analyzer"]}
 
@@ -448,6 +453,7 @@ def build_sharded(
     progress: bool = False,
     align: bool = True,
     scorer: str = "lucene",
+    locked: bool = False,
 ) -> ShardedIndex:
     """Build a sharded index, on a Dask cluster (``client``) or in this process; write it atomically.
 
@@ -470,16 +476,28 @@ def build_sharded(
         As for :meth:`~policyidx.index.Index.build`.
     progress
         Print the stages on stderr.
+    locked
+        The caller holds the index's build lock already.
+
+    The index is written as a new snapshot (``snapshots/<n>/`` and the ``CURRENT`` pointer,
+    as a single index, :func:`policyidx.index.store.write_snapshot`): under the build lock,
+    every file checksummed in the manifests and flushed to the disk before the snapshot
+    becomes current; what an interrupted build left is removed by the next one.
 
     Returns
     -------
     ShardedIndex
         The new index, searched through ``client`` when one was given.
+
+    Raises
+    ------
+    IndexBusyError
+        Another process is building the same index.
     """
     from ..catalog import Catalog
     from ..corpus import Corpus, bundled_corpus_path, catalog_fingerprint
     from .build import FIT_SAMPLE, _even_sample
-    from .store import FORMAT_VERSION, default_index_path
+    from .store import FORMAT_VERSION, build_fingerprints, default_index_path, write_snapshot
     from ..retrieval.scorers import check_scorer
 
     check_scorer(scorer)
@@ -507,7 +525,7 @@ def build_sharded(
 
             print(f"[policyidx] {msg}", flush=True, file=sys.stderr)
 
-    with atomic_directory(target, tag="building") as tmp:
+    def write(tmp: Path) -> dict[str, Any]:
         work = tmp / ".work"
         work.mkdir()
         (tmp / "shards").mkdir()
@@ -600,13 +618,16 @@ def build_sharded(
             "shards": [{"path": f"shards/{i:03d}", "docs": ids, "clause_count": built_meta[i]["rows"]}
                        for i, ids in enumerate(plan)],
             "glossary_files": meta["glossary_files"],
+            **build_fingerprints(catalog.glossary, catalog, meta["corpus_fingerprint"]),
             "workers": len(runner.workers),
             "timings_s": timings,
             "task_seconds": stage_sums,
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    say(f"built {target}: {n_rows} clauses in {len(plan)} shards")
-    return ShardedIndex(target, manifest, client=client)
+        return manifest
+
+    manifest = write_snapshot(target, write, locked=locked)
+    say(f"built {target}: {manifest['clause_count']} clauses in {len(manifest['shards'])} shards")
+    return ShardedIndex(target, client=client)
 
 
 # ----------------------------------------------------------------------------- search tasks
@@ -623,12 +644,24 @@ def _open_shard(path: str, build_id: str) -> Any:
         hit = _OPEN.get(path)
         if hit is not None and hit[0] == build_id:
             return hit[1]
-        manifest = json.loads((Path(path) / "manifest.json").read_text(encoding="utf-8"))
-        if manifest.get("shard", {}).get("of") != build_id:
+        try:
+            manifest = json.loads((Path(path) / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CorruptIndexError(f"{Path(path) / 'manifest.json'} is not readable JSON ({exc}); "
+                                    "rebuild the index") from exc
+        if not isinstance(manifest, dict) or manifest.get("shard", {}).get("of") != build_id:
             raise IndexError_(f"{path} is not a shard of this index (it was rebuilt?); reopen the index")
-        idx = Index(Path(path), manifest)
+        idx = Index(Path(path), manifest)  # its files verified against the checksums of its manifest
         idx.keyword, idx.vectors  # noqa: B018 - map the arrays now, not during the first query
-        idx.global_row = np.load(Path(path) / "rows" / "global_row.npy", mmap_mode="r", allow_pickle=False)
+        idx._snapshot.verify("rows/global_row.npy")
+        from .store import _load_array
+
+        grow = _load_array(Path(path) / "rows" / "global_row.npy", 1, "i")
+        total = int(manifest["shard"].get("collection", {}).get("rows", 0))
+        if len(grow) != len(idx) or (len(grow) and (int(grow.min()) < 0 or int(grow.max()) >= total)):
+            raise CorruptIndexError(f"{Path(path) / 'rows' / 'global_row.npy'} does not map the shard's rows into "
+                                    "the index; rebuild the index")
+        idx.global_row = grow
         _OPEN[path] = (build_id, idx)
         return idx
 
@@ -719,26 +752,54 @@ class ShardedIndex:
     :meth:`policyidx.index.Index.search` and returns the same hits.
     """
 
-    def __init__(self, path: str | Path, manifest: dict[str, Any], *, client: Any = None,
-                 glossary: Sequence[str | Path] = (), timeout: float = SEARCH_TIMEOUT):
+    #: ``manifest`` is accepted for compatibility and not used: the manifest is the snapshot's.
+    def __init__(self, path: str | Path, manifest: dict[str, Any] | None = None, *, client: Any = None,
+                 glossary: Sequence[str | Path] = (), timeout: float = SEARCH_TIMEOUT, snapshot: Any = None):
+        from .store import open_snapshot
+
         self.path = Path(path).resolve()
+        if snapshot is None:
+            snapshot = open_snapshot(self.path)
+        #: The snapshot this index reads for its whole life (a shared lock keeps builds from removing it).
+        self._snapshot = snapshot
+        self.snapshot_path: Path = snapshot.path
+        try:
+            self._init(snapshot.manifest, client, glossary, timeout)
+        except BaseException:
+            snapshot.close()
+            raise
+
+    def _init(self, manifest: dict[str, Any], client: Any, glossary: Sequence[str | Path], timeout: float) -> None:
+        from .store import MANIFEST
+
+        snap = self._snapshot
         self.manifest = manifest
-        self.params: dict[str, Any] = manifest["parameters"]
+        where = self.snapshot_path / MANIFEST
+        try:
+            self.params: dict[str, Any] = manifest["parameters"]
+            self.build_id: str = manifest["build_id"]
+            shard_rels = [str(s["path"]) for s in manifest["shards"]]
+            dict(manifest["encoder"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CorruptIndexError(f"{where} is not the manifest of a sharded index ({type(exc).__name__}: {exc}); "
+                                    "rebuild the index") from exc
         self.glossary_files: list[str] = list(manifest.get("glossary_files", [])) + [str(Path(g).resolve()) for g in glossary]
-        self.build_id: str = manifest["build_id"]
-        self.shard_paths = [str(self.path / s["path"]) for s in manifest["shards"]]
+        self.shard_paths = [str(self.snapshot_path / rel) for rel in shard_rels]
         self.timeout = timeout
         self._runner = _Runner(client)
         self._corpus = None
         self._assigned: dict[int, str] = {}
         self._locals: dict[int, Any] = {}
+        self._shard_manifests: list[dict[str, Any]] = []
         self.docs: list[dict[str, Any]] = []
         self.doc_shard: list[int] = []
-        for i, p in enumerate(self.shard_paths):
-            try:
-                shard_docs = json.loads((Path(p) / "rows" / "docs.json").read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise IndexError_(f"shard {i} of {self.path} is unreadable ({exc}); rebuild the index") from exc
+        for i, rel in enumerate(shard_rels):
+            # checked against the snapshot's checksums before they are read
+            self._shard_manifests.append(self._read_json(f"{rel}/{MANIFEST}", dict))
+            if self._shard_manifests[-1].get("shard", {}).get("of") != self.build_id:
+                raise CorruptIndexError(f"{self.snapshot_path / rel / MANIFEST} is not a shard of this index "
+                                        "(another build id); rebuild the index")
+            shard_docs = self._read_json(f"{rel}/rows/docs.json", list)
             self.docs.extend(shard_docs)
             self.doc_shard.extend([i] * len(shard_docs))
         self._table = _DocTable(self.docs)
@@ -748,24 +809,83 @@ class ShardedIndex:
         from ..text.analysis import Analyzer
 
         described = manifest.get("analyzer") or {}
-        if (self.path / "analyzer" / "lexicon.json").is_file() and os.environ.get("POLICYIDX_SEGCACHE", "1") != "0":
-            self.analyzer = Analyzer.load(self.path / "analyzer", described)
+        snap.verify("analyzer")
+        if (self.snapshot_path / "analyzer" / "lexicon.json").is_file() and os.environ.get("POLICYIDX_SEGCACHE", "1") != "0":
+            try:
+                self.analyzer = Analyzer.load(self.snapshot_path / "analyzer", described)
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise CorruptIndexError(f"cannot read {self.snapshot_path / 'analyzer'}: {exc}; rebuild the index") from exc
         else:
             self.analyzer = Analyzer.for_files(described.get("term_files", self.glossary_files))
         if client is not None:
             self._place()
 
+    def _read_json(self, rel: str, kind: type) -> Any:
+        """A JSON file of the snapshot, verified against the manifest's checksum first."""
+        self._snapshot.verify(rel)
+        path = self.snapshot_path / rel
+        try:
+            value = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CorruptIndexError(f"{path} is not readable JSON ({exc}); rebuild the index") from exc
+        if not isinstance(value, kind):
+            raise CorruptIndexError(f"{path} does not hold a JSON {kind.__name__}; rebuild the index")
+        return value
+
     @classmethod
     def open(cls, path: str | Path, *, client: Any = None, glossary: Sequence[str | Path] = ()) -> ShardedIndex:
-        """Open a sharded index (no corpus check: use :meth:`policyidx.index.Index.open` for that)."""
-        manifest_path = Path(path) / "manifest.json"
-        try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise IndexError_(f"no readable index at {path} ({exc}); run `policyidx build --index {path} --shards N`") from exc
-        if manifest.get("layout") != LAYOUT:
+        """Open a sharded index (no corpus check: use :meth:`policyidx.index.Index.open` for that).
+
+        Raises
+        ------
+        IndexError_
+            No index at ``path``, or a single index there.
+        StaleIndexError
+            A sharded index of the layout before snapshots: rebuild it.
+        CorruptIndexError
+            A damaged file (the message names it).
+        """
+        from .store import open_snapshot
+
+        snap = open_snapshot(path)
+        if snap.manifest.get("layout") != LAYOUT:
+            snap.close()
             raise IndexError_(f"{path} is a single index, not a sharded one; open it with Index.open")
-        return cls(path, manifest, client=client, glossary=glossary)
+        return cls(path, client=client, glossary=glossary, snapshot=snap)
+
+    # ------------------------------------------------------------------ life and checks
+
+    def close(self) -> None:
+        """Release the snapshot this index reads (a later build may then remove it)."""
+        for shard in self._locals.values():
+            shard.close()
+        self._snapshot.close()
+
+    def __enter__(self) -> ShardedIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def check(self) -> dict[str, Any]:
+        """As :meth:`policyidx.index.Index.check`: every file of the snapshot (the shards'
+        included) against the manifest's size and CRC32, then the bounds of every shard's
+        parts, by loading them here."""
+        problems = self._snapshot.check()
+        for i in range(len(self.shard_paths)):
+            try:
+                problems += self._local_shard(i)._alignment_problems()
+            except PolicyIdxError as exc:
+                problems.append(str(exc))
+        if not problems:
+            for i in range(len(self.shard_paths)):
+                try:
+                    shard = self._local_shard(i)
+                    for part in ("keyword", "vectors", "encoder"):
+                        getattr(shard, part)
+                except PolicyIdxError as exc:
+                    problems.append(str(exc))
+        return self._snapshot.report(self.path, problems)
 
     # ------------------------------------------------------------------ placement
 
@@ -827,8 +947,12 @@ class ShardedIndex:
         """The query encoder (the built-in one fitted for all shards, or the named model)."""
         from ..retrieval.encoders import load_encoder
 
-        enc_dir = self.path / "encoder"
-        return load_encoder(enc_dir if enc_dir.is_dir() else None, self.manifest["encoder"])
+        enc_dir = self.snapshot_path / "encoder"
+        self._snapshot.verify("encoder")
+        try:
+            return load_encoder(enc_dir if enc_dir.is_dir() else None, self.manifest["encoder"])
+        except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
+            raise CorruptIndexError(f"cannot read {enc_dir}: {exc}; rebuild the index") from exc
 
     @property
     def corpus(self):
@@ -846,15 +970,14 @@ class ShardedIndex:
         """The shards' keyword postings as one corpus, read here (memory-mapped): English and
         Japanese queries choose their renderings on them as a single index does on its own."""
         from ..retrieval.expand import MergedStats
-        from ..retrieval.keyword import BM25Index
 
-        return MergedStats([BM25Index.load(Path(p) / "keyword", mmap=True) for p in self.shard_paths])
+        # each shard's keyword part as its own index opens it: verified against its checksums
+        return MergedStats([self._local_shard(i).keyword for i in range(len(self.shard_paths))])
 
     @cached_property
     def _collection_terms(self) -> frozenset[str]:
         """The terms of all shards (stats/vocab.json): dictionary renderings are kept only if here."""
-        f = self.path / "stats" / "vocab.json"
-        return frozenset(json.loads(f.read_text(encoding="utf-8"))) if f.is_file() else frozenset()
+        return frozenset(self._read_json("stats/vocab.json", list))
 
     def search(
         self,
@@ -995,8 +1118,7 @@ class ShardedIndex:
         from .facade import Index
 
         if i not in self._locals:
-            p = Path(self.shard_paths[i])
-            shard = Index(p, json.loads((p / "manifest.json").read_text(encoding="utf-8")))
+            shard = Index(Path(self.shard_paths[i]), self._shard_manifests[i])
             shard._corpus_root = Path(self.manifest.get("corpus_path", ""))
             self._locals[i] = shard
         shard = self._locals[i]
@@ -1027,13 +1149,26 @@ class ShardedIndex:
         local_of = np.zeros(n, dtype=np.int64)
         row_doc = np.zeros(n, dtype=np.int32)
         first_doc = 0
-        for i, p in enumerate(self.shard_paths):
-            g = np.load(Path(p) / "rows" / "global_row.npy", allow_pickle=False)
+        for i in range(len(self.shard_paths)):
+            shard = self._local_shard(i)  # its files verified against its checksums, its bounds checked
+            g = self._global_rows(i)
             shard_of[g] = i
             local_of[g] = np.arange(len(g))
-            row_doc[g] = np.load(Path(p) / "rows" / "row_doc.npy", allow_pickle=False) + first_doc
+            row_doc[g] = np.asarray(shard.row_doc) + first_doc
             first_doc += sum(1 for s in self.doc_shard if s == i)
         return shard_of, local_of, row_doc
+
+    def _global_rows(self, i: int) -> np.ndarray:
+        """``rows/global_row.npy`` of shard ``i``, verified: one row of this index per row of the shard."""
+        from .store import _load_array
+
+        rel = f"{self.manifest['shards'][i]['path']}/rows/global_row.npy"
+        self._snapshot.verify(rel)
+        g = _load_array(self.snapshot_path / rel, 1, "i")
+        if len(g) != len(self._local_shard(i)) or (len(g) and (int(g.min()) < 0 or int(g.max()) >= len(self))):
+            raise CorruptIndexError(f"{self.snapshot_path / rel} does not map the shard's rows into the "
+                                    f"{len(self)} of the index; rebuild the index")
+        return np.asarray(g)
 
     @property
     def row_doc(self) -> np.ndarray:

@@ -87,11 +87,13 @@ class FrozenFreq(Mapping[str, int]):
     """jieba's word -> frequency table, read-only and memory-mapped from a segmenter cache."""
 
     def __init__(self, directory: Path, size: int):
-        self._data = np.memmap(directory / "jieba.words.bin", dtype=np.uint8, mode="r") \
+        # plain ndarrays over the mappings (np.asarray): np.memmap's subclass hooks on every
+        # element and slice cost more than the lookups themselves
+        self._data = np.asarray(np.memmap(directory / "jieba.words.bin", dtype=np.uint8, mode="r")) \
             if (directory / "jieba.words.bin").stat().st_size else np.zeros(0, np.uint8)
-        self._offsets = np.load(directory / "jieba.offsets.npy", mmap_mode="r", allow_pickle=False)
-        self._freq = np.load(directory / "jieba.freq.npy", mmap_mode="r", allow_pickle=False)
-        self._slots = np.load(directory / "jieba.slots.npy", mmap_mode="r", allow_pickle=False)
+        self._offsets = np.asarray(np.load(directory / "jieba.offsets.npy", mmap_mode="r", allow_pickle=False))
+        self._freq = np.asarray(np.load(directory / "jieba.freq.npy", mmap_mode="r", allow_pickle=False))
+        self._slots = np.asarray(np.load(directory / "jieba.slots.npy", mmap_mode="r", allow_pickle=False))
         if len(self._freq) != size or len(self._offsets) != size + 1:
             raise IndexError_(f"the segmenter cache in {directory} is inconsistent; rebuild the index")
         self._mask = len(self._slots) - 1
