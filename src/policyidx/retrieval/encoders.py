@@ -758,7 +758,9 @@ class BuiltinEncoder:
         try:
             meta = json.loads((path / "encoder.json").read_text(encoding="utf-8"))
             idf = np.load(path / "idf.npy", allow_pickle=False)
-            components = np.load(path / "components.npy", allow_pickle=False)
+            # memory-mapped: a query reads only the rows of its own features, so opening
+            # an index does not read the whole projection (100+ MB on a real corpus)
+            components = np.load(path / "components.npy", mmap_mode="r", allow_pickle=False)
             if meta.get("hashing"):
                 buckets = np.load(path / "buckets.npy", allow_pickle=False)
                 names = None
@@ -786,7 +788,14 @@ class BuiltinEncoder:
         enc = cls()
         enc._params = dict(meta.get("parameters", {}))
         enc._idf = idf.astype(np.float32, copy=False)
-        enc._components = np.ascontiguousarray(components, dtype=np.float32)
+        if components.dtype == np.float32 and components.flags.c_contiguous:
+            # a plain read-only view of the mapping (np.memmap slices carry per-access
+            # overhead); the mapping stays open as its base
+            enc._components = np.ndarray(
+                components.shape, dtype=np.float32, buffer=components, order="C"
+            )
+        else:
+            enc._components = np.ascontiguousarray(components, dtype=np.float32)
         if names is not None:
             enc._vocab = {f: i for i, f in enumerate(names)}
         else:
