@@ -8,10 +8,38 @@ import time
 import numpy as np
 import pytest
 
-from policyidx.index.highlight import TokenStore, clause_tokens, highlight, make_snippet, write_tokens
+from policyidx.index.highlight import TokenStore, _merge, clause_tokens, highlight, make_snippet, write_tokens
+from policyidx.text.analysis import tokenize
+from policyidx.text.han import unify
 
 QUERIES = ["专利", "知识产权质押融资", "中小企業", "专利导航 金融服务", "担保融資", "patent", "支援する",
            "优先审查"]
+
+
+def _reference(text, lang, exp):
+    """Highlighting as it was specified before tokens were stored: segment, then match each
+    token against every query word, the plain way."""
+    words = {t for t in exp.terms if not t.startswith("#")}
+    spans, present = [], set()
+    for tok in tokenize(text, lang):
+        if tok.norm in words:
+            spans.append((tok.start, tok.end))
+            present.add(tok.norm)
+        elif len(tok.norm) > 2:
+            for w in [w for w in words if len(w) >= 2]:
+                at = tok.norm.find(w)
+                if at >= 0 and len(tok.norm) == tok.end - tok.start:
+                    spans.append((tok.start + at, tok.start + at + len(w)))
+                    present.add(w)
+    bigrams = {t[1:] for t in exp.terms if t.startswith("#")}
+    if bigrams and not spans:
+        u = unify(text)
+        spans += [(i, i + 2) for i in range(len(u) - 1) if u[i: i + 2] in bigrams]
+    u_text = unify(text).lower()
+    matched = [r for r, ts in exp.rendering_terms.items()
+               if unify(r).lower() in u_text
+               or ([t for t in ts if not t.startswith("#")] and all(t in present for t in ts if not t.startswith("#")))]
+    return _merge(spans), matched
 
 
 def test_stored_tokens_are_the_clauses_tokens(built_index):
@@ -32,6 +60,7 @@ def test_hits_highlighted_as_by_segmenting_again(built_index):
             for h in built_index.search(q, k=10, mode=mode):
                 spans, matched = highlight(h.text, h.lang, exp)  # segments the text again
                 assert h.highlights == spans and h.expansions == matched, (q, h.id)
+                assert (spans, matched) == _reference(h.text, h.lang, exp), (q, h.id)
                 snippet, s0 = make_snippet(h.text, spans, lang=h.lang)
                 assert (h.snippet, h.snippet_start) == (snippet, s0), (q, h.id)
                 seen += bool(spans)

@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 from array import array
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -25,7 +26,7 @@ from ..text.han import unify
 if TYPE_CHECKING:  # pragma: no cover
     from ..retrieval.expand import Expansion
 
-__all__ = ["highlight", "make_snippet", "marked", "clause_tokens", "write_tokens", "TokenStore", "TOKEN_FILES"]
+__all__ = ["highlight", "make_snippet", "marked", "clause_tokens", "write_tokens", "TokenStore", "RowTokens", "TOKEN_FILES"]
 
 #: A clause's tokens as (normalised form, start, end), offsets into the clause text.
 Tokens = Sequence[tuple[str, int, int]]
@@ -51,29 +52,96 @@ def highlight(text: str, lang: str, exp: Expansion, tokens: Tokens | None = None
     toks = clause_tokens(text, lang) if tokens is None else tokens
     present: set[str] = set()
     long_words = [w for w in words if len(w) >= 2]
-    for norm, start, end in toks:
-        if norm in words:
-            spans.append((start, end))
-            present.add(norm)
-        elif len(norm) > 2:
-            # a compound token (専利担保融資) that contains a query word (担保融資)
-            for w in long_words:
-                at = norm.find(w)
-                if at >= 0 and len(norm) == end - start:
-                    spans.append((start + at, start + at + len(w)))
-                    present.add(w)
+    long_set = set(long_words)
+    lengths = sorted({len(w) for w in long_words})
+    if isinstance(toks, RowTokens):
+        _match_stored(toks, words, long_words, long_set, lengths, spans, present)
+    else:
+        for norm, start, end in toks:
+            if norm in words:
+                spans.append((start, end))
+                present.add(norm)
+            elif len(norm) > 2 and long_words and len(norm) == end - start and _holds_any(norm, long_set, lengths):
+                # a compound token (専利担保融資) that contains a query word (担保融資)
+                for w in long_words:
+                    at = norm.find(w)
+                    if at >= 0:
+                        spans.append((start + at, start + at + len(w)))
+                        present.add(w)
     bigrams = {t[1:] for t in exp.terms if t.startswith("#")}
+    u = unify(text)
     if bigrams and not spans:
-        u = unify(text)
         for i in range(len(u) - 1):
             if u[i : i + 2] in bigrams:
                 spans.append((i, i + 2))
     # a rendering matched when it stands in the text (Han-unified) or all its words do
-    u_text = unify(text).lower()
+    u_text = u.lower()
     matched = [r for r, ts in exp.rendering_terms.items()
-               if unify(r).lower() in u_text
+               if _unified_lower(r) in u_text
                or (words_of := [t for t in ts if not t.startswith("#")]) and all(t in present for t in words_of)]
     return _merge(spans), matched
+
+
+def _match_stored(toks: "RowTokens", words: set[str], long_words: list[str], long_set: set[str],
+                  lengths: list[int], spans: list[tuple[int, int]], present: set[str]) -> None:
+    """The token loop of :func:`highlight` on stored tokens, by ids: the tokens that are query
+    words are found with one array comparison, and only tokens longer than two characters
+    are looked at one by one for query words inside them (once per distinct form)."""
+    store = toks.store
+    ids, starts, ends = toks.ids, toks.starts, toks.ends
+    index = store.form_index
+    wanted = np.array(sorted(index[w] for w in words if w in index), dtype=np.int64)
+    if len(wanted) and len(ids):
+        pos = np.searchsorted(wanted, ids)
+        pos[pos == len(wanted)] = 0
+        exact = wanted[pos] == ids
+    else:
+        exact = np.zeros(len(ids), dtype=bool)
+    if exact.any():
+        spans.extend(zip(starts[exact].tolist(), ends[exact].tolist()))
+        forms = store.forms
+        present.update(forms[i] for i in set(ids[exact].tolist()))
+    if not long_words:
+        return
+    flen = store.form_len[ids]
+    cand = np.flatnonzero((flen > 2) & (ends - starts == flen) & ~exact)
+    if not len(cand):
+        return
+    forms = store.forms
+    # the words found inside each form, kept for the next hits of the same query
+    key = tuple(long_words)
+    cached = store._inside
+    if cached[0] != key:
+        cached = store._inside = (key, {})
+    found: dict[int, list[tuple[int, str]]] = cached[1]
+    for i, f, s in zip(cand.tolist(), ids[cand].tolist(), starts[cand].tolist()):
+        hits = found.get(f)
+        if hits is None:
+            norm = forms[f]
+            hits = found[f] = [(at, w) for w in long_words if (at := norm.find(w)) >= 0] \
+                if _holds_any(norm, long_set, lengths) else []
+        for at, w in hits:
+            spans.append((s + at, s + at + len(w)))
+            present.add(w)
+
+
+def _holds_any(norm: str, words: set[str], lengths: list[int]) -> bool:
+    """Whether some word of ``words`` (of the ``lengths``, ascending) occurs in ``norm``, by
+    looking up its substrings of those lengths (a token is short) rather than searching it
+    for every query word."""
+    n = len(norm)
+    for m in lengths:
+        if m > n:
+            return False
+        for i in range(n - m + 1):
+            if norm[i : i + m] in words:
+                return True
+    return False
+
+
+@lru_cache(maxsize=4096)
+def _unified_lower(s: str) -> str:
+    return unify(s).lower()
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -129,6 +197,11 @@ def _word_cuts(text: str, lang: str | None, tokens: Tokens | None = None) -> set
             tokens = clause_tokens(text, lang)
         except Exception:  # noqa: BLE001 - a snippet never fails a search
             return None
+    if isinstance(tokens, RowTokens):
+        cuts = set(tokens.starts.tolist())
+        cuts.update(tokens.ends.tolist())
+        cuts.update((0, len(text)))
+        return cuts
     cuts = {0, len(text)}
     for _, start, end in tokens:
         cuts.add(start)
@@ -259,15 +332,25 @@ class TokenStore:
     def __init__(self, directory: str | os.PathLike[str], n_rows: int) -> None:
         d = Path(directory)
         self.directory = d
-        self.ptr = np.load(d / "tokens.ptr.npy", mmap_mode="r", allow_pickle=False)
-        self.start = np.load(d / "tokens.start.npy", mmap_mode="r", allow_pickle=False)
-        self.end = np.load(d / "tokens.end.npy", mmap_mode="r", allow_pickle=False)
-        self.norm = np.load(d / "tokens.norm.npy", mmap_mode="r", allow_pickle=False)
+
+        def load(name: str) -> np.ndarray:
+            arr = np.load(d / name, mmap_mode="r", allow_pickle=False)
+            if arr.ndim != 1 or arr.dtype.kind != "i":
+                raise ValueError(f"{d / name} holds {arr.dtype} {arr.shape}, not a 1-d integer array")
+            # a plain view: slicing an np.memmap costs far more than reading a clause's tokens
+            return arr.view(np.ndarray)
+
+        self.ptr = load("tokens.ptr.npy")
+        self.start = load("tokens.start.npy")
+        self.end = load("tokens.end.npy")
+        self.norm = load("tokens.norm.npy")
         total = int(self.ptr[-1]) if len(self.ptr) else -1
         if self.ptr.shape != (n_rows + 1,) or int(self.ptr[0]) != 0 or \
                 not (len(self.start) == len(self.end) == len(self.norm) == total):
             raise ValueError(f"token arrays in {d} do not fit together or not {n_rows} rows")
         self._forms: list[str] | None = None
+        # (query words, form id -> [(offset, word)] of the words inside the form), see highlight
+        self._inside: tuple[tuple[str, ...], dict[int, list[tuple[int, str]]]] = ((), {})
 
     @classmethod
     def open(cls, directory: str | os.PathLike[str], n_rows: int) -> "TokenStore | None":
@@ -287,11 +370,46 @@ class TokenStore:
             self._forms = json.loads((self.directory / "tokens.norms.json").read_text(encoding="utf-8"))
         return self._forms
 
-    def tokens(self, row: int) -> list[tuple[str, int, int]] | None:
-        """Row ``row``'s tokens as :func:`clause_tokens` gives them (None if they look damaged)."""
+    @cached_property
+    def form_index(self) -> dict[str, int]:
+        """Normalised form -> id."""
+        return {f: i for i, f in enumerate(self.forms)}
+
+    @cached_property
+    def form_len(self) -> np.ndarray:
+        """The length of each normalised form."""
+        return np.fromiter((len(f) for f in self.forms), dtype=np.int32, count=len(self.forms))
+
+    def tokens(self, row: int) -> "RowTokens | None":
+        """Row ``row``'s tokens, iterable as :func:`clause_tokens` gives them (None if they look
+        damaged)."""
         a, b = int(self.ptr[row]), int(self.ptr[row + 1])
-        forms = self.forms
-        ids = self.norm[a:b].tolist()
-        if ids and (min(ids) < 0 or max(ids) >= len(forms)):
+        ids = self.norm[a:b]
+        if b > a and (int(ids.min()) < 0 or int(ids.max()) >= len(self.forms)):
             return None
-        return list(zip([forms[i] for i in ids], self.start[a:b].tolist(), self.end[a:b].tolist()))
+        return RowTokens(self, ids, self.start[a:b], self.end[a:b])
+
+
+class RowTokens:
+    """One row's stored tokens: arrays of form ids, starts and ends; iterating gives
+    (normalised form, start, end) tuples as :func:`clause_tokens` does."""
+
+    __slots__ = ("store", "ids", "starts", "ends")
+
+    def __init__(self, store: TokenStore, ids: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
+        self.store, self.ids, self.starts, self.ends = store, ids, starts, ends
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        forms = self.store.forms
+        return zip([forms[i] for i in self.ids.tolist()], self.starts.tolist(), self.ends.tolist())
+
+    def __eq__(self, other: object) -> bool:
+        try:
+            return list(self) == list(other)  # type: ignore[call-overload]
+        except TypeError:
+            return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]

@@ -639,6 +639,10 @@ class BM25Index:
                 raise IndexError_(f"keyword index at {str(d)!r} lacks {name}.npy; rebuild it")
             try:
                 arrays[name] = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+                if isinstance(arrays[name], np.memmap):
+                    # a plain view of the mapping: every slice of an np.memmap runs its
+                    # __array_finalize__, slower than reading a short posting list
+                    arrays[name] = arrays[name].view(np.ndarray)
             except (OSError, ValueError, EOFError) as exc:
                 raise IndexError_(f"{path} is not a readable array ({exc}); rebuild the index") from exc
             if arrays[name].ndim != 1 or arrays[name].dtype != _DTYPES[name]:
@@ -673,6 +677,8 @@ def _scan(arr: np.ndarray, fn: Callable[[np.ndarray], None], step: int = 1 << 24
     for a in range(0, len(arr), step):
         fn(np.asarray(arr[a : a + step]))
     mm = getattr(arr, "_mmap", None)
+    if mm is None:  # a plain view of a memmap (as load() keeps them)
+        mm = getattr(getattr(arr, "base", None), "_mmap", None)
     if mm is not None and hasattr(mm, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
         try:
             mm.madvise(mmap.MADV_DONTNEED)
