@@ -28,10 +28,10 @@ characters of clauses drawn with the seed, and a few hand-written ones.  ``synth
 :func:`policyidx.bench.scale.synthesize`.
 
 Timings: the machine may be shared, so engines run interleaved in one process: ``--repeats``
-passes, each pass timing every engine in turn; a pass repeats an engine's queries for at least
-``--min-pass-s`` seconds (a pass of a few milliseconds would time the caches the previous
-engine left cold), and the median of the passes is reported.  The garbage collector is off
-while a pass runs.  The 1-minute load average at the start and end of each size is recorded
+passes; within a pass the engines take turns in slices of about ``--slice-s`` seconds (as many
+runs over their queries as fit, at least one) until each has run ``--min-pass-s`` seconds, so
+that all of them see the same, changing, load; the median of the passes is reported.  The
+garbage collector is off while a pass runs.  The 1-minute load average at the start and end of each size is recorded
 (``loadavg_start``/``loadavg_end``, the table's ``load`` column): figures taken under a load
 near or above the number of cores are slower for every engine, not only for one.
 
@@ -520,25 +520,35 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
         gc.enable()
 
 
-def _passes(fn: Callable[[], Any], min_s: float) -> tuple[int, float]:
-    """Run ``fn`` again and again, the garbage collector off, until ``min_s`` seconds have
-    passed (at least once); (runs, seconds).  A pass of a few milliseconds would mostly time
-    the caches that the previous engine (or the collection before it) left cold."""
+def _interleaved(jobs: dict[Any, Callable[[], Any]], min_s: float, slice_s: float) -> dict[Any, tuple[int, float]]:
+    """Time the jobs in rounds, each round giving every job about ``slice_s`` seconds (as many
+    runs as fit, at least one), until each has run for ``min_s`` seconds in all; (runs, seconds)
+    per job.  On a shared machine the load changes from second to second: jobs timed in turn
+    in short slices see the same load, where one long pass per job would each see another.
+    A job that has had its time leaves the rounds.  The garbage collector is off meanwhile."""
     import gc
 
+    spent = {k: [0, 0.0] for k in jobs}
+    per_run = {k: 0.0 for k in jobs}
     gc.collect()
     gc.disable()
     try:
-        runs = 0
-        t0 = time.perf_counter()
         while True:
-            fn()
-            runs += 1
-            t = time.perf_counter() - t0
-            if t >= min_s:
-                return runs, t
+            left = [k for k in jobs if spent[k][1] < min_s]
+            if not left:
+                break
+            for k in left:
+                n = max(1, int(slice_s / per_run[k])) if per_run[k] > 0 else 1
+                t0 = time.perf_counter()
+                for _ in range(n):
+                    jobs[k]()
+                t = time.perf_counter() - t0
+                spent[k][0] += n
+                spent[k][1] += t
+                per_run[k] = spent[k][1] / spent[k][0]
     finally:
         gc.enable()
+    return {k: (v[0], v[1]) for k, v in spent.items()}
 
 
 def _load() -> list[float] | None:
@@ -549,8 +559,8 @@ def _load() -> list[float] | None:
 
 
 def compare(corpus: KeywordCorpus, *, peers: Sequence[str] = PEERS, repeats: int = 5, workers: int = 2,
-            rank_bm25_max: int = 10_000, rank_bm25_queries: int = 20, min_pass_s: float = 0.25,
-            max_pass_s: float = 3.0, progress: bool = True) -> dict[str, Any]:
+            rank_bm25_max: int = 10_000, rank_bm25_queries: int = 20, min_pass_s: float = 0.5,
+            max_pass_s: float = 3.0, slice_s: float = 0.02, progress: bool = True) -> dict[str, Any]:
     """Build every engine on ``corpus`` and time them interleaved; one result dict.
 
     Parameters
@@ -567,7 +577,10 @@ def compare(corpus: KeywordCorpus, *, peers: Sequence[str] = PEERS, repeats: int
     rank_bm25_max, rank_bm25_queries : int
         rank_bm25 runs up to this many clauses, on this many queries.
     min_pass_s : float
-        A pass repeats the engine's queries until this many seconds have passed.
+        Seconds each engine (single-thread, and batch) runs per pass, in slices taken in turn
+        with the other engines (:func:`_interleaved`).
+    slice_s : float
+        Length of one slice: as many runs over the engine's queries as fit (at least one).
     max_pass_s : float
         An engine whose warm-up run over all queries takes longer than this is timed on the
         first queries only (as many as fit in this time, at least ``rank_bm25_queries``);
@@ -588,7 +601,7 @@ def compare(corpus: KeywordCorpus, *, peers: Sequence[str] = PEERS, repeats: int
     queries = [q for q in queries if q]
     res: dict[str, Any] = {"corpus": corpus.name, "clauses": n, "note": corpus.note, "queries": len(queries),
                            "vocab": len(corpus.vocab), "tokens": int(len(corpus.term_ids)), "k1": K1, "b": B,
-                           "workers": workers, "repeats": repeats, "min_pass_s": min_pass_s,
+                           "workers": workers, "repeats": repeats, "min_pass_s": min_pass_s, "slice_s": slice_s,
                            "loadavg_start": _load()}
 
     def say(msg: str) -> None:
@@ -624,14 +637,17 @@ def compare(corpus: KeywordCorpus, *, peers: Sequence[str] = PEERS, repeats: int
         info[e.name]["overlap_at_10"] = round(float(np.mean(overlap)), 4)
     times: dict[str, list[float]] = {e.name: [] for e in engines}
     batch_times: dict[str, list[float]] = {e.name: [] for e in engines if e.batch}
+    jobs: dict[tuple[str, bool], Callable[[], Any]] = {}
+    for e in engines:
+        jobs[(e.name, False)] = (lambda e=e: e.run(sample[e.name], 1))
+        if e.batch:
+            jobs[(e.name, True)] = (lambda e=e: e.run(sample[e.name], workers))
     for rep in range(repeats):
         say(f"timing pass {rep + 1}/{repeats}")
-        for e in engines:
-            runs, t = _passes(lambda: e.run(sample[e.name], 1), min_pass_s)
-            times[e.name].append(runs * len(sample[e.name]) / t)
-            if e.batch:
-                runs, t = _passes(lambda: e.run(sample[e.name], workers), min_pass_s)
-                batch_times[e.name].append(runs * len(sample[e.name]) / t)
+        spent = _interleaved(jobs, min_pass_s, slice_s)
+        for (name, batch), (runs, t) in spent.items():
+            qps = runs * len(sample[name]) / t
+            (batch_times if batch else times)[name].append(qps)
     for name, qs in times.items():
         info[name]["qps"] = round(statistics.median(qs), 1)
         info[name]["qps_all"] = [round(q, 1) for q in qs]
@@ -710,7 +726,7 @@ def _agree(got: tuple[np.ndarray, np.ndarray], want: tuple[np.ndarray, np.ndarra
 def run(corpora: Sequence[str] = ("real", "synthetic"), sizes: Sequence[int] = DEFAULT_SIZES, *,
         realdocs: str | None = None, seed: int = 0, n_queries: int = 200, repeats: int = 5,
         workers: int | None = None, peers: Sequence[str] = PEERS, rank_bm25_max: int = 10_000,
-        min_pass_s: float = 0.25, max_pass_s: float = 3.0,
+        min_pass_s: float = 0.5, max_pass_s: float = 3.0, slice_s: float = 0.02,
         cache: str | os.PathLike[str] | None = None, progress: bool = True,
         on_result: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
     """:func:`compare` at every size of every corpus; see the module docstring."""
@@ -733,7 +749,7 @@ def run(corpora: Sequence[str] = ("real", "synthetic"), sizes: Sequence[int] = D
             else:
                 raise PolicyIdxError(f"unknown corpus {name!r}; use real or synthetic")
             res = compare(corpus, peers=peers, repeats=repeats, workers=workers, rank_bm25_max=rank_bm25_max,
-                          min_pass_s=min_pass_s, max_pass_s=max_pass_s,
+                          min_pass_s=min_pass_s, max_pass_s=max_pass_s, slice_s=slice_s,
                           progress=progress)
             out.append(res)
             if on_result:
@@ -792,8 +808,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=None, help="batch threads and tokenising processes")
     ap.add_argument("--peers", default=",".join(PEERS), help=f"comma-separated, among {','.join(PEERS)}")
     ap.add_argument("--rank-bm25-max", type=int, default=10_000)
-    ap.add_argument("--min-pass-s", type=float, default=0.25,
-                    help="a timed pass repeats the queries for at least this long (default 0.25)")
+    ap.add_argument("--min-pass-s", type=float, default=0.5,
+                    help="seconds each engine runs per timed pass (default 0.5)")
+    ap.add_argument("--slice-s", type=float, default=0.02,
+                    help="engines take turns in slices of about this many seconds (default 0.02)")
     ap.add_argument("--max-pass-s", type=float, default=3.0,
                     help="engines slower than this per pass over all queries are timed on fewer (default 3)")
     ap.add_argument("--cache", help="directory for tokenised corpora (default ~/.cache/policyidx/bench)")
@@ -819,7 +837,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = run(tuple(args.corpus or ("real", "synthetic")), tuple(args.clauses or DEFAULT_SIZES),
                       realdocs=args.realdocs, seed=args.seed, n_queries=args.queries, repeats=args.repeats,
                       workers=args.workers, peers=peers, rank_bm25_max=args.rank_bm25_max, cache=args.cache,
-                      min_pass_s=args.min_pass_s, max_pass_s=args.max_pass_s,
+                      min_pass_s=args.min_pass_s, max_pass_s=args.max_pass_s, slice_s=args.slice_s,
                       progress=not args.quiet, on_result=save)
     except PolicyIdxError as exc:
         print(f"policyidx bench.peers: {exc}", file=sys.stderr)
