@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -181,3 +182,25 @@ def test_search_works_without_numba(tmp_path: Path) -> None:
     docs = [[f"t{x}" for x in rng.integers(0, 50, size=12)] for _ in range(400)]
     want = BM25Index.build(docs).search(["t1", "t2", "t7"], k=5)[0].tolist()
     assert json.loads(got.stdout) == [want]
+
+
+def test_interleaved_timing_gives_every_job_its_time():
+    from policyidx.bench.peers import _interleaved
+
+    calls = []
+
+    def job(name, seconds):
+        def run():
+            calls.append(name)
+            t0 = time.perf_counter()
+            while time.perf_counter() - t0 < seconds:
+                pass
+        return run
+
+    spent = _interleaved({"fast": job("fast", 0.001), "slow": job("slow", 0.03)}, min_s=0.06, slice_s=0.01)
+    for name, (runs, t) in spent.items():
+        assert t >= 0.06 and runs == calls.count(name)
+    assert spent["fast"][0] > spent["slow"][0]
+    # the jobs take turns: the fast one does not run all its time before the slow one starts
+    first_slow = calls.index("slow")
+    assert calls[first_slow + 1:].count("fast") > 0

@@ -305,3 +305,37 @@ def test_pruning_on_listed_rows_is_exact(k):
         assert all(np.isclose(full[r], scores[-1], rtol=1e-5) for r in differ)
         assert not np.any(index._scratch.get()[0])
     assert pruned >= 10
+
+
+@pytest.mark.parametrize("kernel", ["numba", "numpy"])
+def test_repeated_unknown_and_zero_weight_terms(kernel, monkeypatch):
+    """A term listed twice weighs 2, unknown terms and weight-0 terms are ignored, and a batch
+    mixing lists and dicts answers each query as :meth:`search` does alone."""
+    from policyidx.retrieval import keyword
+
+    if kernel == "numba":
+        if keyword._kernels(wait=True) is None:
+            pytest.skip("numba is not installed (the `fast` extra)")
+    else:
+        monkeypatch.setattr(keyword, "_USE_KERNELS", False)
+    index = BM25Index.build(_random_corpus(3, 400, 60))
+    twice = index.search(["w5", "w9", "w5", "nope"], k=20)
+    weighted = index.search({"w5": 2.0, "w9": 1.0}, k=20)
+    np.testing.assert_array_equal(twice[0], weighted[0])
+    np.testing.assert_allclose(twice[1], weighted[1], rtol=1e-6)
+    np.testing.assert_allclose(twice[1], index.score({"w5": 2.0, "w9": 1.0}, twice[0]), rtol=1e-5)
+    zero = index.search({"w5": 1.0, "w9": 0.0, "nope": 3.0}, k=20)
+    np.testing.assert_array_equal(zero[0], index.search(["w5"], k=20)[0])
+    assert len(index.search(["nope", "nope"], k=5)[0]) == 0
+    batch = [["w1", "w2"], {"w3": 0.5, "w4": 1.0}, ["w7", "w7", "x"], (t for t in ["w8"]), [], {"w1": 0.0}]
+    got = index.search_many(batch, k=7, threads=1)
+    alone = [["w1", "w2"], {"w3": 0.5, "w4": 1.0}, ["w7", "w7", "x"], ["w8"], [], {"w1": 0.0}]
+    for (r, s), q in zip(got, alone):
+        want_r, want_s = index.search(q, k=7)
+        np.testing.assert_array_equal(r, want_r)
+        np.testing.assert_allclose(s, want_s, rtol=1e-6)
+    assert len(got[4][0]) == 0 and len(got[5][0]) == 0
+    with pytest.raises(QueryError):
+        index.search_many([["w1"], "w1 w2"])
+    with pytest.raises(QueryError):
+        index.search({"w1": "heavy"})

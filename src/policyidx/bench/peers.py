@@ -27,9 +27,13 @@ of the collection (the vocabulary then stops growing).  Queries: fragments of 6-
 characters of clauses drawn with the seed, and a few hand-written ones.  ``synthetic`` --
 :func:`policyidx.bench.scale.synthesize`.
 
-Timings: the machine may be shared, so engines run interleaved in one process, each batch of
-queries ``--repeats`` times, and the median is reported; the garbage collector is off while
-a batch is timed.
+Timings: the machine may be shared, so engines run interleaved in one process: ``--repeats``
+passes; within a pass the engines take turns in slices of about ``--slice-s`` seconds (as many
+runs over their queries as fit, at least one) until each has run ``--min-pass-s`` seconds, so
+that all of them see the same, changing, load; the median of the passes is reported.  The
+garbage collector is off while a pass runs.  The 1-minute load average at the start and end of each size is recorded
+(``loadavg_start``/``loadavg_end``, the table's ``load`` column): figures taken under a load
+near or above the number of cores are slower for every engine, not only for one.
 
 Run it with ``python -m policyidx.bench.peers [--corpus real|synthetic]... [--clauses N]...``.
 """
@@ -516,8 +520,47 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
         gc.enable()
 
 
+def _interleaved(jobs: dict[Any, Callable[[], Any]], min_s: float, slice_s: float) -> dict[Any, tuple[int, float]]:
+    """Time the jobs in rounds, each round giving every job about ``slice_s`` seconds (as many
+    runs as fit, at least one), until each has run for ``min_s`` seconds in all; (runs, seconds)
+    per job.  On a shared machine the load changes from second to second: jobs timed in turn
+    in short slices see the same load, where one long pass per job would each see another.
+    A job that has had its time leaves the rounds.  The garbage collector is off meanwhile."""
+    import gc
+
+    spent = {k: [0, 0.0] for k in jobs}
+    per_run = {k: 0.0 for k in jobs}
+    gc.collect()
+    gc.disable()
+    try:
+        while True:
+            left = [k for k in jobs if spent[k][1] < min_s]
+            if not left:
+                break
+            for k in left:
+                n = max(1, int(slice_s / per_run[k])) if per_run[k] > 0 else 1
+                t0 = time.perf_counter()
+                for _ in range(n):
+                    jobs[k]()
+                t = time.perf_counter() - t0
+                spent[k][0] += n
+                spent[k][1] += t
+                per_run[k] = spent[k][1] / spent[k][0]
+    finally:
+        gc.enable()
+    return {k: (v[0], v[1]) for k, v in spent.items()}
+
+
+def _load() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (OSError, AttributeError):  # pragma: no cover - not on every platform
+        return None
+
+
 def compare(corpus: KeywordCorpus, *, peers: Sequence[str] = PEERS, repeats: int = 5, workers: int = 2,
-            rank_bm25_max: int = 100_000, rank_bm25_queries: int = 20, progress: bool = True) -> dict[str, Any]:
+            rank_bm25_max: int = 10_000, rank_bm25_queries: int = 20, min_pass_s: float = 0.5,
+            max_pass_s: float = 3.0, slice_s: float = 0.02, progress: bool = True) -> dict[str, Any]:
     """Build every engine on ``corpus`` and time them interleaved; one result dict.
 
     Parameters
@@ -527,11 +570,21 @@ def compare(corpus: KeywordCorpus, *, peers: Sequence[str] = PEERS, repeats: int
     peers : sequence of str
         Among :data:`PEERS`.
     repeats : int
-        Timed passes over the queries per engine (medians are reported).
+        Timed passes per engine, interleaved (engine after engine, pass after pass); the
+        median of each engine's passes is reported.
     workers : int
         Threads of the batch runs.
     rank_bm25_max, rank_bm25_queries : int
         rank_bm25 runs up to this many clauses, on this many queries.
+    min_pass_s : float
+        Seconds each engine (single-thread, and batch) runs per pass, in slices taken in turn
+        with the other engines (:func:`_interleaved`).
+    slice_s : float
+        Length of one slice: as many runs over the engine's queries as fit (at least one).
+    max_pass_s : float
+        An engine whose warm-up run over all queries takes longer than this is timed on the
+        first queries only (as many as fit in this time, at least ``rank_bm25_queries``);
+        ``queries_timed`` says how many.
     progress : bool
         Report stages on stderr.
 
@@ -548,7 +601,8 @@ def compare(corpus: KeywordCorpus, *, peers: Sequence[str] = PEERS, repeats: int
     queries = [q for q in queries if q]
     res: dict[str, Any] = {"corpus": corpus.name, "clauses": n, "note": corpus.note, "queries": len(queries),
                            "vocab": len(corpus.vocab), "tokens": int(len(corpus.term_ids)), "k1": K1, "b": B,
-                           "workers": workers, "repeats": repeats}
+                           "workers": workers, "repeats": repeats, "min_pass_s": min_pass_s, "slice_s": slice_s,
+                           "loadavg_start": _load()}
 
     def say(msg: str) -> None:
         if progress:
@@ -566,9 +620,14 @@ def compare(corpus: KeywordCorpus, *, peers: Sequence[str] = PEERS, repeats: int
 
     say("exhaustive reference")
     reference = ref.run(queries, 1)
-    slow = {"rank_bm25"}
-    sample = {e.name: queries[: rank_bm25_queries] if e.name in slow else queries for e in engines}
+    sample: dict[str, list[list[str]]] = {}
     for e in engines:  # warm-up (JIT compile, caches, thread pools) and agreement
+        probe = queries[:rank_bm25_queries]
+        e.run(probe[:2], 1)  # compile, load
+        t, _ = _timed(lambda: e.run(probe, 1))
+        fit = int(len(probe) / max(t, 1e-9) * max_pass_s)
+        sample[e.name] = queries if fit >= len(queries) else queries[: max(len(probe), fit)]
+        info[e.name]["queries_timed"] = len(sample[e.name])
         got = e.hits(e.run(sample[e.name], 1))
         if e.batch:
             e.run(sample[e.name], workers)
@@ -578,19 +637,23 @@ def compare(corpus: KeywordCorpus, *, peers: Sequence[str] = PEERS, repeats: int
         info[e.name]["overlap_at_10"] = round(float(np.mean(overlap)), 4)
     times: dict[str, list[float]] = {e.name: [] for e in engines}
     batch_times: dict[str, list[float]] = {e.name: [] for e in engines if e.batch}
+    jobs: dict[tuple[str, bool], Callable[[], Any]] = {}
+    for e in engines:
+        jobs[(e.name, False)] = (lambda e=e: e.run(sample[e.name], 1))
+        if e.batch:
+            jobs[(e.name, True)] = (lambda e=e: e.run(sample[e.name], workers))
     for rep in range(repeats):
         say(f"timing pass {rep + 1}/{repeats}")
-        for e in engines:
-            t, _ = _timed(lambda: e.run(sample[e.name], 1))
-            times[e.name].append(len(sample[e.name]) / t)
-            if e.batch:
-                t, _ = _timed(lambda: e.run(sample[e.name], workers))
-                batch_times[e.name].append(len(sample[e.name]) / t)
+        spent = _interleaved(jobs, min_pass_s, slice_s)
+        for (name, batch), (runs, t) in spent.items():
+            qps = runs * len(sample[name]) / t
+            (batch_times if batch else times)[name].append(qps)
     for name, qs in times.items():
         info[name]["qps"] = round(statistics.median(qs), 1)
         info[name]["qps_all"] = [round(q, 1) for q in qs]
     for name, qs in batch_times.items():
         info[name]["batch_qps"] = round(statistics.median(qs), 1)
+        info[name]["batch_qps_all"] = [round(q, 1) for q in qs]
     res["engines"] = info
     timed_peers = [k for k in times if k != "policyidx"]
     if timed_peers:
@@ -600,12 +663,22 @@ def compare(corpus: KeywordCorpus, *, peers: Sequence[str] = PEERS, repeats: int
         res["policyidx_batch_vs_bm25s_batch"] = round(
             info["policyidx"]["batch_qps"] / max(info["bm25s-numba"]["batch_qps"],
                                                  info.get("bm25s-numpy", {}).get("batch_qps", 0)), 2)
-    # latency of one search() call, and where the time goes
+    # latency of one search() call (each query once, then again: the median of the two
+    # passes' latencies per query), and where the time goes
     idx = ours.index
-    lat = []
-    for q in queries:
-        t, _ = _timed(lambda: idx.search(q, k=10))
-        lat.append(t)
+    import gc
+
+    gc.collect()
+    gc.disable()
+    try:
+        lat = []
+        for _ in range(2):
+            for q in queries:
+                t0 = time.perf_counter()
+                idx.search(q, k=10)
+                lat.append(time.perf_counter() - t0)
+    finally:
+        gc.enable()
     lat_ms = np.asarray(lat) * 1000
     res["policyidx_search_p50_ms"] = round(float(np.percentile(lat_ms, 50)), 4)
     res["policyidx_search_p95_ms"] = round(float(np.percentile(lat_ms, 95)), 4)
@@ -624,6 +697,7 @@ def compare(corpus: KeywordCorpus, *, peers: Sequence[str] = PEERS, repeats: int
     res["floor_ms"] = float(f"{floor_s * 1000:.3g}")
     res["mean_ms"] = round(mean_s * 1000, 4)
     res["time_over_floor"] = round(mean_s / floor_s, 2) if floor_s > 0 else None
+    res["loadavg_end"] = _load()
     return res
 
 
@@ -651,7 +725,8 @@ def _agree(got: tuple[np.ndarray, np.ndarray], want: tuple[np.ndarray, np.ndarra
 
 def run(corpora: Sequence[str] = ("real", "synthetic"), sizes: Sequence[int] = DEFAULT_SIZES, *,
         realdocs: str | None = None, seed: int = 0, n_queries: int = 200, repeats: int = 5,
-        workers: int | None = None, peers: Sequence[str] = PEERS, rank_bm25_max: int = 100_000,
+        workers: int | None = None, peers: Sequence[str] = PEERS, rank_bm25_max: int = 10_000,
+        min_pass_s: float = 0.5, max_pass_s: float = 3.0, slice_s: float = 0.02,
         cache: str | os.PathLike[str] | None = None, progress: bool = True,
         on_result: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
     """:func:`compare` at every size of every corpus; see the module docstring."""
@@ -674,6 +749,7 @@ def run(corpora: Sequence[str] = ("real", "synthetic"), sizes: Sequence[int] = D
             else:
                 raise PolicyIdxError(f"unknown corpus {name!r}; use real or synthetic")
             res = compare(corpus, peers=peers, repeats=repeats, workers=workers, rank_bm25_max=rank_bm25_max,
+                          min_pass_s=min_pass_s, max_pass_s=max_pass_s, slice_s=slice_s,
                           progress=progress)
             out.append(res)
             if on_result:
@@ -683,13 +759,18 @@ def run(corpora: Sequence[str] = ("real", "synthetic"), sizes: Sequence[int] = D
     return out
 
 
+def _load_cell(r: dict[str, Any]) -> str:
+    a, b = r.get("loadavg_start"), r.get("loadavg_end")
+    return f"{a[0]:.1f}-{b[0]:.1f}" if a and b else "?"
+
+
 def format_table(results: Sequence[dict[str, Any]]) -> str:
     """A markdown table: one row per corpus and size, single-thread QPS of each engine, then batch."""
     names: list[str] = []
     for r in results:
         names += [k for k, v in r["engines"].items() if k not in names and "qps" in v]
     head = ["corpus", "clauses", "postings/q"] + [f"{n} q/s" for n in names] + \
-        ["ours/fastest", "ours batch", "bm25s batch", "batch ratio", "ns/posting", "x floor", "p50 ms"]
+        ["ours/fastest", "ours batch", "bm25s batch", "batch ratio", "ns/posting", "x floor", "p50 ms", "load"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
         e = r["engines"]
@@ -700,8 +781,16 @@ def format_table(results: Sequence[dict[str, Any]]) -> str:
         bb = max([e[n]["batch_qps"] for n in ("bm25s-numba", "bm25s-numpy") if n in e] or [0])
         cells += [f"{r.get('policyidx_vs_fastest_peer', 0):.2f}", f"{e['policyidx']['batch_qps']:,.0f}",
                   f"{bb:,.0f}" if bb else "-", f"{r.get('policyidx_batch_vs_bm25s_batch', 0):.2f}",
-                  f"{r['ns_per_posting']:.2f}", f"{r['time_over_floor']}", f"{r['policyidx_search_p50_ms']:.3f}"]
+                  f"{r['ns_per_posting']:.2f}", f"{r['time_over_floor']}", f"{r['policyidx_search_p50_ms']:.3f}",
+                  _load_cell(r)]
         lines.append("| " + " | ".join(cells) + " |")
+    seen: dict[str, str] = {}
+    for r in results:
+        for name, v in r["engines"].items():
+            seen.setdefault(name, f"{name} {v['version']} ({v['backend']})")
+    if seen:
+        lines.append("")
+        lines.append("Engines: " + "; ".join(seen.values()) + ".")
     return "\n".join(lines)
 
 
@@ -718,7 +807,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--workers", type=int, default=None, help="batch threads and tokenising processes")
     ap.add_argument("--peers", default=",".join(PEERS), help=f"comma-separated, among {','.join(PEERS)}")
-    ap.add_argument("--rank-bm25-max", type=int, default=100_000)
+    ap.add_argument("--rank-bm25-max", type=int, default=10_000)
+    ap.add_argument("--min-pass-s", type=float, default=0.5,
+                    help="seconds each engine runs per timed pass (default 0.5)")
+    ap.add_argument("--slice-s", type=float, default=0.02,
+                    help="engines take turns in slices of about this many seconds (default 0.02)")
+    ap.add_argument("--max-pass-s", type=float, default=3.0,
+                    help="engines slower than this per pass over all queries are timed on fewer (default 3)")
     ap.add_argument("--cache", help="directory for tokenised corpora (default ~/.cache/policyidx/bench)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--out", help="write the JSON results here (rewritten after each size)")
@@ -742,6 +837,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = run(tuple(args.corpus or ("real", "synthetic")), tuple(args.clauses or DEFAULT_SIZES),
                       realdocs=args.realdocs, seed=args.seed, n_queries=args.queries, repeats=args.repeats,
                       workers=args.workers, peers=peers, rank_bm25_max=args.rank_bm25_max, cache=args.cache,
+                      min_pass_s=args.min_pass_s, max_pass_s=args.max_pass_s, slice_s=args.slice_s,
                       progress=not args.quiet, on_result=save)
     except PolicyIdxError as exc:
         print(f"policyidx bench.peers: {exc}", file=sys.stderr)

@@ -21,6 +21,7 @@ from ..parallel import TermLists, default_workers, encode_parallel, tokenize_par
 from ..retrieval.modes import FUSION_DEFAULTS
 from ..text.analysis import Analyzer, analyze, detect_lang
 from .alignments import AlignmentStore
+from .highlight import write_tokens
 from .store import FORMAT_VERSION, build_fingerprints, write_rows, write_snapshot
 
 __all__ = ["build_index", "clause_rows", "tokenise", "keyword_index", "fit_builtin", "encode_rows", "vector_store",
@@ -277,6 +278,9 @@ def _build(corpus: Corpus, tmp: Path, analyzer: Analyzer, *, encoder: str, dim: 
         (tmp / "vectors.tmp.npy").unlink(missing_ok=True)
     with stage("rows"):
         write_rows(tmp / "rows", corpus, clauses)
+    with stage("tokens"):
+        # the clauses' tokens with their offsets: highlighting a hit is then a lookup
+        write_tokens(tmp / "rows", texts, langs, workers=workers if parallel else 1)
     with stage("dictionaries"):
         # English and Japanese queries read the dictionary lexicon: cached once per machine
         # here rather than by the first such query

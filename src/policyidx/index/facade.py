@@ -684,8 +684,9 @@ class Index:
              best: float = 0.0, mode: str = "hybrid", coverage: float = 1.0) -> Hit:
         rec = self.record(row)
         text = rec["text"]
-        spans, matched = highlight(text, rec["lang"], exp)
-        snippet, s0 = make_snippet(text, spans, lang=rec["lang"])
+        toks = self.rows.tokens(row)  # stored at build time (None: segmented again)
+        spans, matched = highlight(text, rec["lang"], exp, toks)
+        snippet, s0 = make_snippet(text, spans, lang=rec["lang"], tokens=toks)
         doc = self.docs[int(self.row_doc[row])]
         if mode == "dense" and dns is None:
             dns = score

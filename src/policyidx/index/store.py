@@ -176,6 +176,7 @@ class RowStore:
     """The rows of an index, memory-mapped: row -> clause id, text, record, document."""
 
     def __init__(self, directory: Path, expected_rows: int | None = None):
+        self.directory = Path(directory)
         self._ids = _Blob(directory, "ids")
         self._texts = _Blob(directory, "texts")
         self._records = _Blob(directory, "records")
@@ -202,6 +203,19 @@ class RowStore:
 
     def __len__(self) -> int:
         return len(self._ids)
+
+    @cached_property
+    def token_store(self):  # type: ignore[no-untyped-def]
+        """The clauses' tokens stored at build time (:class:`policyidx.index.highlight.TokenStore`),
+        or None for an index built without them."""
+        from .highlight import TokenStore
+
+        return TokenStore.open(self.directory, len(self))
+
+    def tokens(self, row: int) -> list[tuple[str, int, int]] | None:
+        """Row ``row``'s tokens (normalised form, start, end) as stored at build time, or None."""
+        store = self.token_store
+        return store.tokens(row) if store is not None else None
 
     def id(self, row: int) -> str:
         return self._ids[row]

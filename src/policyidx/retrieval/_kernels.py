@@ -61,13 +61,27 @@ def _jit(fn: Callable[..., Any]) -> Callable[..., Any]:
         return numba.njit(nogil=True, cache=False)(fn)
 
 
-@_jit
+def _jit_inline(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """:func:`_jit`, inlined into its callers by numba: a call of a compiled function passing
+    arrays costs a reference count update per array, more than a heap step (selecting the top
+    10 of a few hundred rows took 7 ns per row without inlining)."""
+    if numba is None:  # pragma: no cover
+        return fn
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return numba.njit(nogil=True, cache=True, inline="always")(fn)
+    except Exception:  # noqa: BLE001
+        return numba.njit(nogil=True, cache=False, inline="always")(fn)
+
+
+@_jit_inline
 def _worse(s1: float, r1: int, s2: float, r2: int) -> bool:
     # heap order: a lower score is worse; among equal scores the higher row is worse
     return s1 < s2 or (s1 == s2 and r1 > r2)
 
 
-@_jit
+@_jit_inline
 def _sift_down(hs: np.ndarray, hr: np.ndarray, size: int, i: int) -> None:
     while True:
         left = 2 * i + 1
@@ -86,7 +100,7 @@ def _sift_down(hs: np.ndarray, hr: np.ndarray, size: int, i: int) -> None:
             return
 
 
-@_jit
+@_jit_inline
 def _offer(hs: np.ndarray, hr: np.ndarray, size: int, k: int, s: float, r: int) -> int:
     """Offer (score, row) to a heap of at most ``k`` entries whose root is the worst; new size."""
     if size < k:
@@ -164,7 +178,61 @@ def _select_dense(acc, use_allowed, allowed, hs, hr, k):
     return size
 
 
+def _jit_fast(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """:func:`_jit` with ``fastmath`` (for reductions the compiler may then vectorise)."""
+    if numba is None:  # pragma: no cover
+        return fn
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return numba.njit(nogil=True, cache=True, fastmath=True)(fn)
+    except Exception:  # noqa: BLE001
+        return numba.njit(nogil=True, cache=False, fastmath=True)(fn)
+
+
+#: Rows per block of :func:`_select_blocks`.
+_BLOCK = 128
+
+
+@_jit_fast
+def _block_maxima(acc, bmax):
+    n = acc.shape[0]
+    for b in range(bmax.shape[0]):
+        m = np.float32(0.0)
+        for r in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
+            m = max(m, acc[r])
+        bmax[b] = m
+
+
 @_jit
+def _select_blocks(acc, hs, hr, k, bmax):
+    """:func:`_select_dense` (no mask) reading only the blocks of ``_BLOCK`` rows that can hold a
+    top-k score: the k-th largest block maximum ``t`` is reached by at least k rows, so a
+    block whose maximum is below ``t`` holds none of the top k (ties included)."""
+    _block_maxima(acc, bmax)
+    nb = bmax.shape[0]
+    size = 0
+    for b in range(nb):  # the k largest block maxima (row = block number)
+        if bmax[b] > 0.0:
+            size = _offer(hs, hr, size, k, bmax[b], b)
+    t = hs[0] if size == k else np.float32(0.0)
+    n = acc.shape[0]
+    size = 0
+    thr = np.float32(0.0)
+    for b in range(nb):
+        if bmax[b] < t or bmax[b] <= thr:
+            continue
+        for r in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
+            v = acc[r]
+            if v <= thr:
+                continue
+            size = _offer(hs, hr, size, k, v, r)
+            if size == k:
+                thr = hs[0]
+    return size
+
+
+@_jit_inline
 def _gallop(rows: np.ndarray, pos: int, hi: int, r: int) -> int:
     """First position in ``rows[pos:hi]`` (ascending) holding a row >= ``r``."""
     if pos >= hi or rows[pos] >= r:
@@ -187,33 +255,43 @@ def _gallop(rows: np.ndarray, pos: int, hi: int, r: int) -> int:
 
 @_jit
 def _one_query(indptr, rows, scores, ub, tids, wts, k, allowed, use_allowed, acc, touched,
-               hs, hr, out_r, out_s, prune, dense_prune_from, work):
+               hs, hr, out_r, out_s, prune, dense_prune_from, work, lens, rest, rest_len, bmax):
     n = acc.shape[0]
     nt_terms = tids.shape[0]
     if nt_terms == 0:
         return 0
-    lens = np.empty(nt_terms, np.int64)
+    # lens, rest, rest_len: the caller's buffers (nt_terms + 1 entries at least)
     positive = True
     for j in range(nt_terms):
         lens[j] = indptr[tids[j] + 1] - indptr[tids[j]]
         if wts[j] <= 0:
             positive = False
+    # Read the first postings of every term before adding any: the terms' lists lie far apart,
+    # and these loads, independent of each other, wait for memory together instead of one
+    # after the other (on a small index, waiting for each list's first cache lines is most of
+    # a query's time).  The sum only keeps the compiler from dropping the loads.
+    sink = np.float32(0.0)
+    for j in range(nt_terms):
+        if lens[j] > 0:
+            lo = indptr[tids[j]]
+            sink += scores[lo] + rows[lo]
+    if sink < 0.0:
+        work[1] += 0  # never true (impacts and rows are >= 0)
     # Terms are added in the query's order, whatever the path: float32 sums then round the
     # same way as the numpy/scipy path's and as another index's (a shard's) with other list
     # lengths, so equal scores stay equal and ties break the same everywhere.
-    order = np.arange(nt_terms)
-    # rest[jj]: the most that terms order[jj:] can add to any row; rest_len[jj]: their postings
-    rest = np.zeros(nt_terms + 1, np.float64)
-    rest_len = np.zeros(nt_terms + 1, np.int64)
+    # rest[jj]: the most that terms jj.. can add to any row; rest_len[jj]: their postings
+    rest[nt_terms] = 0.0
+    rest_len[nt_terms] = 0
     for jj in range(nt_terms - 1, -1, -1):
-        j = order[jj]
+        j = jj
         rest[jj] = rest[jj + 1] + wts[j] * ub[tids[j]]
         rest_len[jj] = rest_len[jj + 1] + lens[j]
     prune = prune and positive
     # Accumulator strategy by the number of postings: few -> list the rows touched (zeroing
     # and ranking then cost as much as the postings); many -> no list, one sequential scan of
     # the accumulator and a memset (a data-dependent branch per posting costs more than that).
-    sparse = positive and rest_len[0] * 8 < n  # (a row back at 0 would be listed twice)
+    sparse = positive and rest_len[0] * 2 < n  # (a row back at 0 would be listed twice)
     # In dense mode the rows of the first (rarest) terms are still listed, up to n/8 of them:
     # their k-th best partial score is a lower bound of the final k-th score, enough to test
     # whether the unread terms can still bring a new row into the top k.
@@ -225,7 +303,7 @@ def _one_query(indptr, rows, scores, ub, tids, wts, k, allowed, use_allowed, acc
     last = 0
     switched = nt_terms
     for jj in range(nt_terms):
-        j = order[jj]
+        j = jj
         # theta can have grown since the last check by at most the bounds of the terms read
         # since: no check until that could be enough
         reach = min(rest[0] - rest[jj], theta + rest[last] - rest[jj])
@@ -259,7 +337,7 @@ def _one_query(indptr, rows, scores, ub, tids, wts, k, allowed, use_allowed, acc
     cand = touched
     for jj in range(switched, nt_terms):
         # After the switch no new row may enter: a term is added to rows already scored only.
-        j = order[jj]
+        j = jj
         t = tids[j]
         w = np.float32(wts[j])
         lo = indptr[t]
@@ -317,8 +395,10 @@ def _one_query(indptr, rows, scores, ub, tids, wts, k, allowed, use_allowed, acc
         size = _select(acc, cand, m, False, allowed, hs, hr, k)
     elif sparse:
         size = _select(acc, touched, nt, use_allowed, allowed, hs, hr, k)
-    else:
+    elif use_allowed:
         size = _select_dense(acc, use_allowed, allowed, hs, hr, k)
+    else:
+        size = _select_blocks(acc, hs, hr, k, bmax)
     if sparse:
         for c in range(nt):
             acc[touched[c]] = 0.0
@@ -328,15 +408,54 @@ def _one_query(indptr, rows, scores, ub, tids, wts, k, allowed, use_allowed, acc
 
 
 @_jit
-def _batch(indptr, rows, scores, ub, q_ptr, tids, wts, k, allowed, use_allowed, acc, touched,
+def _compact(tids, wts, slot, ct, cw):
+    """The known terms of a query once each, in the order they first occur, with their weights
+    summed (a term listed twice weighs 2), into ``ct``/``cw``; terms of weight 0 dropped.
+    ``slot`` (one entry per term of the vocabulary, all -1) is left as it was found."""
+    m = 0
+    for j in range(tids.shape[0]):
+        t = tids[j]
+        if t < 0:
+            continue  # not in the vocabulary
+        s = slot[t]
+        if s >= 0:
+            cw[s] += wts[j]
+        else:
+            slot[t] = m
+            ct[m] = t
+            cw[m] = wts[j]
+            m += 1
+    keep = 0
+    for i in range(m):
+        slot[ct[i]] = -1
+        if cw[i] != 0.0:
+            ct[keep] = ct[i]
+            cw[keep] = cw[i]
+            keep += 1
+    return keep
+
+
+@_jit
+def _batch(indptr, rows, scores, ub, q_ptr, tids, wts, k, allowed, use_allowed, acc, touched, slot,
            out_r, out_s, counts, work, q_lo, q_hi, prune, dense_prune_from):
     hs = np.empty(k, np.float32)
     hr = np.empty(k, np.int64)
+    longest = 0
+    for q in range(q_lo, q_hi):
+        longest = max(longest, q_ptr[q + 1] - q_ptr[q])
+    ct = np.empty(longest, np.int64)
+    cw = np.empty(longest, np.float64)
+    lens = np.empty(longest + 1, np.int64)
+    rest = np.empty(longest + 1, np.float64)
+    rest_len = np.empty(longest + 1, np.int64)
+    bmax = np.empty((acc.shape[0] + _BLOCK - 1) // _BLOCK, np.float32)
     for q in range(q_lo, q_hi):
         a = q_ptr[q]
         b = q_ptr[q + 1]
-        counts[q] = _one_query(indptr, rows, scores, ub, tids[a:b], wts[a:b], k, allowed, use_allowed,
-                               acc, touched, hs, hr, out_r[q], out_s[q], prune, dense_prune_from, work[q])
+        m = _compact(tids[a:b], wts[a:b], slot, ct, cw)
+        counts[q] = _one_query(indptr, rows, scores, ub, ct[:m], cw[:m], k, allowed, use_allowed,
+                               acc, touched, hs, hr, out_r[q], out_s[q], prune, dense_prune_from, work[q],
+                               lens, rest, rest_len, bmax)
 
 
 @_jit
@@ -362,20 +481,46 @@ def max_impacts(indptr: np.ndarray, scores: np.ndarray) -> np.ndarray:
 
 
 class Scratch(threading.local):
-    """Per-thread buffers of :func:`search_batch`: accumulator and touched-row list."""
+    """Per-thread buffers of :func:`search_batch`: accumulator, touched-row list, term slots."""
 
-    def __init__(self, n_docs: int) -> None:
+    def __init__(self, n_docs: int, n_terms: int = 0) -> None:
         # threading.local runs __init__ again, with the same arguments, in every thread
         self.n_docs = int(n_docs)
+        self.n_terms = int(n_terms)
         self.acc: np.ndarray | None = None
         self.touched: np.ndarray | None = None
+        self.slot: np.ndarray | None = None
 
-    def get(self) -> tuple[np.ndarray, np.ndarray]:
-        """This thread's accumulator (all zeros between queries) and touched-row buffer."""
+    def get(self, n_terms: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """This thread's accumulator (all zeros between queries), touched-row buffer and term
+        slots (-1 between queries; at least ``n_terms`` of them)."""
         if self.acc is None or self.touched is None:
             self.acc = np.zeros(self.n_docs, dtype=np.float32)
             self.touched = np.empty(self.n_docs, dtype=np.int32)
-        return self.acc, self.touched
+        need = max(n_terms, self.n_terms)
+        if self.slot is None or len(self.slot) < need:
+            self.slot = np.full(need, -1, dtype=np.int64)
+        return self.acc, self.touched, self.slot
+
+
+#: Postings a batch must hold per thread before :func:`search_batch` uses another thread:
+#: below, handing queries to a thread costs more than it saves (at about 3 ns per posting,
+#: half a million postings are 1.5 ms of work).
+POSTINGS_PER_THREAD = 500_000
+_POOLS: dict[int, Any] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(threads: int) -> Any:
+    """A thread pool of ``threads`` workers, made once and kept (starting threads on every
+    batch costs a good part of a small batch's time)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with _POOLS_LOCK:
+        pool = _POOLS.get(threads)
+        if pool is None:
+            pool = _POOLS[threads] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="policyidx-kw")
+        return pool
 
 
 def search_batch(
@@ -403,7 +548,8 @@ def search_batch(
         The largest impact of each term (:func:`max_impacts`), for pruning.
     q_ptr, tids, wts : numpy.ndarray
         The queries in CSR form: the terms of query ``q`` are ``tids[q_ptr[q]:q_ptr[q + 1]]``
-        (int64, distinct within a query) with weights ``wts`` (float64).
+        (int64; -1 for a term not in the vocabulary, skipped; a term repeated within a query
+        counts once with the sum of its weights) with weights ``wts`` (float64).
     k : int
         Results per query.
     allowed : numpy.ndarray of bool or None
@@ -411,7 +557,8 @@ def search_batch(
     scratch : Scratch
         Per-thread buffers (the calling thread's are used; worker threads get their own).
     threads : int
-        Threads to split the batch over (the kernel releases the GIL).
+        Most threads to split the batch over (the kernel releases the GIL): one per
+        :data:`POSTINGS_PER_THREAD` postings of the batch's terms, at most this many.
     prune : bool
         Use MaxScore pruning (False: score every posting, for tests and comparisons).
     dense_prune_from : int
@@ -434,25 +581,28 @@ def search_batch(
     counts = np.zeros(nq, dtype=np.int64)
     work = np.zeros((nq, 2), dtype=np.int64)
     arrays = (_plain(indptr), _plain(rows), _plain(scores), _plain(ub))
+    n_terms = len(indptr) - 1
+    if len(tids) and (int(tids.max()) >= n_terms or int(tids.min()) < -1):
+        raise ValueError(f"term ids must lie in [-1, {n_terms})")
     use_allowed = allowed is not None
     mask = allowed if allowed is not None else _NO_MASK
+    if threads > 1 and nq > 1:
+        known = tids[tids >= 0]
+        postings = int((indptr[known + 1] - indptr[known]).sum())
+        threads = min(threads, nq, max(1, postings // POSTINGS_PER_THREAD))
     if threads <= 1 or nq < 2:
-        acc, touched = scratch.get()
-        _batch(*arrays, q_ptr, tids, wts, k, mask, use_allowed, acc, touched, out_r, out_s, counts,
+        acc, touched, slot = scratch.get(n_terms)
+        _batch(*arrays, q_ptr, tids, wts, k, mask, use_allowed, acc, touched, slot, out_r, out_s, counts,
                work, 0, nq, prune, dense_prune_from)
         return out_r, out_s, counts, work
-    from concurrent.futures import ThreadPoolExecutor
-
-    threads = min(threads, nq)
     bounds = np.linspace(0, nq, threads + 1).astype(np.int64)
 
     def part(i: int) -> None:
-        acc, touched = scratch.get()
-        _batch(*arrays, q_ptr, tids, wts, k, mask, use_allowed, acc, touched, out_r, out_s, counts,
+        acc, touched, slot = scratch.get(n_terms)
+        _batch(*arrays, q_ptr, tids, wts, k, mask, use_allowed, acc, touched, slot, out_r, out_s, counts,
                work, int(bounds[i]), int(bounds[i + 1]), prune, dense_prune_from)
 
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        list(pool.map(part, range(threads)))
+    list(_pool(threads).map(part, range(threads)))
     return out_r, out_s, counts, work
 
 
@@ -467,7 +617,7 @@ def warm_up() -> None:
     rows = np.array([0, 1, 1], dtype=np.int32)
     scores = np.array([0.5, 0.25, 1.0], dtype=np.float32)
     ub = max_impacts(indptr, scores)
-    scratch = Scratch(2)
+    scratch = Scratch(2, 2)
     for allowed in (None, np.ones(2, dtype=np.bool_)):
-        search_batch(indptr, rows, scores, ub, np.array([0, 2], dtype=np.int64), np.array([0, 1], dtype=np.int64),
-                     np.array([1.0, 1.0]), 1, allowed, scratch)
+        search_batch(indptr, rows, scores, ub, np.array([0, 3], dtype=np.int64), np.array([0, -1, 1], dtype=np.int64),
+                     np.array([1.0, 1.0, 1.0]), 1, allowed, scratch)

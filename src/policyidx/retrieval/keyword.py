@@ -21,6 +21,7 @@ import mmap
 import os
 import threading
 from collections import Counter
+from itertools import repeat
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -305,45 +306,53 @@ class BM25Index:
             if tid is not None and w != 0:
                 ids.append(tid)
                 weights.append(w)
-        return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32)
+        try:
+            return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise QueryError(f"query weights must be numbers ({exc})") from exc
 
     def _flatten(self, queries: Sequence[Query]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Queries as CSR arrays of known term ids and weights (the batch kernels' input).
+        """Queries as CSR arrays of term ids and weights (the batch kernels' input).
 
-        One Python pass, no per-query arrays: on a small index this is most of a query's time.
+        One Python pass and no per-query arrays: on a small index the Python work around the
+        kernel is most of a query's time.  Unknown terms get id -1; repeated terms of a list
+        are left repeated: the kernel skips the unknown ones, sums the weights of repeated ones
+        (a term listed twice weighs 2) and drops terms whose weight is then 0.
         """
         get = self.term_ids.get
+        missing = repeat(-1)
         ids: list[int] = []
-        wts: list[float] = []
         ptr = [0]
+        wts: list[float] | None = None  # None while every query is a list (weights all 1)
         for q in queries:
             kind = type(q)
-            if (kind is list or kind is tuple) and len(set(q)) == len(q):
-                # the common case: distinct terms, weight 1
-                tids = [get(t) for t in q]
-                if None in tids:
-                    tids = [t for t in tids if t is not None]
-                ids.extend(tids)
-                wts.extend([1.0] * len(tids))
-                ptr.append(len(ids))
-                continue
-            if isinstance(q, str):
-                raise QueryError(
-                    "query must be a list of terms or a dict term -> weight, got a str; "
-                    "pass policyidx.analysis.analyze_query(text)"
-                )
-            items: Iterable[tuple[str, float]]
-            if kind is dict or isinstance(q, Mapping):
-                items = q.items()  # type: ignore[union-attr]
-            else:
-                items = Counter(q).items()  # repeated terms count, as in bm25s
-            for t, w in items:
-                tid = get(t)
-                if tid is not None and w != 0:
-                    ids.append(tid)
-                    wts.append(w)
+            if kind is not list and kind is not tuple:
+                if isinstance(q, str):
+                    raise QueryError(
+                        "query must be a list of terms or a dict term -> weight, got a str; "
+                        "pass policyidx.analysis.analyze_query(text)"
+                    )
+                if kind is dict or isinstance(q, Mapping):
+                    if wts is None:
+                        wts = [1.0] * len(ids)
+                    ids += map(get, q.keys(), missing)  # type: ignore[union-attr]
+                    wts += q.values()  # type: ignore[union-attr]
+                    ptr.append(len(ids))
+                    continue
+                q = list(q)
+            ids += map(get, q, missing)
+            if wts is not None:
+                wts += [1.0] * len(q)
             ptr.append(len(ids))
-        return (np.array(ptr, dtype=np.int64), np.array(ids, dtype=np.int64), np.array(wts, dtype=np.float64))
+        flat_ids = np.array(ids, dtype=np.int64)
+        if wts is None:
+            flat_w = np.ones(len(ids), dtype=np.float64)
+        else:
+            try:
+                flat_w = np.array(wts, dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise QueryError(f"query weights must be numbers ({exc})") from exc
+        return np.array(ptr, dtype=np.int64), flat_ids, flat_w
 
     def _check_allowed(self, allowed: np.ndarray | None) -> np.ndarray | None:
         if allowed is not None:
@@ -372,7 +381,7 @@ class BM25Index:
 
     def _run_kernel(self, kernels, q_ptr, ids, weights, k, allowed, threads):  # type: ignore[no-untyped-def]
         if self._scratch is None:
-            self._scratch = kernels.Scratch(self.n_docs)
+            self._scratch = kernels.Scratch(self.n_docs, self.n_terms)
         return kernels.search_batch(self.indptr, self.rows, self.scores, self.max_impact, q_ptr, ids, weights,
                                     k, allowed, self._scratch, threads=threads, prune=_PRUNE,
                                     dense_prune_from=_DENSE_PRUNE_FROM)
@@ -630,6 +639,10 @@ class BM25Index:
                 raise IndexError_(f"keyword index at {str(d)!r} lacks {name}.npy; rebuild it")
             try:
                 arrays[name] = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+                if isinstance(arrays[name], np.memmap):
+                    # a plain view of the mapping: every slice of an np.memmap runs its
+                    # __array_finalize__, slower than reading a short posting list
+                    arrays[name] = arrays[name].view(np.ndarray)
             except (OSError, ValueError, EOFError) as exc:
                 raise IndexError_(f"{path} is not a readable array ({exc}); rebuild the index") from exc
             if arrays[name].ndim != 1 or arrays[name].dtype != _DTYPES[name]:
@@ -664,6 +677,8 @@ def _scan(arr: np.ndarray, fn: Callable[[np.ndarray], None], step: int = 1 << 24
     for a in range(0, len(arr), step):
         fn(np.asarray(arr[a : a + step]))
     mm = getattr(arr, "_mmap", None)
+    if mm is None:  # a plain view of a memmap (as load() keeps them)
+        mm = getattr(getattr(arr, "base", None), "_mmap", None)
     if mm is not None and hasattr(mm, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
         try:
             mm.madvise(mmap.MADV_DONTNEED)
