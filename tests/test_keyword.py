@@ -339,3 +339,33 @@ def test_repeated_unknown_and_zero_weight_terms(kernel, monkeypatch):
         index.search_many([["w1"], "w1 w2"])
     with pytest.raises(QueryError):
         index.search({"w1": "heavy"})
+
+
+def test_light_process_imports_neither_numba_nor_scipy_and_answers_the_same() -> None:
+    """`policyidx search` calls light_process(): long posting lists then go through
+    numpy.add.at, with the same sums as scipy's kernel, and the one-shot process never
+    pays for importing scipy.sparse or numba."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, json, numpy as np\n"
+        "from policyidx.retrieval import keyword\n"
+        "light = sys.argv[1] == 'light'\n"
+        "if light: keyword.light_process()\n"
+        "rng = np.random.default_rng(5)\n"
+        "docs = [['a'] + [f't{i}' for i in rng.integers(0, 50, 6)] for _ in range(6000)]\n"
+        "index = keyword.BM25Index.build(docs)\n"
+        "rows, scores = index.search({'a': 1.0, 't3': 0.5, 't7': 1.0}, k=20)\n"
+        "assert len(rows) == 20\n"
+        "if light: assert 'scipy.sparse' not in sys.modules and 'numba' not in sys.modules\n"
+        "else: assert 'scipy.sparse' in sys.modules\n"
+        "print(json.dumps([rows.tolist(), scores.tolist()]))\n"
+    )
+    env = {**__import__("os").environ, "POLICYIDX_NO_NUMBA": "1"}
+    out = {}
+    for mode in ("light", "full"):
+        res = subprocess.run([sys.executable, "-c", script, mode], capture_output=True, text=True, env=env)
+        assert res.returncode == 0, res.stderr
+        out[mode] = json.loads(res.stdout)
+    assert out["light"] == out["full"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from ..retrieval.filters import ROLES
@@ -31,8 +30,10 @@ def add_arguments(sp: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     # One query per process: the compiled keyword kernels would only be loaded (numba, on a
     # background thread competing for the interpreter) after the query has been answered
-    # by the numpy path, which gives the same results.
-    os.environ.setdefault("POLICYIDX_NO_NUMBA", "1")
+    # by the numpy path, which gives the same results; nor is scipy imported for it.
+    from ..retrieval.keyword import light_process
+
+    light_process()
     from ..index.highlight import marked
 
     idx = open_index(args)

@@ -797,7 +797,7 @@ class BuiltinEncoder:
         else:
             enc._components = np.ascontiguousarray(components, dtype=np.float32)
         if names is not None:
-            enc._vocab = {f: i for i, f in enumerate(names)}
+            enc._vocab = dict(zip(names, range(len(names))))
         else:
             enc._buckets = buckets.astype(np.int64, copy=False)
             enc._n_buckets = int(enc._params["n_buckets"])

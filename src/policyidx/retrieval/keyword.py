@@ -80,7 +80,7 @@ class BM25Index:
         self.scores = scores
         self.doc_len = doc_len
         self.vocab = vocab
-        self.term_ids: dict[str, int] = {t: i for i, t in enumerate(vocab)}
+        self.term_ids: dict[str, int] = dict(zip(vocab, range(len(vocab))))
         self.k1 = float(k1)
         self.b = float(b)
         self.method = method
@@ -728,6 +728,21 @@ _DENSE_PRUNE_FROM = 1 << 62
 
 _KERNELS_LOCK = threading.Lock()
 _KERNELS_STATE: dict[str, object] = {}
+
+
+def light_process() -> None:
+    """Configure this process for a few queries only (a command-line call).
+
+    Neither the compiled kernels (numba, loaded on a background thread that would compete
+    with the query for the interpreter) nor scipy's scatter-add kernel (importing
+    ``scipy.sparse`` costs 0.3-0.4 s) are loaded: every posting list goes through
+    :func:`numpy.add.at`, which adds the same float32 products in the same order, so the
+    results are the same, only slower per posting on long lists.
+    """
+    global _USE_KERNELS
+    _USE_KERNELS = False
+    if not _KERNEL:
+        _KERNEL.append(None)
 
 
 def _load_kernels() -> None:
