@@ -46,7 +46,7 @@ from ..retrieval.modes import FUSION_DEFAULTS, make_retriever, mode_names
 from ..retrieval.retrievers import max_attainable, query_coverage
 from ..text.analysis import Analyzer
 from .alignments import AlignmentStore
-from .build import VECTOR_DEFAULTS, build_index
+from .build import BM25_B, BM25_K1, VECTOR_DEFAULTS, build_index
 from .highlight import highlight, make_snippet
 from .store import (FORMAT_VERSION, LANG_CODES, RowStore, Snapshot, default_index_path, flat_snapshot, is_index_dir,
                     open_snapshot, read_manifest, staleness, writer_lock)
@@ -256,8 +256,8 @@ class Index:
         *,
         encoder: str = "builtin",
         dim: int = 256,
-        k1: float = 1.5,
-        b: float = 0.75,
+        k1: float = BM25_K1,
+        b: float = BM25_B,
         progress: bool = False,
         align: bool = True,
         scorer: str = "lucene",
@@ -279,7 +279,8 @@ class Index:
         dim
             Width of the built-in encoder's vectors.
         k1, b
-            BM25 parameters.
+            BM25 parameters (defaults :data:`~policyidx.index.build.BM25_K1`,
+            :data:`~policyidx.index.build.BM25_B`, chosen on real legal text).
         scorer
             The BM25 variant, by name: ``lucene`` (the default), ``robertson``, ``atire``,
             ``bm25l`` or ``bm25+`` (see :mod:`policyidx.retrieval.scorers`).

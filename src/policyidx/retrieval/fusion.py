@@ -41,7 +41,7 @@ def rrf(rankings: Mapping[str, Ranking], weights: Mapping[str, float], k: float 
 
 
 def dense_rerank(keyword: Ranking, dense: Ranking, row_doc: np.ndarray | None = None, *, doc_weight: float = 0.2,
-                 clause_weight: float = 0.1) -> Ranking:
+                 clause_weight: float = 0.2) -> Ranking:
     """Keyword candidates re-ranked with the dense side's evidence about their document and clause.
 
     Each keyword candidate scores ``kw / kw_max + doc_weight * D(doc) + clause_weight * D(row)``:

@@ -31,7 +31,7 @@ FUSION_DEFAULTS: dict[str, Any] = {
 #: and clause (:func:`~policyidx.retrieval.fusion.dense_rerank`), weights chosen on the dev split
 #: of the real-corpus query sets (eval/real/, README "Search quality").  An index's parameters
 #: may override them (``doc_weight``, ``clause_weight``, ``rerank_depth``).
-HYBRID_DEFAULTS: dict[str, Any] = {"doc_weight": 0.2, "clause_weight": 0.1, "rerank_depth": 200}
+HYBRID_DEFAULTS: dict[str, Any] = {"doc_weight": 0.2, "clause_weight": 0.2, "rerank_depth": 200}
 
 #: ``factory(part, params)``: ``part(name)`` returns a base retriever of the index.
 Factory = Callable[[Callable[[str], Retriever], Mapping[str, Any]], Retriever]

@@ -135,7 +135,7 @@ class RerankRetriever:
     """
 
     def __init__(self, keyword: Retriever, dense: Retriever, row_doc: np.ndarray | None = None, *,
-                 doc_weight: float = 0.2, clause_weight: float = 0.1, depth: int = 200, name: str = "hybrid"):
+                 doc_weight: float = 0.2, clause_weight: float = 0.2, depth: int = 200, name: str = "hybrid"):
         self.keyword, self.dense, self.row_doc = keyword, dense, row_doc
         self.doc_weight, self.clause_weight, self.depth = float(doc_weight), float(clause_weight), int(depth)
         self.name = name
