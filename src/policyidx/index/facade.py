@@ -562,7 +562,43 @@ class Index:
             return DenseRetriever(lambda: self.encoder, self.vectors)
         if name == "row_doc":
             return self.row_doc
+        if name == "context":
+            return self.context_scores
         raise QueryError(f"this index has no retriever {name!r}; it has keyword and dense")
+
+    def context_terms(self, row: int) -> frozenset[str]:
+        """The index terms of a row's context: its document's title and the headings of its
+        enclosing clauses (analysed once per distinct context, in the active analyzer)."""
+        from ..text.analysis import analyze
+
+        rec = self.record(row)
+        d = int(self.row_doc[row])
+        key = (d, tuple(rec.get("parents") or ()), rec.get("lang") or "zh")
+        cache = self._context_cache
+        got = cache.get(key)
+        if got is None:
+            text = " ".join([self.docs[d].get("title") or "", *key[1]]).strip()
+            got = cache[key] = frozenset(analyze(text, key[2])) if text else frozenset()
+        return got
+
+    @cached_property
+    def _context_cache(self) -> dict[tuple[int, tuple[str, ...], str], frozenset[str]]:
+        return {}
+
+    def context_scores(self, terms: dict[str, float], rows: np.ndarray) -> np.ndarray:
+        """What each row's context adds for a query's ``terms``
+        (:func:`~policyidx.retrieval.retrievers.context_scores` over this index)."""
+        from ..retrieval.retrievers import context_scores, lucene_idf
+
+        kw = self.keyword
+        n = kw.n_docs
+
+        def idf(t: str) -> float:
+            tid = kw.term_ids.get(t)
+            return 0.0 if tid is None else lucene_idf(float(kw.indptr[tid + 1] - kw.indptr[tid]), n)
+
+        return context_scores(terms, rows, has_term=lambda t, r: kw.score({t: 1.0}, r) > 0,
+                              context_terms=self.context_terms, idf=idf, k1=float(self.params.get("k1", kw.k1)))
 
     def __len__(self) -> int:
         return len(self.rows)

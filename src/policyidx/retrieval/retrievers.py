@@ -16,7 +16,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from .keyword import BM25Index
     from .vectors import VectorStore
 
-__all__ = ["KeywordRetriever", "DenseRetriever", "FusionRetriever", "RerankRetriever", "depth_for", "max_attainable", "query_coverage"]
+__all__ = ["KeywordRetriever", "DenseRetriever", "FusionRetriever", "RerankRetriever", "depth_for", "max_attainable",
+           "query_coverage", "context_scores", "lucene_idf"]
+
+#: ``context(terms, rows) -> scores``: a keyword-like score of each row for what its context
+#: (document title, headings of the enclosing clauses) adds to its own text.
+ContextScorer = Callable[[Mapping[str, float], np.ndarray], np.ndarray]
 
 
 def depth_for(k: int) -> int:
@@ -120,7 +125,8 @@ class FusionRetriever:
 
 class RerankRetriever:
     """Keyword candidates re-ranked by the dense side's votes for their document and clause
-    (:func:`~policyidx.retrieval.fusion.dense_rerank`): the default ``hybrid`` mode.
+    and by what their context says (:func:`~policyidx.retrieval.fusion.dense_rerank`): the
+    default ``hybrid`` mode.
 
     Parameters
     ----------
@@ -132,12 +138,19 @@ class RerankRetriever:
         The votes' weights.
     depth
         How many rows each side is asked for (at least :func:`depth_for` ``(k)``).
+    context
+        ``context(terms, rows)``: the context score of rows (:func:`context_scores`);
+        ``None`` (or ``context_weight`` 0) leaves it out.
+    context_weight
+        Its weight, relative to BM25.
     """
 
     def __init__(self, keyword: Retriever, dense: Retriever, row_doc: np.ndarray | None = None, *,
-                 doc_weight: float = 0.2, clause_weight: float = 0.2, depth: int = 200, name: str = "hybrid"):
+                 doc_weight: float = 0.3, clause_weight: float = 0.2, depth: int = 200, name: str = "hybrid",
+                 context: ContextScorer | None = None, context_weight: float = 0.0):
         self.keyword, self.dense, self.row_doc = keyword, dense, row_doc
         self.doc_weight, self.clause_weight, self.depth = float(doc_weight), float(clause_weight), int(depth)
+        self.context, self.context_weight = context, float(context_weight)
         self.name = name
 
     def search(self, query: Expansion, k: int, filter: RowFilter | None = None) -> Ranking:
@@ -145,8 +158,66 @@ class RerankRetriever:
         depth = max(self.depth, depth_for(k))
         kw = self.keyword.search(query, depth, filter)
         dn = self.dense.search(query, depth, filter)
+        ctx = None
+        if self.context is not None and self.context_weight and len(kw) and query.terms:
+            ctx = self.context_weight * np.asarray(self.context(query.terms, kw.rows), dtype=np.float64)
         return dense_rerank(kw, dn, self.row_doc, doc_weight=self.doc_weight,
-                            clause_weight=self.clause_weight).top(k)
+                            clause_weight=self.clause_weight, context=ctx).top(k)
+
+
+def lucene_idf(df: float, n: int) -> float:
+    """BM25's (Lucene's) idf of a term in ``df`` of ``n`` rows."""
+    return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+
+
+def context_scores(terms: Mapping[str, float], rows: np.ndarray, *, has_term: Callable[[str, np.ndarray], np.ndarray],
+                   context_terms: Callable[[int], frozenset[str]], idf: Callable[[str], float],
+                   k1: float) -> np.ndarray:
+    """What the context of each row adds to its own text, as a keyword score.
+
+    A clause often leaves out what its law or its heading says: the city (德州, 湛江), the
+    subject (会计师事务所 in the title of an interpretation), the lead-in of a list of items.
+    For each row this is the sum, over the query terms that its context (document title,
+    headings of the enclosing clauses) has and its own text lacks, of ``weight * idf /
+    (1 + k1)``: what one occurrence of the term would add to the BM25 score of a clause of
+    average length.
+
+    Parameters
+    ----------
+    terms
+        The query's weighted keyword terms.
+    rows
+        The rows to score.
+    has_term
+        ``has_term(term, rows)``: boolean array, which rows' own text has the term.
+    context_terms
+        ``context_terms(row)``: the index terms of the row's context.
+    idf
+        ``idf(term)``: the term's idf in the index (0 for an unknown term).
+    k1
+        The index's BM25 ``k1``.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        One score per row (0 where the context adds nothing).
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    out = np.zeros(len(rows), dtype=np.float64)
+    if not len(rows):
+        return out
+    ctxs = [context_terms(int(r)) for r in rows.tolist()]
+    for t, w in terms.items():
+        if w <= 0:
+            continue
+        in_ctx = np.fromiter((t in c for c in ctxs), dtype=bool, count=len(rows))
+        if not in_ctx.any():
+            continue
+        value = w * idf(t) / (1.0 + k1)
+        if value <= 0:
+            continue
+        out += np.where(in_ctx & ~np.asarray(has_term(t, rows), dtype=bool), value, 0.0)
+    return out
 
 
 def max_attainable(bm25: BM25Index, terms: Mapping[str, float]) -> float:
