@@ -585,20 +585,25 @@ class Index:
     def _context_cache(self) -> dict[tuple[int, tuple[str, ...], str], frozenset[str]]:
         return {}
 
-    def context_scores(self, terms: dict[str, float], rows: np.ndarray) -> np.ndarray:
+    def context_scores(self, terms: dict[str, float], rows: np.ndarray,
+                       idf: dict[str, float] | None = None) -> np.ndarray:
         """What each row's context adds for a query's ``terms``
-        (:func:`~policyidx.retrieval.retrievers.context_scores` over this index)."""
+        (:func:`~policyidx.retrieval.retrievers.context_scores` over this index); ``idf``
+        gives the terms' idf (a shard of a sharded index is given the collection's), else
+        they are this index's."""
         from ..retrieval.retrievers import context_scores, lucene_idf
 
         kw = self.keyword
         n = kw.n_docs
 
-        def idf(t: str) -> float:
+        def own_idf(t: str) -> float:
             tid = kw.term_ids.get(t)
             return 0.0 if tid is None else lucene_idf(float(kw.indptr[tid + 1] - kw.indptr[tid]), n)
 
         return context_scores(terms, rows, has_term=lambda t, r: kw.score({t: 1.0}, r) > 0,
-                              context_terms=self.context_terms, idf=idf, k1=float(self.params.get("k1", kw.k1)))
+                              context_terms=self.context_terms,
+                              idf=own_idf if idf is None else (lambda t: float(idf.get(t, 0.0))),
+                              k1=float(self.params.get("k1", kw.k1)))
 
     def __len__(self) -> int:
         return len(self.rows)
