@@ -566,9 +566,10 @@ class Index:
             return self.context_scores
         raise QueryError(f"this index has no retriever {name!r}; it has keyword and dense")
 
-    def context_terms(self, row: int) -> frozenset[str]:
-        """The index terms of a row's context: its document's title and the headings of its
-        enclosing clauses (analysed once per distinct context, in the active analyzer)."""
+    def context_of(self, row: int) -> tuple[frozenset[str], str]:
+        """A row's context, its document's title and the headings of its enclosing clauses:
+        their index terms and their text (analysed once per distinct context, with the
+        active analyzer)."""
         from ..text.analysis import analyze
 
         rec = self.record(row)
@@ -577,12 +578,14 @@ class Index:
         cache = self._context_cache
         got = cache.get(key)
         if got is None:
+            if len(cache) >= 200_000:  # a long-lived index: bounded memory
+                cache.clear()
             text = " ".join([self.docs[d].get("title") or "", *key[1]]).strip()
-            got = cache[key] = frozenset(analyze(text, key[2])) if text else frozenset()
+            got = cache[key] = (frozenset(analyze(text, key[2])) if text else frozenset(), text)
         return got
 
     @cached_property
-    def _context_cache(self) -> dict[tuple[int, tuple[str, ...], str], frozenset[str]]:
+    def _context_cache(self) -> dict[tuple[int, tuple[str, ...], str], tuple[frozenset[str], str]]:
         return {}
 
     def context_scores(self, terms: dict[str, float], rows: np.ndarray,
@@ -601,7 +604,7 @@ class Index:
             return 0.0 if tid is None else lucene_idf(float(kw.indptr[tid + 1] - kw.indptr[tid]), n)
 
         return context_scores(terms, rows, has_term=lambda t, r: kw.score({t: 1.0}, r) > 0,
-                              context_terms=self.context_terms,
+                              context_of=self.context_of, row_text=self.rows.text,
                               idf=own_idf if idf is None else (lambda t: float(idf.get(t, 0.0))),
                               k1=float(self.params.get("k1", kw.k1)))
 

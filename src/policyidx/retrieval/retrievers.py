@@ -3,6 +3,7 @@ the fusion of several named retrievers."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
@@ -170,9 +171,12 @@ def lucene_idf(df: float, n: int) -> float:
     return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
 
 
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+
+
 def context_scores(terms: Mapping[str, float], rows: np.ndarray, *, has_term: Callable[[str, np.ndarray], np.ndarray],
-                   context_terms: Callable[[int], frozenset[str]], idf: Callable[[str], float],
-                   k1: float) -> np.ndarray:
+                   context_of: Callable[[int], tuple[frozenset[str], str]], row_text: Callable[[int], str],
+                   idf: Callable[[str], float], k1: float) -> np.ndarray:
     """What the context of each row adds to its own text, as a keyword score.
 
     A clause often leaves out what its law or its heading says: the city (德州, 湛江), the
@@ -180,7 +184,10 @@ def context_scores(terms: Mapping[str, float], rows: np.ndarray, *, has_term: Ca
     For each row this is the sum, over the query terms that its context (document title,
     headings of the enclosing clauses) has and its own text lacks, of ``weight * idf /
     (1 + k1)``: what one occurrence of the term would add to the BM25 score of a clause of
-    average length.
+    average length.  A Chinese or Japanese term of two or more characters is looked for as a
+    substring (``德州`` is in the title ``德州市制定地方性法规条例`` though the title's word is
+    ``德州市``) as well as an index term, shared-Han-character terms (``#..``) by their
+    characters too; other terms as index terms only.
 
     Parameters
     ----------
@@ -189,9 +196,11 @@ def context_scores(terms: Mapping[str, float], rows: np.ndarray, *, has_term: Ca
     rows
         The rows to score.
     has_term
-        ``has_term(term, rows)``: boolean array, which rows' own text has the term.
-    context_terms
-        ``context_terms(row)``: the index terms of the row's context.
+        ``has_term(term, rows)``: boolean array, which rows' own text has the index term.
+    context_of
+        ``context_of(row)``: the index terms and the text of the row's context.
+    row_text
+        ``row_text(row)``: the row's own text.
     idf
         ``idf(term)``: the term's idf in the index (0 for an unknown term).
     k1
@@ -206,17 +215,29 @@ def context_scores(terms: Mapping[str, float], rows: np.ndarray, *, has_term: Ca
     out = np.zeros(len(rows), dtype=np.float64)
     if not len(rows):
         return out
-    ctxs = [context_terms(int(r)) for r in rows.tolist()]
+    ctxs = [context_of(int(r)) for r in rows.tolist()]
+    texts: list[str] | None = None
     for t, w in terms.items():
         if w <= 0:
-            continue
-        in_ctx = np.fromiter((t in c for c in ctxs), dtype=bool, count=len(rows))
-        if not in_ctx.any():
             continue
         value = w * idf(t) / (1.0 + k1)
         if value <= 0:
             continue
-        out += np.where(in_ctx & ~np.asarray(has_term(t, rows), dtype=bool), value, 0.0)
+        chars = t[1:] if t.startswith("#") else t
+        if len(chars) >= 2 and _CJK.search(chars):
+            in_ctx = np.fromiter((t in c[0] or chars in c[1] for c in ctxs), dtype=bool, count=len(rows))
+            if not in_ctx.any():
+                continue
+            if texts is None:
+                texts = [row_text(int(r)) for r in rows.tolist()]
+            own = np.fromiter((chars in x for x in texts), dtype=bool, count=len(rows))
+            own |= np.asarray(has_term(t, rows), dtype=bool)
+        else:
+            in_ctx = np.fromiter((t in c[0] for c in ctxs), dtype=bool, count=len(rows))
+            if not in_ctx.any():
+                continue
+            own = np.asarray(has_term(t, rows), dtype=bool)
+        out += np.where(in_ctx & ~own, value, 0.0)
     return out
 
 
