@@ -1116,7 +1116,11 @@ class ShardedIndex:
             if rerank:  # as the single index's hybrid mode, with the document vote and the context
                 kw_r = parts.get("keyword", Ranking.empty())
                 cw = float(self.params.get("context_weight", HYBRID_DEFAULTS["context_weight"]))
-                ctx = cw * self._context_scores(terms, kw_r.rows, where) if cw and terms and len(kw_r) else None
+                n_ctx = min(len(kw_r), int(self.params.get("context_depth", HYBRID_DEFAULTS["context_depth"])))
+                ctx = None
+                if cw and terms and n_ctx > 0:  # the best candidates only, as a single index
+                    ctx = np.zeros(len(kw_r), dtype=np.float64)
+                    ctx[:n_ctx] = cw * self._context_scores(terms, kw_r.rows[:n_ctx], where)
                 ranked = dense_rerank(kw_r, parts.get("dense", Ranking.empty()),
                                       self.row_doc,
                                       doc_weight=self.params.get("doc_weight", HYBRID_DEFAULTS["doc_weight"]),

@@ -144,14 +144,16 @@ class RerankRetriever:
         ``None`` (or ``context_weight`` 0) leaves it out.
     context_weight
         Its weight, relative to BM25.
+    context_depth
+        How many of the best keyword candidates get a context score.
     """
 
     def __init__(self, keyword: Retriever, dense: Retriever, row_doc: np.ndarray | None = None, *,
                  doc_weight: float = 0.3, clause_weight: float = 0.2, depth: int = 200, name: str = "hybrid",
-                 context: ContextScorer | None = None, context_weight: float = 0.0):
+                 context: ContextScorer | None = None, context_weight: float = 0.0, context_depth: int = 50):
         self.keyword, self.dense, self.row_doc = keyword, dense, row_doc
         self.doc_weight, self.clause_weight, self.depth = float(doc_weight), float(clause_weight), int(depth)
-        self.context, self.context_weight = context, float(context_weight)
+        self.context, self.context_weight, self.context_depth = context, float(context_weight), int(context_depth)
         self.name = name
 
     def search(self, query: Expansion, k: int, filter: RowFilter | None = None) -> Ranking:
@@ -160,8 +162,10 @@ class RerankRetriever:
         kw = self.keyword.search(query, depth, filter)
         dn = self.dense.search(query, depth, filter)
         ctx = None
-        if self.context is not None and self.context_weight and len(kw) and query.terms:
-            ctx = self.context_weight * np.asarray(self.context(query.terms, kw.rows), dtype=np.float64)
+        if self.context is not None and self.context_weight and len(kw) and query.terms and self.context_depth > 0:
+            ctx = np.zeros(len(kw), dtype=np.float64)
+            n = min(len(kw), self.context_depth)
+            ctx[:n] = self.context_weight * np.asarray(self.context(query.terms, kw.rows[:n]), dtype=np.float64)
         return dense_rerank(kw, dn, self.row_doc, doc_weight=self.doc_weight,
                             clause_weight=self.clause_weight, context=ctx).top(k)
 
