@@ -95,7 +95,30 @@ def test_index_context_scores_on_the_bundled_index(built_index):
 def test_new_indexes_record_the_ranking_parameters(built_index):
     p = built_index.params
     assert (p["k1"], p["b"]) == (BM25_K1, BM25_B)
-    for name in ("doc_weight", "clause_weight", "context_weight", "rerank_depth"):
+    for name in ("doc_weight", "clause_weight", "context_weight", "context_depth", "rerank_depth"):
         assert p[name] == HYBRID_DEFAULTS[name]
     r = built_index.retriever("hybrid")
     assert r.context is not None and r.context_weight == HYBRID_DEFAULTS["context_weight"]
+
+
+def test_only_the_best_keyword_candidates_get_a_context_score(built_index):
+    from policyidx.retrieval.retrievers import RerankRetriever
+
+    asked: list[int] = []
+
+    def context(terms, rows):
+        asked.append(len(rows))
+        return np.ones(len(rows))
+
+    idx = built_index
+    r = RerankRetriever(idx.retriever("keyword"), idx.retriever("dense"), idx.row_doc, context=context,
+                        context_weight=0.5, context_depth=3)
+    exp = idx.analyze_query("知识产权", "zh")
+    with idx.analyzer.active():
+        got = r.search(exp, 10)
+        kw = idx.retriever("keyword").search(exp, 200)
+    assert len(kw) > 3 and asked == [3]
+    assert len(got) == 10
+    RerankRetriever(idx.retriever("keyword"), idx.retriever("dense"), idx.row_doc, context=context,
+                    context_weight=0.0).search(exp, 10)
+    assert asked == [3]  # weight 0: not asked
