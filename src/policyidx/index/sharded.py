@@ -992,11 +992,15 @@ class ShardedIndex:
     @cached_property
     def _collection_df(self) -> dict[str, int]:
         """Term -> number of rows of the collection that have it (stats/)."""
-        d = self.path / "stats"
-        if not (d / "vocab.json").is_file():
-            return {}
-        vocab = json.loads((d / "vocab.json").read_text(encoding="utf-8"))
-        df = np.load(d / "df.npy", allow_pickle=False)
+        vocab = self._read_json("stats/vocab.json", list)
+        self._snapshot.verify("stats/df.npy")
+        where = self.snapshot_path / "stats" / "df.npy"
+        try:
+            df = np.load(where, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise CorruptIndexError(f"{where} is not readable ({exc}); rebuild the index") from exc
+        if df.ndim != 1 or len(df) != len(vocab):
+            raise CorruptIndexError(f"{where} has {df.shape} entries for {len(vocab)} terms; rebuild the index")
         return dict(zip(vocab, df.tolist()))
 
     def _context_scores(self, terms: dict[str, float], rows: np.ndarray, where: dict[int, tuple[int, int]]) -> np.ndarray:
