@@ -46,7 +46,7 @@ from ..retrieval.modes import FUSION_DEFAULTS, make_retriever, mode_names
 from ..retrieval.retrievers import max_attainable, query_coverage
 from ..text.analysis import Analyzer
 from .alignments import AlignmentStore
-from .build import VECTOR_DEFAULTS, build_index
+from .build import BM25_B, BM25_K1, VECTOR_DEFAULTS, build_index
 from .highlight import highlight, make_snippet
 from .store import (FORMAT_VERSION, LANG_CODES, RowStore, Snapshot, default_index_path, flat_snapshot, is_index_dir,
                     open_snapshot, read_manifest, staleness, writer_lock)
@@ -256,8 +256,8 @@ class Index:
         *,
         encoder: str = "builtin",
         dim: int = 256,
-        k1: float = 1.5,
-        b: float = 0.75,
+        k1: float = BM25_K1,
+        b: float = BM25_B,
         progress: bool = False,
         align: bool = True,
         scorer: str = "lucene",
@@ -279,7 +279,8 @@ class Index:
         dim
             Width of the built-in encoder's vectors.
         k1, b
-            BM25 parameters.
+            BM25 parameters (defaults :data:`~policyidx.index.build.BM25_K1`,
+            :data:`~policyidx.index.build.BM25_B`, chosen on real legal text).
         scorer
             The BM25 variant, by name: ``lucene`` (the default), ``robertson``, ``atire``,
             ``bm25l`` or ``bm25+`` (see :mod:`policyidx.retrieval.scorers`).
@@ -561,7 +562,51 @@ class Index:
             return DenseRetriever(lambda: self.encoder, self.vectors)
         if name == "row_doc":
             return self.row_doc
+        if name == "context":
+            return self.context_scores
         raise QueryError(f"this index has no retriever {name!r}; it has keyword and dense")
+
+    def context_of(self, row: int) -> tuple[frozenset[str], str]:
+        """A row's context, its document's title and the headings of its enclosing clauses:
+        their index terms and their text (analysed once per distinct context, with the
+        active analyzer)."""
+        from ..text.analysis import analyze
+
+        rec = self.record(row)
+        d = int(self.row_doc[row])
+        key = (d, tuple(rec.get("parents") or ()), rec.get("lang") or "zh")
+        cache = self._context_cache
+        got = cache.get(key)
+        if got is None:
+            if len(cache) >= 200_000:  # a long-lived index: bounded memory
+                cache.clear()
+            text = " ".join([self.docs[d].get("title") or "", *key[1]]).strip()
+            got = cache[key] = (frozenset(analyze(text, key[2])) if text else frozenset(), text)
+        return got
+
+    @cached_property
+    def _context_cache(self) -> dict[tuple[int, tuple[str, ...], str], tuple[frozenset[str], str]]:
+        return {}
+
+    def context_scores(self, terms: dict[str, float], rows: np.ndarray,
+                       idf: dict[str, float] | None = None) -> np.ndarray:
+        """What each row's context adds for a query's ``terms``
+        (:func:`~policyidx.retrieval.retrievers.context_scores` over this index); ``idf``
+        gives the terms' idf (a shard of a sharded index is given the collection's), else
+        they are this index's."""
+        from ..retrieval.retrievers import context_scores, lucene_idf
+
+        kw = self.keyword
+        n = kw.n_docs
+
+        def own_idf(t: str) -> float:
+            tid = kw.term_ids.get(t)
+            return 0.0 if tid is None else lucene_idf(float(kw.indptr[tid + 1] - kw.indptr[tid]), n)
+
+        return context_scores(terms, rows, has_term=lambda t, r: kw.score({t: 1.0}, r) > 0,
+                              context_of=self.context_of, row_text=self.rows.text,
+                              idf=own_idf if idf is None else (lambda t: float(idf.get(t, 0.0))),
+                              k1=float(self.params.get("k1", kw.k1)))
 
     def __len__(self) -> int:
         return len(self.rows)

@@ -448,8 +448,8 @@ def build_sharded(
     client: Any = None,
     encoder: str = "builtin",
     dim: int = 256,
-    k1: float = 1.5,
-    b: float = 0.75,
+    k1: float | None = None,
+    b: float | None = None,
     progress: bool = False,
     align: bool = True,
     scorer: str = "lucene",
@@ -496,11 +496,13 @@ def build_sharded(
     """
     from ..catalog import Catalog
     from ..corpus import Corpus, bundled_corpus_path, catalog_fingerprint
-    from .build import FIT_SAMPLE, _even_sample
+    from .build import BM25_B, BM25_K1, FIT_SAMPLE, _even_sample
     from .store import FORMAT_VERSION, build_fingerprints, default_index_path, write_snapshot
     from ..retrieval.scorers import check_scorer
 
     check_scorer(scorer)
+    k1 = BM25_K1 if k1 is None else k1
+    b = BM25_B if b is None else b
 
     if isinstance(corpus, Corpus):
         root = corpus.root
@@ -698,6 +700,14 @@ def _task_search(path: str, build_id: str, terms: dict[str, float] | None, qvec:
         r, s = r[0][keep].astype(np.int64), s[0][keep]
         out["dense"] = (np.asarray(idx.global_row[r]), r, s)
     return out
+
+
+def _task_context(path: str, build_id: str, terms: dict[str, float], idf: dict[str, float],
+                  rows: list[int]) -> list[float]:
+    """The context scores of some rows of a shard (:meth:`policyidx.index.Index.context_scores`,
+    with the collection's idf)."""
+    idx = _open_shard(path, build_id)
+    return idx.context_scores(terms, np.asarray(rows, dtype=np.int64), idf=idf).tolist()
 
 
 def _task_records(path: str, build_id: str, rows: list[int]) -> list[dict[str, Any]]:
@@ -979,6 +989,40 @@ class ShardedIndex:
         """The terms of all shards (stats/vocab.json): dictionary renderings are kept only if here."""
         return frozenset(self._read_json("stats/vocab.json", list))
 
+    @cached_property
+    def _collection_df(self) -> dict[str, int]:
+        """Term -> number of rows of the collection that have it (stats/)."""
+        vocab = self._read_json("stats/vocab.json", list)
+        self._snapshot.verify("stats/df.npy")
+        where = self.snapshot_path / "stats" / "df.npy"
+        try:
+            df = np.load(where, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise CorruptIndexError(f"{where} is not readable ({exc}); rebuild the index") from exc
+        if df.ndim != 1 or len(df) != len(vocab):
+            raise CorruptIndexError(f"{where} has {df.shape} entries for {len(vocab)} terms; rebuild the index")
+        return dict(zip(vocab, df.tolist()))
+
+    def _context_scores(self, terms: dict[str, float], rows: np.ndarray, where: dict[int, tuple[int, int]]) -> np.ndarray:
+        """The context scores of global ``rows`` (as :meth:`policyidx.index.Index.context_scores`
+        of a single index: collection idf, each row scored on its shard)."""
+        from ..retrieval.retrievers import lucene_idf
+
+        n = int(self.manifest.get("collection", {}).get("rows", len(self)))
+        df = self._collection_df
+        idf = {t: (lucene_idf(float(df[t]), n) if t in df else 0.0) for t in terms}
+        want: dict[int, list[tuple[int, int]]] = {}
+        for j, g in enumerate(np.asarray(rows).tolist()):
+            s, lo = where[g]
+            want.setdefault(s, []).append((j, lo))
+        got = self._on_shards(_task_context, {s: ([lo for _, lo in v],) for s, v in want.items()}, "context",
+                              shared=(terms, idf))
+        out = np.zeros(len(rows), dtype=np.float64)
+        for s, v in want.items():
+            for (j, _), x in zip(v, got[s]):
+                out[j] = x
+        return out
+
     def search(
         self,
         query: str,
@@ -1073,12 +1117,19 @@ class ShardedIndex:
             # fused from the merged (global) rankings, as a single index fuses its own
             parts = {name: Ranking(r.glob, r.score.astype(np.float64)) for name, r in (("keyword", kw), ("dense", dn))
                      if r is not None}
-            if rerank:  # as the single index's hybrid mode, with the document vote
-                ranked = dense_rerank(parts.get("keyword", Ranking.empty()), parts.get("dense", Ranking.empty()),
+            if rerank:  # as the single index's hybrid mode, with the document vote and the context
+                kw_r = parts.get("keyword", Ranking.empty())
+                cw = float(self.params.get("context_weight", HYBRID_DEFAULTS["context_weight"]))
+                n_ctx = min(len(kw_r), int(self.params.get("context_depth", HYBRID_DEFAULTS["context_depth"])))
+                ctx = None
+                if cw and terms and n_ctx > 0:  # the best candidates only, as a single index
+                    ctx = np.zeros(len(kw_r), dtype=np.float64)
+                    ctx[:n_ctx] = cw * self._context_scores(terms, kw_r.rows[:n_ctx], where)
+                ranked = dense_rerank(kw_r, parts.get("dense", Ranking.empty()),
                                       self.row_doc,
                                       doc_weight=self.params.get("doc_weight", HYBRID_DEFAULTS["doc_weight"]),
                                       clause_weight=self.params.get("clause_weight", HYBRID_DEFAULTS["clause_weight"]),
-                                      ).pairs()
+                                      context=ctx).pairs()
             else:
                 fuse = FUSIONS[self.params.get("fusion", "rrf")]
                 ranked = fuse(parts, self.params.get("weights", FUSION_DEFAULTS["weights"]),

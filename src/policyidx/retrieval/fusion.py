@@ -40,12 +40,13 @@ def rrf(rankings: Mapping[str, Ranking], weights: Mapping[str, float], k: float 
 
 
 
-def dense_rerank(keyword: Ranking, dense: Ranking, row_doc: np.ndarray | None = None, *, doc_weight: float = 0.2,
-                 clause_weight: float = 0.1) -> Ranking:
+def dense_rerank(keyword: Ranking, dense: Ranking, row_doc: np.ndarray | None = None, *, doc_weight: float = 0.3,
+                 clause_weight: float = 0.2, context: np.ndarray | None = None) -> Ranking:
     """Keyword candidates re-ranked with the dense side's evidence about their document and clause.
 
     Each keyword candidate scores ``kw / kw_max + doc_weight * D(doc) + clause_weight * D(row)``:
-    ``kw / kw_max`` is its BM25 score relative to the best candidate; ``D(row)`` is its dense
+    ``kw / kw_max`` is its BM25 score (plus its ``context`` score, when given) relative to the
+    best candidate's; ``D(row)`` is its dense
     similarity min-max scaled over the dense ranking (0 below it); ``D(doc)`` the best scaled
     similarity of any clause of its document.  The dense side finds the right law more often
     than the right article, so it mostly votes for a document and keyword search picks the
@@ -61,6 +62,9 @@ def dense_rerank(keyword: Ranking, dense: Ranking, row_doc: np.ndarray | None = 
     doc_weight, clause_weight
         Weights of the document and clause votes (chosen on the dev split of the real-corpus
         query sets, see README "Search quality").
+    context
+        A keyword-like score of each keyword candidate (same order) for what its context says
+        (:func:`~policyidx.retrieval.retrievers.context_scores`), added to its BM25 score.
 
     Returns
     -------
@@ -70,7 +74,9 @@ def dense_rerank(keyword: Ranking, dense: Ranking, row_doc: np.ndarray | None = 
     comps = {"keyword": keyword, "dense": dense}
     if len(keyword) == 0:
         return Ranking(dense.rows, dense.scores, comps)
-    kn = keyword.scores / keyword.scores[0] if keyword.scores[0] > 0 else np.ones(len(keyword))
+    kw = keyword.scores if context is None else keyword.scores + np.asarray(context, dtype=np.float64)
+    top_kw = float(np.max(kw))
+    kn = kw / top_kw if top_kw > 0 else np.ones(len(keyword))
     fused = kn.copy()
     if len(dense):
         top, floor = float(dense.scores[0]), float(dense.scores[-1])

@@ -29,9 +29,13 @@ FUSION_DEFAULTS: dict[str, Any] = {
 
 #: The default ``hybrid`` mode: keyword candidates re-ranked by dense votes for their document
 #: and clause (:func:`~policyidx.retrieval.fusion.dense_rerank`), weights chosen on the dev split
-#: of the real-corpus query sets (eval/real/, README "Search quality").  An index's parameters
-#: may override them (``doc_weight``, ``clause_weight``, ``rerank_depth``).
-HYBRID_DEFAULTS: dict[str, Any] = {"doc_weight": 0.2, "clause_weight": 0.1, "rerank_depth": 200}
+#: of the real-corpus query sets (eval/real/, README "Search quality").  ``context_weight``
+#: weighs what a clause's context (document title, headings) adds to its BM25 score
+#: (:func:`~policyidx.retrieval.retrievers.context_scores`).  A new index records them in its
+#: parameters, which override these (``doc_weight``, ``clause_weight``, ``context_weight``,
+#: ``context_depth``: how many of the best keyword candidates get a context score, ``rerank_depth``).
+HYBRID_DEFAULTS: dict[str, Any] = {"doc_weight": 0.3, "clause_weight": 0.2, "context_weight": 0.75, "context_depth": 50,
+                                   "rerank_depth": 200}
 
 #: ``factory(part, params)``: ``part(name)`` returns a base retriever of the index.
 Factory = Callable[[Callable[[str], Retriever], Mapping[str, Any]], Retriever]
@@ -80,10 +84,16 @@ def _hybrid(part: Callable[[str], Retriever], params: Mapping[str, Any]) -> Retr
         row_doc = part("row_doc")
     except QueryError:  # an index without documents (a synthetic benchmark index)
         row_doc = None
+    try:
+        context = part("context")
+    except QueryError:  # no clause contexts (a synthetic benchmark index)
+        context = None
     return RerankRetriever(part("keyword"), part("dense"), row_doc,
                            doc_weight=params.get("doc_weight", HYBRID_DEFAULTS["doc_weight"]),
                            clause_weight=params.get("clause_weight", HYBRID_DEFAULTS["clause_weight"]),
-                           depth=params.get("rerank_depth", HYBRID_DEFAULTS["rerank_depth"]), name="hybrid")
+                           depth=params.get("rerank_depth", HYBRID_DEFAULTS["rerank_depth"]), name="hybrid",
+                           context=context, context_weight=params.get("context_weight", HYBRID_DEFAULTS["context_weight"]),
+                           context_depth=params.get("context_depth", HYBRID_DEFAULTS["context_depth"]))
 
 
 register_mode("keyword", "BM25 over words and shared Han characters", lambda part, params: part("keyword"))

@@ -3,6 +3,7 @@ the fusion of several named retrievers."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
@@ -16,7 +17,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from .keyword import BM25Index
     from .vectors import VectorStore
 
-__all__ = ["KeywordRetriever", "DenseRetriever", "FusionRetriever", "RerankRetriever", "depth_for", "max_attainable", "query_coverage"]
+__all__ = ["KeywordRetriever", "DenseRetriever", "FusionRetriever", "RerankRetriever", "depth_for", "max_attainable",
+           "query_coverage", "context_scores", "lucene_idf"]
+
+#: ``context(terms, rows) -> scores``: a keyword-like score of each row for what its context
+#: (document title, headings of the enclosing clauses) adds to its own text.
+ContextScorer = Callable[[Mapping[str, float], np.ndarray], np.ndarray]
 
 
 def depth_for(k: int) -> int:
@@ -120,7 +126,8 @@ class FusionRetriever:
 
 class RerankRetriever:
     """Keyword candidates re-ranked by the dense side's votes for their document and clause
-    (:func:`~policyidx.retrieval.fusion.dense_rerank`): the default ``hybrid`` mode.
+    and by what their context says (:func:`~policyidx.retrieval.fusion.dense_rerank`): the
+    default ``hybrid`` mode.
 
     Parameters
     ----------
@@ -132,12 +139,21 @@ class RerankRetriever:
         The votes' weights.
     depth
         How many rows each side is asked for (at least :func:`depth_for` ``(k)``).
+    context
+        ``context(terms, rows)``: the context score of rows (:func:`context_scores`);
+        ``None`` (or ``context_weight`` 0) leaves it out.
+    context_weight
+        Its weight, relative to BM25.
+    context_depth
+        How many of the best keyword candidates get a context score.
     """
 
     def __init__(self, keyword: Retriever, dense: Retriever, row_doc: np.ndarray | None = None, *,
-                 doc_weight: float = 0.2, clause_weight: float = 0.1, depth: int = 200, name: str = "hybrid"):
+                 doc_weight: float = 0.3, clause_weight: float = 0.2, depth: int = 200, name: str = "hybrid",
+                 context: ContextScorer | None = None, context_weight: float = 0.0, context_depth: int = 50):
         self.keyword, self.dense, self.row_doc = keyword, dense, row_doc
         self.doc_weight, self.clause_weight, self.depth = float(doc_weight), float(clause_weight), int(depth)
+        self.context, self.context_weight, self.context_depth = context, float(context_weight), int(context_depth)
         self.name = name
 
     def search(self, query: Expansion, k: int, filter: RowFilter | None = None) -> Ranking:
@@ -145,8 +161,88 @@ class RerankRetriever:
         depth = max(self.depth, depth_for(k))
         kw = self.keyword.search(query, depth, filter)
         dn = self.dense.search(query, depth, filter)
+        ctx = None
+        if self.context is not None and self.context_weight and len(kw) and query.terms and self.context_depth > 0:
+            ctx = np.zeros(len(kw), dtype=np.float64)
+            n = min(len(kw), self.context_depth)
+            ctx[:n] = self.context_weight * np.asarray(self.context(query.terms, kw.rows[:n]), dtype=np.float64)
         return dense_rerank(kw, dn, self.row_doc, doc_weight=self.doc_weight,
-                            clause_weight=self.clause_weight).top(k)
+                            clause_weight=self.clause_weight, context=ctx).top(k)
+
+
+def lucene_idf(df: float, n: int) -> float:
+    """BM25's (Lucene's) idf of a term in ``df`` of ``n`` rows."""
+    return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+
+
+def context_scores(terms: Mapping[str, float], rows: np.ndarray, *, has_term: Callable[[str, np.ndarray], np.ndarray],
+                   context_of: Callable[[int], tuple[frozenset[str], str]], row_text: Callable[[int], str],
+                   idf: Callable[[str], float], k1: float) -> np.ndarray:
+    """What the context of each row adds to its own text, as a keyword score.
+
+    A clause often leaves out what its law or its heading says: the city (德州, 湛江), the
+    subject (会计师事务所 in the title of an interpretation), the lead-in of a list of items.
+    For each row this is the sum, over the query terms that its context (document title,
+    headings of the enclosing clauses) has and its own text lacks, of ``weight * idf /
+    (1 + k1)``: what one occurrence of the term would add to the BM25 score of a clause of
+    average length.  A Chinese or Japanese term of two or more characters is looked for as a
+    substring (``德州`` is in the title ``德州市制定地方性法规条例`` though the title's word is
+    ``德州市``) as well as an index term, shared-Han-character terms (``#..``) by their
+    characters too; other terms as index terms only.
+
+    Parameters
+    ----------
+    terms
+        The query's weighted keyword terms.
+    rows
+        The rows to score.
+    has_term
+        ``has_term(term, rows)``: boolean array, which rows' own text has the index term.
+    context_of
+        ``context_of(row)``: the index terms and the text of the row's context.
+    row_text
+        ``row_text(row)``: the row's own text.
+    idf
+        ``idf(term)``: the term's idf in the index (0 for an unknown term).
+    k1
+        The index's BM25 ``k1``.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        One score per row (0 where the context adds nothing).
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    out = np.zeros(len(rows), dtype=np.float64)
+    if not len(rows):
+        return out
+    ctxs = [context_of(int(r)) for r in rows.tolist()]
+    texts: list[str] | None = None
+    for t, w in terms.items():
+        if w <= 0:
+            continue
+        value = w * idf(t) / (1.0 + k1)
+        if value <= 0:
+            continue
+        chars = t[1:] if t.startswith("#") else t
+        if len(chars) >= 2 and _CJK.search(chars):
+            in_ctx = np.fromiter((t in c[0] or chars in c[1] for c in ctxs), dtype=bool, count=len(rows))
+            if not in_ctx.any():
+                continue
+            if texts is None:
+                texts = [row_text(int(r)) for r in rows.tolist()]
+            own = np.fromiter((chars in x for x in texts), dtype=bool, count=len(rows))
+            own |= np.asarray(has_term(t, rows), dtype=bool)
+        else:
+            in_ctx = np.fromiter((t in c[0] for c in ctxs), dtype=bool, count=len(rows))
+            if not in_ctx.any():
+                continue
+            own = np.asarray(has_term(t, rows), dtype=bool)
+        out += np.where(in_ctx & ~own, value, 0.0)
+    return out
 
 
 def max_attainable(bm25: BM25Index, terms: Mapping[str, float]) -> float:

@@ -1,0 +1,100 @@
+"""Grid over the default hybrid mode's weights on the dev split of query sets.
+
+Each query is searched once per side (keyword top ``depth``, dense top ``depth``, context scores
+of the keyword candidates); every weight combination then re-ranks those with
+:func:`policyidx.retrieval.fusion.dense_rerank`, the function the ``hybrid`` mode runs, so the
+grid costs one search per query.  It prints hit@1 / hit@5 per set for each combination, with
+keyword and dense alone, and marks the combinations that are nowhere below the better of the two.
+Only ``dev`` queries are read (queries without a split count as dev): never tune on ``test``.
+
+    python eval/real/tune.py --index IDX eval/real/real-*.jsonl
+    python eval/real/tune.py eval/queries-*.jsonl ../shared/dev-queries.jsonl   # the bundled index
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import re
+from collections import defaultdict
+
+import numpy as np
+
+from policyidx.evaluate import load_queries
+from policyidx.index import Index
+from policyidx.retrieval.base import Ranking
+from policyidx.retrieval.fusion import dense_rerank
+
+_WS = re.compile(r"\s+")
+
+
+def _gather(idx: Index, queries: list[dict], depth: int) -> list[dict]:
+    out = []
+    for q in queries:
+        exp = idx.analyze_query(q["q"], q.get("lang"))
+        with idx.analyzer.active():
+            kw = idx.retriever("keyword").search(exp, depth)
+            dn = idx.retriever("dense").search(exp, depth)
+            ctx = idx.context_scores(exp.terms, kw.rows) if len(kw) and exp.terms else np.zeros(len(kw))
+        rows = set(kw.rows.tolist()) | set(dn.rows.tolist())
+        ok = set()
+        for r in rows:
+            doc = idx.docs[int(idx.row_doc[r])]["id"]
+            text = _WS.sub("", idx.rows.text(r))
+            if any(doc == d and _WS.sub("", g) in text for d, g in q["gold"]):
+                ok.add(r)
+        out.append({"set": f"{q['_set']}/{q.get('lang', '?')}", "kw": kw, "dn": dn, "ctx": ctx, "ok": ok})
+    return out
+
+
+def _rank(rows: np.ndarray, ok: set[int]) -> int | None:
+    for i, r in enumerate(rows[:10].tolist(), 1):
+        if r in ok:
+            return i
+    return None
+
+
+def _score(data: list[dict], rank_of) -> dict[str, tuple[float, float]]:
+    by: dict[str, list[int | None]] = defaultdict(list)
+    for g in data:
+        by[g["set"]].append(rank_of(g))
+    return {s: (float(np.mean([r == 1 for r in v])), float(np.mean([r is not None and r <= 5 for r in v])))
+            for s, v in sorted(by.items())}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("files", nargs="+")
+    p.add_argument("--index", help="index directory (default: the bundled corpus's)")
+    p.add_argument("--depth", type=int, default=200)
+    p.add_argument("--doc", default="0,0.1,0.2,0.3", help="document weights")
+    p.add_argument("--clause", default="0.1,0.2,0.3", help="clause weights")
+    p.add_argument("--context", default="0,0.5,0.75,1", help="context weights")
+    p.add_argument("--context-depth", default="50,200", help="how many keyword candidates get a context score")
+    args = p.parse_args(argv)
+    idx = Index.open(args.index)
+    data = _gather(idx, load_queries(args.files, split="dev"), args.depth)
+    kw = _score(data, lambda g: _rank(g["kw"].rows, g["ok"]))
+    dn = _score(data, lambda g: _rank(g["dn"].rows, g["ok"]))
+    sets = list(kw)
+    print(f"{len(data)} dev queries; cells hit@1/hit@5 per set: {', '.join(sets)}")
+    print(f"{'keyword':32}" + "  ".join(f"{kw[s][0]:.3f}/{kw[s][1]:.3f}" for s in sets))
+    print(f"{'dense':32}" + "  ".join(f"{dn[s][0]:.3f}/{dn[s][1]:.3f}" for s in sets))
+    floats = lambda s: [float(x) for x in s.split(",") if x]  # noqa: E731
+    for dw, cw, xw, xd in itertools.product(floats(args.doc), floats(args.clause), floats(args.context),
+                                           [int(x) for x in floats(args.context_depth)]):
+        def rank_of(g, dw=dw, cw=cw, xw=xw, xd=xd):
+            ctx = np.zeros(len(g["kw"]))
+            ctx[:xd] = xw * g["ctx"][:xd]
+            fused: Ranking = dense_rerank(g["kw"], g["dn"], idx.row_doc, doc_weight=dw, clause_weight=cw, context=ctx)
+            return _rank(fused.rows, g["ok"])
+
+        got = _score(data, rank_of)
+        never_worse = all(got[s][i] >= max(kw[s][i], dn[s][i]) - 1e-9 for s in sets for i in (0, 1))
+        label = f"doc {dw} clause {cw} ctx {xw}@{xd}"
+        print(f"{label:30}{'*' if never_worse else ' '} " + "  ".join(f"{got[s][0]:.3f}/{got[s][1]:.3f}" for s in sets))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

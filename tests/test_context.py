@@ -1,0 +1,124 @@
+"""The hybrid mode's context scores: query terms that a clause's document title or enclosing
+headings have and its own text lacks (retrieval.retrievers.context_scores, Index.context_scores),
+and how the re-ranking uses them."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from policyidx.index.build import BM25_B, BM25_K1
+from policyidx.retrieval.base import Ranking
+from policyidx.retrieval.fusion import dense_rerank
+from policyidx.retrieval.modes import HYBRID_DEFAULTS
+from policyidx.retrieval.retrievers import context_scores, lucene_idf
+
+# three rows: own text, context (title + headings) terms and text
+ROWS = {
+    0: ("列入议程的法规案在表决前提案人要求撤回", frozenset({"德州市", "制定", "条例"}), "德州市制定地方性法规条例"),
+    1: ("列入议程的法规案在表决前提案人要求撤回", frozenset({"临沂市", "制定", "条例"}), "临沂市制定地方性法规条例"),
+    2: ("德州的法规案", frozenset({"德州市", "条例"}), "德州市制定地方性法规条例"),
+    3: ("patent pledge", frozenset({"licens", "patent"}), "patent licensing rules"),
+}
+
+
+def _scores(terms, rows, idf=None, k1=0.9):
+    return context_scores(
+        terms, np.array(rows),
+        has_term=lambda t, r: np.array([t in ROWS[int(x)][0].split() for x in r]),
+        context_of=lambda r: (ROWS[r][1], ROWS[r][2]),
+        row_text=lambda r: ROWS[r][0],
+        idf=idf or (lambda t: 2.0), k1=k1)
+
+
+def test_a_term_only_the_context_has_scores_one_average_occurrence():
+    got = _scores({"德州": 1.0, "撤回": 1.0}, [0, 1, 2])
+    # 德州 is in row 0's title (inside the word 德州市) and not in its text; row 1's title lacks
+    # it; row 2's own text has it; 撤回 is in no context
+    assert got[0] == pytest.approx(1.0 * 2.0 / (1 + 0.9))
+    assert got[1] == 0.0 and got[2] == 0.0
+
+
+def test_weights_idf_and_bridge_terms():
+    got = _scores({"德州": 0.5, "#德州": 0.4, "条例": 0.0}, [0], idf=lambda t: {"德州": 3.0, "#德州": 1.0}.get(t, 0.0),
+                  k1=1.5)
+    assert got[0] == pytest.approx((0.5 * 3.0 + 0.4 * 1.0) / 2.5)
+    # an unknown term (idf 0) or a term without weight adds nothing
+    assert _scores({"德州": 1.0}, [0], idf=lambda t: 0.0)[0] == 0.0
+
+
+def test_other_terms_match_as_index_terms_only():
+    # "licens" is a context term of row 3 and not one of its own; "pat" is only a substring
+    got = _scores({"licens": 1.0, "pat": 1.0, "patent": 1.0}, [3])
+    assert got[0] == pytest.approx(2.0 / 1.9)
+
+
+def test_no_rows():
+    assert _scores({"德州": 1.0}, []).shape == (0,)
+
+
+def test_context_lifts_a_candidate_in_the_rerank():
+    kw = Ranking(np.array([5, 7]), np.array([10.0, 10.0]))
+    dn = Ranking.empty()
+    plain = dense_rerank(kw, dn, None)
+    assert plain.rows.tolist() == [5, 7]  # a tie: the lower row first
+    lifted = dense_rerank(kw, dn, None, context=np.array([0.0, 1.0]))
+    assert lifted.rows.tolist() == [7, 5]
+    assert lifted.scores[0] == pytest.approx(1.0) and lifted.scores[1] == pytest.approx(10.0 / 11.0)
+    assert lifted.components["keyword"] is kw  # the keyword scores themselves are unchanged
+
+
+def test_index_context_scores_on_the_bundled_index(built_index):
+    idx = built_index
+    # a word of a document title that some clause of that document does not repeat
+    for d, doc in enumerate(idx.docs):
+        rows = np.flatnonzero(np.asarray(idx.row_doc) == d)
+        words = [w for w in re.findall(r"[\u4e00-\u9fff]{2}", doc["title"] or "") if w in idx.keyword.term_ids]
+        for w in words:
+            lacking = [int(r) for r in rows if w not in idx.rows.text(int(r))
+                       and not idx.keyword.score({w: 1.0}, np.array([r]))[0]]
+            having = [int(r) for r in rows if w in idx.rows.text(int(r))]
+            if lacking and having:
+                got = idx.context_scores({w: 1.0}, np.array([lacking[0], having[0]]))
+                df = int(idx.keyword.indptr[idx.keyword.term_ids[w] + 1] - idx.keyword.indptr[idx.keyword.term_ids[w]])
+                want = lucene_idf(df, idx.keyword.n_docs) / (1 + idx.params["k1"])
+                assert got[0] == pytest.approx(want) and got[1] == 0.0
+                # a shard is given the collection's idf instead
+                assert idx.context_scores({w: 1.0}, np.array([lacking[0]]), idf={w: 1.9})[0] == pytest.approx(
+                    1.9 / (1 + idx.params["k1"]))
+                return
+    pytest.fail("no title word of the bundled corpus is missing from some clause of its document")
+
+
+def test_new_indexes_record_the_ranking_parameters(built_index):
+    p = built_index.params
+    assert (p["k1"], p["b"]) == (BM25_K1, BM25_B)
+    for name in ("doc_weight", "clause_weight", "context_weight", "context_depth", "rerank_depth"):
+        assert p[name] == HYBRID_DEFAULTS[name]
+    r = built_index.retriever("hybrid")
+    assert r.context is not None and r.context_weight == HYBRID_DEFAULTS["context_weight"]
+
+
+def test_only_the_best_keyword_candidates_get_a_context_score(built_index):
+    from policyidx.retrieval.retrievers import RerankRetriever
+
+    asked: list[int] = []
+
+    def context(terms, rows):
+        asked.append(len(rows))
+        return np.ones(len(rows))
+
+    idx = built_index
+    r = RerankRetriever(idx.retriever("keyword"), idx.retriever("dense"), idx.row_doc, context=context,
+                        context_weight=0.5, context_depth=3)
+    exp = idx.analyze_query("知识产权", "zh")
+    with idx.analyzer.active():
+        got = r.search(exp, 10)
+        kw = idx.retriever("keyword").search(exp, 200)
+    assert len(kw) > 3 and asked == [3]
+    assert len(got) == 10
+    RerankRetriever(idx.retriever("keyword"), idx.retriever("dense"), idx.row_doc, context=context,
+                    context_weight=0.0).search(exp, 10)
+    assert asked == [3]  # weight 0: not asked
