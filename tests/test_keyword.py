@@ -341,8 +341,8 @@ def test_repeated_unknown_and_zero_weight_terms(kernel, monkeypatch):
         index.search({"w1": "heavy"})
 
 
-def test_light_process_imports_neither_numba_nor_scipy_and_answers_the_same() -> None:
-    """`policyidx search` calls light_process(): long posting lists then go through
+def test_light_kernels_import_neither_numba_nor_scipy_and_answer_the_same() -> None:
+    """`policyidx search` searches within light_kernels(): long posting lists then go through
     numpy.add.at, with the same sums as scipy's kernel, and the one-shot process never
     pays for importing scipy.sparse or numba."""
     import subprocess
@@ -352,11 +352,12 @@ def test_light_process_imports_neither_numba_nor_scipy_and_answers_the_same() ->
         "import sys, json, numpy as np\n"
         "from policyidx.retrieval import keyword\n"
         "light = sys.argv[1] == 'light'\n"
-        "if light: keyword.light_process()\n"
+        "import contextlib\n"
         "rng = np.random.default_rng(5)\n"
         "docs = [['a'] + [f't{i}' for i in rng.integers(0, 50, 6)] for _ in range(6000)]\n"
         "index = keyword.BM25Index.build(docs)\n"
-        "rows, scores = index.search({'a': 1.0, 't3': 0.5, 't7': 1.0}, k=20)\n"
+        "with (keyword.light_kernels() if light else contextlib.nullcontext()):\n"
+        "    rows, scores = index.search({'a': 1.0, 't3': 0.5, 't7': 1.0}, k=20)\n"
         "assert len(rows) == 20\n"
         "if light: assert 'scipy.sparse' not in sys.modules and 'numba' not in sys.modules\n"
         "else: assert 'scipy.sparse' in sys.modules\n"
@@ -369,3 +370,13 @@ def test_light_process_imports_neither_numba_nor_scipy_and_answers_the_same() ->
         assert res.returncode == 0, res.stderr
         out[mode] = json.loads(res.stdout)
     assert out["light"] == out["full"]
+
+
+def test_light_kernels_restore_the_previous_choice() -> None:
+    """An in-process caller (tests, a notebook running the CLI) keeps its kernels afterwards."""
+    from policyidx.retrieval import keyword
+
+    before_use, before_kernel = keyword._USE_KERNELS, list(keyword._KERNEL)
+    with keyword.light_kernels():
+        assert keyword._USE_KERNELS is False and keyword._csc_matvec() is None
+    assert keyword._USE_KERNELS == before_use and keyword._KERNEL == before_kernel

@@ -31,15 +31,14 @@ def run(args: argparse.Namespace) -> int:
     # One query per process: the compiled keyword kernels would only be loaded (numba, on a
     # background thread competing for the interpreter) after the query has been answered
     # by the numpy path, which gives the same results; nor is scipy imported for it.
-    from ..retrieval.keyword import light_process
-
-    light_process()
     from ..index.highlight import marked
+    from ..retrieval.keyword import light_kernels
 
     idx = open_index(args)
-    hits = idx.search(args.query, k=args.k, mode=args.mode, lang=args.lang, docs=args.doc or None,
-                      works=args.work or None, roles=args.role or None, expand=not args.no_expand,
-                      dictionaries=not args.no_dict)
+    with light_kernels():
+        hits = idx.search(args.query, k=args.k, mode=args.mode, lang=args.lang, docs=args.doc or None,
+                          works=args.work or None, roles=args.role or None, expand=not args.no_expand,
+                          dictionaries=not args.no_dict)
     if args.json:
         emit_json([h.to_dict() for h in hits])
         return 0

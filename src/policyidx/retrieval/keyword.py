@@ -16,6 +16,7 @@ id = position) and ``params.json``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import mmap
 import os
@@ -23,7 +24,7 @@ import threading
 from collections import Counter
 from itertools import repeat
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -730,19 +731,26 @@ _KERNELS_LOCK = threading.Lock()
 _KERNELS_STATE: dict[str, object] = {}
 
 
-def light_process() -> None:
-    """Configure this process for a few queries only (a command-line call).
+@contextlib.contextmanager
+def light_kernels() -> Iterator[None]:
+    """Within this block, search as a process that answers one query and exits does.
 
     Neither the compiled kernels (numba, loaded on a background thread that would compete
     with the query for the interpreter) nor scipy's scatter-add kernel (importing
     ``scipy.sparse`` costs 0.3-0.4 s) are loaded: every posting list goes through
     :func:`numpy.add.at`, which adds the same float32 products in the same order, so the
-    results are the same, only slower per posting on long lists.
+    results are the same, only slower per posting on long lists.  The previous choice is
+    restored on exit (``policyidx search`` wraps its one query in this block).
     """
     global _USE_KERNELS
+    saved_use, saved_kernel = _USE_KERNELS, list(_KERNEL)
     _USE_KERNELS = False
-    if not _KERNEL:
-        _KERNEL.append(None)
+    _KERNEL[:] = [None]
+    try:
+        yield
+    finally:
+        _USE_KERNELS = saved_use
+        _KERNEL[:] = saved_kernel
 
 
 def _load_kernels() -> None:
