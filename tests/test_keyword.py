@@ -356,6 +356,7 @@ def test_light_kernels_import_neither_numba_nor_scipy_and_answer_the_same() -> N
         "rng = np.random.default_rng(5)\n"
         "docs = [['a'] + [f't{i}' for i in rng.integers(0, 50, 6)] for _ in range(6000)]\n"
         "index = keyword.BM25Index.build(docs)\n"
+        "if not light: keyword._kernels(wait=True)  # numba disabled: scipy's kernel takes long lists\n"
         "with (keyword.light_kernels() if light else contextlib.nullcontext()):\n"
         "    rows, scores = index.search({'a': 1.0, 't3': 0.5, 't7': 1.0}, k=20)\n"
         "assert len(rows) == 20\n"
@@ -380,3 +381,24 @@ def test_light_kernels_restore_the_previous_choice() -> None:
     with keyword.light_kernels():
         assert keyword._USE_KERNELS is False and keyword._csc_matvec() is None
     assert keyword._USE_KERNELS == before_use and keyword._KERNEL == before_kernel
+
+
+def test_no_scipy_kernel_while_the_compiled_kernels_load(monkeypatch) -> None:
+    """The first queries of a process (compiled kernels still loading) do not import scipy
+    for its scatter-add; the sums are those of numpy.add.at."""
+    from policyidx.retrieval import keyword
+
+    monkeypatch.setattr(keyword, "_USE_KERNELS", True)
+    monkeypatch.setattr(keyword, "_KERNELS_STATE", {"thread": object()})  # started, not done
+    monkeypatch.setattr(keyword, "_KERNEL", [])
+    rng = np.random.default_rng(2)
+    rows = np.sort(rng.choice(50_000, keyword.KERNEL_MIN_POSTINGS * 2, replace=False)).astype(np.int32)
+    vals = rng.random(len(rows)).astype(np.float32)
+    acc = np.zeros(50_000, dtype=np.float32)
+    keyword._scatter_add(acc, rows, vals, 0.5)
+    assert keyword._KERNEL == [], "scipy's kernel was looked up while the compiled kernels load"
+    want = np.zeros(50_000, dtype=np.float32)
+    np.add.at(want, rows, np.float32(0.5) * vals)
+    np.testing.assert_array_equal(acc, want)
+    keyword._KERNELS_STATE["done"] = True  # loaded (or failed): long lists may use scipy again
+    assert not keyword._kernels_loading()

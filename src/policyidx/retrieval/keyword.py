@@ -766,6 +766,11 @@ def _load_kernels() -> None:
         _KERNELS_STATE["done"] = True
 
 
+def _kernels_loading() -> bool:
+    """True while the compiled kernels are being loaded on their background thread."""
+    return _USE_KERNELS and "thread" in _KERNELS_STATE and not _KERNELS_STATE.get("done")
+
+
 def _kernels(wait: bool = False):  # type: ignore[no-untyped-def]
     """The compiled kernels module once it is ready, else None (numba missing or disabled,
     :data:`_USE_KERNELS` off, or still loading).
@@ -836,7 +841,10 @@ def _scatter_add(acc: np.ndarray, rows: np.ndarray, vals: np.ndarray, w: float) 
     n = len(rows)
     if n == 0:
         return
-    kernel = _csc_matvec() if n >= KERNEL_MIN_POSTINGS else None
+    # scipy's kernel serves processes without the compiled kernels; while those are still
+    # loading (the first queries of a process), importing scipy.sparse (0.3-0.4 s) would
+    # cost more than it saves on one query
+    kernel = _csc_matvec() if n >= KERNEL_MIN_POSTINGS and not _kernels_loading() else None
     if kernel is not None and rows.dtype == np.int32 and vals.dtype == np.float32:
         kernel(len(acc), 1, np.array([0, n], dtype=np.int32), rows, vals, np.array([w], dtype=np.float32), acc)
     elif w == 1.0:
