@@ -27,19 +27,20 @@ from ..errors import PolicyIdxError
 __all__ = ["measure", "main"]
 
 
+class _Texts:
+    """The clause texts of an index by row, read on demand."""
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+
+    def __getitem__(self, row: int) -> str:
+        return self.index.record(row)["text"]
+
+
 def _fragments(index: Any, n: int, seed: int) -> list[str]:
-    rng = random.Random(seed)
-    out: list[str] = []
-    tries = 0
-    while len(out) < n and tries < 100 * n:
-        tries += 1
-        text = index.record(rng.randrange(len(index)))["text"]
-        length = rng.randint(6, 30)
-        start = rng.randrange(max(1, len(text) - length + 1))
-        frag = text[start: start + length].strip()
-        if len(frag) >= 6 and any(ch.isalnum() for ch in frag):
-            out.append(frag)
-    return out
+    from .peers import _fragments as cut
+
+    return cut(_Texts(index), range(len(index)), n, random.Random(seed))
 
 
 def _pct(ms: Sequence[float]) -> dict[str, float]:

@@ -191,6 +191,8 @@ def _tokenize_cached(texts: Sequence[str], langs: Sequence[str], cache: Path | N
 
 
 def _fragments(texts: Sequence[str], rows: Sequence[int], n: int, rng: random.Random) -> list[str]:
+    """``n`` queries cut from the texts at ``rows``: 6-30 characters from a random place,
+    with at least one letter or digit (``texts`` needs only ``__getitem__``)."""
     out: list[str] = []
     tries = 0
     while len(out) < n and tries < 100 * n:

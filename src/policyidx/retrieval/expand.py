@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Sequence
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -304,19 +304,25 @@ def _add_dictionary(exp: Expansion, covered: list[tuple[int, int]], weight: floa
                 for w, sc in cands:
                     add(w, tgt, phrase, sc)
         return
+    for word in _japanese_words(text, lex):
+        if not _JA_CONTENT.search(word):
+            continue
+        cands = [(w, sc) for w, sc in lex.translate(word, "ja", "zh", keep=known, limit=DICTIONARY_PER_WORD + 1) if w != word]
+        for w, sc in cands[:DICTIONARY_PER_WORD]:
+            add(w, "zh", word, sc)
+
+
+def _japanese_words(text: str, lex: Any) -> Iterator[str]:
+    """The words of a Japanese text as the dictionary knows them: its tokens (unified
+    forms), where three or two in a row make a dictionary word, that word instead."""
     from ..text.analysis import tokenize
 
     toks = [t.norm for t in tokenize(text, "ja") if t.surface.strip()]
     i = 0
     while i < len(toks):
         n = next((n for n in (3, 2) if i + n <= len(toks) and lex.glosses_of("".join(toks[i : i + n]), "ja")), 1)
-        word = "".join(toks[i : i + n])
+        yield "".join(toks[i : i + n])
         i += n
-        if not _JA_CONTENT.search(word):
-            continue
-        cands = [(w, sc) for w, sc in lex.translate(word, "ja", "zh", keep=known, limit=DICTIONARY_PER_WORD + 1) if w != word]
-        for w, sc in cands[:DICTIONARY_PER_WORD]:
-            add(w, "zh", word, sc)
 
 
 def _add(exp: Expansion, rendering: str, lang: str, source: str, weight: float) -> None:
@@ -718,7 +724,6 @@ def _japanese_dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
                                known: Callable[[str], bool] | None) -> list[Unit]:
     """Dictionary candidates of the words of a Japanese query outside the glossary's matches."""
     from ..text.lexicons import default_lexicon
-    from ..text.analysis import tokenize
 
     lex = default_lexicon()
     if not len(lex):
@@ -727,12 +732,7 @@ def _japanese_dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
     for s, e in covered:  # the glossary wins where it knows the words
         text = text[:s] + " " * (e - s) + text[e:]
     units: list[Unit] = []
-    toks = [t.norm for t in tokenize(text, "ja") if t.surface.strip()]
-    i = 0
-    while i < len(toks):
-        n = next((n for n in (3, 2) if i + n <= len(toks) and lex.glosses_of("".join(toks[i : i + n]), "ja")), 1)
-        word = "".join(toks[i : i + n])
-        i += n
+    for word in _japanese_words(text, lex):
         if not _JA_CONTENT.search(word) or word in JA_STOP or word in _JA_STOP_UNIFIED:
             continue  # JA_STOP are frames, not content (the tokens are unified: 場合 -> 场合)
         u = Unit(word, [])
