@@ -25,7 +25,7 @@ from typing import Any, Callable
 from .._io import atomic_write_bytes
 from ..corpus import Corpus
 from ..errors import CorruptIndexError
-from .store import _crc
+from .store import _crc, json_object
 
 _FOOTER = re.compile(rb"policyidx-crc32 ([0-9a-f]{8}) size (\d+)\n?")
 
@@ -86,14 +86,7 @@ class AlignmentStore:
             data = f.read_bytes()
         except OSError as exc:
             raise CorruptIndexError(f"{f} cannot be read ({exc.strerror}); rebuild the index") from exc
-        body = unseal(f, data, listed)
-        try:
-            rec = json.loads(body.decode("utf-8"))
-            if not isinstance(rec, dict):
-                raise ValueError("not a JSON object")
-        except ValueError as exc:
-            raise CorruptIndexError(f"{f} is not a readable alignment ({exc}); rebuild the index") from exc
-        return rec
+        return json_object(f, unseal(f, data, listed), "a readable alignment")
 
     def put(self, al: Any, src_fingerprint: str, tgt_fingerprint: str) -> Path:
         """Store an alignment with the fingerprints of the two documents it was made from:

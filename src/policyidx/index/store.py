@@ -341,13 +341,24 @@ def _manifest_from(path: Path, expected_crc: str | None) -> dict[str, Any]:
     if expected_crc is not None and _crc(raw) != expected_crc:
         raise CorruptIndexError(f"{path} is damaged (CRC32 {_crc(raw)}, {POINTER} says {expected_crc}); "
                                 "rebuild the index")
+    return json_object(path, raw)
+
+
+def json_object(path: Path, raw: bytes, what: str = "readable JSON") -> dict[str, Any]:
+    """The JSON object in the bytes ``raw`` read from ``path``.
+
+    Raises
+    ------
+    CorruptIndexError
+        Naming ``path`` (``"{path} is not {what} (...)"``): not UTF-8 JSON, or not an object.
+    """
     try:
-        manifest = json.loads(raw.decode("utf-8"))
-        if not isinstance(manifest, dict):
+        value = json.loads(raw.decode("utf-8"))
+        if not isinstance(value, dict):
             raise ValueError("not a JSON object")
     except ValueError as exc:
-        raise CorruptIndexError(f"{path} is not readable JSON ({exc}); rebuild the index") from exc
-    return manifest
+        raise CorruptIndexError(f"{path} is not {what} ({exc}); rebuild the index") from exc
+    return value
 
 
 def _lock(fd: int, kind: int, *, wait: bool) -> bool:
