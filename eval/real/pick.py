@@ -5,19 +5,50 @@ deterministic (seeded), spread over the categories of ``benchmarks/realcorpus.py
 
     python benchmarks/realcorpus.py 2000 /tmp/real2000
     python eval/real/pick.py /tmp/real2000 --n 100 --seed 12 > /tmp/to-read.txt
+
+``--exclude FILE...`` skips every document named as gold in those query files (JSON lines with a
+``gold`` list of ``[doc id, text]``), so a new set is written about other documents.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import re
 import sys
 from collections import defaultdict
+from pathlib import Path
 
 from policyidx.corpus import Corpus
 
 _BORING = re.compile(r"(为了|为)[^。]{0,80}制定本|自\d{4}年\d{1,2}月\d{1,2}日起施行|本(法|条例|规定|办法|解释)自.{0,20}施行")
+
+
+def gold_documents(paths: list[str]) -> set[str]:
+    """Return the ids of the documents used as gold in the query files ``paths``.
+
+    Parameters
+    ----------
+    paths : list of str
+        JSON-lines query files (``{"gold": [[doc_id, text], ...], ...}`` per line).
+
+    Returns
+    -------
+    set of str
+        Every document id named in a ``gold`` entry.
+    """
+    ids: set[str] = set()
+    for path in paths:
+        for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                query = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise SystemExit(f"{path}:{n}: not JSON ({e.msg})") from None
+            ids.update(g[0] for g in query.get("gold", []))
+    return ids
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("corpus")
     p.add_argument("--n", type=int, default=100)
     p.add_argument("--seed", type=int, default=12)
+    p.add_argument("--exclude", nargs="+", default=[], metavar="FILE",
+                   help="query files (JSON lines) whose gold documents are not picked")
     args = p.parse_args(argv)
+    excluded = gold_documents(args.exclude)
     corpus = Corpus.load(args.corpus)
     rng = random.Random(args.seed)
     by_cat: dict[str, list] = defaultdict(list)
@@ -43,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         tries += 1
         cat = rng.choices(cats, weights)[0]
         doc = rng.choice(by_cat[cat])
-        if doc.id in seen_docs:
+        if doc.id in seen_docs or doc.id in excluded:
             continue
         arts = [c for c in doc.clauses if c.depth == 1 and c.kind == "section" and len(c.text) >= 30
                 and not _BORING.search(c.text)]

@@ -1,0 +1,136 @@
+"""The second real-corpus query set (eval/real/real2-*.jsonl) and the helpers it was written with.
+
+The format checks run everywhere; the checks against the real texts read ../shared/realdocs (or
+$POLICYIDX_REALDOCS) and are skipped when it is absent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL = ROOT / "eval" / "real"
+LANGS = ("zh", "en", "ja")
+
+
+def _module(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    sys.modules[name] = mod  # dataclasses look their module up
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _queries() -> dict[str, list[dict]]:
+    out = {}
+    for lang in LANGS:
+        path = REAL / f"real2-{lang}.jsonl"
+        out[lang] = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return out
+
+
+def _split_of(need: str) -> str:
+    return "test" if int(hashlib.sha1(need.encode("utf-8")).hexdigest()[:8], 16) % 10 < 4 else "dev"
+
+
+def test_real2_format_and_splits() -> None:
+    sets = _queries()
+    assert len(sets["zh"]) >= 60 and len(sets["en"]) >= 40 and len(sets["ja"]) >= 40
+    zh_needs: dict[str, tuple[str, str]] = {}
+    for lang, qs in sets.items():
+        seen: set[str] = set()
+        for q in qs:
+            assert set(q) == {"q", "lang", "gold", "split", "need"}, q
+            assert q["lang"] == lang and q["q"].strip(), q
+            assert re.fullmatch(r"s\d{3}", q["need"]) and q["need"] not in seen, q["need"]
+            seen.add(q["need"])
+            assert q["split"] == _split_of(q["need"]), f"{q['need']}: split does not follow the SHA-1 rule"
+            assert q["gold"] and all(
+                isinstance(d, str) and d.endswith(".zh") and isinstance(t, str) and t.strip() for d, t in q["gold"]
+            ), q["gold"]
+            key = (q["split"], json.dumps(q["gold"], ensure_ascii=False))
+            if lang == "zh":
+                zh_needs[q["need"]] = key
+            else:
+                assert q["need"] in zh_needs, f"{lang} {q['need']} has no Chinese version"
+                assert zh_needs[q["need"]] == key, f"{q['need']}: {lang} and zh disagree on gold or split"
+
+
+def test_real2_is_about_other_documents_than_real() -> None:
+    old = {d for p in REAL.glob("real-*.jsonl") for line in p.read_text(encoding="utf-8").splitlines()
+           if line.strip() for d, _ in json.loads(line)["gold"]}
+    picked = {q["gold"][0][0] for q in _queries()["zh"]}  # the document the query was written from
+    assert not picked & old
+
+
+def test_real2_gold_text_is_in_its_document() -> None:
+    rc = _module("realcorpus", ROOT / "benchmarks" / "realcorpus.py")
+    root = rc.realdocs_root()
+    if root is None:
+        pytest.skip("../shared/realdocs is not here")
+    from policyidx.corpus import parse_document
+
+    docs = {d.id: d for d in rc.select(2000, root)}
+    squash = lambda s: re.sub(r"\s+", "", s)  # noqa: E731
+    gold = {(d, t) for qs in _queries().values() for q in qs for d, t in q["gold"]}
+    parsed: dict[str, list[str]] = {}
+    for doc_id, text in sorted(gold):
+        assert doc_id in docs, f"{doc_id} is not in the 2,000-document catalog"
+        if doc_id not in parsed:
+            parsed[doc_id] = [squash(c.text) for c in
+                              parse_document(docs[doc_id].path, doc_id=doc_id, lang="zh").clauses]
+        assert any(squash(text) in t for t in parsed[doc_id]), f"{doc_id}: no clause contains {text!r}"
+
+
+def _tiny_catalog(tmp_path: Path, n: int) -> Path:
+    entries = []
+    for i in range(1, n + 1):
+        (tmp_path / f"d{i}.txt").write_text(
+            f"测试条例{i}\n\n第一条 为了测试，制定本条例。\n\n"
+            f"第二条 县级以上人民政府应当加强对测试工作的领导，建立健全测试工作协调机制，编号{i}。\n\n"
+            "第三条 本条例自2020年1月1日起施行。\n", encoding="utf-8")
+        entries += ["[[work]]", f'id = "t-{i}"', f'title_zh = "测试条例{i}"', 'notes = "realdocs 测试"', "",
+                    "[[document]]", f'id = "t-{i}.zh"', f'work = "t-{i}"', 'lang = "zh"', 'role = "original"',
+                    f'title = "测试条例{i}"', f'file = "d{i}.txt"', 'format = "text"', ""]
+    (tmp_path / "catalog.toml").write_text("\n".join(entries), encoding="utf-8")
+    return tmp_path
+
+
+def test_pick_excludes_gold_documents(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pick = _module("pick_real", REAL / "pick.py")
+    (tmp_path / "c").mkdir()
+    corpus = _tiny_catalog(tmp_path / "c", 4)
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(json.dumps({"q": "x", "gold": [["t-2.zh", "编号2"], ["t-4.zh", "编号4"]]}) + "\n\n",
+                       encoding="utf-8")
+    assert pick.gold_documents([str(queries)]) == {"t-2.zh", "t-4.zh"}
+
+    assert pick.main([str(corpus), "--n", "4", "--seed", "3"]) == 0
+    without = set(re.findall(r"^=== \[\d+\] (\S+)", capsys.readouterr().out, re.M))
+    assert without == {"t-1.zh", "t-2.zh", "t-3.zh", "t-4.zh"}
+
+    assert pick.main([str(corpus), "--n", "4", "--seed", "3", "--exclude", str(queries)]) == 0
+    out = capsys.readouterr().out
+    assert set(re.findall(r"^=== \[\d+\] (\S+)", out, re.M)) == {"t-1.zh", "t-3.zh"}
+    assert "编号2" not in out and "编号4" not in out
+
+
+def test_others_lists_documents_outside_the_gold(tmp_path: Path) -> None:
+    others = _module("others_real", REAL / "others.py")
+    from policyidx.corpus import Corpus
+
+    corpus = Corpus.load(_tiny_catalog(tmp_path, 3))
+    found = others.other_documents(corpus, [
+        {"need": "a", "gold": [["t-1.zh", "建立健全测试 工作协调机制"]]},  # whitespace aside
+        {"need": "b", "gold": [["t-1.zh", "编号1"]]},
+    ])
+    assert set(found) == {"a"}
+    assert sorted((doc, cid) for _, doc, cid, _ in found["a"]) == [("t-2.zh", "t-2.zh#2"), ("t-3.zh", "t-3.zh#2")]
