@@ -1,4 +1,4 @@
-"""The memory-mapped term dictionary (policyidx.termtable)."""
+"""The memory-mapped term dictionary (policyidx.text.termtable)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from policyidx.termtable import TermTable, has_table
+from policyidx.text.termtable import TermTable, has_table
 
 
 def _terms(n: int, seed: int = 3) -> list[str]:

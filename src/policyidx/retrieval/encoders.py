@@ -34,7 +34,7 @@ from .._io import atomic_directory
 from ..errors import EncoderError, MissingDependencyError
 from ..text.han import HAN_RUN
 from ..parallel import default_workers
-from ..termtable import TermTable, has_table
+from ..text.termtable import TermTable, has_table
 
 __all__ = [
     "Encoder",
@@ -723,7 +723,7 @@ class BuiltinEncoder:
 
         The directory holds ``encoder.json`` (format version and parameters),
         ``vocabulary.{terms,offsets,slots}.npy`` (the feature strings in column order as a
-        :class:`~policyidx.termtable.TermTable`; absent in hashing mode, where
+        :class:`~policyidx.text.termtable.TermTable`; absent in hashing mode, where
         ``buckets.npy`` lists the kept bucket ids), ``idf.npy`` and ``components.npy``
         (``(n_features, dim)`` float32).  An existing ``directory`` is replaced as a whole.
         """

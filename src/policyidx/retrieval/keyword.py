@@ -11,7 +11,7 @@ then a top-k over the accumulator.
 
 On disk an index is a directory: ``indptr.npy``, ``rows.npy``, ``scores.npy``,
 ``doc_len.npy`` (saved with ``allow_pickle=False``), ``vocab.{terms,offsets,slots}.npy`` (the
-terms, id = position, as a memory-mapped :class:`~policyidx.termtable.TermTable`; indexes
+terms, id = position, as a memory-mapped :class:`~policyidx.text.termtable.TermTable`; indexes
 written before it have ``vocab.json``) and ``params.json``.
 """
 
@@ -33,7 +33,7 @@ from policyidx._io import atomic_directory
 from policyidx.errors import IndexError_, QueryError
 from policyidx.parallel import default_workers
 from policyidx.retrieval.scorers import check_scorer, impacts
-from policyidx.termtable import TermTable, has_table
+from policyidx.text.termtable import TermTable, has_table
 
 __all__ = ["BM25Index", "FORMAT_VERSION", "THREADED_FROM"]
 
