@@ -107,7 +107,8 @@ def test_save_load_round_trip(tmp_path, small: BM25Index) -> None:
     target = tmp_path / "kw"
     small.save(target)
     assert sorted(p.name for p in target.iterdir()) == [
-        "doc_len.npy", "indptr.npy", "max_impact.npy", "params.json", "rows.npy", "scores.npy", "vocab.json",
+        "doc_len.npy", "indptr.npy", "max_impact.npy", "params.json", "rows.npy", "scores.npy",
+        "vocab.offsets.npy", "vocab.slots.npy", "vocab.terms.npy",
     ]
     small.save(target)  # replacing an existing index works
     for mmap in (True, False):

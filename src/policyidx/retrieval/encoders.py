@@ -26,7 +26,7 @@ from array import array
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Literal, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -34,6 +34,7 @@ from .._io import atomic_directory
 from ..errors import EncoderError, MissingDependencyError
 from ..text.han import HAN_RUN
 from ..parallel import default_workers
+from ..text.termtable import TermTable, has_table
 
 __all__ = [
     "Encoder",
@@ -340,7 +341,7 @@ class BuiltinEncoder:
     name = "builtin"
 
     def __init__(self) -> None:
-        self._vocab: dict[str, int] | None = None
+        self._vocab: Mapping[str, int] | None = None
         self._buckets: np.ndarray | None = None  # hashing mode: kept bucket ids, sorted
         self._n_buckets: int | None = None
         self._idf: np.ndarray | None = None
@@ -675,6 +676,9 @@ class BuiltinEncoder:
             # that answering a query never imports scipy
             out = self._encode_one(texts[0], None if terms is None else terms[0])[None, :]
             return _l2_normalise(out)
+        if isinstance(self._vocab, TermTable) and len(texts) > 256:
+            # many texts: a dict's lookups beat decoding bytes per feature
+            self._vocab = dict(zip(self._vocab.terms(), range(len(self._vocab))))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         step = max(1, int(batch_size))
         starts = range(0, len(texts), step)
@@ -718,7 +722,8 @@ class BuiltinEncoder:
         """Write the fitted model to ``directory`` atomically and return its path.
 
         The directory holds ``encoder.json`` (format version and parameters),
-        ``vocabulary.json`` (feature strings in column order; absent in hashing mode, where
+        ``vocabulary.{terms,offsets,slots}.npy`` (the feature strings in column order as a
+        :class:`~policyidx.text.termtable.TermTable`; absent in hashing mode, where
         ``buckets.npy`` lists the kept bucket ids), ``idf.npy`` and ``components.npy``
         (``(n_features, dim)`` float32).  An existing ``directory`` is replaced as a whole.
         """
@@ -734,11 +739,11 @@ class BuiltinEncoder:
                 "parameters": self._params,
             }
             (tmp / "encoder.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-            if self._vocab is not None:
+            if isinstance(self._vocab, TermTable):
+                self._vocab.save(tmp, "vocabulary")
+            elif self._vocab is not None:
                 names = sorted(self._vocab, key=self._vocab.__getitem__)
-                (tmp / "vocabulary.json").write_text(
-                    json.dumps(names, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
-                )
+                TermTable.from_terms(names).save(tmp, "vocabulary")
             else:
                 np.save(tmp / "buckets.npy", self._buckets, allow_pickle=False)
             np.save(tmp / "idf.npy", self._idf, allow_pickle=False)
@@ -761,16 +766,20 @@ class BuiltinEncoder:
             # memory-mapped: a query reads only the rows of its own features, so opening
             # an index does not read the whole projection (100+ MB on a real corpus)
             components = np.load(path / "components.npy", mmap_mode="r", allow_pickle=False)
+            names: list[str] | TermTable | None
             if meta.get("hashing"):
                 buckets = np.load(path / "buckets.npy", allow_pickle=False)
                 names = None
-            else:
+            elif has_table(path, "vocabulary"):
+                # mapped, not decoded: opening costs nothing per vocabulary entry
+                names, buckets = TermTable.load(path, "vocabulary"), None
+            else:  # saved before the term table (a JSON list)
                 names = json.loads((path / "vocabulary.json").read_text(encoding="utf-8"))
                 buckets = None
         except (OSError, ValueError) as exc:
             raise EncoderError(
                 f"cannot load the builtin encoder from {path}: {exc}; expected encoder.json, "
-                "vocabulary.json (or buckets.npy), idf.npy and components.npy written by "
+                "vocabulary.{terms,offsets,slots}.npy (or buckets.npy), idf.npy and components.npy written by "
                 "BuiltinEncoder.save(); rebuild the index"
             ) from exc
         if meta.get("format") != _BUILTIN_FORMAT or meta.get("name") != cls.name:
@@ -797,7 +806,7 @@ class BuiltinEncoder:
         else:
             enc._components = np.ascontiguousarray(components, dtype=np.float32)
         if names is not None:
-            enc._vocab = dict(zip(names, range(len(names))))
+            enc._vocab = names if isinstance(names, TermTable) else dict(zip(names, range(len(names))))
         else:
             enc._buckets = buckets.astype(np.int64, copy=False)
             enc._n_buckets = int(enc._params["n_buckets"])

@@ -10,8 +10,9 @@ accumulator (one per thread, reused across queries and cleaned only where it was
 then a top-k over the accumulator.
 
 On disk an index is a directory: ``indptr.npy``, ``rows.npy``, ``scores.npy``,
-``doc_len.npy`` (saved with ``allow_pickle=False``), ``vocab.json`` (the list of terms,
-id = position) and ``params.json``.
+``doc_len.npy`` (saved with ``allow_pickle=False``), ``vocab.{terms,offsets,slots}.npy`` (the
+terms, id = position, as a memory-mapped :class:`~policyidx.text.termtable.TermTable`; indexes
+written before it have ``vocab.json``) and ``params.json``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from policyidx._io import atomic_directory
 from policyidx.errors import IndexError_, QueryError
 from policyidx.parallel import default_workers
 from policyidx.retrieval.scorers import check_scorer, impacts
+from policyidx.text.termtable import TermTable, has_table
 
 __all__ = ["BM25Index", "FORMAT_VERSION", "THREADED_FROM"]
 
@@ -61,15 +63,16 @@ class BM25Index:
         rows: np.ndarray,
         scores: np.ndarray,
         doc_len: np.ndarray,
-        vocab: list[str],
+        vocab: Sequence[str] | TermTable,
         k1: float,
         b: float,
         method: str = "lucene",
     ) -> None:
-        if len(indptr) != len(vocab) + 1:
+        n_terms = len(vocab)
+        if len(indptr) != n_terms + 1:
             raise IndexError_(
                 f"index arrays disagree: indptr has {len(indptr)} entries, expected "
-                f"{len(vocab) + 1} (vocabulary of {len(vocab)} terms); rebuild the index"
+                f"{n_terms + 1} (vocabulary of {n_terms} terms); rebuild the index"
             )
         if len(rows) != len(scores) or int(indptr[-1]) != len(rows):
             raise IndexError_(
@@ -80,8 +83,15 @@ class BM25Index:
         self.rows = rows
         self.scores = scores
         self.doc_len = doc_len
-        self.vocab = vocab
-        self.term_ids: dict[str, int] = dict(zip(vocab, range(len(vocab))))
+        # a loaded index keeps its mapped term table (nothing decoded per process); one built
+        # in memory gets a dict
+        self.term_ids: Mapping[str, int]
+        self._vocab: list[str] | None
+        if isinstance(vocab, TermTable):
+            self.term_ids, self._vocab = vocab, None
+        else:
+            self._vocab = list(vocab)
+            self.term_ids = dict(zip(self._vocab, range(n_terms)))
         self.k1 = float(k1)
         self.b = float(b)
         self.method = method
@@ -91,6 +101,13 @@ class BM25Index:
 
     # ------------------------------------------------------------------ properties
     @property
+    def vocab(self) -> list[str]:
+        """The terms in id order (decoded from the term table on first use)."""
+        if self._vocab is None:
+            self._vocab = self.term_ids.terms()  # type: ignore[union-attr]
+        return self._vocab
+
+    @property
     def n_docs(self) -> int:
         """Number of rows (documents) in the index."""
         return int(len(self.doc_len))
@@ -98,7 +115,7 @@ class BM25Index:
     @property
     def n_terms(self) -> int:
         """Size of the vocabulary."""
-        return len(self.vocab)
+        return len(self.term_ids)
 
     @property
     def n_postings(self) -> int:
@@ -580,8 +597,8 @@ class BM25Index:
             arrays["max_impact"] = np.ascontiguousarray(self.max_impact, dtype=np.float32)
             for name, arr in arrays.items():
                 np.save(tmp / f"{name}.npy", arr, allow_pickle=False)
-            with open(tmp / "vocab.json", "w", encoding="utf-8") as fh:
-                json.dump(self.vocab, fh, ensure_ascii=False)
+            table = self.term_ids if isinstance(self.term_ids, TermTable) else TermTable.from_terms(self.vocab)
+            table.save(tmp, "vocab")
             params = {
                 "format": "policyidx-bm25",
                 "format_version": FORMAT_VERSION,
@@ -624,7 +641,11 @@ class BM25Index:
             )
         try:
             params = json.loads(params_path.read_text(encoding="utf-8"))
-            vocab = json.loads((d / "vocab.json").read_text(encoding="utf-8"))
+            vocab: list[str] | TermTable
+            if has_table(d, "vocab"):
+                vocab = TermTable.load(d, "vocab", mmap=mmap)
+            else:  # written before the term table (a JSON list)
+                vocab = json.loads((d / "vocab.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise IndexError_(f"keyword index at {str(d)!r} is unreadable ({exc}); rebuild it") from exc
         if params.get("format") != "policyidx-bm25" or params.get("format_version") != FORMAT_VERSION:
@@ -649,7 +670,7 @@ class BM25Index:
             if arrays[name].ndim != 1 or arrays[name].dtype != _DTYPES[name]:
                 raise IndexError_(f"{path} holds {arrays[name].dtype} {arrays[name].shape}, expected a 1-d "
                                   f"{np.dtype(_DTYPES[name])} array; rebuild the index")
-        if not isinstance(vocab, list) or not isinstance(params.get("k1"), (int, float)) \
+        if not isinstance(vocab, (list, TermTable)) or not isinstance(params.get("k1"), (int, float)) \
                 or not isinstance(params.get("b"), (int, float)):
             raise IndexError_(f"keyword index at {str(d)!r}: vocab.json or params.json is not what save() writes; "
                               "rebuild the index")

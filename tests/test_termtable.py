@@ -1,0 +1,65 @@
+"""The memory-mapped term dictionary (policyidx.text.termtable)."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from policyidx.text.termtable import TermTable, has_table
+
+
+def _terms(n: int, seed: int = 3) -> list[str]:
+    rng = random.Random(seed)
+    alphabet = "知识产权专利法第条款项abcXYZ０１２ー的に\ud800"
+    out: set[str] = {"", " ", "a", "知"}
+    while len(out) < n:
+        out.add("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6))))
+    return sorted(out)
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 3000])
+def test_lookups_agree_with_a_dict(tmp_path, n: int) -> None:
+    terms = _terms(n)[:n] if n else []
+    expected = {t: i for i, t in enumerate(terms)}
+    built = TermTable.from_terms(terms)
+    built.save(tmp_path, "vocab")
+    assert has_table(tmp_path, "vocab") and not has_table(tmp_path, "other")
+    for mmap in (True, False):
+        table = TermTable.load(tmp_path, "vocab", mmap=mmap)
+        for t in (built, table):
+            assert len(t) == n
+            assert all(t.get(k) == i for k, i in expected.items())
+            assert all(t.term(i) == k for k, i in expected.items())
+            assert t.terms() == terms and list(t) == terms
+            for missing in ("不在", "zz", "知识产权专利法第条款项x"):
+                if missing not in expected:
+                    assert missing not in t and t.get(missing, -1) == -1
+                    with pytest.raises(KeyError):
+                        t[missing]
+            assert t.get(3) is None  # not a string: never a term
+
+
+def test_colliding_slots_probe_past_each_other() -> None:
+    # many terms in a small table: most share a home slot with another term
+    terms = [str(i) for i in range(5000)]
+    table = TermTable.from_terms(terms)
+    assert [table[t] for t in terms] == list(range(5000))
+    slots = np.asarray(table._slots)
+    assert (slots >= 0).sum() == 5000 and len(slots) >= 10000
+
+
+def test_repeated_terms_are_refused() -> None:
+    with pytest.raises(ValueError, match="distinct"):
+        TermTable.from_terms(["a", "b", "a"])
+
+
+def test_damaged_files_name_the_file(tmp_path) -> None:
+    TermTable.from_terms(["a", "bc"]).save(tmp_path, "vocab")
+    np.save(tmp_path / "vocab.offsets.npy", np.array([0, 1, 9], dtype=np.int64))
+    with pytest.raises(ValueError, match="vocab"):
+        TermTable.load(tmp_path, "vocab")
+    np.save(tmp_path / "vocab.slots.npy", np.zeros(3, dtype=np.float32))
+    with pytest.raises(ValueError, match="vocab.slots.npy"):
+        TermTable.load(tmp_path, "vocab")
