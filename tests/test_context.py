@@ -133,7 +133,7 @@ def _coverage(terms, rows, idf=None, share=0.5, index_terms=None):
     return coverage_scores(
         terms, np.array(rows),
         has_term=lambda t, r: np.array([t in index_terms.get(int(x), ROWS[int(x)][0].split()) for x in r]),
-        context_of=lambda r: (ROWS[r][1], ROWS[r][2]),
+        context_text=lambda r: ROWS[r][2],
         row_text=lambda r: ROWS[r][0],
         idf=idf or (lambda t: 2.0), context_share=share)
 

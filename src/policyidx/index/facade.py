@@ -576,17 +576,24 @@ class Index:
         active analyzer)."""
         from ..text.analysis import analyze
 
-        rec = self.record(row)
-        d = int(self.row_doc[row])
-        key = (d, tuple(rec.get("parents") or ()), rec.get("lang") or "zh")
+        key, text = self._context_key_text(row)
         cache = self._context_cache
         got = cache.get(key)
         if got is None:
             if len(cache) >= 200_000:  # a long-lived index: bounded memory
                 cache.clear()
-            text = " ".join([self.docs[d].get("title") or "", *key[1]]).strip()
             got = cache[key] = (frozenset(analyze(text, key[2])) if text else frozenset(), text)
         return got
+
+    def context_text(self, row: int) -> str:
+        """The text of a row's context (:meth:`context_of`) without analysing it."""
+        return self._context_key_text(row)[1]
+
+    def _context_key_text(self, row: int) -> tuple[tuple[int, tuple[str, ...], str], str]:
+        rec = self.record(row)
+        d = int(self.row_doc[row])
+        key = (d, tuple(rec.get("parents") or ()), rec.get("lang") or "zh")
+        return key, " ".join([self.docs[d].get("title") or "", *key[1]]).strip()
 
     @cached_property
     def _context_cache(self) -> dict[tuple[int, tuple[str, ...], str], tuple[frozenset[str], str]]:
@@ -619,7 +626,7 @@ class Index:
         share = self.params.get("coverage_share", HYBRID_DEFAULTS["coverage_share"]) if context_share is None \
             else context_share
         return coverage_scores(terms, rows, has_term=lambda t, r: kw.score({t: 1.0}, r) > 0,
-                               context_of=self.context_of, row_text=self.rows.text,
+                               context_text=self.context_text, row_text=self.rows.text,
                                idf=self._own_idf if idf is None else (lambda t: float(idf.get(t, 0.0))),
                                context_share=float(share))
 

@@ -283,7 +283,7 @@ def context_scores(terms: Mapping[str, float], rows: np.ndarray, *, has_term: Ca
 
 def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
                     has_term: Callable[[str, np.ndarray], np.ndarray],
-                    context_of: Callable[[int], tuple[frozenset[str], str]], row_text: Callable[[int], str],
+                    context_text: Callable[[int], str], row_text: Callable[[int], str],
                     idf: Callable[[str], float], context_share: float = 0.5) -> np.ndarray:
     """How much of a query each row covers, 0-1: the idf-weighted share of the query's own words
     that the row has, a word only its context has (document title, enclosing headings, the
@@ -298,9 +298,11 @@ def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
     the best share among candidates in the same language).  The query's
     own words are its full-weight terms (weight >= 1) other than shared-Han-character terms
     (``#..``), each weighted by ``weight * idf``; renderings and expansions (below full
-    weight) do not count, nor does a word the index does not know (idf 0).  Chinese and
-    Japanese words of two or more characters match as substrings too, as in
-    :func:`context_scores`.
+    weight) do not count, nor does a word the index does not know (idf 0).  A row has a word
+    when the word is one of its index terms or, for a Chinese or Japanese word of two or more
+    characters, a substring of its text (as in :func:`context_scores`); its context has a word
+    when the context's text contains it (the context is not analysed: this runs on every
+    candidate).
 
     Parameters
     ----------
@@ -308,8 +310,10 @@ def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
         The query's weighted keyword terms.
     rows
         The rows to score.
-    has_term, context_of, row_text, idf
+    has_term, row_text, idf
         As for :func:`context_scores`.
+    context_text
+        ``context_text(row)``: the text of the row's context (document title, headings).
     context_share
         What a word counts for when only the row's context has it.
 
@@ -326,21 +330,19 @@ def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
     words = [(t, v) for t, v in words if v > 0]
     if not len(rows) or not words:
         return np.ones(len(rows), dtype=np.float64)
-    ctxs = [context_of(int(r)) for r in rows.tolist()]
+    ctxs = [context_text(int(r)).lower() for r in rows.tolist()]
     texts = [row_text(int(r)) for r in rows.tolist()]
     got = np.zeros(len(rows), dtype=np.float64)
     for t, v in words:
         credit = np.asarray(has_term(t, rows), dtype=bool).astype(np.float64)
+        in_ctx = np.fromiter((t in c for c in ctxs), dtype=bool, count=len(rows))
         if len(t) >= 2 and _CJK.search(t):
             credit = np.maximum(credit, np.fromiter((t in x for x in texts), dtype=bool, count=len(rows)))
-            in_ctx = np.fromiter((t in c[0] or t in c[1] for c in ctxs), dtype=bool, count=len(rows))
             u = unify(t)
             grams = {BRIDGE_PREFIX + u[i:i + 2] for i in range(len(u) - 1) if is_han(u[i]) and is_han(u[i + 1])}
             if grams:  # the word's shared-Han-character bigrams: a Japanese clause has part of them
                 part = sum(np.asarray(has_term(g, rows), dtype=bool).astype(np.float64) for g in grams)
                 credit = np.maximum(credit, part / len(grams))
-        else:
-            in_ctx = np.fromiter((t in c[0] for c in ctxs), dtype=bool, count=len(rows))
         credit = np.maximum(credit, np.where(in_ctx, context_share, 0.0))
         got += v * credit
     return got / sum(v for _, v in words)
