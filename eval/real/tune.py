@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clause", default="0.1,0.2,0.3", help="clause weights")
     p.add_argument("--context", default="0,0.5,0.75,1", help="context weights")
     p.add_argument("--context-depth", default="50,200", help="how many keyword candidates get a context score")
-    p.add_argument("--coverage-power", default="0,1.5", help="powers of the coverage factor")
+    p.add_argument("--coverage-power", default="0,1,2,3", help="powers of the coverage factor")
     args = p.parse_args(argv)
     idx = Index.open(args.index)
     data = _gather(idx, load_queries(args.files, split="dev"), args.depth)

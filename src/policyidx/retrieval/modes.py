@@ -39,7 +39,7 @@ FUSION_DEFAULTS: dict[str, Any] = {
 #: ``coverage_share``) to the power ``coverage_power``
 #: (:func:`~policyidx.retrieval.retrievers.coverage_scores`; Chinese and Japanese queries).
 HYBRID_DEFAULTS: dict[str, Any] = {"doc_weight": 0.3, "clause_weight": 0.2, "context_weight": 0.75, "context_depth": 50,
-                                   "rerank_depth": 200, "coverage_power": 1.5, "coverage_share": 0.5}
+                                   "rerank_depth": 200, "coverage_power": 2.0, "coverage_share": 0.5}
 
 #: ``factory(part, params)``: ``part(name)`` returns a base retriever of the index.
 Factory = Callable[[Callable[[str], Retriever], Mapping[str, Any]], Retriever]
