@@ -288,14 +288,14 @@ def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
     """How much of a query each row covers, 0-1: the idf-weighted share of the query's own words
     that the row has, a word only its context has (document title, enclosing headings, the
     lead-in of a list of items) counting ``context_share``, and a word the row has only part of
-    counting the share of its shared-Han-character bigrams the row has (a Japanese clause with
-    ``密集型製品`` has two of the four bigrams of ``密集型产品`` once unified, not the word).
+    counting the share of its shared-Han-character bigrams the row has (a clause with ``知识``
+    and ``产权`` apart has two of the three bigrams of ``知识产权``).
 
     BM25 adds up its terms, so a clause that repeats the subject of a query (生产性废旧金属 three
     times) can outrank the one that also has the word the query asks about (登记); and a long
     clause that matches many weak words outranks a short one that matches the rare ones.  The
     hybrid mode multiplies each candidate's fused score by a power of this share (relative to
-    the best share among candidates in the same language).  The query's
+    the best share among the candidates in the query's language).  The query's
     own words are its full-weight terms (weight >= 1) other than shared-Han-character terms
     (``#..``), each weighted by ``weight * idf``; renderings and expansions (below full
     weight) do not count, nor does a word the index does not know (idf 0).  A row has a word
@@ -340,7 +340,7 @@ def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
             credit = np.maximum(credit, np.fromiter((t in x for x in texts), dtype=bool, count=len(rows)))
             u = unify(t)
             grams = {BRIDGE_PREFIX + u[i:i + 2] for i in range(len(u) - 1) if is_han(u[i]) and is_han(u[i + 1])}
-            if grams:  # the word's shared-Han-character bigrams: a Japanese clause has part of them
+            if grams:  # the word's shared-Han-character bigrams: part of a word counts in part
                 part = sum(np.asarray(has_term(g, rows), dtype=bool).astype(np.float64) for g in grams)
                 credit = np.maximum(credit, part / len(grams))
         credit = np.maximum(credit, np.where(in_ctx, context_share, 0.0))
