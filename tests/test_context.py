@@ -122,3 +122,88 @@ def test_only_the_best_keyword_candidates_get_a_context_score(built_index):
     RerankRetriever(idx.retriever("keyword"), idx.retriever("dense"), idx.row_doc, context=context,
                     context_weight=0.0).search(exp, 10)
     assert asked == [3]  # weight 0: not asked
+
+
+# ----------------------------------------------------------------------------- coverage
+
+def _coverage(terms, rows, idf=None, share=0.5, index_terms=None):
+    from policyidx.retrieval.retrievers import coverage_scores
+
+    index_terms = index_terms or {}
+    return coverage_scores(
+        terms, np.array(rows),
+        has_term=lambda t, r: np.array([t in index_terms.get(int(x), ROWS[int(x)][0].split()) for x in r]),
+        context_text=lambda r: ROWS[r][2],
+        row_text=lambda r: ROWS[r][0],
+        idf=idf or (lambda t: 2.0), context_share=share)
+
+
+def test_coverage_is_the_idf_weighted_share_of_the_query_words_a_row_has():
+    idf = {"德州": 3.0, "撤回": 1.0}.get
+    got = _coverage({"德州": 1.0, "撤回": 1.0}, [0, 1, 2], idf=lambda t: idf(t, 0.0))
+    # row 0: 撤回 in its text, 德州 only in its title (half); row 1: 撤回 only; row 2: 德州 only
+    assert got[0] == pytest.approx((1.0 + 0.5 * 3.0) / 4.0)
+    assert got[1] == pytest.approx(1.0 / 4.0)
+    assert got[2] == pytest.approx(3.0 / 4.0)
+    assert _coverage({"德州": 1.0, "撤回": 1.0}, [0], idf=lambda t: idf(t, 0.0), share=0.0)[0] == pytest.approx(0.25)
+
+
+def test_coverage_counts_own_words_only():
+    # renderings (below full weight), bridge terms and unknown words (idf 0) do not count
+    got = _coverage({"撤回": 1.0, "德州": 0.5, "#德州": 0.4, "未知": 1.0}, [0, 2],
+                    idf=lambda t: 0.0 if t == "未知" else 2.0)
+    assert got.tolist() == [1.0, 0.0]
+    # a query without a known word of its own: every row covers all of it
+    assert _coverage({"德州": 0.5}, [0, 1]).tolist() == [1.0, 1.0]
+    assert _coverage({"德州": 1.0}, []).shape == (0,)
+
+
+def test_part_of_a_word_counts_by_its_shared_han_bigrams():
+    # row 1 lacks the word 法规案件 but has two of its three bigrams as bridge terms
+    got = _coverage({"法规案件": 1.0}, [1], index_terms={1: ["#法规", "#规案"]})
+    assert got[0] == pytest.approx(2 / 3)
+
+
+def test_relative_coverage_and_the_rerank():
+    from policyidx.retrieval.fusion import relative_coverage
+
+    assert relative_coverage(np.array([0.5, 0.25, np.nan])).tolist() == [1.0, 0.5, 1.0]
+    assert relative_coverage(np.array([0.0, np.nan])).tolist() == [1.0, 1.0]
+    kw = Ranking(np.array([5, 7]), np.array([10.0, 9.0]))
+    # row 5 has more BM25 but half the coverage of row 7: 1.0 * 0.5 ** 1.5 < 0.9
+    got = dense_rerank(kw, Ranking.empty(), None, coverage=np.array([0.4, 0.8]), coverage_power=1.5)
+    assert got.rows.tolist() == [7, 5]
+    assert got.scores[1] == pytest.approx(0.5 ** 1.5)
+    assert dense_rerank(kw, Ranking.empty(), None, coverage=np.array([0.4, 0.8]), coverage_power=0).rows.tolist() == [5, 7]
+
+
+def test_coverage_is_judged_in_the_query_language_only():
+    from policyidx.retrieval.expand import Expansion
+    from policyidx.retrieval.retrievers import judged_coverage
+
+    asked = []
+
+    def cov(terms, rows):
+        asked.append(rows.tolist())
+        return np.full(len(rows), 0.5)
+
+    exp = Expansion("撤回", "zh", {"撤回": 1.0})
+    got = judged_coverage(cov, exp, np.array([3, 4, 5]), lambda r: np.array(["zh", "ja", "zh"]))
+    assert asked == [[3, 5]] and got[0] == 0.5 and np.isnan(got[1]) and got[2] == 0.5
+
+
+def test_hybrid_coverage_on_the_bundled_index(built_index):
+    idx = built_index
+    r = idx.retriever("hybrid")
+    assert r.coverage is not None and r.coverage_power == HYBRID_DEFAULTS["coverage_power"]
+    assert idx.params["coverage_power"] == HYBRID_DEFAULTS["coverage_power"]
+    exp = idx.analyze_query("知识产权", "zh")
+    with idx.analyzer.active():
+        kw = idx.retriever("keyword").search(exp, 20)
+        got = idx.coverage_scores(exp.terms, kw.rows)
+    assert got.shape == (len(kw),) and ((got >= 0) & (got <= 1)).all()
+    # the zh rows that contain the word cover all of the one-word query
+    for row, c in zip(kw.rows.tolist(), got.tolist()):
+        if "知识产权" in idx.rows.text(row):
+            assert c == pytest.approx(1.0)
+    assert idx.languages_of(kw.rows).tolist() == [idx.record(r)["lang"] for r in kw.rows.tolist()]

@@ -24,6 +24,7 @@ from policyidx.evaluate import load_queries
 from policyidx.index import Index
 from policyidx.retrieval.base import Ranking
 from policyidx.retrieval.fusion import dense_rerank
+from policyidx.retrieval.retrievers import COVERAGE_LANGS, judged_coverage
 
 _WS = re.compile(r"\s+")
 
@@ -36,6 +37,8 @@ def _gather(idx: Index, queries: list[dict], depth: int) -> list[dict]:
             kw = idx.retriever("keyword").search(exp, depth)
             dn = idx.retriever("dense").search(exp, depth)
             ctx = idx.context_scores(exp.terms, kw.rows) if len(kw) and exp.terms else np.zeros(len(kw))
+            cov = judged_coverage(idx.coverage_scores, exp, kw.rows, idx.languages_of) \
+                if len(kw) and exp.terms and exp.lang in COVERAGE_LANGS else None
         rows = set(kw.rows.tolist()) | set(dn.rows.tolist())
         ok = set()
         for r in rows:
@@ -43,7 +46,7 @@ def _gather(idx: Index, queries: list[dict], depth: int) -> list[dict]:
             text = _WS.sub("", idx.rows.text(r))
             if any(doc == d and _WS.sub("", g) in text for d, g in q["gold"]):
                 ok.add(r)
-        out.append({"set": f"{q['_set']}/{q.get('lang', '?')}", "kw": kw, "dn": dn, "ctx": ctx, "ok": ok})
+        out.append({"set": f"{q['_set']}/{q.get('lang', '?')}", "kw": kw, "dn": dn, "ctx": ctx, "cov": cov, "ok": ok})
     return out
 
 
@@ -71,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clause", default="0.1,0.2,0.3", help="clause weights")
     p.add_argument("--context", default="0,0.5,0.75,1", help="context weights")
     p.add_argument("--context-depth", default="50,200", help="how many keyword candidates get a context score")
+    p.add_argument("--coverage-power", default="0,1,2,3", help="powers of the coverage factor")
     args = p.parse_args(argv)
     idx = Index.open(args.index)
     data = _gather(idx, load_queries(args.files, split="dev"), args.depth)
@@ -81,17 +85,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'keyword':32}" + "  ".join(f"{kw[s][0]:.3f}/{kw[s][1]:.3f}" for s in sets))
     print(f"{'dense':32}" + "  ".join(f"{dn[s][0]:.3f}/{dn[s][1]:.3f}" for s in sets))
     floats = lambda s: [float(x) for x in s.split(",") if x]  # noqa: E731
-    for dw, cw, xw, xd in itertools.product(floats(args.doc), floats(args.clause), floats(args.context),
-                                           [int(x) for x in floats(args.context_depth)]):
-        def rank_of(g, dw=dw, cw=cw, xw=xw, xd=xd):
+    for dw, cw, xw, xd, cp in itertools.product(floats(args.doc), floats(args.clause), floats(args.context),
+                                               [int(x) for x in floats(args.context_depth)],
+                                               floats(args.coverage_power)):
+        def rank_of(g, dw=dw, cw=cw, xw=xw, xd=xd, cp=cp):
             ctx = np.zeros(len(g["kw"]))
             ctx[:xd] = xw * g["ctx"][:xd]
-            fused: Ranking = dense_rerank(g["kw"], g["dn"], idx.row_doc, doc_weight=dw, clause_weight=cw, context=ctx)
+            fused: Ranking = dense_rerank(g["kw"], g["dn"], idx.row_doc, doc_weight=dw, clause_weight=cw, context=ctx,
+                                          coverage=g["cov"], coverage_power=cp)
             return _rank(fused.rows, g["ok"])
 
         got = _score(data, rank_of)
         never_worse = all(got[s][i] >= max(kw[s][i], dn[s][i]) - 1e-9 for s in sets for i in (0, 1))
-        label = f"doc {dw} clause {cw} ctx {xw}@{xd}"
+        label = f"doc {dw} clause {cw} ctx {xw}@{xd} cov^{cp}"
         print(f"{label:30}{'*' if never_worse else ' '} " + "  ".join(f"{got[s][0]:.3f}/{got[s][1]:.3f}" for s in sets))
     return 0
 

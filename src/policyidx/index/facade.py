@@ -564,6 +564,10 @@ class Index:
             return self.row_doc
         if name == "context":
             return self.context_scores
+        if name == "coverage":
+            return self.coverage_scores
+        if name == "row_lang":
+            return self.languages_of
         raise QueryError(f"this index has no retriever {name!r}; it has keyword and dense")
 
     def context_of(self, row: int) -> tuple[frozenset[str], str]:
@@ -572,17 +576,24 @@ class Index:
         active analyzer)."""
         from ..text.analysis import analyze
 
-        rec = self.record(row)
-        d = int(self.row_doc[row])
-        key = (d, tuple(rec.get("parents") or ()), rec.get("lang") or "zh")
+        key, text = self._context_key_text(row)
         cache = self._context_cache
         got = cache.get(key)
         if got is None:
             if len(cache) >= 200_000:  # a long-lived index: bounded memory
                 cache.clear()
-            text = " ".join([self.docs[d].get("title") or "", *key[1]]).strip()
             got = cache[key] = (frozenset(analyze(text, key[2])) if text else frozenset(), text)
         return got
+
+    def context_text(self, row: int) -> str:
+        """The text of a row's context (:meth:`context_of`) without analysing it."""
+        return self._context_key_text(row)[1]
+
+    def _context_key_text(self, row: int) -> tuple[tuple[int, tuple[str, ...], str], str]:
+        rec = self.record(row)
+        d = int(self.row_doc[row])
+        key = (d, tuple(rec.get("parents") or ()), rec.get("lang") or "zh")
+        return key, " ".join([self.docs[d].get("title") or "", *key[1]]).strip()
 
     @cached_property
     def _context_cache(self) -> dict[tuple[int, tuple[str, ...], str], tuple[frozenset[str], str]]:
@@ -594,19 +605,42 @@ class Index:
         (:func:`~policyidx.retrieval.retrievers.context_scores` over this index); ``idf``
         gives the terms' idf (a shard of a sharded index is given the collection's), else
         they are this index's."""
-        from ..retrieval.retrievers import context_scores, lucene_idf
+        from ..retrieval.retrievers import context_scores
 
         kw = self.keyword
-        n = kw.n_docs
-
-        def own_idf(t: str) -> float:
-            tid = kw.term_ids.get(t)
-            return 0.0 if tid is None else lucene_idf(float(kw.indptr[tid + 1] - kw.indptr[tid]), n)
-
         return context_scores(terms, rows, has_term=lambda t, r: kw.score({t: 1.0}, r) > 0,
                               context_of=self.context_of, row_text=self.rows.text,
-                              idf=own_idf if idf is None else (lambda t: float(idf.get(t, 0.0))),
+                              idf=self._own_idf if idf is None else (lambda t: float(idf.get(t, 0.0))),
                               k1=float(self.params.get("k1", kw.k1)))
+
+    def coverage_scores(self, terms: dict[str, float], rows: np.ndarray, idf: dict[str, float] | None = None,
+                        context_share: float | None = None) -> np.ndarray:
+        """How much of a query's own words each row covers, 0-1
+        (:func:`~policyidx.retrieval.retrievers.coverage_scores` over this index); ``idf`` as
+        for :meth:`context_scores`; ``context_share`` (what a word only the row's context has
+        counts for) defaults to the index's parameter ``coverage_share``."""
+        from ..retrieval.modes import HYBRID_DEFAULTS
+        from ..retrieval.retrievers import coverage_scores
+
+        kw = self.keyword
+        share = self.params.get("coverage_share", HYBRID_DEFAULTS["coverage_share"]) if context_share is None \
+            else context_share
+        return coverage_scores(terms, rows, has_term=lambda t, r: kw.score({t: 1.0}, r) > 0,
+                               context_text=self.context_text, row_text=self.rows.text,
+                               idf=self._own_idf if idf is None else (lambda t: float(idf.get(t, 0.0))),
+                               context_share=float(share))
+
+    def languages_of(self, rows: np.ndarray) -> np.ndarray:
+        """The language (``zh``, ``ja``, ``en``) of each of ``rows``."""
+        names = np.array(sorted(LANG_CODES, key=LANG_CODES.__getitem__))
+        return names[np.asarray(self.row_lang)[np.asarray(rows, dtype=np.int64)]]
+
+    def _own_idf(self, t: str) -> float:
+        from ..retrieval.retrievers import lucene_idf
+
+        kw = self.keyword
+        tid = kw.term_ids.get(t)
+        return 0.0 if tid is None else lucene_idf(float(kw.indptr[tid + 1] - kw.indptr[tid]), kw.n_docs)
 
     def __len__(self) -> int:
         return len(self.rows)

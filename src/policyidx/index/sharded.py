@@ -710,6 +710,14 @@ def _task_context(path: str, build_id: str, terms: dict[str, float], idf: dict[s
     return idx.context_scores(terms, np.asarray(rows, dtype=np.int64), idf=idf).tolist()
 
 
+def _task_coverage(path: str, build_id: str, terms: dict[str, float], idf: dict[str, float], share: float,
+                   rows: list[int]) -> list[float]:
+    """How much of a query some rows of a shard cover (:meth:`policyidx.index.Index.coverage_scores`,
+    with the collection's idf)."""
+    idx = _open_shard(path, build_id)
+    return idx.coverage_scores(terms, np.asarray(rows, dtype=np.int64), idf=idf, context_share=share).tolist()
+
+
 def _task_records(path: str, build_id: str, rows: list[int]) -> list[dict[str, Any]]:
     """The records of some rows of a shard, with their document's id and title."""
     idx = _open_shard(path, build_id)
@@ -1003,9 +1011,28 @@ class ShardedIndex:
             raise CorruptIndexError(f"{where} has {df.shape} entries for {len(vocab)} terms; rebuild the index")
         return dict(zip(vocab, df.tolist()))
 
+    def _languages_of(self, rows: np.ndarray) -> np.ndarray:
+        """The language of each of global ``rows`` (its document's)."""
+        langs = np.array([str(d.get("lang") or "") for d in self.docs] or [""])
+        return langs[np.asarray(self.row_doc)[np.asarray(rows, dtype=np.int64)]]
+
     def _context_scores(self, terms: dict[str, float], rows: np.ndarray, where: dict[int, tuple[int, int]]) -> np.ndarray:
         """The context scores of global ``rows`` (as :meth:`policyidx.index.Index.context_scores`
         of a single index: collection idf, each row scored on its shard)."""
+        return self._row_scores(_task_context, "context", terms, rows, where, ())
+
+    def _coverage_scores(self, terms: dict[str, float], rows: np.ndarray, where: dict[int, tuple[int, int]]) -> np.ndarray:
+        """How much of the query global ``rows`` cover (as :meth:`policyidx.index.Index.coverage_scores`
+        of a single index: collection idf, each row scored on its shard)."""
+        from ..retrieval.modes import HYBRID_DEFAULTS
+
+        share = float(self.params.get("coverage_share", HYBRID_DEFAULTS["coverage_share"]))
+        return self._row_scores(_task_coverage, "coverage", terms, rows, where, (share,))
+
+    def _row_scores(self, task: Any, what: str, terms: dict[str, float], rows: np.ndarray,
+                    where: dict[int, tuple[int, int]], extra: tuple[Any, ...]) -> np.ndarray:
+        """``task(path, build_id, terms, idf, *extra, local_rows)`` on the shards holding global
+        ``rows``, with the collection's idf: one float per row."""
         from ..retrieval.retrievers import lucene_idf
 
         n = int(self.manifest.get("collection", {}).get("rows", len(self)))
@@ -1015,8 +1042,8 @@ class ShardedIndex:
         for j, g in enumerate(np.asarray(rows).tolist()):
             s, lo = where[g]
             want.setdefault(s, []).append((j, lo))
-        got = self._on_shards(_task_context, {s: ([lo for _, lo in v],) for s, v in want.items()}, "context",
-                              shared=(terms, idf))
+        got = self._on_shards(task, {s: ([lo for _, lo in v],) for s, v in want.items()}, what,
+                              shared=(terms, idf, *extra))
         out = np.zeros(len(rows), dtype=np.float64)
         for s, v in want.items():
             for (j, _), x in zip(v, got[s]):
@@ -1071,7 +1098,7 @@ class ShardedIndex:
         from ..retrieval.fusion import FUSIONS
         from ..retrieval.fusion import dense_rerank
         from ..retrieval.modes import FUSION_DEFAULTS, HYBRID_DEFAULTS
-        from ..retrieval.retrievers import depth_for
+        from ..retrieval.retrievers import COVERAGE_LANGS, depth_for, judged_coverage
 
         # fusion needs each retriever's top depth_for(k); one retriever alone only its top k
         # (the global top k of a retriever is within the union of the shards' top k)
@@ -1125,11 +1152,16 @@ class ShardedIndex:
                 if cw and terms and n_ctx > 0:  # the best candidates only, as a single index
                     ctx = np.zeros(len(kw_r), dtype=np.float64)
                     ctx[:n_ctx] = cw * self._context_scores(terms, kw_r.rows[:n_ctx], where)
+                power = float(self.params.get("coverage_power", HYBRID_DEFAULTS["coverage_power"]))
+                cov = None
+                if power and terms and len(kw_r) and exp.lang in COVERAGE_LANGS:
+                    cov = judged_coverage(lambda t, rows: self._coverage_scores(t, rows, where), exp, kw_r.rows,
+                                          self._languages_of)
                 ranked = dense_rerank(kw_r, parts.get("dense", Ranking.empty()),
                                       self.row_doc,
                                       doc_weight=self.params.get("doc_weight", HYBRID_DEFAULTS["doc_weight"]),
                                       clause_weight=self.params.get("clause_weight", HYBRID_DEFAULTS["clause_weight"]),
-                                      context=ctx).pairs()
+                                      context=ctx, coverage=cov, coverage_power=power).pairs()
             else:
                 fuse = FUSIONS[self.params.get("fusion", "rrf")]
                 ranked = fuse(parts, self.params.get("weights", FUSION_DEFAULTS["weights"]),

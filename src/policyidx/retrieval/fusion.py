@@ -8,7 +8,7 @@ import numpy as np
 
 from .base import Ranking
 
-__all__ = ["rrf", "dense_rerank", "FUSIONS"]
+__all__ = ["rrf", "dense_rerank", "relative_coverage", "FUSIONS"]
 
 
 def rrf(rankings: Mapping[str, Ranking], weights: Mapping[str, float], k: float = 60.0) -> Ranking:
@@ -41,17 +41,19 @@ def rrf(rankings: Mapping[str, Ranking], weights: Mapping[str, float], k: float 
 
 
 def dense_rerank(keyword: Ranking, dense: Ranking, row_doc: np.ndarray | None = None, *, doc_weight: float = 0.3,
-                 clause_weight: float = 0.2, context: np.ndarray | None = None) -> Ranking:
+                 clause_weight: float = 0.2, context: np.ndarray | None = None,
+                 coverage: np.ndarray | None = None, coverage_power: float = 0.0) -> Ranking:
     """Keyword candidates re-ranked with the dense side's evidence about their document and clause.
 
-    Each keyword candidate scores ``kw / kw_max + doc_weight * D(doc) + clause_weight * D(row)``:
+    Each keyword candidate scores
+    ``(kw / kw_max + doc_weight * D(doc) + clause_weight * D(row)) * cov ** coverage_power``:
     ``kw / kw_max`` is its BM25 score (plus its ``context`` score, when given) relative to the
-    best candidate's; ``D(row)`` is its dense
-    similarity min-max scaled over the dense ranking (0 below it); ``D(doc)`` the best scaled
-    similarity of any clause of its document.  The dense side finds the right law more often
-    than the right article, so it mostly votes for a document and keyword search picks the
-    article.  Rows only the dense side found follow the keyword candidates (all of them when
-    keyword search found nothing).
+    best candidate's; ``D(row)`` is its dense similarity min-max scaled over the dense ranking
+    (0 below it); ``D(doc)`` the best scaled similarity of any clause of its document; ``cov``
+    the share of the query it covers (1 when not given).  The dense side finds the right law
+    more often than the right article, so it mostly votes for a document and keyword search
+    picks the article.  Rows only the dense side found follow the keyword candidates (all of
+    them when keyword search found nothing).
 
     Parameters
     ----------
@@ -65,6 +67,12 @@ def dense_rerank(keyword: Ranking, dense: Ranking, row_doc: np.ndarray | None = 
     context
         A keyword-like score of each keyword candidate (same order) for what its context says
         (:func:`~policyidx.retrieval.retrievers.context_scores`), added to its BM25 score.
+    coverage, coverage_power
+        How much of the query each keyword candidate covers, 0-1 (same order;
+        :func:`~policyidx.retrieval.retrievers.coverage_scores`): its fused score is multiplied
+        by ``relative_coverage(coverage) ** coverage_power``: NaN for a candidate whose coverage
+        is not judged (a clause in another language than the query's).  ``None`` or power 0: not
+        used.
 
     Returns
     -------
@@ -92,6 +100,8 @@ def dense_rerank(keyword: Ranking, dense: Ranking, row_doc: np.ndarray | None = 
                     best[d] = s
             kdocs = np.asarray(row_doc)[keyword.rows].tolist()
             fused += doc_weight * np.array([best.get(d, 0.0) for d in kdocs])
+    if coverage is not None and coverage_power:
+        fused *= relative_coverage(coverage) ** float(coverage_power)
     order = np.lexsort((keyword.rows, -fused))
     rows, scores = keyword.rows[order], fused[order]
     seen = set(rows.tolist())
@@ -102,6 +112,30 @@ def dense_rerank(keyword: Ranking, dense: Ranking, row_doc: np.ndarray | None = 
         rows = np.concatenate([rows, np.array([r for r, _ in extra], dtype=np.int64)])
         scores = np.concatenate([scores, low - 1e-6 * np.arange(1, len(extra) + 1)])
     return Ranking(rows.astype(np.int64), scores.astype(np.float64), comps)
+
+
+def relative_coverage(coverage: np.ndarray) -> np.ndarray:
+    """Each coverage (0-1) over the best of them; NaN (not judged) and all where the best is 0
+    give 1.
+
+    Parameters
+    ----------
+    coverage
+        One value per candidate, NaN where not judged.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+    """
+    cov = np.asarray(coverage, dtype=np.float64)
+    judged = ~np.isnan(cov)
+    out = np.ones(len(cov), dtype=np.float64)
+    if judged.any():
+        c = np.clip(cov[judged], 0.0, 1.0)
+        best = float(c.max())
+        if best > 0:
+            out[judged] = c / best
+    return out
 
 
 def _dense_rerank_named(rankings: Mapping[str, Ranking], weights: Mapping[str, float], k: float = 60.0) -> Ranking:

@@ -34,8 +34,12 @@ FUSION_DEFAULTS: dict[str, Any] = {
 #: (:func:`~policyidx.retrieval.retrievers.context_scores`).  A new index records them in its
 #: parameters, which override these (``doc_weight``, ``clause_weight``, ``context_weight``,
 #: ``context_depth``: how many of the best keyword candidates get a context score, ``rerank_depth``).
+#: ``coverage_power`` and ``coverage_share``: each keyword candidate's fused score is multiplied
+#: by the share of the query's own words it has (a word only its context has counting
+#: ``coverage_share``) to the power ``coverage_power``
+#: (:func:`~policyidx.retrieval.retrievers.coverage_scores`; Chinese and Japanese queries).
 HYBRID_DEFAULTS: dict[str, Any] = {"doc_weight": 0.3, "clause_weight": 0.2, "context_weight": 0.75, "context_depth": 50,
-                                   "rerank_depth": 200}
+                                   "rerank_depth": 200, "coverage_power": 2.0, "coverage_share": 0.5}
 
 #: ``factory(part, params)``: ``part(name)`` returns a base retriever of the index.
 Factory = Callable[[Callable[[str], Retriever], Mapping[str, Any]], Retriever]
@@ -86,14 +90,18 @@ def _hybrid(part: Callable[[str], Retriever], params: Mapping[str, Any]) -> Retr
         row_doc = None
     try:
         context = part("context")
+        coverage = part("coverage")
+        row_lang = part("row_lang")
     except QueryError:  # no clause contexts (a synthetic benchmark index)
-        context = None
+        context = coverage = row_lang = None
     return RerankRetriever(part("keyword"), part("dense"), row_doc,
                            doc_weight=params.get("doc_weight", HYBRID_DEFAULTS["doc_weight"]),
                            clause_weight=params.get("clause_weight", HYBRID_DEFAULTS["clause_weight"]),
                            depth=params.get("rerank_depth", HYBRID_DEFAULTS["rerank_depth"]), name="hybrid",
                            context=context, context_weight=params.get("context_weight", HYBRID_DEFAULTS["context_weight"]),
-                           context_depth=params.get("context_depth", HYBRID_DEFAULTS["context_depth"]))
+                           context_depth=params.get("context_depth", HYBRID_DEFAULTS["context_depth"]),
+                           coverage=coverage, row_lang=row_lang,
+                           coverage_power=params.get("coverage_power", HYBRID_DEFAULTS["coverage_power"]))
 
 
 register_mode("keyword", "BM25 over words and shared Han characters", lambda part, params: part("keyword"))

@@ -18,11 +18,17 @@ if TYPE_CHECKING:  # pragma: no cover
     from .vectors import VectorStore
 
 __all__ = ["KeywordRetriever", "DenseRetriever", "FusionRetriever", "RerankRetriever", "depth_for", "max_attainable",
-           "query_coverage", "context_scores", "lucene_idf"]
+           "query_coverage", "context_scores", "coverage_scores", "judged_coverage", "lucene_idf",
+           "COVERAGE_LANGS"]
 
 #: ``context(terms, rows) -> scores``: a keyword-like score of each row for what its context
 #: (document title, headings of the enclosing clauses) adds to its own text.
 ContextScorer = Callable[[Mapping[str, float], np.ndarray], np.ndarray]
+
+#: Query languages whose own words are the corpus's words, so that how many of them a clause
+#: has says how much of the query it answers (:func:`coverage_scores`).  An English query's
+#: terms are renderings, several per word, of which a clause needs only one: no coverage.
+COVERAGE_LANGS = frozenset({"zh", "ja"})
 
 
 def depth_for(k: int) -> int:
@@ -146,14 +152,27 @@ class RerankRetriever:
         Its weight, relative to BM25.
     context_depth
         How many of the best keyword candidates get a context score.
+    coverage
+        ``coverage(terms, rows)``: how much of the query each row covers, 0-1
+        (:func:`coverage_scores`); ``None`` (or ``coverage_power`` 0) leaves it out.  Asked for
+        every keyword candidate of a query in a language of :data:`COVERAGE_LANGS`.
+    coverage_power
+        Each keyword candidate's fused score is multiplied by its coverage to this power.
+    row_lang
+        ``row_lang(rows)``: the language of each row; coverage is judged for candidates in the
+        query's language only, relative to the best of them (``None``: all are judged).
     """
 
     def __init__(self, keyword: Retriever, dense: Retriever, row_doc: np.ndarray | None = None, *,
                  doc_weight: float = 0.3, clause_weight: float = 0.2, depth: int = 200, name: str = "hybrid",
-                 context: ContextScorer | None = None, context_weight: float = 0.0, context_depth: int = 50):
+                 context: ContextScorer | None = None, context_weight: float = 0.0, context_depth: int = 50,
+                 coverage: ContextScorer | None = None, coverage_power: float = 0.0,
+                 row_lang: Callable[[np.ndarray], np.ndarray] | None = None):
         self.keyword, self.dense, self.row_doc = keyword, dense, row_doc
+        self.row_lang = row_lang
         self.doc_weight, self.clause_weight, self.depth = float(doc_weight), float(clause_weight), int(depth)
         self.context, self.context_weight, self.context_depth = context, float(context_weight), int(context_depth)
+        self.coverage, self.coverage_power = coverage, float(coverage_power)
         self.name = name
 
     def search(self, query: Expansion, k: int, filter: RowFilter | None = None) -> Ranking:
@@ -166,8 +185,25 @@ class RerankRetriever:
             ctx = np.zeros(len(kw), dtype=np.float64)
             n = min(len(kw), self.context_depth)
             ctx[:n] = self.context_weight * np.asarray(self.context(query.terms, kw.rows[:n]), dtype=np.float64)
-        return dense_rerank(kw, dn, self.row_doc, doc_weight=self.doc_weight,
-                            clause_weight=self.clause_weight, context=ctx).top(k)
+        cov = None
+        if self.coverage is not None and self.coverage_power and len(kw) and query.terms \
+                and query.lang in COVERAGE_LANGS:
+            cov = judged_coverage(self.coverage, query, kw.rows, self.row_lang)
+        return dense_rerank(kw, dn, self.row_doc, doc_weight=self.doc_weight, clause_weight=self.clause_weight,
+                            context=ctx, coverage=cov, coverage_power=self.coverage_power).top(k)
+
+
+def judged_coverage(coverage: ContextScorer, query: Expansion, rows: np.ndarray,
+                    row_lang: Callable[[np.ndarray], np.ndarray] | None) -> np.ndarray:
+    """``coverage(query.terms, rows)`` for the rows in the query's language, NaN (not judged)
+    for the others: a Japanese translation cannot have the words of a Chinese query, and how
+    much it answers is left to the bridge terms and the dense side."""
+    rows = np.asarray(rows, dtype=np.int64)
+    out = np.full(len(rows), np.nan)
+    same = np.ones(len(rows), dtype=bool) if row_lang is None else np.asarray(row_lang(rows)) == query.lang
+    if same.any():
+        out[same] = np.asarray(coverage(query.terms, rows[same]), dtype=np.float64)
+    return out
 
 
 def lucene_idf(df: float, n: int) -> float:
@@ -243,6 +279,73 @@ def context_scores(terms: Mapping[str, float], rows: np.ndarray, *, has_term: Ca
             own = np.asarray(has_term(t, rows), dtype=bool)
         out += np.where(in_ctx & ~own, value, 0.0)
     return out
+
+
+def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
+                    has_term: Callable[[str, np.ndarray], np.ndarray],
+                    context_text: Callable[[int], str], row_text: Callable[[int], str],
+                    idf: Callable[[str], float], context_share: float = 0.5) -> np.ndarray:
+    """How much of a query each row covers, 0-1: the idf-weighted share of the query's own words
+    that the row has, a word only its context has (document title, enclosing headings, the
+    lead-in of a list of items) counting ``context_share``, and a word the row has only part of
+    counting the share of its shared-Han-character bigrams the row has (a clause with ``知识``
+    and ``产权`` apart has two of the three bigrams of ``知识产权``).
+
+    BM25 adds up its terms, so a clause that repeats the subject of a query (生产性废旧金属 three
+    times) can outrank the one that also has the word the query asks about (登记); and a long
+    clause that matches many weak words outranks a short one that matches the rare ones.  The
+    hybrid mode multiplies each candidate's fused score by a power of this share (relative to
+    the best share among the candidates in the query's language).  The query's
+    own words are its full-weight terms (weight >= 1) other than shared-Han-character terms
+    (``#..``), each weighted by ``weight * idf``; renderings and expansions (below full
+    weight) do not count, nor does a word the index does not know (idf 0).  A row has a word
+    when the word is one of its index terms or, for a Chinese or Japanese word of two or more
+    characters, a substring of its text (as in :func:`context_scores`); its context has a word
+    when the context's text contains it (the context is not analysed: this runs on every
+    candidate).
+
+    Parameters
+    ----------
+    terms
+        The query's weighted keyword terms.
+    rows
+        The rows to score.
+    has_term, row_text, idf
+        As for :func:`context_scores`.
+    context_text
+        ``context_text(row)``: the text of the row's context (document title, headings).
+    context_share
+        What a word counts for when only the row's context has it.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        One share per row; all 1 when the query has no known word of its own.
+    """
+    from ..text.analysis import BRIDGE_PREFIX
+    from ..text.han import is_han, unify
+
+    rows = np.asarray(rows, dtype=np.int64)
+    words = [(t, float(w) * idf(t)) for t, w in terms.items() if w >= 1.0 and not t.startswith(BRIDGE_PREFIX)]
+    words = [(t, v) for t, v in words if v > 0]
+    if not len(rows) or not words:
+        return np.ones(len(rows), dtype=np.float64)
+    ctxs = [context_text(int(r)).lower() for r in rows.tolist()]
+    texts = [row_text(int(r)) for r in rows.tolist()]
+    got = np.zeros(len(rows), dtype=np.float64)
+    for t, v in words:
+        credit = np.asarray(has_term(t, rows), dtype=bool).astype(np.float64)
+        in_ctx = np.fromiter((t in c for c in ctxs), dtype=bool, count=len(rows))
+        if len(t) >= 2 and _CJK.search(t):
+            credit = np.maximum(credit, np.fromiter((t in x for x in texts), dtype=bool, count=len(rows)))
+            u = unify(t)
+            grams = {BRIDGE_PREFIX + u[i:i + 2] for i in range(len(u) - 1) if is_han(u[i]) and is_han(u[i + 1])}
+            if grams:  # the word's shared-Han-character bigrams: part of a word counts in part
+                part = sum(np.asarray(has_term(g, rows), dtype=bool).astype(np.float64) for g in grams)
+                credit = np.maximum(credit, part / len(grams))
+        credit = np.maximum(credit, np.where(in_ctx, context_share, 0.0))
+        got += v * credit
+    return got / sum(v for _, v in words)
 
 
 def max_attainable(bm25: BM25Index, terms: Mapping[str, float]) -> float:
