@@ -25,7 +25,7 @@ from ..text.stem import en_stem
 from ..text.glossary import Entry, Glossary, default_glossary
 from ..text.han import HAN_CLASS, unify
 
-__all__ = ["Expansion", "expand_query", "structured_renderings", "CorpusStats", "MergedStats", "Unit", "default_glossary", "EXPANSION_WEIGHT", "DICTIONARY_WEIGHT"]
+__all__ = ["Expansion", "QueryTerms", "expand_query", "structured_renderings", "CorpusStats", "MergedStats", "Unit", "default_glossary", "EXPANSION_WEIGHT", "DICTIONARY_WEIGHT"]
 
 EXPANSION_WEIGHT = 0.5
 #: Dictionary renderings (CC-CEDICT, JMdict) weigh this fraction of a glossary rendering.
@@ -34,6 +34,19 @@ DICTIONARY_WEIGHT = 0.6
 DICTIONARY_PER_WORD = 2
 #: Whether dictionary renderings also go into the text encoded for dense search.
 DICTIONARY_IN_DENSE = True
+
+
+class QueryTerms(dict):
+    """A query's weighted keyword terms (``term -> weight``) with its synonym sets.
+
+    ``synonym_sets`` lists, per source word or phrase of a structured query, its alternatives:
+    the terms of the word itself and of each of its renderings.  The keyword index scores a
+    set as its best alternative in a clause (:meth:`~policyidx.retrieval.keyword.BM25Index.search`),
+    so two renderings of one word in one clause do not count the word twice.  Empty for a
+    query without structure: then every term adds up.
+    """
+
+    synonym_sets: tuple[tuple[tuple[str, ...], ...], ...] = ()
 
 
 @dataclass
@@ -359,6 +372,9 @@ DENSE_PER_UNIT = 1
 #: chosen on the corpus, a rendering is as good a term as the user's own (unified) word, which is
 #: often not the Chinese one.  Renderings of an English query weigh the index's expansion weight.
 STRUCTURED_WEIGHT = 1.0
+#: Whether the keyword index scores each source word's renderings as one synonym set (its best
+#: rendering in a clause) rather than adding them up.
+SYNONYM_SETS = True
 #: Exponents of the dictionary's prior and of the corpus frequency in a candidate's score.
 PRIOR_EXP = 0.5
 DF_EXP = 1.0
@@ -652,6 +668,8 @@ def _expand_structured(exp: Expansion, glossary: Glossary, weight: float, dictio
         context = [(t, "zh") for t in exp.terms if not t.startswith("#")]
     chosen = structured_renderings(units, corpus, context)
     exp.dense_renderings = []
+    sets: list[tuple[tuple[str, ...], ...]] = []
+    claimed: set[str] = set()
     for u, picks in zip(units, chosen):
         han = [r for r, _lang, _w in picks if not _KANA.search(r)]
         kana = [r for r, _lang, _w in picks if _KANA.search(r)]
@@ -669,6 +687,18 @@ def _expand_structured(exp: Expansion, glossary: Glossary, weight: float, dictio
             _add(exp, r, lang, gl_source.get(r, u.source), base * rel)
             if len(exp.renderings) > before and r not in gl:
                 exp.dictionary[r] = u.source
+        if SYNONYM_SETS and picks:
+            alts = [tuple(t for t in analyze_query(u.source, exp.lang) if t in exp.terms and not t.startswith("#"))]
+            alts += [tuple(t for t in exp.rendering_terms.get(r, ()) if t in exp.terms) for r, _l, _w in picks]
+            # a term counts once in the query: in the first set holding it ("ruling" and
+            # "award" both rendered 裁决 add it once, as a flat query would)
+            alts = [a for a in dict.fromkeys(tuple(t for t in dict.fromkeys(a) if t not in claimed) for a in alts) if a]
+            claimed.update(t for a in alts for t in a)
+            if alts:
+                sets.append(tuple(alts))
+    if sets:
+        exp.terms = QueryTerms(exp.terms)
+        exp.terms.synonym_sets = tuple(sets)
 
 
 def _in_corpus(corpus: CorpusStats, known: Callable[[str], bool] | None) -> Callable[[str], bool]:
