@@ -372,6 +372,9 @@ DENSE_PER_UNIT = 1
 #: chosen on the corpus, a rendering is as good a term as the user's own (unified) word, which is
 #: often not the Chinese one.  Renderings of an English query weigh the index's expansion weight.
 STRUCTURED_WEIGHT = 1.0
+#: Whether an English word is also looked up through the glosses it heads or derives from
+#: (:meth:`~policyidx.text.lexicons.Lexicon.from_gloss`), for the corpus to choose among.
+LOOSE_LOOKUP = True
 #: Whether the keyword index scores each source word's renderings as one synonym set (its best
 #: rendering in a clause) rather than adding them up.
 SYNONYM_SETS = True
@@ -725,7 +728,7 @@ def _english_dictionary_units(query: str, known: Callable[[str], bool] | None) -
         return [], []
     by_phrase: dict[str, Unit] = {}
     for tgt in ("zh", "ja"):
-        for phrase, cands in lex.en_to(query, tgt, keep=known, limit=CANDIDATES):
+        for phrase, cands in lex.en_to(query, tgt, keep=known, limit=CANDIDATES, loose=LOOSE_LOOKUP):
             u = by_phrase.setdefault(phrase, Unit(phrase, []))
             for w, sc in cands:
                 # a Japanese word in Han characters only, unified, is often the Chinese word
