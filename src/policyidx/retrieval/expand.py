@@ -342,6 +342,10 @@ def _add(exp: Expansion, rendering: str, lang: str, source: str, weight: float) 
     if rendering in exp.renderings:
         return
     rterms = analyze_query(rendering, lang)
+    if len(rendering) > 1 and any(t.startswith("#") for t in rterms):
+        # a word the segmenter does not know falls apart into characters (制御 -> 制, 御):
+        # alone they match too much; its character pairs (#制御) still find it
+        rterms = {t: w for t, w in rterms.items() if len(t) > 1}
     if not rterms:
         return
     exp.renderings[rendering] = source
@@ -375,6 +379,9 @@ STRUCTURED_WEIGHT = 1.0
 #: Whether an English word is also looked up through the glosses it heads or derives from
 #: (:meth:`~policyidx.text.lexicons.Lexicon.from_gloss`), for the corpus to choose among.
 LOOSE_LOOKUP = True
+#: Whether a synonym set's renderings are weighted to the idf of the set (the rows holding any
+#: of them) rather than each to its own (:func:`_set_idf`).
+SET_IDF = True
 #: Whether the keyword index scores each source word's renderings as one synonym set (its best
 #: rendering in a clause) rather than adding them up.
 SYNONYM_SETS = True
@@ -680,10 +687,13 @@ def _expand_structured(exp: Expansion, glossary: Glossary, weight: float, dictio
             if r not in exp.dense_renderings:
                 exp.dense_renderings.append(r)
         gl = {c[0] for c in u.cands if c[3]}
+        union_idf = _set_idf(corpus, picks) if SET_IDF and len(picks) > 1 else {}
         for r, lang, rel in picks:
             if r in exp.renderings:
                 continue
             base = STRUCTURED_WEIGHT if exp.lang == "ja" else weight
+            if r in union_idf:
+                base *= union_idf[r]
             if len(r) == 1 and r not in gl:
                 base *= SINGLE_CHAR  # one character matches too much: 書簡 -> 信
             before = len(exp.renderings)
@@ -702,6 +712,24 @@ def _expand_structured(exp: Expansion, glossary: Glossary, weight: float, dictio
     if sets:
         exp.terms = QueryTerms(exp.terms)
         exp.terms.synonym_sets = tuple(sets)
+
+
+def _idf(df: int, n: int) -> float:
+    return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+
+
+def _set_idf(corpus: CorpusStats, picks: Sequence[tuple[str, str, float]]) -> dict[str, float]:
+    """Per rendering of one synonym set, ``idf(set) / idf(rendering)`` (at most 1): the set's
+    idf is that of the rows holding any of its renderings (Pirkola's structured query), so a
+    rare rendering (ライセンス in a corpus of Chinese laws) weighs what its word weighs, not
+    what its rarity would give it."""
+    rows = {r: _rows_of(corpus, r, lang) for r, lang, _w in picks}
+    found = [x for x in rows.values() if x is not None and len(x)]
+    if not found:
+        return {}
+    n = int(corpus.n_docs)
+    union = _idf(len(np.unique(np.concatenate(found))), n)
+    return {r: min(1.0, union / _idf(len(x), n)) for r, x in rows.items() if x is not None and len(x)}
 
 
 def _in_corpus(corpus: CorpusStats, known: Callable[[str], bool] | None) -> Callable[[str], bool]:
