@@ -338,11 +338,11 @@ def _japanese_words(text: str, lex: Any) -> Iterator[str]:
         i += n
 
 
-def _add(exp: Expansion, rendering: str, lang: str, source: str, weight: float) -> None:
+def _add(exp: Expansion, rendering: str, lang: str, source: str, weight: float, *, split_chars: bool = False) -> None:
     if rendering in exp.renderings:
         return
     rterms = analyze_query(rendering, lang)
-    if len(rendering) > 1 and any(t.startswith("#") for t in rterms):
+    if split_chars and len(rendering) > 1 and any(t.startswith("#") for t in rterms):
         # a word the segmenter does not know falls apart into characters (制御 -> 制, 御):
         # alone they match too much; its character pairs (#制御) still find it
         rterms = {t: w for t, w in rterms.items() if len(t) > 1}
@@ -697,7 +697,7 @@ def _expand_structured(exp: Expansion, glossary: Glossary, weight: float, dictio
             if len(r) == 1 and r not in gl:
                 base *= SINGLE_CHAR  # one character matches too much: 書簡 -> 信
             before = len(exp.renderings)
-            _add(exp, r, lang, gl_source.get(r, u.source), base * rel)
+            _add(exp, r, lang, gl_source.get(r, u.source), base * rel, split_chars=True)
             if len(exp.renderings) > before and r not in gl:
                 exp.dictionary[r] = u.source
         if SYNONYM_SETS and picks:
