@@ -341,7 +341,10 @@ def _japanese_words(text: str, lex: Any) -> Iterator[str]:
 def _add(exp: Expansion, rendering: str, lang: str, source: str, weight: float, *, split_chars: bool = False) -> None:
     if rendering in exp.renderings:
         return
-    rterms = analyze_query(rendering, lang)
+    if split_chars and exp.lang == "en":
+        rterms = analyze_query(rendering, lang, RENDERING_BRIDGE)
+    else:
+        rterms = analyze_query(rendering, lang)
     if split_chars and len(rendering) > 1 and any(t.startswith("#") for t in rterms):
         # a word the segmenter does not know falls apart into characters (制御 -> 制, 御):
         # alone they match too much; its character pairs (#制御) still find it
@@ -382,6 +385,11 @@ LOOSE_LOOKUP = True
 #: Whether a synonym set's renderings are weighted to the idf of the set (the rows holding any
 #: of them) rather than each to its own (:func:`_set_idf`).
 SET_IDF = True
+#: Weight of the character pairs (``#..``) of a rendering of an English query, as its words':
+#: they find it inside the index's compounds (约束 in 约束力, 章程 in 公司章程).  (A Japanese
+#: query keeps the analyzer's weight: its own characters already match the compounds; on real
+#: dev the higher weight changed nothing for it.)
+RENDERING_BRIDGE = 1.0
 #: Whether the keyword index scores each source word's renderings as one synonym set (its best
 #: rendering in a clause) rather than adding them up.
 SYNONYM_SETS = True
