@@ -805,7 +805,7 @@ def _japanese_dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
         if not _JA_CONTENT.search(word) or word in JA_STOP or word in _JA_STOP_UNIFIED:
             continue  # JA_STOP are frames, not content (the tokens are unified: 場合 -> 场合)
         u = Unit(word, [])
-        for w, sc in lex.translate(word, "ja", "zh", keep=known, limit=CANDIDATES):
+        for w, sc in lex.translate(word, "ja", "zh", keep=known, limit=CANDIDATES, loose=LOOSE_LOOKUP):
             # one character (者, 前, 園) is a suffix or too ambiguous to render, except into a
             # word holding it (園 -> 园区)
             if w != word and (len(word) > 1 or (len(w) > 1 and unify(word) in w)):

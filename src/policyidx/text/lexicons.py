@@ -86,6 +86,8 @@ STOP = frozenset(
 
 #: Score factor of a word found through a gloss its English word heads or derives from.
 LOOSE_PRIOR = 0.4
+LOOSE_HEADS = True
+LOOSE_DERIVED = True
 #: Shortest base a word is taken to derive from (:meth:`Lexicon.derived_from`).
 DERIVED_MIN = 5
 #: English derivational suffixes and the endings of the base they replace ("-er": the base
@@ -540,8 +542,10 @@ class Lexicon:
         if g is not None:
             gids.append((g, 1.0))
         if loose and " " not in key:
-            gids += [(int(h), LOOSE_PRIOR) for h in self.headed_by(key).tolist()]
-            gids += [(d, LOOSE_PRIOR) for d in self.derived_from(key)]
+            if LOOSE_HEADS:
+                gids += [(int(h), LOOSE_PRIOR) for h in self.headed_by(key).tolist()]
+            if LOOSE_DERIVED:
+                gids += [(d, LOOSE_PRIOR) for d in self.derived_from(key)]
         if not gids:
             return []
         side = self._side(lang)
@@ -626,12 +630,14 @@ class Lexicon:
         return found
 
     def translate(self, word: str, src: str, dst: str, *, keep: Callable[[str], bool] | None = None,
-                  limit: int = 3) -> list[tuple[str, float]]:
+                  limit: int = 3, loose: bool = False) -> list[tuple[str, float]]:
         """Renderings in ``dst`` of a ``src`` word (zh <-> ja) through their shared English glosses.
 
         A candidate's score sums, over the glosses it shares with ``word``, the weight of the
         gloss for ``word`` (first sense highest) divided by how many words carry the gloss;
-        shared Han characters add to it.  Scores are scaled so that the best is 1.
+        shared Han characters add to it.  Scores are scaled so that the best is 1.  With
+        ``loose``, one-word glosses also pass through the words they derive from
+        (:meth:`derived_from`) at ``LOOSE_PRIOR``.
         """
         from .han import unify
 
@@ -641,11 +647,18 @@ class Lexicon:
         if i is None:
             return []
         score: dict[int, float] = {}
-        for rank, g in enumerate(s_side.glosses_of(i).tolist()[:8]):
+        own = s_side.glosses_of(i).tolist()[:8]
+        via: list[tuple[int, int, float]] = [(rank, g, 1.0) for rank, g in enumerate(own)]
+        if loose:  # "registration" also reaches words glossed "to register"
+            for rank, g in enumerate(own):
+                k = self.glosses[g]
+                if " " not in k:
+                    via += [(rank, d, LOOSE_PRIOR) for d in self.derived_from(k) if d not in own]
+        for rank, g, factor in via:
             rows, ranks = d_side.by_gloss(g)
             if not len(rows):
                 continue
-            w = 1.0 / (1 + rank) / (1 + 0.1 * len(rows))
+            w = factor / (1 + rank) / (1 + 0.1 * len(rows))
             for r, rr in zip(rows.tolist(), ranks.tolist()):
                 score[r] = score.get(r, 0.0) + w / (1 + 0.5 * rr)
         if not score:
