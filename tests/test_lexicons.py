@@ -217,3 +217,11 @@ def test_head_index_survives_the_cache(tmp_path: Path) -> None:
     lex.save(tmp_path)
     back = Lexicon.open(tmp_path)
     assert back.headed_by("labor").tolist() == lex.headed_by("labor").tolist() != []
+
+
+def test_loose_translate_reaches_words_glossed_by_the_base() -> None:
+    lex = Lexicon.build(["註冊 注册 [zhu4 ce4] /to register/", "對準 对准 [dui4 zhun3] /registration/"],
+                        [(["登録"], True, ["registration", "entry"])])
+    assert [w for w, _s in lex.translate("登録", "ja", "zh")] == ["对准"]
+    loose = dict(lex.translate("登録", "ja", "zh", loose=True))
+    assert loose["对准"] == 1.0 and 0 < loose["注册"] < 1.0
