@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from policyidx.retrieval import expand as ex
@@ -168,3 +169,51 @@ def test_a_glossary_sense_absent_from_the_corpus_stays_without_a_dictionary_riva
     u.add("声明", "zh", 1.0, True, "声明")  # in the corpus, unrelated to 赔偿: dropped
     picks = ex.structured_renderings([u, ex.Unit("compensation", [("赔偿", "zh", 1.0, False)])], corpus)
     assert [r for r, _l, _w in picks[0]] == ["国家", "国度"]
+
+
+def test_renderings_of_one_word_form_one_synonym_set(corpus, tiny_lexicon, monkeypatch) -> None:
+    none = Glossary()
+    exp = ex.expand_query("fees for state compensation", "en", none, corpus=corpus, known=corpus.term_ids.__contains__)
+    sets = exp.terms.synonym_sets
+    assert sets and isinstance(exp.terms, ex.QueryTerms)
+    flat = [t for s in sets for alt in s for t in alt]
+    assert len(flat) == len(set(flat))  # a term counts in one set only
+    assert all(t in exp.terms for t in flat)
+    # the set of "state" holds the query's word and its rendering as alternatives
+    state = next(s for s in sets if any("国家" in alt for alt in s))
+    assert len(state) >= 2 and any(alt[0] in analyze("state", "en") for alt in state)
+    # switched off: a plain dict of the same terms, every term adds up
+    monkeypatch.setattr(ex, "SYNONYM_SETS", False)
+    plain = ex.expand_query("fees for state compensation", "en", none, corpus=corpus, known=corpus.term_ids.__contains__)
+    assert type(plain.terms) is dict and plain.terms == exp.terms
+
+
+def test_a_synonym_set_scores_its_best_alternative_once() -> None:
+    docs = [["公司", "企业", "章程"], ["公司", "章程", "约束"], ["约束", "物品"], ["国家", "机关"], ["国家", "赔偿"]]
+    bm = BM25Index.build(docs)
+    q = ex.QueryTerms({"公司": 1.0, "企业": 1.0, "章程": 1.0, "约束": 1.0})
+    flat_rows, _ = bm.search(dict(q), k=2)
+    assert flat_rows[0] == 0  # summed, two renderings of "company" win
+    q.synonym_sets = ((("公司",), ("企业",)),)
+    rows, scores = bm.search(q, k=2)
+    assert rows[0] == 1  # as one set: company once, plus 约束
+    per = {t: bm.score({t: 1.0}, rows) for t in q}
+    expect = np.maximum(per["公司"], per["企业"]) + per["章程"] + per["约束"]
+    assert np.allclose(scores, expect)
+    assert np.allclose(bm.set_scores(q, q.synonym_sets, rows), scores)
+
+
+def test_set_idf_weighs_a_rare_rendering_as_its_set(corpus) -> None:
+    picks = [("国家", "zh", 1.0), ("声明", "zh", 0.5)]
+    f = ex._set_idf(corpus, picks)
+    assert set(f) == {"国家", "声明"} and all(0 < v <= 1 for v in f.values())
+    assert f["声明"] < 1.0  # rarer than the set as a whole
+
+
+def test_a_rendering_split_into_characters_matches_by_character_pairs() -> None:
+    exp = ex.Expansion("x", "en", {})
+    ex._add(exp, "制御", "zh", "control", 0.5, split_chars=True)
+    assert all(len(t) > 1 for t in exp.rendering_terms["制御"])
+    exp2 = ex.Expansion("x", "en", {})
+    ex._add(exp2, "制御", "zh", "control", 0.5)
+    assert any(len(t) == 1 for t in exp2.rendering_terms["制御"])

@@ -184,3 +184,44 @@ def test_a_hyphenated_compound_no_gloss_holds_is_read_as_its_words() -> None:
     assert lex.en_to("end-use", "zh") == []  # its parts alone say little
     assert lex.en_to("over-the-counter drugs", "zh") == [("over-the-counter drugs", [("非处方药", 1.0)])]
     assert lex.en_to("well-known", "zh") == [("well-known", [("知名", 1.0)])]
+
+
+def test_gloss_heads() -> None:
+    assert lexicons.gloss_head("physic labor") == "labor"
+    assert lexicons.gloss_head("regist of shareholder") == "regist"
+    assert lexicons.gloss_head("sue for peac") is None  # a phrase, not a kind of "peace"
+    assert lexicons.gloss_head("labor") is None
+    assert lexicons.gloss_head("a b c d") is None
+
+
+def test_loose_lookup_finds_words_through_heads_and_derivations() -> None:
+    lex = Lexicon.build(["勞動 劳动 [lao2 dong4] /work/toil/physical labor/",
+                         "勞工 劳工 [lao2 gong1] /labor/laborer/",
+                         "註冊 注册 [zhu4 ce4] /to register/to enroll/",
+                         "對準 对准 [dui4 zhun3] /to aim at/(image) registration/"], [])
+    exact = dict(lex.from_gloss(gloss_key("labour"), "zh", limit=10))
+    assert "劳工" in exact and "劳动" not in exact
+    loose = dict(lex.from_gloss(gloss_key("labour"), "zh", limit=10, loose=True))
+    assert loose["劳工"] == 1.0 and 0 < loose["劳动"] < 1.0  # below the exact gloss
+    assert [lex.glosses[i] for i in lex.derived_from(gloss_key("registration"))] == [gloss_key("register")]
+    reg = dict(lex.from_gloss(gloss_key("registration"), "zh", limit=10, loose=True))
+    assert "注册" in reg and "对准" in reg
+    assert lex.derived_from(gloss_key("register")) == []  # no suffix to strip
+    # en_to passes loose through for single words only
+    assert dict(lex.en_to("labour", "zh", limit=10, loose=True)[0][1]).get("劳动")
+    assert "劳动" not in dict(lex.en_to("labour", "zh", limit=10)[0][1])
+
+
+def test_head_index_survives_the_cache(tmp_path: Path) -> None:
+    lex = Lexicon.build(["勞動 劳动 [lao2 dong4] /physical labor/"], [])
+    lex.save(tmp_path)
+    back = Lexicon.open(tmp_path)
+    assert back.headed_by("labor").tolist() == lex.headed_by("labor").tolist() != []
+
+
+def test_loose_translate_reaches_words_glossed_by_the_base() -> None:
+    lex = Lexicon.build(["註冊 注册 [zhu4 ce4] /to register/", "對準 对准 [dui4 zhun3] /registration/"],
+                        [(["登録"], True, ["registration", "entry"])])
+    assert [w for w, _s in lex.translate("登録", "ja", "zh")] == ["对准"]
+    loose = dict(lex.translate("登録", "ja", "zh", loose=True))
+    assert loose["对准"] == 1.0 and 0 < loose["注册"] < 1.0

@@ -1106,7 +1106,8 @@ class ShardedIndex:
         depth = depth_for(k) if mode == "hybrid" else k
         if mode == "hybrid" and rerank:  # the default hybrid re-ranks a deeper candidate list
             depth = max(depth, int(self.params.get("rerank_depth", HYBRID_DEFAULTS["rerank_depth"])))
-        terms = dict(exp.terms) if mode in ("keyword", "hybrid") and exp.terms else None
+        # a dict as it is: its synonym sets (retrieval.expand.QueryTerms) travel with it
+        terms = (exp.terms if isinstance(exp.terms, dict) else dict(exp.terms)) if mode in ("keyword", "hybrid") and exp.terms else None
         qvec = None
         if mode in ("dense", "hybrid"):
             qv = self.encoder.encode([exp.dense_text], kind="query")

@@ -25,7 +25,7 @@ from ..text.stem import en_stem
 from ..text.glossary import Entry, Glossary, default_glossary
 from ..text.han import HAN_CLASS, unify
 
-__all__ = ["Expansion", "expand_query", "structured_renderings", "CorpusStats", "MergedStats", "Unit", "default_glossary", "EXPANSION_WEIGHT", "DICTIONARY_WEIGHT"]
+__all__ = ["Expansion", "QueryTerms", "expand_query", "structured_renderings", "CorpusStats", "MergedStats", "Unit", "default_glossary", "EXPANSION_WEIGHT", "DICTIONARY_WEIGHT"]
 
 EXPANSION_WEIGHT = 0.5
 #: Dictionary renderings (CC-CEDICT, JMdict) weigh this fraction of a glossary rendering.
@@ -34,6 +34,19 @@ DICTIONARY_WEIGHT = 0.6
 DICTIONARY_PER_WORD = 2
 #: Whether dictionary renderings also go into the text encoded for dense search.
 DICTIONARY_IN_DENSE = True
+
+
+class QueryTerms(dict):
+    """A query's weighted keyword terms (``term -> weight``) with its synonym sets.
+
+    ``synonym_sets`` lists, per source word or phrase of a structured query, its alternatives:
+    the terms of the word itself and of each of its renderings.  The keyword index scores a
+    set as its best alternative in a clause (:meth:`~policyidx.retrieval.keyword.BM25Index.search`),
+    so two renderings of one word in one clause do not count the word twice.  Empty for a
+    query without structure: then every term adds up.
+    """
+
+    synonym_sets: tuple[tuple[tuple[str, ...], ...], ...] = ()
 
 
 @dataclass
@@ -325,10 +338,17 @@ def _japanese_words(text: str, lex: Any) -> Iterator[str]:
         i += n
 
 
-def _add(exp: Expansion, rendering: str, lang: str, source: str, weight: float) -> None:
+def _add(exp: Expansion, rendering: str, lang: str, source: str, weight: float, *, split_chars: bool = False) -> None:
     if rendering in exp.renderings:
         return
-    rterms = analyze_query(rendering, lang)
+    if split_chars and exp.lang == "en":
+        rterms = analyze_query(rendering, lang, RENDERING_BRIDGE)
+    else:
+        rterms = analyze_query(rendering, lang)
+    if split_chars and len(rendering) > 1 and any(t.startswith("#") for t in rterms):
+        # a word the segmenter does not know falls apart into characters (制御 -> 制, 御):
+        # alone they match too much; its character pairs (#制御) still find it
+        rterms = {t: w for t, w in rterms.items() if len(t) > 1}
     if not rterms:
         return
     exp.renderings[rendering] = source
@@ -359,6 +379,20 @@ DENSE_PER_UNIT = 1
 #: chosen on the corpus, a rendering is as good a term as the user's own (unified) word, which is
 #: often not the Chinese one.  Renderings of an English query weigh the index's expansion weight.
 STRUCTURED_WEIGHT = 1.0
+#: Whether an English word is also looked up through the glosses it heads or derives from
+#: (:meth:`~policyidx.text.lexicons.Lexicon.from_gloss`), for the corpus to choose among.
+LOOSE_LOOKUP = True
+#: Whether a synonym set's renderings are weighted to the idf of the set (the rows holding any
+#: of them) rather than each to its own (:func:`_set_idf`).
+SET_IDF = True
+#: Weight of the character pairs (``#..``) of a rendering of an English query, as its words':
+#: they find it inside the index's compounds (约束 in 约束力, 章程 in 公司章程).  (A Japanese
+#: query keeps the analyzer's weight: its own characters already match the compounds; on real
+#: dev the higher weight changed nothing for it.)
+RENDERING_BRIDGE = 1.0
+#: Whether the keyword index scores each source word's renderings as one synonym set (its best
+#: rendering in a clause) rather than adding them up.
+SYNONYM_SETS = True
 #: Exponents of the dictionary's prior and of the corpus frequency in a candidate's score.
 PRIOR_EXP = 0.5
 DF_EXP = 1.0
@@ -652,6 +686,8 @@ def _expand_structured(exp: Expansion, glossary: Glossary, weight: float, dictio
         context = [(t, "zh") for t in exp.terms if not t.startswith("#")]
     chosen = structured_renderings(units, corpus, context)
     exp.dense_renderings = []
+    sets: list[tuple[tuple[str, ...], ...]] = []
+    claimed: set[str] = set()
     for u, picks in zip(units, chosen):
         han = [r for r, _lang, _w in picks if not _KANA.search(r)]
         kana = [r for r, _lang, _w in picks if _KANA.search(r)]
@@ -659,16 +695,49 @@ def _expand_structured(exp: Expansion, glossary: Glossary, weight: float, dictio
             if r not in exp.dense_renderings:
                 exp.dense_renderings.append(r)
         gl = {c[0] for c in u.cands if c[3]}
+        union_idf = _set_idf(corpus, picks) if SET_IDF and len(picks) > 1 else {}
         for r, lang, rel in picks:
             if r in exp.renderings:
                 continue
             base = STRUCTURED_WEIGHT if exp.lang == "ja" else weight
+            if r in union_idf:
+                base *= union_idf[r]
             if len(r) == 1 and r not in gl:
                 base *= SINGLE_CHAR  # one character matches too much: 書簡 -> 信
             before = len(exp.renderings)
-            _add(exp, r, lang, gl_source.get(r, u.source), base * rel)
+            _add(exp, r, lang, gl_source.get(r, u.source), base * rel, split_chars=True)
             if len(exp.renderings) > before and r not in gl:
                 exp.dictionary[r] = u.source
+        if SYNONYM_SETS and picks:
+            alts = [tuple(t for t in analyze_query(u.source, exp.lang) if t in exp.terms and not t.startswith("#"))]
+            alts += [tuple(t for t in exp.rendering_terms.get(r, ()) if t in exp.terms) for r, _l, _w in picks]
+            # a term counts once in the query: in the first set holding it ("ruling" and
+            # "award" both rendered 裁决 add it once, as a flat query would)
+            alts = [a for a in dict.fromkeys(tuple(t for t in dict.fromkeys(a) if t not in claimed) for a in alts) if a]
+            claimed.update(t for a in alts for t in a)
+            if alts:
+                sets.append(tuple(alts))
+    if sets:
+        exp.terms = QueryTerms(exp.terms)
+        exp.terms.synonym_sets = tuple(sets)
+
+
+def _idf(df: int, n: int) -> float:
+    return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+
+
+def _set_idf(corpus: CorpusStats, picks: Sequence[tuple[str, str, float]]) -> dict[str, float]:
+    """Per rendering of one synonym set, ``idf(set) / idf(rendering)`` (at most 1): the set's
+    idf is that of the rows holding any of its renderings (Pirkola's structured query), so a
+    rare rendering (ライセンス in a corpus of Chinese laws) weighs what its word weighs, not
+    what its rarity would give it."""
+    rows = {r: _rows_of(corpus, r, lang) for r, lang, _w in picks}
+    found = [x for x in rows.values() if x is not None and len(x)]
+    if not found:
+        return {}
+    n = int(corpus.n_docs)
+    union = _idf(len(np.unique(np.concatenate(found))), n)
+    return {r: min(1.0, union / _idf(len(x), n)) for r, x in rows.items() if x is not None and len(x)}
 
 
 def _in_corpus(corpus: CorpusStats, known: Callable[[str], bool] | None) -> Callable[[str], bool]:
@@ -695,7 +764,7 @@ def _english_dictionary_units(query: str, known: Callable[[str], bool] | None) -
         return [], []
     by_phrase: dict[str, Unit] = {}
     for tgt in ("zh", "ja"):
-        for phrase, cands in lex.en_to(query, tgt, keep=known, limit=CANDIDATES):
+        for phrase, cands in lex.en_to(query, tgt, keep=known, limit=CANDIDATES, loose=LOOSE_LOOKUP):
             u = by_phrase.setdefault(phrase, Unit(phrase, []))
             for w, sc in cands:
                 # a Japanese word in Han characters only, unified, is often the Chinese word
@@ -736,7 +805,7 @@ def _japanese_dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
         if not _JA_CONTENT.search(word) or word in JA_STOP or word in _JA_STOP_UNIFIED:
             continue  # JA_STOP are frames, not content (the tokens are unified: 場合 -> 场合)
         u = Unit(word, [])
-        for w, sc in lex.translate(word, "ja", "zh", keep=known, limit=CANDIDATES):
+        for w, sc in lex.translate(word, "ja", "zh", keep=known, limit=CANDIDATES, loose=LOOSE_LOOKUP):
             # one character (者, 前, 園) is a suffix or too ambiguous to render, except into a
             # word holding it (園 -> 园区)
             if w != word and (len(word) > 1 or (len(w) > 1 and unify(word) in w)):

@@ -45,6 +45,8 @@ _DTYPES = {"indptr": np.int64, "rows": np.int32, "scores": np.float32, "doc_len"
 #: with ``policyidx bench`` on 2 cores: at 20,000 rows two threads halved the throughput of a
 #: batch, at 1,000,000 they raised it from 150-270 to 420-450 queries per second.
 THREADED_FROM = 200_000
+#: Rows rescored by the synonym-set score (:meth:`BM25Index._search_sets`).
+SET_POOL = 300
 
 Query = Mapping[str, float] | Sequence[str]
 
@@ -445,6 +447,9 @@ class BM25Index:
         """
         if k <= 0:
             raise QueryError(f"k must be a positive number of results, got {k}")
+        sets = getattr(query, "synonym_sets", None)
+        if sets:
+            return self._search_sets(query, sets, k, allowed)  # type: ignore[arg-type]
         allowed = self._check_allowed(allowed)
         kernels = _kernels()
         if kernels is not None:
@@ -483,6 +488,45 @@ class BM25Index:
             else:
                 for r in touched:
                     acc[r] = 0.0
+
+    def _search_sets(self, query: Mapping[str, float], sets: Sequence[Sequence[Sequence[str]]], k: int,
+                     allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`search` for a query whose ``synonym_sets`` group its terms: each set is a list
+        of alternatives (the terms of one rendering of a query word), and a set scores as its
+        best alternative in a row, not as the sum of all (a clause holding two renderings of
+        one word does not count the word twice).  Terms in no set add up as usual.
+
+        The rows are the best ``SET_POOL`` (at least ``k``) by the plain sum, rescored: the
+        sum bounds the set score from above, so a row outside the pool cannot beat the pool's
+        best by the set score unless the pool is too small.
+        """
+        rows, _ = self.search(dict(query), k=max(k, SET_POOL), allowed=allowed)
+        if not len(rows):
+            return rows, np.zeros(0, dtype=np.float32)
+        rows = np.sort(rows.astype(np.int64, copy=False))
+        return _top_k(rows, self.set_scores(query, sets, rows), k)
+
+    def set_scores(self, query: Mapping[str, float], sets: Sequence[Sequence[Sequence[str]]],
+                   rows: np.ndarray) -> np.ndarray:
+        """Scores of ``rows`` for a query with synonym sets (see :meth:`_search_sets`)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        per = {t: self.score({t: w}, rows) for t, w in query.items() if w and t in self.term_ids}
+        zero = np.zeros(len(rows), dtype=np.float32)
+        in_set = {t for alts in sets for alt in alts for t in alt}
+        out = zero.copy()
+        for t, v in per.items():
+            if t not in in_set:
+                out += v
+        for alts in sets:
+            best = zero
+            for alt in alts:
+                s = zero.copy()
+                for t in set(alt):
+                    if t in per:
+                        s += per[t]
+                best = np.maximum(best, s)
+            out += best
+        return out
 
     def batch_threads(self, cpus: int | None = None) -> int:
         """Threads :meth:`search_many` uses by default: ``cpus`` (default: the CPUs available)

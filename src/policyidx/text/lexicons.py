@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 #: Bump when the build's output changes: it is part of the cache key.
-BUILD_VERSION = "7"
+BUILD_VERSION = "8"
 
 #: Longest gloss kept, in words (longer ones are explanations, not translations).
 MAX_GLOSS_WORDS = 5
@@ -82,6 +82,50 @@ STOP = frozenset(
     "such other others each every own themselves itself himself herself them him us whose get gets got far".split()
     + list("bcdefghjklmnopqrstuvwxyz")
 )
+
+
+#: Score factor of a word found through a gloss its English word heads or derives from.
+LOOSE_PRIOR = 0.4
+LOOSE_HEADS = True
+LOOSE_DERIVED = True
+#: Shortest base a word is taken to derive from (:meth:`Lexicon.derived_from`).
+DERIVED_MIN = 5
+#: English derivational suffixes and the endings of the base they replace ("-er": the base
+#: ends in -er where the derived word has r, regist(e)r -> registration).
+DERIVATIONS = (("ation", ("e", "", "ate", "-er")), ("ition", ("", "e")), ("ion", ("", "e")),
+               ("ment", ("",)), ("al", ("", "e")), ("ance", ("", "e")), ("ence", ("", "e")),
+               ("ure", ("", "e")), ("er", ("", "e")), ("or", ("", "e")))
+
+
+def gloss_head(key: str) -> str | None:
+    """The head word of a normalised gloss of two or three words, ``None`` for others: the
+    word before "of" ("regist of shareholder" -> ``regist``), else the last ("physical labor"
+    -> ``labor``).  Glosses with another stop word ("sue for peac") have none: they are
+    phrases, not a kind of their head."""
+    words = key.split(" ")
+    if not 2 <= len(words) <= 3:
+        return None
+    if "of" in words:
+        i = words.index("of")
+        if i == 0 or any(w in STOP for w in words if w != "of"):
+            return None
+        return words[i - 1]
+    if any(w in STOP for w in words):
+        return None
+    return words[-1]
+
+
+def _head_index(glosses: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    by_head: dict[str, list[int]] = {}
+    for i, g in enumerate(glosses):
+        h = gloss_head(g)
+        if h is not None and h not in STOP:
+            by_head.setdefault(h, []).append(i)
+    keys = sorted(by_head)
+    ptr = np.zeros(len(keys) + 1, dtype=np.int32)
+    ptr[1:] = np.cumsum([len(by_head[k]) for k in keys])
+    gl = np.fromiter((g for k in keys for g in by_head[k]), dtype=np.int32, count=int(ptr[-1]))
+    return keys, ptr, gl
 
 
 class DictionaryError(PolicyIdxError):
@@ -288,6 +332,43 @@ class Lexicon:
         self.manifest = manifest
         self.max_words = int(manifest.get("max_gloss_words", MAX_GLOSS_WORDS))
         self.folder: Path | None = None  # where it is cached, if it is
+        self._heads: tuple[list[str], np.ndarray, np.ndarray] | None = None
+
+    @property
+    def heads(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Head words of the glosses of several words, sorted, with the glosses they head
+        (CSR): ``labor`` heads "physical labor" (劳动) and "child labor"; see :func:`gloss_head`."""
+        if self._heads is None:
+            self._heads = _head_index(self.glosses)
+        return self._heads
+
+    def headed_by(self, word: str) -> np.ndarray:
+        """Ids of the glosses of several words whose head is the (stemmed) ``word``."""
+        keys, ptr, gl = self.heads
+        i = bisect.bisect_left(keys, word)
+        if i < len(keys) and keys[i] == word:
+            return gl[ptr[i] : ptr[i + 1]]
+        return np.zeros(0, dtype=np.int32)
+
+    def derived_from(self, word: str) -> list[int]:
+        """Ids of the one-word glosses of the base ``word`` (stemmed) derives from by an
+        English suffix (:data:`DERIVATIONS`): ``registration`` -> "register", ``approval``
+        -> "approve", ``employer`` -> "employ"."""
+        out: list[int] = []
+        for suffix, bases in DERIVATIONS:
+            if not word.endswith(suffix) or len(word) - len(suffix) < DERIVED_MIN - 1:
+                continue
+            stem = word[: -len(suffix)]
+            for b in bases:
+                base = stem[:-1] + "er" if b == "-er" and stem.endswith("r") else stem + b
+                if b == "-er" and base == stem + b:
+                    continue
+                g = self.gloss_id(_stem(base))
+                if g is not None and _stem(base) != word and g not in out:
+                    out.append(g)
+            if out:
+                break
+        return out
 
     def gloss_id(self, key: str) -> int | None:
         """The id of a normalised gloss, ``None`` if no word has it."""
@@ -355,8 +436,10 @@ class Lexicon:
         """Write ``lexicon.npz`` and ``manifest.json`` into ``folder`` (atomically)."""
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".lexicon.{os.getpid()}.npz"
+        hk, hp, hg = self.heads
         np.savez(tmp, glosses=_pack(self.glosses), zh_words=_pack(self.zh.words), zh_ptr=self.zh.ptr, zh_gl=self.zh.gl,
-                 ja_words=_pack(self.ja.words), ja_ptr=self.ja.ptr, ja_gl=self.ja.gl, ja_common=self.ja.common)
+                 ja_words=_pack(self.ja.words), ja_ptr=self.ja.ptr, ja_gl=self.ja.gl, ja_common=self.ja.common,
+                 head_words=_pack(hk), head_ptr=hp, head_gl=hg)
         mtmp = folder / f".manifest.{os.getpid()}.json"
         mtmp.write_text(json.dumps(self.manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         os.replace(tmp, folder / "lexicon.npz")
@@ -374,9 +457,11 @@ class Lexicon:
                 n = len(glosses)
                 zh = _Side(_unpack(z["zh_words"]), z["zh_ptr"], z["zh_gl"], np.ones(0, dtype=np.uint8), n)
                 ja = _Side(_unpack(z["ja_words"]), z["ja_ptr"], z["ja_gl"], z["ja_common"], n)
+                heads = (_unpack(z["head_words"]), z["head_ptr"], z["head_gl"])
         except (OSError, ValueError, KeyError) as exc:
             raise DictionaryError(f"{folder}: damaged lexicon cache ({exc}); delete the folder to rebuild it") from None
         lex = cls(glosses, zh, ja, manifest)
+        lex._heads = heads
         lex.folder = folder
         return lex
 
@@ -441,45 +526,66 @@ class Lexicon:
         return [] if i is None else [self.glosses[g] for g in side.glosses_of(i)]
 
     def from_gloss(self, key: str, lang: str, *, keep: Callable[[str], bool] | None = None,
-                   limit: int = 3) -> list[tuple[str, float]]:
+                   limit: int = 3, loose: bool = False) -> list[tuple[str, float]]:
         """Words of ``lang`` having the (normalised) gloss ``key``, best first.
 
         A word scores higher when the gloss is its first sense, when it has few senses, and
         when few words share the gloss; one-character words count half (they are ambiguous).
+
+        With ``loose`` (for a single word), words are also found through glosses the word
+        heads ("physical labor" for ``labor``: 劳动) or derives from ("to register" for
+        ``registration``: 注册), each at ``LOOSE_PRIOR`` of an exact gloss's score: callers
+        that choose on a corpus get the Chinese word the exact glosses miss.
         """
+        gids: list[tuple[int, float]] = []
         g = self.gloss_id(key)
-        if g is None:
+        if g is not None:
+            gids.append((g, 1.0))
+        if loose and " " not in key:
+            if LOOSE_HEADS:
+                gids += [(int(h), LOOSE_PRIOR) for h in self.headed_by(key).tolist()]
+            if LOOSE_DERIVED:
+                gids += [(d, LOOSE_PRIOR) for d in self.derived_from(key)]
+        if not gids:
             return []
         side = self._side(lang)
-        rows, ranks = side.by_gloss(g)
-        scored = []
-        for r, rank in zip(rows.tolist(), ranks.tolist()):
-            w = side.words[r]
-            if keep is not None and not keep(w):
-                continue
-            nsense = int(side.ptr[r + 1] - side.ptr[r])
-            s = 1.0 / (1 + rank) * (1.0 / (1 + 0.05 * nsense))
-            if len(w) == 1:
-                s *= 0.5
-            if side.common.size and not side.common[r]:
-                s *= 0.5
-            scored.append((w, s))
+        best: dict[int, float] = {}
+        top_exact = 0.0
+        for g, factor in gids:
+            rows, ranks = side.by_gloss(g)
+            for r, rank in zip(rows.tolist(), ranks.tolist()):
+                if keep is not None and r not in best and not keep(side.words[r]):
+                    continue
+                nsense = int(side.ptr[r + 1] - side.ptr[r])
+                s = factor / (1 + rank) * (1.0 / (1 + 0.05 * nsense))
+                if len(side.words[r]) == 1:
+                    s *= 0.5
+                if side.common.size and not side.common[r]:
+                    s *= 0.5
+                if factor == 1.0:
+                    top_exact = max(top_exact, s)
+                if s > best.get(r, 0.0):
+                    best[r] = s
+        scored = [(side.words[r], s) for r, s in best.items()]
         scored.sort(key=lambda x: (-x[1], len(x[0]), x[0]))
         if scored:
-            top = scored[0][1]
+            # scaled by the best exact candidate: a loose one alone stays below an exact one
+            top = top_exact if top_exact > 0 else scored[0][1] / LOOSE_PRIOR
+            top = max(top, scored[0][1])
             scored = [(w, round(s / top, 3)) for w, s in scored]
         return scored[:limit]
 
     def en_to(self, text: str, lang: str, *, keep: Callable[[str], bool] | None = None,
-              limit: int = 3) -> list[tuple[str, list[tuple[str, float]]]]:
+              limit: int = 3, loose: bool = False) -> list[tuple[str, list[tuple[str, float]]]]:
         """Phrases of an English text found as glosses, longest first, with their renderings.
 
         Returns ``[(phrase, [(word, score), ...]), ...]`` for non-overlapping phrases, in text
         order; a word of the text that is in no phrase is looked up alone unless it is a stop
-        word.
+        word (with ``loose``, also through the glosses it heads or derives from, see
+        :meth:`from_gloss`).
         """
         words = [(m.group(), _stem(m.group())) for m in _EN_WORD.finditer(text.lower()) if m.group() not in _ARTICLES]
-        found = self._en_phrases(words, lang, keep, limit)
+        found = self._en_phrases(words, lang, keep, limit, loose)
         # a hyphenated compound that no gloss holds, alone or in a phrase, is read as its words
         # ("end-user" -> end user -> 终端用户)
         in_phrase = {j for i, p, _c in found for j in range(i, i + len(p.split()))}
@@ -494,11 +600,11 @@ class Lexicon:
                 else:
                     words2.append((w, st))
             # the parts count in phrases only: "end" and "use" alone say little of "end-use"
-            found = [f for f in self._en_phrases(words2, lang, keep, limit) if " " in f[1] or f[0] not in parts]
+            found = [f for f in self._en_phrases(words2, lang, keep, limit, loose) if " " in f[1] or f[0] not in parts]
         return [(p, c) for _, p, c in found]
 
     def _en_phrases(self, words: list[tuple[str, str]], lang: str, keep: Callable[[str], bool] | None,
-                    limit: int) -> list[tuple[int, str, list[tuple[str, float]]]]:
+                    limit: int, loose: bool = False) -> list[tuple[int, str, list[tuple[str, float]]]]:
         taken = [False] * len(words)
         found: list[tuple[int, str, list[tuple[str, float]]]] = []
         for n in range(min(self.max_words, len(words)), 1, -1):  # one word alone: only below
@@ -517,19 +623,21 @@ class Lexicon:
                         taken[j] = True
         for i, (w, st) in enumerate(words):
             if not taken[i] and w not in STOP:
-                cands = self.from_gloss(st, lang, keep=keep, limit=limit)
+                cands = self.from_gloss(st, lang, keep=keep, limit=limit, loose=loose)
                 if cands:
                     found.append((i, w, cands))
         found.sort()
         return found
 
     def translate(self, word: str, src: str, dst: str, *, keep: Callable[[str], bool] | None = None,
-                  limit: int = 3) -> list[tuple[str, float]]:
+                  limit: int = 3, loose: bool = False) -> list[tuple[str, float]]:
         """Renderings in ``dst`` of a ``src`` word (zh <-> ja) through their shared English glosses.
 
         A candidate's score sums, over the glosses it shares with ``word``, the weight of the
         gloss for ``word`` (first sense highest) divided by how many words carry the gloss;
-        shared Han characters add to it.  Scores are scaled so that the best is 1.
+        shared Han characters add to it.  Scores are scaled so that the best is 1.  With
+        ``loose``, one-word glosses also pass through the words they derive from
+        (:meth:`derived_from`) at ``LOOSE_PRIOR``.
         """
         from .han import unify
 
@@ -539,11 +647,18 @@ class Lexicon:
         if i is None:
             return []
         score: dict[int, float] = {}
-        for rank, g in enumerate(s_side.glosses_of(i).tolist()[:8]):
+        own = s_side.glosses_of(i).tolist()[:8]
+        via: list[tuple[int, int, float]] = [(rank, g, 1.0) for rank, g in enumerate(own)]
+        if loose:  # "registration" also reaches words glossed "to register"
+            for rank, g in enumerate(own):
+                k = self.glosses[g]
+                if " " not in k:
+                    via += [(rank, d, LOOSE_PRIOR) for d in self.derived_from(k) if d not in own]
+        for rank, g, factor in via:
             rows, ranks = d_side.by_gloss(g)
             if not len(rows):
                 continue
-            w = 1.0 / (1 + rank) / (1 + 0.1 * len(rows))
+            w = factor / (1 + rank) / (1 + 0.1 * len(rows))
             for r, rr in zip(rows.tolist(), ranks.tolist()):
                 score[r] = score.get(r, 0.0) + w / (1 + 0.5 * rr)
         if not score:
