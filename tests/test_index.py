@@ -104,6 +104,24 @@ def test_long_query(index):
     assert hits and hits[0].lang in ("zh", "ja")
 
 
+def test_query_analysis_is_kept_for_the_same_query(index, monkeypatch):
+    import policyidx.index.facade as facade
+
+    idx = Index.open(index.path)  # a fresh object: nothing analysed yet
+    calls: list[str] = []
+    real = facade.expand_query
+    monkeypatch.setattr(facade, "expand_query", lambda q, *a, **kw: calls.append(q) or real(q, *a, **kw))
+    monkeypatch.setattr(facade, "_ANALYSES_KEPT", 2)
+    first = idx.search("patent pledge financing", k=3)
+    exp = idx.analyze_query(" patent pledge financing ")  # what the CLI asks to label renderings
+    assert calls == ["patent pledge financing"] and exp.dictionary is not None
+    assert [h.id for h in idx.search("patent pledge financing", k=3)] == [h.id for h in first]
+    assert idx.analyze_query("patent pledge financing", dictionaries=False) is not exp  # another key
+    idx.analyze_query("専利の開放許諾")  # a third analysis: the oldest is dropped
+    assert idx.analyze_query("patent pledge financing") is not exp
+    assert len(calls) == 4
+
+
 def test_open_round_trip(index):
     again = Index.open(index.path)
     for mode in ("keyword", "dense", "hybrid"):

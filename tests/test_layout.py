@@ -28,7 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "retrieval": BASE | {"policyidx.text", "policyidx.parallel"},
     "alignment": BASE | {"policyidx.text", "policyidx.model", "policyidx.retrieval.encoders"},
     "review": BASE | {"policyidx.text", "policyidx.model", "policyidx.corpus", "policyidx.alignment"},
-    "adhoc": BASE | {"policyidx.text", "policyidx.model", "policyidx.corpus", "policyidx.parsers", "policyidx.alignment"},
+    "adhoc": BASE | {"policyidx.text", "policyidx.model", "policyidx.catalog", "policyidx.corpus", "policyidx.parsers", "policyidx.alignment"},
     "index": BASE | {"policyidx.text", "policyidx.model", "policyidx.catalog", "policyidx.corpus", "policyidx.parallel",
                      "policyidx.retrieval", "policyidx.alignment", "policyidx.review"},
     "concordance": BASE | {"policyidx.text", "policyidx.corpus", "policyidx.retrieval", "policyidx.index"},

@@ -102,7 +102,8 @@ class Corpus:
         root = bundled_corpus_path() if path is None else Path(path)
         cat_path = root if root.suffix == ".toml" else root / "catalog.toml"
         if not cat_path.is_file():
-            raise CatalogError(f"{root}: not a corpus directory (no catalog.toml); pass the folder that holds catalog.toml")
+            raise CatalogError(f"{root}: not a corpus directory (no catalog.toml); pass the folder that holds "
+                               f"catalog.toml, or run `policyidx init {root}` to write one for the documents in it")
         catalog = Catalog.load(cat_path)
         entries = [e for e in catalog.documents.values() if only is None or e.id in only]
         it: object = entries

@@ -20,7 +20,7 @@ __all__ = ["main"]
 
 #: The subcommands, in the order ``policyidx --help`` lists them: one module each, with
 #: ``HELP``, ``add_arguments(parser)`` and ``run(args) -> exit status``.
-SUBCOMMANDS = ("docs", "clauses", "show", "build", "search", "align", "match", "counterparts", "term", "glossary",
+SUBCOMMANDS = ("init", "docs", "clauses", "show", "build", "search", "align", "match", "counterparts", "term", "glossary",
                "serve", "check", "eval")
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -192,6 +193,11 @@ class Hit:
 
 
 # ----------------------------------------------------------------------------- the index
+
+
+#: Query analyses an :class:`Index` keeps (see :meth:`Index.analyze_query`).
+_ANALYSES_KEPT = 32
+_ANALYSES_LOCK = threading.Lock()
 
 
 class Index:
@@ -743,11 +749,31 @@ class Index:
         """The query as the retrievers see it: its terms by this index's analyzer, with the
         glossary's renderings in the other languages when ``expand`` (and, for English and
         Japanese words the glossary does not know, the general dictionaries' renderings that
-        are terms of this index when ``dictionaries``)."""
+        are terms of this index when ``dictionaries``).
+
+        The last few analyses are kept (an English or Japanese query's expansion scores its
+        renderings on the index's postings, tens of milliseconds on a large index), so asking
+        again for a query just searched, as ``policyidx search`` does to label its
+        renderings, costs nothing.  The returned object is shared: do not modify it.
+        """
+        key = (query.strip(), query_lang, expand, dictionaries, tuple(self.glossary_files))
+        cache = self._analyses
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
         with self.analyzer.active():
-            return expand_query(query, query_lang, self.glossary if expand else None, enabled=expand,
-                                weight=self.params.get("expansion_weight", 0.5), dictionaries=dictionaries,
-                                known=self.keyword.term_ids.__contains__, corpus=self.keyword)
+            exp = expand_query(query, query_lang, self.glossary if expand else None, enabled=expand,
+                               weight=self.params.get("expansion_weight", 0.5), dictionaries=dictionaries,
+                               known=self.keyword.term_ids.__contains__, corpus=self.keyword)
+        with _ANALYSES_LOCK:
+            if len(cache) >= _ANALYSES_KEPT:
+                cache.pop(next(iter(cache)), None)  # the oldest (dicts keep insertion order)
+            cache[key] = exp
+        return exp
+
+    @cached_property
+    def _analyses(self) -> dict[tuple[Any, ...], Expansion]:
+        return {}
 
     def _search(self, exp: Expansion, k: int, mode: str, rows: RowFilter | None) -> list[Hit]:
         ranking = self.retriever(mode).search(exp, k, rows)
