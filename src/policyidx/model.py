@@ -403,6 +403,7 @@ class Document:
             "source_path": self.source_path,
             "clauses": len(self._by_id),
             "pages": [{"number": p.number, "start": p.start, "end": p.end} for p in self.pages],
+            "markup_spans": [list(span) for span in self.markup_spans],
             "warnings": [str(w) for w in self.warnings],
             "meta": self.meta,
         }
