@@ -929,7 +929,13 @@ def _finish(c: Clause, text: str, lang: str, ids: "_Ids", res: ParseResult, mk: 
         first_child = min(ch.label_start for ch in c.children)
         e = min(e, first_child)
     mk = mk or _Markup(res.markup_spans)
-    s, e = mk.trim(text, s, e)
+    if mk.spans:
+        s, e = mk.trim(text, s, e)
+    else:  # the common case, kept fast
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
     c.start, c.end = s, e
     sents = mk.sentences(text, s, e)
     # inline enumerations: sentences starting 一是/二是... or 1つ目は/2つ目は... numbered from 1
@@ -955,9 +961,12 @@ def _finish(c: Clause, text: str, lang: str, ids: "_Ids", res: ParseResult, mk: 
                 _finish(kid, text, lang, ids, res, mk)
             sents = mk.sentences(text, c.start, c.end)
     c.text = text[c.start : c.end]
-    c.markup = mk.inside(c.start, c.end)
     c.sentences = tuple(Sentence(f"{c.id}/{k}", c.id, a, b, text[a:b]) for k, (a, b) in enumerate(sents, 1))
-    c.notes = tuple(n for a, b in mk.segments(c.start, c.end) for n in find_notes(text, a, b))
+    if mk.spans and (inner := mk.inside(c.start, c.end)):
+        c.markup = inner
+        c.notes = tuple(n for a, b in mk.segments(c.start, c.end) for n in find_notes(text, a, b))
+    else:
+        c.notes = tuple(find_notes(text, c.start, c.end))
     if c.kind == "front":
         if c.path == (0, 2):
             c.title = "".join(text[a:b] for a, b in mk.segments(c.start, c.end)).replace("\n", "")
