@@ -235,3 +235,36 @@ def test_markup_is_not_indexed(tmp_path):
     assert idx.search("FORCE BREAK", k=5, mode="keyword") == []
     hits = idx.search("养犬登记", k=3, mode="keyword")
     assert hits and hits[0].id == "a.zh#1.2.3"
+
+
+def _realdocs() -> Path | None:
+    import os
+
+    for cand in (os.environ.get("POLICYIDX_REALDOCS"), ROOT.parent / "shared" / "realdocs", "/work/shared/realdocs"):
+        if cand and (Path(cand) / "zh").is_dir():
+            return Path(cand)
+    return None
+
+
+@pytest.mark.skipif(_realdocs() is None, reason="../shared/realdocs is not beside the checkout")
+def test_real_collection_files_parse_as_their_plain_copy():
+    """A fixed sample of 40 collection files (every k-th): no markup reaches a clause's indexed text,
+    a title or a sentence, nothing is lost, and the tree is that of the plain copy."""
+    root = _realdocs()
+    assert root is not None
+    files = sorted((root / "zh").rglob("*.md"))
+    sample = files[:: max(1, len(files) // 40)][:40]
+    same = 0
+    for f in sample:
+        md = f.read_text(encoding="utf-8")
+        res = parse(md)
+        assert res.markup_spans and res.text[slice(*res.markup_spans[0])] == "# ", f.name
+        assert any(res.text[s:e] == "<!-- INFO END -->" for s, e in res.markup_spans), f.name
+        for c in clauses(res):
+            assert "<!--" not in c.content and not (c.title or "").startswith("#"), (f.name, c.id)
+            assert all("<!--" not in s.text and not s.text.startswith("#") for s in c.sentences), (f.name, c.id)
+        assert not (res.parsed_title or "").startswith("#")
+        assert lost(res) == 0, f.name
+        plain = parse(strip_markup(md))
+        same += [c.id for c in clauses(res)] == [c.id for c in clauses(plain)]
+    assert same >= len(sample) - 1
