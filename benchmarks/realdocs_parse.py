@@ -33,7 +33,8 @@ under the mark above it), is printed beside it: the collection leaves some headi
 inconsistent levels, so it disagrees with the source's own lines in a few documents.
 
 Printed figures: documents failed (an exception), non-whitespace characters of the text outside
-every clause / header / footer span ("lost"), documents whose article list (number and chain of
+every clause / header / footer / markup span ("lost"; the ``<!-- TABLE -->`` and ``<!-- FORCE BREAK -->``
+lines stay in the plain text and are markup spans), documents whose article list (number and chain of
 parent labels) is exact, 款 misplaced and not a clause of their own, parse time per document and
 per 1,000 characters.  With ``--traditional N`` the first N documents (every k-th, a fixed
 sample) are converted with OpenCC (s2t) and measured again.
@@ -292,7 +293,7 @@ def evaluate(name: str, src: Source | str, articles: list[dict] | None = None, p
     clauses = list(_all_clauses(res.roots))
     # ---- lost characters
     covered = bytearray(len(text) + 1)
-    spans = [(c.label_start, c.end) for c in clauses] + list(res.header_spans)
+    spans = [(c.label_start, c.end) for c in clauses] + list(res.header_spans) + list(getattr(res, "markup_spans", []))
     if res.footer_span:
         spans.append(res.footer_span)
     for s, e in spans:

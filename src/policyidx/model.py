@@ -162,6 +162,9 @@ class Clause:
     sentences: tuple[Sentence, ...] = ()
     notes: tuple[Note, ...] = ()
     pages: tuple[int, ...] = ()
+    #: spans (document offsets) of collection markup inside :attr:`text`, rare: a
+    #: ``<!-- FORCE BREAK -->`` line between two paragraphs of one clause (see :attr:`Document.markup_spans`)
+    markup: tuple[tuple[int, int], ...] = ()
     parent: Clause | None = field(default=None, repr=False)
     children: list[Clause] = field(default_factory=list, repr=False)
 
@@ -189,6 +192,23 @@ class Clause:
         yield self
         for child in self.children:
             yield from child.walk()
+
+    @property
+    def content(self) -> str:
+        """The clause's own text as indexed: :attr:`text` with its collection markup blanked out.
+
+        The same length as :attr:`text` (markup characters become spaces, line feeds stay), so an
+        offset into one is an offset into the other; equal to :attr:`text` when the clause holds
+        no markup, which is almost always.
+        """
+        if not self.markup:
+            return self.text
+        chars = list(self.text)
+        for s, e in self.markup:
+            for i in range(s - self.start, e - self.start):
+                if chars[i] != "\n":
+                    chars[i] = " "
+        return "".join(chars)
 
     def heading(self) -> str:
         """Label and title as printed, e.g. ``（六）知的財産権金融サービスの効果を高める。``"""
@@ -260,6 +280,11 @@ class Document:
     disclaimer: str | None = None
     header_spans: list[tuple[int, int]] = field(default_factory=list)
     footer_span: tuple[int, int] | None = None
+    #: spans of :attr:`text` that are collection markup, not the document's own words: a line
+    #: that is only an HTML comment (``<!-- INFO END -->``) and the mark of a markdown heading
+    #: (``## `` before ``第一章 总则``) in plain text.  Kept so nothing is lost, outside every title,
+    #: record and heading, never indexed (:attr:`Clause.markup`, :attr:`Clause.content`)
+    markup_spans: list[tuple[int, int]] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)
     warnings: list[ParseWarning] = field(default_factory=list)
     #: the promulgation record and signature dates, in text order (``dates`` keeps one per kind)
@@ -378,6 +403,7 @@ class Document:
             "source_path": self.source_path,
             "clauses": len(self._by_id),
             "pages": [{"number": p.number, "start": p.start, "end": p.end} for p in self.pages],
+            "markup_spans": [list(span) for span in self.markup_spans],
             "warnings": [str(w) for w in self.warnings],
             "meta": self.meta,
         }

@@ -62,7 +62,7 @@ def coverage_gaps(res) -> str:
         for c in root.walk():
             lo = c.label_start if c.label else c.start
             covered[lo : max(lo, c.end)] = b"\x01" * (max(lo, c.end) - lo)
-    for s, e in res.header_spans:
+    for s, e in list(res.header_spans) + list(getattr(res, "markup_spans", ())):
         covered[s:e] = b"\x01" * (e - s)
     if res.footer_span:
         s, e = res.footer_span

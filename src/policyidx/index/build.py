@@ -250,7 +250,7 @@ def _build(corpus: Corpus, tmp: Path, analyzer: Analyzer, *, encoder: str, dim: 
     clauses = clause_rows(corpus)
     if not clauses:
         raise IndexError_(f"corpus {corpus.root} has no clause text to index")
-    texts = [c.text for c in clauses]
+    texts = [c.content for c in clauses]  # the clause text with collection markup blanked out
     stage = _Stages(progress, timings)
     langs = [c.lang or detect_lang(c.text) for c in clauses]
     workers = default_workers()

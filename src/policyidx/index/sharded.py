@@ -256,7 +256,7 @@ def _tokenise(corpus: Any, work_dir: str, t0: float, t1: float) -> dict[str, Any
     lens = np.zeros(len(clauses), dtype=np.int64)
     df: Counter[str] = Counter()
     for i, c in enumerate(clauses):
-        terms = analyze(c.text, c.lang or detect_lang(c.text))
+        terms = analyze(c.content, c.lang or detect_lang(c.text))  # markup blanked out
         ids.extend(setdefault(t, len(vocab)) for t in terms)
         lens[i] = len(terms)
         df.update(set(terms))

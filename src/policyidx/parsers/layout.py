@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from ..text.width import display_width
 from .labels import match_label, match_paragraph_number
 
-__all__ = ["Line", "Block", "normalize_line", "split_lines", "assemble", "is_cjk", "strip_invisible"]
+__all__ = ["Line", "Block", "normalize_line", "split_lines", "assemble", "is_cjk", "strip_invisible", "markup_line"]
 
 
 @dataclass(slots=True)
@@ -30,7 +30,11 @@ class Line:
     lineno: int
     page: int | None = None
     hard: bool = False  # a paragraph starts at this line (HTML <p>, table rows)
-    kind: str = "para"  # "para" | "table-row" (a row of an HTML table: never a clause label)
+    #: "para" | "table-row" (a row of an HTML table: never a clause label) | "markup" (a line that
+    #: is only collection markup, see :func:`markup_line`)
+    kind: str = "para"
+    #: characters of markup at the start of :attr:`text` (a markdown heading mark ``## ``)
+    lead: int = 0
 
 
 @dataclass(slots=True)
@@ -41,9 +45,12 @@ class Block:
     lineno: int
     # (offset in text, page number) at every change of page inside the block
     page_marks: list[tuple[int, int]] = field(default_factory=list)
-    kind: str = "para"  # "para" | "table-row" | "addressees" (an addressee line told apart by the tree builder)
+    kind: str = "para"  # "para" | "table-row" | "addressees" (an addressee line told apart by the tree builder) | "markup"
     #: offsets in text where a joined source line starts (the layout's joins, for a later split)
     breaks: list[int] = field(default_factory=list)
+    #: the block goes on from the previous one on the same line of the text (no line feed between
+    #: them): the text of a markdown heading after its mark (``## `` | ``第一章 总则``)
+    inline: bool = False
 
 
 def is_cjk(ch: str) -> bool:
@@ -219,6 +226,14 @@ def split_lines(text: str, *, pdf: bool, warnings: list | None = None) -> tuple[
             pages.append(page)
             removed.append(f"line {i}: {r.strip()!r}")
             continue
+        mark = markup_line(r)
+        if mark is not None:
+            lead, rest = mark
+            if rest:  # a markdown heading: the mark, then the heading's own text
+                lines.append(Line(lead + rest, i, page, hard=True, lead=len(lead)))
+            else:
+                lines.append(Line(lead, i, page, hard=True, kind="markup"))
+            continue
         norm = normalize_line(r)
         if norm:
             lines.append(Line(norm, i, page))
@@ -227,6 +242,33 @@ def split_lines(text: str, *, pdf: bool, warnings: list | None = None) -> tuple[
 
         warnings.append(ParseWarning("page-numbers", f"took out {len(removed)} page-number line(s): " + "; ".join(removed)))
     return lines, pages
+
+
+# a line that is only HTML comments (``<!-- INFO END -->``), and the mark of a markdown (ATX) heading
+_COMMENT_LINE = re.compile(r"^[ \t\u3000]*(?:<!--(?:(?!-->).)*-->[ \t\u3000]*)+$")
+_HEADING_MARK = re.compile(r"^[ \t\u3000]*(#{1,6})(?:[ \t\u3000]+|$)")
+
+
+def markup_line(raw: str) -> tuple[str, str] | None:
+    """The collection markup of a source line of plain (markdown) text, or ``None``.
+
+    Collections of legal texts mark up their plain text: an HTML comment alone on a line
+    (``<!-- INFO END -->`` after the promulgation record, ``<!-- FORCE BREAK -->``,
+    ``<!-- TABLE -->``) and the marks of markdown headings (``# 标题``, ``## 第一章 总则``).  They
+    are not part of the official text: a copy from the government's page has the same lines
+    without them.  Returns ``(markup, rest)``: the markup as it stays in the text (a comment
+    line normalised, a heading mark followed by one space) and the heading's own text,
+    normalised (empty for a line that is only markup).
+
+    Only whole lines are markup: a comment inside a sentence (``见<!-- 注 -->第三条``) is text, and
+    so is ``#`` not followed by a space (``#1``, a hashtag), as in CommonMark.
+    """
+    if "<!--" in raw and _COMMENT_LINE.match(raw):
+        return normalize_line(raw), ""
+    if "#" in raw and (m := _HEADING_MARK.match(raw)):
+        rest = normalize_line(raw[m.end() :])
+        return (m.group(1) + " " if rest else m.group(1)), rest
+    return None
 
 
 _TERMINAL = set("。！？!?")
@@ -290,7 +332,8 @@ def straddles_word(left: str, right: str, lang: str) -> bool:
 
 
 def _is_wrapped(lines: list[Line]) -> tuple[bool, int, bool]:
-    widths = sorted(display_width(ln.text) for ln in lines if len(ln.text) >= 8)
+    texts = (ln.text[ln.lead :] for ln in lines if ln.kind != "markup")  # markup says nothing about the page
+    widths = sorted(display_width(t) for t in texts if len(t) >= 8)
     if not widths:
         return False, 0, False
     p80 = widths[int(0.8 * (len(widths) - 1))]
@@ -330,10 +373,18 @@ def assemble(lines: list[Line], *, lang: str, wrapped: bool | None = None) -> li
 
     def start(ln: Line) -> Block:
         nonlocal length
+        inline = False
+        if ln.lead:  # a markdown heading: its mark is a markup block, its text a block on the same line
+            mark = Block(ln.text[: ln.lead], ln.lineno, kind="markup")
+            if ln.page is not None:
+                mark.page_marks.append((0, ln.page))
+            blocks.append(mark)
+            ln = Line(ln.text[ln.lead :], ln.lineno, ln.page, True, ln.kind)
+            inline = True
         parts.clear()
         parts.append(ln.text)
         length = len(ln.text)
-        b = Block("", ln.lineno, kind=ln.kind)
+        b = Block("", ln.lineno, kind=ln.kind, inline=inline)
         if ln.page is not None:
             b.page_marks.append((0, ln.page))
         return b
@@ -346,8 +397,8 @@ def assemble(lines: list[Line], *, lang: str, wrapped: bool | None = None) -> li
     head = parts[0][:_HEAD]
     prev = lines[0]
     for ln in lines[1:]:
-        if ln.hard or ln.kind != "para" or cur.kind != "para":
-            sep = None
+        if ln.hard or ln.kind != "para" or cur.kind != "para" or prev.lead:
+            sep = None  # (a markdown heading is a paragraph of its own)
         else:
             sep = _join(prev.text, ln.text, (head, length), lang=lang, wrapped=wrapped, width=width)
         if sep is None:

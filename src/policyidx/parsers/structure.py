@@ -13,6 +13,7 @@ clause become its children.  Everything before the first label is front matter u
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -48,6 +49,8 @@ class ParseResult:
     attachments: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
     printed: str | None = None
+    #: spans of :attr:`text` that are collection markup (see :func:`.layout.markup_line`), in order
+    markup_spans: list[tuple[int, int]] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- sentences
@@ -206,13 +209,22 @@ def build(blocks: list[Block], *, doc_id: str, lang: str, warnings: list[ParseWa
     parts: list[str] = []
     pos = 0
     for b in blocks:
+        if parts:
+            sep = "" if b.inline else "\n"
+            parts.append(sep)
+            pos += len(sep)
         offsets.append((pos, pos + len(b.text)))
         parts.append(b.text)
-        pos += len(b.text) + 1
-    text = "\n".join(parts)
+        pos += len(b.text)
+    text = "".join(parts)
     res = ParseResult(text=text, roots=[], warnings=warnings)
+    # ---- collection markup: kept in the text as spans, out of every clause (the rest never sees it)
+    if any(b.kind == "markup" for b in blocks):
+        res.markup_spans = [o for b, o in zip(blocks, offsets) if b.kind == "markup"]
+        kept = [k for k, b in enumerate(blocks) if b.kind != "markup"]
+        blocks, offsets = [blocks[k] for k in kept], [offsets[k] for k in kept]
     if not blocks:
-        warnings.append(ParseWarning("empty", "the source has no text"))
+        warnings.append(ParseWarning("empty", "the source has no text" + (" (only markup)" if res.markup_spans else "")))
         return res
 
     labels = _labels(blocks)
@@ -251,9 +263,10 @@ def build(blocks: list[Block], *, doc_id: str, lang: str, warnings: list[ParseWa
         _back_matter(blocks, offsets, labels, range(back_at, body_end), doc_id, lang, roots, ids, warnings, res)
 
     # ---- finish every clause: trim, enumerations, sentences, notes, titles, pages
+    mk = _Markup(res.markup_spans)
     for root in list(roots):
         for c in list(root.walk()):
-            _finish(c, text, lang, ids, res)
+            _finish(c, text, lang, ids, res, mk)
 
     # ---- footer
     if footer_at < len(blocks):
@@ -272,6 +285,9 @@ def _split_title_records(blocks: list[Block]) -> list[Block]:
     """
     out: list[Block] = []
     for k, b in enumerate(blocks):
+        if b.kind == "markup":
+            out.append(b)
+            continue
         if match_label(b.text) is not None:
             out.extend(blocks[k:])
             return out
@@ -284,7 +300,7 @@ def _split_title_records(blocks: list[Block]) -> list[Block]:
         if cut is None:
             out.append(b)
             continue
-        first = Block(b.text[:cut].rstrip(), b.lineno, [m for m in b.page_marks if m[0] < cut], b.kind)
+        first = Block(b.text[:cut].rstrip(), b.lineno, [m for m in b.page_marks if m[0] < cut], b.kind, inline=b.inline)
         rest = b.text[cut:]
         second = Block(rest, b.lineno, [(max(0, o - cut), p) for o, p in b.page_marks if o >= cut], b.kind)
         out.extend([first, second])
@@ -302,12 +318,16 @@ def _split_addressee_lines(blocks: list[Block], lang: str) -> list[Block]:
     marked as the addressee line.
     """
     out: list[Block] = []
+    prev: Block | None = None  # the block before, markup aside
     for k, b in enumerate(blocks):
+        if b.kind == "markup":
+            out.append(b)
+            continue
         if match_label(b.text) is not None:
             out.extend(blocks[k:])
             return out
         cut = None
-        if out and b.breaks and b.kind == "para" and matter_role(out[-1].text) == 5:
+        if prev is not None and b.breaks and b.kind == "para" and matter_role(prev.text) == 5:
             for o in b.breaks:
                 head = b.text[:o].rstrip()
                 if len(head) > 200 or _TERMINAL_RE.search(head) or head.endswith(("：", ":")):
@@ -317,11 +337,14 @@ def _split_addressee_lines(blocks: list[Block], lang: str) -> list[Block]:
                     break
         if cut is None:
             out.append(b)
+            prev = b
             continue
         head = b.text[:cut].rstrip()
-        out.append(Block(head, b.lineno, [m for m in b.page_marks if m[0] < cut], "addressees", [x for x in b.breaks if x < cut]))
+        out.append(Block(head, b.lineno, [m for m in b.page_marks if m[0] < cut], "addressees", [x for x in b.breaks if x < cut],
+                         b.inline))
         out.append(Block(b.text[cut:], b.lineno, [(max(0, p - cut), g) for p, g in b.page_marks if p >= cut], b.kind,
                          [x - cut for x in b.breaks if x > cut]))
+        prev = out[-1]
     return out
 
 
@@ -836,7 +859,67 @@ def _is_addressee(t: str) -> bool:
     return not any(w in t for w in ("如下", "下列", "以下", "。", "通知", "决定", "の通り", "次の"))
 
 
-def _finish(c: Clause, text: str, lang: str, ids: "_Ids", res: ParseResult) -> None:
+class _Markup:
+    """The collection markup spans of a text (sorted, disjoint), for the clauses around them.
+
+    A clause's span never starts or ends with markup (:meth:`trim`); markup inside it (a
+    ``<!-- FORCE BREAK -->`` line between two paragraphs of one clause) is listed in
+    :attr:`Clause.markup <policyidx.model.Clause.markup>` and no sentence, note or title holds it.
+    """
+
+    __slots__ = ("spans", "starts")
+
+    def __init__(self, spans: list[tuple[int, int]]):
+        self.spans = spans
+        self.starts = [a for a, _ in spans]
+
+    def trim(self, text: str, s: int, e: int) -> tuple[int, int]:
+        """``[s, e)`` without whitespace and markup at either end."""
+        while True:
+            while s < e and text[s].isspace():
+                s += 1
+            while e > s and text[e - 1].isspace():
+                e -= 1
+            if s >= e or not self.spans:
+                return s, e
+            k = bisect.bisect_right(self.starts, s) - 1  # the span holding s, if any
+            if k >= 0 and s < self.spans[k][1]:
+                s = self.spans[k][1]
+                continue
+            k = bisect.bisect_right(self.starts, e - 1) - 1  # the span holding e - 1, if any
+            if k >= 0 and e - 1 < self.spans[k][1]:
+                e = max(s, self.spans[k][0])
+                continue
+            return s, e
+
+    def inside(self, s: int, e: int) -> tuple[tuple[int, int], ...]:
+        """The markup spans inside ``[s, e)``."""
+        if not self.spans:
+            return ()
+        k = bisect.bisect_left(self.starts, s)
+        out = []
+        while k < len(self.spans) and self.spans[k][1] <= e:
+            out.append(self.spans[k])
+            k += 1
+        return tuple(out)
+
+    def segments(self, s: int, e: int) -> list[tuple[int, int]]:
+        """``[s, e)`` cut around the markup inside it."""
+        out = []
+        for a, b in self.inside(s, e):
+            out.append((s, a))
+            s = b
+        out.append((s, e))
+        return out
+
+    def sentences(self, text: str, s: int, e: int) -> list[tuple[int, int]]:
+        """Sentence spans of ``text[s:e]``, none holding markup."""
+        if not self.spans:
+            return split_sentences(text, s, e)
+        return [span for a, b in self.segments(s, e) for span in split_sentences(text, a, b)]
+
+
+def _finish(c: Clause, text: str, lang: str, ids: "_Ids", res: ParseResult, mk: _Markup | None = None) -> None:
     """Trim the clause's span, split inline enumerations, find sentences, notes, title and pages."""
     if c.kind in ("front", "back") and len(c.path) == 1:
         c.pages = _pages(res, c.start, max(c.end, c.children[-1].end if c.children else c.end))
@@ -845,12 +928,16 @@ def _finish(c: Clause, text: str, lang: str, ids: "_Ids", res: ParseResult) -> N
     if c.children and c.kind != "front":
         first_child = min(ch.label_start for ch in c.children)
         e = min(e, first_child)
-    while s < e and text[s].isspace():
-        s += 1
-    while e > s and text[e - 1].isspace():
-        e -= 1
+    mk = mk or _Markup(res.markup_spans)
+    if mk.spans:
+        s, e = mk.trim(text, s, e)
+    else:  # the common case, kept fast
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
     c.start, c.end = s, e
-    sents = split_sentences(text, s, e)
+    sents = mk.sentences(text, s, e)
     # inline enumerations: sentences starting 一是/二是... or 1つ目は/2つ目は... numbered from 1
     if c.kind != "front":
         enum_at: list[tuple[int, LabelMatch]] = []
@@ -869,18 +956,20 @@ def _finish(c: Clause, text: str, lang: str, ids: "_Ids", res: ParseResult) -> N
                              text="", start=a + m.end, end=b, label_start=a, kind="enum", lang=lang, parent=c)
                 kids.append(kid)
             c.children[:0] = kids
-            c.end = enum_at[0][0]
-            while c.end > c.start and text[c.end - 1].isspace():
-                c.end -= 1
+            c.start, c.end = mk.trim(text, c.start, enum_at[0][0])
             for kid in kids:
-                _finish(kid, text, lang, ids, res)
-            sents = split_sentences(text, c.start, c.end)
+                _finish(kid, text, lang, ids, res, mk)
+            sents = mk.sentences(text, c.start, c.end)
     c.text = text[c.start : c.end]
     c.sentences = tuple(Sentence(f"{c.id}/{k}", c.id, a, b, text[a:b]) for k, (a, b) in enumerate(sents, 1))
-    c.notes = tuple(find_notes(text, c.start, c.end))
+    if mk.spans and (inner := mk.inside(c.start, c.end)):
+        c.markup = inner
+        c.notes = tuple(n for a, b in mk.segments(c.start, c.end) for n in find_notes(text, a, b))
+    else:
+        c.notes = tuple(find_notes(text, c.start, c.end))
     if c.kind == "front":
         if c.path == (0, 2):
-            c.title = c.text.replace("\n", "")
+            c.title = "".join(text[a:b] for a, b in mk.segments(c.start, c.end)).replace("\n", "")
     elif c.sentences:
         first = c.sentences[0].text
         heading_only = "\n" not in c.text and _TERMINAL_RE.search(c.text) is None
