@@ -19,7 +19,7 @@ _log = logging.getLogger(__name__)
 __all__ = ["Corpus", "SkippedDocument", "bundled_corpus_path", "parse_document", "PARSER_VERSION"]
 
 # Bump when parser output changes: indexes record it in their corpus fingerprint.
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"  # 3: collection markup out of clauses (markdown sources get their chapters)
 
 
 @dataclasses.dataclass(frozen=True)
