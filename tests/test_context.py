@@ -59,6 +59,36 @@ def test_no_rows():
     assert _scores({"德州": 1.0}, []).shape == (0,)
 
 
+def _with_sets(terms, sets):
+    from policyidx.retrieval.expand import QueryTerms
+
+    out = QueryTerms(terms)
+    out.synonym_sets = sets
+    return out
+
+
+def test_a_synonym_set_counts_once_in_the_context():
+    # two renderings of one source word ("licens" and "patent" standing in for 许可/专利 of one
+    # English word), both in row 3's context: the set adds its best alternative, not both
+    flat = {"licens": 1.0, "patent": 0.5, "pledg": 1.0}
+    sets = ((("licens",), ("patent",)),)
+    got_flat = _scores(flat, [3])
+    got_set = _scores(_with_sets(flat, sets), [3])
+    assert got_flat[0] == pytest.approx(2.0 / 1.9)  # "patent" is its own term: no context score
+    # nothing where the row's own text has a rendering of the word ("patent"): the keyword
+    # score has counted the word
+    assert got_set[0] == 0.0
+    # row 0: 德州 and 制定 are two renderings of one word, both only in the context; the set
+    # counts the better one (德州, idf 3), not the sum
+    terms = _with_sets({"德州": 1.0, "制定": 1.0, "撤回": 1.0}, ((("德州",), ("制定",)),))
+    idf = {"德州": 3.0, "制定": 2.0, "撤回": 2.0}.get
+    assert _scores(terms, [0], idf=idf)[0] == pytest.approx(3.0 / 1.9)
+    assert _scores(dict(terms), [0], idf=idf)[0] == pytest.approx(5.0 / 1.9)
+    # an alternative of several terms adds them up
+    terms = _with_sets({"德州": 1.0, "制定": 1.0}, ((("德州", "制定"), ("条例",)),))
+    assert _scores(terms, [0], idf=idf)[0] == pytest.approx(5.0 / 1.9)
+
+
 def test_context_lifts_a_candidate_in_the_rerank():
     kw = Ranking(np.array([5, 7]), np.array([10.0, 10.0]))
     dn = Ranking.empty()
@@ -122,6 +152,40 @@ def test_only_the_best_keyword_candidates_get_a_context_score(built_index):
     RerankRetriever(idx.retriever("keyword"), idx.retriever("dense"), idx.row_doc, context=context,
                     context_weight=0.0).search(exp, 10)
     assert asked == [3]  # weight 0: not asked
+
+
+def test_hybrid_weights_per_query_language():
+    from policyidx.retrieval.modes import hybrid_weights
+
+    params = {"doc_weight": 0.4, "clause_weight": 0.1, "context_weight": 1.0,
+              "lang_weights": {"en": {"context_weight": 0.0, "doc_weight": 0.25}}}
+    assert hybrid_weights(params, "zh") == {"doc_weight": 0.4, "clause_weight": 0.1, "context_weight": 1.0}
+    assert hybrid_weights(params, "en") == {"doc_weight": 0.25, "clause_weight": 0.1, "context_weight": 0.0}
+    assert hybrid_weights({}, "en") == {k: float(v) for k, v in {
+        "doc_weight": HYBRID_DEFAULTS["doc_weight"], "clause_weight": HYBRID_DEFAULTS["clause_weight"],
+        "context_weight": HYBRID_DEFAULTS["context_weight"], **HYBRID_DEFAULTS["lang_weights"]["en"]}.items()}
+    assert hybrid_weights({**params, "lang_weights": None}, "en")["context_weight"] == 1.0
+
+
+def test_the_rerank_uses_the_query_languages_weights(built_index):
+    from policyidx.retrieval.retrievers import RerankRetriever
+
+    asked: list[int] = []
+
+    def context(terms, rows):
+        asked.append(len(rows))
+        return np.ones(len(rows))
+
+    idx = built_index
+    r = RerankRetriever(idx.retriever("keyword"), idx.retriever("dense"), idx.row_doc, context=context,
+                        context_weight=0.5, context_depth=3, lang_weights={"en": {"context_weight": 0.0}})
+    with idx.analyzer.active():
+        r.search(idx.analyze_query("patent licensing", "en"), 10)
+        assert asked == []  # English: no context score
+        r.search(idx.analyze_query("知识产权", "zh"), 10)
+        assert asked == [3]
+    # the default hybrid of an index reads them from its parameters (else the defaults)
+    assert idx.retriever("hybrid").lang_weights == HYBRID_DEFAULTS["lang_weights"]
 
 
 # ----------------------------------------------------------------------------- coverage

@@ -9,6 +9,10 @@ Only ``dev`` queries are read (queries without a split count as dev): never tune
 
     python eval/real/tune.py --index IDX eval/real/real-*.jsonl
     python eval/real/tune.py eval/queries-*.jsonl ../shared/dev-queries.jsonl   # the bundled index
+    python eval/real/tune.py --index IDX --lang en eval/real/real-*.jsonl   # one language's weights
+
+``--lang`` keeps the queries of one language: the grid then chooses that language's entry of the
+index parameter ``lang_weights`` (:func:`policyidx.retrieval.modes.hybrid_weights`).
 """
 
 from __future__ import annotations
@@ -75,9 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--context", default="0,0.5,0.75,1", help="context weights")
     p.add_argument("--context-depth", default="50,200", help="how many keyword candidates get a context score")
     p.add_argument("--coverage-power", default="0,1,2,3", help="powers of the coverage factor")
+    p.add_argument("--lang", help="only the queries in this language (zh, ja, en)")
     args = p.parse_args(argv)
     idx = Index.open(args.index)
-    data = _gather(idx, load_queries(args.files, split="dev"), args.depth)
+    queries = load_queries(args.files, split="dev")
+    if args.lang:
+        queries = [q for q in queries if q.get("lang") == args.lang]
+    data = _gather(idx, queries, args.depth)
     kw = _score(data, lambda g: _rank(g["kw"].rows, g["ok"]))
     dn = _score(data, lambda g: _rank(g["dn"].rows, g["ok"]))
     sets = list(kw)

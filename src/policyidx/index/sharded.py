@@ -1097,7 +1097,7 @@ class ShardedIndex:
         from ..retrieval.base import Ranking
         from ..retrieval.fusion import FUSIONS
         from ..retrieval.fusion import dense_rerank
-        from ..retrieval.modes import FUSION_DEFAULTS, HYBRID_DEFAULTS
+        from ..retrieval.modes import FUSION_DEFAULTS, HYBRID_DEFAULTS, hybrid_weights
         from ..retrieval.retrievers import COVERAGE_LANGS, depth_for, judged_coverage
 
         # fusion needs each retriever's top depth_for(k); one retriever alone only its top k
@@ -1147,7 +1147,8 @@ class ShardedIndex:
                      if r is not None}
             if rerank:  # as the single index's hybrid mode, with the document vote and the context
                 kw_r = parts.get("keyword", Ranking.empty())
-                cw = float(self.params.get("context_weight", HYBRID_DEFAULTS["context_weight"]))
+                weights = hybrid_weights(self.params, exp.lang)
+                cw = weights["context_weight"]
                 n_ctx = min(len(kw_r), int(self.params.get("context_depth", HYBRID_DEFAULTS["context_depth"])))
                 ctx = None
                 if cw and terms and n_ctx > 0:  # the best candidates only, as a single index
@@ -1160,8 +1161,7 @@ class ShardedIndex:
                                           self._languages_of)
                 ranked = dense_rerank(kw_r, parts.get("dense", Ranking.empty()),
                                       self.row_doc,
-                                      doc_weight=self.params.get("doc_weight", HYBRID_DEFAULTS["doc_weight"]),
-                                      clause_weight=self.params.get("clause_weight", HYBRID_DEFAULTS["clause_weight"]),
+                                      doc_weight=weights["doc_weight"], clause_weight=weights["clause_weight"],
                                       context=ctx, coverage=cov, coverage_power=power).pairs()
             else:
                 fuse = FUSIONS[self.params.get("fusion", "rrf")]

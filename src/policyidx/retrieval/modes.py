@@ -16,7 +16,8 @@ from ..errors import QueryError
 from .base import Retriever
 from .retrievers import FusionRetriever, RerankRetriever
 
-__all__ = ["Mode", "register_mode", "get_mode", "mode_names", "make_retriever", "FUSION_DEFAULTS", "HYBRID_DEFAULTS"]
+__all__ = ["Mode", "register_mode", "get_mode", "mode_names", "make_retriever", "hybrid_weights", "FUSION_DEFAULTS",
+           "HYBRID_DEFAULTS", "LANG_WEIGHT_KEYS"]
 
 #: Fusion parameters written into new indexes, chosen on the development query sets
 #: (eval/, ../shared/dev-queries.jsonl) with ``python -m policyidx.evaluate`` (see README).
@@ -38,8 +39,46 @@ FUSION_DEFAULTS: dict[str, Any] = {
 #: by the share of the query's own words it has (a word only its context has counting
 #: ``coverage_share``) to the power ``coverage_power``
 #: (:func:`~policyidx.retrieval.retrievers.coverage_scores`; Chinese and Japanese queries).
+#: ``lang_weights``: per query language, weights that replace ``doc_weight``, ``clause_weight``
+#: or ``context_weight`` for queries in that language (:func:`hybrid_weights`), chosen on the
+#: pooled dev queries of eval/real/ per language (README "Search quality").  English queries
+#: reach the Chinese clauses only through guessed renderings: a rendering in a title or a
+#: heading is weak evidence, and the built-in encoder sees only the renderings, so English
+#: gets no context score and lighter dense votes.  Japanese queries get a lighter clause vote
+#: (their document vote stays).
 HYBRID_DEFAULTS: dict[str, Any] = {"doc_weight": 0.3, "clause_weight": 0.2, "context_weight": 0.75, "context_depth": 50,
-                                   "rerank_depth": 200, "coverage_power": 2.0, "coverage_share": 0.5}
+                                   "rerank_depth": 200, "coverage_power": 2.0, "coverage_share": 0.5,
+                                   "lang_weights": {"en": {"doc_weight": 0.2, "clause_weight": 0.15,
+                                                           "context_weight": 0.0},
+                                                    "ja": {"clause_weight": 0.1}}}
+
+#: The weights ``lang_weights`` may replace per query language.
+LANG_WEIGHT_KEYS = ("doc_weight", "clause_weight", "context_weight")
+
+def hybrid_weights(params: Mapping[str, Any], lang: str | None) -> dict[str, float]:
+    """The ``hybrid`` mode's ``doc_weight``, ``clause_weight`` and ``context_weight`` for a
+    query in ``lang``: the index's parameters (else :data:`HYBRID_DEFAULTS`), each replaced by
+    the entry of ``lang_weights[lang]`` where it has one.
+
+    Parameters
+    ----------
+    params
+        The index's parameters.
+    lang
+        The query's language (``zh``, ``ja``, ``en``).
+
+    Returns
+    -------
+    dict
+        ``{"doc_weight": .., "clause_weight": .., "context_weight": ..}``.
+    """
+    out = {key: float(params.get(key, HYBRID_DEFAULTS[key])) for key in LANG_WEIGHT_KEYS}
+    per = params.get("lang_weights", HYBRID_DEFAULTS["lang_weights"]) or {}
+    for key, value in (per.get(lang) or {}).items() if lang else ():
+        if key in out:
+            out[key] = float(value)
+    return out
+
 
 #: ``factory(part, params)``: ``part(name)`` returns a base retriever of the index.
 Factory = Callable[[Callable[[str], Retriever], Mapping[str, Any]], Retriever]
@@ -101,7 +140,8 @@ def _hybrid(part: Callable[[str], Retriever], params: Mapping[str, Any]) -> Retr
                            context=context, context_weight=params.get("context_weight", HYBRID_DEFAULTS["context_weight"]),
                            context_depth=params.get("context_depth", HYBRID_DEFAULTS["context_depth"]),
                            coverage=coverage, row_lang=row_lang,
-                           coverage_power=params.get("coverage_power", HYBRID_DEFAULTS["coverage_power"]))
+                           coverage_power=params.get("coverage_power", HYBRID_DEFAULTS["coverage_power"]),
+                           lang_weights=params.get("lang_weights", HYBRID_DEFAULTS["lang_weights"]))
 
 
 register_mode("keyword", "BM25 over words and shared Han characters", lambda part, params: part("keyword"))

@@ -30,6 +30,10 @@ ContextScorer = Callable[[Mapping[str, float], np.ndarray], np.ndarray]
 #: terms are renderings, several per word, of which a clause needs only one: no coverage.
 COVERAGE_LANGS = frozenset({"zh", "ja"})
 
+#: Whether :func:`context_scores` counts a synonym set of the query (the renderings of one
+#: source word, ``QueryTerms.synonym_sets``) once, as the keyword score does.
+SET_CONTEXT = True
+
 
 def depth_for(k: int) -> int:
     """How many rows each retriever of a fusion is asked for when ``k`` are wanted."""
@@ -161,14 +165,19 @@ class RerankRetriever:
     row_lang
         ``row_lang(rows)``: the language of each row; coverage is judged for candidates in the
         query's language only, relative to the best of them (``None``: all are judged).
+    lang_weights
+        Per query language, weights replacing ``doc_weight``, ``clause_weight`` or
+        ``context_weight`` for queries in it (``{"en": {"context_weight": 0.0}}``).
     """
 
     def __init__(self, keyword: Retriever, dense: Retriever, row_doc: np.ndarray | None = None, *,
                  doc_weight: float = 0.3, clause_weight: float = 0.2, depth: int = 200, name: str = "hybrid",
                  context: ContextScorer | None = None, context_weight: float = 0.0, context_depth: int = 50,
                  coverage: ContextScorer | None = None, coverage_power: float = 0.0,
-                 row_lang: Callable[[np.ndarray], np.ndarray] | None = None):
+                 row_lang: Callable[[np.ndarray], np.ndarray] | None = None,
+                 lang_weights: Mapping[str, Mapping[str, float]] | None = None):
         self.keyword, self.dense, self.row_doc = keyword, dense, row_doc
+        self.lang_weights = {lang: dict(w) for lang, w in (lang_weights or {}).items()}
         self.row_lang = row_lang
         self.doc_weight, self.clause_weight, self.depth = float(doc_weight), float(clause_weight), int(depth)
         self.context, self.context_weight, self.context_depth = context, float(context_weight), int(context_depth)
@@ -180,16 +189,20 @@ class RerankRetriever:
         depth = max(self.depth, depth_for(k))
         kw = self.keyword.search(query, depth, filter)
         dn = self.dense.search(query, depth, filter)
+        own = self.lang_weights.get(query.lang) or {}
+        doc_weight = float(own.get("doc_weight", self.doc_weight))
+        clause_weight = float(own.get("clause_weight", self.clause_weight))
+        context_weight = float(own.get("context_weight", self.context_weight))
         ctx = None
-        if self.context is not None and self.context_weight and len(kw) and query.terms and self.context_depth > 0:
+        if self.context is not None and context_weight and len(kw) and query.terms and self.context_depth > 0:
             ctx = np.zeros(len(kw), dtype=np.float64)
             n = min(len(kw), self.context_depth)
-            ctx[:n] = self.context_weight * np.asarray(self.context(query.terms, kw.rows[:n]), dtype=np.float64)
+            ctx[:n] = context_weight * np.asarray(self.context(query.terms, kw.rows[:n]), dtype=np.float64)
         cov = None
         if self.coverage is not None and self.coverage_power and len(kw) and query.terms \
                 and query.lang in COVERAGE_LANGS:
             cov = judged_coverage(self.coverage, query, kw.rows, self.row_lang)
-        return dense_rerank(kw, dn, self.row_doc, doc_weight=self.doc_weight, clause_weight=self.clause_weight,
+        return dense_rerank(kw, dn, self.row_doc, doc_weight=doc_weight, clause_weight=clause_weight,
                             context=ctx, coverage=cov, coverage_power=self.coverage_power).top(k)
 
 
@@ -229,10 +242,14 @@ def context_scores(terms: Mapping[str, float], rows: np.ndarray, *, has_term: Ca
     ``德州市``) as well as an index term, shared-Han-character terms (``#..``) by their
     characters too; other terms as index terms only.
 
+    A query with synonym sets (``terms.synonym_sets``, :class:`~policyidx.retrieval.expand.QueryTerms`:
+    the renderings of one source word) counts each set once, as the keyword score does: its
+    best alternative's sum, and nothing for a row whose own text has any term of the set.
+
     Parameters
     ----------
     terms
-        The query's weighted keyword terms.
+        The query's weighted keyword terms (with their ``synonym_sets``, if any).
     rows
         The rows to score.
     has_term
@@ -257,17 +274,21 @@ def context_scores(terms: Mapping[str, float], rows: np.ndarray, *, has_term: Ca
         return out
     ctxs = [context_of(int(r)) for r in rows.tolist()]
     texts: list[str] | None = None
-    for t, w in terms.items():
+
+    def judge(t: str, w: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """(what the context adds for ``t`` per row, whether the row's own text has it), or
+        ``None`` when no row's context has it."""
+        nonlocal texts
         if w <= 0:
-            continue
+            return None
         value = w * idf(t) / (1.0 + k1)
         if value <= 0:
-            continue
+            return None
         chars = t[1:] if t.startswith("#") else t
         if len(chars) >= 2 and _CJK.search(chars):
             in_ctx = np.fromiter((t in c[0] or chars in c[1] for c in ctxs), dtype=bool, count=len(rows))
             if not in_ctx.any():
-                continue
+                return None
             if texts is None:
                 texts = [row_text(int(r)) for r in rows.tolist()]
             own = np.fromiter((chars in x for x in texts), dtype=bool, count=len(rows))
@@ -275,9 +296,41 @@ def context_scores(terms: Mapping[str, float], rows: np.ndarray, *, has_term: Ca
         else:
             in_ctx = np.fromiter((t in c[0] for c in ctxs), dtype=bool, count=len(rows))
             if not in_ctx.any():
-                continue
+                return None
             own = np.asarray(has_term(t, rows), dtype=bool)
-        out += np.where(in_ctx & ~own, value, 0.0)
+        return np.where(in_ctx & ~own, value, 0.0), own
+
+    sets = getattr(terms, "synonym_sets", ()) if SET_CONTEXT else ()
+    in_set = {t for alts in sets for alt in alts for t in alt}
+    for t, w in terms.items():
+        if t not in in_set:
+            got = judge(t, w)
+            if got is not None:
+                out += got[0]
+    for alts in sets:
+        # one word of the query, whichever of its renderings the context has, counts once (its
+        # best alternative, as the keyword score counts a set), and not at all where the
+        # clause itself has one of its renderings (the keyword score has counted it)
+        members = list(dict.fromkeys(t for alt in alts for t in alt))  # a fixed order: fixed sums
+        judged = {t: judge(t, float(terms.get(t, 0.0))) for t in members}
+        if all(v is None for v in judged.values()):
+            continue
+        best = np.zeros(len(rows), dtype=np.float64)
+        for alt in alts:
+            s = np.zeros(len(rows), dtype=np.float64)
+            for t in dict.fromkeys(alt):
+                j = judged[t]
+                if j is not None:
+                    s += j[0]
+            best = np.maximum(best, s)
+        own = np.zeros(len(rows), dtype=bool)
+        for t in members:
+            j = judged[t]
+            if j is not None:
+                own |= j[1]
+            elif t in terms:
+                own |= np.asarray(has_term(t, rows), dtype=bool)
+        out += np.where(own, 0.0, best)
     return out
 
 
