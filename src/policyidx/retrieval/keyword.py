@@ -582,7 +582,12 @@ class BM25Index:
             q_ptr, flat_ids, flat_w = self._flatten(queries)
             out_r, out_s, counts, work = self._run_kernel(kernels, q_ptr, flat_ids, flat_w, k, allowed, threads)
             self._local.work = work
-            return [(out_r[i, :c], out_s[i, :c]) for i, c in enumerate(counts.tolist())]
+            # the rows of the 2-d results as views (one C-level pass), cut where a query has fewer hits
+            hit_rows, hit_scores = list(out_r), list(out_s)
+            for i in np.flatnonzero(counts < k).tolist():
+                c = int(counts[i])
+                hit_rows[i], hit_scores[i] = hit_rows[i][:c], hit_scores[i][:c]
+            return list(zip(hit_rows, hit_scores))
         if threads == 1 or len(queries) < 2:
             return [self.search(q, k=k, allowed=allowed) for q in queries]
         from concurrent.futures import ThreadPoolExecutor
