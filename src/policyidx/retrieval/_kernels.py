@@ -13,6 +13,13 @@ cannot reach the k-th score any more are dropped.  The top k is kept in a small 
 (best score first, ties to the lower row), so nothing of size ``n_docs`` is allocated per
 query.
 
+Terms found in at least half of the rows can also be given as *columns* of impacts (one
+float32 per row, 0 where the term is absent; :func:`dense_columns`, no larger than the
+term's postings): outside the touched-row list they are added in one sequential pass that
+the compiler vectorises, with the same float32 products and sums as the scatter-add
+(``x + 0 == x``), so results are identical bit for bit.  Rows are read as ``uint32`` (their
+range is checked when an index is loaded): an unsigned index needs no wrap-around test.
+
 numba is optional (the ``fast`` extra): :data:`AVAILABLE` says whether the kernels are
 compiled; :mod:`policyidx.retrieval.keyword` falls back to its numpy/scipy path otherwise, or when
 ``POLICYIDX_NO_NUMBA=1``.  Compiled code is cached on disk (numba's ``cache=True``, next to
