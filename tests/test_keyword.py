@@ -403,3 +403,50 @@ def test_no_scipy_kernel_while_the_compiled_kernels_load(monkeypatch) -> None:
     np.testing.assert_array_equal(acc, want)
     keyword._KERNELS_STATE["done"] = True  # loaded (or failed): long lists may use scipy again
     assert not keyword._kernels_loading()
+
+
+@pytest.mark.parametrize("prune", [True, False])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_columns_of_frequent_terms_give_the_same_results_bit_for_bit(seed, prune):
+    """Terms in most rows are added from columns of impacts (one vectorised pass) instead of
+    by scatter-add: every query's rows and float32 scores are exactly those of the scatter-add,
+    with and without pruning and masks, ties included."""
+    from policyidx.retrieval import keyword
+
+    kernels = keyword._kernels(wait=True)
+    if kernels is None:
+        pytest.skip("numba is not installed (the `fast` extra)")
+    rng = np.random.default_rng(seed)
+    vocab = [f"t{i}" for i in range(200)]
+    p = 1.0 / np.arange(1, len(vocab) + 1) ** 1.1
+    p /= p.sum()
+    docs = [list(rng.choice(vocab, size=int(rng.integers(3, 30)), p=p)) for _ in range(2500)]
+    docs += [["t0", "t1"] for _ in range(30)] + [[] for _ in range(100)]  # exact ties, empty rows
+    index = BM25Index.build(docs)
+    slot, matrix = kernels.dense_columns(index.indptr, index.rows, index.scores, index.n_docs)
+    df = np.diff(index.indptr)
+    assert len(matrix) >= 2  # the most frequent terms are in more than half of the rows
+    assert np.array_equal(slot >= 0, df >= index.n_docs / 2)
+    for t in np.flatnonzero(slot >= 0):  # each column holds the term's impacts, 0 elsewhere
+        col = np.zeros(index.n_docs, dtype=np.float32)
+        col[index.rows[index.indptr[t]:index.indptr[t + 1]]] = index.scores[index.indptr[t]:index.indptr[t + 1]]
+        assert np.array_equal(matrix[slot[t]], col)
+    queries = []
+    for _ in range(60):
+        terms = rng.choice(vocab, size=int(rng.integers(1, 10)), p=p)
+        queries.append({str(t): float(rng.choice([1.0, 0.5, 0.3])) for t in terms})
+    queries.append({"t0": 1.0, "t1": 1.0})
+    q_ptr, ids, wts = index._flatten(queries)
+    ub = index.max_impact
+    for allowed in (None, rng.random(index.n_docs) < 0.6):
+        for k in (1, 10, 100):
+            plain = kernels.search_batch(index.indptr, index.rows, index.scores, ub, q_ptr, ids, wts, k, allowed,
+                                         kernels.Scratch(index.n_docs, index.n_terms), prune=prune,
+                                         dense_prune_from=0)
+            cols = kernels.search_batch(index.indptr, index.rows, index.scores, ub, q_ptr, ids, wts, k, allowed,
+                                        kernels.Scratch(index.n_docs, index.n_terms), prune=prune,
+                                        dense_prune_from=0, columns=(slot, matrix))
+            assert np.array_equal(plain[2], cols[2])  # counts
+            for q, c in enumerate(plain[2].tolist()):  # (entries past the count are not set)
+                assert np.array_equal(plain[0][q, :c], cols[0][q, :c])
+                assert np.array_equal(plain[1][q, :c], cols[1][q, :c])

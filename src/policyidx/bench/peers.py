@@ -332,7 +332,7 @@ class _Policyidx(_Engine):
         elif kernels is not None:
             import numba
 
-            self.backend = f"numba {numba.__version__} kernels, MaxScore"
+            self.backend = f"numba {numba.__version__} kernels, MaxScore, columns for terms in half the rows"
         else:
             self.backend = "numpy/scipy (numba not installed)"
 

@@ -100,6 +100,7 @@ class BM25Index:
         self._local = threading.local()
         self._max_impact: np.ndarray | None = None
         self._scratch: object | None = None
+        self._columns: tuple[np.ndarray, np.ndarray] | None = None
 
     # ------------------------------------------------------------------ properties
     @property
@@ -402,9 +403,13 @@ class BM25Index:
     def _run_kernel(self, kernels, q_ptr, ids, weights, k, allowed, threads):  # type: ignore[no-untyped-def]
         if self._scratch is None:
             self._scratch = kernels.Scratch(self.n_docs, self.n_terms)
+        if self._columns is None:
+            # the terms in most rows as columns of impacts (made on the first compiled search:
+            # a few ms for a million rows; at most the size of those terms' postings)
+            self._columns = kernels.dense_columns(self.indptr, self.rows, self.scores, self.n_docs)
         return kernels.search_batch(self.indptr, self.rows, self.scores, self.max_impact, q_ptr, ids, weights,
                                     k, allowed, self._scratch, threads=threads, prune=_PRUNE,
-                                    dense_prune_from=_DENSE_PRUNE_FROM)
+                                    dense_prune_from=_DENSE_PRUNE_FROM, columns=self._columns)
 
     def _accumulator(self) -> np.ndarray:
         acc = getattr(self._local, "acc", None)
@@ -577,7 +582,12 @@ class BM25Index:
             q_ptr, flat_ids, flat_w = self._flatten(queries)
             out_r, out_s, counts, work = self._run_kernel(kernels, q_ptr, flat_ids, flat_w, k, allowed, threads)
             self._local.work = work
-            return [(out_r[i, :c], out_s[i, :c]) for i, c in enumerate(counts.tolist())]
+            # the rows of the 2-d results as views (one C-level pass), cut where a query has fewer hits
+            hit_rows, hit_scores = list(out_r), list(out_s)
+            for i in np.flatnonzero(counts < k).tolist():
+                c = int(counts[i])
+                hit_rows[i], hit_scores[i] = hit_rows[i][:c], hit_scores[i][:c]
+            return list(zip(hit_rows, hit_scores))
         if threads == 1 or len(queries) < 2:
             return [self.search(q, k=k, allowed=allowed) for q in queries]
         from concurrent.futures import ThreadPoolExecutor
