@@ -452,9 +452,18 @@ class MergedStats:
 
     def postings(self, t: str) -> np.ndarray | None:
         """Sorted rows holding term ``t``, ``None`` if no part has it."""
-        got = [np.unique(np.asarray(p.rows[int(p.indptr[i]) : int(p.indptr[i + 1])])) + off
+        got = [_ascending(p.rows[int(p.indptr[i]) : int(p.indptr[i + 1])]) + off
                for p, off in zip(self.parts, self.offsets[:-1].tolist()) if (i := p.term_ids.get(t)) is not None]
         return np.concatenate(got) if got else None
+
+
+def _ascending(rows: np.ndarray) -> np.ndarray:
+    """``rows`` as sorted unique int64 row numbers.  A keyword index stores each term's rows
+    ascending, one entry per row: then only a linear check (no sort) is paid."""
+    r = np.asarray(rows, dtype=np.int64)
+    if len(r) > 1 and not bool((r[1:] > r[:-1]).all()):
+        r = np.unique(r)
+    return r
 
 
 def _postings(corpus: CorpusStats, t: str) -> np.ndarray | None:
@@ -463,7 +472,62 @@ def _postings(corpus: CorpusStats, t: str) -> np.ndarray | None:
     tid = corpus.term_ids.get(t)
     if tid is None:
         return None
-    return np.unique(np.asarray(corpus.rows[int(corpus.indptr[tid]) : int(corpus.indptr[tid + 1])]))
+    return _ascending(corpus.rows[int(corpus.indptr[tid]) : int(corpus.indptr[tid + 1])])
+
+
+def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The rows of two sorted unique arrays held by both (the smaller looked up in the larger)."""
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a):
+        return a
+    at = np.searchsorted(b, a)
+    at[at == len(b)] = 0
+    return a[b[at] == a]
+
+
+def cooccurrence(sets: Sequence[np.ndarray], n_docs: int, *, budget: int = 1 << 16) -> np.ndarray:
+    """``co[i, j]``: how many rows sets ``i`` and ``j`` share (``co[i, i]``: the size of set ``i``).
+
+    ``sets`` are sorted unique row numbers below ``n_docs``.  The product of the sets'
+    incidence matrix with its transpose, in numpy: the rows held by two sets or more are laid
+    out set by set (a counting sort, no comparison sort), then grouped by how many sets hold
+    them, so that each group's pairs of sets are counted by one ``bincount`` (at most
+    ``budget`` pairs at a time).  The work grows with the sum of the sets' sizes and, per
+    row, with the square of the sets holding it, not with ``n_docs`` times the sets.
+    """
+    k = len(sets)
+    lens = np.fromiter((len(s) for s in sets), dtype=np.int64, count=k)
+    co = np.zeros(k * k, dtype=np.int64)
+    if k > 1 and lens.sum():
+        held = np.zeros(n_docs, dtype=np.int32)  # sets holding each row, so far
+        ranks = []
+        for s in sets:
+            ranks.append(held[s])  # the row's place among the sets holding it
+            held[s] += 1
+        shared = np.flatnonzero(held >= 2)
+        if len(shared):
+            m = held[shared]
+            order = np.argsort(m.astype(np.uint16) if int(m.max()) < 65536 else m, kind="stable")
+            shared, m = shared[order], m[order]
+            ends = np.cumsum(m)
+            start = np.zeros(n_docs, dtype=np.int64)
+            start[shared] = ends - m
+            flat = np.empty(int(ends[-1]), dtype=np.int64)
+            for i, (s, rk) in enumerate(zip(sets, ranks)):
+                sel = held[s] >= 2
+                flat[start[s[sel]] + rk[sel]] = i
+            cuts = (np.flatnonzero(np.diff(m)) + 1).tolist()
+            for a, b in zip([0] + cuts, cuts + [len(m)]):
+                size = int(m[a])
+                block = flat[int(ends[a]) - size : int(ends[b - 1])].reshape(-1, size)
+                step = max(1, budget // (size * size))
+                for c in range(0, len(block), step):
+                    x = block[c : c + step]
+                    co += np.bincount((x[:, :, None] * k + x[:, None, :]).ravel(), minlength=k * k)
+    co = co.reshape(k, k)
+    co[np.diag_indices(k)] = lens
+    return co
 
 
 def _rows_of(corpus: CorpusStats, rendering: str, lang: str) -> np.ndarray | None:
@@ -489,7 +553,7 @@ def _rows_of(corpus: CorpusStats, rendering: str, lang: str) -> np.ndarray | Non
         r = _postings(corpus, t)
         if r is None:
             return None
-        out = r if out is None else np.intersect1d(out, r, assume_unique=True)
+        out = r if out is None else _intersect(out, r)
         if not len(out):
             return None
     return out
@@ -511,8 +575,6 @@ def structured_renderings(units: list[Unit], corpus: CorpusStats,
 
     Returns, per unit, ``[(rendering, lang, relative weight in (0, 1]), ...]`` best first.
     """
-    import scipy.sparse as sp
-
     keys: dict[tuple[str, str], int] = {}
     sets: list[np.ndarray] = []
 
@@ -533,9 +595,7 @@ def structured_renderings(units: list[Unit], corpus: CorpusStats,
         return [[] for _ in units]
     n_docs = int(corpus.n_docs)
     lens = np.array([len(x) for x in sets], dtype=np.float64)
-    m = sp.csr_matrix((np.ones(int(lens.sum()), dtype=np.float32), np.concatenate(sets),
-                       np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)), shape=(len(sets), n_docs))
-    co = (m @ m.T).toarray().astype(np.float64)
+    co = cooccurrence(sets, n_docs).astype(np.float64)
     cos = co / np.sqrt(np.outer(lens, lens))
     freq = np.log1p(lens) / np.log1p(max(n_docs, 1))
     out: list[list[tuple[str, str, float]]] = []
