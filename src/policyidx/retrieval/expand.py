@@ -15,13 +15,14 @@ co-occur with the renderings of the other words of the query win.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Protocol, Sequence
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
 import numpy as np
 
 from ..text.analysis import analyze_query, detect_lang
-from ..text.stem import en_stem
+from ..text.stem import en_stem, stem_bucket
 from ..text.glossary import Entry, Glossary, default_glossary
 from ..text.han import HAN_CLASS, unify
 
@@ -152,18 +153,41 @@ class EnglishMatcher:
     Candidates are found by stem (:func:`~policyidx.text.stem.en_stem`), then kept only where
     each query word is a form of the glossary's word (:func:`english_lemmas`): the stemmer
     folds ``state`` and ``stats`` together, which is right for matching an index, not for
-    choosing what a word means."""
+    choosing what a word means.
+
+    The glossary's phrases are filed by the bucket of their first word
+    (:func:`~policyidx.text.stem.stem_bucket`, no stemming) and stemmed a bucket at a time,
+    those of the buckets of a text's words when it is searched: a process pays for the
+    phrases its queries can match, not for the whole glossary."""
 
     MAX_N = 7
 
     def __init__(self, glossary: Glossary):
+        #: stem key -> [(entry, words of the rendering)], for the buckets stemmed so far
         self.phrases: dict[tuple[str, ...], list[tuple[Entry, tuple[str, ...]]]] = {}
+        self._filed: dict[str, list[tuple[Entry, str]]] = {}
         for entry in glossary:
             for r in entry.terms("en"):
-                words = tuple(_EN_WORD.findall(r))
-                key = tuple(en_stem(w) for w in words)
-                if key and len(key) <= self.MAX_N:
-                    self.phrases.setdefault(key, []).append((entry, words))
+                m = _EN_WORD.search(r)
+                if m is not None:
+                    self._filed.setdefault(stem_bucket(m.group()), []).append((entry, r))
+        self._stemmed: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _stem_buckets(self, buckets: Iterable[str]) -> None:
+        todo = [b for b in dict.fromkeys(buckets) if b not in self._stemmed and b in self._filed]
+        if not todo:
+            return
+        with self._lock:
+            for b in todo:
+                if b in self._stemmed:
+                    continue
+                for entry, r in self._filed[b]:
+                    words = tuple(_EN_WORD.findall(r))
+                    key = tuple(en_stem(w) for w in words)
+                    if key and len(key) <= self.MAX_N:
+                        self.phrases.setdefault(key, []).append((entry, words))
+                self._stemmed.add(b)  # last: another thread sees a bucket done only when it is
 
     def _entries(self, key: tuple[str, ...], words: Sequence[str]) -> list[Entry]:
         out: list[Entry] = []
@@ -175,6 +199,7 @@ class EnglishMatcher:
     def find(self, text: str) -> list[tuple[list[Entry], int, int]]:
         """Non-overlapping matches ``(entries, start, end)`` (character offsets), longest first."""
         words = [(m.start(), m.end(), en_stem(m.group())) for m in _EN_WORD.finditer(text)]
+        self._stem_buckets(stem_bucket(w[2]) for w in words)
         stems = [w[2] for w in words]
         raw = [text[a:b] for a, b, _s in words]
         taken = [False] * len(words)
