@@ -821,7 +821,10 @@ def _set_idf(corpus: CorpusStats, picks: Sequence[tuple[str, str, float]]) -> di
     if not found:
         return {}
     n = int(corpus.n_docs)
-    union = _idf(len(np.unique(np.concatenate(found))), n)
+    held = np.zeros(n, dtype=bool)  # rows holding any rendering (marked, not sorted)
+    for x in found:
+        held[x] = True
+    union = _idf(int(np.count_nonzero(held)), n)
     return {r: min(1.0, union / _idf(len(x), n)) for r, x in rows.items() if x is not None and len(x)}
 
 
