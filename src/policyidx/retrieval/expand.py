@@ -457,6 +457,20 @@ class Unit:
                 self.entry_of[rendering] = entry
 
 
+class _TermUnion:
+    """The union of several vocabularies (``term -> id`` mappings), for membership tests."""
+
+    def __init__(self, vocabularies: Sequence[Any]):
+        self.vocabularies = list(vocabularies)
+
+    def __contains__(self, term: object) -> bool:
+        return any(term in v for v in self.vocabularies)
+
+    def get(self, term: str, default: int | None = None) -> int | None:
+        """The number of the first vocabulary holding ``term`` (not a term id), else ``default``."""
+        return next((i for i, v in enumerate(self.vocabularies) if term in v), default)
+
+
 class MergedStats:
     """The postings of several keyword indexes (the shards of a sharded index) as one corpus
     for :func:`structured_renderings`: rows are numbered shard after shard, which changes no
@@ -466,10 +480,9 @@ class MergedStats:
         self.parts = list(parts)
         sizes = [int(p.n_docs) for p in self.parts]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        self.term_ids: dict[str, int] = {}
-        for p in self.parts:
-            for t in p.term_ids:
-                self.term_ids.setdefault(t, len(self.term_ids))
+        #: the terms of any part, looked up part by part (not merged: that would read every
+        #: term of every shard in each process that searches)
+        self.term_ids = _TermUnion([p.term_ids for p in self.parts])
 
     @property
     def n_docs(self) -> int:
