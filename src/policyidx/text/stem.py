@@ -9,6 +9,7 @@ digits (``5g``, ``2021``) are only lower-cased.
 
 from __future__ import annotations
 
+import functools
 import re
 
 __all__ = ["en_stem", "stem_bucket"]
@@ -18,8 +19,10 @@ _BRITISH = [(re.compile(r"isation"), "ization"), (re.compile(r"ise(s|d)?$"), r"i
             (re.compile(r"(?<=..[a-z])our$"), "or")]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def en_stem(word: str) -> str:
-    """The stem of one English word (lower-cased; see the module docstring)."""
+    """The stem of one English word (lower-cased; see the module docstring).  Memoised:
+    texts and glossaries repeat their words."""
     w = word.lower().replace("’", "'").strip("'-")
     if not w.isalpha():
         return w
