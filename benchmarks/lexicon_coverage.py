@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     res = {
         "sources": lex.manifest.get("sources", {}) or {k: s.name for k, s in available_sources().items()},
         "lexicon": {"zh_words": len(lex.zh.words), "ja_words": len(lex.ja.words), "glosses": len(lex.glosses),
-                    "load_s_fresh_process": round(load_s, 3), "npz_bytes": (lex.folder / "lexicon.npz").stat().st_size if lex.folder else 0},
+                    "load_s_fresh_process": round(load_s, 3), "cache_bytes": (lex.folder / "lexicon.bin").stat().st_size if lex.folder else 0},
         "coverage": {f"{lang}/{split}": {k: v for k, v in st.items()} for (lang, split), st in sorted(stats.items())},
         "queries": rows,
         "seconds": round(time.perf_counter() - t, 1),

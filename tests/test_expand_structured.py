@@ -217,3 +217,29 @@ def test_a_rendering_split_into_characters_matches_by_character_pairs() -> None:
     exp2 = ex.Expansion("x", "en", {})
     ex._add(exp2, "制御", "zh", "control", 0.5)
     assert any(len(t) == 1 for t in exp2.rendering_terms["制御"])
+
+
+def test_cooccurrence_counts_shared_rows_as_the_incidence_product() -> None:
+    rng = np.random.default_rng(7)
+    n = 500
+    sets = [np.sort(rng.choice(n, size=int(rng.integers(0, 120)), replace=False)).astype(np.int64) for _ in range(23)]
+    sets.append(np.arange(n, dtype=np.int64))  # a row held by every set
+    dense = np.zeros((len(sets), n), dtype=np.int64)
+    for i, s in enumerate(sets):
+        dense[i, s] = 1
+    want = dense @ dense.T
+    assert np.array_equal(ex.cooccurrence(sets, n), want)
+    # the pairs counted a few at a time give the same counts
+    assert np.array_equal(ex.cooccurrence(sets, n, budget=7), want)
+    assert ex.cooccurrence([], n).shape == (0, 0)
+    assert ex.cooccurrence([np.array([3], dtype=np.int64)], n).tolist() == [[1]]
+
+
+def test_postings_are_intersected_as_sorted_rows() -> None:
+    a = np.array([1, 4, 9, 12, 40], dtype=np.int64)
+    b = np.array([0, 4, 12, 13, 41, 50], dtype=np.int64)
+    assert ex._intersect(a, b).tolist() == [4, 12]
+    assert ex._intersect(b, a).tolist() == [4, 12]
+    assert ex._intersect(a, np.array([], dtype=np.int64)).tolist() == []
+    # rows out of order (not what an index stores) are sorted, not trusted
+    assert ex._ascending(np.array([5, 2, 2, 9])).tolist() == [2, 5, 9]

@@ -417,3 +417,18 @@ def test_one_default_glossary_for_search_and_alignment() -> None:
     assert any(e.domain == "general" for e in search)
     assert not any(e.domain == "general" for e in terminology)
     assert {e.zh for e in terminology} <= {e.zh for e in search}
+
+
+def test_folded_index_is_built_per_first_character() -> None:
+    dom = DOMAINS[0]
+    g = Glossary([Entry(zh="专利", ja=("專利", "特許"), en=("patent",), domain=dom),
+                  Entry(zh="專利權", ja=("専利権",), en=("patent right",), domain=dom),
+                  Entry(zh="许可", ja=("許諾",), en=("licence",), domain=dom)])
+    found = g.find_in("専利権と專利の許諾")
+    assert [(e.zh, r, s, t) for e, r, s, t in found] == [("專利權", "專利權", 0, 3), ("专利", "专利", 4, 6),
+                                                          ("许可", "許諾", 7, 9)]
+    # renderings written with different first characters that fold alike (专, 專, 専) share
+    # one bucket; only the buckets of the characters met so far are built
+    assert "专" in g._buckets and "p" not in g._buckets
+    assert [e.zh for e in g.lookup("Patent Right")] == ["專利權"] and "p" in g._buckets
+    assert [e.zh for e in g.lookup("專利")] == ["专利"] and [e.zh for e in g.lookup("専利権", "ja")] == ["專利權"]

@@ -89,16 +89,46 @@ def test_uncommon_japanese_without_a_chinese_gloss_is_dropped(lex: Lexicon) -> N
 
 def test_save_and_open_round_trip_without_pickle(lex: Lexicon, tmp_path: Path) -> None:
     lex.save(tmp_path)
-    with np.load(tmp_path / "lexicon.npz", allow_pickle=False) as z:
-        assert all(z[k].dtype != object for k in z.files)
+    layout = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))["layout"]
+    assert all(np.dtype(dtype) != object and offset % 8 == 0 for dtype, offset, _n in layout.values())
     back = Lexicon.open(tmp_path)
     assert back.glosses == lex.glosses and back.zh.words == lex.zh.words and back.ja.words == lex.ja.words
+    assert list(back.glosses) == list(lex.glosses) and back.ja.words[-1] == lex.ja.words[-1]
     assert back.translate("株主", "ja", "zh") == lex.translate("株主", "ja", "zh")
+    for side, side2 in ((lex.zh, back.zh), (lex.ja, back.ja)):
+        for g in range(len(lex.glosses)):  # the stored inverse is the one computed
+            assert [a.tolist() for a in side.by_gloss(g)] == [a.tolist() for a in side2.by_gloss(g)]
+    for w in list(lex.zh.words) + ["不在", "", "\U0002a6a5"]:
+        assert back.zh.find(w) == lex.zh.find(w)
+    assert back.en_to("security deposit", "zh") == lex.en_to("security deposit", "zh")
+    # saved again from the mapped arrays, it reads back the same
+    back.save(tmp_path / "again")
+    again = Lexicon.open(tmp_path / "again")
+    assert again.glosses == lex.glosses and again.heads[0] == list(lex.heads[0])
+
+
+def test_an_old_cache_is_rebuilt_once_and_kept(monkeypatch, tmp_path: Path) -> None:
+    calls = []
+    real_build = Lexicon.build
+
+    def build(*a, **kw):
+        calls.append(1)
+        return real_build(*a, **kw)
+
+    monkeypatch.setattr(Lexicon, "build", build)
+    first = Lexicon.load(cache=tmp_path, sources={})
+    folder = first.folder
+    assert folder is not None and calls == [1]
+    # a cache written by an older build of the format is rebuilt, then kept
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    (folder / "manifest.json").write_text(json.dumps(dict(manifest, build_version="0")), encoding="utf-8")
+    assert Lexicon.load(cache=tmp_path, sources={}).folder == folder and calls == [1, 1]
+    assert Lexicon.load(cache=tmp_path, sources={}).folder == folder and calls == [1, 1]
 
 
 def test_damaged_cache_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text(json.dumps({"build_version": lexicons.BUILD_VERSION}), encoding="utf-8")
-    (tmp_path / "lexicon.npz").write_bytes(b"not a zip")
+    (tmp_path / "lexicon.bin").write_bytes(b"too short")
     with pytest.raises(DictionaryError, match="damaged lexicon cache"):
         Lexicon.open(tmp_path)
 

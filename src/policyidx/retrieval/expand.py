@@ -15,13 +15,14 @@ co-occur with the renderings of the other words of the query win.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Protocol, Sequence
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
 import numpy as np
 
 from ..text.analysis import analyze_query, detect_lang
-from ..text.stem import en_stem
+from ..text.stem import en_stem, stem_bucket
 from ..text.glossary import Entry, Glossary, default_glossary
 from ..text.han import HAN_CLASS, unify
 
@@ -152,18 +153,41 @@ class EnglishMatcher:
     Candidates are found by stem (:func:`~policyidx.text.stem.en_stem`), then kept only where
     each query word is a form of the glossary's word (:func:`english_lemmas`): the stemmer
     folds ``state`` and ``stats`` together, which is right for matching an index, not for
-    choosing what a word means."""
+    choosing what a word means.
+
+    The glossary's phrases are filed by the bucket of their first word
+    (:func:`~policyidx.text.stem.stem_bucket`, no stemming) and stemmed a bucket at a time,
+    those of the buckets of a text's words when it is searched: a process pays for the
+    phrases its queries can match, not for the whole glossary."""
 
     MAX_N = 7
 
     def __init__(self, glossary: Glossary):
+        #: stem key -> [(entry, words of the rendering)], for the buckets stemmed so far
         self.phrases: dict[tuple[str, ...], list[tuple[Entry, tuple[str, ...]]]] = {}
+        self._filed: dict[str, list[tuple[Entry, str]]] = {}
         for entry in glossary:
             for r in entry.terms("en"):
-                words = tuple(_EN_WORD.findall(r))
-                key = tuple(en_stem(w) for w in words)
-                if key and len(key) <= self.MAX_N:
-                    self.phrases.setdefault(key, []).append((entry, words))
+                m = _EN_WORD.search(r)
+                if m is not None:
+                    self._filed.setdefault(stem_bucket(m.group()), []).append((entry, r))
+        self._stemmed: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _stem_buckets(self, buckets: Iterable[str]) -> None:
+        todo = [b for b in dict.fromkeys(buckets) if b not in self._stemmed and b in self._filed]
+        if not todo:
+            return
+        with self._lock:
+            for b in todo:
+                if b in self._stemmed:
+                    continue
+                for entry, r in self._filed[b]:
+                    words = tuple(_EN_WORD.findall(r))
+                    key = tuple(en_stem(w) for w in words)
+                    if key and len(key) <= self.MAX_N:
+                        self.phrases.setdefault(key, []).append((entry, words))
+                self._stemmed.add(b)  # last: another thread sees a bucket done only when it is
 
     def _entries(self, key: tuple[str, ...], words: Sequence[str]) -> list[Entry]:
         out: list[Entry] = []
@@ -175,6 +199,7 @@ class EnglishMatcher:
     def find(self, text: str) -> list[tuple[list[Entry], int, int]]:
         """Non-overlapping matches ``(entries, start, end)`` (character offsets), longest first."""
         words = [(m.start(), m.end(), en_stem(m.group())) for m in _EN_WORD.finditer(text)]
+        self._stem_buckets(stem_bucket(w[2]) for w in words)
         stems = [w[2] for w in words]
         raw = [text[a:b] for a, b, _s in words]
         taken = [False] * len(words)
@@ -432,6 +457,20 @@ class Unit:
                 self.entry_of[rendering] = entry
 
 
+class _TermUnion:
+    """The union of several vocabularies (``term -> id`` mappings), for membership tests."""
+
+    def __init__(self, vocabularies: Sequence[Any]):
+        self.vocabularies = list(vocabularies)
+
+    def __contains__(self, term: object) -> bool:
+        return any(term in v for v in self.vocabularies)
+
+    def get(self, term: str, default: int | None = None) -> int | None:
+        """The number of the first vocabulary holding ``term`` (not a term id), else ``default``."""
+        return next((i for i, v in enumerate(self.vocabularies) if term in v), default)
+
+
 class MergedStats:
     """The postings of several keyword indexes (the shards of a sharded index) as one corpus
     for :func:`structured_renderings`: rows are numbered shard after shard, which changes no
@@ -441,10 +480,9 @@ class MergedStats:
         self.parts = list(parts)
         sizes = [int(p.n_docs) for p in self.parts]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        self.term_ids: dict[str, int] = {}
-        for p in self.parts:
-            for t in p.term_ids:
-                self.term_ids.setdefault(t, len(self.term_ids))
+        #: the terms of any part, looked up part by part (not merged: that would read every
+        #: term of every shard in each process that searches)
+        self.term_ids = _TermUnion([p.term_ids for p in self.parts])
 
     @property
     def n_docs(self) -> int:
@@ -452,9 +490,18 @@ class MergedStats:
 
     def postings(self, t: str) -> np.ndarray | None:
         """Sorted rows holding term ``t``, ``None`` if no part has it."""
-        got = [np.unique(np.asarray(p.rows[int(p.indptr[i]) : int(p.indptr[i + 1])])) + off
+        got = [_ascending(p.rows[int(p.indptr[i]) : int(p.indptr[i + 1])]) + off
                for p, off in zip(self.parts, self.offsets[:-1].tolist()) if (i := p.term_ids.get(t)) is not None]
         return np.concatenate(got) if got else None
+
+
+def _ascending(rows: np.ndarray) -> np.ndarray:
+    """``rows`` as sorted unique int64 row numbers.  A keyword index stores each term's rows
+    ascending, one entry per row: then only a linear check (no sort) is paid."""
+    r = np.asarray(rows, dtype=np.int64)
+    if len(r) > 1 and not bool((r[1:] > r[:-1]).all()):
+        r = np.unique(r)
+    return r
 
 
 def _postings(corpus: CorpusStats, t: str) -> np.ndarray | None:
@@ -463,7 +510,62 @@ def _postings(corpus: CorpusStats, t: str) -> np.ndarray | None:
     tid = corpus.term_ids.get(t)
     if tid is None:
         return None
-    return np.unique(np.asarray(corpus.rows[int(corpus.indptr[tid]) : int(corpus.indptr[tid + 1])]))
+    return _ascending(corpus.rows[int(corpus.indptr[tid]) : int(corpus.indptr[tid + 1])])
+
+
+def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The rows of two sorted unique arrays held by both (the smaller looked up in the larger)."""
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a):
+        return a
+    at = np.searchsorted(b, a)
+    at[at == len(b)] = 0
+    return a[b[at] == a]
+
+
+def cooccurrence(sets: Sequence[np.ndarray], n_docs: int, *, budget: int = 1 << 16) -> np.ndarray:
+    """``co[i, j]``: how many rows sets ``i`` and ``j`` share (``co[i, i]``: the size of set ``i``).
+
+    ``sets`` are sorted unique row numbers below ``n_docs``.  The product of the sets'
+    incidence matrix with its transpose, in numpy: the rows held by two sets or more are laid
+    out set by set (a counting sort, no comparison sort), then grouped by how many sets hold
+    them, so that each group's pairs of sets are counted by one ``bincount`` (at most
+    ``budget`` pairs at a time).  The work grows with the sum of the sets' sizes and, per
+    row, with the square of the sets holding it, not with ``n_docs`` times the sets.
+    """
+    k = len(sets)
+    lens = np.fromiter((len(s) for s in sets), dtype=np.int64, count=k)
+    co = np.zeros(k * k, dtype=np.int64)
+    if k > 1 and lens.sum():
+        held = np.zeros(n_docs, dtype=np.int32)  # sets holding each row, so far
+        ranks = []
+        for s in sets:
+            ranks.append(held[s])  # the row's place among the sets holding it
+            held[s] += 1
+        shared = np.flatnonzero(held >= 2)
+        if len(shared):
+            m = held[shared]
+            order = np.argsort(m.astype(np.uint16) if int(m.max()) < 65536 else m, kind="stable")
+            shared, m = shared[order], m[order]
+            ends = np.cumsum(m)
+            start = np.zeros(n_docs, dtype=np.int64)
+            start[shared] = ends - m
+            flat = np.empty(int(ends[-1]), dtype=np.int64)
+            for i, (s, rk) in enumerate(zip(sets, ranks)):
+                sel = held[s] >= 2
+                flat[start[s[sel]] + rk[sel]] = i
+            cuts = (np.flatnonzero(np.diff(m)) + 1).tolist()
+            for a, b in zip([0] + cuts, cuts + [len(m)]):
+                size = int(m[a])
+                block = flat[int(ends[a]) - size : int(ends[b - 1])].reshape(-1, size)
+                step = max(1, budget // (size * size))
+                for c in range(0, len(block), step):
+                    x = block[c : c + step]
+                    co += np.bincount((x[:, :, None] * k + x[:, None, :]).ravel(), minlength=k * k)
+    co = co.reshape(k, k)
+    co[np.diag_indices(k)] = lens
+    return co
 
 
 def _rows_of(corpus: CorpusStats, rendering: str, lang: str) -> np.ndarray | None:
@@ -489,7 +591,7 @@ def _rows_of(corpus: CorpusStats, rendering: str, lang: str) -> np.ndarray | Non
         r = _postings(corpus, t)
         if r is None:
             return None
-        out = r if out is None else np.intersect1d(out, r, assume_unique=True)
+        out = r if out is None else _intersect(out, r)
         if not len(out):
             return None
     return out
@@ -511,8 +613,6 @@ def structured_renderings(units: list[Unit], corpus: CorpusStats,
 
     Returns, per unit, ``[(rendering, lang, relative weight in (0, 1]), ...]`` best first.
     """
-    import scipy.sparse as sp
-
     keys: dict[tuple[str, str], int] = {}
     sets: list[np.ndarray] = []
 
@@ -533,9 +633,7 @@ def structured_renderings(units: list[Unit], corpus: CorpusStats,
         return [[] for _ in units]
     n_docs = int(corpus.n_docs)
     lens = np.array([len(x) for x in sets], dtype=np.float64)
-    m = sp.csr_matrix((np.ones(int(lens.sum()), dtype=np.float32), np.concatenate(sets),
-                       np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)), shape=(len(sets), n_docs))
-    co = (m @ m.T).toarray().astype(np.float64)
+    co = cooccurrence(sets, n_docs).astype(np.float64)
     cos = co / np.sqrt(np.outer(lens, lens))
     freq = np.log1p(lens) / np.log1p(max(n_docs, 1))
     out: list[list[tuple[str, str, float]]] = []
@@ -736,7 +834,10 @@ def _set_idf(corpus: CorpusStats, picks: Sequence[tuple[str, str, float]]) -> di
     if not found:
         return {}
     n = int(corpus.n_docs)
-    union = _idf(len(np.unique(np.concatenate(found))), n)
+    held = np.zeros(n, dtype=bool)  # rows holding any rendering (marked, not sorted)
+    for x in found:
+        held[x] = True
+    union = _idf(int(np.count_nonzero(held)), n)
     return {r: min(1.0, union / _idf(len(x), n)) for r, x in rows.items() if x is not None and len(x)}
 
 

@@ -69,6 +69,11 @@ _SEP = "|"
 _WS_RE = re.compile(r"\s+")
 
 
+#: One bucket of a glossary's folded index: folded rendering -> [(entry row, lang, rendering
+#: as written)], and the lengths of those renderings, longest first.
+_Bucket = tuple[dict[str, list[tuple[int, str, str]]], tuple[int, ...]]
+
+
 class GlossaryError(PolicyIdxError):
     """A glossary file is missing or malformed; the message names the file and line."""
 
@@ -320,8 +325,9 @@ class Glossary:
             by_zh[entry.zh] = entry
         self._by_zh = by_zh
         self._entries: tuple[Entry, ...] = tuple(by_zh.values())
-        self._index: dict[str, list[tuple[int, str, str]]] | None = None
-        self._lengths: dict[str, tuple[int, ...]] = {}
+        # the folded index, one bucket per folded first character, built on first use
+        self._filed: dict[str, list[tuple[int, int, str, str]]] | None = None
+        self._buckets: dict[str, _Bucket] = {}
         self._lock = threading.Lock()
 
     # ---------------------------------------------------------------- loading
@@ -402,25 +408,49 @@ class Glossary:
 
     # ---------------------------------------------------------------- matching
 
-    def _get_index(self) -> dict[str, list[tuple[int, str, str]]]:
-        # folded rendering -> [(entry row, lang, rendering as written)], built on first use
-        # so that loading a glossary does not need OpenCC.
-        if self._index is None:
+    def _get_filed(self) -> dict[str, list[tuple[int, int, str, str]]]:
+        # folded first character -> [(position, entry row, lang, rendering as written)]: a
+        # rendering's folded form starts with the fold of its first character (folding is
+        # character by character), so filing needs one fold of the distinct first characters
+        if self._filed is None:
             with self._lock:
-                if self._index is None:
-                    index: dict[str, list[tuple[int, str, str]]] = {}
-                    lengths: dict[str, set[int]] = {}
-                    items = [(row, lang, term) for row, entry in enumerate(self._entries)
-                             for lang in LANGS for term in entry.terms(lang)]
-                    keys = _fold_all([term for _, _, term in items])
-                    for (row, lang, term), key in zip(items, keys):
-                        hits = index.setdefault(key, [])
-                        if (row, lang, term) not in hits:
-                            hits.append((row, lang, term))
-                        lengths.setdefault(key[0], set()).add(len(key))
-                    self._lengths = {k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()}
-                    self._index = index
-        return self._index
+                if self._filed is None:
+                    raw: dict[str, list[tuple[int, int, str, str]]] = {}
+                    pos = 0
+                    for row, entry in enumerate(self._entries):
+                        for lang in LANGS:
+                            for term in entry.terms(lang):
+                                if term:
+                                    raw.setdefault(term[0], []).append((pos, row, lang, term))
+                                    pos += 1
+                    filed: dict[str, list[tuple[int, int, str, str]]] = {}
+                    for ch, f in zip(raw, fold("".join(raw))):
+                        filed.setdefault(f, []).extend(raw[ch])
+                    self._filed = filed
+        return self._filed
+
+    def _bucket(self, ch: str) -> _Bucket:
+        """The folded index for the keys starting with the folded character ``ch``:
+        folded rendering -> [(entry row, lang, rendering as written)], and the lengths of
+        those keys, longest first.  Built the first time a text holds ``ch``: a query pays
+        for the renderings starting with its own characters, not for the whole glossary."""
+        got = self._buckets.get(ch)
+        if got is not None:
+            return got
+        filed = self._get_filed()
+        with self._lock:
+            got = self._buckets.get(ch)
+            if got is None:
+                items = sorted(filed.get(ch, ()))  # glossary order, as lookups report them
+                index: dict[str, list[tuple[int, str, str]]] = {}
+                lengths: set[int] = set()
+                for (_pos, row, lang, term), key in zip(items, _fold_all([it[3] for it in items])):
+                    hits = index.setdefault(key, [])
+                    if (row, lang, term) not in hits:
+                        hits.append((row, lang, term))
+                    lengths.add(len(key))
+                got = self._buckets[ch] = (index, tuple(sorted(lengths, reverse=True)))
+        return got
 
     @staticmethod
     def _check_lang(lang: str | None) -> None:
@@ -460,7 +490,7 @@ class Glossary:
         if not key:
             return []
         rows: list[int] = []
-        for row, term_lang, _ in self._get_index().get(key, ()):
+        for row, term_lang, _ in self._bucket(key[0])[0].get(key, ()):
             if (lang is None or term_lang == lang) and row not in rows:
                 rows.append(row)
         return [self._entries[r] for r in sorted(rows)]
@@ -495,13 +525,13 @@ class Glossary:
         self._check_lang(lang)
         if not text:
             return []
-        index = self._get_index()
-        lengths = self._lengths
         folded = fold(text)
         n = len(folded)
         candidates: list[tuple[int, int, list[tuple[int, str]]]] = []
+        bucket = self._bucket
         for i, ch in enumerate(folded):
-            for length in lengths.get(ch, ()):
+            index, lengths = bucket(ch)
+            for length in lengths:
                 end = i + length
                 if end > n:
                     continue

@@ -15,9 +15,11 @@ English glosses (``手数料`` -> "fee", "commission" <- ``手续费``); shared 
 ties.  English query phrases are matched against the glosses directly.
 
 The lexicon is built once from the two sources (25-35 s; ``policyidx build`` does it) and cached as arrays
-(``lexicon.npz``, no pickle) plus ``manifest.json`` under ``$POLICYIDX_CACHE`` (default
-``~/.cache/policyidx``)/``lexicon/<fingerprint>/``; later processes load it in well under a
-second, and only when an English or Japanese query needs it.  Expansion gives the curated
+(``lexicon.bin``, no pickle, with everything a lookup needs precomputed: the words of each gloss
+too) plus ``manifest.json`` (with the arrays' layout) under ``$POLICYIDX_CACHE`` (default
+``~/.cache/policyidx``)/``lexicon/<fingerprint>/``; later processes map it into memory in a few
+milliseconds and decode only the strings a lookup touches, and only when an English or Japanese
+query needs it.  Expansion gives the curated
 glossary precedence: dictionary renderings are a lower-weight fallback for words the glossary
 does not know.
 
@@ -32,15 +34,15 @@ from __future__ import annotations
 
 import bisect
 import functools
-import gzip
 import hashlib
 import json
+import mmap
 import os
 import re
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -59,7 +61,7 @@ __all__ = [
 ]
 
 #: Bump when the build's output changes: it is part of the cache key.
-BUILD_VERSION = "8"
+BUILD_VERSION = "9"
 
 #: Longest gloss kept, in words (longer ones are explanations, not translations).
 MAX_GLOSS_WORDS = 5
@@ -241,6 +243,8 @@ def read_jmdict(db: Path) -> Iterator[tuple[list[str], bool, list[str]]]:
 
     Written forms are the kanji forms, or the kana forms of an entry written in kana only.
     """
+    import sqlite3  # here: loading its extension costs a fresh process ~30 ms, and only a build reads JMdict
+
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         kanji: dict[int, list[str]] = {}
@@ -269,43 +273,115 @@ def read_jmdict(db: Path) -> Iterator[tuple[list[str], bool, list[str]]]:
 # --------------------------------------------------------------------------- the lexicon
 
 
-def _pack(strings: list[str]) -> np.ndarray:
-    return np.frombuffer("\n".join(strings).encode("utf-8"), dtype=np.uint8)
+class _Strings(Sequence[str]):
+    """Sorted strings packed in one UTF-8 buffer with their offsets, decoded one at a time.
+
+    What :meth:`Lexicon.open` reads from the cache: a lookup decodes the handful of strings
+    it touches, not the hundreds of thousands a list would (UTF-8 byte order is code-point
+    order, so the buffer's order is the strings' order).
+    """
+
+    def __init__(self, buf: bytes | mmap.mmap, offsets: np.ndarray):
+        self.buf = buf
+        self.offsets = offsets  # len(self) + 1 byte offsets into buf
+
+    @classmethod
+    def pack(cls, strings: Sequence[str]) -> _Strings:
+        """Pack a sorted sequence of strings."""
+        if isinstance(strings, _Strings):
+            return strings
+        data = [w.encode("utf-8") for w in strings]
+        offsets = np.zeros(len(data) + 1, dtype=np.int64)
+        np.cumsum([len(b) for b in data], out=offsets[1:])
+        return cls(b"".join(data), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def raw(self, i: int) -> bytes:
+        return self.buf[int(self.offsets[i]) : int(self.offsets[i + 1])]
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = len(self)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("string index out of range")
+        return self.raw(i).decode("utf-8")
+
+    def __iter__(self) -> Iterator[str]:
+        off = self.offsets.tolist()
+        buf = self.buf[off[0] : off[-1]] if len(off) > 1 else b""
+        text = bytes(buf)
+        for a, b in zip(off, off[1:]):
+            yield text[a - off[0] : b - off[0]].decode("utf-8")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def index_of(self, word: str) -> int | None:
+        """Position of ``word``, ``None`` if absent (binary search on the bytes)."""
+        key = word.encode("utf-8")
+        lo, hi = 0, len(self)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.raw(mid) < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo if lo < len(self) and self.raw(lo) == key else None
 
 
-def _unpack(arr: np.ndarray) -> list[str]:
-    return arr.tobytes().decode("utf-8").split("\n") if arr.size else []
+def _index_of(strings: Sequence[str], word: str) -> int | None:
+    """Position of ``word`` in sorted ``strings`` (a list or :class:`_Strings`), or ``None``."""
+    if isinstance(strings, _Strings):
+        return strings.index_of(word)
+    i = bisect.bisect_left(strings, word)
+    return i if i < len(strings) and strings[i] == word else None
 
 
 class _Side:
     """One language's words, sorted, with their gloss ids in sense order (CSR)."""
 
-    def __init__(self, words: list[str], ptr: np.ndarray, gl: np.ndarray, common: np.ndarray, n_gloss: int):
+    def __init__(self, words: Sequence[str], ptr: np.ndarray, gl: np.ndarray, common: np.ndarray, n_gloss: int,
+                 inverse: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None):
         self.words = words
         self.ptr = ptr
         self.gl = gl
         self.common = common
         self.n_gloss = n_gloss
-        self._inv: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._inv = inverse
 
     def find(self, word: str) -> int | None:
-        i = bisect.bisect_left(self.words, word)
-        return i if i < len(self.words) and self.words[i] == word else None
+        return _index_of(self.words, word)
 
     def glosses_of(self, i: int) -> np.ndarray:
         return self.gl[self.ptr[i] : self.ptr[i + 1]]
 
-    def by_gloss(self, g: int) -> tuple[np.ndarray, np.ndarray]:
-        """Words with gloss ``g`` and the gloss's rank among each word's glosses."""
+    @property
+    def inverse(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per gloss, the words having it and the gloss's rank among each word's glosses
+        (CSR: ``rows``, ``ranks``, ``bounds``); stored in the cache, computed if absent."""
         if self._inv is None:
             counts = np.diff(self.ptr)
             rows = np.repeat(np.arange(len(self.words), dtype=np.int32), counts)
-            ranks = np.arange(len(self.gl), dtype=np.int32) - np.repeat(self.ptr[:-1], counts)
+            ranks = (np.arange(len(self.gl), dtype=np.int64) - np.repeat(self.ptr[:-1], counts)).astype(np.int32)
             order = np.argsort(self.gl, kind="stable")
-            bounds = np.searchsorted(self.gl[order], np.arange(self.n_gloss + 1))
-            self._inv = (rows[order], ranks[order], bounds, order)
-        rows, ranks, bounds, _ = self._inv
-        return rows[bounds[g] : bounds[g + 1]], ranks[bounds[g] : bounds[g + 1]]
+            bounds = np.searchsorted(self.gl[order], np.arange(self.n_gloss + 1)).astype(np.int64)
+            self._inv = (rows[order], ranks[order], bounds)
+        return self._inv
+
+    def by_gloss(self, g: int) -> tuple[np.ndarray, np.ndarray]:
+        """Words with gloss ``g`` and the gloss's rank among each word's glosses."""
+        rows, ranks, bounds = self.inverse
+        lo, hi = int(bounds[g]), int(bounds[g + 1])
+        return rows[lo:hi], ranks[lo:hi]
 
 
 def _side_from(m: dict[str, list[int]], common: dict[str, bool], remap: np.ndarray, n_gloss: int) -> _Side:
@@ -332,10 +408,10 @@ class Lexicon:
         self.manifest = manifest
         self.max_words = int(manifest.get("max_gloss_words", MAX_GLOSS_WORDS))
         self.folder: Path | None = None  # where it is cached, if it is
-        self._heads: tuple[list[str], np.ndarray, np.ndarray] | None = None
+        self._heads: tuple[Sequence[str], np.ndarray, np.ndarray] | None = None
 
     @property
-    def heads(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+    def heads(self) -> tuple[Sequence[str], np.ndarray, np.ndarray]:
         """Head words of the glosses of several words, sorted, with the glosses they head
         (CSR): ``labor`` heads "physical labor" (劳动) and "child labor"; see :func:`gloss_head`."""
         if self._heads is None:
@@ -345,8 +421,8 @@ class Lexicon:
     def headed_by(self, word: str) -> np.ndarray:
         """Ids of the glosses of several words whose head is the (stemmed) ``word``."""
         keys, ptr, gl = self.heads
-        i = bisect.bisect_left(keys, word)
-        if i < len(keys) and keys[i] == word:
+        i = _index_of(keys, word)
+        if i is not None:
             return gl[ptr[i] : ptr[i + 1]]
         return np.zeros(0, dtype=np.int32)
 
@@ -372,8 +448,7 @@ class Lexicon:
 
     def gloss_id(self, key: str) -> int | None:
         """The id of a normalised gloss, ``None`` if no word has it."""
-        i = bisect.bisect_left(self.glosses, key)
-        return i if i < len(self.glosses) and self.glosses[i] == key else None
+        return _index_of(self.glosses, key)
 
     # ------------------------------------------------------------------ building and caching
 
@@ -432,35 +507,86 @@ class Lexicon:
         manifest.update({"zh_words": len(zh.words), "ja_words": len(ja.words)})
         return cls(glosses, zh, ja, manifest)
 
-    def save(self, folder: Path) -> None:
-        """Write ``lexicon.npz`` and ``manifest.json`` into ``folder`` (atomically)."""
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".lexicon.{os.getpid()}.npz"
+    def _arrays(self) -> dict[str, np.ndarray | _Strings]:
         hk, hp, hg = self.heads
-        np.savez(tmp, glosses=_pack(self.glosses), zh_words=_pack(self.zh.words), zh_ptr=self.zh.ptr, zh_gl=self.zh.gl,
-                 ja_words=_pack(self.ja.words), ja_ptr=self.ja.ptr, ja_gl=self.ja.gl, ja_common=self.ja.common,
-                 head_words=_pack(hk), head_ptr=hp, head_gl=hg)
+        out: dict[str, np.ndarray | _Strings] = {"glosses": _Strings.pack(self.glosses), "head_words": _Strings.pack(hk),
+                                                 "head_ptr": hp, "head_gl": hg}
+        for name, side in (("zh", self.zh), ("ja", self.ja)):
+            rows, ranks, bounds = side.inverse
+            out.update({f"{name}_words": _Strings.pack(side.words), f"{name}_ptr": side.ptr, f"{name}_gl": side.gl,
+                        f"{name}_inv_rows": rows, f"{name}_inv_ranks": ranks, f"{name}_inv_bounds": bounds})
+        out["ja_common"] = self.ja.common
+        return out
+
+    def save(self, folder: Path) -> None:
+        """Write ``lexicon.bin`` (the arrays, each at an 8-byte aligned offset; no pickle)
+        and ``manifest.json`` (with the arrays' layout) into ``folder``, atomically: the
+        manifest, written last, is what makes a cache complete."""
+        folder.mkdir(parents=True, exist_ok=True)
+        layout: dict[str, list] = {}
+        pos = 0
+        tmp = folder / f".lexicon.{os.getpid()}.bin"
+        with open(tmp, "wb") as f:
+            def put(name: str, data: bytes, dtype: str, count: int) -> None:
+                nonlocal pos
+                pad = -pos % 8
+                f.write(b"\0" * pad)
+                pos += pad
+                layout[name] = [dtype, pos, count]
+                f.write(data)
+                pos += len(data)
+
+            for name, arr in self._arrays().items():
+                if isinstance(arr, _Strings):
+                    off = np.ascontiguousarray(arr.offsets, dtype="<i8")
+                    put(name + ".offsets", off.tobytes(), "<i8", len(off))
+                    data = bytes(arr.buf[int(off[0]) : int(off[-1])]) if len(off) else b""
+                    put(name, data, "|u1", len(data))
+                else:
+                    a = np.ascontiguousarray(arr)
+                    a = a.astype(a.dtype.newbyteorder("<"), copy=False)
+                    put(name, a.tobytes(), a.dtype.str, len(a))
+        manifest = dict(self.manifest, layout=layout, bytes=pos)
         mtmp = folder / f".manifest.{os.getpid()}.json"
-        mtmp.write_text(json.dumps(self.manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(tmp, folder / "lexicon.npz")
+        mtmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, folder / "lexicon.bin")
         os.replace(mtmp, folder / "manifest.json")
 
     @classmethod
     def open(cls, folder: Path) -> Lexicon:
-        """Read a lexicon written by :meth:`save`."""
+        """Read a lexicon written by :meth:`save`: one memory map, nothing decoded up front."""
         try:
             manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
             if manifest.get("build_version") != BUILD_VERSION:
                 raise DictionaryError(f"{folder}: lexicon cache of build {manifest.get('build_version')}, expected {BUILD_VERSION}")
-            with np.load(folder / "lexicon.npz", allow_pickle=False) as z:
-                glosses = _unpack(z["glosses"])
-                n = len(glosses)
-                zh = _Side(_unpack(z["zh_words"]), z["zh_ptr"], z["zh_gl"], np.ones(0, dtype=np.uint8), n)
-                ja = _Side(_unpack(z["ja_words"]), z["ja_ptr"], z["ja_gl"], z["ja_common"], n)
-                heads = (_unpack(z["head_words"]), z["head_ptr"], z["head_gl"])
-        except (OSError, ValueError, KeyError) as exc:
+            layout = manifest["layout"]
+            with open(folder / "lexicon.bin", "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                if size != int(manifest["bytes"]):
+                    raise ValueError(f"lexicon.bin has {size} bytes, the manifest says {manifest['bytes']}")
+                mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+
+            def arr(name: str) -> np.ndarray:
+                dtype, offset, count = layout[name]
+                return np.frombuffer(mm, dtype=np.dtype(dtype), count=int(count), offset=int(offset))
+
+            def strings(name: str) -> _Strings:
+                off = arr(name + ".offsets")
+                base = int(layout[name][1]) - (int(off[0]) if len(off) else 0)
+                return _Strings(mm, off + base)
+
+            glosses = strings("glosses")
+            n = len(glosses)
+            sides = {}
+            for name in ("zh", "ja"):
+                inv = (arr(f"{name}_inv_rows"), arr(f"{name}_inv_ranks"), arr(f"{name}_inv_bounds"))
+                common = arr("ja_common") if name == "ja" else np.ones(0, dtype=np.uint8)
+                sides[name] = _Side(strings(f"{name}_words"), arr(f"{name}_ptr"), arr(f"{name}_gl"), common, n, inv)
+            heads = (strings("head_words"), arr("head_ptr"), arr("head_gl"))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise DictionaryError(f"{folder}: damaged lexicon cache ({exc}); delete the folder to rebuild it") from None
-        lex = cls(glosses, zh, ja, manifest)
+        manifest.pop("layout", None)
+        lex = cls(glosses, sides["zh"], sides["ja"], manifest)
         lex._heads = heads
         lex.folder = folder
         return lex
@@ -494,6 +620,8 @@ class Lexicon:
         t = time.perf_counter()
         lines: Iterable[str] = ()
         if "cedict" in sources:
+            import gzip
+
             with gzip.open(sources["cedict"].path, "rt", encoding="utf-8") as f:
                 lines = f.read().splitlines()
         entries = list(read_jmdict(sources["jmdict"].path)) if "jmdict" in sources else []

@@ -9,17 +9,20 @@ digits (``5g``, ``2021``) are only lower-cased.
 
 from __future__ import annotations
 
+import functools
 import re
 
-__all__ = ["en_stem"]
+__all__ = ["en_stem", "stem_bucket"]
 
 _BRITISH = [(re.compile(r"isation"), "ization"), (re.compile(r"ise(s|d)?$"), r"ize\1"), (re.compile(r"^licence"), "license"),
             (re.compile(r"^programme"), "program"), (re.compile(r"^centre"), "center"), (re.compile(r"^defence"), "defense"),
             (re.compile(r"(?<=..[a-z])our$"), "or")]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def en_stem(word: str) -> str:
-    """The stem of one English word (lower-cased; see the module docstring)."""
+    """The stem of one English word (lower-cased; see the module docstring).  Memoised:
+    texts and glossaries repeat their words."""
     w = word.lower().replace("’", "'").strip("'-")
     if not w.isalpha():
         return w
@@ -40,3 +43,18 @@ def en_stem(word: str) -> str:
     if w.endswith("e") and len(w) >= 4:
         w = w[:-1]
     return w
+
+
+def stem_bucket(word: str) -> str:
+    """A key that all words of one stem share, computed without stemming: the first two
+    letters of the word as :func:`en_stem` reads it, with ``z`` read as ``s``.
+
+    The stemmer changes a word's end, never its first two letters, except where a British
+    spelling at the very start becomes American (``isation`` -> ``ization``: ``s`` -> ``z``),
+    so ``stem_bucket(w) == stem_bucket(en_stem(w))`` for every word, and words with one stem
+    fall in one bucket.  A matcher can then stem only the phrases in the buckets of a
+    query's words instead of every phrase it knows.  (``tests/test_stem.py`` holds
+    :func:`en_stem` to this.)
+    """
+    w = word.lower().replace("’", "'").strip("'-")
+    return w[:2].replace("z", "s")

@@ -1,0 +1,40 @@
+"""The English stemmer's bucket: words of one stem share it (what EnglishMatcher relies on)."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+from policyidx.text.glossary import default_glossary
+from policyidx.text.stem import en_stem, stem_bucket
+
+TRICKY = ["ise", "ises", "ised", "isation", "isations", "izes", "axes", "ax", "oxes", "flies", "fly", "ies", "ying",
+          "licence", "licences", "licensing", "centre", "centres", "defence", "programme", "our", "hour", "hours",
+          "zeal", "sizes", "is", "us", "as", "a", "I", "5G", "2021", "’s", "'tis", "-ed", "ed", "ing", "eing", "seed",
+          "sses", "shes", "ches", "xes", "ises’", "Isation", "ISE", "O'Neill", "re-examination", "zs", "izing"]
+
+
+def _words() -> list[str]:
+    words = list(TRICKY)
+    for entry in default_glossary():
+        for r in entry.terms("en"):
+            words += r.replace("-", " ").split()
+    rng = random.Random(12)
+    letters = "aeiosuzcdhlnrtxy'’-"
+    ends = ["", "s", "es", "ies", "ing", "ed", "e", "ise", "ised", "ises", "isation", "our", "sses", "ches", "xes"]
+    for _ in range(20000):
+        stem = "".join(rng.choice(letters) for _ in range(rng.randint(0, 5)))
+        words.append(stem + rng.choice(ends))
+    words += ["".join(p) for n in (1, 2, 3) for p in itertools.product("aisxz'", repeat=n)]
+    return words
+
+
+def test_words_of_one_stem_share_a_bucket() -> None:
+    for w in _words():
+        assert stem_bucket(w) == stem_bucket(en_stem(w)), (w, en_stem(w))
+
+
+def test_buckets_are_short_prefixes() -> None:
+    assert stem_bucket("Licences") == stem_bucket("licensing") == "li"
+    assert stem_bucket("isation") == stem_bucket("ization") == "is"
+    assert stem_bucket("a") == "a" and stem_bucket("") == ""
