@@ -63,3 +63,27 @@ def test_damaged_files_name_the_file(tmp_path) -> None:
     np.save(tmp_path / "vocab.slots.npy", np.zeros(3, dtype=np.float32))
     with pytest.raises(ValueError, match="vocab.slots.npy"):
         TermTable.load(tmp_path, "vocab")
+
+
+def test_a_loaded_keyword_index_answers_batches_alike(tmp_path) -> None:
+    from policyidx.retrieval.keyword import _DICT_FROM, BM25Index
+
+    rng = random.Random(5)
+    words = [f"w{i}" for i in range(300)]
+    docs = [[rng.choice(words) for _ in range(rng.randint(3, 12))] for _ in range(400)]
+    built = BM25Index.build(docs, k1=0.9, b=0.3)
+    built.save(tmp_path / "kw")
+    loaded = BM25Index.load(tmp_path / "kw")
+    assert isinstance(loaded.term_ids, TermTable)
+    queries = [[rng.choice(words) for _ in range(4)] + ["absent"] for _ in range(_DICT_FROM + 6)]
+    few = loaded.search_many(queries[:3])
+    assert isinstance(loaded.term_ids, TermTable)  # a short batch keeps the mapped table
+    many = loaded.search_many(queries)
+    assert isinstance(loaded.term_ids, dict) and loaded.vocab == built.vocab
+    for (r1, s1), (r2, s2) in zip(many, built.search_many(queries)):
+        np.testing.assert_array_equal(r1, r2)
+        np.testing.assert_array_equal(s1, s2)
+    for (r1, _), (r2, _) in zip(few, many):
+        np.testing.assert_array_equal(r1, r2)
+    loaded.save(tmp_path / "again")  # the table is still what is saved
+    assert TermTable.load(tmp_path / "again", "vocab").terms() == built.vocab
