@@ -87,3 +87,32 @@ def test_a_loaded_keyword_index_answers_batches_alike(tmp_path) -> None:
         np.testing.assert_array_equal(r1, r2)
     loaded.save(tmp_path / "again")  # the table is still what is saved
     assert TermTable.load(tmp_path / "again", "vocab").terms() == built.vocab
+
+
+def test_indexes_saved_before_the_term_table_still_open(tmp_path) -> None:
+    """A keyword index or builtin encoder written with a JSON vocabulary (before the term
+    table) opens and answers alike."""
+    import json
+
+    from policyidx.retrieval.encoders import BuiltinEncoder
+    from policyidx.retrieval.keyword import BM25Index
+
+    docs = [["专利", "许可"], ["开放", "许可", "试点"], ["专利", "质押"]] * 3
+    kw = BM25Index.build(docs)
+    kw.save(tmp_path / "kw")
+    for suffix in ("terms", "offsets", "slots"):
+        (tmp_path / "kw" / f"vocab.{suffix}.npy").unlink()
+    (tmp_path / "kw" / "vocab.json").write_text(json.dumps(kw.vocab, ensure_ascii=False), encoding="utf-8")
+    old = BM25Index.load(tmp_path / "kw")
+    assert isinstance(old.term_ids, dict) and old.vocab == kw.vocab
+    for q in (["专利"], ["许可", "试点"]):
+        np.testing.assert_array_equal(old.search(q)[0], kw.search(q)[0])
+
+    texts = ["专利开放许可试点", "知识产权质押融资", "開放許諾の試行", "专利质押登记"] * 5
+    enc = BuiltinEncoder.fit(texts, dim=4, seed=0)
+    enc.save(tmp_path / "enc")
+    table = TermTable.load(tmp_path / "enc", "vocabulary")
+    for suffix in ("terms", "offsets", "slots"):
+        (tmp_path / "enc" / f"vocabulary.{suffix}.npy").unlink()
+    (tmp_path / "enc" / "vocabulary.json").write_text(json.dumps(table.terms(), ensure_ascii=False), encoding="utf-8")
+    np.testing.assert_array_equal(BuiltinEncoder.load(tmp_path / "enc").encode(texts[:4]), enc.encode(texts[:4]))
