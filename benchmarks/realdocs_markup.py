@@ -92,11 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="only the first N files (0: all)")
     ap.add_argument("--show", type=int, default=5, help="print the first N documents that differ")
     args = ap.parse_args(argv)
-    files = sorted((args.root / "zh").rglob("*.md"))
-    if args.limit:
-        files = files[: args.limit]
+    files = bench.source_files(args.root, args.limit)
     if not files:
-        print(f"no documents under {args.root}/zh", file=sys.stderr)
         return 2
     rows, failed = [], []
     for f in files:

@@ -248,6 +248,17 @@ def _is_title(rest: str, limit: int, strict: bool = False) -> bool:
     return not any(ch in stops for ch in body)
 
 
+def source_files(root: Path, limit: int = 0) -> list[Path]:
+    """The collection's texts (``root/zh/**/*.md``) in path order, the first ``limit`` of them
+    when ``limit`` is set; none (said on stderr) when the folder holds none."""
+    files = sorted((root / "zh").rglob("*.md"))
+    if limit:
+        files = files[:limit]
+    if not files:
+        print(f"no documents under {root}/zh", file=sys.stderr)
+    return files
+
+
 def default_root() -> Path:
     here = Path(__file__).resolve().parent.parent
     for cand in (here.parent / "shared" / "realdocs", Path("/work/shared/realdocs")):
@@ -438,11 +449,8 @@ def main(argv: list[str] | None = None) -> int:
         return _timing(args.root)
     if args.peer_src:
         return _compare(args)
-    files = sorted((args.root / "zh").rglob("*.md"))
-    if args.limit:
-        files = files[: args.limit]
+    files = source_files(args.root, args.limit)
     if not files:
-        print(f"no documents under {args.root}/zh", file=sys.stderr)
         return 2
     runs = [("simplified", files, None)]
     if args.traditional:

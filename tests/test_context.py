@@ -131,14 +131,19 @@ def test_new_indexes_record_the_ranking_parameters(built_index):
     assert r.context is not None and r.context_weight == HYBRID_DEFAULTS["context_weight"]
 
 
+def _recording_context(asked: list[int]):
+    """A context scorer that gives every row 1 and records how many rows it was asked about."""
+    def context(terms, rows):
+        asked.append(len(rows))
+        return np.ones(len(rows))
+    return context
+
+
 def test_only_the_best_keyword_candidates_get_a_context_score(built_index):
     from policyidx.retrieval.retrievers import RerankRetriever
 
     asked: list[int] = []
-
-    def context(terms, rows):
-        asked.append(len(rows))
-        return np.ones(len(rows))
+    context = _recording_context(asked)
 
     idx = built_index
     r = RerankRetriever(idx.retriever("keyword"), idx.retriever("dense"), idx.row_doc, context=context,
@@ -171,10 +176,7 @@ def test_the_rerank_uses_the_query_languages_weights(built_index):
     from policyidx.retrieval.retrievers import RerankRetriever
 
     asked: list[int] = []
-
-    def context(terms, rows):
-        asked.append(len(rows))
-        return np.ones(len(rows))
+    context = _recording_context(asked)
 
     idx = built_index
     r = RerankRetriever(idx.retriever("keyword"), idx.retriever("dense"), idx.row_doc, context=context,

@@ -85,3 +85,15 @@ def test_empty_folder_and_cli(tmp_path, capsys) -> None:
     assert main(["init", str(root), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["catalog"].endswith("catalog.toml") and len(out["documents"]) == 2 and out["skipped"] == []
+
+
+def test_unreadable_file_is_skipped_or_stops_a_strict_run(tmp_path, capsys) -> None:
+    root = _folder(tmp_path, {"zh/notice.zh.txt": ZH})
+    (root / "gone.txt").symlink_to(root / "missing.txt")  # listed, but cannot be opened
+    with pytest.raises(QueryError, match="gone.txt"):
+        write_catalog(root, strict=True)
+    assert not (root / "catalog.toml").exists()
+    assert main(["init", "--corpus", str(root), "--strict"]) == 2  # the folder through --corpus
+    assert "gone.txt" in capsys.readouterr().err
+    _, found, skipped = write_catalog(root)
+    assert [d.file for d in found] == ["zh/notice.zh.txt"] and "gone.txt" in skipped[0]

@@ -13,14 +13,14 @@ deterministic (seeded), spread over the categories of ``benchmarks/realcorpus.py
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import re
 import sys
 from collections import defaultdict
-from pathlib import Path
 
 from policyidx.corpus import Corpus
+from policyidx.errors import QueryError
+from policyidx.evaluate import load_queries
 
 _BORING = re.compile(r"(为了|为)[^。]{0,80}制定本|自\d{4}年\d{1,2}月\d{1,2}日起施行|本(法|条例|规定|办法|解释)自.{0,20}施行")
 
@@ -38,17 +38,10 @@ def gold_documents(paths: list[str]) -> set[str]:
     set of str
         Every document id named in a ``gold`` entry.
     """
-    ids: set[str] = set()
-    for path in paths:
-        for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                query = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise SystemExit(f"{path}:{n}: not JSON ({e.msg})") from None
-            ids.update(g[0] for g in query.get("gold", []))
-    return ids
+    try:
+        return {g[0] for q in load_queries(paths) for g in q["gold"]}
+    except QueryError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -370,11 +370,21 @@ def catalog_text(found: list[FoundDocument]) -> str:
     return "\n".join(lines)
 
 
-def write_catalog(directory: str | os.PathLike[str], *, force: bool = False) -> tuple[Path, list[FoundDocument], list[str]]:
+def write_catalog(directory: str | os.PathLike[str], *, force: bool = False,
+                  strict: bool = False) -> tuple[Path, list[FoundDocument], list[str]]:
     """Write ``catalog.toml`` into a folder of documents, so that it can be built as a corpus.
 
     See :func:`scan_folder` for what is found.  The file is written atomically and checked by
     loading it back.
+
+    Parameters
+    ----------
+    directory : path-like
+        The folder of documents.
+    force : bool
+        Replace an existing ``catalog.toml``.
+    strict : bool
+        Write nothing when a file cannot be read (instead of listing it as skipped).
 
     Returns
     -------
@@ -384,7 +394,8 @@ def write_catalog(directory: str | os.PathLike[str], *, force: bool = False) -> 
     Raises
     ------
     QueryError
-        The folder has a catalog already (and ``force`` is false), or no document at all.
+        The folder has a catalog already (and ``force`` is false), no document at all, or
+        (with ``strict``) a file that cannot be read, named.
     """
     import tomllib
 
@@ -396,6 +407,8 @@ def write_catalog(directory: str | os.PathLike[str], *, force: bool = False) -> 
     if target.exists() and not force:
         raise QueryError(f"{target} exists already; edit it, or pass force=True (--force) to write a new one")
     found, skipped = scan_folder(root)
+    if strict and skipped:
+        raise QueryError(f"{root}: nothing written: {skipped[0]}")
     if not found:
         raise QueryError(f"{root}: no document found (files ending in {', '.join(DOCUMENT_SUFFIXES)})"
                          + (f"; skipped: {'; '.join(skipped[:3])}" if skipped else ""))

@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
+from ..errors import QueryError
 from .common import emit_json
 
 HELP = "write catalog.toml for a folder of documents (text, markdown, HTML, PDF), so it can be built"
 
 
 def add_arguments(sp: argparse.ArgumentParser) -> None:
-    sp.add_argument("folder", metavar="DIR", help="the folder of documents (searched recursively)")
+    sp.add_argument("folder", metavar="DIR", nargs="?",
+                    help="the folder of documents, searched recursively (default: --corpus, else $POLICYIDX_CORPUS)")
     sp.add_argument("--force", action="store_true", help="replace an existing catalog.toml")
 
 
 def run(args: argparse.Namespace) -> int:
     from ..adhoc import write_catalog
 
-    path, found, skipped = write_catalog(args.folder, force=args.force)
+    folder = args.folder or args.corpus or os.environ.get("POLICYIDX_CORPUS")
+    if not folder:
+        raise QueryError("give the folder of documents: policyidx init DIR")
+    path, found, skipped = write_catalog(folder, force=args.force, strict=args.strict)
     if args.json:
         emit_json({"catalog": str(path), "documents": [vars(d) for d in found], "skipped": skipped})
         return 0
@@ -30,5 +36,5 @@ def run(args: argparse.Namespace) -> int:
     works = len({d.work for d in found})
     print(f"wrote {path}: {len(found)} documents of {works} works "
           f"({', '.join(f'{n} {lg}' for lg, n in sorted(langs.items()))}); "
-          f"next: policyidx build --corpus {args.folder}")
+          f"next: policyidx build --corpus {folder}")
     return 0
