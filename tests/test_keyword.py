@@ -405,6 +405,32 @@ def test_no_scipy_kernel_while_the_compiled_kernels_load(monkeypatch) -> None:
     assert not keyword._kernels_loading()
 
 
+def test_loading_the_kernels_leaves_the_callers_streams_alone() -> None:
+    """The kernels load on a background thread; numba must not hand ``sys.stdout`` to
+    colorama there (it swaps the streams and later restores the ones it saw first, which
+    undid redirect_stdout and pytest's capture at random moments)."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("numba")
+    pytest.importorskip("colorama")
+    script = (
+        "import io, sys\n"
+        "mine = io.StringIO(); sys.stdout = mine\n"
+        "from policyidx.retrieval import keyword\n"
+        "kernels = keyword._kernels(wait=True)\n"
+        "import colorama.initialise as ci\n"
+        "ok = sys.stdout is mine and ci.orig_stdout is None\n"
+        "sys.stdout = sys.__stdout__\n"
+        "print(kernels is not None, ok)\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items()
+           if k not in ("POLICYIDX_NO_NUMBA", "NUMBA_DISABLE_ERROR_MESSAGE_HIGHLIGHTING")}
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["True", "True"], res.stdout
+
+
 @pytest.mark.parametrize("prune", [True, False])
 @pytest.mark.parametrize("seed", [0, 1])
 def test_columns_of_frequent_terms_give_the_same_results_bit_for_bit(seed, prune):

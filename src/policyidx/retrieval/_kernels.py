@@ -41,6 +41,12 @@ __all__ = ["AVAILABLE", "search_batch", "max_impacts", "dense_columns", "warm_up
 try:  # pragma: no cover - depends on the environment
     if os.environ.get("POLICYIDX_NO_NUMBA", "") not in ("", "0"):
         raise ImportError("disabled by POLICYIDX_NO_NUMBA")
+    # numba colours its error messages with colorama when it is installed, and colorama then
+    # swaps ``sys.stdout``/``sys.stderr`` for wrappers and later puts back the streams it saw
+    # first.  The kernels load on a background thread, so that swap would land at a random
+    # moment in the caller's program (undoing a ``redirect_stdout`` or a test's capture).
+    # Plain messages keep the caller's streams alone; an explicit setting wins.
+    os.environ.setdefault("NUMBA_DISABLE_ERROR_MESSAGE_HIGHLIGHTING", "1")
     import numba
 
     AVAILABLE = True
