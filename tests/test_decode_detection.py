@@ -64,3 +64,20 @@ def test_a_true_meta_charset_is_followed():
 def test_a_non_text_encoding_is_a_clear_error(enc):
     with pytest.raises(ParseError, match=r"f\.txt.*encoding"):
         parse_bytes(b"abc", doc_id="x.zh", lang="zh", encoding=enc, name="f.txt")
+
+
+@pytest.mark.parametrize("blob", [
+    bytes(b for i in range(40) for b in ((i * 37 + 11) % 256, 0)),  # small integers, little-endian
+    b"x\x9c\xcbH\xcd\xc9\xc9\xcf\x80\x13\x001\xb0\x06=",  # a zlib stream with one NUL
+])
+def test_binary_with_nuls_at_one_parity_is_not_taken_for_utf16(blob):
+    """NULs at one parity alone do not make UTF-16: the decoded text must read as text."""
+    with pytest.raises(ParseError, match="blob.txt: looks like a binary file"):
+        decode_bytes(blob, name="blob.txt")
+
+
+@pytest.mark.parametrize("text", ["Article 1 hello\n", "附则", "第一条 为了规范管理，制定本办法。\n",
+                                  "第1条\u3000この法律は、特許を保護する。"])
+@pytest.mark.parametrize("enc", ["utf-16-le", "utf-16-be"])
+def test_short_bomless_utf16_text_still_decodes(text, enc):
+    assert decode_bytes(text.encode(enc), name="t.txt")[0] == text

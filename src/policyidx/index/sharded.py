@@ -168,6 +168,24 @@ class _Runner:
                 raise ShardError(f"{label}: {name}: {exc}") from exc
         return out
 
+    def settle(self, futures: Sequence[Any], timeout: float = 600.0) -> None:
+        """Wait until no task of ``futures`` runs any more, then release them.
+
+        When a worker dies, Dask recomputes the results it held for every future the client
+        still holds, possibly after the build has used them and moved on; such a late task would
+        write into scratch space that is being removed, or into the index being assembled.
+        Waiting for them and releasing them first leaves nothing to recompute.
+        """
+        if self.client is None or not futures:
+            return
+        from distributed import wait
+
+        try:
+            wait(list(futures), timeout=timeout)
+        except Exception:  # noqa: BLE001 - a timeout or a failed task: released all the same
+            pass
+        self.client.cancel(list(futures))
+
 
 # ----------------------------------------------------------------------------- planning
 
@@ -559,11 +577,12 @@ def build_sharded(
         global_rows = [[(start[d], rows_of[d]) for d in ids if rows_of.get(d)] for ids in plan]
         t = time.perf_counter()
         enc_dir: str | None = None
+        samples: list[Any] = []
+        fit: Any = None
         if encoder == "builtin":
             say(f"fit the encoder on a sample of {min(n_rows, FIT_SAMPLE)} of {n_rows} clauses…")
             sample = np.asarray(_even_sample(n_rows, FIT_SAMPLE), dtype=np.int64)
             order: list[list[int]] = []
-            samples = []
             for i, spans in enumerate(global_rows):
                 g = np.concatenate([np.arange(a, a + n) for a, n in spans]) if spans else np.zeros(0, np.int64)
                 pos = np.flatnonzero(np.isin(g, sample))
@@ -584,6 +603,7 @@ def build_sharded(
                  for i in range(len(plan))]
         built_meta = runner.results(built, [f"shard {i} (index)" for i in range(len(plan))])
         timings["index shards"] = round(time.perf_counter() - t, 3)
+        runner.settle([*tok, stats_f, *samples, *([fit] if fit is not None else []), *built])
         shutil.rmtree(work, ignore_errors=True)
         for leftover in (tmp / "shards").glob(".*"):  # temp dirs of tasks whose worker died
             shutil.rmtree(leftover, ignore_errors=True)

@@ -163,6 +163,22 @@ def sniff_utf16(data: bytes) -> str | None:
     return None
 
 
+def _plausible_utf16(head: bytes, enc: str, lang: str) -> bool:
+    """Whether NUL-bearing ``head`` decoded as ``enc`` reads as text.
+
+    Binary data (compressed streams, tables of small integers) also has NULs at one parity; as
+    UTF-16 it gives rare ideographs, private-use and unassigned code points.  Text is either
+    mostly printable ASCII (which the plausibility score leaves out) or plausible CJK text.
+    """
+    text = head.decode(enc, errors="replace")
+    if not text:
+        return True
+    plain = sum(1 for c in text if " " <= c <= "~" or c in "\t\n\r\f")
+    if plain >= 0.5 * len(text):
+        return True
+    return _score(head, enc, lang) >= MIN_PLAUSIBILITY
+
+
 def _sample(data: bytes) -> bytes:
     m = _HIGH.search(data)
     start = m.start() if m else len(data)
@@ -228,6 +244,9 @@ def decode_bytes(
         other = "utf-16-be" if enc16 == "utf-16-le" else "utf-16-le"
         if _score(head, other, lang) > _score(head, enc16, lang) + 0.1:
             enc16 = other
+        if not _plausible_utf16(head, enc16, lang):
+            raise ParseError(f"{name}: looks like a binary file (NUL bytes that do not decode as UTF-16 text), not text; "
+                             "expected UTF-8, GB18030, Shift_JIS or UTF-16 text")
         return _lenient(data, enc16, name, warnings)
     if looks_binary(data):
         # UTF-16 without a BOM and without any ASCII has no NULs but many "control" bytes
