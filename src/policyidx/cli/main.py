@@ -78,9 +78,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"policyidx {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `policyidx clauses X | head`
+        # point the closed pipe's descriptor at /dev/null, so the flush at exit cannot fail
+        # again; ``sys.stdout`` itself stays the caller's (an in-process caller keeps it)
         try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, AttributeError, ValueError):  # no descriptor: a StringIO, a closed stream
             pass
         return 0
     except KeyboardInterrupt:
