@@ -273,3 +273,52 @@ def test_hybrid_coverage_on_the_bundled_index(built_index):
         if "知识产权" in idx.rows.text(row):
             assert c == pytest.approx(1.0)
     assert idx.languages_of(kw.rows).tolist() == [idx.record(r)["lang"] for r in kw.rows.tolist()]
+
+
+def _structured(terms, sets):
+    from policyidx.retrieval.expand import QueryTerms
+
+    t = QueryTerms(terms)
+    t.synonym_sets = sets
+    return t
+
+
+def test_coverage_counts_a_synonym_set_as_one_word_any_of_whose_renderings_a_row_has():
+    # a Japanese query: its own word 取下げ (not in Chinese text) rendered 撤回 or 撤销; 德州 its own
+    terms = _structured({"取下げ": 1.0, "撤回": 0.8, "撤销": 0.6, "#撤回": 0.4, "德州": 1.0},
+                        ((("取下げ",), ("撤回", "#撤回"), ("撤销",)),))
+    idf = {"取下げ": 4.0, "撤回": 2.5, "撤销": 2.0, "#撤回": 2.5, "德州": 3.0}.get
+    got = _coverage(terms, [0, 1, 2], idf=lambda t: idf(t, 0.0))
+    # the set weighs its heaviest term (取下げ 1.0 * 4.0); row 0 has 撤回 and 德州 in its title
+    # (half), row 1 has 撤回 only, row 2 德州 only
+    assert got[0] == pytest.approx((4.0 + 0.5 * 3.0) / 7.0)
+    assert got[1] == pytest.approx(4.0 / 7.0)
+    assert got[2] == pytest.approx(3.0 / 7.0)
+    # without the sets the renderings (below full weight) would not count at all
+    flat = _coverage(dict(terms), [0, 1, 2], idf=lambda t: idf(t, 0.0))
+    assert flat[1] == pytest.approx(0.0)
+
+
+def test_a_query_with_synonym_sets_is_judged_on_every_row_with_its_own_power():
+    from policyidx.retrieval.expand import Expansion
+    from policyidx.retrieval.retrievers import coverage_power_for, judged_coverage
+
+    asked = []
+
+    def cov(terms, rows):
+        asked.append(rows.tolist())
+        return np.full(len(rows), 0.5)
+
+    langs = lambda r: np.array(["zh", "ja", "zh"])  # noqa: E731
+    ja = Expansion("取下げ", "ja", _structured({"取下げ": 1.0, "撤回": 0.8}, ((("取下げ",), ("撤回",)),)))
+    got = judged_coverage(cov, ja, np.array([3, 4, 5]), langs)
+    assert asked == [[3, 4, 5]] and got.tolist() == [0.5, 0.5, 0.5]
+    assert coverage_power_for(ja, 2.0, 1.0) == 1.0
+    assert coverage_power_for(Expansion("取下げ", "ja", {"取下げ": 1.0}), 2.0, 1.0) == 2.0
+    assert coverage_power_for(Expansion("撤回", "zh", {"撤回": 1.0}), 2.0, 1.0) == 2.0
+    en = Expansion("withdraw", "en", _structured({"withdraw": 1.0, "撤回": 0.8}, ((("withdraw",), ("撤回",)),)))
+    assert coverage_power_for(en, 2.0, 1.0) == 0.0
+
+
+def test_hybrid_reads_the_set_coverage_power(built_index):
+    assert built_index.retriever("hybrid").set_coverage_power == HYBRID_DEFAULTS["set_coverage_power"]
