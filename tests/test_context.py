@@ -322,3 +322,56 @@ def test_a_query_with_synonym_sets_is_judged_on_every_row_with_its_own_power():
 
 def test_hybrid_reads_the_set_coverage_power(built_index):
     assert built_index.retriever("hybrid").set_coverage_power == HYBRID_DEFAULTS["set_coverage_power"]
+
+
+def test_proximity_is_the_weighted_share_of_word_pairs_close_together():
+    from policyidx.retrieval.retrievers import proximity_scores
+
+    words = [("文明行为", 2.0), ("是指", 1.0), ("湛江", 3.0)]
+    texts = ["本条例所称文明行为，是指遵守宪法的行为。",           # 文明行为/是指 one character apart
+             "湛江经济技术开发区" + "、" * 20 + "做好文明行为促进工作",  # 湛江 and 文明行为 far apart
+             "湛江文明行为是指",                                    # every pair within the gap
+             ""]
+    got = proximity_scores(words, texts, gap=10)
+    # pairs: (文明行为, 是指) weighs 1, (文明行为, 湛江) 2, (是指, 湛江) 1
+    assert got.tolist() == pytest.approx([1 / 4, 0.0, 1.0, 0.0])
+    assert proximity_scores(words, texts[:1], gap=0)[0] == 0.0  # the comma is one character
+    assert proximity_scores(words[:1], texts).tolist() == [0.0] * 4  # one word: no pair
+    # overlapping occurrences are no pair; case aside
+    assert proximity_scores([("建设项目", 1.0), ("项目", 1.0)], ["建设项目"]).tolist() == [0.0]
+    assert proximity_scores([("Patent", 1.0), ("pledge", 1.0)], ["patent  pledge"]).tolist() == [1.0]
+
+
+def test_coverage_weighs_in_the_proximity_of_the_words_of_a_query_without_synonym_sets():
+    terms = {"德州": 1.0, "法规案": 1.0}
+    plain = _coverage(terms, [2])[0]
+    assert plain == pytest.approx(1.0)  # 德州的法规案 has both words, one character apart
+
+    from policyidx.retrieval.retrievers import coverage_scores
+
+    def cov(rows, weight, texts):
+        return coverage_scores(terms, np.array(rows), has_term=lambda t, r: np.zeros(len(r), dtype=bool),
+                               context_text=lambda r: "", row_text=lambda r: texts[r], idf=lambda t: 1.0,
+                               proximity_weight=weight, proximity_gap=4)
+
+    texts = {0: "德州的法规案", 1: "德州" + "。" * 10 + "法规案"}
+    assert cov([0, 1], 0.0, texts).tolist() == [1.0, 1.0]
+    assert cov([0, 1], 0.5, texts).tolist() == pytest.approx([1.0, 1 / 1.5])
+    # a query with synonym sets (a Japanese query) is not judged on proximity
+    sets = _structured({"德州": 1.0, "法规案": 1.0}, ((("德州",),), (("法规案",),)))
+    got = coverage_scores(sets, np.array([0, 1]), has_term=lambda t, r: np.zeros(len(r), dtype=bool),
+                          context_text=lambda r: "", row_text=lambda r: texts[r], idf=lambda t: 1.0,
+                          proximity_weight=0.5, proximity_gap=4)
+    assert got.tolist() == [1.0, 1.0]
+
+
+def test_the_index_reads_its_proximity_parameters(built_index, monkeypatch):
+    idx = built_index
+    exp = idx.analyze_query("专利 质押", "zh")
+    with idx.analyzer.active():
+        kw = idx.retriever("keyword").search(exp, 20)
+        base = idx.coverage_scores(exp.terms, kw.rows)
+        monkeypatch.setitem(idx.params, "proximity_weight", 0.0)
+        flat = idx.coverage_scores(exp.terms, kw.rows)
+    assert (base <= flat + 1e-12).all() and (flat >= 0).all()
+    assert (base < flat - 1e-9).any()  # some candidate has the two words apart

@@ -42,6 +42,9 @@ FUSION_DEFAULTS: dict[str, Any] = {
 #: ``set_coverage_power``: the power for a query whose words come with renderings (a Japanese
 #: query with synonym sets; a clause covers a word when it has any rendering of it),
 #: chosen on the pooled dev queries of eval/real/ (README "Search quality").
+#: ``proximity_weight`` and ``proximity_gap``: a Chinese query's coverage also counts how many
+#: pairs of its words stand within ``proximity_gap`` characters of each other in the clause
+#: (:func:`~policyidx.retrieval.retrievers.proximity_scores`), chosen on the same queries.
 #: ``lang_weights``: per query language, weights that replace ``doc_weight``, ``clause_weight``
 #: or ``context_weight`` for queries in that language (:func:`hybrid_weights`), chosen on the
 #: pooled dev queries of eval/real/ per language (README "Search quality").  English queries
@@ -51,7 +54,7 @@ FUSION_DEFAULTS: dict[str, Any] = {
 #: (their document vote stays).
 HYBRID_DEFAULTS: dict[str, Any] = {"doc_weight": 0.3, "clause_weight": 0.2, "context_weight": 0.75, "context_depth": 50,
                                    "rerank_depth": 200, "coverage_power": 2.0, "coverage_share": 0.5,
-                                   "set_coverage_power": 1.0,
+                                   "set_coverage_power": 1.0, "proximity_weight": 0.25, "proximity_gap": 10,
                                    "lang_weights": {"en": {"doc_weight": 0.2, "clause_weight": 0.15,
                                                            "context_weight": 0.0},
                                                     "ja": {"clause_weight": 0.1}}}

@@ -4,7 +4,7 @@ the fusion of several named retrievers."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["KeywordRetriever", "DenseRetriever", "FusionRetriever", "RerankRetriever", "depth_for", "max_attainable",
            "query_coverage", "context_scores", "coverage_scores", "judged_coverage", "lucene_idf",
-           "coverage_power_for",
+           "coverage_power_for", "proximity_scores",
            "COVERAGE_LANGS"]
 
 #: ``context(terms, rows) -> scores``: a keyword-like score of each row for what its context
@@ -378,7 +378,8 @@ def context_scores(terms: Mapping[str, float], rows: np.ndarray, *, has_term: Ca
 def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
                     has_term: Callable[[str, np.ndarray], np.ndarray],
                     context_text: Callable[[int], str], row_text: Callable[[int], str],
-                    idf: Callable[[str], float], context_share: float = 0.5) -> np.ndarray:
+                    idf: Callable[[str], float], context_share: float = 0.5, proximity_weight: float = 0.0,
+                    proximity_gap: int = 10) -> np.ndarray:
     """How much of a query each row covers, 0-1: the idf-weighted share of the query's own words
     that the row has, a word only its context has (document title, enclosing headings, the
     lead-in of a list of items) counting ``context_share``, and a word the row has only part of
@@ -398,6 +399,14 @@ def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
     when the context's text contains it (the context is not analysed: this runs on every
     candidate).
 
+    With ``proximity_weight`` ``a`` > 0, a query without synonym sets (its own words are the
+    corpus's: Chinese) also asks whether the row uses its words together: the share ``p`` scales
+    to ``share * (1 + a * p) / (1 + a)``, where ``p`` is :func:`proximity_scores`, the weighted
+    share of the pairs of the query's words that stand within ``proximity_gap`` characters of
+    each other in the row.  A clause that names the subject in one sentence and the question's
+    word in another (湛江 in a list of development zones, 文明行为 elsewhere) covers the query
+    less than the definition ``本条例所称文明行为，是指`` of the same law.
+
     Parameters
     ----------
     terms
@@ -410,6 +419,9 @@ def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
         ``context_text(row)``: the text of the row's context (document title, headings).
     context_share
         What a word counts for when only the row's context has it.
+    proximity_weight, proximity_gap
+        The weight of the proximity of the query's words (0: not used) and the largest gap,
+        in characters, between two words that count as together.
 
     Returns
     -------
@@ -460,7 +472,66 @@ def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
             share = sum(w * credit_of(t) for w, t in zip(weights, alt)) / float(weights.sum())
             best = np.maximum(best, share)
         got += v * best
-    return got / sum(v for _, v in words)
+    share = got / sum(v for _, v in words)
+    if proximity_weight > 0 and not sets:
+        own = [(alts[0][0], v) for alts, v in words]
+        share *= (1.0 + proximity_weight * proximity_scores(own, texts, proximity_gap)) / (1.0 + proximity_weight)
+    return share
+
+
+def proximity_scores(words: Sequence[tuple[str, float]], texts: Sequence[str], gap: int = 10) -> np.ndarray:
+    """How closely each text uses the query's words together, 0-1: over the pairs of
+    ``words``, each weighing the smaller of its two weights, the share of the pairs whose words
+    occur (case aside) at most ``gap`` characters apart in the text, in either order (a pair
+    of overlapping occurrences does not count).  The unordered-window feature of the sequential
+    dependence model (Metzler and Croft, SIGIR 2005), over all pairs, in characters, so that it
+    needs no segmentation of the text.
+
+    Parameters
+    ----------
+    words
+        ``(word, weight)`` pairs: the query's own words.
+    texts
+        One text per row.
+    gap
+        The largest number of characters between the end of one word and the start of the other.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        One share per text; 0 for every text when ``words`` has fewer than two words.
+    """
+    out = np.zeros(len(texts), dtype=np.float64)
+    pairs = [(a, b, min(va, vb)) for i, (a, va) in enumerate(words) for b, vb in words[i + 1:] if a and b]
+    total = sum(w for _, _, w in pairs)
+    if not pairs or total <= 0:
+        return out
+    lowered = [(a.lower(), b.lower(), w) for a, b, w in pairs]
+    for j, text in enumerate(texts):
+        low = text.lower()
+        starts: dict[str, list[int]] = {}
+
+        def at(t: str) -> list[int]:
+            got = starts.get(t)
+            if got is None:
+                got, i = [], low.find(t)
+                while i >= 0 and len(got) < _MAX_OCCURRENCES:
+                    got.append(i)
+                    i = low.find(t, i + 1)
+                starts[t] = got
+            return got
+
+        num = 0.0
+        for a, b, w in lowered:
+            pa, pb = at(a), at(b)
+            if pa and pb and any(0 <= y - (x + len(a)) <= gap or 0 <= x - (y + len(b)) <= gap for x in pa for y in pb):
+                num += w
+        out[j] = num / total
+    return out
+
+
+#: Occurrences of a word looked at per text by :func:`proximity_scores`.
+_MAX_OCCURRENCES = 32
 
 
 def max_attainable(bm25: BM25Index, terms: Mapping[str, float]) -> float:
