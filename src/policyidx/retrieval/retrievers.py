@@ -506,26 +506,26 @@ def proximity_scores(words: Sequence[tuple[str, float]], texts: Sequence[str], g
     total = sum(w for _, _, w in pairs)
     if not pairs or total <= 0:
         return out
-    lowered = [(a.lower(), b.lower(), w) for a, b, w in pairs]
+    vocab = list(dict.fromkeys(t.lower() for a, b, _ in pairs for t in (a, b)))
+    index = {t: i for i, t in enumerate(vocab)}
+    lens = [len(t) for t in vocab]
+    pairs_i = [(index[a.lower()], index[b.lower()], w) for a, b, w in pairs]
     for j, text in enumerate(texts):
         low = text.lower()
-        starts: dict[str, list[int]] = {}
-
-        def at(t: str) -> list[int]:
-            got = starts.get(t)
-            if got is None:
-                got, i = [], low.find(t)
-                while i >= 0 and len(got) < _MAX_OCCURRENCES:
-                    got.append(i)
-                    i = low.find(t, i + 1)
-                starts[t] = got
-            return got
-
+        starts: list[list[int]] = []
+        for t in vocab:
+            got, i = [], low.find(t)
+            while i >= 0 and len(got) < _MAX_OCCURRENCES:
+                got.append(i)
+                i = low.find(t, i + 1)
+            starts.append(got)
         num = 0.0
-        for a, b, w in lowered:
-            pa, pb = at(a), at(b)
-            if pa and pb and any(0 <= y - (x + len(a)) <= gap or 0 <= x - (y + len(b)) <= gap for x in pa for y in pb):
-                num += w
+        for a, b, w in pairs_i:
+            pa, pb = starts[a], starts[b]
+            if pa and pb:
+                la, lb = lens[a], lens[b]
+                if any(0 <= y - x - la <= gap or 0 <= x - y - lb <= gap for x in pa for y in pb):
+                    num += w
         out[j] = num / total
     return out
 
