@@ -273,3 +273,105 @@ def test_hybrid_coverage_on_the_bundled_index(built_index):
         if "知识产权" in idx.rows.text(row):
             assert c == pytest.approx(1.0)
     assert idx.languages_of(kw.rows).tolist() == [idx.record(r)["lang"] for r in kw.rows.tolist()]
+
+
+def _structured(terms, sets):
+    from policyidx.retrieval.expand import QueryTerms
+
+    t = QueryTerms(terms)
+    t.synonym_sets = sets
+    return t
+
+
+def test_coverage_counts_a_synonym_set_as_one_word_any_of_whose_renderings_a_row_has():
+    # a Japanese query: its own word 取下げ (not in Chinese text) rendered 撤回 or 撤销; 德州 its own
+    terms = _structured({"取下げ": 1.0, "撤回": 0.8, "撤销": 0.6, "#撤回": 0.4, "德州": 1.0},
+                        ((("取下げ",), ("撤回", "#撤回"), ("撤销",)),))
+    idf = {"取下げ": 4.0, "撤回": 2.5, "撤销": 2.0, "#撤回": 2.5, "德州": 3.0}.get
+    got = _coverage(terms, [0, 1, 2], idf=lambda t: idf(t, 0.0))
+    # the set weighs its heaviest term (取下げ 1.0 * 4.0); row 0 has 撤回 and 德州 in its title
+    # (half), row 1 has 撤回 only, row 2 德州 only
+    assert got[0] == pytest.approx((4.0 + 0.5 * 3.0) / 7.0)
+    assert got[1] == pytest.approx(4.0 / 7.0)
+    assert got[2] == pytest.approx(3.0 / 7.0)
+    # without the sets the renderings (below full weight) would not count at all
+    flat = _coverage(dict(terms), [0, 1, 2], idf=lambda t: idf(t, 0.0))
+    assert flat[1] == pytest.approx(0.0)
+
+
+def test_a_query_with_synonym_sets_is_judged_on_every_row_with_its_own_power():
+    from policyidx.retrieval.expand import Expansion
+    from policyidx.retrieval.retrievers import coverage_power_for, judged_coverage
+
+    asked = []
+
+    def cov(terms, rows):
+        asked.append(rows.tolist())
+        return np.full(len(rows), 0.5)
+
+    langs = lambda r: np.array(["zh", "ja", "zh"])  # noqa: E731
+    ja = Expansion("取下げ", "ja", _structured({"取下げ": 1.0, "撤回": 0.8}, ((("取下げ",), ("撤回",)),)))
+    got = judged_coverage(cov, ja, np.array([3, 4, 5]), langs)
+    assert asked == [[3, 4, 5]] and got.tolist() == [0.5, 0.5, 0.5]
+    assert coverage_power_for(ja, 2.0, 1.0) == 1.0
+    assert coverage_power_for(Expansion("取下げ", "ja", {"取下げ": 1.0}), 2.0, 1.0) == 2.0
+    assert coverage_power_for(Expansion("撤回", "zh", {"撤回": 1.0}), 2.0, 1.0) == 2.0
+    en = Expansion("withdraw", "en", _structured({"withdraw": 1.0, "撤回": 0.8}, ((("withdraw",), ("撤回",)),)))
+    assert coverage_power_for(en, 2.0, 1.0) == 0.0
+
+
+def test_hybrid_reads_the_set_coverage_power(built_index):
+    assert built_index.retriever("hybrid").set_coverage_power == HYBRID_DEFAULTS["set_coverage_power"]
+
+
+def test_proximity_is_the_weighted_share_of_word_pairs_close_together():
+    from policyidx.retrieval.retrievers import proximity_scores
+
+    words = [("文明行为", 2.0), ("是指", 1.0), ("湛江", 3.0)]
+    texts = ["本条例所称文明行为，是指遵守宪法的行为。",           # 文明行为/是指 one character apart
+             "湛江经济技术开发区" + "、" * 20 + "做好文明行为促进工作",  # 湛江 and 文明行为 far apart
+             "湛江文明行为是指",                                    # every pair within the gap
+             ""]
+    got = proximity_scores(words, texts, gap=10)
+    # pairs: (文明行为, 是指) weighs 1, (文明行为, 湛江) 2, (是指, 湛江) 1
+    assert got.tolist() == pytest.approx([1 / 4, 0.0, 1.0, 0.0])
+    assert proximity_scores(words, texts[:1], gap=0)[0] == 0.0  # the comma is one character
+    assert proximity_scores(words[:1], texts).tolist() == [0.0] * 4  # one word: no pair
+    # overlapping occurrences are no pair; case aside
+    assert proximity_scores([("建设项目", 1.0), ("项目", 1.0)], ["建设项目"]).tolist() == [0.0]
+    assert proximity_scores([("Patent", 1.0), ("pledge", 1.0)], ["patent  pledge"]).tolist() == [1.0]
+
+
+def test_coverage_weighs_in_the_proximity_of_the_words_of_a_query_without_synonym_sets():
+    terms = {"德州": 1.0, "法规案": 1.0}
+    plain = _coverage(terms, [2])[0]
+    assert plain == pytest.approx(1.0)  # 德州的法规案 has both words, one character apart
+
+    from policyidx.retrieval.retrievers import coverage_scores
+
+    def cov(rows, weight, texts):
+        return coverage_scores(terms, np.array(rows), has_term=lambda t, r: np.zeros(len(r), dtype=bool),
+                               context_text=lambda r: "", row_text=lambda r: texts[r], idf=lambda t: 1.0,
+                               proximity_weight=weight, proximity_gap=4)
+
+    texts = {0: "德州的法规案", 1: "德州" + "。" * 10 + "法规案"}
+    assert cov([0, 1], 0.0, texts).tolist() == [1.0, 1.0]
+    assert cov([0, 1], 0.5, texts).tolist() == pytest.approx([1.0, 1 / 1.5])
+    # a query with synonym sets (a Japanese query) is not judged on proximity
+    sets = _structured({"德州": 1.0, "法规案": 1.0}, ((("德州",),), (("法规案",),)))
+    got = coverage_scores(sets, np.array([0, 1]), has_term=lambda t, r: np.zeros(len(r), dtype=bool),
+                          context_text=lambda r: "", row_text=lambda r: texts[r], idf=lambda t: 1.0,
+                          proximity_weight=0.5, proximity_gap=4)
+    assert got.tolist() == [1.0, 1.0]
+
+
+def test_the_index_reads_its_proximity_parameters(built_index, monkeypatch):
+    idx = built_index
+    exp = idx.analyze_query("专利 质押", "zh")
+    with idx.analyzer.active():
+        kw = idx.retriever("keyword").search(exp, 20)
+        base = idx.coverage_scores(exp.terms, kw.rows)
+        monkeypatch.setitem(idx.params, "proximity_weight", 0.0)
+        flat = idx.coverage_scores(exp.terms, kw.rows)
+    assert (base <= flat + 1e-12).all() and (flat >= 0).all()
+    assert (base < flat - 1e-9).any()  # some candidate has the two words apart

@@ -28,7 +28,7 @@ from policyidx.evaluate import load_queries
 from policyidx.index import Index
 from policyidx.retrieval.base import Ranking
 from policyidx.retrieval.fusion import dense_rerank
-from policyidx.retrieval.retrievers import COVERAGE_LANGS, judged_coverage
+from policyidx.retrieval.retrievers import coverage_power_for, judged_coverage
 
 _WS = re.compile(r"\s+")
 
@@ -42,7 +42,7 @@ def _gather(idx: Index, queries: list[dict], depth: int) -> list[dict]:
             dn = idx.retriever("dense").search(exp, depth)
             ctx = idx.context_scores(exp.terms, kw.rows) if len(kw) and exp.terms else np.zeros(len(kw))
             cov = judged_coverage(idx.coverage_scores, exp, kw.rows, idx.languages_of) \
-                if len(kw) and exp.terms and exp.lang in COVERAGE_LANGS else None
+                if len(kw) and exp.terms and coverage_power_for(exp, 1.0, 1.0) else None
         rows = set(kw.rows.tolist()) | set(dn.rows.tolist())
         ok = set()
         for r in rows:
@@ -50,7 +50,8 @@ def _gather(idx: Index, queries: list[dict], depth: int) -> list[dict]:
             text = _WS.sub("", idx.rows.text(r))
             if any(doc == d and _WS.sub("", g) in text for d, g in q["gold"]):
                 ok.add(r)
-        out.append({"set": f"{q['_set']}/{q.get('lang', '?')}", "kw": kw, "dn": dn, "ctx": ctx, "cov": cov, "ok": ok})
+        out.append({"set": f"{q['_set']}/{q.get('lang', '?')}", "kw": kw, "dn": dn, "ctx": ctx, "cov": cov, "ok": ok,
+                    "power": lambda cp, scp, exp=exp: coverage_power_for(exp, cp, scp)})
     return out
 
 
@@ -79,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--context", default="0,0.5,0.75,1", help="context weights")
     p.add_argument("--context-depth", default="50,200", help="how many keyword candidates get a context score")
     p.add_argument("--coverage-power", default="0,1,2,3", help="powers of the coverage factor")
+    p.add_argument("--set-coverage-power", default="1", help="powers of the coverage factor for a query with "
+                   "synonym sets (Japanese)")
     p.add_argument("--lang", help="only the queries in this language (zh, ja, en)")
     args = p.parse_args(argv)
     idx = Index.open(args.index)
@@ -93,19 +96,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'keyword':32}" + "  ".join(f"{kw[s][0]:.3f}/{kw[s][1]:.3f}" for s in sets))
     print(f"{'dense':32}" + "  ".join(f"{dn[s][0]:.3f}/{dn[s][1]:.3f}" for s in sets))
     floats = lambda s: [float(x) for x in s.split(",") if x]  # noqa: E731
-    for dw, cw, xw, xd, cp in itertools.product(floats(args.doc), floats(args.clause), floats(args.context),
+    for dw, cw, xw, xd, cp, scp in itertools.product(floats(args.doc), floats(args.clause), floats(args.context),
                                                [int(x) for x in floats(args.context_depth)],
-                                               floats(args.coverage_power)):
-        def rank_of(g, dw=dw, cw=cw, xw=xw, xd=xd, cp=cp):
+                                               floats(args.coverage_power), floats(args.set_coverage_power)):
+        def rank_of(g, dw=dw, cw=cw, xw=xw, xd=xd, cp=cp, scp=scp):
             ctx = np.zeros(len(g["kw"]))
             ctx[:xd] = xw * g["ctx"][:xd]
             fused: Ranking = dense_rerank(g["kw"], g["dn"], idx.row_doc, doc_weight=dw, clause_weight=cw, context=ctx,
-                                          coverage=g["cov"], coverage_power=cp)
+                                          coverage=g["cov"], coverage_power=g["power"](cp, scp))
             return _rank(fused.rows, g["ok"])
 
         got = _score(data, rank_of)
         never_worse = all(got[s][i] >= max(kw[s][i], dn[s][i]) - 1e-9 for s in sets for i in (0, 1))
-        label = f"doc {dw} clause {cw} ctx {xw}@{xd} cov^{cp}"
+        label = f"doc {dw} clause {cw} ctx {xw}@{xd} cov^{cp}/{scp}"
         print(f"{label:30}{'*' if never_worse else ' '} " + "  ".join(f"{got[s][0]:.3f}/{got[s][1]:.3f}" for s in sets))
     return 0
 

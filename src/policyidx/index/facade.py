@@ -624,7 +624,8 @@ class Index:
         """How much of a query's own words each row covers, 0-1
         (:func:`~policyidx.retrieval.retrievers.coverage_scores` over this index); ``idf`` as
         for :meth:`context_scores`; ``context_share`` (what a word only the row's context has
-        counts for) defaults to the index's parameter ``coverage_share``."""
+        counts for) defaults to the index's parameter ``coverage_share``; the proximity of the
+        query's words is weighed by the parameters ``proximity_weight`` and ``proximity_gap``."""
         from ..retrieval.modes import HYBRID_DEFAULTS
         from ..retrieval.retrievers import coverage_scores
 
@@ -634,7 +635,10 @@ class Index:
         return coverage_scores(terms, rows, has_term=lambda t, r: kw.score({t: 1.0}, r) > 0,
                                context_text=self.context_text, row_text=self.rows.text,
                                idf=self._own_idf if idf is None else (lambda t: float(idf.get(t, 0.0))),
-                               context_share=float(share))
+                               context_share=float(share),
+                               proximity_weight=float(self.params.get("proximity_weight",
+                                                                      HYBRID_DEFAULTS["proximity_weight"])),
+                               proximity_gap=int(self.params.get("proximity_gap", HYBRID_DEFAULTS["proximity_gap"])))
 
     def languages_of(self, rows: np.ndarray) -> np.ndarray:
         """The language (``zh``, ``ja``, ``en``) of each of ``rows``."""

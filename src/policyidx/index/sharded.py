@@ -1118,7 +1118,7 @@ class ShardedIndex:
         from ..retrieval.fusion import FUSIONS
         from ..retrieval.fusion import dense_rerank
         from ..retrieval.modes import FUSION_DEFAULTS, HYBRID_DEFAULTS, hybrid_weights
-        from ..retrieval.retrievers import COVERAGE_LANGS, depth_for, judged_coverage
+        from ..retrieval.retrievers import coverage_power_for, depth_for, judged_coverage
 
         # fusion needs each retriever's top depth_for(k); one retriever alone only its top k
         # (the global top k of a retriever is within the union of the shards' top k)
@@ -1174,9 +1174,11 @@ class ShardedIndex:
                 if cw and terms and n_ctx > 0:  # the best candidates only, as a single index
                     ctx = np.zeros(len(kw_r), dtype=np.float64)
                     ctx[:n_ctx] = cw * self._context_scores(terms, kw_r.rows[:n_ctx], where)
-                power = float(self.params.get("coverage_power", HYBRID_DEFAULTS["coverage_power"]))
+                power = coverage_power_for(
+                    exp, float(self.params.get("coverage_power", HYBRID_DEFAULTS["coverage_power"])),
+                    float(self.params.get("set_coverage_power", HYBRID_DEFAULTS["set_coverage_power"])))
                 cov = None
-                if power and terms and len(kw_r) and exp.lang in COVERAGE_LANGS:
+                if power and terms and len(kw_r):
                     cov = judged_coverage(lambda t, rows: self._coverage_scores(t, rows, where), exp, kw_r.rows,
                                           self._languages_of)
                 ranked = dense_rerank(kw_r, parts.get("dense", Ranking.empty()),

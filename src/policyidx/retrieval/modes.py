@@ -39,6 +39,12 @@ FUSION_DEFAULTS: dict[str, Any] = {
 #: by the share of the query's own words it has (a word only its context has counting
 #: ``coverage_share``) to the power ``coverage_power``
 #: (:func:`~policyidx.retrieval.retrievers.coverage_scores`; Chinese and Japanese queries).
+#: ``set_coverage_power``: the power for a query whose words come with renderings (a Japanese
+#: query with synonym sets; a clause covers a word when it has any rendering of it),
+#: chosen on the pooled dev queries of eval/real/ (README "Search quality").
+#: ``proximity_weight`` and ``proximity_gap``: a Chinese query's coverage also counts how many
+#: pairs of its words stand within ``proximity_gap`` characters of each other in the clause
+#: (:func:`~policyidx.retrieval.retrievers.proximity_scores`), chosen on the same queries.
 #: ``lang_weights``: per query language, weights that replace ``doc_weight``, ``clause_weight``
 #: or ``context_weight`` for queries in that language (:func:`hybrid_weights`), chosen on the
 #: pooled dev queries of eval/real/ per language (README "Search quality").  English queries
@@ -48,6 +54,7 @@ FUSION_DEFAULTS: dict[str, Any] = {
 #: (their document vote stays).
 HYBRID_DEFAULTS: dict[str, Any] = {"doc_weight": 0.3, "clause_weight": 0.2, "context_weight": 0.75, "context_depth": 50,
                                    "rerank_depth": 200, "coverage_power": 2.0, "coverage_share": 0.5,
+                                   "set_coverage_power": 1.0, "proximity_weight": 0.25, "proximity_gap": 10,
                                    "lang_weights": {"en": {"doc_weight": 0.2, "clause_weight": 0.15,
                                                            "context_weight": 0.0},
                                                     "ja": {"clause_weight": 0.1}}}
@@ -141,6 +148,7 @@ def _hybrid(part: Callable[[str], Retriever], params: Mapping[str, Any]) -> Retr
                            context_depth=params.get("context_depth", HYBRID_DEFAULTS["context_depth"]),
                            coverage=coverage, row_lang=row_lang,
                            coverage_power=params.get("coverage_power", HYBRID_DEFAULTS["coverage_power"]),
+                           set_coverage_power=params.get("set_coverage_power", HYBRID_DEFAULTS["set_coverage_power"]),
                            lang_weights=params.get("lang_weights", HYBRID_DEFAULTS["lang_weights"]))
 
 
