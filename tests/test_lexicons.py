@@ -255,3 +255,17 @@ def test_loose_translate_reaches_words_glossed_by_the_base() -> None:
     assert [w for w, _s in lex.translate("登録", "ja", "zh")] == ["对准"]
     loose = dict(lex.translate("登録", "ja", "zh", loose=True))
     assert loose["对准"] == 1.0 and 0 < loose["注册"] < 1.0
+
+
+def test_same_word_in_both_languages() -> None:
+    lex = Lexicon.build(["開墾 开垦 [kai1 ken3] /to clear a wild area for cultivation/to put under the plow/",
+                         "憲法 宪法 [xian4 fa3] /constitution (of a country)/",
+                         "體質 体质 [ti3 zhi4] /constitution (of the body)/",
+                         "製定 制定 [zhi4 ding4] /to draw up/to formulate/"],
+                        [(["開墾"], True, ["cultivation", "clearing (land)", "reclamation"]),
+                         (["憲法"], True, ["constitution"]),
+                         (["作成"], True, ["drawing up", "to draw up"])])
+    assert lex.same_word("開墾")  # no gloss in common, but "cultivation" in both
+    assert lex.same_word("憲法")  # a gloss in common
+    assert not lex.same_word("作成")  # not a Chinese word
+    assert not lex.same_word("体質")  # not a Japanese word of this lexicon

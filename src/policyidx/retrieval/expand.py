@@ -418,6 +418,10 @@ RENDERING_BRIDGE = 1.0
 #: Whether the keyword index scores each source word's renderings as one synonym set (its best
 #: rendering in a clause) rather than adding them up.
 SYNONYM_SETS = True
+#: Prior factor of a rendering sharing no character with a Japanese word that is itself a
+#: Chinese word with a sense in common (:meth:`~policyidx.text.lexicons.Lexicon.same_word`);
+#: 0 drops such renderings, 1 turns the rule off.
+SAME_WORD_OTHERS = 0.2
 #: Exponents of the dictionary's prior and of the corpus frequency in a candidate's score.
 PRIOR_EXP = 0.5
 DF_EXP = 1.0
@@ -906,10 +910,19 @@ def _japanese_dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
         if not _JA_CONTENT.search(word) or word in JA_STOP or word in _JA_STOP_UNIFIED:
             continue  # JA_STOP are frames, not content (the tokens are unified: 場合 -> 场合)
         u = Unit(word, [])
+        # a word that is the Chinese word itself (憲法, 汚染) needs no pivot: its renderings
+        # sharing none of its characters come from other senses of the English glosses
+        # (憲法 "constitution" -> 体质) and count only ``SAME_WORD_OTHERS`` as much
+        same = SAME_WORD_OTHERS < 1.0 and len(word) > 1 and lex.same_word(word, "ja", "zh")
+        chars = set(unify(word))
         for w, sc in lex.translate(word, "ja", "zh", keep=known, limit=CANDIDATES, loose=LOOSE_LOOKUP):
             # one character (者, 前, 園) is a suffix or too ambiguous to render, except into a
             # word holding it (園 -> 园区)
             if w != word and (len(word) > 1 or (len(w) > 1 and unify(word) in w)):
+                if same and not chars & set(w):
+                    if SAME_WORD_OTHERS <= 0.0:
+                        continue
+                    sc *= SAME_WORD_OTHERS
                 u.add(w, "zh", sc, False)
         if u.cands:
             units.append(u)

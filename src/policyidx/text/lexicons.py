@@ -814,6 +814,35 @@ class Lexicon:
         top = finite[0] if finite else 1.0
         return [(w, 1.0 if s == float("inf") else round(s / top, 3)) for w, s in out[:limit]]
 
+    def same_word(self, word: str, src: str = "ja", dst: str = "zh", *, senses: int = 4) -> bool:
+        """Whether ``word`` of ``src``, written in ``dst``'s characters (Han-unified), is a
+        word of ``dst`` with a sense in common: an exact shared gloss, or a content word
+        shared by one of the first ``senses`` glosses of each (開墾 "clearing (land)" and
+        开垦 "to clear a wild area for cultivation" are one word; 作成 is not Chinese).
+
+        A query word that is the Chinese word itself needs no pivot through English, whose
+        other senses bring in unrelated words (憲法 "constitution" -> 体质, a body's
+        constitution; 場合 "case" -> 机壳, a machine's case).
+        """
+        from .han import unify
+
+        s_side, d_side = self._side(src), self._side(dst)
+        key = unify(word).lower() if src == "ja" else word
+        i, j = s_side.find(key), d_side.find(unify(word) if dst == "zh" else key)
+        if i is None or j is None:
+            return False
+        mine = s_side.glosses_of(i).tolist()
+        theirs = d_side.glosses_of(j).tolist()
+        if set(mine) & set(theirs):
+            return True
+
+        def words(gs: list[int]) -> set[str]:
+            # the first five letters: the stemmer leaves "pollution" whole and makes "to
+            # pollute" ``pollut``
+            return {w[:5] for g in gs[:senses] for w in self.glosses[g].split(" ") if w not in STOP and len(w) > 2}
+
+        return bool(words(mine) & words(theirs))
+
     def __len__(self) -> int:
         return len(self.zh.words) + len(self.ja.words)
 
