@@ -269,3 +269,10 @@ def test_same_word_in_both_languages() -> None:
     assert lex.same_word("憲法")  # a gloss in common
     assert not lex.same_word("作成")  # not a Chinese word
     assert not lex.same_word("体質")  # not a Japanese word of this lexicon
+
+
+def test_a_hyphenated_word_no_gloss_holds_may_be_one_written_solid() -> None:
+    lex = Lexicon.build(["非營利 非营利 [fei1 ying2 li4] /nonprofit/not for profit/",
+                         "利潤 利润 [li4 run4] /profits/"], [])
+    assert lex.en_to("non-profit schools", "zh") == [("nonprofit", [("非营利", 1.0)])]
+    assert lex.en_to("nonprofit", "zh") == [("nonprofit", [("非营利", 1.0)])]

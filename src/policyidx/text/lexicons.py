@@ -713,6 +713,10 @@ class Lexicon:
         :meth:`from_gloss`).
         """
         words = [(m.group(), _stem(m.group())) for m in _EN_WORD.finditer(text.lower()) if m.group() not in _ARTICLES]
+        # a hyphenated word no gloss holds may be one written solid ("non-profit": nonprofit)
+        words = [(w.replace("-", ""), _stem(w.replace("-", "")))
+                 if "-" in w.strip("-") and self.gloss_id(st) is None and self.gloss_id(_stem(w.replace("-", ""))) is not None
+                 else (w, st) for w, st in words]
         found = self._en_phrases(words, lang, keep, limit, loose)
         # a hyphenated compound that no gloss holds, alone or in a phrase, is read as its words
         # ("end-user" -> end user -> 终端用户)
