@@ -276,3 +276,24 @@ def test_a_hyphenated_word_no_gloss_holds_may_be_one_written_solid() -> None:
                          "利潤 利润 [li4 run4] /profits/"], [])
     assert lex.en_to("non-profit schools", "zh") == [("nonprofit", [("非营利", 1.0)])]
     assert lex.en_to("nonprofit", "zh") == [("nonprofit", [("非营利", 1.0)])]
+
+
+def test_gloss_leads() -> None:
+    assert lexicons.gloss_lead("protest against verdict") == "protest"
+    assert lexicons.gloss_lead("tax evas") == "tax"
+    assert lexicons.gloss_lead("regist of shareholder") is None  # headed by its first word
+    assert lexicons.gloss_lead("protest") is None
+    assert lexicons.gloss_lead("of cours") is None  # a stop word leads nothing
+    assert lexicons.gloss_lead("a b c d") is None
+
+
+def test_loose_lookup_finds_words_through_glosses_the_word_leads(tmp_path: Path) -> None:
+    lex = Lexicon.build(["抗議 抗议 [kang4 yi4] /to protest/protest/",
+                         "抗訴 抗诉 [kang4 su4] /to protest against a verdict/to lodge an appeal/"], [])
+    assert "抗诉" not in dict(lex.from_gloss(gloss_key("protest"), "zh", limit=10))
+    loose = dict(lex.from_gloss(gloss_key("protest"), "zh", limit=10, loose=True))
+    assert loose["抗议"] == 1.0 and 0 < loose["抗诉"] < lexicons.LOOSE_PRIOR  # below a headed gloss
+    lex.save(tmp_path)
+    back = Lexicon.open(tmp_path)
+    assert back.led_by("protest").tolist() == lex.led_by("protest").tolist() != []
+    assert dict(back.from_gloss(gloss_key("protest"), "zh", limit=10, loose=True)) == loose

@@ -422,6 +422,9 @@ SYNONYM_SETS = True
 #: Chinese word with a sense in common (:meth:`~policyidx.text.lexicons.Lexicon.same_word`);
 #: 0 drops such renderings, 1 turns the rule off.
 SAME_WORD_OTHERS = 0.2
+#: Whether such a word is also a candidate rendering of itself (its other renderings then
+#: weigh relative to it, on the corpus).
+SAME_WORD_SELF = False
 #: Exponents of the dictionary's prior and of the corpus frequency in a candidate's score.
 PRIOR_EXP = 0.5
 DF_EXP = 1.0
@@ -924,6 +927,9 @@ def _japanese_dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
         # (憲法 "constitution" -> 体质) and count only ``SAME_WORD_OTHERS`` as much
         same = SAME_WORD_OTHERS < 1.0 and len(word) > 1 and lex.same_word(word, "ja", "zh")
         chars = set(unify(word))
+        if same and SAME_WORD_SELF:
+            # the word itself is the first rendering: the others are weighed against it
+            u.add(unify(word), "zh", 1.0, False)
         for w, sc in lex.translate(word, "ja", "zh", keep=known, limit=CANDIDATES, loose=LOOSE_LOOKUP):
             # one character (者, 前, 園) is a suffix or too ambiguous to render, except into a
             # word holding it (園 -> 园区)
