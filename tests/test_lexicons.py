@@ -297,3 +297,12 @@ def test_loose_lookup_finds_words_through_glosses_the_word_leads(tmp_path: Path)
     back = Lexicon.open(tmp_path)
     assert back.led_by("protest").tolist() == lex.led_by("protest").tolist() != []
     assert dict(back.from_gloss(gloss_key("protest"), "zh", limit=10, loose=True)) == loose
+
+
+def test_loose_translate_reaches_words_through_glosses_led_by_a_gloss() -> None:
+    lex = Lexicon.build(["抗議 抗议 [kang4 yi4] /to protest/",
+                         "異議 异议 [yi4 yi4] /objection/protest/",
+                         "抗訴 抗诉 [kang4 su4] /to protest against a verdict/"], [(["抗議"], True, ["protest"])])
+    assert [w for w, _s in lex.translate("抗議", "ja", "zh")] == ["抗议", "异议"]
+    loose = dict(lex.translate("抗議", "ja", "zh", loose=True))
+    assert loose["抗议"] == loose["异议"] == 1.0 and 0 < loose["抗诉"] < 1.0  # below the exact gloss

@@ -93,6 +93,10 @@ LOOSE_HEADS = True
 #: does not head ("protest" -> "protest against a verdict", 抗诉); 0 turns it off.  Chosen on
 #: the real dev sets (0.25, 0.5, 1.0 tried; 0.5 best).
 LOOSE_LEADS = 0.5
+#: The same factor for a Japanese word's one-word glosses when it is translated into Chinese
+#: (:meth:`Lexicon.translate` with ``loose``).  Chosen on the real dev sets (0.25, 0.5, 1.0
+#: tried; the glosses a word heads, tried too, did worse).
+TRANSLATE_LEADS = 0.5
 LOOSE_DERIVED = True
 #: Shortest base a word is taken to derive from (:meth:`Lexicon.derived_from`).
 DERIVED_MIN = 5
@@ -815,7 +819,9 @@ class Lexicon:
         gloss for ``word`` (first sense highest) divided by how many words carry the gloss;
         shared Han characters add to it.  Scores are scaled so that the best is 1.  With
         ``loose``, one-word glosses also pass through the words they derive from
-        (:meth:`derived_from`) at ``LOOSE_PRIOR``.
+        (:meth:`derived_from`) at ``LOOSE_PRIOR`` and through the glosses they lead
+        (:meth:`led_by`: 抗議 "protest" -> "protest against a verdict", 抗诉) at
+        ``TRANSLATE_LEADS`` times that.
         """
         from .han import unify
 
@@ -832,6 +838,8 @@ class Lexicon:
                 k = self.glosses[g]
                 if " " not in k:
                     via += [(rank, d, LOOSE_PRIOR) for d in self.derived_from(k) if d not in own]
+                    if TRANSLATE_LEADS:
+                        via += [(rank, int(d), LOOSE_PRIOR * TRANSLATE_LEADS) for d in self.led_by(k).tolist() if d not in own]
         for rank, g, factor in via:
             rows, ranks = d_side.by_gloss(g)
             if not len(rows):
