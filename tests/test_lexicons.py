@@ -306,3 +306,13 @@ def test_loose_translate_reaches_words_through_glosses_led_by_a_gloss() -> None:
     assert [w for w, _s in lex.translate("抗議", "ja", "zh")] == ["抗议", "异议"]
     loose = dict(lex.translate("抗議", "ja", "zh", loose=True))
     assert loose["抗议"] == loose["异议"] == 1.0 and 0 < loose["抗诉"] < 1.0  # below the exact gloss
+
+
+def test_possessive_endings_are_dropped() -> None:
+    assert lexicons.plain_word("court's") == "court" and lexicons.plain_word("parties'") == "parties"
+    assert lexicons.plain_word("court’s") == "court" and lexicons.plain_word("courts") == "courts"
+    assert gloss_key("public prosecutor's office") == gloss_key("public prosecutor office")
+    lex = Lexicon.build(["中級法院 中级法院 [zhong1 ji2 fa3 yuan4] /intermediate court/",
+                         "全國人大 全国人大 [quan2 guo2 ren2 da4] /National People's Congress/"], [])
+    assert lex.en_to("the intermediate court's ruling", "zh") == [("intermediate court", [("中级法院", 1.0)])]
+    assert lex.en_to("the National People's Congress", "zh") == [("national people congress", [("全国人大", 1.0)])]

@@ -166,11 +166,13 @@ class EnglishMatcher:
         #: stem key -> [(entry, words of the rendering)], for the buckets stemmed so far
         self.phrases: dict[tuple[str, ...], list[tuple[Entry, tuple[str, ...]]]] = {}
         self._filed: dict[str, list[tuple[Entry, str]]] = {}
+        from ..text.lexicons import plain_word  # here: the dictionaries' module loads when English needs it
+
         for entry in glossary:
             for r in entry.terms("en"):
                 m = _EN_WORD.search(r)
                 if m is not None:
-                    self._filed.setdefault(stem_bucket(m.group()), []).append((entry, r))
+                    self._filed.setdefault(stem_bucket(plain_word(m.group())), []).append((entry, r))
         self._stemmed: set[str] = set()
         self._lock = threading.Lock()
 
@@ -178,12 +180,14 @@ class EnglishMatcher:
         todo = [b for b in dict.fromkeys(buckets) if b not in self._stemmed and b in self._filed]
         if not todo:
             return
+        from ..text.lexicons import plain_word
+
         with self._lock:
             for b in todo:
                 if b in self._stemmed:
                     continue
                 for entry, r in self._filed[b]:
-                    words = tuple(_EN_WORD.findall(r))
+                    words = tuple(w for w in map(plain_word, _EN_WORD.findall(r)) if w)
                     key = tuple(en_stem(w) for w in words)
                     if key and len(key) <= self.MAX_N:
                         self.phrases.setdefault(key, []).append((entry, words))
@@ -198,7 +202,9 @@ class EnglishMatcher:
 
     def find(self, text: str) -> list[tuple[list[Entry], int, int]]:
         """Non-overlapping matches ``(entries, start, end)`` (character offsets), longest first."""
-        words = [(m.start(), m.end(), en_stem(m.group())) for m in _EN_WORD.finditer(text)]
+        from ..text.lexicons import plain_word
+
+        words = [(m.start(), m.start() + len(w), en_stem(w)) for m in _EN_WORD.finditer(text) if (w := plain_word(m.group()))]
         self._stem_buckets(stem_bucket(w[2]) for w in words)
         stems = [w[2] for w in words]
         raw = [text[a:b] for a, b, _s in words]

@@ -56,12 +56,13 @@ __all__ = [
     "Source",
     "available_sources",
     "gloss_key",
+    "plain_word",
     "default_lexicon",
     "BUILD_VERSION",
 ]
 
 #: Bump when the build's output changes: it is part of the cache key.
-BUILD_VERSION = "10"
+BUILD_VERSION = "11"
 
 #: Longest gloss kept, in words (longer ones are explanations, not translations).
 MAX_GLOSS_WORDS = 5
@@ -105,6 +106,15 @@ DERIVED_MIN = 5
 DERIVATIONS = (("ation", ("e", "", "ate", "-er")), ("ition", ("", "e")), ("ion", ("", "e")),
                ("ment", ("",)), ("al", ("", "e")), ("ance", ("", "e")), ("ence", ("", "e")),
                ("ure", ("", "e")), ("er", ("", "e")), ("or", ("", "e")))
+
+
+_POSSESSIVE = re.compile(r"['’]s?$")
+
+
+def plain_word(word: str) -> str:
+    """An English word of a query without a possessive ending: ``court's`` -> ``court``,
+    ``parties'`` -> ``parties`` (the stemmer would keep it, and no gloss has it)."""
+    return _POSSESSIVE.sub("", word)
 
 
 def gloss_head(key: str) -> str | None:
@@ -227,7 +237,7 @@ def gloss_key(gloss: str) -> str | None:
         return None
     g = _PAREN.sub(" ", g)
     g = _LEADING.sub("", g.strip())
-    words = [w for w in _EN_WORD.findall(g) if w not in _ARTICLES]
+    words = [w for w in map(plain_word, _EN_WORD.findall(g)) if w and w not in _ARTICLES]
     if not words or len(words) > MAX_GLOSS_WORDS or all(w in STOP for w in words):
         return None
     return " ".join(_stem(w) for w in words)
@@ -762,7 +772,7 @@ class Lexicon:
         word (with ``loose``, also through the glosses it heads or derives from, see
         :meth:`from_gloss`).
         """
-        words = [(m.group(), _stem(m.group())) for m in _EN_WORD.finditer(text.lower()) if m.group() not in _ARTICLES]
+        words = [(w, _stem(w)) for m in _EN_WORD.finditer(text.lower()) if (w := plain_word(m.group())) not in _ARTICLES and w]
         # a hyphenated word no gloss holds may be one written solid ("non-profit": nonprofit)
         words = [(w.replace("-", ""), _stem(w.replace("-", "")))
                  if "-" in w.strip("-") and self.gloss_id(st) is None and self.gloss_id(_stem(w.replace("-", ""))) is not None
