@@ -187,8 +187,8 @@ def test_load_builds_once_then_reads_the_cache(tmp_path: Path) -> None:
 
 
 def test_available_sources_names_licences() -> None:
-    for src in available_sources().values():
-        assert src.path.is_file() and "CC BY-SA" in src.licence
+    for key, src in available_sources().items():
+        assert src.path.is_file() and ("CC BY-SA" in src.licence or (key == "lemmas" and src.licence == "MIT"))
 
 
 def test_acronyms_in_glosses_are_keys_too() -> None:
@@ -316,3 +316,26 @@ def test_possessive_endings_are_dropped() -> None:
                          "全國人大 全国人大 [quan2 guo2 ren2 da4] /National People's Congress/"], [])
     assert lex.en_to("the intermediate court's ruling", "zh") == [("intermediate court", [("中级法院", 1.0)])]
     assert lex.en_to("the National People's Congress", "zh") == [("national people congress", [("全国人大", 1.0)])]
+
+
+def test_irregular_english_forms_are_looked_up_as_their_lemmas(tmp_path: Path) -> None:
+    table = {"wrote": "write", "written": "write", "writes": "write", "men": "man", "was": "be",
+             "better": "good", "fees": "fee"}
+    lines = ["寫 写 [xie3] /to write/", "人 人 [ren2] /man/person/", "好 好 [hao3] /good/",
+             "較好 较好 [jiao4 hao3] /better/", "費 费 [fei4] /fee/"]
+    lex = Lexicon.build(lines, [], lemmas=table)
+    # kept: forms the stemmer does not fold, that no gloss has, whose lemma a gloss has
+    assert dict(zip(lex.irregular[0], lex.irregular[1])) == {"men": "man", "written": "write", "wrote": "write"}
+    assert lex.lemma_of("wrote") == "write" and lex.lemma_of("write") is None
+    assert lex.en_to("who wrote it", "zh") == [("wrote", [("写", 1.0)])]
+    assert lex.en_to("better", "zh") == [("better", [("较好", 1.0)])]  # its own gloss first
+    lex.save(tmp_path)
+    back = Lexicon.open(tmp_path)
+    assert back.lemma_of("men") == "man" and back.en_to("who wrote it", "zh") == lex.en_to("who wrote it", "zh")
+    assert Lexicon.build(lines, []).lemma_of("wrote") is None  # without the table
+
+
+def test_english_lemmas_read_from_simplemma() -> None:
+    pytest.importorskip("simplemma")
+    lemmas = lexicons.read_english_lemmas()
+    assert lemmas["wrote"] == "write" and len(lemmas) > 10_000

