@@ -501,8 +501,8 @@ class Lexicon:
     @property
     def leads(self) -> tuple[Sequence[str], np.ndarray, np.ndarray]:
         """First words of the glosses of two or three words they do not head, sorted, with
-        those glosses (CSR): ``protest`` leads "protest against verdict" (抗诉), ``fee``
-        leads "fee charg" (收费); see :func:`gloss_lead`."""
+        those glosses (CSR): ``protest`` leads "protest against verdict" (抗诉), ``tax``
+        leads "tax evas" (偷税); see :func:`gloss_lead`."""
         if self._leads is None:
             self._leads = _word_index(self.glosses, gloss_lead)
         return self._leads
@@ -772,8 +772,8 @@ class Lexicon:
         With ``loose`` (for a single word), words are also found through glosses the word
         heads ("physical labor" for ``labor``: 劳动) or derives from ("to register" for
         ``registration``: 注册), each at ``LOOSE_PRIOR`` of an exact gloss's score, or leads
-        without heading it ("protest against a verdict" for ``protest``: 抗诉; "fee charging"
-        for ``fee``: 收费), at ``LOOSE_LEADS`` times that: callers that choose on a corpus get
+        without heading it ("protest against a verdict" for ``protest``: 抗诉; "tax evasion"
+        for ``tax``: 偷税), at ``LOOSE_LEADS`` times that: callers that choose on a corpus get
         the Chinese word the exact glosses miss.
         """
         gids: list[tuple[int, float]] = []
