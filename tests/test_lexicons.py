@@ -339,3 +339,9 @@ def test_english_lemmas_read_from_simplemma() -> None:
     pytest.importorskip("simplemma")
     lemmas = lexicons.read_english_lemmas()
     assert lemmas["wrote"] == "write" and len(lemmas) > 10_000
+
+
+def test_simplemma_before_2_is_not_read(monkeypatch) -> None:
+    monkeypatch.setattr(lexicons, "_version", lambda package: "1.1.2")
+    with pytest.raises(DictionaryError, match="2.0 or later"):
+        lexicons.read_english_lemmas()

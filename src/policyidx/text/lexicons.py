@@ -308,6 +308,10 @@ def read_jmdict(db: Path) -> Iterator[tuple[list[str], bool, list[str]]]:
 def read_english_lemmas() -> dict[str, str]:
     """English word forms and their lemmas (``wrote`` -> ``write``) from simplemma's English
     dictionary (MIT licence; read once, by a build)."""
+    major = _version("simplemma").split(".")[0]
+    if not major.isdigit() or int(major) < 2:
+        # before 2.0, simplemma shipped its dictionaries as pickles: not read here
+        raise DictionaryError(f"simplemma {_version('simplemma') or '(unknown version)'}: version 2.0 or later needed")
     try:
         from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
 
@@ -735,7 +739,14 @@ class Lexicon:
         entries = list(read_jmdict(sources["jmdict"].path)) if "jmdict" in sources else []
         meta = {k: {"name": s.name, "package": s.package, "version": s.version or _version(s.package), "licence": s.licence}
                 for k, s in sources.items()}
-        lemmas = read_english_lemmas() if "lemmas" in sources else None
+        lemmas = None
+        if "lemmas" in sources:
+            try:
+                lemmas = read_english_lemmas()
+            except DictionaryError as exc:  # the lexicon works without them
+                meta.pop("lemmas", None)
+                if progress is not None:
+                    progress(f"English lemmas left out: {exc}")
         lex = cls.build(lines, entries, meta, lemmas)
         lex.manifest["build_seconds"] = round(time.perf_counter() - t, 1)
         try:
