@@ -243,3 +243,24 @@ def test_postings_are_intersected_as_sorted_rows() -> None:
     assert ex._intersect(a, np.array([], dtype=np.int64)).tolist() == []
     # rows out of order (not what an index stores) are sorted, not trusted
     assert ex._ascending(np.array([5, 2, 2, 9])).tolist() == [2, 5, 9]
+
+
+def test_a_phrase_written_solid_is_found_in_the_hyphenated_query() -> None:
+    from policyidx.retrieval.expand import _phrase_span
+
+    q = "fees of non-profit private schools"
+    s, e = _phrase_span(q, "nonprofit")
+    assert q[s:e] == "non-profit"
+    assert _phrase_span(q, "private schools") == (19, 34)
+    assert _phrase_span(q, "public schools") is None
+
+
+def test_glossary_terms_are_found_before_a_possessive_ending() -> None:
+    from policyidx.text.glossary import DOMAINS, Entry
+
+    g = Glossary([Entry(zh="法院", ja=("裁判所",), en=("court",), domain=DOMAINS[0]),
+                  Entry(zh="全国人民代表大会", ja=(), en=("National People's Congress",), domain=DOMAINS[0])])
+    m = ex.EnglishMatcher(g)
+    text = "the court's ruling, by the National People’s Congress"
+    found = m.find(text)
+    assert [(e[0].zh, text[s:t]) for e, s, t in found] == [("法院", "court"), ("全国人民代表大会", "National People’s Congress")]

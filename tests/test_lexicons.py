@@ -187,8 +187,8 @@ def test_load_builds_once_then_reads_the_cache(tmp_path: Path) -> None:
 
 
 def test_available_sources_names_licences() -> None:
-    for src in available_sources().values():
-        assert src.path.is_file() and "CC BY-SA" in src.licence
+    for key, src in available_sources().items():
+        assert src.path.is_file() and ("CC BY-SA" in src.licence or (key == "lemmas" and src.licence == "MIT"))
 
 
 def test_acronyms_in_glosses_are_keys_too() -> None:
@@ -255,3 +255,93 @@ def test_loose_translate_reaches_words_glossed_by_the_base() -> None:
     assert [w for w, _s in lex.translate("登録", "ja", "zh")] == ["对准"]
     loose = dict(lex.translate("登録", "ja", "zh", loose=True))
     assert loose["对准"] == 1.0 and 0 < loose["注册"] < 1.0
+
+
+def test_same_word_in_both_languages() -> None:
+    lex = Lexicon.build(["開墾 开垦 [kai1 ken3] /to clear a wild area for cultivation/to put under the plow/",
+                         "憲法 宪法 [xian4 fa3] /constitution (of a country)/",
+                         "體質 体质 [ti3 zhi4] /constitution (of the body)/",
+                         "製定 制定 [zhi4 ding4] /to draw up/to formulate/"],
+                        [(["開墾"], True, ["cultivation", "clearing (land)", "reclamation"]),
+                         (["憲法"], True, ["constitution"]),
+                         (["作成"], True, ["drawing up", "to draw up"])])
+    assert lex.same_word("開墾")  # no gloss in common, but "cultivation" in both
+    assert lex.same_word("憲法")  # a gloss in common
+    assert not lex.same_word("作成")  # not a Chinese word
+    assert not lex.same_word("体質")  # not a Japanese word of this lexicon
+
+
+def test_a_hyphenated_word_no_gloss_holds_may_be_one_written_solid() -> None:
+    lex = Lexicon.build(["非營利 非营利 [fei1 ying2 li4] /nonprofit/not for profit/",
+                         "利潤 利润 [li4 run4] /profits/"], [])
+    assert lex.en_to("non-profit schools", "zh") == [("nonprofit", [("非营利", 1.0)])]
+    assert lex.en_to("nonprofit", "zh") == [("nonprofit", [("非营利", 1.0)])]
+
+
+def test_gloss_leads() -> None:
+    assert lexicons.gloss_lead("protest against verdict") == "protest"
+    assert lexicons.gloss_lead("tax evas") == "tax"
+    assert lexicons.gloss_lead("regist of shareholder") is None  # headed by its first word
+    assert lexicons.gloss_lead("protest") is None
+    assert lexicons.gloss_lead("of cours") is None  # a stop word leads nothing
+    assert lexicons.gloss_lead("a b c d") is None
+
+
+def test_loose_lookup_finds_words_through_glosses_the_word_leads(tmp_path: Path) -> None:
+    lex = Lexicon.build(["抗議 抗议 [kang4 yi4] /to protest/protest/",
+                         "抗訴 抗诉 [kang4 su4] /to protest against a verdict/to lodge an appeal/"], [])
+    assert "抗诉" not in dict(lex.from_gloss(gloss_key("protest"), "zh", limit=10))
+    loose = dict(lex.from_gloss(gloss_key("protest"), "zh", limit=10, loose=True))
+    assert loose["抗议"] == 1.0 and 0 < loose["抗诉"] < lexicons.LOOSE_PRIOR  # below a headed gloss
+    lex.save(tmp_path)
+    back = Lexicon.open(tmp_path)
+    assert back.led_by("protest").tolist() == lex.led_by("protest").tolist() != []
+    assert dict(back.from_gloss(gloss_key("protest"), "zh", limit=10, loose=True)) == loose
+
+
+def test_loose_translate_reaches_words_through_glosses_led_by_a_gloss() -> None:
+    lex = Lexicon.build(["抗議 抗议 [kang4 yi4] /to protest/",
+                         "異議 异议 [yi4 yi4] /objection/protest/",
+                         "抗訴 抗诉 [kang4 su4] /to protest against a verdict/"], [(["抗議"], True, ["protest"])])
+    assert [w for w, _s in lex.translate("抗議", "ja", "zh")] == ["抗议", "异议"]
+    loose = dict(lex.translate("抗議", "ja", "zh", loose=True))
+    assert loose["抗议"] == loose["异议"] == 1.0 and 0 < loose["抗诉"] < 1.0  # below the exact gloss
+
+
+def test_possessive_endings_are_dropped() -> None:
+    assert lexicons.plain_word("court's") == "court" and lexicons.plain_word("parties'") == "parties"
+    assert lexicons.plain_word("court’s") == "court" and lexicons.plain_word("courts") == "courts"
+    assert gloss_key("public prosecutor's office") == gloss_key("public prosecutor office")
+    lex = Lexicon.build(["中級法院 中级法院 [zhong1 ji2 fa3 yuan4] /intermediate court/",
+                         "全國人大 全国人大 [quan2 guo2 ren2 da4] /National People's Congress/"], [])
+    assert lex.en_to("the intermediate court's ruling", "zh") == [("intermediate court", [("中级法院", 1.0)])]
+    assert lex.en_to("the National People's Congress", "zh") == [("national people congress", [("全国人大", 1.0)])]
+
+
+def test_irregular_english_forms_are_looked_up_as_their_lemmas(tmp_path: Path) -> None:
+    table = {"wrote": "write", "written": "write", "writes": "write", "men": "man", "was": "be",
+             "better": "good", "fees": "fee"}
+    lines = ["寫 写 [xie3] /to write/", "人 人 [ren2] /man/person/", "好 好 [hao3] /good/",
+             "較好 较好 [jiao4 hao3] /better/", "費 费 [fei4] /fee/"]
+    lex = Lexicon.build(lines, [], lemmas=table)
+    # kept: forms the stemmer does not fold, that no gloss has, whose lemma a gloss has
+    assert dict(zip(lex.irregular[0], lex.irregular[1])) == {"men": "man", "written": "write", "wrote": "write"}
+    assert lex.lemma_of("wrote") == "write" and lex.lemma_of("write") is None
+    assert lex.en_to("who wrote it", "zh") == [("wrote", [("写", 1.0)])]
+    assert lex.en_to("better", "zh") == [("better", [("较好", 1.0)])]  # its own gloss first
+    lex.save(tmp_path)
+    back = Lexicon.open(tmp_path)
+    assert back.lemma_of("men") == "man" and back.en_to("who wrote it", "zh") == lex.en_to("who wrote it", "zh")
+    assert Lexicon.build(lines, []).lemma_of("wrote") is None  # without the table
+
+
+def test_english_lemmas_read_from_simplemma() -> None:
+    pytest.importorskip("simplemma")
+    lemmas = lexicons.read_english_lemmas()
+    assert lemmas["wrote"] == "write" and len(lemmas) > 10_000
+
+
+def test_simplemma_before_2_is_not_read(monkeypatch) -> None:
+    monkeypatch.setattr(lexicons, "_version", lambda package: "1.1.2")
+    with pytest.raises(DictionaryError, match="2.0 or later"):
+        lexicons.read_english_lemmas()

