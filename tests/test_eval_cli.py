@@ -71,3 +71,63 @@ def test_bundled_sets_have_no_split_and_report_as_one_group(built_index) -> None
     assert [(g["set"], g["split"]) for g in res["groups"]] == [("queries-zh", "-")]
     table = format_table(res)
     assert "queries-zh" in table and "(all sets)" in table
+
+
+LAW = """某市养犬管理条例
+
+第一章 总则
+
+第一条 为了规范养犬行为，制定本条例。
+
+第二章 管理
+
+第二条 养犬人应当遵守下列规定：
+（一）携犬出户时为犬只佩戴犬牌；
+（二）及时清除犬只排泄物；
+（三）不得携犬进入菜市场。
+
+第三条 违反本条例第二条规定的，由公安机关给予警告。
+"""
+
+
+@pytest.fixture(scope="module")
+def law_index(tmp_path_factory):
+    from policyidx import Index
+    from policyidx.adhoc import write_catalog
+
+    root = tmp_path_factory.mktemp("law")
+    (root / "dogs.txt").write_text(LAW, encoding="utf-8")
+    write_catalog(root)
+    return Index.build(root, root / "index")
+
+
+def test_article_match_counts_the_enclosing_article_and_its_items_only(law_index) -> None:
+    """Issue 12's hit: "the gold article or one of its items".  Gold in an item accepts its
+    article (not the chapter, not a sibling item); gold in an article accepts its items."""
+    from policyidx.evaluate import article_ids
+
+    doc = law_index.docs[0]["id"]
+    ids = {law_index.record(r)["citation"]: law_index.row_id(r) for r in range(len(law_index.rows))}
+    item, article, sibling = ids["第二条第（二）项"], ids["第二条"], ids["第二条第（三）项"]
+    got = article_ids(law_index, [[doc, "及时清除犬只排泄物"]])
+    assert article in got and sibling not in got and ids["第二章"] not in got and item not in got
+    got = article_ids(law_index, [[doc, "养犬人应当遵守下列规定"]])
+    assert {ids["第二条第（一）项"], item, sibling} <= got and ids["第三条"] not in got
+    assert article_ids(law_index, [["no-such-doc", "养犬人"]]) == frozenset()
+
+
+def test_eval_match_article_scores_an_article_hit(law_index, tmp_path: Path) -> None:
+    doc = law_index.docs[0]["id"]
+    q = tmp_path / "q.jsonl"
+    q.write_text(json.dumps({"q": "养犬人应当遵守的规定", "lang": "zh", "gold": [[doc, "不得携犬进入菜市场"]]},
+                            ensure_ascii=False) + "\n", encoding="utf-8")
+    queries = load_queries([q])
+    hits = law_index.search(queries[0]["q"], k=5, mode="keyword")
+    assert hits[0].citation == "第二条"  # the lead-in answers the question; the item holds the gold text
+    text = evaluate(law_index, queries, ["keyword"], match="text")["modes"]["keyword"]["all"]
+    art = evaluate(law_index, queries, ["keyword"], match="article")["modes"]["keyword"]["all"]
+    assert art["hit@1"] == 1.0 and text["hit@1"] < 1.0
+    code, out, err = _run(["eval", str(q), "--index", str(law_index.path), "--corpus", str(law_index.path.parent),
+                           "--mode", "keyword", "--match", "article"])
+    assert code == 0, err
+    assert "enclosing article" in out

@@ -19,6 +19,9 @@ def add_arguments(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--split", choices=["dev", "test"], help="only the queries of this split (default: all, reported apart)")
     sp.add_argument("--no-expand", action="store_true", help="no query expansion (neither glossary nor dictionaries)")
     sp.add_argument("--no-dict", action="store_true", help="glossary expansion only, without the general dictionaries")
+    sp.add_argument("--match", choices=["text", "article"], default="text",
+                    help="how a hit is judged: its clause text holds the gold text (text, the default), or also "
+                         "the article enclosing such a clause and the items inside it (article)")
     sp.add_argument("-k", type=int, default=10, help="hits retrieved per query (default 10; MRR is cut at 10)")
     sp.add_argument("--misses", action="store_true", help="also list the queries whose answer is not in the top 5")
 
@@ -34,13 +37,14 @@ def run(args: argparse.Namespace) -> int:
         raise QueryError(f"no queries in {', '.join(args.files)}" + (f" with split {args.split!r}" if args.split else ""))
     idx = open_index(args)
     modes = args.mode or list(mode_names())
-    res = evaluate(idx, queries, modes, expand=not args.no_expand, dictionaries=not args.no_dict, k=args.k)
+    res = evaluate(idx, queries, modes, expand=not args.no_expand, dictionaries=not args.no_dict, k=args.k, match=args.match)
     res["index"] = str(idx.path)
     if args.json:
         emit_json(res if args.misses else {k: v for k, v in res.items() if k != "misses"})
         return 0
     exp = "off" if args.no_expand else ("glossary only" if args.no_dict else "glossary + dictionaries")
-    print(f"{len(queries)} queries, expansion {exp}, index {idx.path}")
+    judged = "" if args.match == "text" else ", a hit's enclosing article and its items count"
+    print(f"{len(queries)} queries, expansion {exp}{judged}, index {idx.path}")
     print(format_table(res))
     if args.misses:
         for mode, ms in res["misses"].items():

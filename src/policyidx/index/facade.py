@@ -257,7 +257,7 @@ class Index:
     @classmethod
     def build(
         cls,
-        corpus: Corpus | None = None,
+        corpus: Corpus | str | Path | None = None,
         path: str | Path | None = None,
         *,
         encoder: str = "builtin",
@@ -275,7 +275,8 @@ class Index:
         Parameters
         ----------
         corpus
-            The corpus to index (the bundled one when ``None``).
+            The corpus to index: a loaded :class:`~policyidx.corpus.Corpus`, the path of a corpus
+            directory (loaded here), or ``None`` for the bundled one.
         path
             Index directory (the corpus's default index when ``None``).  An existing index
             there is replaced only once the new one is complete.
@@ -305,7 +306,7 @@ class Index:
 
             return build_sharded(corpus, path, shards=shards, client=client, encoder=encoder, dim=dim,  # type: ignore[return-value]
                                  k1=k1, b=b, progress=progress, align=align, scorer=scorer)
-        corpus = corpus if corpus is not None else Corpus.load()
+        corpus = corpus if isinstance(corpus, Corpus) else Corpus.load(corpus, progress=progress)
         target = Path(path) if path is not None else default_index_path(corpus.root)
         build_index(corpus, target, encoder=encoder, dim=dim, k1=k1, b=b, progress=progress, align=align,
                     scorer=scorer)
