@@ -1,4 +1,4 @@
-"""The second real-corpus query set (eval/real/real2-*.jsonl) and the helpers it was written with.
+"""The held-out real-corpus query sets (eval/real/real2-*.jsonl, real3-*.jsonl) and the helpers they were written with.
 
 The format checks run everywhere; the checks against the real texts read ../shared/realdocs (or
 $POLICYIDX_REALDOCS) and are skipped when it is absent.
@@ -18,6 +18,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "eval" / "real"
 LANGS = ("zh", "en", "ja")
+# held-out set -> the letter of its need ids and the earlier sets it must not take gold documents from
+SETS = {"real2": ("s", ("real",)), "real3": ("t", ("real", "real2"))}
 
 
 def _module(name: str, path: Path):
@@ -29,10 +31,10 @@ def _module(name: str, path: Path):
     return mod
 
 
-def _queries() -> dict[str, list[dict]]:
+def _queries(name: str = "real2") -> dict[str, list[dict]]:
     out = {}
     for lang in LANGS:
-        path = REAL / f"real2-{lang}.jsonl"
+        path = REAL / f"{name}-{lang}.jsonl"
         out[lang] = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return out
 
@@ -41,8 +43,10 @@ def _split_of(need: str) -> str:
     return "test" if int(hashlib.sha1(need.encode("utf-8")).hexdigest()[:8], 16) % 10 < 4 else "dev"
 
 
-def test_real2_format_and_splits() -> None:
-    sets = _queries()
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_real2_format_and_splits(name: str) -> None:
+    sets = _queries(name)
+    letter = SETS[name][0]
     assert len(sets["zh"]) >= 60 and len(sets["en"]) >= 40 and len(sets["ja"]) >= 40
     zh_needs: dict[str, tuple[str, str]] = {}
     for lang, qs in sets.items():
@@ -50,7 +54,7 @@ def test_real2_format_and_splits() -> None:
         for q in qs:
             assert set(q) == {"q", "lang", "gold", "split", "need"}, q
             assert q["lang"] == lang and q["q"].strip(), q
-            assert re.fullmatch(r"s\d{3}", q["need"]) and q["need"] not in seen, q["need"]
+            assert re.fullmatch(letter + r"\d{3}", q["need"]) and q["need"] not in seen, q["need"]
             seen.add(q["need"])
             assert q["split"] == _split_of(q["need"]), f"{q['need']}: split does not follow the SHA-1 rule"
             assert q["gold"] and all(
@@ -64,14 +68,16 @@ def test_real2_format_and_splits() -> None:
                 assert zh_needs[q["need"]] == key, f"{q['need']}: {lang} and zh disagree on gold or split"
 
 
-def test_real2_is_about_other_documents_than_real() -> None:
-    old = {d for p in REAL.glob("real-*.jsonl") for line in p.read_text(encoding="utf-8").splitlines()
-           if line.strip() for d, _ in json.loads(line)["gold"]}
-    picked = {q["gold"][0][0] for q in _queries()["zh"]}  # the document the query was written from
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_real2_is_about_other_documents_than_real(name: str) -> None:
+    old = {d for prev in SETS[name][1] for p in REAL.glob(f"{prev}-*.jsonl")
+           for line in p.read_text(encoding="utf-8").splitlines() if line.strip() for d, _ in json.loads(line)["gold"]}
+    picked = {q["gold"][0][0] for q in _queries(name)["zh"]}  # the document the query was written from
     assert not picked & old
 
 
-def test_real2_gold_text_is_in_its_document() -> None:
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_real2_gold_text_is_in_its_document(name: str) -> None:
     rc = _module("realcorpus", ROOT / "benchmarks" / "realcorpus.py")
     root = rc.realdocs_root()
     if root is None:
@@ -80,7 +86,7 @@ def test_real2_gold_text_is_in_its_document() -> None:
 
     docs = {d.id: d for d in rc.select(2000, root)}
     squash = lambda s: re.sub(r"\s+", "", s)  # noqa: E731
-    gold = {(d, t) for qs in _queries().values() for q in qs for d, t in q["gold"]}
+    gold = {(d, t) for qs in _queries(name).values() for q in qs for d, t in q["gold"]}
     parsed: dict[str, list[str]] = {}
     for doc_id, text in sorted(gold):
         assert doc_id in docs, f"{doc_id} is not in the 2,000-document catalog"
