@@ -130,3 +130,15 @@ def test_words_apart_are_not_composed() -> None:
     placed = [(0, 4, ex.Unit("stop", [("停止", "zh", 1.0, False)])),
               (9, 14, ex.Unit("users", [("用户", "zh", 1.0, False)]))]
     assert ex.compound_units(text, placed, bm, "en") == []
+
+
+def test_a_japanese_compound_without_a_rendering_is_rendered_as_its_words(monkeypatch) -> None:
+    # JMdict knows 公認会計士 whole, but nothing the index holds renders it; 会計士 does
+    lex = Lexicon.build(["會計師 会计师 [kuai4 ji4 shi1] /accountant/"],
+                        [(["公認会計士"], True, ["certified public accountant"]), (["会計士"], True, ["accountant"])])
+    monkeypatch.setattr(lexicons, "default_lexicon", lambda: lex)
+    bm = BM25Index.build([analyze(t, "zh") for t in ["注册会计师应当独立审计", "会计师事务所的设立", "公司的登记"]])
+    exp = _expand("公認会計士の登録", "ja", bm)
+    assert exp.dictionary.get("会计师") is not None
+    monkeypatch.setattr(ex, "SPLIT_UNRENDERED", False)
+    assert "会计师" not in _expand("公認会計士の登録", "ja", bm).renderings

@@ -364,16 +364,24 @@ def _japanese_words(text: str, lex: Any) -> Iterator[str]:
         yield word
 
 
-def _japanese_word_spans(text: str, lex: Any) -> Iterator[tuple[str, int, int]]:
-    """:func:`_japanese_words` with each word's character span in ``text``."""
+def _japanese_word_spans(text: str, lex: Any, longest: int = 3) -> Iterator[tuple[str, int, int]]:
+    """:func:`_japanese_words` with each word's character span in ``text`` (words of at most
+    ``longest`` tokens)."""
     from ..text.analysis import tokenize
 
     toks = [t for t in tokenize(text, "ja") if t.surface.strip()]
+    sizes = [n for n in (3, 2) if n <= longest]
     i = 0
     while i < len(toks):
-        n = next((n for n in (3, 2) if i + n <= len(toks) and lex.glosses_of("".join(t.norm for t in toks[i : i + n]), "ja")), 1)
+        n = next((n for n in sizes if i + n <= len(toks) and lex.glosses_of("".join(t.norm for t in toks[i : i + n]), "ja")), 1)
         yield "".join(t.norm for t in toks[i : i + n]), toks[i].start, toks[i + n - 1].end
         i += n
+
+
+def _token_count(text: str) -> int:
+    from ..text.analysis import tokenize
+
+    return sum(1 for t in tokenize(text, "ja") if t.surface.strip())
 
 
 def _add(exp: Expansion, rendering: str, lang: str, source: str, weight: float, *, split_chars: bool = False) -> None:
@@ -953,9 +961,21 @@ def _japanese_dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
     for s, e in covered:  # the glossary wins where it knows the words
         text = text[:s] + " " * (e - s) + text[e:]
     units: list[Unit] = []
-    for word, ws, we in _japanese_word_spans(text, lex):
+    todo = list(_japanese_word_spans(text, lex))
+    todo.reverse()
+    while todo:
+        word, ws, we = todo.pop()
         if not _JA_CONTENT.search(word) or word in JA_STOP or word in _JA_STOP_UNIFIED:
             continue  # JA_STOP are frames, not content (the tokens are unified: 場合 -> 场合)
+        if COMPOUNDS and SPLIT_UNRENDERED and _HAN_ONLY.fullmatch(word) and len(word) > 2 \
+                and not lex.translate(word, "ja", "zh", keep=known, limit=1):
+            # a compound of several words with no rendering the index holds (公認会計士):
+            # its shorter words instead, rendered and composed one by one (会計士 -> 会计师)
+            n = _token_count(text[ws:we])
+            if n > 1:
+                parts = [(w, ws + s, ws + e) for w, s, e in _japanese_word_spans(text[ws:we], lex, n - 1)]
+                todo.extend(reversed(parts))
+                continue
         u = Unit(word, [])
         if placed is not None:
             part = Unit(word, [])
@@ -994,6 +1014,9 @@ def _japanese_dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
 COMPOUNDS = True
 #: Renderings of each part combined (the best by prior, in Han characters).
 COMPOUND_PARTS = 12
+#: Whether a Japanese word of several tokens with no rendering the index holds is rendered
+#: as its shorter words (公認会計士 -> 公認, 会計士).
+SPLIT_UNRENDERED = True
 #: Rows of the index a compound must occur in (as a word, or as its chain of character pairs).
 COMPOUND_MIN_ROWS = 2
 #: Least share of the rows of its rarer part a compound must occur in (its parts must be
