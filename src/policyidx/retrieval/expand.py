@@ -9,7 +9,9 @@ is what makes English queries work with the offline encoder.
 Searched against an index, English and Japanese queries are *structured*: each source word or
 phrase becomes one synonym set of glossary and dictionary renderings, and the index's own
 clauses choose and weight the dictionary renderings (:func:`structured_renderings`): those that
-co-occur with the renderings of the other words of the query win.
+co-occur with the renderings of the other words of the query win.  Words side by side are
+also rendered as the Chinese compounds their renderings make, where the index attests them
+(:func:`compound_units`: 公募 + 基金 -> 公募基金).
 """
 
 from __future__ import annotations
