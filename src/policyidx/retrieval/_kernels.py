@@ -116,9 +116,34 @@ def _sift_down(hs: np.ndarray, hr: np.ndarray, size: int, i: int) -> None:
             return
 
 
+#: Largest k whose top k is kept as a sorted array rather than a binary heap (:func:`_offer`).
+_SORTED_UP_TO = 32
+
+
 @_jit_inline
 def _offer(hs: np.ndarray, hr: np.ndarray, size: int, k: int, s: float, r: int) -> int:
     """Offer (score, row) to a heap of at most ``k`` entries whose root is the worst; new size."""
+    if k <= _SORTED_UP_TO:
+        # a small top k is kept sorted, worst first (a sorted array is a heap too): an entry
+        # moves in with a run of predictable shifts instead of a sift with a branch per level
+        if size < k:
+            i = size
+            while i > 0 and _worse(s, r, hs[i - 1], hr[i - 1]):
+                hs[i] = hs[i - 1]
+                hr[i] = hr[i - 1]
+                i -= 1
+            hs[i] = s
+            hr[i] = r
+            return size + 1
+        if _worse(hs[0], hr[0], s, r):
+            i = 0
+            while i + 1 < size and _worse(hs[i + 1], hr[i + 1], s, r):
+                hs[i] = hs[i + 1]
+                hr[i] = hr[i + 1]
+                i += 1
+            hs[i] = s
+            hr[i] = r
+        return size
     if size < k:
         i = size
         hs[i] = s
@@ -835,7 +860,11 @@ def search_batch(
         _batch(*arrays, q_ptr, tids, wts, k, mask, use_allowed, acc, touched, slot, out_r, out_s, counts,
                work, int(bounds[i]), int(bounds[i + 1]), prune, dense_prune_from, dslot, dcol)
 
-    list(_pool(threads).map(part, range(threads)))
+    # the calling thread takes the first part itself (one hand-over fewer, and it would wait anyway)
+    futures = [_pool(threads - 1).submit(part, i) for i in range(1, threads)]
+    part(0)
+    for f in futures:
+        f.result()
     return out_r, out_s, counts, work
 
 
