@@ -505,7 +505,7 @@ def test_top_k_selections_equal_a_full_sort(k, mapped):
             hr = np.empty(k, np.int64)
             out_r = np.empty(k, np.int64)
             out_s = np.empty(k, np.float32)
-            buf = np.empty(max(kernels._LANES, n // kernels._BLOCK_MIN + 1), np.float32)
+            buf = np.empty(max(kernels._LANES, n // kernels._BLOCK + 1), np.float32)
             size = getattr(kernels, name)(a, n, mapped, rowmap, hs, hr, k, buf)
             got = kernels._drain(hs, hr, size, out_r, out_s)
             np.testing.assert_array_equal(out_r[:got], want, err_msg=f"{name} n={n}")

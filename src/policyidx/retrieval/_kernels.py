@@ -231,32 +231,20 @@ def _jit_fast(fn: Callable[..., Any]) -> Callable[..., Any]:
         return numba.njit(nogil=True, cache=False, fastmath=True)(fn)
 
 
-#: Rows per block of :func:`_select_blocks`: from ``_BLOCK_MIN`` (small arrays: enough blocks
-#: that the k-th largest block maximum is a useful bound) up to ``_BLOCK`` (large arrays).
-_BLOCK_MIN = 16
+#: Rows per block of :func:`_select_blocks` (a constant: the compiler then unrolls and
+#: vectorises :func:`_block_maxima`; with a block size known only at run time it took twice as long).
 _BLOCK = 128
 
 
-@_jit_inline
-def _block_size(n, k):
-    """Rows per block for ``n`` entries and a top ``k``: the smallest of 16, 32, 64, 128 that
-    still makes at least 16 k blocks (with 16 rows per block, a top 10 of 2,000 rows gets 125
-    blocks, of which a dozen or so are read again; with 128 rows, 16 blocks, all read again)."""
-    bs = _BLOCK_MIN
-    while bs < _BLOCK and n > bs * 16 * k:
-        bs *= 2
-    return bs
-
-
 @_jit_fast
-def _block_maxima(a, n, bs, bmax):
-    """The largest entry of each block of ``bs`` rows of ``a[:n]`` (at least 0) into ``bmax``;
-    returns the number of blocks.  ``bs`` is a multiple of 8.  Eight running maxima per block,
+def _block_maxima(a, n, bmax):
+    """The largest entry of each block of ``_BLOCK`` rows of ``a[:n]`` (at least 0) into
+    ``bmax``; returns the number of blocks.  Eight running maxima per block,
     not one: a single one is a chain of dependent compares the compiler keeps scalar (8.5 us
     for 10,000 rows against 1.4 us this way)."""
-    full = n // bs
+    full = n // _BLOCK
     for b in range(full):
-        base = b * bs
+        base = b * _BLOCK
         m0 = a[base]
         m1 = a[base + 1]
         m2 = a[base + 2]
@@ -265,7 +253,7 @@ def _block_maxima(a, n, bs, bmax):
         m5 = a[base + 5]
         m6 = a[base + 6]
         m7 = a[base + 7]
-        for r in range(base + 8, base + bs, 8):
+        for r in range(base + 8, base + _BLOCK, 8):
             m0 = max(m0, a[r])
             m1 = max(m1, a[r + 1])
             m2 = max(m2, a[r + 2])
@@ -275,9 +263,9 @@ def _block_maxima(a, n, bs, bmax):
             m6 = max(m6, a[r + 6])
             m7 = max(m7, a[r + 7])
         bmax[b] = max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
-    if full * bs < n:
+    if full * _BLOCK < n:
         m = np.float32(0.0)
-        for r in range(full * bs, n):
+        for r in range(full * _BLOCK, n):
             m = max(m, a[r])
         bmax[full] = m
         return full + 1
@@ -306,8 +294,8 @@ def _select_blocks(a, n, mapped, rowmap, hs, hr, k, bmax):
     Only the blocks that can hold a top-k score are read twice: the k-th largest block
     maximum ``t`` is reached by at least k entries, so a block whose maximum is below ``t``
     holds none of the top k (ties included)."""
-    bs = _block_size(n, k)
-    nb = _block_maxima(a, n, bs, bmax)
+    bs = _BLOCK
+    nb = _block_maxima(a, n, bmax)
     size = 0
     t = np.float32(0.0)
     for b in range(nb):  # the k largest block maxima (row = block number)
@@ -649,7 +637,7 @@ def _batch(indptr, rows, scores, ub, q_ptr, tids, wts, k, allowed, use_allowed, 
     lens = np.empty(longest + 1, np.int64)
     rest = np.empty(longest + 1, np.float64)
     rest_len = np.empty(longest + 1, np.int64)
-    bmax = np.empty((acc.shape[0] + _BLOCK_MIN - 1) // _BLOCK_MIN, np.float32)
+    bmax = np.empty((acc.shape[0] + _BLOCK - 1) // _BLOCK, np.float32)
     vals = np.empty(acc.shape[0], np.float32)
     lanes = np.empty(_LANES, np.float32)
     for q in range(q_lo, q_hi):
