@@ -476,3 +476,93 @@ def test_columns_of_frequent_terms_give_the_same_results_bit_for_bit(seed, prune
             for q, c in enumerate(plain[2].tolist()):  # (entries past the count are not set)
                 assert np.array_equal(plain[0][q, :c], cols[0][q, :c])
                 assert np.array_equal(plain[1][q, :c], cols[1][q, :c])
+
+
+@pytest.mark.parametrize("mapped", [False, True])
+@pytest.mark.parametrize("k", [1, 10, 60, 128, 200])
+def test_top_k_selections_equal_a_full_sort(k, mapped):
+    """The bounded selections of the kernels (lanes on small arrays, blocks on large ones, of
+    the accumulator or of the gathered scores of listed rows) return the k best positive
+    entries, ties to the lower row, as sorting everything does."""
+    from policyidx.retrieval import keyword
+
+    kernels = keyword._kernels(wait=True)
+    if kernels is None:
+        pytest.skip("numba is not installed (the `fast` extra)")
+    rng = np.random.default_rng(k)
+    for n in (1, 5, 127, 128, 129, 2000, kernels.LANES_UP_TO, kernels.LANES_UP_TO + 1, 40_000):
+        # few distinct values (many ties), zeros, and rows listed in any order when mapped
+        a = rng.choice(np.float32([0, 0, 0.5, 1.25, 2, 3.5, 7]), size=n).astype(np.float32)
+        a[rng.random(n) < 0.01] = np.float32(9.0)
+        rowmap = rng.permutation(n).astype(np.int32) if mapped else np.zeros(0, dtype=np.int32)
+        rows = rowmap if mapped else np.arange(n)
+        order = np.lexsort((rows, -a))
+        want = rows[order[:k]][a[order[:k]] > 0]
+        for name in ("_select_lanes", "_select_blocks"):
+            if name == "_select_lanes" and (n > kernels.LANES_UP_TO or k > kernels._LANES):
+                continue
+            hs = np.empty(k, np.float32)
+            hr = np.empty(k, np.int64)
+            out_r = np.empty(k, np.int64)
+            out_s = np.empty(k, np.float32)
+            buf = np.empty(max(kernels._LANES, n // kernels._BLOCK + 1), np.float32)
+            size = getattr(kernels, name)(a, n, mapped, rowmap, hs, hr, k, buf)
+            got = kernels._drain(hs, hr, size, out_r, out_s)
+            np.testing.assert_array_equal(out_r[:got], want, err_msg=f"{name} n={n}")
+            idx = (rowmap.argsort() if mapped else np.arange(n))[out_r[:got]]
+            np.testing.assert_array_equal(out_s[:got], a[idx])
+
+
+@pytest.mark.parametrize("n_docs", [1_500, 20_000])
+def test_small_and_large_accumulators_rank_exactly(n_docs):
+    """Queries whose rows are listed (many of them: their scores are gathered) and queries
+    scanning the whole accumulator, on an index small enough for the lane bound and on one
+    large enough for the block bound: the same top k as scoring every row."""
+    from policyidx.retrieval import keyword
+
+    if keyword._kernels(wait=True) is None:
+        pytest.skip("numba is not installed (the `fast` extra)")
+    rng = np.random.default_rng(n_docs)
+    vocab = [f"t{i}" for i in range(400)]
+    p = 1.0 / np.arange(1, len(vocab) + 1) ** 0.9
+    p /= p.sum()
+    docs = [list(rng.choice(vocab, size=int(rng.integers(3, 30)), p=p)) for _ in range(n_docs)]
+    docs[5:45] = [["t399", "t398"]] * 40  # exact ties
+    index = BM25Index.build(docs)
+    everyone = np.arange(index.n_docs)
+    lens = np.diff(index.indptr)
+    modes = set()
+    queries = [list(dict.fromkeys(rng.choice(vocab, size=int(rng.integers(1, 25)), p=p))) for _ in range(40)]
+    queries += [["t399", "t398", "t3"], ["t399"], ["t0", "t1", "t399"]]
+    for k in (1, 10, 100):
+        got = index.search_many(queries, k=k, threads=1)
+        for q, (rows, scores) in zip(queries, got):
+            modes.add(sum(int(lens[index.term_ids[t]]) for t in q if t in index.term_ids) >= n_docs)
+            full = index.score(q, everyone)
+            order = np.lexsort((everyone, -full))
+            want = np.array([r for r in order[:k] if full[r] > 0], dtype=np.int64)
+            np.testing.assert_allclose(scores, full[want], rtol=1e-5)
+            differ = set(rows.tolist()) ^ set(want.tolist())
+            assert all(np.isclose(full[r], scores[-1], rtol=1e-5) for r in differ)
+    assert modes == {False, True}, "both accumulator modes were exercised"
+    assert not np.any(index._scratch.get()[0])
+
+
+def test_batches_of_lists_are_flattened_like_mixed_batches():
+    """A batch of lists and tuples only (flattened in one pass) answers as query-by-query."""
+    from policyidx.retrieval import keyword
+
+    index = BM25Index.build(_random_corpus(5, 300, 50))
+    batch = [["w1", "w2"], ("w3", "w3", "zz"), [], ["zz"], ["w4", "w1", "w4", "w9"]]
+    ptr, ids, wts = index._flatten(batch)
+    assert ptr.tolist() == [0, 2, 5, 5, 6, 10]
+    assert ids.tolist() == [index.term_ids[t] if t in index.term_ids else -1 for q in batch for t in q]
+    assert wts.tolist() == [1.0] * 10
+    for threads in (1, 2):
+        got = index.search_many(batch, k=6, threads=threads)
+        for q, (r, s) in zip(batch, got):
+            want_r, want_s = index.search(list(q), k=6)
+            np.testing.assert_array_equal(r, want_r)
+            np.testing.assert_allclose(s, want_s, rtol=1e-6)
+    if keyword._kernels(wait=True) is not None:
+        assert len(got[2][0]) == 0 and len(got[3][0]) == 0

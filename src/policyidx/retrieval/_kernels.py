@@ -11,7 +11,10 @@ rest of the terms are only looked up for the surviving candidates, by galloping 
 their sorted posting lists (or one merge when the candidates are many), and candidates that
 cannot reach the k-th score any more are dropped.  The top k is kept in a small heap
 (best score first, ties to the lower row), so nothing of size ``n_docs`` is allocated per
-query.
+query.  Only entries that can be among the k best are offered to it (a heap step costs
+10-20 ns): a bound that k entries reach is taken first from the maxima of blocks of the
+accumulator (large ones) or of its 128 *lanes* (small ones; :func:`_select_lanes`), and on
+many listed rows their scores are gathered side by side and bounded the same way.
 
 Terms found in at least half of the rows can also be given as *columns* of impacts (one
 float32 per row, 0 where the term is absent; :func:`dense_columns`, no larger than the
@@ -113,9 +116,34 @@ def _sift_down(hs: np.ndarray, hr: np.ndarray, size: int, i: int) -> None:
             return
 
 
+#: Largest k whose top k is kept as a sorted array rather than a binary heap (:func:`_offer`).
+_SORTED_UP_TO = 32
+
+
 @_jit_inline
 def _offer(hs: np.ndarray, hr: np.ndarray, size: int, k: int, s: float, r: int) -> int:
     """Offer (score, row) to a heap of at most ``k`` entries whose root is the worst; new size."""
+    if k <= _SORTED_UP_TO:
+        # a small top k is kept sorted, worst first (a sorted array is a heap too): an entry
+        # moves in with a run of predictable shifts instead of a sift with a branch per level
+        if size < k:
+            i = size
+            while i > 0 and _worse(s, r, hs[i - 1], hr[i - 1]):
+                hs[i] = hs[i - 1]
+                hr[i] = hr[i - 1]
+                i -= 1
+            hs[i] = s
+            hr[i] = r
+            return size + 1
+        if _worse(hs[0], hr[0], s, r):
+            i = 0
+            while i + 1 < size and _worse(hs[i + 1], hr[i + 1], s, r):
+                hs[i] = hs[i + 1]
+                hr[i] = hr[i + 1]
+                i += 1
+            hs[i] = s
+            hr[i] = r
+        return size
     if size < k:
         i = size
         hs[i] = s
@@ -203,42 +231,45 @@ def _jit_fast(fn: Callable[..., Any]) -> Callable[..., Any]:
         return numba.njit(nogil=True, cache=False, fastmath=True)(fn)
 
 
-#: Rows per block of :func:`_select_blocks`.
+#: Rows per block of :func:`_select_blocks` (a constant: the compiler then unrolls and
+#: vectorises :func:`_block_maxima`; with a block size known only at run time it took twice as long).
 _BLOCK = 128
 
 
 @_jit_fast
-def _block_maxima(acc, bmax):
-    """The largest entry of each block of ``_BLOCK`` rows (at least 0).  Eight running maxima
-    per block, not one: a single one is a chain of dependent compares the compiler keeps
-    scalar (8.5 us for 10,000 rows against 1.4 us this way)."""
-    n = acc.shape[0]
+def _block_maxima(a, n, bmax):
+    """The largest entry of each block of ``_BLOCK`` rows of ``a[:n]`` (at least 0) into
+    ``bmax``; returns the number of blocks.  Eight running maxima per block,
+    not one: a single one is a chain of dependent compares the compiler keeps scalar (8.5 us
+    for 10,000 rows against 1.4 us this way)."""
     full = n // _BLOCK
     for b in range(full):
         base = b * _BLOCK
-        m0 = acc[base]
-        m1 = acc[base + 1]
-        m2 = acc[base + 2]
-        m3 = acc[base + 3]
-        m4 = acc[base + 4]
-        m5 = acc[base + 5]
-        m6 = acc[base + 6]
-        m7 = acc[base + 7]
+        m0 = a[base]
+        m1 = a[base + 1]
+        m2 = a[base + 2]
+        m3 = a[base + 3]
+        m4 = a[base + 4]
+        m5 = a[base + 5]
+        m6 = a[base + 6]
+        m7 = a[base + 7]
         for r in range(base + 8, base + _BLOCK, 8):
-            m0 = max(m0, acc[r])
-            m1 = max(m1, acc[r + 1])
-            m2 = max(m2, acc[r + 2])
-            m3 = max(m3, acc[r + 3])
-            m4 = max(m4, acc[r + 4])
-            m5 = max(m5, acc[r + 5])
-            m6 = max(m6, acc[r + 6])
-            m7 = max(m7, acc[r + 7])
+            m0 = max(m0, a[r])
+            m1 = max(m1, a[r + 1])
+            m2 = max(m2, a[r + 2])
+            m3 = max(m3, a[r + 3])
+            m4 = max(m4, a[r + 4])
+            m5 = max(m5, a[r + 5])
+            m6 = max(m6, a[r + 6])
+            m7 = max(m7, a[r + 7])
         bmax[b] = max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
-    if full < bmax.shape[0]:
+    if full * _BLOCK < n:
         m = np.float32(0.0)
         for r in range(full * _BLOCK, n):
-            m = max(m, acc[r])
+            m = max(m, a[r])
         bmax[full] = m
+        return full + 1
+    return full
 
 
 @_jit_inline
@@ -256,12 +287,15 @@ def _max16(a, c):
 
 
 @_jit
-def _select_blocks(acc, hs, hr, k, bmax):
-    """:func:`_select_dense` (no mask) reading only the blocks of ``_BLOCK`` rows that can hold a
-    top-k score: the k-th largest block maximum ``t`` is reached by at least k rows, so a
-    block whose maximum is below ``t`` holds none of the top k (ties included)."""
-    _block_maxima(acc, bmax)
-    nb = bmax.shape[0]
+def _select_blocks(a, n, mapped, rowmap, hs, hr, k, bmax):
+    """Top ``k`` positive entries of ``a[:n]`` (no mask) into the heap; its size.  Entry ``i``
+    is row ``rowmap[i]`` if ``mapped`` (any order), else row ``i``.
+
+    Only the blocks that can hold a top-k score are read twice: the k-th largest block
+    maximum ``t`` is reached by at least k entries, so a block whose maximum is below ``t``
+    holds none of the top k (ties included)."""
+    bs = _BLOCK
+    nb = _block_maxima(a, n, bmax)
     size = 0
     t = np.float32(0.0)
     for b in range(nb):  # the k largest block maxima (row = block number)
@@ -271,23 +305,84 @@ def _select_blocks(acc, hs, hr, k, bmax):
             if size == k:
                 t = hs[0]
     t = hs[0] if size == k else np.float32(0.0)
-    n = acc.shape[0]
+    # Rows ascending (not mapped): an entry equal to the k-th score never displaces an earlier
+    # row, so it is skipped; mapped rows come in any order, so ties go to the heap's test.
     size = 0
     thr = np.float32(0.0)
     for b in range(nb):
-        if bmax[b] < t or bmax[b] <= thr:
+        mb = bmax[b]
+        if mb < t or mb < thr or (mb == thr and not mapped) or mb == 0.0:
             continue
-        end = min(n, (b + 1) * _BLOCK)
-        for c in range(b * _BLOCK, end, 16):
-            if c + 16 <= end and _max16(acc, c) <= thr:
-                continue  # (most pieces of a block hold nothing above the k-th score)
-            for r in range(c, min(end, c + 16)):
-                v = acc[r]
-                if v <= thr:
+        end = min(n, (b + 1) * bs)
+        for c in range(b * bs, end, 16):
+            if c + 16 <= end:
+                m16 = _max16(a, c)
+                if m16 < thr or (m16 == thr and not mapped):
+                    continue  # (most pieces of a block hold nothing up to the k-th score)
+            for i in range(c, min(end, c + 16)):
+                v = a[i]
+                if v < thr or v == 0.0 or (v == thr and not mapped):
                     continue
-                size = _offer(hs, hr, size, k, v, r)
+                size = _offer(hs, hr, size, k, v, rowmap[i] if mapped else i)
                 if size == k:
                     thr = hs[0]
+    return size
+
+
+#: Listed rows from which :func:`_one_query` gathers their scores for a bounded selection.
+_SELECT_GATHERED_FROM = 64
+#: Lanes of :func:`_select_lanes`, and the most entries it is used for (128 per lane).
+_LANES = 128
+LANES_UP_TO = _LANES * _LANES
+
+
+@_jit
+def _select_lanes(a, n, mapped, rowmap, hs, hr, k, lanes):
+    """:func:`_select_blocks` for small arrays, bounded by *lanes* instead of blocks: lane ``j``
+    holds the entries ``j, j + 128, j + 256, ...``.  Their maxima come from one vertical
+    pass (128 maxima side by side, compared eight at a time as integers: the bits of
+    non-negative float32 numbers sort as the numbers do, and a negative entry's bits are
+    negative), where a maximum per block of a small array is a chain of compares the
+    compiler keeps scalar.  A bound ``t`` that k entries reach (below) leaves only the lanes
+    whose maximum reaches it to be read again, and only their entries from ``t`` up to be
+    offered to the heap.  Entries are offered in lane order, not row order, so ties are left
+    to the heap's test (lower row first).  ``k`` is at most ``_LANES``."""
+    ai = a.view(np.int32)
+    li = lanes.view(np.int32)
+    li[:] = 0
+    full = n // _LANES
+    for c in range(full):
+        base = c * _LANES
+        for j in range(_LANES):
+            li[j] = max(li[j], ai[base + j])
+    base = full * _LANES
+    for j in range(n - base):
+        li[j] = max(li[j], ai[base + j])
+    # A lower bound of the k-th best entry without a heap (a heap step costs 10-20 ns, and
+    # there are dozens of them per selection): split the lanes into k groups; each group
+    # holds an entry equal to its maximum, so at least k entries reach the least of the k
+    # group maxima, and the k-th best entry is at least that.
+    per = _LANES // k
+    t = np.float32(np.inf)
+    for g in range(k):
+        hi = _LANES if g == k - 1 else (g + 1) * per
+        m = np.float32(0.0)
+        for j in range(g * per, hi):
+            m = max(m, lanes[j])
+        t = min(t, m)
+    size = 0
+    thr = t  # (0 when fewer than k groups hold a positive entry: no bound then)
+    for j in range(_LANES):
+        mj = lanes[j]
+        if mj < thr or mj <= 0.0:
+            continue
+        for i in range(j, n, _LANES):
+            v = a[i]
+            if v < thr or v <= 0.0:
+                continue
+            size = _offer(hs, hr, size, k, v, rowmap[i] if mapped else i)
+            if size == k:
+                thr = hs[0]
     return size
 
 
@@ -314,7 +409,7 @@ def _gallop(rows: np.ndarray, pos: int, hi: int, r: int) -> int:
 
 @_jit
 def _one_query(indptr, rows, scores, ub, tids, wts, k, allowed, use_allowed, acc, touched,
-               hs, hr, out_r, out_s, prune, dense_prune_from, work, lens, rest, rest_len, bmax, dslot, dcol):
+               hs, hr, out_r, out_s, prune, dense_prune_from, work, lens, rest, rest_len, bmax, vals, lanes, dslot, dcol):
     n = acc.shape[0]
     nt_terms = tids.shape[0]
     if nt_terms == 0:
@@ -476,12 +571,23 @@ def _one_query(indptr, rows, scores, ub, tids, wts, k, allowed, use_allowed, acc
                     acc[r] = v + (v != 0.0) * (w * scores[p])
     if ready:
         size = _select(acc, cand, m, False, allowed, hs, hr, k)
-    elif sparse:
+    elif sparse and (use_allowed or nt < _SELECT_GATHERED_FROM or k > _LANES):
         size = _select(acc, touched, nt, use_allowed, allowed, hs, hr, k)
+    elif sparse:
+        # the scores of the listed rows side by side, then a bound that skips most of them:
+        # a heap test per listed row costs as much as a few postings
+        for c in range(nt):
+            vals[c] = acc[touched[c]]
+        if nt <= LANES_UP_TO:
+            size = _select_lanes(vals, nt, True, touched, hs, hr, k, lanes)
+        else:
+            size = _select_blocks(vals, nt, True, touched, hs, hr, k, bmax)
     elif use_allowed:
         size = _select_dense(acc, use_allowed, allowed, hs, hr, k)
+    elif n <= LANES_UP_TO and k <= _LANES:
+        size = _select_lanes(acc, n, False, touched, hs, hr, k, lanes)
     else:
-        size = _select_blocks(acc, hs, hr, k, bmax)
+        size = _select_blocks(acc, n, False, touched, hs, hr, k, bmax)
     if sparse:
         for c in range(nt):
             acc[touched[c]] = 0.0
@@ -532,13 +638,15 @@ def _batch(indptr, rows, scores, ub, q_ptr, tids, wts, k, allowed, use_allowed, 
     rest = np.empty(longest + 1, np.float64)
     rest_len = np.empty(longest + 1, np.int64)
     bmax = np.empty((acc.shape[0] + _BLOCK - 1) // _BLOCK, np.float32)
+    vals = np.empty(acc.shape[0], np.float32)
+    lanes = np.empty(_LANES, np.float32)
     for q in range(q_lo, q_hi):
         a = q_ptr[q]
         b = q_ptr[q + 1]
         m = _compact(tids[a:b], wts[a:b], slot, ct, cw)
         counts[q] = _one_query(indptr, rows, scores, ub, ct[:m], cw[:m], k, allowed, use_allowed,
                                acc, touched, hs, hr, out_r[q], out_s[q], prune, dense_prune_from, work[q],
-                               lens, rest, rest_len, bmax, dslot, dcol)
+                               lens, rest, rest_len, bmax, vals, lanes, dslot, dcol)
 
 
 @_jit
@@ -740,7 +848,11 @@ def search_batch(
         _batch(*arrays, q_ptr, tids, wts, k, mask, use_allowed, acc, touched, slot, out_r, out_s, counts,
                work, int(bounds[i]), int(bounds[i + 1]), prune, dense_prune_from, dslot, dcol)
 
-    list(_pool(threads).map(part, range(threads)))
+    # the calling thread takes the first part itself (one hand-over fewer, and it would wait anyway)
+    futures = [_pool(threads - 1).submit(part, i) for i in range(1, threads)]
+    part(0)
+    for f in futures:
+        f.result()
     return out_r, out_s, counts, work
 
 

@@ -23,7 +23,7 @@ import mmap
 import os
 import threading
 from collections import Counter
-from itertools import repeat
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -52,6 +52,7 @@ _DICT_FROM = 64
 SET_POOL = 300
 
 Query = Mapping[str, float] | Sequence[str]
+_LISTS = frozenset((list, tuple))
 
 
 class BM25Index:
@@ -346,6 +347,16 @@ class BM25Index:
         (a term listed twice weighs 2) and drops terms whose weight is then 0.
         """
         get = self.term_ids.get
+        nq = len(queries)
+        if nq and set(map(type, queries)) <= _LISTS:
+            # every query a list or tuple of terms (the usual batch): two passes in C, no
+            # Python code per query -- the lengths, then the ids of all terms in one stream
+            ptr_a = np.zeros(nq + 1, dtype=np.int64)
+            np.cumsum(np.fromiter(map(len, queries), dtype=np.int64, count=nq), out=ptr_a[1:])
+            total = int(ptr_a[-1])
+            flat = np.fromiter(map(get, chain.from_iterable(queries), repeat(-1, total)), dtype=np.int64,
+                               count=total)
+            return ptr_a, flat, np.ones(total, dtype=np.float64)
         missing = repeat(-1)
         ids: list[int] = []
         ptr = [0]
