@@ -81,7 +81,7 @@ CONFIDENCE_WEIGHTS = (0.8, 0.2)
 
 
 def confidence(keyword_score: float | None, best_attainable: float, dense_score: float | None,
-               coverage: float = 1.0) -> float:
+               coverage: float = 1.0, hit_coverage: float | None = None) -> float:
     """How well a hit answers its query, 0-1, comparable across queries and indexes.
 
     Parameters
@@ -103,6 +103,22 @@ def confidence(keyword_score: float | None, best_attainable: float, dense_score:
     sim = min(1.0, max(0.0, float(dense_score))) if dense_score is not None else 0.0
     wk, wd = CONFIDENCE_WEIGHTS
     return (wk * share + wd * sim) * min(1.0, max(0.0, coverage))
+
+
+def confidence_inputs(index: "Index", query: str, hits: Sequence["Hit"], query_lang: str | None = None,
+                      *, expand: bool = True, dictionaries: bool = True) -> dict[str, Any]:
+    """The keyword arguments of :func:`confidence` for the first of ``hits`` of ``query`` on a
+    single (not sharded) ``index``, as its hybrid search computes them (``eval/real/confidence.py``
+    keeps them to judge a confidence function without searching again)."""
+    from ..retrieval.retrievers import judged_coverage
+
+    exp = index.analyze_query(query, query_lang, expand=expand, dictionaries=dictionaries)
+    h = hits[0]
+    row = index._row_of_id[h.id]
+    cov = judged_coverage(index.coverage_scores, exp, np.array([row]), index.languages_of)[0] if exp.terms else np.nan
+    return {"keyword_score": h.keyword_score, "best_attainable": max_attainable(index.keyword, exp.terms),
+            "dense_score": h.dense_score, "coverage": query_coverage(exp.terms, index.keyword.term_ids.__contains__),
+            "hit_coverage": None if np.isnan(cov) else float(cov)}
 
 
 # ----------------------------------------------------------------------------- hits
