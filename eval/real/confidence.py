@@ -41,14 +41,36 @@ def collect(index: Index, queries: list[dict[str, Any]], match: str = "article")
         if hits:
             accept = ev.article_ids(index, q["gold"]) if match == "article" and q["gold"] else frozenset()
             row["correct"] = bool(q["gold"]) and ev._first_correct(hits[:1], q["gold"], accept) == 1
-            row["inputs"] = facade.confidence_inputs(index, q["q"], hits, query_lang=q.get("lang"))
+            row["inputs"] = hits[0].confidence_inputs
             row["stored"] = hits[0].confidence
+            row["scores"] = [h.score for h in hits]
+            row["kw"] = [h.keyword_score for h in hits]
         else:
             row["correct"] = False
             row["inputs"] = None
         out.append(row)
         if n % 25 == 0:
             print(f"  {n}/{len(queries)} queries", file=sys.stderr, flush=True)
+    return out
+
+
+def fit(rows: list[dict[str, Any]], l2: float = 1.0, steps: int = 20000) -> dict[str, list[float]]:
+    """Per query language, the logistic model of :data:`policyidx.index.facade.CONFIDENCE_MODEL`:
+    intercept and weights of :func:`~policyidx.index.facade.confidence_features` saying whether
+    the first hit is right (off-topic queries are never right), by gradient descent with an L2
+    penalty ``l2`` (the intercept unpenalised)."""
+    out = {}
+    for lang in sorted({r["lang"] for r in rows}):
+        rs = [r for r in rows if r["lang"] == lang and r["inputs"]]
+        x = np.array([[1.0] + facade.confidence_features(**{k: v for k, v in r["inputs"].items() if k != "lang"})
+                      for r in rs])
+        y = np.array([float(r["correct"]) for r in rs])
+        w = np.zeros(x.shape[1])
+        pen = np.r_[0.0, np.ones(x.shape[1] - 1)] * l2 / len(y)
+        for _ in range(steps):
+            p = 1.0 / (1.0 + np.exp(-x @ w))
+            w -= 0.5 * (x.T @ (p - y) / len(y) + pen * w)
+        out[lang] = [round(float(v), 3) for v in w]
     return out
 
 
@@ -102,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--save", help="write the searched inputs to this JSON file")
     p.add_argument("--load", help="report from inputs saved by --save instead of searching")
     p.add_argument("--threshold", type=float, help="the threshold to judge (default: policyidx's CONFIDENT)")
+    p.add_argument("--fit", action="store_true", help="print the logistic model fitted on these queries")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     if args.load:
@@ -116,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.save:
             with open(args.save, "w", encoding="utf-8") as f:
                 json.dump(rows, f, ensure_ascii=False)
+    if args.fit:
+        print(json.dumps(fit(rows)))
+        return 0
     t = facade.CONFIDENT if args.threshold is None else args.threshold
     res = figures(rows, t)
     print(json.dumps(res, indent=1) if args.json else format_figures(res, t))
