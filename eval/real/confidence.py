@@ -13,7 +13,9 @@ off-topic queries whose first hit is confident).
         eval/real/real-*.jsonl eval/real/real2-*.jsonl eval/real/offtopic-*.jsonl
 
 ``--save FILE`` keeps the searched inputs (JSON), ``--load FILE`` reports from them without
-searching again (the confidence is recomputed from its inputs).
+searching again (the confidence is recomputed from its inputs); ``--fit`` prints the logistic
+model of ``policyidx.index.facade.CONFIDENCE_MODEL`` fitted on the queries given (dev only).
+Run with another checkout's ``PYTHONPATH`` to measure its confidence (the figures before a change).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def collect(index: Index, queries: list[dict[str, Any]], match: str = "article")
         if hits:
             accept = ev.article_ids(index, q["gold"]) if match == "article" and q["gold"] else frozenset()
             row["correct"] = bool(q["gold"]) and ev._first_correct(hits[:1], q["gold"], accept) == 1
-            row["inputs"] = hits[0].confidence_inputs
+            row["inputs"] = getattr(hits[0], "confidence_inputs", None)  # None: a policyidx without them
             row["stored"] = hits[0].confidence
             row["scores"] = [h.score for h in hits]
             row["kw"] = [h.keyword_score for h in hits]
@@ -75,13 +77,23 @@ def fit(rows: list[dict[str, Any]], l2: float = 1.0, steps: int = 20000) -> dict
 
 
 def score(row: dict[str, Any]) -> float:
-    """The first hit's confidence from its stored inputs (0 when nothing was found)."""
-    return facade.confidence(**row["inputs"]) if row["inputs"] else 0.0
+    """The first hit's confidence from its stored inputs (the confidence the search gave when
+    they were not kept, as by an older policyidx; 0 when nothing was found)."""
+    return facade.confidence(**row["inputs"]) if row["inputs"] else float(row.get("stored", 0.0))
+
+
+def _auc(pos: list[float], neg: list[float]) -> float | None:
+    """The chance that a random ``pos`` scores above a random ``neg`` (ties count half)."""
+    if not pos or not neg:
+        return None
+    p, n = np.asarray(pos)[:, None], np.asarray(neg)[None, :]
+    return round(float(np.mean((p > n) + 0.5 * (p == n))), 3)
 
 
 def figures(rows: list[dict[str, Any]], threshold: float | None = None) -> dict[str, dict[str, Any]]:
     """Per language (and ``all``): percentiles (10/25/50/75/90) of the first hit's confidence for
-    correct, wrong and off-topic first hits; precision, recall and false alarms of ``confident``."""
+    correct, wrong and off-topic first hits; AUC of correct first hits against the others and
+    against off-topic ones; precision, recall and false alarms of ``confident``."""
     t = facade.CONFIDENT if threshold is None else threshold
     by: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
@@ -96,6 +108,8 @@ def figures(rows: list[dict[str, Any]], threshold: float | None = None) -> dict[
                                  if v else []} for k, v in cls.items()}
         conf_ok = sum(s >= t for s in cls["correct"])
         conf_all = conf_ok + sum(s >= t for s in cls["wrong"]) + sum(s >= t for s in cls["offtopic"])
+        d["auc"] = _auc(cls["correct"], cls["wrong"] + cls["offtopic"])
+        d["auc_offtopic"] = _auc(cls["correct"], cls["offtopic"])
         d["precision"] = round(conf_ok / conf_all, 3) if conf_all else None
         d["recall"] = round(conf_ok / len(cls["correct"]), 3) if cls["correct"] else None
         d["false_alarms"] = round(sum(s >= t for s in cls["offtopic"]) / len(cls["offtopic"]), 3) if cls["offtopic"] else None
@@ -110,6 +124,8 @@ def format_figures(res: dict[str, dict[str, Any]], threshold: float) -> str:
     for lang, d in res.items():
         for k in ("correct", "wrong", "offtopic"):
             lines.append(f"{lang:4} {k:9} {d[k]['n']:>4}  {' '.join(f'{x:.3f}' for x in d[k]['pct'])}")
+        lines.append(f"{lang:4} separation (AUC): correct vs wrong or off-topic {d['auc']}, "
+                     f"correct vs off-topic {d['auc_offtopic']}")
         lines.append(f"{lang:4} confident: precision {d['precision']}, recall of correct {d['recall']}, "
                      f"off-topic flagged {d['false_alarms']}, wrong flagged {d['wrong_confident']}")
     return "\n".join(lines)
