@@ -60,6 +60,8 @@ def assert_same_hits(a, b, tol=1e-5):
             assert math.isclose(h.score, other.score, rel_tol=tol, abs_tol=tol)
             assert (h.doc, h.text, h.highlights, h.snippet, h.expansions) == (
                 other.doc, other.text, other.highlights, other.snippet, other.expansions)
+            assert math.isclose(h.confidence, other.confidence, abs_tol=1e-4), (h.id, h.confidence, other.confidence)
+            assert h.confident == other.confident
             for s, t in ((h.keyword_score, other.keyword_score), (h.dense_score, other.dense_score)):
                 assert (s is None) == (t is None) and (s is None or math.isclose(s, t, rel_tol=tol, abs_tol=tol))
 

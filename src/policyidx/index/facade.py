@@ -53,7 +53,7 @@ from .store import (FORMAT_VERSION, LANG_CODES, RowStore, Snapshot, default_inde
                     open_snapshot, read_manifest, staleness, writer_lock)
 
 __all__ = ["Index", "Hit", "Counterpart", "default_index_path", "FORMAT_VERSION", "MODES", "retrieve", "highlight",
-           "make_snippet", "FUSION_DEFAULTS", "VECTOR_DEFAULTS", "LANG_CODES", "confidence", "CONFIDENT"]
+           "make_snippet", "FUSION_DEFAULTS", "VECTOR_DEFAULTS", "LANG_CODES", "confidence", "CONFIDENT", "confidence_features", "confidence_lead"]
 
 #: The search modes (see :mod:`policyidx.retrieval.modes`).
 MODES = mode_names()
@@ -73,16 +73,70 @@ def _reading(what: Path) -> Iterator[None]:
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise CorruptIndexError(f"cannot read {what}: {detail}; rebuild the index") from exc
 
-#: A hit at or above this :attr:`Hit.confidence` is ``confident`` (chosen on the dev queries,
-#: README "Search quality").
-CONFIDENT = 0.3
-#: Weights of the keyword share and of the dense similarity in :func:`confidence`.
-CONFIDENCE_WEIGHTS = (0.8, 0.2)
+#: A hit at or above this :attr:`Hit.confidence` is ``confident``: chosen on the dev splits of the
+#: real-corpus query sets with the off-topic sets (README "Search quality", **Confidence**).
+CONFIDENT = 0.6
+#: How many hits below a hit :func:`confidence_lead` compares it with (a search asks its retriever
+#: for this many more rows when that does not change the candidates, :func:`lead_depth`).
+LEAD_DEPTH = 4
+#: Per query language, the intercept and the weights of :func:`confidence_features` in the
+#: logistic :func:`confidence`, fitted on the first hits of the dev splits of the real-corpus
+#: answerable and off-topic query sets (``python eval/real/confidence.py --fit ...``, README).
+#: A language not listed uses ``zh``'s.
+CONFIDENCE_MODEL: dict[str, tuple[float, ...]] = {
+    "zh": (0.399, 0.618, 1.364, 1.99, 0.553, 1.506),
+    "ja": (-0.853, 0.062, 1.468, 0.679, 0.045, 1.15),
+    "en": (0.257, 0.112, 0.556, 0.558, 1.828, 1.247),
+}
+_LOG_FLOOR = 0.05
+
+
+def confidence_lead(scores: Sequence[float], i: int) -> float | None:
+    """How far hit ``i`` of a ranking stands above the (up to :data:`LEAD_DEPTH`) hits below
+    it: ``(s_i - mean(s_{i+1..i+4})) / s_i``, 0-1; ``None`` when no hit follows it or its score is
+    not positive.  A peaked ranking (one clause far ahead) is more often right than a flat one."""
+    below = [float(x) for x in scores[i + 1:i + 1 + LEAD_DEPTH]]
+    top = float(scores[i])
+    if not below or not top > 0:
+        return None
+    return min(1.0, max(0.0, (top - sum(below) / len(below)) / top))
+
+
+def lead_depth(k: int) -> int:
+    """How many rows to ask a retriever for so that the last of ``k`` hits has its
+    :data:`LEAD_DEPTH` followers: ``k + LEAD_DEPTH`` when that leaves the candidate depth of a
+    fusion unchanged (:func:`~policyidx.retrieval.retrievers.depth_for`), ``k`` otherwise (the
+    ranking of the first ``k`` is the same either way)."""
+    from ..retrieval.retrievers import depth_for
+
+    return k + LEAD_DEPTH if depth_for(k + LEAD_DEPTH) == depth_for(k) else k
+
+
+def confidence_features(keyword_score: float | None, best_attainable: float, dense_score: float | None,
+                        coverage: float = 1.0, hit_coverage: float | None = None,
+                        lead: float | None = None) -> list[float]:
+    """The five features of :func:`confidence`: log of the keyword share, dense similarity, log
+    of the query coverage, log of the hit coverage, lead (see :func:`confidence`)."""
+    share = 0.0
+    if keyword_score is not None and best_attainable > 0:
+        share = min(1.0, max(0.0, float(keyword_score) / best_attainable))
+    sim = min(1.0, max(0.0, float(dense_score))) if dense_score is not None else 0.0
+    cov = min(1.0, max(0.0, float(coverage)))
+    hc = cov if hit_coverage is None or hit_coverage != hit_coverage else min(1.0, max(0.0, float(hit_coverage)))
+    ld = 0.5 if lead is None else min(1.0, max(0.0, float(lead)))
+    return [float(np.log(share + _LOG_FLOOR)), sim, float(np.log(cov + _LOG_FLOOR)), float(np.log(hc + _LOG_FLOOR)), ld]
 
 
 def confidence(keyword_score: float | None, best_attainable: float, dense_score: float | None,
-               coverage: float = 1.0) -> float:
-    """How well a hit answers its query, 0-1, comparable across queries and indexes.
+               coverage: float = 1.0, hit_coverage: float | None = None, lead: float | None = None,
+               lang: str | None = None) -> float:
+    """How likely a hit answers its query, 0-1, comparable across queries and indexes.
+
+    A logistic model per query language (:data:`CONFIDENCE_MODEL`) over
+    :func:`confidence_features`, fitted to say whether the first hit of the default (hybrid)
+    search is a right answer, on answerable and off-topic queries of a real corpus: about the
+    share of such hits that are right.  Every input is relative (shares, similarities), none
+    depends on the size of the index.
 
     Parameters
     ----------
@@ -94,15 +148,25 @@ def confidence(keyword_score: float | None, best_attainable: float, dense_score:
     dense_score
         The hit's cosine similarity to the query (``None``: dense search did not return it).
     coverage
-        How much of the query the index knows (:func:`~policyidx.retrieval.retrievers.query_coverage`);
-        multiplies the rest.
+        How much of the query the index knows (:func:`~policyidx.retrieval.retrievers.query_coverage`).
+    hit_coverage
+        How much of the query's words the hit has
+        (:func:`~policyidx.retrieval.retrievers.coverage_scores`; ``None``: not judged, taken
+        as ``coverage``).
+    lead
+        :func:`confidence_lead` of the hit in its ranking (``None``: taken as 0.5).
+    lang
+        The query's language (its model in :data:`CONFIDENCE_MODEL`).
+
+    Returns
+    -------
+    float
+        In [0, 1]; ``>= CONFIDENT`` is ``confident``.
     """
-    share = 0.0
-    if keyword_score is not None and best_attainable > 0:
-        share = min(1.0, max(0.0, float(keyword_score) / best_attainable))
-    sim = min(1.0, max(0.0, float(dense_score))) if dense_score is not None else 0.0
-    wk, wd = CONFIDENCE_WEIGHTS
-    return (wk * share + wd * sim) * min(1.0, max(0.0, coverage))
+    w = CONFIDENCE_MODEL.get(lang or "zh", CONFIDENCE_MODEL["zh"])
+    x = confidence_features(keyword_score, best_attainable, dense_score, coverage, hit_coverage, lead)
+    z = w[0] + sum(wi * xi for wi, xi in zip(w[1:], x))
+    return float(1.0 / (1.0 + np.exp(-z)))
 
 
 # ----------------------------------------------------------------------------- hits
@@ -150,6 +214,8 @@ class Hit:
     start: int | None = None
     end: int | None = None
     confidence: float = 0.0
+    #: the keyword arguments :func:`confidence` was computed from (not in :meth:`to_dict`)
+    confidence_inputs: dict[str, Any] | None = field(default=None, repr=False, compare=False)
     _index: Index | None = field(default=None, repr=False)
 
     @property
@@ -781,17 +847,27 @@ class Index:
         return {}
 
     def _search(self, exp: Expansion, k: int, mode: str, rows: RowFilter | None) -> list[Hit]:
-        ranking = self.retriever(mode).search(exp, k, rows)
+        from ..retrieval.retrievers import judged_coverage
+
+        # a few rows more than asked (same candidates, same first k) give the last hits their lead
+        ranking = self.retriever(mode).search(exp, min(lead_depth(k), len(self)), rows)
         parts = ranking.components or {mode: ranking}
         kw = parts["keyword"].score_of() if "keyword" in parts else {}
         dn = parts["dense"].score_of() if "dense" in parts else {}
         best = max_attainable(self.keyword, exp.terms) if mode != "dense" else 0.0
         cov = query_coverage(exp.terms, self.keyword.term_ids.__contains__)
-        return [self._hit(row, rank, score, exp, kw.get(row), dn.get(row), best, mode, cov)
-                for rank, (row, score) in enumerate(ranking.pairs(), 1)]
+        pairs = ranking.pairs()
+        scores = [s for _, s in pairs]
+        pairs = pairs[:k]
+        hcov = judged_coverage(self.coverage_scores, exp, np.array([r for r, _ in pairs], dtype=np.int64),
+                               self.languages_of) if exp.terms and pairs else np.full(len(pairs), np.nan)
+        return [self._hit(row, rank, score, exp, kw.get(row), dn.get(row), best, mode,
+                          {"coverage": cov, "hit_coverage": None if np.isnan(hc) else float(hc),
+                           "lead": confidence_lead(scores, rank - 1), "lang": exp.lang})
+                for rank, ((row, score), hc) in enumerate(zip(pairs, hcov), 1)]
 
     def _hit(self, row: int, rank: int, score: float, exp: Expansion, kws: float | None, dns: float | None,
-             best: float = 0.0, mode: str = "hybrid", coverage: float = 1.0) -> Hit:
+             best: float = 0.0, mode: str = "hybrid", context: dict[str, Any] | None = None) -> Hit:
         rec = self.record(row)
         text = rec["text"]
         toks = self.rows.tokens(row)  # stored at build time (None: segmented again)
@@ -800,11 +876,13 @@ class Index:
         doc = self.docs[int(self.row_doc[row])]
         if mode == "dense" and dns is None:
             dns = score
+        inputs = {"keyword_score": kws, "best_attainable": best, "dense_score": dns, **(context or {})}
         return Hit(rank=rank, score=float(score), id=rec["id"], doc=doc["id"], lang=rec["lang"], label=rec["label"],
                    title=rec["title"], text=text, doc_title=doc["title"], snippet=snippet, snippet_start=s0,
                    highlights=spans, expansions=matched, keyword_score=kws, dense_score=dns, work=doc.get("work"),
                    path=list(rec.get("path", [])), citation=rec.get("citation"), parents=rec.get("parents"),
-                   start=rec.get("start"), end=rec.get("end"), confidence=confidence(kws, best, dns, coverage), _index=self)
+                   start=rec.get("start"), end=rec.get("end"), confidence=confidence(**inputs),
+                   confidence_inputs=inputs, _index=self)
 
     # ------------------------------------------------------------------ alignment
 

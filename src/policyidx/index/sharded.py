@@ -705,21 +705,35 @@ def _task_load(path: str, build_id: str) -> int:
 
 
 def _task_search(path: str, build_id: str, terms: dict[str, float] | None, qvec: np.ndarray | None, depth: int,
-                 filt: dict[str, Any] | None) -> dict[str, Any]:
-    """One shard's top ``depth`` rows of each retriever: (global rows, local rows, scores)."""
+                 filt: dict[str, Any] | None, words: list[str] | None = None) -> dict[str, Any]:
+    """One shard's top ``depth`` rows of each retriever: (global rows, local rows, scores), and
+    the best impact of each of the query's ``words`` that the shard knows (``impacts``: the
+    hits' confidence needs the best score any row could reach and which words the index knows)."""
     idx = _open_shard(path, build_id)
     rows = idx._mask(**filt) if filt else None
     mask = rows.mask if rows is not None else None
-    out: dict[str, Any] = {"keyword": None, "dense": None}
+    out: dict[str, Any] = {"keyword": None, "dense": None, "impacts": {}}
     if terms:
         r, s = idx.keyword.search(terms, k=depth, allowed=mask)
         out["keyword"] = (np.asarray(idx.global_row[r]), r.astype(np.int64), s)
+    if words:
+        ids = idx.keyword.term_ids
+        best = idx.keyword.max_impact
+        out["impacts"] = {t: float(best[ids[t]]) for t in words if t in ids}
     if qvec is not None and len(idx):
         r, s = idx.vectors.search(qvec[None, :], depth, allowed=mask)
         keep = r[0] >= 0
         r, s = r[0][keep].astype(np.int64), s[0][keep]
         out["dense"] = (np.asarray(idx.global_row[r]), r, s)
     return out
+
+
+def _task_impacts(path: str, build_id: str, words: list[str]) -> dict[str, float]:
+    """The best impact of each of ``words`` that a shard knows (a filtered search does not ask
+    the shards without an allowed document; the hits' confidence still needs them)."""
+    idx = _open_shard(path, build_id)
+    ids = idx.keyword.term_ids
+    return {t: float(idx.keyword.max_impact[ids[t]]) for t in words if t in ids}
 
 
 def _task_context(path: str, build_id: str, terms: dict[str, float], idf: dict[str, float],
@@ -1113,17 +1127,18 @@ class ShardedIndex:
             return self._search(exp, k, mode, doc_mask, {"lang": lang, "docs": docs, "works": works, "roles": roles})
 
     def _search(self, exp: Any, k: int, mode: str, doc_mask: np.ndarray | None, filt: dict[str, Any]) -> list[Any]:
-        from .facade import Hit, highlight, make_snippet
+        from .facade import Hit, confidence, confidence_lead, highlight, lead_depth, make_snippet
         from ..retrieval.base import Ranking
         from ..retrieval.fusion import FUSIONS
         from ..retrieval.fusion import dense_rerank
         from ..retrieval.modes import FUSION_DEFAULTS, HYBRID_DEFAULTS, hybrid_weights
-        from ..retrieval.retrievers import coverage_power_for, depth_for, judged_coverage
+        from ..retrieval.retrievers import coverage_power_for, depth_for, judged_coverage, query_coverage
 
         # fusion needs each retriever's top depth_for(k); one retriever alone only its top k
         # (the global top k of a retriever is within the union of the shards' top k)
         rerank = self.params.get("fusion", "rrf") == "dense-rerank"
-        depth = depth_for(k) if mode == "hybrid" else k
+        # (and a few more, as a single index, for the last hits' confidence lead)
+        depth = depth_for(k) if mode == "hybrid" else lead_depth(k)
         if mode == "hybrid" and rerank:  # the default hybrid re-ranks a deeper candidate list
             depth = max(depth, int(self.params.get("rerank_depth", HYBRID_DEFAULTS["rerank_depth"])))
         # a dict as it is: its synonym sets (retrieval.expand.QueryTerms) travel with it
@@ -1136,6 +1151,7 @@ class ShardedIndex:
         if terms is None and qvec is None:
             return []
         calls: dict[int, tuple[Any, ...]] = {}
+        words = list(exp.terms) if exp.terms else None  # which the shards know: the query's coverage
         live = set(np.asarray(self.doc_shard)[doc_mask].tolist()) if doc_mask is not None else None
         for i in range(len(self.shard_paths)):
             f: dict[str, Any] | None = None
@@ -1146,8 +1162,12 @@ class ShardedIndex:
                 f = {"lang": filt["lang"], "roles": filt["roles"],
                      "docs": [d for d in filt["docs"] if d in self._shard_docs[i]] if filt["docs"] else None,
                      "works": [w for w in filt["works"] if w in self._shard_works[i]] if filt["works"] else None}
-            calls[i] = (f,)
+            calls[i] = (f, words)
         got = self._on_shards(_task_search, calls, "search", shared=(terms, qvec, depth))
+        rest = [i for i in range(len(self.shard_paths)) if i not in calls]
+        impacts = [r.get("impacts", {}) for r in got.values()]
+        if words and rest:  # the confidence is relative to the whole index, as a single index's
+            impacts += list(self._on_shards(_task_impacts, {i: () for i in rest}, "impacts", shared=(words,)).values())
         kw = _merge([(i, r["keyword"]) for i, r in got.items()], depth)
         dn = _merge([(i, r["dense"]) for i, r in got.items()], depth)
         where: dict[int, tuple[int, int]] = {}
@@ -1189,7 +1209,19 @@ class ShardedIndex:
                 fuse = FUSIONS[self.params.get("fusion", "rrf")]
                 ranked = fuse(parts, self.params.get("weights", FUSION_DEFAULTS["weights"]),
                               self.params.get("rrf_k", FUSION_DEFAULTS["rrf_k"])).pairs()
+        scores = [sc for _, sc in ranked]
         ranked = ranked[:k]
+        # the confidence's inputs, as a single index computes them (facade.confidence)
+        impact: dict[str, float] = {}  # each word's best impact over the shards
+        for r in impacts:
+            for t, m in r.items():
+                impact[t] = max(impact.get(t, 0.0), m)
+        best = sum(w * impact[t] for t, w in exp.terms.items() if w > 0 and t in impact) if mode != "dense" else 0.0
+        qcov = query_coverage(exp.terms, impact.__contains__)
+        hcov = np.full(len(ranked), np.nan)
+        if exp.terms and ranked:
+            hcov = judged_coverage(lambda t, rows: self._coverage_scores(t, rows, where), exp,
+                                   np.array([g for g, _ in ranked], dtype=np.int64), self._languages_of)
         want: dict[int, list[int]] = {}
         for g, _ in ranked:
             s, lo = where[g]
@@ -1199,14 +1231,22 @@ class ShardedIndex:
         hits = []
         for rank, (g, score) in enumerate(ranked, 1):
             rec = rec_of[where[g]]
+            dns = dn_d.get(g)
+            if mode == "dense" and dns is None:
+                dns = score
+            hc = hcov[rank - 1]
+            inputs = {"keyword_score": kw_d.get(g), "best_attainable": best, "dense_score": dns, "coverage": qcov,
+                      "hit_coverage": None if np.isnan(hc) else float(hc), "lead": confidence_lead(scores, rank - 1),
+                      "lang": exp.lang}
             spans, matched = highlight(rec["text"], rec["lang"], exp)
             snippet, s0 = make_snippet(rec["text"], spans, lang=rec["lang"])
             hits.append(Hit(rank=rank, score=float(score), id=rec["id"], doc=rec["doc"], lang=rec["lang"],
                             label=rec["label"], title=rec["title"], text=rec["text"], doc_title=rec["doc_title"],
                             snippet=snippet, snippet_start=s0, highlights=spans, expansions=matched,
-                            keyword_score=kw_d.get(g), dense_score=dn_d.get(g), work=rec.get("work"),
+                            keyword_score=kw_d.get(g), dense_score=dns, work=rec.get("work"),
                             path=list(rec.get("path", [])), citation=rec.get("citation"), parents=rec.get("parents"),
-                            start=rec.get("start"), end=rec.get("end"), _index=self))  # type: ignore[arg-type]
+                            start=rec.get("start"), end=rec.get("end"), confidence=confidence(**inputs),
+                            confidence_inputs=inputs, _index=self))  # type: ignore[arg-type]
         return hits
 
     # ------------------------------------------------------------------ alignment
