@@ -109,6 +109,16 @@ def test_search(built, capsys):
     assert code == 2 and "punctuation" in err
 
 
+def test_search_text_says_when_no_hit_is_confident(built, capsys):
+    """Text output marks a list of near misses as such; a confident answer gets no such line."""
+    corpus, index = built
+    args = ["--index", str(index), "--corpus", str(corpus), "-k", "3"]
+    code, out, _ = run(capsys, "search", "天気予報 明日の東京", *args)
+    assert code == 0 and out.startswith("no confident answer") and " 1. " in out
+    code, out, _ = run(capsys, "search", "专利密集型产品备案认定", *args)
+    assert code == 0 and "no confident answer" not in out and "confidence" in out.splitlines()[0]
+
+
 def test_align_outputs(built, capsys, tmp_path):
     corpus, index = built
     tsv, tmx, html = tmp_path / "a.tsv", tmp_path / "a.tmx", tmp_path / "a.html"

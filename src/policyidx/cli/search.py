@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     # One query per process: the compiled keyword kernels would only be loaded (numba, on a
     # background thread competing for the interpreter) after the query has been answered
     # by the numpy path, which gives the same results; nor is scipy imported for it.
+    from ..index.facade import CONFIDENT
     from ..index.highlight import marked
     from ..retrieval.keyword import light_kernels
 
@@ -45,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
     if not hits:
         print("no clause matches the query")
         return 0
+    if not any(h.confident for h in hits):
+        # hits are still listed: near answers help, but the user should not take them as the answer
+        print(f"no confident answer: the best hit's confidence is {max(h.confidence for h in hits):.2f} "
+              f"(below {CONFIDENT}); the nearest clauses:")
     tty = sys.stdout.isatty()
     bold = ("\033[1m", "\033[0m") if tty else ("【", "】")
     # which renderings came from the general dictionaries rather than the glossary
@@ -54,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         from_dict = set(analyze(args.query, expand=not args.no_expand, dictionaries=not args.no_dict).dictionary)
     for h in hits:
         heading = f"{h.label}{h.title or ''}".strip()
-        print(f"{h.rank:>2}. {h.id}  {short(heading, 60)}   [{h.score:.4f}]")
+        print(f"{h.rank:>2}. {h.id}  {short(heading, 60)}   [{h.score:.4f}, confidence {h.confidence:.2f}]")
         print(f"    {h.doc_title}")
         print(f"    {marked(h.snippet, h.highlights, h.snippet_start, start=bold[0], end=bold[1])}")
         gl = [e for e in h.expansions if e not in from_dict]
