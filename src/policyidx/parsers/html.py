@@ -31,7 +31,7 @@ from ..errors import ParseError
 from ..model import ParseWarning
 from .decode import decode_bytes, plausibility
 from .labels import match_label
-from .layout import Line, assemble, normalize_line, strip_invisible
+from .layout import Line, assemble, normalize_line, straddles_word, strip_invisible
 from .structure import ParseResult, build, _iso, _split_names
 
 __all__ = ["parse_html", "html_lines", "MAX_DEPTH"]
@@ -245,12 +245,49 @@ def _candidate(root):
         n = _cjk(p.text_content())
         links = sum(_cjk(a.text_content()) for a in p.iter("a"))
         scores[parent] = scores.get(parent, 0) + n - 2 * links
+    for holder, n in _loose_text(root).items():
+        scores[holder] = scores.get(holder, 0) + n
     if scores:
         best = max(scores, key=scores.get)
         if scores[best] > 20:
             return best
     body = root.find("body")
     return body if body is not None else root
+
+
+def _loose_text(root) -> dict:
+    """CJK characters of text that lies in a block other than a ``<p>`` (lines cut by ``<br>``
+    in a ``<div>`` or a layout table's ``<td>``), by that block; link text counts against it.
+
+    Each text node is credited to its nearest block ancestor, unless that is a ``<p>`` or lies
+    inside one (paragraphs are scored by their parent), or is navigation.  One pass over the
+    elements (each looks up its parent's entry).
+    """
+    holder: dict = {}  # element -> (nearest block or None, inside a link, not scored)
+    out: dict = {}
+    top = (None, False, False)
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        tag = _tag(el)
+        parent = el.getparent()
+        up = holder.get(parent, top) if parent is not None else top
+        if up[2] or tag in _SKIP or tag in _CONTROLS or tag in _FURNITURE or tag == "p":
+            holder[el] = (None, False, True)  # not scored, nor anything inside
+        elif tag in _BLOCK:
+            holder[el] = (el, up[1], False)
+        else:
+            holder[el] = (up[0], up[1] or tag == "a", False)
+        block, link, _ = holder[el]
+        if block is not None and el.text:
+            n = _cjk(el.text)
+            if n:
+                out[block] = out.get(block, 0) + (-n if link else n)
+        if el.tail and up[0] is not None and not up[2]:
+            n = _cjk(el.tail)
+            if n:
+                out[up[0]] = out.get(up[0], 0) + (-n if up[1] else n)
+    return out
 
 
 def _lead(el, limit: int = 24) -> str:
@@ -350,6 +387,37 @@ def _page_heading(root, parts):
             t = normalize_line(el.text_content())
             if xp == "//h1" and _cjk(t) >= 2 or _cjk(t) >= 6 and t not in body_text:
                 return el, t
+    return _titled_element(root, inside)
+
+
+_TITLE_SEP = re.compile(r"\s*(?:[_|｜]|-{1,2}|——|－|—)\s*")
+
+
+def _titled_element(root, inside: set):
+    """The element before the body whose whole text is the page ``<title>`` (or its part before
+    the site name: ``标题_某某省人民政府``): an old page's title cell (``<td><b>标题</b></td>``)."""
+    t = root.find(".//title")
+    if t is None:
+        return None, None
+    full = normalize_line(t.text_content())
+    names = {n for n in (full, *_TITLE_SEP.split(full)) if _cjk(n) >= 4}
+    if not names:
+        return None, None
+    body = root.find("body")
+    for el in (body if body is not None else root).iter():
+        if el in inside:
+            break  # only before the body
+        if not isinstance(el.tag, str) or _tag(el) in _SKIP or _tag(el) in _CONTROLS or not el.text:
+            continue
+        text = normalize_line(el.text)
+        if text not in names or normalize_line(el.text_content()) != text:
+            continue
+        top = el  # the widest element showing just this text (the cell around <font><b>)
+        for a in el.iterancestors():
+            if normalize_line(a.text_content()) != text:
+                break
+            top = a
+        return top, text
     return None, None
 
 
@@ -421,6 +489,21 @@ def html_lines(root, container, dropped: list[str] | None = None) -> list[Line]:
     for i, ln in enumerate(lines, 1):
         ln.lineno = i
     return lines
+
+
+def _rejoin_cut_words(lines: list[Line], lang: str) -> None:
+    """A paragraph break that cuts a word in two (``…发挥表率</p><p>作用。``) is a line break:
+    the second line goes on with the paragraph (pages exported from a word processor, and
+    collections scraped from them, break paragraphs mid-line).  Only between two text lines
+    of at least :data:`_REJOIN_MIN` characters' worth on the left, never before a clause label."""
+    for prev, ln in zip(lines, lines[1:]):
+        if (ln.hard and ln.kind == "para" and prev.kind == "para" and len(prev.text) >= _REJOIN_MIN
+                and match_label(ln.text) is None and straddles_word(prev.text, ln.text, lang)):
+            ln.hard = False
+
+
+#: the shortest line whose cut word is mended across a paragraph break (a heading is shorter)
+_REJOIN_MIN = 8
 
 
 def _outside_text(root, parts, keep) -> list[str]:
@@ -502,6 +585,7 @@ def parse_html(data: bytes, *, doc_id: str, lang: str = "zh", name: str = "<html
     parts = find_body(root)
     dropped: list[str] = []
     lines = html_lines(root, parts, dropped)
+    _rejoin_cut_words(lines, lang)
     # the page title (h1) often sits just outside the article body: it is part of the document
     heading_el, heading = _page_heading(root, parts)
     if heading and not any(heading == ln.text for ln in lines[:3]):
