@@ -15,8 +15,8 @@ each parsed with ``parse_bytes(..., format="html")``:
   (gov.cn article pages);
 - ``br``: the lines separated by ``<br>`` in one ``div#zoom`` (older provincial pages);
 - ``indent-span``: ``<p>`` lines indented with ``&nbsp;`` runs or full-width spaces (alternating
-  by line), the text in ``<span style=...>`` runs cut mid-line (pages exported from a word
-  processor);
+  by line), the text in ``<span style=...>`` runs cut mid-line, an empty ``<p>&nbsp;</p>`` after
+  every third line (pages exported from a word processor);
 - ``strong-center``: article labels in ``<strong>``/``<b>`` (``<p><strong>第一条</strong>　…</p>``),
   division headings (编/章/节, 附则) centred (``<p align="center">`` or ``<h3>``, alternating),
   the title in a centred ``<p>`` in the body (npc.gov.cn / flk.npc.gov.cn);
@@ -165,6 +165,8 @@ def layout_indent_span(text: str) -> bytes:
             continue
         indent = "&nbsp;&nbsp;&nbsp;&nbsp;" if k % 2 else "\u3000\u3000"
         parts.append(f'<p style="text-indent:0;line-height:1.5">{indent}{_cut_spans(str(t), k)}</p>')
+        if k % 3 == 0:
+            parts.append('<p style="line-height:1.5"><span style="font-size:16pt">&nbsp;</span></p>')  # a spacer
     body = (_NAV + _CRUMB + '<div class="pages_content" id="UCAP-CONTENT">\n' + "\n".join(parts)
             + "\n</div>\n" + _FOOTER)
     return _page(body, title=_lines(text)[0] if text.strip() else "").encode("utf-8")
