@@ -82,31 +82,39 @@ def _decode(data: bytes, name: str, lang: str) -> tuple[str, list[ParseWarning]]
     """Decode a page; its ``<meta charset>`` is followed only when the text it gives is plausible."""
     m = _META_CHARSET.search(data[:4096])
     declared = m.group(1).decode("ascii", "replace").lower() if m else ""
+    first: tuple[str, str, list[ParseWarning], float] | None = None
+    if declared:
+        # the declared charset is followed whenever its text is plausible: the detection it
+        # would be weighed against is then not needed (it costs as much as the parse of a page)
+        try:
+            text, enc, warnings = decode_bytes(data, name=name, lang=lang, encoding=declared)
+        except ParseError:
+            pass
+        else:
+            p_decl = plausibility(_sample_text(text, warnings), lang) - 5 * len(warnings)
+            if p_decl >= TRUST_DECLARED:
+                return text, warnings
+            first = (text, enc, warnings, p_decl)
     auto: tuple[str, str, list[ParseWarning]] | None = None
     auto_err: ParseError | None = None
     try:
         auto = decode_bytes(data, name=name, lang=lang)
     except ParseError as exc:
         auto_err = exc
-    if declared:
-        try:
-            text, enc, warnings = decode_bytes(data, name=name, lang=lang, encoding=declared)
-        except ParseError:
-            text = None
-        if text is not None:
-            if auto is None or auto[1] == enc:
-                return text, warnings
-            # two readings differ: the declared one stands unless its text is implausible
-            # (bytes replaced, or characters a wrong codec produces) and the other is better
-            # (a U+FFFD of a strict decoding was in the page: it is not evidence against it)
-            p_decl = plausibility(_sample_text(text, warnings), lang) - 5 * len(warnings)
-            p_auto = plausibility(_sample_text(auto[0], auto[2]), lang) - 5 * len(auto[2])
-            if p_decl >= TRUST_DECLARED or p_decl >= p_auto - 0.1:
-                return text, warnings
-            auto[2].append(ParseWarning(
-                "meta-charset-ignored",
-                f"the page declares charset={declared} but its bytes read as {auto[1]} (the declared charset gives implausible text)",
-            ))
+    if first is not None:
+        text, enc, warnings, p_decl = first
+        if auto is None or auto[1] == enc:
+            return text, warnings
+        # two readings differ: the declared one stands unless its text is implausible
+        # (bytes replaced, or characters a wrong codec produces) and the other is better
+        # (a U+FFFD of a strict decoding was in the page: it is not evidence against it)
+        p_auto = plausibility(_sample_text(auto[0], auto[2]), lang) - 5 * len(auto[2])
+        if p_decl >= p_auto - 0.1:
+            return text, warnings
+        auto[2].append(ParseWarning(
+            "meta-charset-ignored",
+            f"the page declares charset={declared} but its bytes read as {auto[1]} (the declared charset gives implausible text)",
+        ))
     if auto is None:
         assert auto_err is not None
         raise auto_err
