@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/realdocs_html.py [--root ../shared/realdocs] [--limit N] [--layout NAME ...] [--show N]
+    python benchmarks/realdocs_html.py [--root ../shared/realdocs] [--limit N] [--match TEXT] [--layout NAME ...] [--show N]
 
 Each ``zh/**/*.md`` file is turned into the plain text ``benchmarks/realdocs_parse.py`` parses
 (its :func:`read_source`; the collection's comment lines ``<!-- TABLE -->`` / ``<!-- FORCE BREAK -->``
@@ -290,8 +290,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="only the first N files (0: all)")
     ap.add_argument("--layout", action="append", choices=sorted(LAYOUTS), help="only these layouts (repeatable; default all)")
     ap.add_argument("--show", type=int, default=0, help="print the first N differences of each layout")
+    ap.add_argument("--match", default="", help="only the files whose path holds this text")
     args = ap.parse_args(argv)
-    files = bench.source_files(args.root, args.limit)
+    files = bench.source_files(args.root, 0 if args.match else args.limit)
+    if args.match:
+        files = [f for f in files if args.match in str(f.relative_to(args.root))][: args.limit or None]
     if not files:
         return 2
     names = args.layout or list(LAYOUTS)

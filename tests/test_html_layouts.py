@@ -67,3 +67,28 @@ def test_paragraph_break_between_words_stays():
                 "<p>" + ARTICLES[1] + "</p></div></body></html>")
     first = next(c for c in clauses(res) if c.label == "第一条")
     assert len(first.children) == 3
+
+
+def test_long_paragraph_stopping_mid_sentence_goes_on():
+    # no word runs across this break: the line is long and stops without punctuation
+    long = "违反本条例规定，交通运输主管部门和道路运输管理机构的工作人员有下列情形之一的，对直接负责的主管人员依法"
+    res = parse("<html><body><div class='TRS_Editor'><p>" + ARTICLES[0] + "</p>"
+                "<p>" + ARTICLES[1] + "</p><p>" + long + "</p><p>给予处分；构成犯罪的，依法追究刑事责任。</p>"
+                "<p>" + ARTICLES[2] + "</p></div></body></html>")
+    second = next(c for c in clauses(res) if c.label == "第二条")
+    assert second.children[-1].text == long + "给予处分；构成犯罪的，依法追究刑事责任。"
+
+
+def test_word_cut_before_a_colon_line_goes_on():
+    res = parse("<html><body><div class='TRS_Editor'><p>" + ARTICLES[0] + "</p>"
+                "<p>第二条　禁止在饮用水水源二级保护区内从事以下行</p><p>为：</p><p>（一）新建排放污染物的建设项目；</p>"
+                "<p>" + ARTICLES[2] + "</p></div></body></html>")
+    second = next(c for c in clauses(res) if c.label == "第二条")
+    assert second.text.startswith("禁止在饮用水水源二级保护区内从事以下行为：")
+
+
+def test_first_line_title_is_never_joined_onto():
+    title = "某某省人民政府办公厅关于印发某某省全面深化农业农村改革加快推进农业农村现代化若干政策措施实施方案的通知"
+    res = parse("<html><body><div class='TRS_Editor'><p>" + title + "</p><p>现将实施方案印发给你们，请认真贯彻执行。</p>"
+                "<p>" + ARTICLES[0] + "</p><p>" + ARTICLES[1] + "</p></div></body></html>")
+    assert res.parsed_title == title

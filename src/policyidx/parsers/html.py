@@ -31,7 +31,7 @@ from ..errors import ParseError
 from ..model import ParseWarning
 from .decode import decode_bytes, plausibility
 from .labels import match_label
-from .layout import Line, assemble, normalize_line, straddles_word, strip_invisible
+from .layout import Line, _join, assemble, normalize_line, straddles_word, strip_invisible
 from .structure import ParseResult, build, _iso, _split_names
 
 __all__ = ["parse_html", "html_lines", "MAX_DEPTH"]
@@ -499,19 +499,32 @@ def html_lines(root, container, dropped: list[str] | None = None) -> list[Line]:
     return lines
 
 
-def _rejoin_cut_words(lines: list[Line], lang: str) -> None:
-    """A paragraph break that cuts a word in two (``…发挥表率</p><p>作用。``) is a line break:
-    the second line goes on with the paragraph (pages exported from a word processor, and
-    collections scraped from them, break paragraphs mid-line).  Only between two text lines
-    of at least :data:`_REJOIN_MIN` characters' worth on the left, never before a clause label."""
-    for prev, ln in zip(lines, lines[1:]):
-        if (ln.hard and ln.kind == "para" and prev.kind == "para" and len(prev.text) >= _REJOIN_MIN
-                and match_label(ln.text) is None and straddles_word(prev.text, ln.text, lang)):
-            ln.hard = False
+def _rejoin_cut_lines(lines: list[Line], lang: str) -> list[Line]:
+    """Mend paragraph breaks that fall inside a sentence: returns the lines, such a line joined
+    onto the one before it.
+
+    A paragraph does not end on a Han character in the middle of a sentence; pages exported
+    from a word processor (and collections scraped from them) break paragraphs mid-line
+    (``…发挥表率</p><p>作用。``, ``…依法</p><p>给予处分；…``).  The break is mended where the
+    line before ends on a Han character and the next line starts no clause label, and either
+    a word runs across the break or the plain-text rules of one paragraph per line would go on
+    (``layout._join``: a long line stopping mid-sentence, a line starting with
+    ``，`` or a connective).  The first line (a title) is never joined onto.
+    """
+    out: list[Line] = []
+    for ln in lines:
+        prev = out[-1] if len(out) > 1 else None
+        if (prev is not None and ln.kind == "para" and prev.kind == "para" and _HAN_END.search(prev.text)
+                and match_label(ln.text) is None
+                and (straddles_word(prev.text, ln.text, lang)
+                     or _join(prev.text, ln.text, (prev.text[:128], len(prev.text)), lang=lang, wrapped=False, width=0) is not None)):
+            prev.text += ln.text  # after a Han character: no space
+            continue
+        out.append(ln)
+    return out
 
 
-#: the shortest line whose cut word is mended across a paragraph break (a heading is shorter)
-_REJOIN_MIN = 8
+_HAN_END = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]$")
 
 
 def _outside_text(root, parts, keep) -> list[str]:
@@ -593,7 +606,7 @@ def parse_html(data: bytes, *, doc_id: str, lang: str = "zh", name: str = "<html
     parts = find_body(root)
     dropped: list[str] = []
     lines = html_lines(root, parts, dropped)
-    _rejoin_cut_words(lines, lang)
+    lines = _rejoin_cut_lines(lines, lang)
     # the page title (h1) often sits just outside the article body: it is part of the document
     heading_el, heading = _page_heading(root, parts)
     if heading and not any(heading == ln.text for ln in lines[:3]):
