@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/realdocs_html.py [--root ../shared/realdocs] [--limit N] [--match TEXT] [--layout NAME ...] [--show N]
+    python benchmarks/realdocs_html.py --peer-src ../main/src [--rounds 3] [--limit N]   # page parse time side by side
 
 Each ``zh/**/*.md`` file is turned into the plain text ``benchmarks/realdocs_parse.py`` parses
 (its :func:`read_source`; the collection's comment lines ``<!-- TABLE -->`` / ``<!-- FORCE BREAK -->``
@@ -32,7 +33,9 @@ labels and titles in order), clauses whose text differs (same trees; whitespace 
 of table rows aside), document titles that differ, lost characters (characters of the plain
 text missing from the parsed page text, counted as a multiset, plus characters of the page
 text outside every clause, header, footer and markup span), failures (an exception), and parse
-time.  ``--show N`` prints the first N differences of each layout.
+time.  ``--show N`` prints the first N differences of each layout.  ``--peer-src DIR`` (another
+checkout's ``src``) prints the CPU time of the page parses of both, every 5th document,
+alternating rounds, instead.
 """
 
 from __future__ import annotations
@@ -283,6 +286,48 @@ def compare(ref, got) -> dict:
             "titles": (ref.parsed_title, got.parsed_title), "first": first}
 
 
+def _timing(files: list[Path], names: list[str]) -> int:
+    """CPU time of the page parses (every 5th document, after a warm-up), one line per layout."""
+    texts = [page_text(f.read_text(encoding="utf-8")) for f in files[::5]]
+    for n in names:
+        pages = [LAYOUTS[n](t) for t in texts]
+        parse_bytes(pages[0], doc_id="d.zh", lang="zh", format="html")
+        t0 = time.process_time()
+        for p in pages:
+            parse_bytes(p, doc_id="d.zh", lang="zh", format="html")
+        print(n, len(pages), time.process_time() - t0)
+    return 0
+
+
+def _compare(args, names: list[str]) -> int:
+    """Page parse time of this checkout and others, side by side, alternating rounds."""
+    import os
+    import subprocess
+
+    peers = [("this checkout", Path(__file__).resolve().parent.parent / "src")] + [(str(p), p.resolve()) for p in args.peer_src]
+    res: dict[str, dict[str, list[float]]] = {name: {} for name, _ in peers}
+    docs = 0
+    for _ in range(args.rounds):
+        for name, src in peers:
+            cmd = [sys.executable, __file__, "--root", str(args.root), "--timing-only", "--limit", str(args.limit)]
+            for n in names:
+                cmd += ["--layout", n]
+            out = subprocess.run(cmd, env=dict(os.environ, PYTHONPATH=str(src)), capture_output=True, text=True, check=True).stdout
+            for line in out.splitlines():
+                n, k, dt = line.split()
+                docs = int(k)
+                res[name].setdefault(n, []).append(float(dt))
+    print(f"page parse CPU time, ms/document, {docs} documents (every 5th file), median of {args.rounds} alternating rounds:")
+    print(f"  {'layout':14s} " + " ".join(f"{name[-30:]:>30s}" for name, _ in peers))
+    for n in names:
+        cells = []
+        for name, _ in peers:
+            ts = sorted(res[name].get(n, [0.0]))
+            cells.append(f"{1000 * ts[len(ts) // 2] / max(1, docs):30.1f}")
+        print(f"  {n:14s} " + " ".join(cells))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     bench = _bench()
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -291,6 +336,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--layout", action="append", choices=sorted(LAYOUTS), help="only these layouts (repeatable; default all)")
     ap.add_argument("--show", type=int, default=0, help="print the first N differences of each layout")
     ap.add_argument("--match", default="", help="only the files whose path holds this text")
+    ap.add_argument("--timing-only", action="store_true", help="only time the page parses (CPU, every 5th document)")
+    ap.add_argument("--peer-src", type=Path, action="append", default=[],
+                    help="a src/ directory of another policyidx checkout to time side by side (repeatable)")
+    ap.add_argument("--rounds", type=int, default=3, help="timing rounds, alternating between the checkouts")
     args = ap.parse_args(argv)
     files = bench.source_files(args.root, 0 if args.match else args.limit)
     if args.match:
@@ -298,6 +347,10 @@ def main(argv: list[str] | None = None) -> int:
     if not files:
         return 2
     names = args.layout or list(LAYOUTS)
+    if args.timing_only:
+        return _timing(files, names)
+    if args.peer_src:
+        return _compare(args, names)
     stats = {n: {"tree": 0, "differ": 0, "title": 0, "lost": 0, "lost_docs": 0, "failed": 0, "time": 0.0, "examples": []}
              for n in ["plain"] + names}
     clauses = chars = 0

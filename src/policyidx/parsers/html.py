@@ -31,7 +31,7 @@ from ..errors import ParseError
 from ..model import ParseWarning
 from .decode import decode_bytes, plausibility
 from .labels import match_label
-from .layout import Line, _join, assemble, normalize_line, straddles_word, strip_invisible
+from .layout import Line, assemble, normalize_line, straddles_word, strip_invisible
 from .structure import ParseResult, build, _iso, _split_names
 
 __all__ = ["parse_html", "html_lines", "MAX_DEPTH"]
@@ -505,19 +505,17 @@ def _rejoin_cut_lines(lines: list[Line], lang: str) -> list[Line]:
 
     A paragraph does not end on a Han character in the middle of a sentence; pages exported
     from a word processor (and collections scraped from them) break paragraphs mid-line
-    (``…发挥表率</p><p>作用。``, ``…依法</p><p>给予处分；…``).  The break is mended where the
-    line before ends on a Han character and the next line starts no clause label, and either
-    a word runs across the break or the plain-text rules of one paragraph per line would go on
-    (``layout._join``: a long line stopping mid-sentence, a line starting with
-    ``，`` or a connective).  The first line (a title) is never joined onto.
-    """
+    (``…发挥表率</p><p>作用。``, ``…从事以下行</p><p>为：``).  The break is mended where the
+    line before ends on a Han character, the next line starts no clause label and a word runs
+    across the break (:func:`.layout.straddles_word`).  A long line that merely stops without
+    punctuation is left alone: in the real texts that is as often a paragraph missing its
+    ``。`` as a cut sentence.  The first line (a title) is never joined onto."""
     out: list[Line] = []
     for ln in lines:
         prev = out[-1] if len(out) > 1 else None
         if (prev is not None and ln.kind == "para" and prev.kind == "para" and _HAN_END.search(prev.text)
                 and match_label(ln.text) is None
-                and (straddles_word(prev.text, ln.text, lang)
-                     or _join(prev.text, ln.text, (prev.text[:128], len(prev.text)), lang=lang, wrapped=False, width=0) is not None)):
+                and straddles_word(prev.text, ln.text, lang)):
             prev.text += ln.text  # after a Han character: no space
             continue
         out.append(ln)
