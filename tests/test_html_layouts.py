@@ -92,3 +92,18 @@ def test_first_line_title_is_never_joined_onto():
     res = parse("<html><body><div class='TRS_Editor'><p>某市养犬管理规</p><p>定如下：</p>"
                 "<p>" + ARTICLES[0] + "</p><p>" + ARTICLES[1] + "</p></div></body></html>")
     assert res.parsed_title == "某市养犬管理规"
+
+
+def test_heading_line_without_punctuation_is_not_joined_onto():
+    # 解释|法释 reads as a word across the break, but the line before is a title, not a sentence
+    res = parse("<html><body><h1>某某解释</h1><div class='TRS_Editor'><p>2024年8月20日施行</p>"
+                "<p>最高人民法院 最高人民检察院 关于办理洗钱刑事案件适用法律若干问题的解释</p><p>法释〔2024〕10号</p>"
+                "<p>" + ARTICLES[0] + "</p><p>" + ARTICLES[1] + "</p></div></body></html>")
+    assert res.doc_number == "法释〔2024〕10号"
+
+
+def test_document_number_line_is_not_joined_onto_a_title_with_punctuation():
+    res = parse("<html><body><h1>某某解释</h1><div class='TRS_Editor'><p>2024年8月20日施行</p>"
+                "<p>最高人民法院、最高人民检察院关于办理洗钱刑事案件适用法律若干问题的解释</p><p>法释〔2024〕10号</p>"
+                "<p>" + ARTICLES[0] + "</p><p>" + ARTICLES[1] + "</p></div></body></html>")
+    assert res.doc_number == "法释〔2024〕10号"

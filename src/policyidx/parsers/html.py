@@ -31,7 +31,8 @@ from ..errors import ParseError
 from ..model import ParseWarning
 from .decode import decode_bytes, plausibility
 from .labels import match_label
-from .layout import Line, assemble, normalize_line, straddles_word, strip_invisible
+from .layout import (Line, assemble, is_footer_start, is_header_line, is_signature_line, normalize_line,
+                     straddles_word, strip_invisible)
 from .structure import ParseResult, build, _iso, _split_names
 
 __all__ = ["parse_html", "html_lines", "MAX_DEPTH"]
@@ -506,15 +507,19 @@ def _rejoin_cut_lines(lines: list[Line], lang: str) -> list[Line]:
     A paragraph does not end on a Han character in the middle of a sentence; pages exported
     from a word processor (and collections scraped from them) break paragraphs mid-line
     (``…发挥表率</p><p>作用。``, ``…从事以下行</p><p>为：``).  The break is mended where the
-    line before ends on a Han character, the next line starts no clause label and a word runs
-    across the break (:func:`.layout.straddles_word`).  A long line that merely stops without
+    line before ends on a Han character, the next line starts no clause label and is no header,
+    footer or signature line (a document number ``法释〔2024〕10号``), a word runs
+    across the break (:func:`.layout.straddles_word`), and the line before reads as a sentence
+    (punctuation inside it, or a clause label and some length), not as a title or heading.  A long line that merely stops without
     punctuation is left alone: in the real texts that is as often a paragraph missing its
     ``。`` as a cut sentence.  The first line (a title) is never joined onto."""
     out: list[Line] = []
     for ln in lines:
         prev = out[-1] if len(out) > 1 else None
         if (prev is not None and ln.kind == "para" and prev.kind == "para" and _HAN_END.search(prev.text)
+                and (_SENTENCE_MARK.search(prev.text) or (match_label(prev.text) is not None and len(prev.text) >= 16))
                 and match_label(ln.text) is None
+                and not (is_header_line(ln.text) or is_footer_start(ln.text) or is_signature_line(ln.text))
                 and straddles_word(prev.text, ln.text, lang)):
             prev.text += ln.text  # after a Han character: no space
             continue
@@ -523,6 +528,9 @@ def _rejoin_cut_lines(lines: list[Line], lang: str) -> list[Line]:
 
 
 _HAN_END = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]$")
+#: punctuation inside a sentence: a line without any (and without a clause label) is a title or
+#: heading, never joined onto (``…若干问题的解释</p><p>法释〔2024〕10号``)
+_SENTENCE_MARK = re.compile(r"[，,、；;：:“”《》（）]")
 
 
 def _outside_text(root, parts, keep) -> list[str]:
