@@ -289,6 +289,10 @@ def compare(ref, got) -> dict:
 def _timing(files: list[Path], names: list[str]) -> int:
     """CPU time of the page parses (every 5th document, after a warm-up), one line per layout."""
     texts = [page_text(f.read_text(encoding="utf-8")) for f in files[::5]]
+    # the tokeniser's dictionaries load once per process (on the first line cut mid-word): not per page
+    from policyidx.text.analysis import tokenize
+
+    tokenize("发挥表率作用", "zh")
     for n in names:
         pages = [LAYOUTS[n](t) for t in texts]
         parse_bytes(pages[0], doc_id="d.zh", lang="zh", format="html")
