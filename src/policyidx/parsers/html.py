@@ -83,7 +83,7 @@ def _decode(data: bytes, name: str, lang: str) -> tuple[str, list[ParseWarning]]
     """Decode a page; its ``<meta charset>`` is followed only when the text it gives is plausible."""
     m = _META_CHARSET.search(data[:4096])
     declared = m.group(1).decode("ascii", "replace").lower() if m else ""
-    first: tuple[str, str, list[ParseWarning], float] | None = None
+    first: tuple[str, str, list[ParseWarning], float | None] | None = None
     if declared:
         # the declared charset is followed whenever its text is plausible: the detection it
         # would be weighed against is then not needed (it costs as much as the parse of a page)
@@ -92,10 +92,13 @@ def _decode(data: bytes, name: str, lang: str) -> tuple[str, list[ParseWarning]]
         except ParseError:
             pass
         else:
-            p_decl = plausibility(_sample_text(text, warnings), lang) - 5 * len(warnings)
-            if p_decl >= TRUST_DECLARED:
-                return text, warnings
-            first = (text, enc, warnings, p_decl)
+            # (a UTF-8 page is checked the other way round: its detection is quicker than the check)
+            p_first = None
+            if not enc.replace("_", "-").lower().startswith("utf-8"):
+                p_first = plausibility(_sample_text(text, warnings), lang) - 5 * len(warnings)
+                if p_first >= TRUST_DECLARED:
+                    return text, warnings
+            first = (text, enc, warnings, p_first)
     auto: tuple[str, str, list[ParseWarning]] | None = None
     auto_err: ParseError | None = None
     try:
@@ -103,8 +106,11 @@ def _decode(data: bytes, name: str, lang: str) -> tuple[str, list[ParseWarning]]
     except ParseError as exc:
         auto_err = exc
     if first is not None:
-        text, enc, warnings, p_decl = first
+        text, enc, warnings, p_first = first
         if auto is None or auto[1] == enc:
+            return text, warnings
+        p_decl = p_first if p_first is not None else plausibility(_sample_text(text, warnings), lang) - 5 * len(warnings)
+        if p_decl >= TRUST_DECLARED:
             return text, warnings
         # two readings differ: the declared one stands unless its text is implausible
         # (bytes replaced, or characters a wrong codec produces) and the other is better
