@@ -1,7 +1,8 @@
 """HTML pages of Chinese government sites.
 
 The article body is found among navigation, scripts and footers: a known container
-(``TRS_Editor``, ``zoom`` ...) or the element whose paragraphs hold the most CJK text, then
+(``TRS_Editor``, ``zoom`` ...) or the element whose paragraphs (or ``<br>`` lines, as in the
+``<td>`` of an old layout table) hold the most CJK text, then
 widened to the smallest container that also holds every numbered paragraph of the page
 (``一、`` ``第一条`` ``（一）`` ...): a body split over sibling ``<div>``\\s is taken as that run of
 siblings.  Inside the body everything that shows as text is kept, ``<header>``, ``<footer>``,
@@ -10,8 +11,9 @@ skipped.  Page text outside the body (navigation, related links, site footer) an
 form controls is left out *and listed* in an ``outside-body`` warning.
 
 ``<p>`` and other blocks are paragraphs; ``<br>`` is a line break, and a paragraph break
-when the next line is indented (``　　``) or after ``<br><br>``; the ``<h1>`` page title is
-kept when it sits outside the body; tables are kept as tables: one line per row, cells
+when the next line is indented (``　　``) or after ``<br><br>``; a paragraph break that cuts a
+word in a sentence is mended (:func:`_rejoin_cut_lines`); the page title is kept when it sits
+outside the body (an ``<h1>``, or the element before the body showing the page ``<title>``); tables are kept as tables: one line per row, cells
 separated by `` | ``, searchable text that is never read as a clause label.
 
 Parsing is safe: lxml's HTML parser with network access off; HTML has no external entities
