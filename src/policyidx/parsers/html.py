@@ -1,7 +1,8 @@
 """HTML pages of Chinese government sites.
 
 The article body is found among navigation, scripts and footers: a known container
-(``TRS_Editor``, ``zoom`` ...) or the element whose paragraphs hold the most CJK text, then
+(``TRS_Editor``, ``zoom`` ...) or the element whose paragraphs (or ``<br>`` lines, as in the
+``<td>`` of an old layout table) hold the most CJK text, then
 widened to the smallest container that also holds every numbered paragraph of the page
 (``一、`` ``第一条`` ``（一）`` ...): a body split over sibling ``<div>``\\s is taken as that run of
 siblings.  Inside the body everything that shows as text is kept, ``<header>``, ``<footer>``,
@@ -10,8 +11,9 @@ skipped.  Page text outside the body (navigation, related links, site footer) an
 form controls is left out *and listed* in an ``outside-body`` warning.
 
 ``<p>`` and other blocks are paragraphs; ``<br>`` is a line break, and a paragraph break
-when the next line is indented (``　　``) or after ``<br><br>``; the ``<h1>`` page title is
-kept when it sits outside the body; tables are kept as tables: one line per row, cells
+when the next line is indented (``　　``) or after ``<br><br>``; a paragraph break that cuts a
+word in a sentence is mended (:func:`_rejoin_cut_lines`); the page title is kept when it sits
+outside the body (an ``<h1>``, or the element before the body showing the page ``<title>``); tables are kept as tables: one line per row, cells
 separated by `` | ``, searchable text that is never read as a clause label.
 
 Parsing is safe: lxml's HTML parser with network access off; HTML has no external entities
@@ -31,7 +33,8 @@ from ..errors import ParseError
 from ..model import ParseWarning
 from .decode import decode_bytes, plausibility
 from .labels import match_label
-from .layout import Line, assemble, normalize_line, strip_invisible
+from .layout import (Line, assemble, is_footer_start, is_header_line, is_signature_line, normalize_line,
+                     straddles_word, strip_invisible)
 from .structure import ParseResult, build, _iso, _split_names
 
 __all__ = ["parse_html", "html_lines", "MAX_DEPTH"]
@@ -82,31 +85,45 @@ def _decode(data: bytes, name: str, lang: str) -> tuple[str, list[ParseWarning]]
     """Decode a page; its ``<meta charset>`` is followed only when the text it gives is plausible."""
     m = _META_CHARSET.search(data[:4096])
     declared = m.group(1).decode("ascii", "replace").lower() if m else ""
+    first: tuple[str, str, list[ParseWarning], float | None] | None = None
+    if declared:
+        # the declared charset is followed whenever its text is plausible: the detection it
+        # would be weighed against is then not needed (it costs as much as the parse of a page)
+        try:
+            text, enc, warnings = decode_bytes(data, name=name, lang=lang, encoding=declared)
+        except ParseError:
+            pass
+        else:
+            # (a UTF-8 page is checked the other way round: its detection is quicker than the check)
+            p_first = None
+            if not enc.replace("_", "-").lower().startswith("utf-8"):
+                p_first = plausibility(_sample_text(text, warnings), lang) - 5 * len(warnings)
+                if p_first >= TRUST_DECLARED:
+                    return text, warnings
+            first = (text, enc, warnings, p_first)
     auto: tuple[str, str, list[ParseWarning]] | None = None
     auto_err: ParseError | None = None
     try:
         auto = decode_bytes(data, name=name, lang=lang)
     except ParseError as exc:
         auto_err = exc
-    if declared:
-        try:
-            text, enc, warnings = decode_bytes(data, name=name, lang=lang, encoding=declared)
-        except ParseError:
-            text = None
-        if text is not None:
-            if auto is None or auto[1] == enc:
-                return text, warnings
-            # two readings differ: the declared one stands unless its text is implausible
-            # (bytes replaced, or characters a wrong codec produces) and the other is better
-            # (a U+FFFD of a strict decoding was in the page: it is not evidence against it)
-            p_decl = plausibility(_sample_text(text, warnings), lang) - 5 * len(warnings)
-            p_auto = plausibility(_sample_text(auto[0], auto[2]), lang) - 5 * len(auto[2])
-            if p_decl >= TRUST_DECLARED or p_decl >= p_auto - 0.1:
-                return text, warnings
-            auto[2].append(ParseWarning(
-                "meta-charset-ignored",
-                f"the page declares charset={declared} but its bytes read as {auto[1]} (the declared charset gives implausible text)",
-            ))
+    if first is not None:
+        text, enc, warnings, p_first = first
+        if auto is None or auto[1] == enc:
+            return text, warnings
+        p_decl = p_first if p_first is not None else plausibility(_sample_text(text, warnings), lang) - 5 * len(warnings)
+        if p_decl >= TRUST_DECLARED:
+            return text, warnings
+        # two readings differ: the declared one stands unless its text is implausible
+        # (bytes replaced, or characters a wrong codec produces) and the other is better
+        # (a U+FFFD of a strict decoding was in the page: it is not evidence against it)
+        p_auto = plausibility(_sample_text(auto[0], auto[2]), lang) - 5 * len(auto[2])
+        if p_decl >= p_auto - 0.1:
+            return text, warnings
+        auto[2].append(ParseWarning(
+            "meta-charset-ignored",
+            f"the page declares charset={declared} but its bytes read as {auto[1]} (the declared charset gives implausible text)",
+        ))
     if auto is None:
         assert auto_err is not None
         raise auto_err
@@ -245,12 +262,49 @@ def _candidate(root):
         n = _cjk(p.text_content())
         links = sum(_cjk(a.text_content()) for a in p.iter("a"))
         scores[parent] = scores.get(parent, 0) + n - 2 * links
+    for holder, n in _loose_text(root).items():
+        scores[holder] = scores.get(holder, 0) + n
     if scores:
         best = max(scores, key=scores.get)
         if scores[best] > 20:
             return best
     body = root.find("body")
     return body if body is not None else root
+
+
+def _loose_text(root) -> dict:
+    """CJK characters of text that lies in a block other than a ``<p>`` (lines cut by ``<br>``
+    in a ``<div>`` or a layout table's ``<td>``), by that block; link text counts against it.
+
+    Each text node is credited to its nearest block ancestor, unless that is a ``<p>`` or lies
+    inside one (paragraphs are scored by their parent), or is navigation.  One pass over the
+    elements (each looks up its parent's entry).
+    """
+    holder: dict = {}  # element -> (nearest block or None, inside a link, not scored)
+    out: dict = {}
+    top = (None, False, False)
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        tag = _tag(el)
+        parent = el.getparent()
+        up = holder.get(parent, top) if parent is not None else top
+        if up[2] or tag in _SKIP or tag in _CONTROLS or tag in _FURNITURE or tag == "p":
+            holder[el] = (None, False, True)  # not scored, nor anything inside
+        elif tag in _BLOCK:
+            holder[el] = (el, up[1], False)
+        else:
+            holder[el] = (up[0], up[1] or tag == "a", False)
+        block, link, _ = holder[el]
+        if block is not None and el.text:
+            n = _cjk(el.text)
+            if n:
+                out[block] = out.get(block, 0) + (-n if link else n)
+        if el.tail and up[0] is not None and not up[2]:
+            n = _cjk(el.tail)
+            if n:
+                out[up[0]] = out.get(up[0], 0) + (-n if up[1] else n)
+    return out
 
 
 def _lead(el, limit: int = 24) -> str:
@@ -350,6 +404,37 @@ def _page_heading(root, parts):
             t = normalize_line(el.text_content())
             if xp == "//h1" and _cjk(t) >= 2 or _cjk(t) >= 6 and t not in body_text:
                 return el, t
+    return _titled_element(root, inside)
+
+
+_TITLE_SEP = re.compile(r"\s*(?:[_|｜]|-{1,2}|——|－|—)\s*")
+
+
+def _titled_element(root, inside: set):
+    """The element before the body whose whole text is the page ``<title>`` (or its part before
+    the site name: ``标题_某某省人民政府``): an old page's title cell (``<td><b>标题</b></td>``)."""
+    t = root.find(".//title")
+    if t is None:
+        return None, None
+    full = normalize_line(t.text_content())
+    names = {n for n in (full, *_TITLE_SEP.split(full)) if _cjk(n) >= 4}
+    if not names:
+        return None, None
+    body = root.find("body")
+    for el in (body if body is not None else root).iter():
+        if el in inside:
+            break  # only before the body
+        if not isinstance(el.tag, str) or _tag(el) in _SKIP or _tag(el) in _CONTROLS or not el.text:
+            continue
+        text = normalize_line(el.text)
+        if text not in names or normalize_line(el.text_content()) != text:
+            continue
+        top = el  # the widest element showing just this text (the cell around <font><b>)
+        for a in el.iterancestors():
+            if normalize_line(a.text_content()) != text:
+                break
+            top = a
+        return top, text
     return None, None
 
 
@@ -421,6 +506,39 @@ def html_lines(root, container, dropped: list[str] | None = None) -> list[Line]:
     for i, ln in enumerate(lines, 1):
         ln.lineno = i
     return lines
+
+
+def _rejoin_cut_lines(lines: list[Line], lang: str) -> list[Line]:
+    """Mend paragraph breaks that fall inside a sentence: returns the lines, such a line joined
+    onto the one before it.
+
+    A paragraph does not end on a Han character in the middle of a sentence; pages exported
+    from a word processor (and collections scraped from them) break paragraphs mid-line
+    (``…发挥表率</p><p>作用。``, ``…从事以下行</p><p>为：``).  The break is mended where the
+    line before ends on a Han character, the next line starts no clause label and is no header,
+    footer or signature line (a document number ``法释〔2024〕10号``), a word runs
+    across the break (:func:`.layout.straddles_word`), and the line before reads as a sentence
+    (punctuation inside it, or a clause label and some length), not as a title or heading.  A long line that merely stops without
+    punctuation is left alone: in the real texts that is as often a paragraph missing its
+    ``。`` as a cut sentence.  The first line (a title) is never joined onto."""
+    out: list[Line] = []
+    for ln in lines:
+        prev = out[-1] if len(out) > 1 else None
+        if (prev is not None and ln.kind == "para" and prev.kind == "para" and _HAN_END.search(prev.text)
+                and (_SENTENCE_MARK.search(prev.text) or (match_label(prev.text) is not None and len(prev.text) >= 16))
+                and match_label(ln.text) is None
+                and not (is_header_line(ln.text) or is_footer_start(ln.text) or is_signature_line(ln.text))
+                and straddles_word(prev.text, ln.text, lang)):
+            prev.text += ln.text  # after a Han character: no space
+            continue
+        out.append(ln)
+    return out
+
+
+_HAN_END = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]$")
+#: punctuation inside a sentence: a line without any (and without a clause label) is a title or
+#: heading, never joined onto (``…若干问题的解释</p><p>法释〔2024〕10号``)
+_SENTENCE_MARK = re.compile(r"[，,、；;：:“”《》（）]")
 
 
 def _outside_text(root, parts, keep) -> list[str]:
@@ -502,6 +620,7 @@ def parse_html(data: bytes, *, doc_id: str, lang: str = "zh", name: str = "<html
     parts = find_body(root)
     dropped: list[str] = []
     lines = html_lines(root, parts, dropped)
+    lines = _rejoin_cut_lines(lines, lang)
     # the page title (h1) often sits just outside the article body: it is part of the document
     heading_el, heading = _page_heading(root, parts)
     if heading and not any(heading == ln.text for ln in lines[:3]):
