@@ -68,6 +68,31 @@ def test_unchanged_corpus_is_fresh_without_hashing(tmp_path, monkeypatch):
         Index.open(tmp_path / "index", corpus=root, build=False)
 
 
+def test_touched_corpus_is_hashed_once_then_found_fresh_from_a_recorded_stamp(tmp_path, monkeypatch):
+    """Same bytes, new mtimes (a fresh copy of the corpus): the first open hashes the corpus and
+    records its new stamp outside the index; later opens trust it until a file changes again."""
+    monkeypatch.setenv("POLICYIDX_CACHE", str(tmp_path / "cache"))
+    root = small_corpus(tmp_path / "corpus", ["cnipa-2022-38.ja"])
+    _aged(root, 600)
+    Index.build(Corpus.load(root), tmp_path / "index", align=False).close()
+    _aged(root, 60)  # every mtime moved, no byte changed
+    calls = []
+    real = store_module.catalog_fingerprint
+    monkeypatch.setattr(store_module, "catalog_fingerprint", lambda c: calls.append(1) or real(c))
+    Index.open(tmp_path / "index", corpus=root, build=False).close()
+    hashed_first = len(calls)
+    assert hashed_first >= 1 and list((tmp_path / "cache" / "stamps").glob("*.json"))
+    Index.open(tmp_path / "index", corpus=root, build=False).close()
+    assert len(calls) == hashed_first, "the corpus was hashed again although the recorded stamp holds"
+    doc = next(p for p in root.rglob("*") if p.is_file() and p.name != "catalog.toml")
+    data = bytearray(doc.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    doc.write_bytes(bytes(data))
+    _aged(root, 30)  # changed content, old-looking mtime: neither stamp holds, the hash decides
+    with pytest.raises(StaleIndexError, match="was built for corpus"):
+        Index.open(tmp_path / "index", corpus=root, build=False)
+
+
 def test_recently_modified_files_get_no_stamp(tmp_path):
     root = small_corpus(tmp_path / "corpus", ["cnipa-2022-38.ja"])  # files written just now
     manifest = Index.build(Corpus.load(root), tmp_path / "index", align=False).manifest

@@ -923,11 +923,60 @@ def staleness(path: Path, manifest: dict[str, Any], corpus_root: Path | None, co
     if not (root / "catalog.toml").is_file():
         return (f"the corpus index {path} was built from ({root}) is gone (no catalog.toml); pass the corpus "
                 "(corpus= / --corpus) or build the index again"), root
-    if corpus is None and _stamp_holds(manifest.get("corpus_stamp"), root / "catalog.toml"):
-        return None, root  # no file's size or mtime moved since the build checked them
-    fp = corpus.fingerprint() if corpus is not None else catalog_fingerprint(Catalog.load(root / "catalog.toml"))
+    cat_file = root / "catalog.toml"
+    if corpus is None and (_stamp_holds(manifest.get("corpus_stamp"), cat_file)
+                           or _stamp_holds(_recorded_stamp(path, manifest), cat_file)):
+        return None, root  # no file's size or mtime moved since the build (or a later open) checked them
+    catalog = Catalog.load(cat_file) if corpus is None else None
+    fp = corpus.fingerprint() if corpus is not None else catalog_fingerprint(catalog)  # type: ignore[arg-type]
     problem = None
     if fp != manifest.get("corpus_fingerprint"):
         problem = (f"index {path} was built for corpus {manifest.get('corpus_fingerprint')} "
                    f"but the corpus at {root} is now {fp}")
+    elif catalog is not None:
+        _record_stamp(path, manifest, catalog)
     return problem, root
+
+
+# Files whose content is unchanged but whose mtimes moved (a fresh checkout or copy of the
+# corpus, `touch`) would make every later open hash the whole corpus again.  Once a full check
+# finds the corpus unchanged, its new stamp is recorded outside the index (as the verified
+# files: $POLICYIDX_CACHE, default ~/.cache/policyidx, ``stamps/``) for the next processes.
+
+
+def _stamp_file(path: Path, manifest: dict[str, Any]) -> Path:
+    key = hashlib.sha256(f"{Path(path).resolve()}\0{manifest.get('build_id')}\0{manifest.get('corpus_fingerprint')}"
+                         .encode("utf-8")).hexdigest()[:24]
+    root = Path(os.environ.get("POLICYIDX_CACHE") or Path.home() / ".cache" / "policyidx")
+    return root / "stamps" / f"{key}.json"
+
+
+def _recorded_stamp(path: Path, manifest: dict[str, Any]) -> Any:
+    try:
+        rec = json.loads(_stamp_file(path, manifest).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(rec, dict) or rec.get("corpus_fingerprint") != manifest.get("corpus_fingerprint"):
+        return None
+    return rec.get("stamp")
+
+
+def _record_stamp(path: Path, manifest: dict[str, Any], catalog: Catalog) -> None:
+    """Best effort: a stamp of the corpus as it is now, for :func:`staleness` in later processes."""
+    fp = manifest.get("corpus_fingerprint")
+    if not isinstance(fp, str):
+        return
+    stamp = corpus_stamp(catalog, fp)
+    if stamp is None:
+        return
+    try:
+        target = _stamp_file(path, manifest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(target, json.dumps({"corpus_fingerprint": fp, "stamp": stamp}).encode("utf-8"))
+        records = list(target.parent.glob("*.json"))
+        if len(records) > _SEEN_KEEP:  # records of indexes long gone: keep the newest
+            records.sort(key=lambda f: f.stat().st_mtime_ns)
+            for old in records[: len(records) - _SEEN_KEEP // 2]:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass
