@@ -345,3 +345,33 @@ def test_simplemma_before_2_is_not_read(monkeypatch) -> None:
     monkeypatch.setattr(lexicons, "_version", lambda package: "1.1.2")
     with pytest.raises(DictionaryError, match="2.0 or later"):
         lexicons.read_english_lemmas()
+
+
+def test_stale_lexicon_caches_of_other_builds_are_pruned(tmp_path):
+    """Old builds' caches (12 MB each) go once untouched for a while; this build's, a fresh
+    one of another build (another installed version may use it) and the kept one stay."""
+    import json as _json
+    import os as _os
+    import time as _time
+
+    from policyidx.text.lexicons import BUILD_VERSION, prune_lexicon_caches
+
+    def cache(name, version, age_s):
+        d = tmp_path / name
+        d.mkdir()
+        if version is not None:
+            (d / "manifest.json").write_text(_json.dumps({"build_version": version}), encoding="utf-8")
+        past = _time.time() - age_s
+        _os.utime(d, (past, past))
+        return d
+
+    old = cache("old", "1", 30 * 86400)
+    broken = cache("broken", None, 30 * 86400)
+    fresh_other = cache("fresh-other", "999", 60)
+    mine_old = cache("mine-old", BUILD_VERSION, 30 * 86400)
+    kept = cache("kept", "1", 30 * 86400)
+    removed = prune_lexicon_caches(tmp_path, keep=kept)
+    assert sorted(p.name for p in removed) == ["broken", "old"]
+    assert not old.exists() and not broken.exists()
+    assert fresh_other.exists() and mine_old.exists() and kept.exists()
+    assert prune_lexicon_caches(tmp_path / "missing") == []

@@ -59,6 +59,7 @@ __all__ = [
     "plain_word",
     "default_lexicon",
     "BUILD_VERSION",
+    "prune_lexicon_caches",
 ]
 
 #: Bump when the build's output changes: it is part of the cache key.
@@ -754,6 +755,8 @@ class Lexicon:
             lex.folder = folder
         except OSError:
             pass  # a read-only home: the lexicon still works for this process
+        else:
+            prune_lexicon_caches(root / "lexicon", keep=folder)
         return lex
 
     # ------------------------------------------------------------------ lookups
@@ -998,3 +1001,42 @@ def default_lexicon() -> Lexicon:
 
             _DEFAULT = Lexicon.load(progress=lambda msg: print(f"policyidx: {msg}", file=sys.stderr))
         return _DEFAULT
+
+
+#: A lexicon cache of another build version is removed once it has not been written for this long
+#: (another installed version of the library may still be using a newer one).
+PRUNE_AFTER_S = 7 * 24 * 3600
+
+
+def prune_lexicon_caches(folder: str | os.PathLike[str], *, keep: str | os.PathLike[str] | None = None,
+                         older_than_s: float = PRUNE_AFTER_S) -> list[Path]:
+    """Remove cached lexicons of other build versions, or that cannot be read, left by earlier
+    versions of the library (about 12 MB each), once untouched for ``older_than_s`` seconds.
+
+    Best effort: a folder that cannot be removed stays.  Returns the folders removed.
+    """
+    import shutil
+
+    removed: list[Path] = []
+    now = time.time()
+    try:
+        candidates = [p for p in Path(folder).iterdir() if p.is_dir()]
+    except OSError:
+        return removed
+    for p in candidates:
+        if keep is not None and p.resolve() == Path(keep).resolve():
+            continue
+        try:
+            if now - p.stat().st_mtime < older_than_s:
+                continue
+            try:
+                version = json.loads((p / "manifest.json").read_text(encoding="utf-8")).get("build_version")
+            except (OSError, ValueError, AttributeError):
+                version = None
+            if version == BUILD_VERSION:
+                continue
+            shutil.rmtree(p)
+            removed.append(p)
+        except OSError:
+            continue
+    return removed
