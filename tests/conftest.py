@@ -14,6 +14,29 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+def realdocs_dir() -> Path | None:
+    """``../shared/realdocs`` (or ``$POLICYIDX_REALDOCS``, else ``/work/shared/realdocs``) when
+    it holds the Chinese texts; ``None`` if absent (the tests that read it skip)."""
+    for cand in (os.environ.get("POLICYIDX_REALDOCS"), ROOT.parent / "shared" / "realdocs", "/work/shared/realdocs"):
+        if cand and (Path(cand) / "zh").is_dir():
+            return Path(cand)
+    return None
+
+
+def load_script(path: Path, name: str):
+    """Import a script that is not a package module (a benchmark) under ``name``; it is put in
+    ``sys.modules`` first, since dataclasses look their module up."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def shared_dir() -> Path | None:
     """The shared data directory (real documents, dev queries): ``$POLICYIDX_SHARED``, else
     ``../shared`` beside the checkout (as in CI), else ``/work/shared``; ``None`` if absent."""

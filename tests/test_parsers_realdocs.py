@@ -11,35 +11,22 @@ categories) keeps the test within a few seconds; the full run is the benchmark. 
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import load_script, realdocs_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _realdocs() -> Path | None:
-    for cand in (os.environ.get("POLICYIDX_REALDOCS"), ROOT.parent / "shared" / "realdocs", "/work/shared/realdocs"):
-        if cand and (Path(cand) / "zh").is_dir():
-            return Path(cand)
-    return None
-
-
-REALDOCS = _realdocs()
+REALDOCS = realdocs_dir()
 pytestmark = pytest.mark.skipif(REALDOCS is None, reason="../shared/realdocs is not beside the checkout")
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("realdocs_parse", ROOT / "benchmarks" / "realdocs_parse.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # its dataclasses look their module up
-    assert spec.loader is not None
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(ROOT / "benchmarks" / "realdocs_parse.py", "realdocs_parse")
 
 
 @pytest.fixture(scope="module")

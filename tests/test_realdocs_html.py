@@ -10,38 +10,24 @@ full run is the benchmark.  Skipped when ``../shared`` is not beside the checkou
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import sys
 from pathlib import Path
 
 import pytest
+
+from conftest import load_script, realdocs_dir
 
 from policyidx.parsers import parse_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _realdocs() -> Path | None:
-    for cand in (os.environ.get("POLICYIDX_REALDOCS"), ROOT.parent / "shared" / "realdocs", "/work/shared/realdocs"):
-        if cand and (Path(cand) / "zh").is_dir():
-            return Path(cand)
-    return None
-
-
-REALDOCS = _realdocs()
+REALDOCS = realdocs_dir()
 pytestmark = pytest.mark.skipif(REALDOCS is None, reason="../shared/realdocs is not beside the checkout")
 
 
 @pytest.fixture(scope="module")
 def bench():
-    name = "realdocs_html"
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "realdocs_html.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    assert spec.loader is not None
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(ROOT / "benchmarks" / "realdocs_html.py", "realdocs_html")
 
 
 @pytest.fixture(scope="module")

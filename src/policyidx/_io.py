@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-__all__ = ["atomic_directory", "atomic_write_bytes", "atomic_write_text", "fsync_dir", "fsync_file", "fsync_tree"]
+__all__ = ["atomic_directory", "atomic_write_bytes", "atomic_write_text", "cache_root", "fsync_dir", "fsync_file",
+           "fsync_tree", "write_record"]
 
 
 @contextmanager
@@ -107,3 +108,26 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, durable: bo
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, durable: bool = False) -> Path:
     """UTF-8 text version of :func:`atomic_write_bytes`."""
     return atomic_write_bytes(path, text.encode("utf-8"), durable=durable)
+
+
+def cache_root() -> Path:
+    """The per-user cache of derived data (lexicons, unify tables, records of verified files):
+    ``$POLICYIDX_CACHE``, default ``~/.cache/policyidx``."""
+    return Path(os.environ.get("POLICYIDX_CACHE") or Path.home() / ".cache" / "policyidx")
+
+
+def write_record(target: str | os.PathLike[str], data: bytes, *, keep: int) -> None:
+    """Best effort: write a small cache record atomically, and when its folder holds more than
+    ``keep`` records, remove all but the ``keep // 2`` newest (records of indexes long gone).
+    A cache that cannot be written is no error: the next process does the work again."""
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(target, data)
+        records = list(target.parent.glob("*" + target.suffix))
+        if len(records) > keep:
+            records.sort(key=lambda f: f.stat().st_mtime_ns)
+            for old in records[: len(records) - keep // 2]:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass

@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from .. import __version__
-from .._io import atomic_write_bytes, fsync_dir, fsync_tree
+from .._io import atomic_write_bytes, cache_root, fsync_dir, fsync_tree, write_record
 from ..catalog import Catalog
 from ..corpus import Corpus, bundled_corpus_path, catalog_fingerprint
 from ..errors import CorruptIndexError, IndexBusyError, IndexError_, StaleIndexError
@@ -455,8 +455,7 @@ class Snapshot:
 
     def _seen_file(self) -> Path:
         key = hashlib.sha256(f"{self.path.resolve()}\0{self.name}".encode("utf-8")).hexdigest()[:24]
-        root = Path(os.environ.get("POLICYIDX_CACHE") or Path.home() / ".cache" / "policyidx")
-        return root / "verified" / f"{key}.json"
+        return cache_root() / "verified" / f"{key}.json"
 
     def _seen_before(self) -> dict[str, list[Any]]:
         if self._seen is None:
@@ -472,17 +471,7 @@ class Snapshot:
         if not self._seen_new or self._seen is None:
             return
         self._seen_new = False
-        try:
-            target = self._seen_file()
-            target.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(target, json.dumps(self._seen).encode("utf-8"))
-            records = list(target.parent.glob("*.json"))
-            if len(records) > _SEEN_KEEP:  # records of snapshots long gone: keep the newest
-                records.sort(key=lambda f: f.stat().st_mtime_ns)
-                for old in records[: len(records) - _SEEN_KEEP // 2]:
-                    old.unlink(missing_ok=True)
-        except OSError:
-            pass
+        write_record(self._seen_file(), json.dumps(self._seen).encode("utf-8"), keep=_SEEN_KEEP)
 
     def verify(self, part: str, *, full: bool = False, missing_ok: Sequence[str] = ()) -> None:
         """Check the files of ``part`` (``"rows"``, ``"keyword"``... or one file's relative
@@ -947,8 +936,7 @@ def staleness(path: Path, manifest: dict[str, Any], corpus_root: Path | None, co
 def _stamp_file(path: Path, manifest: dict[str, Any]) -> Path:
     key = hashlib.sha256(f"{Path(path).resolve()}\0{manifest.get('build_id')}\0{manifest.get('corpus_fingerprint')}"
                          .encode("utf-8")).hexdigest()[:24]
-    root = Path(os.environ.get("POLICYIDX_CACHE") or Path.home() / ".cache" / "policyidx")
-    return root / "stamps" / f"{key}.json"
+    return cache_root() / "stamps" / f"{key}.json"
 
 
 def _recorded_stamp(path: Path, manifest: dict[str, Any]) -> Any:
@@ -969,14 +957,5 @@ def _record_stamp(path: Path, manifest: dict[str, Any], catalog: Catalog) -> Non
     stamp = corpus_stamp(catalog, fp)
     if stamp is None:
         return
-    try:
-        target = _stamp_file(path, manifest)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(target, json.dumps({"corpus_fingerprint": fp, "stamp": stamp}).encode("utf-8"))
-        records = list(target.parent.glob("*.json"))
-        if len(records) > _SEEN_KEEP:  # records of indexes long gone: keep the newest
-            records.sort(key=lambda f: f.stat().st_mtime_ns)
-            for old in records[: len(records) - _SEEN_KEEP // 2]:
-                old.unlink(missing_ok=True)
-    except OSError:
-        pass
+    write_record(_stamp_file(path, manifest), json.dumps({"corpus_fingerprint": fp, "stamp": stamp}).encode("utf-8"),
+                 keep=_SEEN_KEEP)

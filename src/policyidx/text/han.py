@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 import threading
 import unicodedata
 from pathlib import Path
+
+from .._io import cache_root
 
 __all__ = ["unify", "normalize_width", "is_han", "HAN_RANGES", "HAN_CLASS", "HAN_RUN", "HAN_CHAR"]
 
@@ -174,8 +175,7 @@ def _unify_cache_file() -> Path | None:
         return None
     key = hashlib.sha256(repr((_UNIFY_VERSION, version, unicodedata.unidata_version, HAN_RANGES, _KEEP,
                                sorted(_EXTRA.items()))).encode("utf-8")).hexdigest()[:16]
-    root = Path(os.environ.get("POLICYIDX_CACHE") or Path.home() / ".cache" / "policyidx")
-    return root / "han" / f"unify-{key}.npy"
+    return cache_root() / "han" / f"unify-{key}.npy"
 
 
 def _load_unify_table() -> dict[int, int]:

@@ -48,6 +48,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
+from .._io import cache_root
 from ..errors import PolicyIdxError
 
 __all__ = [
@@ -419,6 +420,13 @@ def _index_of(strings: Sequence[str], word: str) -> int | None:
     return i if i < len(strings) and strings[i] == word else None
 
 
+def _csr_row(index: tuple[Sequence[str], np.ndarray, np.ndarray], word: str) -> np.ndarray:
+    """The ids listed for ``word`` in a sorted-keys CSR index ``(keys, ptr, ids)``; none if absent."""
+    keys, ptr, ids = index
+    i = _index_of(keys, word)
+    return ids[ptr[i] : ptr[i + 1]] if i is not None else np.zeros(0, dtype=np.int32)
+
+
 class _Side:
     """One language's words, sorted, with their gloss ids in sense order (CSR)."""
 
@@ -497,11 +505,7 @@ class Lexicon:
 
     def headed_by(self, word: str) -> np.ndarray:
         """Ids of the glosses of several words whose head is the (stemmed) ``word``."""
-        keys, ptr, gl = self.heads
-        i = _index_of(keys, word)
-        if i is not None:
-            return gl[ptr[i] : ptr[i + 1]]
-        return np.zeros(0, dtype=np.int32)
+        return _csr_row(self.heads, word)
 
     @property
     def leads(self) -> tuple[Sequence[str], np.ndarray, np.ndarray]:
@@ -514,11 +518,7 @@ class Lexicon:
 
     def led_by(self, word: str) -> np.ndarray:
         """Ids of the glosses of two or three words led by the (stemmed) ``word``."""
-        keys, ptr, gl = self.leads
-        i = _index_of(keys, word)
-        if i is not None:
-            return gl[ptr[i] : ptr[i + 1]]
-        return np.zeros(0, dtype=np.int32)
+        return _csr_row(self.leads, word)
 
     def derived_from(self, word: str) -> list[int]:
         """Ids of the one-word glosses of the base ``word`` (stemmed) derives from by an
@@ -721,7 +721,7 @@ class Lexicon:
         sources = available_sources() if sources is None else sources
         stamp = "|".join([BUILD_VERSION] + [sources[k].stamp() for k in sorted(sources)])
         key = hashlib.sha1(stamp.encode("utf-8")).hexdigest()[:16]
-        root = Path(cache or os.environ.get("POLICYIDX_CACHE") or Path.home() / ".cache" / "policyidx")
+        root = Path(cache) if cache else cache_root()
         folder = root / "lexicon" / key
         if (folder / "manifest.json").is_file():
             try:
