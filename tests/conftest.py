@@ -15,9 +15,10 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def realdocs_dir() -> Path | None:
-    """``../shared/realdocs`` (or ``$POLICYIDX_REALDOCS``, else ``/work/shared/realdocs``) when
-    it holds the Chinese texts; ``None`` if absent (the tests that read it skip)."""
-    for cand in (os.environ.get("POLICYIDX_REALDOCS"), ROOT.parent / "shared" / "realdocs", "/work/shared/realdocs"):
+    """``$POLICYIDX_REALDOCS``, else ``realdocs`` in :func:`shared_dir`, when it holds the
+    Chinese texts; ``None`` if absent (the tests that read it skip)."""
+    shared = shared_dir()
+    for cand in (os.environ.get("POLICYIDX_REALDOCS"), shared / "realdocs" if shared else None):
         if cand and (Path(cand) / "zh").is_dir():
             return Path(cand)
     return None

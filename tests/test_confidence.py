@@ -5,15 +5,15 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 from policyidx.index import facade
 from policyidx.index.facade import CONFIDENT, confidence, confidence_lead, lead_depth
+
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "eval" / "real"
@@ -99,12 +99,7 @@ def test_offtopic_sets_have_no_gold_and_split_by_the_need_rule():
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("confidence_script", REAL / "confidence.py")
-    mod = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    sys.modules["confidence_script"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(REAL / "confidence.py", "confidence_script")
 
 
 def _row(lang, answerable, correct, **inputs):

@@ -3,12 +3,10 @@ a worker killed during a build or before a search does not change the answers.""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
 import signal
-import time
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +16,8 @@ from policyidx.corpus import Corpus
 from policyidx.errors import NotFoundError, QueryError, ShardError
 from policyidx.index import Index
 from policyidx.retrieval.keyword import BM25Index
+
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,9 +37,7 @@ def _copies(k: int, out: Path) -> Path:
     """K copies of the bundled corpus plus a Chinese original per copy (benchmarks/copies.py):
     several works, original/translation pairs to align, and clauses repeated word for word
     across copies (ties that shards must break as a single index does)."""
-    spec = importlib.util.spec_from_file_location("copies", ROOT / "benchmarks" / "copies.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    mod = load_script(ROOT / "benchmarks" / "copies.py", "copies")
     mod.write_copies(k, out)
     return out
 

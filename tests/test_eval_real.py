@@ -5,25 +5,20 @@ Reads ../shared/realdocs (or $POLICYIDX_REALDOCS); skipped when it is absent.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
+
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = sorted((ROOT / "eval" / "real").glob("real-*.jsonl"))
 
 
 def _realcorpus():
-    spec = importlib.util.spec_from_file_location("realcorpus", ROOT / "benchmarks" / "realcorpus.py")
-    mod = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    sys.modules["realcorpus"] = mod  # dataclasses look their module up
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(ROOT / "benchmarks" / "realcorpus.py", "realcorpus")
 
 
 def _queries() -> list[dict]:

@@ -6,6 +6,8 @@ import pytest
 
 from policyidx.parsers import parse_bytes
 
+from conftest import realdocs_dir
+
 
 def parse(page: str, **kw):
     return parse_bytes(page.encode("utf-8"), doc_id="x.zh", lang="zh", format="html", name="p.html", **kw)
@@ -98,21 +100,11 @@ def test_text_longer_than_libxml2_node_limit_is_kept():
     assert root.text_content() == "a&b" * 1_600_000 + "end"
 
 
-def _realdocs():
-    import os
-    from pathlib import Path
-
-    for p in (os.environ.get("POLICYIDX_SHARED", ""), Path(__file__).resolve().parents[1].parent / "shared", "/work/shared"):
-        if p and (Path(p) / "realdocs" / "zh").is_dir():
-            return Path(p) / "realdocs"
-    return None
-
-
-@pytest.mark.skipif(_realdocs() is None, reason="../shared/realdocs not present")
+@pytest.mark.skipif(realdocs_dir() is None, reason="../shared/realdocs not present")
 def test_real_texts_as_gbk_text_and_gov_pages_lose_nothing():
     from policyidx.bench.fuzz import realdocs_check
 
-    st = realdocs_check(str(_realdocs()), n=6, seed=5, max_bytes=20_000)
+    st = realdocs_check(str(realdocs_dir()), n=6, seed=5, max_bytes=20_000)
     for kind in ("GBK text", "GB2312 page"):
         assert st[kind, "documents"] == 6
         assert st[kind, "refused"] == st[kind, "documents losing text"] == 0

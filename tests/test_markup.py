@@ -17,6 +17,8 @@ from policyidx.parsers import parse_bytes
 from policyidx.parsers.labels import match_label
 from policyidx.parsers.layout import markup_line
 
+from conftest import realdocs_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -237,20 +239,11 @@ def test_markup_is_not_indexed(tmp_path):
     assert hits and hits[0].id == "a.zh#1.2.3"
 
 
-def _realdocs() -> Path | None:
-    import os
-
-    for cand in (os.environ.get("POLICYIDX_REALDOCS"), ROOT.parent / "shared" / "realdocs", "/work/shared/realdocs"):
-        if cand and (Path(cand) / "zh").is_dir():
-            return Path(cand)
-    return None
-
-
-@pytest.mark.skipif(_realdocs() is None, reason="../shared/realdocs is not beside the checkout")
+@pytest.mark.skipif(realdocs_dir() is None, reason="../shared/realdocs is not beside the checkout")
 def test_real_collection_files_parse_as_their_plain_copy():
     """A fixed sample of 40 collection files (every k-th): no markup reaches a clause's indexed text,
     a title or a sentence, nothing is lost, and the tree is that of the plain copy."""
-    root = _realdocs()
+    root = realdocs_dir()
     assert root is not None
     files = sorted((root / "zh").rglob("*.md"))
     sample = files[:: max(1, len(files) // 40)][:40]

@@ -3,23 +3,18 @@ source's lines by its own rules (not the parser's): checked here on short texts 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("realdocs_parse", ROOT / "benchmarks" / "realdocs_parse.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    assert spec.loader is not None
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(ROOT / "benchmarks" / "realdocs_parse.py", "realdocs_parse")
 
 
 def chains(src) -> list[tuple[str, list[str]]]:
