@@ -11,7 +11,8 @@ Only ``dev`` queries are read (queries without a split count as dev): never tune
     python eval/real/tune.py eval/queries-*.jsonl ../shared/dev-queries.jsonl   # the bundled index
     python eval/real/tune.py --index IDX --lang en eval/real/real-*.jsonl   # one language's weights
 
-``--lang`` keeps the queries of one language: the grid then chooses that language's entry of the
+``--jurisdiction`` gives the penalties of the jurisdiction factor to try
+(:func:`policyidx.retrieval.retrievers.jurisdiction_factor`).  ``--lang`` keeps the queries of one language: the grid then chooses that language's entry of the
 index parameter ``lang_weights`` (:func:`policyidx.retrieval.modes.hybrid_weights`).
 """
 
@@ -28,7 +29,7 @@ from policyidx.evaluate import load_queries
 from policyidx.index import Index
 from policyidx.retrieval.base import Ranking
 from policyidx.retrieval.fusion import dense_rerank
-from policyidx.retrieval.retrievers import coverage_power_for, judged_coverage
+from policyidx.retrieval.retrievers import coverage_power_for, judged_coverage, judged_jurisdiction
 
 _WS = re.compile(r"\s+")
 
@@ -50,7 +51,11 @@ def _gather(idx: Index, queries: list[dict], depth: int) -> list[dict]:
             text = _WS.sub("", idx.rows.text(r))
             if any(doc == d and _WS.sub("", g) in text for d, g in q["gold"]):
                 ok.add(r)
+        # the jurisdiction factor at penalty 1 (0 where another jurisdiction's): any penalty p is 1 - p * (1 - it)
+        jur = judged_jurisdiction(exp, kw.rows, idx.jurisdictions, idx.titles_of, idx.languages_of, 1.0) \
+            if len(kw) and exp.terms else None
         out.append({"set": f"{q['_set']}/{q.get('lang', '?')}", "kw": kw, "dn": dn, "ctx": ctx, "cov": cov, "ok": ok,
+                    "jur": jur,
                     "power": lambda cp, scp, exp=exp: coverage_power_for(exp, cp, scp)})
     return out
 
@@ -82,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--coverage-power", default="0,1,2,3", help="powers of the coverage factor")
     p.add_argument("--set-coverage-power", default="1", help="powers of the coverage factor for a query with "
                    "synonym sets (Japanese)")
+    p.add_argument("--jurisdiction", default="0,0.5", help="penalties of a candidate whose document is of "
+                   "another jurisdiction than the query names")
     p.add_argument("--lang", help="only the queries in this language (zh, ja, en)")
     args = p.parse_args(argv)
     idx = Index.open(args.index)
@@ -93,23 +100,25 @@ def main(argv: list[str] | None = None) -> int:
     dn = _score(data, lambda g: _rank(g["dn"].rows, g["ok"]))
     sets = list(kw)
     print(f"{len(data)} dev queries; cells hit@1/hit@5 per set: {', '.join(sets)}")
-    print(f"{'keyword':32}" + "  ".join(f"{kw[s][0]:.3f}/{kw[s][1]:.3f}" for s in sets))
-    print(f"{'dense':32}" + "  ".join(f"{dn[s][0]:.3f}/{dn[s][1]:.3f}" for s in sets))
+    print(f"{'keyword':40}" + "  ".join(f"{kw[s][0]:.3f}/{kw[s][1]:.3f}" for s in sets))
+    print(f"{'dense':40}" + "  ".join(f"{dn[s][0]:.3f}/{dn[s][1]:.3f}" for s in sets))
     floats = lambda s: [float(x) for x in s.split(",") if x]  # noqa: E731
-    for dw, cw, xw, xd, cp, scp in itertools.product(floats(args.doc), floats(args.clause), floats(args.context),
-                                               [int(x) for x in floats(args.context_depth)],
-                                               floats(args.coverage_power), floats(args.set_coverage_power)):
-        def rank_of(g, dw=dw, cw=cw, xw=xw, xd=xd, cp=cp, scp=scp):
+    for dw, cw, xw, xd, cp, scp, jp in itertools.product(floats(args.doc), floats(args.clause), floats(args.context),
+                                                         [int(x) for x in floats(args.context_depth)],
+                                                         floats(args.coverage_power), floats(args.set_coverage_power),
+                                                         floats(args.jurisdiction)):
+        def rank_of(g, dw=dw, cw=cw, xw=xw, xd=xd, cp=cp, scp=scp, jp=jp):
             ctx = np.zeros(len(g["kw"]))
             ctx[:xd] = xw * g["ctx"][:xd]
             fused: Ranking = dense_rerank(g["kw"], g["dn"], idx.row_doc, doc_weight=dw, clause_weight=cw, context=ctx,
-                                          coverage=g["cov"], coverage_power=g["power"](cp, scp))
+                                          coverage=g["cov"], coverage_power=g["power"](cp, scp),
+                                          prior=None if g["jur"] is None else 1.0 - jp * (1.0 - g["jur"]))
             return _rank(fused.rows, g["ok"])
 
         got = _score(data, rank_of)
         never_worse = all(got[s][i] >= max(kw[s][i], dn[s][i]) - 1e-9 for s in sets for i in (0, 1))
-        label = f"doc {dw} clause {cw} ctx {xw}@{xd} cov^{cp}/{scp}"
-        print(f"{label:30}{'*' if never_worse else ' '} " + "  ".join(f"{got[s][0]:.3f}/{got[s][1]:.3f}" for s in sets))
+        label = f"doc {dw} clause {cw} ctx {xw}@{xd} cov^{cp}/{scp} jur {jp}"
+        print(f"{label:38}{'*' if never_worse else ' '} " + "  ".join(f"{got[s][0]:.3f}/{got[s][1]:.3f}" for s in sets))
     return 0
 
 

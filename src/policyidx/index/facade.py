@@ -641,6 +641,10 @@ class Index:
             return self.coverage_scores
         if name == "row_lang":
             return self.languages_of
+        if name == "row_title":
+            return self.titles_of
+        if name == "jurisdictions":
+            return lambda: self.jurisdictions
         raise QueryError(f"this index has no retriever {name!r}; it has keyword and dense")
 
     def context_of(self, row: int) -> tuple[frozenset[str], str]:
@@ -711,6 +715,18 @@ class Index:
         """The language (``zh``, ``ja``, ``en``) of each of ``rows``."""
         names = np.array(sorted(LANG_CODES, key=LANG_CODES.__getitem__))
         return names[np.asarray(self.row_lang)[np.asarray(rows, dtype=np.int64)]]
+
+    def titles_of(self, rows: np.ndarray) -> list[str]:
+        """The title of each of ``rows``' documents."""
+        return [self.docs[d].get("title") or "" for d in np.asarray(self.row_doc)[np.asarray(rows, dtype=np.int64)].tolist()]
+
+    @cached_property
+    def jurisdictions(self) -> frozenset[str]:
+        """The provinces and cities named at the head of the documents' titles
+        (:func:`~policyidx.retrieval.retrievers.jurisdiction_names`)."""
+        from ..retrieval.retrievers import jurisdiction_names
+
+        return jurisdiction_names(d.get("title") or "" for d in self.docs)
 
     def _own_idf(self, t: str) -> float:
         from ..retrieval.retrievers import lucene_idf

@@ -1050,6 +1050,17 @@ class ShardedIndex:
         langs = np.array([str(d.get("lang") or "") for d in self.docs] or [""])
         return langs[np.asarray(self.row_doc)[np.asarray(rows, dtype=np.int64)]]
 
+    def _titles_of(self, rows: np.ndarray) -> list[str]:
+        """The title of each of global ``rows``' documents."""
+        return [self.docs[d].get("title") or "" for d in np.asarray(self.row_doc)[np.asarray(rows, dtype=np.int64)].tolist()]
+
+    @cached_property
+    def _jurisdictions(self) -> frozenset[str]:
+        """The jurisdictions at the head of all shards' titles (as :attr:`policyidx.index.Index.jurisdictions`)."""
+        from ..retrieval.retrievers import jurisdiction_names
+
+        return jurisdiction_names(d.get("title") or "" for d in self.docs)
+
     def _context_scores(self, terms: dict[str, float], rows: np.ndarray, where: dict[int, tuple[int, int]]) -> np.ndarray:
         """The context scores of global ``rows`` (as :meth:`policyidx.index.Index.context_scores`
         of a single index: collection idf, each row scored on its shard)."""
@@ -1132,7 +1143,8 @@ class ShardedIndex:
         from ..retrieval.fusion import FUSIONS
         from ..retrieval.fusion import dense_rerank
         from ..retrieval.modes import FUSION_DEFAULTS, HYBRID_DEFAULTS, hybrid_weights
-        from ..retrieval.retrievers import coverage_power_for, depth_for, judged_coverage, query_coverage
+        from ..retrieval.retrievers import (coverage_power_for, depth_for, judged_coverage, judged_jurisdiction,
+                                            query_coverage)
 
         # fusion needs each retriever's top depth_for(k); one retriever alone only its top k
         # (the global top k of a retriever is within the union of the shards' top k)
@@ -1201,10 +1213,15 @@ class ShardedIndex:
                 if power and terms and len(kw_r):
                     cov = judged_coverage(lambda t, rows: self._coverage_scores(t, rows, where), exp, kw_r.rows,
                                           self._languages_of)
+                prior = None
+                penalty = float(self.params.get("jurisdiction_penalty", HYBRID_DEFAULTS["jurisdiction_penalty"]))
+                if penalty and terms and len(kw_r):  # as the single index: its documents' titles
+                    prior = judged_jurisdiction(exp, kw_r.rows, self._jurisdictions, self._titles_of,
+                                                self._languages_of, penalty)
                 ranked = dense_rerank(kw_r, parts.get("dense", Ranking.empty()),
                                       self.row_doc,
                                       doc_weight=weights["doc_weight"], clause_weight=weights["clause_weight"],
-                                      context=ctx, coverage=cov, coverage_power=power).pairs()
+                                      context=ctx, coverage=cov, coverage_power=power, prior=prior).pairs()
             else:
                 fuse = FUSIONS[self.params.get("fusion", "rrf")]
                 ranked = fuse(parts, self.params.get("weights", FUSION_DEFAULTS["weights"]),

@@ -42,7 +42,8 @@ def rrf(rankings: Mapping[str, Ranking], weights: Mapping[str, float], k: float 
 
 def dense_rerank(keyword: Ranking, dense: Ranking, row_doc: np.ndarray | None = None, *, doc_weight: float = 0.3,
                  clause_weight: float = 0.2, context: np.ndarray | None = None,
-                 coverage: np.ndarray | None = None, coverage_power: float = 0.0) -> Ranking:
+                 coverage: np.ndarray | None = None, coverage_power: float = 0.0,
+                 prior: np.ndarray | None = None) -> Ranking:
     """Keyword candidates re-ranked with the dense side's evidence about their document and clause.
 
     Each keyword candidate scores
@@ -73,6 +74,9 @@ def dense_rerank(keyword: Ranking, dense: Ranking, row_doc: np.ndarray | None = 
         by ``relative_coverage(coverage) ** coverage_power``: NaN for a candidate whose coverage
         is not judged (a clause in another language than the query's).  ``None`` or power 0: not
         used.
+    prior
+        A factor per keyword candidate (same order) that multiplies its fused score (the
+        :func:`~policyidx.retrieval.retrievers.jurisdiction_factor`); ``None``: all 1.
 
     Returns
     -------
@@ -102,6 +106,8 @@ def dense_rerank(keyword: Ranking, dense: Ranking, row_doc: np.ndarray | None = 
             fused += doc_weight * np.array([best.get(d, 0.0) for d in kdocs])
     if coverage is not None and coverage_power:
         fused *= relative_coverage(coverage) ** float(coverage_power)
+    if prior is not None:
+        fused *= np.asarray(prior, dtype=np.float64)
     order = np.lexsort((keyword.rows, -fused))
     rows, scores = keyword.rows[order], fused[order]
     seen = set(rows.tolist())

@@ -45,6 +45,10 @@ FUSION_DEFAULTS: dict[str, Any] = {
 #: ``proximity_weight`` and ``proximity_gap``: a Chinese query's coverage also counts how many
 #: pairs of its words stand within ``proximity_gap`` characters of each other in the clause
 #: (:func:`~policyidx.retrieval.retrievers.proximity_scores`), chosen on the same queries.
+#: ``jurisdiction_penalty``: the share of its fused score a candidate loses when a Chinese query
+#: names a province or city (a name at the head of the index's document titles: 郑州 of
+#: 郑州市...条例) that its document's title lacks
+#: (:func:`~policyidx.retrieval.retrievers.jurisdiction_factor`), chosen on the same queries.
 #: ``lang_weights``: per query language, weights that replace ``doc_weight``, ``clause_weight``
 #: or ``context_weight`` for queries in that language (:func:`hybrid_weights`), chosen on the
 #: pooled dev queries of eval/real/ per language (README "Search quality").  English queries
@@ -55,6 +59,7 @@ FUSION_DEFAULTS: dict[str, Any] = {
 HYBRID_DEFAULTS: dict[str, Any] = {"doc_weight": 0.3, "clause_weight": 0.2, "context_weight": 0.75, "context_depth": 50,
                                    "rerank_depth": 200, "coverage_power": 2.0, "coverage_share": 0.5,
                                    "set_coverage_power": 1.0, "proximity_weight": 0.25, "proximity_gap": 10,
+                                   "jurisdiction_penalty": 0.5,
                                    "lang_weights": {"en": {"doc_weight": 0.2, "clause_weight": 0.15,
                                                            "context_weight": 0.0},
                                                     "ja": {"clause_weight": 0.1}}}
@@ -140,6 +145,11 @@ def _hybrid(part: Callable[[str], Retriever], params: Mapping[str, Any]) -> Retr
         row_lang = part("row_lang")
     except QueryError:  # no clause contexts (a synthetic benchmark index)
         context = coverage = row_lang = None
+    try:
+        row_title = part("row_title")
+        jurisdictions = part("jurisdictions")
+    except QueryError:  # no document titles (a synthetic benchmark index)
+        row_title = jurisdictions = None
     return RerankRetriever(part("keyword"), part("dense"), row_doc,
                            doc_weight=params.get("doc_weight", HYBRID_DEFAULTS["doc_weight"]),
                            clause_weight=params.get("clause_weight", HYBRID_DEFAULTS["clause_weight"]),
@@ -149,7 +159,10 @@ def _hybrid(part: Callable[[str], Retriever], params: Mapping[str, Any]) -> Retr
                            coverage=coverage, row_lang=row_lang,
                            coverage_power=params.get("coverage_power", HYBRID_DEFAULTS["coverage_power"]),
                            set_coverage_power=params.get("set_coverage_power", HYBRID_DEFAULTS["set_coverage_power"]),
-                           lang_weights=params.get("lang_weights", HYBRID_DEFAULTS["lang_weights"]))
+                           lang_weights=params.get("lang_weights", HYBRID_DEFAULTS["lang_weights"]),
+                           row_title=row_title, jurisdictions=jurisdictions,
+                           jurisdiction_penalty=params.get("jurisdiction_penalty",
+                                                           HYBRID_DEFAULTS["jurisdiction_penalty"]))
 
 
 register_mode("keyword", "BM25 over words and shared Han characters", lambda part, params: part("keyword"))

@@ -4,7 +4,7 @@ the fusion of several named retrievers."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -19,8 +19,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["KeywordRetriever", "DenseRetriever", "FusionRetriever", "RerankRetriever", "depth_for", "max_attainable",
            "query_coverage", "context_scores", "coverage_scores", "judged_coverage", "lucene_idf",
-           "coverage_power_for", "proximity_scores",
-           "COVERAGE_LANGS"]
+           "coverage_power_for", "proximity_scores", "jurisdiction_names", "query_jurisdictions",
+           "jurisdiction_factor", "COVERAGE_LANGS"]
 
 #: ``context(terms, rows) -> scores``: a keyword-like score of each row for what its context
 #: (document title, headings of the enclosing clauses) adds to its own text.
@@ -178,6 +178,14 @@ class RerankRetriever:
     lang_weights
         Per query language, weights replacing ``doc_weight``, ``clause_weight`` or
         ``context_weight`` for queries in it (``{"en": {"context_weight": 0.0}}``).
+    row_title
+        ``row_title(rows)``: the title of each row's document (``None``: no jurisdiction factor).
+    jurisdictions
+        The jurisdictions named at the head of the index's document titles
+        (:func:`jurisdiction_names`; a callable returning them is called on first use).
+    jurisdiction_penalty
+        What a candidate loses, as a share of its fused score, when the query names a
+        jurisdiction its document's title does not (:func:`jurisdiction_factor`; 0: not used).
     """
 
     def __init__(self, keyword: Retriever, dense: Retriever, row_doc: np.ndarray | None = None, *,
@@ -186,8 +194,13 @@ class RerankRetriever:
                  coverage: ContextScorer | None = None, coverage_power: float = 0.0,
                  row_lang: Callable[[np.ndarray], np.ndarray] | None = None,
                  lang_weights: Mapping[str, Mapping[str, float]] | None = None,
-                 set_coverage_power: float | None = None):
+                 set_coverage_power: float | None = None,
+                 row_title: Callable[[np.ndarray], Sequence[str]] | None = None,
+                 jurisdictions: frozenset[str] | Callable[[], frozenset[str]] | None = None,
+                 jurisdiction_penalty: float = 0.0):
         self.keyword, self.dense, self.row_doc = keyword, dense, row_doc
+        self.row_title, self._jurisdictions = row_title, jurisdictions
+        self.jurisdiction_penalty = float(jurisdiction_penalty)
         self.lang_weights = {lang: dict(w) for lang, w in (lang_weights or {}).items()}
         self.row_lang = row_lang
         self.doc_weight, self.clause_weight, self.depth = float(doc_weight), float(clause_weight), int(depth)
@@ -214,8 +227,19 @@ class RerankRetriever:
         power = coverage_power_for(query, self.coverage_power, self.set_coverage_power)
         if self.coverage is not None and power and len(kw) and query.terms:
             cov = judged_coverage(self.coverage, query, kw.rows, self.row_lang)
+        prior = None
+        if self.row_title is not None and self.jurisdiction_penalty and len(kw) and query.terms:
+            prior = judged_jurisdiction(query, kw.rows, self.jurisdictions, self.row_title, self.row_lang,
+                                        self.jurisdiction_penalty)
         return dense_rerank(kw, dn, self.row_doc, doc_weight=doc_weight, clause_weight=clause_weight,
-                            context=ctx, coverage=cov, coverage_power=power).top(k)
+                            context=ctx, coverage=cov, coverage_power=power, prior=prior).top(k)
+
+    @property
+    def jurisdictions(self) -> frozenset[str]:
+        """The jurisdictions of the index's titles (:func:`jurisdiction_names`), asked for once."""
+        if callable(self._jurisdictions):
+            self._jurisdictions = frozenset(self._jurisdictions())
+        return self._jurisdictions or frozenset()
 
 
 def coverage_power_for(query: Expansion, power: float, set_power: float) -> float:
@@ -257,6 +281,119 @@ def judged_coverage(coverage: ContextScorer, query: Expansion, rows: np.ndarray,
     same = np.ones(len(rows), dtype=bool) if row_lang is None or across else np.asarray(row_lang(rows)) == query.lang
     if same.any():
         out[same] = np.asarray(coverage(query.terms, rows[same]), dtype=np.float64)
+    return out
+
+
+#: The head of a title that names the jurisdiction of a local regulation: an optional
+#: ``中华人民共和国``, a name of two to four characters (none of them an administrative suffix,
+#: so that ``城市`` or ``市场`` is no name) and the suffix of a province, city, autonomous
+#: region or prefecture, county or special administrative region (郑州市..., 河南省...,
+#: 香港特别行政区...).
+_JURISDICTION = re.compile(r"^(?:中华人民共和国)?([^\W\d_省市区县诉]{2,4}?)(?:特别行政区|自治区|自治州|省|市|县)")
+
+#: Administrative suffixes a query word may add to a jurisdiction's name (郑州市 for 郑州).
+_JURISDICTION_SUFFIXES = ("特别行政区", "自治区", "自治州", "省", "市", "县")
+
+
+def jurisdiction_names(titles: Iterable[str]) -> frozenset[str]:
+    """The jurisdictions named at the head of document titles: ``郑州`` for
+    ``郑州市城市道路交通安全管理条例``, ``河南`` for ``河南省实施《水土保持法》办法``.
+
+    Local regulations carry their province or city at the head of their title; which names
+    these are is read from the corpus's own titles, not from a list of places.
+
+    Parameters
+    ----------
+    titles
+        Document titles.
+
+    Returns
+    -------
+    frozenset of str
+    """
+    out = set()
+    for title in titles:
+        m = _JURISDICTION.match((title or "").strip())
+        if m:
+            out.add(m.group(1))
+    return frozenset(out)
+
+
+def query_jurisdictions(words: Iterable[str], names: frozenset[str]) -> tuple[str, ...]:
+    """The jurisdictions a query names: the names of ``names`` that are one of its ``words``,
+    alone or with an administrative suffix (``郑州`` or ``郑州市``), in the order of the words.
+
+    Parameters
+    ----------
+    words
+        The query's own words.
+    names
+        The index's jurisdictions (:func:`jurisdiction_names`).
+
+    Returns
+    -------
+    tuple of str
+    """
+    got: list[str] = []
+    for w in words:
+        name = w if w in names else next((w[:-len(x)] for x in _JURISDICTION_SUFFIXES
+                                          if w.endswith(x) and w[:-len(x)] in names), None)
+        if name and name not in got:
+            got.append(name)
+    return tuple(got)
+
+
+def jurisdiction_factor(named: Sequence[str], titles: Sequence[str], penalty: float) -> np.ndarray:
+    """One factor per row: 1 where the row's document title has every jurisdiction the query
+    names (``named``, :func:`query_jurisdictions`), ``1 - penalty`` elsewhere; all 1 when the
+    query names none.
+
+    A user who names a city or province (郑州交通事故认定书几天内出具) asks about its rules; the
+    same rule in another city's regulation, or in a national one, is a weaker answer, however
+    alike its wording.
+
+    Parameters
+    ----------
+    named
+        The jurisdictions the query names.
+    titles
+        Each row's document title.
+    penalty
+        The share of its score a row of another jurisdiction loses (0-1).
+
+    Returns
+    -------
+    numpy.ndarray of float64
+    """
+    out = np.ones(len(titles), dtype=np.float64)
+    if not named or not penalty:
+        return out
+    low = 1.0 - min(max(float(penalty), 0.0), 1.0)
+    for i, t in enumerate(titles):
+        if not all(n in (t or "") for n in named):
+            out[i] = low
+    return out
+
+
+def judged_jurisdiction(query: Expansion, rows: np.ndarray, names: frozenset[str],
+                        row_title: Callable[[np.ndarray], Sequence[str]],
+                        row_lang: Callable[[np.ndarray], np.ndarray] | None, penalty: float) -> np.ndarray | None:
+    """:func:`jurisdiction_factor` for a query's own words over ``rows`` (``None`` when the query
+    names no jurisdiction).  Judged as the proximity of words is: for a query whose own words
+    are the corpus's (a language of :data:`COVERAGE_LANGS`, no synonym sets), on the rows in
+    its language (others get 1)."""
+    if query.lang not in COVERAGE_LANGS or getattr(query.terms, "synonym_sets", ()) or not names:
+        return None
+    from ..text.analysis import BRIDGE_PREFIX
+
+    named = query_jurisdictions((t for t, w in query.terms.items() if w >= 1.0 and not t.startswith(BRIDGE_PREFIX)),
+                                names)
+    if not named:
+        return None
+    rows = np.asarray(rows, dtype=np.int64)
+    out = jurisdiction_factor(named, list(row_title(rows)), penalty)
+    if row_lang is not None:
+        out[np.asarray(row_lang(rows)) != query.lang] = 1.0
     return out
 
 
