@@ -375,3 +375,20 @@ def test_stale_lexicon_caches_of_other_builds_are_pruned(tmp_path):
     assert not old.exists() and not broken.exists()
     assert fresh_other.exists() and mine_old.exists() and kept.exists()
     assert prune_lexicon_caches(tmp_path / "missing") == []
+
+
+def test_gloss_cores_drop_a_leading_light_verb_and_a_trailing_particle() -> None:
+    assert lexicons.gloss_core("tak countermeasur against") == "countermeasur"
+    assert lexicons.gloss_core("mak exception") == "exception"
+    assert lexicons.gloss_core("agre with") is None  # no light verb: the gloss as it is
+    assert lexicons.gloss_core("tak over") is None  # nothing but a particle left
+    assert lexicons.gloss_core("countermeasur") is None
+
+
+def test_a_word_is_found_through_the_core_of_a_light_verb_gloss() -> None:
+    lex = Lexicon.build(["反制 反制 [fan3 zhi4] /to take countermeasures against/to counter/",
+                         "對策 对策 [dui4 ce4] /countermeasure for dealing with a situation/"], [])
+    assert lex.en_to("countermeasures", "zh")[0][1][0][0] == "反制"
+    # filed after the word's own glosses: its exact glosses still rank first
+    assert lex.glosses_of("反制", "zh")[-1] == "countermeasur"
+    assert lex.en_to("take countermeasures against", "zh")[0][0] == "take countermeasures against"

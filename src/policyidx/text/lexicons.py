@@ -64,7 +64,10 @@ __all__ = [
 ]
 
 #: Bump when the build's output changes: it is part of the cache key.
-BUILD_VERSION = "12"
+BUILD_VERSION = "13"
+
+#: Whether a word is also filed under the cores of its glosses (:func:`gloss_core`).
+GLOSS_CORES = True
 
 #: Longest gloss kept, in words (longer ones are explanations, not translations).
 MAX_GLOSS_WORDS = 5
@@ -244,6 +247,33 @@ def gloss_key(gloss: str) -> str | None:
     if not words or len(words) > MAX_GLOSS_WORDS or all(w in STOP for w in words):
         return None
     return " ".join(_stem(w) for w in words)
+
+
+#: Light verbs that lead a verb phrase whose meaning is its object ("take countermeasures
+#: against" is "countermeasures"; "make an exception" is "exception"), stemmed.
+_LIGHT_VERBS = frozenset(("tak", "mak", "do", "hav", "giv", "get", "put", "carry", "conduct", "becom"))
+#: Particles a gloss may end with after its object ("countermeasures against").
+_TRAILING = frozenset("against on to for with of from in at into up out off about by over upon".split())
+
+
+def gloss_core(key: str) -> str | None:
+    """The core of a normalised gloss led by a light verb: without it and without a trailing
+    particle ("tak countermeasur against" -> ``countermeasur``, "mak exception" ->
+    ``exception``); ``None`` for a gloss led by no light verb, or leaving only stop words.
+
+    A word is also filed under the cores of its glosses (after its own glosses, so at a lower
+    rank): an English query word then reaches the Chinese word that CC-CEDICT glosses with a
+    verb phrase around it (反制 "to take countermeasures against")."""
+    words = key.split(" ")
+    a, b = 0, len(words)
+    if b - a > 1 and words[a] in _LIGHT_VERBS:
+        a += 1
+    while b - a > 1 and words[b - 1] in _TRAILING:
+        b -= 1
+    core = words[a:b]
+    if a == 0 or not core or all(w in STOP for w in core) or core[0] in STOP:
+        return None
+    return " ".join(core)
 
 
 _ACRONYM = re.compile(r"\(([A-Z][A-Z&]{1,6})\)")
@@ -578,17 +608,21 @@ class Lexicon:
             if len(word) > 12 or not HAN_CHAR.search(word):
                 continue
             lst = zh_map.setdefault(word, [])
-            for g in glosses:
-                for k in (gloss_key(g), acronym_key(g)):
-                    if k is not None:
-                        i = gid(k)
-                        if i not in lst:
-                            lst.append(i)
+            keys = [k for g in glosses for k in (gloss_key(g), acronym_key(g)) if k is not None]
+            if GLOSS_CORES:
+                keys += [c for k in keys if (c := gloss_core(k)) is not None]
+            for k in keys:
+                i = gid(k)
+                if i not in lst:
+                    lst.append(i)
         zh_glosses = {g for lst in zh_map.values() for g in lst}
         ja_map: dict[str, list[int]] = {}
         ja_common: dict[str, bool] = {}
         for forms, common, glosses in jmdict_entries:
-            keys = [gid(k) for g in glosses for k in (gloss_key(g), acronym_key(g)) if k is not None]
+            raw = [k for g in glosses for k in (gloss_key(g), acronym_key(g)) if k is not None]
+            if GLOSS_CORES:
+                raw += [c for k in raw if (c := gloss_core(k)) is not None]
+            keys = [gid(k) for k in raw]
             if not keys or not (common or any(k in zh_glosses for k in keys)):
                 continue
             for form in forms[:3]:
