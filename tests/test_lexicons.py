@@ -380,6 +380,10 @@ def test_stale_lexicon_caches_of_other_builds_are_pruned(tmp_path):
 def test_gloss_cores_drop_a_leading_light_verb_and_a_trailing_particle() -> None:
     assert lexicons.gloss_core("tak countermeasur against") == "countermeasur"
     assert lexicons.gloss_core("mak exception") == "exception"
+    assert lexicons.gloss_core("carry out inspect") == "inspect"
+    assert lexicons.gloss_core("fill in form") == "fill in"  # a phrasal verb without its object
+    assert lexicons.gloss_core("fill in") is None
+    assert lexicons.gloss_core("tak out") is None
     assert lexicons.gloss_core("agre with") is None  # no light verb: the gloss as it is
     assert lexicons.gloss_core("tak over") is None  # nothing but a particle left
     assert lexicons.gloss_core("countermeasur") is None
@@ -392,3 +396,10 @@ def test_a_word_is_found_through_the_core_of_a_light_verb_gloss() -> None:
     # filed after the word's own glosses: its exact glosses still rank first
     assert lex.glosses_of("反制", "zh")[-1] == "countermeasur"
     assert lex.en_to("take countermeasures against", "zh")[0][0] == "take countermeasures against"
+
+
+def test_a_japanese_word_reaches_a_chinese_one_through_a_phrasal_verb_core() -> None:
+    lex = Lexicon.build(["填寫 填写 [tian2 xie3] /to fill in a form/to write data in a box/",
+                         "賬目 账目 [zhang4 mu4] /items of an account/accounts/"],
+                        [(["記入"], True, ["entry", "fill in", "fill out"])])
+    assert lex.translate("記入", "ja", "zh")[0][0] == "填写"

@@ -64,7 +64,7 @@ __all__ = [
 ]
 
 #: Bump when the build's output changes: it is part of the cache key.
-BUILD_VERSION = "13"
+BUILD_VERSION = "14"
 
 #: Whether a word is also filed under the cores of its glosses (:func:`gloss_core`).
 GLOSS_CORES = True
@@ -256,22 +256,34 @@ _LIGHT_VERBS = frozenset(("tak", "mak", "do", "hav", "giv", "get", "put", "carry
 _TRAILING = frozenset("against on to for with of from in at into up out off about by over upon".split())
 
 
+#: Adverbial particles of English phrasal verbs ("fill in", "carry out", "set up").
+_PHRASAL = frozenset("in out up off back down over away".split())
+
+
 def gloss_core(key: str) -> str | None:
-    """The core of a normalised gloss led by a light verb: without it and without a trailing
-    particle ("tak countermeasur against" -> ``countermeasur``, "mak exception" ->
-    ``exception``); ``None`` for a gloss led by no light verb, or leaving only stop words.
+    """The core of a normalised gloss, ``None`` if it has none.
+
+    A gloss led by a light verb is its object, without a trailing particle ("tak
+    countermeasur against" -> ``countermeasur``, "mak exception" -> ``exception``); a phrasal
+    verb with an object is the phrasal verb ("fill in form" -> ``fill in``, "set up compani"
+    -> ``set up``); a light verb's particle goes with it ("carry out inspect" -> ``inspect``).  A core of nothing but stop words is none.
 
     A word is also filed under the cores of its glosses (after its own glosses, so at a lower
-    rank): an English query word then reaches the Chinese word that CC-CEDICT glosses with a
-    verb phrase around it (反制 "to take countermeasures against")."""
+    rank): an English query word, or a Japanese word glossed "fill in" (記入), then reaches
+    the Chinese word that CC-CEDICT glosses with a verb or an object around it (反制 "to take
+    countermeasures against", 填写 "to fill in a form")."""
     words = key.split(" ")
     a, b = 0, len(words)
     if b - a > 1 and words[a] in _LIGHT_VERBS:
         a += 1
-    while b - a > 1 and words[b - 1] in _TRAILING:
-        b -= 1
+        if b - a > 1 and words[a] in _PHRASAL:  # "carry out inspect": the object
+            a += 1
+        while b - a > 1 and words[b - 1] in _TRAILING:
+            b -= 1
+    elif len(words) >= 3 and words[1] in _PHRASAL and words[0] not in STOP:
+        b = 2
     core = words[a:b]
-    if a == 0 or not core or all(w in STOP for w in core) or core[0] in STOP:
+    if (a, b) == (0, len(words)) or not core or all(w in STOP or w in _PHRASAL for w in core) or core[0] in STOP:
         return None
     return " ".join(core)
 
