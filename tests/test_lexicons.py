@@ -403,3 +403,11 @@ def test_a_japanese_word_reaches_a_chinese_one_through_a_phrasal_verb_core() -> 
                          "賬目 账目 [zhang4 mu4] /items of an account/accounts/"],
                         [(["記入"], True, ["entry", "fill in", "fill out"])])
     assert lex.translate("記入", "ja", "zh")[0][0] == "填写"
+
+
+def test_an_adjective_is_looked_up_through_its_noun() -> None:
+    lex = Lexicon.build(["法律責任 法律责任 [fa3 lu:4 ze2 ren4] /legal liability/liability/",
+                         "過失 过失 [guo4 shi1] /negligence/fault/"], [])
+    assert lex.en_to("liable", "zh", loose=True)[0][1][0][0] == "法律责任"
+    assert lex.en_to("negligent", "zh", loose=True)[0][1][0][0] == "过失"
+    assert lex.en_to("liable", "zh") == []  # only in a loose lookup

@@ -113,6 +113,11 @@ DERIVATIONS = (("ation", ("e", "", "ate", "-er")), ("ition", ("", "e")), ("ion",
                ("ure", ("", "e")), ("er", ("", "e")), ("or", ("", "e")))
 
 
+#: Endings of English adjectives (stemmed: liabl, negligent) and of their nouns (liability,
+#: negligence), for :meth:`Lexicon.derived_from`.
+ADJECTIVE_NOUNS = (("abl", "ability"), ("ibl", "ibility"), ("ent", "ence"), ("ant", "ance"))
+
+
 _POSSESSIVE = re.compile(r"['’]s?$")
 
 
@@ -565,7 +570,8 @@ class Lexicon:
     def derived_from(self, word: str) -> list[int]:
         """Ids of the one-word glosses of the base ``word`` (stemmed) derives from by an
         English suffix (:data:`DERIVATIONS`): ``registration`` -> "register", ``approval``
-        -> "approve", ``employer`` -> "employ"."""
+        -> "approve", ``employer`` -> "employ"; failing that, of the noun of an adjective
+        (:data:`ADJECTIVE_NOUNS`): ``liable`` -> "liability", ``negligent`` -> "negligence"."""
         out: list[int] = []
         for suffix, bases in DERIVATIONS:
             if not word.endswith(suffix) or len(word) - len(suffix) < DERIVED_MIN - 1:
@@ -580,6 +586,14 @@ class Lexicon:
                     out.append(g)
             if out:
                 break
+        if not out and ADJECTIVE_NOUNS:
+            # an adjective reaches the glosses of its noun (liable -> liability: 法律责任;
+            # negligent -> negligence: 过失), the words law writes for it
+            for suffix, noun in ADJECTIVE_NOUNS:
+                if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+                    g = self.gloss_id(_stem(word[: -len(suffix)] + noun))
+                    if g is not None and g not in out:
+                        out.append(g)
         return out
 
     def lemma_of(self, word: str) -> str | None:
