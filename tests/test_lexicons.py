@@ -411,3 +411,18 @@ def test_an_adjective_is_looked_up_through_its_noun() -> None:
     assert lex.en_to("liable", "zh", loose=True)[0][1][0][0] == "法律责任"
     assert lex.en_to("negligent", "zh", loose=True)[0][1][0][0] == "过失"
     assert lex.en_to("liable", "zh") == []  # only in a loose lookup
+
+
+def test_a_and_b_c_is_looked_up_as_a_c_and_b_c_where_both_are_glosses() -> None:
+    lex = Lexicon.build(["水土保持 水土保持 [shui3 tu3 bao3 chi2] /soil conservation/",
+                         "整地 整地 [zheng3 di4] /to prepare the soil/"],
+                        [(["節水"], True, ["water conservation"])])
+    found = lex.en_to("the soil and water conservation plan", "zh")
+    assert found[0] == ("soil and water conservation", [("水土保持", 1.0)])
+    # "approves soil" is no gloss: "prepares and approves soil" is not "prepares soil"
+    assert all(p != "prepares and approves soil" for p, _c in lex.en_to("who prepares and approves soil", "zh"))
+    lexicons.COORDINATION = False
+    try:
+        assert all(p != "soil and water conservation" for p, _c in lex.en_to("the soil and water conservation plan", "zh"))
+    finally:
+        lexicons.COORDINATION = True

@@ -66,6 +66,9 @@ __all__ = [
 #: Bump when the build's output changes: it is part of the cache key.
 BUILD_VERSION = "14"
 
+#: Whether "A and B C" in an English query is also looked up as "A C" and "B C"
+#: (:meth:`Lexicon.en_to`).
+COORDINATION = True
 #: Whether a word is also filed under the cores of its glosses (:func:`gloss_core`).
 GLOSS_CORES = True
 
@@ -929,16 +932,30 @@ class Lexicon:
                     limit: int, loose: bool = False) -> list[tuple[int, str, list[tuple[str, float]]]]:
         taken = [False] * len(words)
         found: list[tuple[int, str, list[tuple[str, float]]]] = []
-        for n in range(min(self.max_words, len(words)), 1, -1):  # one word alone: only below
+        longest = self.max_words + (2 if COORDINATION else 0)  # "A and B C" has two words more than "A C"
+        for n in range(min(longest, len(words)), 1, -1):  # one word alone: only below
             for i in range(len(words) - n + 1):
                 if any(taken[i : i + n]):
                     continue
                 span = words[i : i + n]
                 if span[0][0] in STOP or span[-1][0] in STOP:
                     continue
-                cands = self.from_gloss(" ".join(s for _, s in span), lang, keep=keep, limit=limit)
+                cands = self.from_gloss(" ".join(s for _, s in span), lang, keep=keep, limit=limit) if n <= self.max_words else []
                 if not cands and n == 2:  # "finance ministry" is glossed "ministry of finance"
                     cands = self.from_gloss(f"{span[1][1]} of {span[0][1]}", lang, keep=keep, limit=limit)
+                if not cands and COORDINATION and n >= 4 and span[1][0] in ("and", "or") and span[2][0] not in STOP:
+                    # "A and B C" is "A C" and "B C" ("soil and water conservation": 水土保持,
+                    # "soil conservation", and 节水), where both are glosses (of either
+                    # language: "prepares and approves soil" is no "prepares soil", 整地)
+                    rest = [st for _, st in span[3:]]
+                    b_c = " ".join([span[2][1]] + rest)
+                    first = self.from_gloss(" ".join([span[0][1]] + rest), lang, keep=keep, limit=limit)
+                    if first and self.gloss_id(b_c) is not None:
+                        second = self.from_gloss(b_c, lang, keep=keep, limit=limit)
+                        merged: dict[str, float] = {}
+                        for w, sc in first + second:
+                            merged[w] = max(merged.get(w, 0.0), sc)
+                        cands = sorted(merged.items(), key=lambda x: -x[1])[:limit]
                 if cands:
                     found.append((i, " ".join(w for w, _ in span), cands))
                     for j in range(i, i + n):
