@@ -262,8 +262,6 @@ def gloss_key(gloss: str) -> str | None:
 _LIGHT_VERBS = frozenset(("tak", "mak", "do", "hav", "giv", "get", "put", "carry", "conduct", "becom"))
 #: Particles a gloss may end with after its object ("countermeasures against").
 _TRAILING = frozenset("against on to for with of from in at into up out off about by over upon".split())
-
-
 #: Adverbial particles of English phrasal verbs ("fill in", "carry out", "set up").
 _PHRASAL = frozenset("in out up off back down over away".split())
 
@@ -274,7 +272,8 @@ def gloss_core(key: str) -> str | None:
     A gloss led by a light verb is its object, without a trailing particle ("tak
     countermeasur against" -> ``countermeasur``, "mak exception" -> ``exception``); a phrasal
     verb with an object is the phrasal verb ("fill in form" -> ``fill in``, "set up compani"
-    -> ``set up``); a light verb's particle goes with it ("carry out inspect" -> ``inspect``).  A core of nothing but stop words is none.
+    -> ``set up``); a light verb's particle goes with it ("carry out inspect" -> ``inspect``).
+    A core of nothing but stop words or particles is none.
 
     A word is also filed under the cores of its glosses (after its own glosses, so at a lower
     rank): an English query word, or a Japanese word glossed "fill in" (記入), then reaches
@@ -898,9 +897,10 @@ class Lexicon:
         """Phrases of an English text found as glosses, longest first, with their renderings.
 
         Returns ``[(phrase, [(word, score), ...]), ...]`` for non-overlapping phrases, in text
-        order; a word of the text that is in no phrase is looked up alone unless it is a stop
-        word (with ``loose``, also through the glosses it heads or derives from, see
-        :meth:`from_gloss`).
+        order ("A and B C" also as "A C" and "B C" where both are glosses: "soil and water
+        conservation" -> 水土保持); a word of the text that is in no phrase is looked up alone
+        unless it is a stop word (with ``loose``, also through the glosses it heads or derives
+        from, see :meth:`from_gloss`).
         """
         words = [(w, _stem(w)) for m in _EN_WORD.finditer(text.lower()) if (w := plain_word(m.group())) not in _ARTICLES and w]
         # a hyphenated word no gloss holds may be one written solid ("non-profit": nonprofit)
