@@ -142,3 +142,18 @@ def test_a_japanese_compound_without_a_rendering_is_rendered_as_its_words(monkey
     assert exp.dictionary.get("会计师") is not None
     monkeypatch.setattr(ex, "SPLIT_UNRENDERED", False)
     assert "会计师" not in _expand("公認会計士の登録", "ja", bm).renderings
+
+
+def test_a_bound_one_character_suffix_renders_only_in_its_compound(monkeypatch) -> None:
+    clauses = ["责任者应当承担赔偿责任", "应聘者提交材料", "患病者可以申请", "责任者的名单", "接受者签收"]
+    corpus = BM25Index.build([analyze(t, "zh") for t in clauses])
+    lex = Lexicon.build(["責任 责任 [ze2 ren4] /responsibility/", "應聘者 应聘者 [ying4 pin4 zhe3] /person/applicant/",
+                         "患病者 患病者 [huan4 bing4 zhe3] /person/patient/", "接受者 接受者 [jie1 shou4 zhe3] /person/recipient/"],
+                        [(["責任"], True, ["responsibility"]), (["者"], True, ["person"])])
+    monkeypatch.setattr(lexicons, "default_lexicon", lambda: lex)
+    exp = ex.expand_query("責任者の処分", "ja", Glossary([]), corpus=corpus, known=corpus.term_ids.__contains__)
+    assert "责任者" in exp.renderings  # the compound 責任 + 者 makes
+    assert not {"应聘者", "患病者", "接受者"} & set(exp.renderings)  # not 者 alone
+    monkeypatch.setattr(ex, "BOUND_ONE_CHAR", False)
+    exp = ex.expand_query("責任者の処分", "ja", Glossary([]), corpus=corpus, known=corpus.term_ids.__contains__)
+    assert {"应聘者", "患病者", "接受者"} & set(exp.renderings)

@@ -375,3 +375,54 @@ def test_stale_lexicon_caches_of_other_builds_are_pruned(tmp_path):
     assert not old.exists() and not broken.exists()
     assert fresh_other.exists() and mine_old.exists() and kept.exists()
     assert prune_lexicon_caches(tmp_path / "missing") == []
+
+
+def test_gloss_cores_drop_a_leading_light_verb_and_a_trailing_particle() -> None:
+    assert lexicons.gloss_core("tak countermeasur against") == "countermeasur"
+    assert lexicons.gloss_core("mak exception") == "exception"
+    assert lexicons.gloss_core("carry out inspect") == "inspect"
+    assert lexicons.gloss_core("fill in form") == "fill in"  # a phrasal verb without its object
+    assert lexicons.gloss_core("fill in") is None
+    assert lexicons.gloss_core("tak out") is None
+    assert lexicons.gloss_core("agre with") is None  # no light verb: the gloss as it is
+    assert lexicons.gloss_core("tak over") is None  # nothing but a particle left
+    assert lexicons.gloss_core("countermeasur") is None
+
+
+def test_a_word_is_found_through_the_core_of_a_light_verb_gloss() -> None:
+    lex = Lexicon.build(["反制 反制 [fan3 zhi4] /to take countermeasures against/to counter/",
+                         "對策 对策 [dui4 ce4] /countermeasure for dealing with a situation/"], [])
+    assert lex.en_to("countermeasures", "zh")[0][1][0][0] == "反制"
+    # filed after the word's own glosses: its exact glosses still rank first
+    assert lex.glosses_of("反制", "zh")[-1] == "countermeasur"
+    assert lex.en_to("take countermeasures against", "zh")[0][0] == "take countermeasures against"
+
+
+def test_a_japanese_word_reaches_a_chinese_one_through_a_phrasal_verb_core() -> None:
+    lex = Lexicon.build(["填寫 填写 [tian2 xie3] /to fill in a form/to write data in a box/",
+                         "賬目 账目 [zhang4 mu4] /items of an account/accounts/"],
+                        [(["記入"], True, ["entry", "fill in", "fill out"])])
+    assert lex.translate("記入", "ja", "zh")[0][0] == "填写"
+
+
+def test_an_adjective_is_looked_up_through_its_noun() -> None:
+    lex = Lexicon.build(["法律責任 法律责任 [fa3 lu:4 ze2 ren4] /legal liability/liability/",
+                         "過失 过失 [guo4 shi1] /negligence/fault/"], [])
+    assert lex.en_to("liable", "zh", loose=True)[0][1][0][0] == "法律责任"
+    assert lex.en_to("negligent", "zh", loose=True)[0][1][0][0] == "过失"
+    assert lex.en_to("liable", "zh") == []  # only in a loose lookup
+
+
+def test_a_and_b_c_is_looked_up_as_a_c_and_b_c_where_both_are_glosses() -> None:
+    lex = Lexicon.build(["水土保持 水土保持 [shui3 tu3 bao3 chi2] /soil conservation/",
+                         "整地 整地 [zheng3 di4] /to prepare the soil/"],
+                        [(["節水"], True, ["water conservation"])])
+    found = lex.en_to("the soil and water conservation plan", "zh")
+    assert found[0] == ("soil and water conservation", [("水土保持", 1.0)])
+    # "approves soil" is no gloss: "prepares and approves soil" is not "prepares soil"
+    assert all(p != "prepares and approves soil" for p, _c in lex.en_to("who prepares and approves soil", "zh"))
+    lexicons.COORDINATION = False
+    try:
+        assert all(p != "soil and water conservation" for p, _c in lex.en_to("the soil and water conservation plan", "zh"))
+    finally:
+        lexicons.COORDINATION = True

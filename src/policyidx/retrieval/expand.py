@@ -984,6 +984,11 @@ def _japanese_dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
             if _HAN_ONLY.fullmatch(word):
                 part.add(unify(word), "zh", 1.0, False)
             placed.append((ws, we, part))
+        if BOUND_ONE_CHAR and len(word) == 1 and ws > 0 and _HAN_ONLY.fullmatch(word) and _HAN_ONLY.fullmatch(text[ws - 1]):
+            # one Han character written onto the word before it (責任者, 出入国者, 立法会) is a
+            # bound suffix: it renders in the compound it makes (责任者), not alone
+            # (者 -> 应聘者, 患病者)
+            continue
         # a word that is the Chinese word itself (憲法, 汚染) needs no pivot: its renderings
         # sharing none of its characters come from other senses of the English glosses
         # (憲法 "constitution" -> 体质) and count only ``SAME_WORD_OTHERS`` as much
@@ -1019,6 +1024,9 @@ COMPOUND_PARTS = 12
 #: Whether a Japanese word of several tokens with no rendering the index holds is rendered
 #: as its shorter words (公認会計士 -> 公認, 会計士).
 SPLIT_UNRENDERED = True
+#: Whether a one-character Japanese word written onto the Han word before it (責任者) is
+#: rendered only in the compounds it makes, not alone.
+BOUND_ONE_CHAR = True
 #: Rows of the index a compound must occur in (as a word, or as its chain of character pairs).
 COMPOUND_MIN_ROWS = 2
 #: Least share of the rows of its rarer part a compound must occur in (its parts must be

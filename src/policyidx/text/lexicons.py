@@ -64,7 +64,13 @@ __all__ = [
 ]
 
 #: Bump when the build's output changes: it is part of the cache key.
-BUILD_VERSION = "12"
+BUILD_VERSION = "14"
+
+#: Whether "A and B C" in an English query is also looked up as "A C" and "B C"
+#: (:meth:`Lexicon.en_to`).
+COORDINATION = True
+#: Whether a word is also filed under the cores of its glosses (:func:`gloss_core`).
+GLOSS_CORES = True
 
 #: Longest gloss kept, in words (longer ones are explanations, not translations).
 MAX_GLOSS_WORDS = 5
@@ -108,6 +114,11 @@ DERIVED_MIN = 5
 DERIVATIONS = (("ation", ("e", "", "ate", "-er")), ("ition", ("", "e")), ("ion", ("", "e")),
                ("ment", ("",)), ("al", ("", "e")), ("ance", ("", "e")), ("ence", ("", "e")),
                ("ure", ("", "e")), ("er", ("", "e")), ("or", ("", "e")))
+
+
+#: Endings of English adjectives (stemmed: liabl, negligent) and of their nouns (liability,
+#: negligence), for :meth:`Lexicon.derived_from`.
+ADJECTIVE_NOUNS = (("abl", "ability"), ("ibl", "ibility"), ("ent", "ence"), ("ant", "ance"))
 
 
 _POSSESSIVE = re.compile(r"['’]s?$")
@@ -244,6 +255,44 @@ def gloss_key(gloss: str) -> str | None:
     if not words or len(words) > MAX_GLOSS_WORDS or all(w in STOP for w in words):
         return None
     return " ".join(_stem(w) for w in words)
+
+
+#: Light verbs that lead a verb phrase whose meaning is its object ("take countermeasures
+#: against" is "countermeasures"; "make an exception" is "exception"), stemmed.
+_LIGHT_VERBS = frozenset(("tak", "mak", "do", "hav", "giv", "get", "put", "carry", "conduct", "becom"))
+#: Particles a gloss may end with after its object ("countermeasures against").
+_TRAILING = frozenset("against on to for with of from in at into up out off about by over upon".split())
+#: Adverbial particles of English phrasal verbs ("fill in", "carry out", "set up").
+_PHRASAL = frozenset("in out up off back down over away".split())
+
+
+def gloss_core(key: str) -> str | None:
+    """The core of a normalised gloss, ``None`` if it has none.
+
+    A gloss led by a light verb is its object, without a trailing particle ("tak
+    countermeasur against" -> ``countermeasur``, "mak exception" -> ``exception``); a phrasal
+    verb with an object is the phrasal verb ("fill in form" -> ``fill in``, "set up compani"
+    -> ``set up``); a light verb's particle goes with it ("carry out inspect" -> ``inspect``).
+    A core of nothing but stop words or particles is none.
+
+    A word is also filed under the cores of its glosses (after its own glosses, so at a lower
+    rank): an English query word, or a Japanese word glossed "fill in" (記入), then reaches
+    the Chinese word that CC-CEDICT glosses with a verb or an object around it (反制 "to take
+    countermeasures against", 填写 "to fill in a form")."""
+    words = key.split(" ")
+    a, b = 0, len(words)
+    if b - a > 1 and words[a] in _LIGHT_VERBS:
+        a += 1
+        if b - a > 1 and words[a] in _PHRASAL:  # "carry out inspect": the object
+            a += 1
+        while b - a > 1 and words[b - 1] in _TRAILING:
+            b -= 1
+    elif len(words) >= 3 and words[1] in _PHRASAL and words[0] not in STOP:
+        b = 2
+    core = words[a:b]
+    if (a, b) == (0, len(words)) or not core or all(w in STOP or w in _PHRASAL for w in core) or core[0] in STOP:
+        return None
+    return " ".join(core)
 
 
 _ACRONYM = re.compile(r"\(([A-Z][A-Z&]{1,6})\)")
@@ -523,7 +572,8 @@ class Lexicon:
     def derived_from(self, word: str) -> list[int]:
         """Ids of the one-word glosses of the base ``word`` (stemmed) derives from by an
         English suffix (:data:`DERIVATIONS`): ``registration`` -> "register", ``approval``
-        -> "approve", ``employer`` -> "employ"."""
+        -> "approve", ``employer`` -> "employ"; failing that, of the noun of an adjective
+        (:data:`ADJECTIVE_NOUNS`): ``liable`` -> "liability", ``negligent`` -> "negligence"."""
         out: list[int] = []
         for suffix, bases in DERIVATIONS:
             if not word.endswith(suffix) or len(word) - len(suffix) < DERIVED_MIN - 1:
@@ -538,6 +588,14 @@ class Lexicon:
                     out.append(g)
             if out:
                 break
+        if not out and ADJECTIVE_NOUNS:
+            # an adjective reaches the glosses of its noun (liable -> liability: 法律责任;
+            # negligent -> negligence: 过失), the words law writes for it
+            for suffix, noun in ADJECTIVE_NOUNS:
+                if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+                    g = self.gloss_id(_stem(word[: -len(suffix)] + noun))
+                    if g is not None and g not in out:
+                        out.append(g)
         return out
 
     def lemma_of(self, word: str) -> str | None:
@@ -578,17 +636,21 @@ class Lexicon:
             if len(word) > 12 or not HAN_CHAR.search(word):
                 continue
             lst = zh_map.setdefault(word, [])
-            for g in glosses:
-                for k in (gloss_key(g), acronym_key(g)):
-                    if k is not None:
-                        i = gid(k)
-                        if i not in lst:
-                            lst.append(i)
+            keys = [k for g in glosses for k in (gloss_key(g), acronym_key(g)) if k is not None]
+            if GLOSS_CORES:
+                keys += [c for k in keys if (c := gloss_core(k)) is not None]
+            for k in keys:
+                i = gid(k)
+                if i not in lst:
+                    lst.append(i)
         zh_glosses = {g for lst in zh_map.values() for g in lst}
         ja_map: dict[str, list[int]] = {}
         ja_common: dict[str, bool] = {}
         for forms, common, glosses in jmdict_entries:
-            keys = [gid(k) for g in glosses for k in (gloss_key(g), acronym_key(g)) if k is not None]
+            raw = [k for g in glosses for k in (gloss_key(g), acronym_key(g)) if k is not None]
+            if GLOSS_CORES:
+                raw += [c for k in raw if (c := gloss_core(k)) is not None]
+            keys = [gid(k) for k in raw]
             if not keys or not (common or any(k in zh_glosses for k in keys)):
                 continue
             for form in forms[:3]:
@@ -835,9 +897,10 @@ class Lexicon:
         """Phrases of an English text found as glosses, longest first, with their renderings.
 
         Returns ``[(phrase, [(word, score), ...]), ...]`` for non-overlapping phrases, in text
-        order; a word of the text that is in no phrase is looked up alone unless it is a stop
-        word (with ``loose``, also through the glosses it heads or derives from, see
-        :meth:`from_gloss`).
+        order ("A and B C" also as "A C" and "B C" where both are glosses: "soil and water
+        conservation" -> 水土保持); a word of the text that is in no phrase is looked up alone
+        unless it is a stop word (with ``loose``, also through the glosses it heads or derives
+        from, see :meth:`from_gloss`).
         """
         words = [(w, _stem(w)) for m in _EN_WORD.finditer(text.lower()) if (w := plain_word(m.group())) not in _ARTICLES and w]
         # a hyphenated word no gloss holds may be one written solid ("non-profit": nonprofit)
@@ -869,16 +932,30 @@ class Lexicon:
                     limit: int, loose: bool = False) -> list[tuple[int, str, list[tuple[str, float]]]]:
         taken = [False] * len(words)
         found: list[tuple[int, str, list[tuple[str, float]]]] = []
-        for n in range(min(self.max_words, len(words)), 1, -1):  # one word alone: only below
+        longest = self.max_words + (2 if COORDINATION else 0)  # "A and B C" has two words more than "A C"
+        for n in range(min(longest, len(words)), 1, -1):  # one word alone: only below
             for i in range(len(words) - n + 1):
                 if any(taken[i : i + n]):
                     continue
                 span = words[i : i + n]
                 if span[0][0] in STOP or span[-1][0] in STOP:
                     continue
-                cands = self.from_gloss(" ".join(s for _, s in span), lang, keep=keep, limit=limit)
+                cands = self.from_gloss(" ".join(s for _, s in span), lang, keep=keep, limit=limit) if n <= self.max_words else []
                 if not cands and n == 2:  # "finance ministry" is glossed "ministry of finance"
                     cands = self.from_gloss(f"{span[1][1]} of {span[0][1]}", lang, keep=keep, limit=limit)
+                if not cands and COORDINATION and n >= 4 and span[1][0] in ("and", "or") and span[2][0] not in STOP:
+                    # "A and B C" is "A C" and "B C" ("soil and water conservation": 水土保持,
+                    # "soil conservation", and 节水), where both are glosses (of either
+                    # language: "prepares and approves soil" is no "prepares soil", 整地)
+                    rest = [st for _, st in span[3:]]
+                    b_c = " ".join([span[2][1]] + rest)
+                    first = self.from_gloss(" ".join([span[0][1]] + rest), lang, keep=keep, limit=limit)
+                    if first and self.gloss_id(b_c) is not None:
+                        second = self.from_gloss(b_c, lang, keep=keep, limit=limit)
+                        merged: dict[str, float] = {}
+                        for w, sc in first + second:
+                            merged[w] = max(merged.get(w, 0.0), sc)
+                        cands = sorted(merged.items(), key=lambda x: -x[1])[:limit]
                 if cands:
                     found.append((i, " ".join(w for w, _ in span), cands))
                     for j in range(i, i + n):
