@@ -407,7 +407,7 @@ def test_builtin_defaults_width_and_power_iterations(paragraphs: list[str]) -> N
 
     params = BuiltinEncoder().fit(paragraphs[:60]).describe()["parameters"]
     assert params["requested_dim"] == DEFAULT_DIM
-    assert params["n_iter"] == 2
+    assert params["n_iter"] == 4
 
 
 def test_builtin_encoder_of_another_width_reopens(paragraphs: list[str], tmp_path: Path) -> None:

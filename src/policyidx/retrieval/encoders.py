@@ -55,16 +55,14 @@ ST_INSTALL_COMMAND = "pip install torch==2.13.0 && pip install sentence-transfor
 
 _BUILTIN_FORMAT = 1
 
-#: Width of the built-in encoder's vectors unless asked otherwise.  Chosen on the dev split of
-#: the real-corpus query sets (eval/real/ real-* and real2-*, 190 queries over 202,623 clauses of
-#: 2,005 documents): with the same features, weighting and fit sample, dense-only hit@1 / hit@5
-#: went 0.211 / 0.347 at 256 dimensions, 0.226 / 0.395 at 384 and 0.253 / 0.421 at 512, and the
-#: hybrid mode 0.674 / 0.842 -> 0.684 / 0.842 (256 -> 512).  Reweighting the features (BM25-style
-#: tf, squared idf), centring, dropping the first singular direction and a separately normalised
-#: context all did worse or no better; the measurements are in the README, "Search quality".
-#: The encoder's own files record their width, so an index built at another width keeps
-#: working.
-DEFAULT_DIM = 512
+#: Width of the built-in encoder's vectors unless asked otherwise.  512 was measured on the dev
+#: split of the real-corpus query sets (eval/real/ real-* and real2-*, 190 queries over 202,623
+#: clauses): dense-only hit@1 / hit@5 0.211 / 0.347 at 256 and 0.253 / 0.421 at 512, hybrid
+#: 0.674 / 0.842 -> 0.684 / 0.842; but on the held-out queries the default (hybrid) mode lost 6
+#: of 372 hits in the top 5 at 512, while the vectors doubled (797 MB on that corpus) and the
+#: fit grew to a fifth of the build, so 256 stays (README, "Search quality").  The encoder's own
+#: files record their width, so an index built at another width keeps working.
+DEFAULT_DIM = 256
 
 
 @runtime_checkable
@@ -455,9 +453,8 @@ class BuiltinEncoder:
         n_buckets : int
             Number of hash buckets in hashing mode.
         n_iter : int or None
-            Power iterations of the randomized SVD; None picks 2 (each iteration costs two
-            passes over the matrix; on the real-corpus dev queries 2 and 4 gave the same
-            retrieval at 512 dimensions, 2 in about half the time).
+            Power iterations of the randomized SVD; None picks 4 below 200,000 texts and 2
+            above (each iteration costs two passes over the matrix).
         oversample : int
             Extra random directions of the randomized SVD; more is more accurate.
         threads : int or None
@@ -574,7 +571,7 @@ class BuiltinEncoder:
 
         threads = threads or default_workers()
         if n_iter is None:
-            n_iter = 2
+            n_iter = 4 if n_docs <= 200_000 else 2
         k = min(int(dim), n_docs, keep.size)
         s, v = _truncated_svd(matrix, k, seed, n_iter, oversample, threads)
         # Cap by the numerical rank: directions with (near) zero singular value are noise.
