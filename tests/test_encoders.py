@@ -400,3 +400,41 @@ def test_single_text_encoding_equals_the_sparse_path_exactly() -> None:
         one = enc.encode([t], kind="query")
         sparse = _l2_normalise(np.asarray(enc._tfidf([t]) @ enc._components, dtype=np.float32))
         assert np.array_equal(one, sparse), t
+
+
+def test_builtin_defaults_width_and_power_iterations(paragraphs: list[str]) -> None:
+    from policyidx.retrieval.encoders import DEFAULT_DIM
+
+    params = BuiltinEncoder().fit(paragraphs[:60]).describe()["parameters"]
+    assert params["requested_dim"] == DEFAULT_DIM
+    assert params["n_iter"] == 4
+
+
+def test_builtin_encoder_of_another_width_reopens(paragraphs: list[str], tmp_path: Path) -> None:
+    # An index built before the default width changed keeps its encoder's own width.
+    from policyidx.retrieval.encoders import DEFAULT_DIM
+
+    enc = BuiltinEncoder().fit(paragraphs, dim=24, seed=0)
+    assert enc.dim == 24 != DEFAULT_DIM
+    enc.save(tmp_path / "e")
+    again = load_encoder(tmp_path / "e", enc.describe())
+    assert again.dim == 24
+    np.testing.assert_array_equal(again.encode(paragraphs[:5]), enc.encode(paragraphs[:5]))
+    with pytest.raises(EncoderError, match="24-dimensional"):
+        load_encoder(tmp_path / "e", {**enc.describe(), "dim": DEFAULT_DIM})
+
+
+def test_randomized_svd_two_power_iterations_find_the_subspace() -> None:
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(7)
+    left = rng.standard_normal((800, 10))
+    right = rng.standard_normal((10, 700))
+    dense = (left * np.linspace(5.0, 1.5, 10)) @ right + 0.05 * rng.standard_normal((800, 700))
+    dense[np.abs(dense) < 1.5] = 0.0
+    matrix = sp.csr_matrix(dense.astype(np.float32))
+    s, v = _truncated_svd(matrix, 6, seed=2, n_iter=2, oversample=16, threads=2, exact_max=0)
+    _, exact_s, exact_vt = np.linalg.svd(matrix.toarray().astype(np.float64), full_matrices=False)
+    np.testing.assert_allclose(s, exact_s[:6], rtol=1e-2)
+    overlap = np.linalg.norm(exact_vt[:6] @ v.astype(np.float64), axis=1)
+    np.testing.assert_allclose(overlap, 1.0, atol=1e-2)

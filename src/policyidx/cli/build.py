@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from ..retrieval.encoders import DEFAULT_DIM
 from ..retrieval.scorers import SCORERS
 from .common import add_index_option, client, corpus_path, emit_json, index_path, load_corpus, strict
 
@@ -15,7 +16,8 @@ HELP = "build the keyword and embedding indexes of a corpus"
 def add_arguments(sp: argparse.ArgumentParser) -> None:
     add_index_option(sp, "index directory (default: $POLICYIDX_INDEX, else indexes/default beside the corpus)")
     sp.add_argument("--encoder", default="builtin", help="builtin (default, offline) or st:<model name or path>")
-    sp.add_argument("--dim", type=int, default=256, help="width of the built-in encoder's vectors (default 256)")
+    sp.add_argument("--dim", type=int, default=DEFAULT_DIM,
+                    help=f"width of the built-in encoder's vectors (default {DEFAULT_DIM})")
     sp.add_argument("--scorer", default="lucene", choices=list(SCORERS), help="the BM25 variant (default lucene)")
     sp.add_argument("--scheduler", metavar="ADDRESS", help="build on this Dask cluster (tcp://host:8786): a sharded index; needs policyidx[dask]")
     sp.add_argument("--shards", type=int, metavar="N", help="build a sharded index of N shards (whole works each; default with --scheduler: one per worker)")

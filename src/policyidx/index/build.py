@@ -18,6 +18,7 @@ from ..corpus import Corpus
 from ..errors import IndexError_
 from ..model import Clause
 from ..parallel import TermLists, default_workers, encode_parallel, tokenize_parallel
+from ..retrieval.encoders import DEFAULT_DIM
 from ..retrieval.modes import FUSION_DEFAULTS, HYBRID_DEFAULTS
 from ..text.analysis import Analyzer, analyze, detect_lang
 from .alignments import AlignmentStore
@@ -166,7 +167,7 @@ def tokenise(texts: Sequence[str], langs: Sequence[str], *, workers: int, parall
     return [analyze(texts[i], langs[i]) for i in it], None
 
 
-def build_index(corpus: Corpus, target: Path, *, encoder: str = "builtin", dim: int = 256, k1: float = BM25_K1,
+def build_index(corpus: Corpus, target: Path, *, encoder: str = "builtin", dim: int = DEFAULT_DIM, k1: float = BM25_K1,
                 b: float = BM25_B, progress: bool = False, align: bool = True, scorer: str = "lucene",
                 locked: bool = False) -> dict[str, Any]:
     """Build the index of ``corpus`` at ``target`` as a new snapshot; returns its manifest.

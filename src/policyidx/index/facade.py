@@ -47,7 +47,7 @@ from ..retrieval.modes import FUSION_DEFAULTS, make_retriever, mode_names
 from ..retrieval.retrievers import max_attainable, query_coverage
 from ..text.analysis import Analyzer
 from .alignments import AlignmentStore
-from .build import BM25_B, BM25_K1, VECTOR_DEFAULTS, build_index
+from .build import BM25_B, BM25_K1, DEFAULT_DIM, VECTOR_DEFAULTS, build_index
 from .highlight import highlight, make_snippet
 from .store import (FORMAT_VERSION, LANG_CODES, RowStore, Snapshot, default_index_path, flat_snapshot, is_index_dir,
                     open_snapshot, read_manifest, staleness, writer_lock)
@@ -327,7 +327,7 @@ class Index:
         path: str | Path | None = None,
         *,
         encoder: str = "builtin",
-        dim: int = 256,
+        dim: int = DEFAULT_DIM,
         k1: float = BM25_K1,
         b: float = BM25_B,
         progress: bool = False,

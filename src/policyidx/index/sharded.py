@@ -55,6 +55,7 @@ import numpy as np
 from .. import __version__
 from .._io import atomic_directory
 from ..errors import CorruptIndexError, IndexError_, MissingDependencyError, PolicyIdxError, QueryError, ShardError
+from ..retrieval.encoders import DEFAULT_DIM
 
 __all__ = ["ShardedIndex", "build_sharded", "plan_shards", "connect", "LAYOUT"]
 
@@ -465,7 +466,7 @@ def build_sharded(
     shards: int | None = None,
     client: Any = None,
     encoder: str = "builtin",
-    dim: int = 256,
+    dim: int = DEFAULT_DIM,
     k1: float | None = None,
     b: float | None = None,
     progress: bool = False,
