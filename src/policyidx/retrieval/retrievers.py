@@ -173,7 +173,7 @@ class RerankRetriever:
     coverage
         ``coverage(terms, rows)``: how much of the query each row covers, 0-1
         (:func:`coverage_scores`); ``None`` (or ``coverage_power`` 0) leaves it out.  Asked for
-        every keyword candidate of a query in a language of :data:`COVERAGE_LANGS`.
+        every keyword candidate of a query whose :func:`coverage_power_for` is not 0.
     coverage_power
         Each keyword candidate's fused score is multiplied by its coverage to this power.
     set_coverage_power
