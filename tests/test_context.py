@@ -316,8 +316,54 @@ def test_a_query_with_synonym_sets_is_judged_on_every_row_with_its_own_power():
     assert coverage_power_for(ja, 2.0, 1.0) == 1.0
     assert coverage_power_for(Expansion("取下げ", "ja", {"取下げ": 1.0}), 2.0, 1.0) == 2.0
     assert coverage_power_for(Expansion("撤回", "zh", {"撤回": 1.0}), 2.0, 1.0) == 2.0
+    # an English query is judged by its renderings, with the power of a query with synonym sets
     en = Expansion("withdraw", "en", _structured({"withdraw": 1.0, "撤回": 0.8}, ((("withdraw",), ("撤回",)),)))
-    assert coverage_power_for(en, 2.0, 1.0) == 0.0
+    assert coverage_power_for(en, 2.0, 1.0) == 1.0
+    # ... and not at all without renderings (its own words are not the corpus's)
+    assert coverage_power_for(Expansion("withdraw", "en", {"withdraw": 1.0}), 2.0, 1.0) == 0.0
+
+
+def test_english_set_coverage_can_be_switched_off(monkeypatch):
+    from policyidx.retrieval import retrievers
+    from policyidx.retrieval.expand import Expansion
+
+    en = Expansion("withdraw", "en", _structured({"withdraw": 1.0, "撤回": 0.8}, ((("withdraw",), ("撤回",)),)))
+    monkeypatch.setattr(retrievers, "SET_COVERAGE_ANY_LANG", False)
+    assert retrievers.coverage_power_for(en, 2.0, 1.0) == 0.0
+    ja = Expansion("取下げ", "ja", _structured({"取下げ": 1.0, "撤回": 0.8}, ((("取下げ",), ("撤回",)),)))
+    assert retrievers.coverage_power_for(ja, 2.0, 1.0) == 1.0  # Japanese keeps its set coverage
+
+
+def test_hybrid_keeps_the_english_keyword_answer_that_covers_the_query_above_a_dense_favourite():
+    from policyidx.retrieval import retrievers
+    from policyidx.retrieval.base import Ranking
+    from policyidx.retrieval.expand import Expansion
+
+    class Fixed:
+        def __init__(self, rows, scores):
+            self.ranking = Ranking(np.array(rows, dtype=np.int64), np.array(scores, dtype=np.float64))
+
+        def search(self, query, k, filter=None):
+            return self.ranking
+
+    # row 0 has a rendering of both words of the query, row 1 of one; keyword search puts row 1
+    # a little ahead and the dense side votes for row 1's document only
+    kw = Fixed([1, 0, 2], [1.0, 0.95, 0.5])
+    dn = Fixed([1, 2], [0.9, 0.1])
+    cover = {0: 1.0, 1: 0.5, 2: 0.5}
+    hybrid = retrievers.RerankRetriever(kw, dn, np.array([0, 1, 2]), doc_weight=0.2, clause_weight=0.15,
+                                        coverage=lambda terms, rows: np.array([cover[r] for r in rows.tolist()]),
+                                        coverage_power=2.0, set_coverage_power=1.0)
+    en = Expansion("withdraw patent", "en",
+                   _structured({"withdraw": 1.0, "撤回": 0.8, "patent": 1.0, "专利": 0.8},
+                               ((("withdraw",), ("撤回",)), (("patent",), ("专利",)))))
+    assert hybrid.search(en, 3).rows.tolist()[0] == 0
+    old = retrievers.SET_COVERAGE_ANY_LANG
+    try:
+        retrievers.SET_COVERAGE_ANY_LANG = False
+        assert hybrid.search(en, 3).rows.tolist()[0] == 1  # without it the dense vote wins
+    finally:
+        retrievers.SET_COVERAGE_ANY_LANG = old
 
 
 def test_hybrid_reads_the_set_coverage_power(built_index):

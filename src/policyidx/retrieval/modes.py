@@ -40,7 +40,7 @@ FUSION_DEFAULTS: dict[str, Any] = {
 #: ``coverage_share``) to the power ``coverage_power``
 #: (:func:`~policyidx.retrieval.retrievers.coverage_scores`; Chinese and Japanese queries).
 #: ``set_coverage_power``: the power for a query whose words come with renderings (a Japanese
-#: query with synonym sets; a clause covers a word when it has any rendering of it),
+#: or English query with synonym sets; a clause covers a word when it has any rendering of it),
 #: chosen on the pooled dev queries of eval/real/ (README "Search quality").
 #: ``proximity_weight`` and ``proximity_gap``: a Chinese query's coverage also counts how many
 #: pairs of its words stand within ``proximity_gap`` characters of each other in the clause
