@@ -566,3 +566,90 @@ def test_batches_of_lists_are_flattened_like_mixed_batches():
             np.testing.assert_allclose(s, want_s, rtol=1e-6)
     if keyword._kernels(wait=True) is not None:
         assert len(got[2][0]) == 0 and len(got[3][0]) == 0
+
+
+def _compiled_kernels():  # type: ignore[no-untyped-def]
+    from policyidx.retrieval import keyword
+
+    kernels = keyword._kernels(wait=True)
+    if kernels is None:
+        pytest.skip("numba kernels not available")
+    return kernels
+
+
+def test_term_hash_finds_terms_through_probe_chains_and_marks_shared_hashes() -> None:
+    """The compiled hash table: every inserted hash gives its position, hashes sharing the
+    low bits (one probe chain) are told apart, absent hashes give -1, a hash inserted
+    twice gives -2."""
+    kernels = _compiled_kernels()
+    table = np.full((16, 2), -1, dtype=np.int64)
+    # all of these land on slot 3 of a 16-slot table; 35 + 7 * 16 appears twice
+    hashes = np.array([3, 3 + 16, 3 + 32 * 16, -13, 35 + 7 * 16, 35 + 7 * 16, 4], dtype=np.int64)
+    kernels._hash_insert(hashes, table)
+    probe = np.array([3, 3 + 16, 3 + 32 * 16, -13, 35 + 7 * 16, 4, 3 + 48, 19 + 16, 5, -29], dtype=np.int64)
+    out = np.empty(len(probe), dtype=np.int64)
+    kernels._hash_find(table, probe, out)
+    assert out.tolist() == [0, 1, 2, 3, -2, 6, -1, -1, -1, -1]
+
+
+def test_term_hash_resolves_every_term_and_only_those() -> None:
+    kernels = _compiled_kernels()
+    terms = [f"w{i}" for i in range(5000)] + ["专利", "専利", ""]
+    th = kernels.TermHash(terms)
+    assert th.valid(len(terms)) and not th.valid(len(terms) + 1)
+    assert len(th.table) >= 2 * len(terms)  # at most half full
+    got = th.find(np.array([hash(t) for t in terms], dtype=np.int64))
+    assert got.tolist() == list(range(len(terms)))
+    absent = [f"x{i}" for i in range(5000)] + ["w5000", "专"]
+    assert (th.find(np.array([hash(t) for t in absent], dtype=np.int64)) == -1).all()
+    th._seed += 1  # as a copy made in a process with another hash seed
+    assert not th.valid(len(terms))
+
+
+class _SameHash(str):
+    """A string whose hash is shared by all its kind (to force hash collisions)."""
+
+    def __hash__(self) -> int:
+        return 12345
+
+
+def test_batches_resolved_by_hash_answer_as_by_dictionary() -> None:
+    """A long batch resolves its terms by hash (TermHash) and answers exactly as query-by-query
+    search, which looks them up by string: lists, tuples, dicts with weights, repeated and
+    unknown terms; also with vocabulary terms sharing a hash (resolved by string)."""
+    from policyidx.retrieval import keyword
+
+    _compiled_kernels()
+    docs = _random_corpus(11, 600, 400)
+    clash = [_SameHash("c1"), _SameHash("c2"), _SameHash("c3")]
+    docs += [[clash[i % 3], "w1", clash[(i + 1) % 3]] for i in range(40)]
+    index = BM25Index.build(docs)
+    assert index._hash is None
+    rng = np.random.default_rng(3)
+    batch: list = []
+    for i in range(keyword._DICT_FROM + 20):
+        terms = [f"w{j}" for j in rng.integers(0, 450, int(rng.integers(1, 8)))]  # w400.. unknown
+        if i % 5 == 1:
+            terms.append(clash[i % 3])
+        if i % 5 == 2:
+            terms.append(_SameHash("c9"))  # unknown, shares the hash
+        if i % 4 == 0:
+            batch.append({t: float(w) for t, w in zip(terms, rng.choice([0.5, 1.0, 2.0], len(terms)))})
+        else:
+            batch.append(tuple(terms) if i % 4 == 1 else terms)
+    for threads in (1, 2):
+        got = index.search_many(batch, k=7, threads=threads)
+        hashed = index._hash
+        assert hashed is not None and hashed.ambiguous
+        for q, (r, s) in zip(batch, got):
+            index._hash = None  # search() by string
+            want_r, want_s = index.search(q if isinstance(q, dict) else list(q), k=7)
+            index._hash = hashed
+            np.testing.assert_array_equal(r, want_r)
+            np.testing.assert_array_equal(s, want_s)
+    # the flattened ids are the dictionary's
+    lists = [list(q) for q in batch if not isinstance(q, dict)]
+    _, by_hash, _ = index._flatten(lists, index._hash)
+    _, by_dict, _ = index._flatten(lists, None)
+    assert by_hash.tolist() == by_dict.tolist()
+    assert (by_dict == -1).any() and {index.term_ids[c] for c in clash} <= set(by_dict.tolist())

@@ -39,7 +39,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["AVAILABLE", "search_batch", "max_impacts", "dense_columns", "warm_up"]
+__all__ = ["AVAILABLE", "search_batch", "max_impacts", "dense_columns", "warm_up", "TermHash"]
 
 try:  # pragma: no cover - depends on the environment
     if os.environ.get("POLICYIDX_NO_NUMBA", "") not in ("", "0"):
@@ -407,7 +407,7 @@ def _gallop(rows: np.ndarray, pos: int, hi: int, r: int) -> int:
     return lo
 
 
-@_jit
+@_jit_inline
 def _one_query(indptr, rows, scores, ub, tids, wts, k, allowed, use_allowed, acc, touched,
                hs, hr, out_r, out_s, prune, dense_prune_from, work, lens, rest, rest_len, bmax, vals, lanes, dslot, dcol):
     n = acc.shape[0]
@@ -596,7 +596,7 @@ def _one_query(indptr, rows, scores, ub, tids, wts, k, allowed, use_allowed, acc
     return _drain(hs, hr, size, out_r, out_s)
 
 
-@_jit
+@_jit_inline
 def _compact(tids, wts, slot, ct, cw):
     """The known terms of a query once each, in the order they first occur, with their weights
     summed (a term listed twice weighs 2), into ``ct``/``cw``; terms of weight 0 dropped.
@@ -713,6 +713,80 @@ def dense_columns(indptr: np.ndarray, rows: np.ndarray, scores: np.ndarray, n_do
         _fill_columns(_plain(indptr), _plain(rows).view(np.uint32), _plain(scores), big.astype(np.int64), dcol)
         slot[big] = np.arange(len(big), dtype=np.int32)
     return slot, dcol
+
+
+@_jit
+def _hash_insert(hashes, table):
+    mask = table.shape[0] - 1
+    for i in range(hashes.shape[0]):
+        h = hashes[i]
+        s = h & mask
+        while True:
+            if table[s, 1] == -1:
+                table[s, 0] = h
+                table[s, 1] = i
+                break
+            if table[s, 0] == h:
+                table[s, 1] = -2  # two terms of one hash: left to the caller's dictionary
+                break
+            s = (s + 1) & mask
+
+
+@_jit
+def _hash_find(table, hashes, out):
+    mask = table.shape[0] - 1
+    for i in range(hashes.shape[0]):
+        h = hashes[i]
+        s = h & mask
+        while True:
+            v = table[s, 1]
+            if v == -1 or table[s, 0] == h:
+                out[i] = v
+                break
+            s = (s + 1) & mask
+
+
+#: A string whose hash tells whether a :class:`TermHash` was made in this process's hash
+#: randomisation (a copy in another process, with another seed, must be made again).
+_SEED_PROBE = "policyidx.TermHash"
+
+
+class TermHash:
+    """Term ids of a vocabulary found by the terms' Python hashes in a compiled table.
+
+    A query's terms are resolved in one compiled pass over their hashes (``hash(str)`` is
+    computed once per string and kept in it) instead of one dictionary lookup per term: a
+    lookup compares the query's string with the vocabulary's, and on a cold cache (a
+    machine whose other processes evict it between a process's time slices) reading the
+    vocabulary's strings and the dictionary's entries is most of a short query's time.
+    The table holds (hash, id) pairs side by side, open addressing, at most half full.
+
+    A term of the vocabulary is always found (equal strings have equal hashes).  A string
+    that is *not* in the vocabulary is taken for a term only if its 64-bit hash (SipHash,
+    keyed afresh in every process) equals that term's: about one chance in 2**64 per
+    term of the vocabulary.  Terms that share a hash within the vocabulary get id -2, for
+    the caller to look up by string (:attr:`ambiguous` says whether there are any).
+    """
+
+    def __init__(self, terms: "list[str]") -> None:
+        n = len(terms)
+        hashes = np.fromiter(map(hash, terms), dtype=np.int64, count=n)
+        size = 1 << max(4, (2 * n - 1).bit_length())
+        self.table = np.full((size, 2), -1, dtype=np.int64)
+        _hash_insert(hashes, self.table)
+        self.ambiguous = bool((self.table[:, 1] == -2).any())
+        self.n_terms = n
+        self._seed = hash(_SEED_PROBE)
+
+    def valid(self, n_terms: int) -> bool:
+        """Whether this table still serves a vocabulary of ``n_terms`` terms in this process."""
+        return self.n_terms == n_terms and self._seed == hash(_SEED_PROBE)
+
+    def find(self, hashes: np.ndarray) -> np.ndarray:
+        """Ids (int64) of the strings of these hashes: -1 for none, -2 for a shared hash."""
+        out = np.empty(len(hashes), dtype=np.int64)
+        _hash_find(self.table, np.ascontiguousarray(hashes, dtype=np.int64), out)
+        return out
 
 
 class Scratch(threading.local):
@@ -869,6 +943,7 @@ def warm_up() -> None:
     ub = max_impacts(indptr, scores)
     scratch = Scratch(2, 2)
     columns = dense_columns(indptr, rows, scores, 2)
+    TermHash(["a", "b"]).find(np.array([hash("a"), 5], dtype=np.int64))
     for allowed in (None, np.ones(2, dtype=np.bool_)):
         search_batch(indptr, rows, scores, ub, np.array([0, 3], dtype=np.int64), np.array([0, -1, 1], dtype=np.int64),
                      np.array([1.0, 1.0, 1.0]), 1, allowed, scratch, columns=columns)
