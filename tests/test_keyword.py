@@ -213,7 +213,7 @@ def test_empty_index() -> None:
     assert len(rows) == 0 and index.n_docs == 2
 
 
-@pytest.mark.parametrize("kernel", ["numba", "numba-exhaustive", "scipy", "numpy"])
+@pytest.mark.parametrize("kernel", ["numba", "numba-exhaustive", "numba-rows32", "scipy", "numpy"])
 @pytest.mark.parametrize("k", [1, 10, 60])
 @pytest.mark.parametrize("seed", [0, 1])
 def test_search_equals_exhaustive_scoring(seed, k, kernel, monkeypatch):
@@ -223,8 +223,10 @@ def test_search_equals_exhaustive_scoring(seed, k, kernel, monkeypatch):
     if kernel.startswith("numba"):
         if keyword._kernels(wait=True) is None:
             pytest.skip("numba is not installed (the `fast` extra)")
-        monkeypatch.setattr(keyword, "_PRUNE", kernel == "numba")
+        monkeypatch.setattr(keyword, "_PRUNE", kernel != "numba-exhaustive")
         monkeypatch.setattr(keyword, "_DENSE_PRUNE_FROM", 0)  # prune whatever the size of this index
+        if kernel == "numba-rows32":  # rows read as four bytes, as on indexes of more than 65,536 rows
+            monkeypatch.setattr(keyword, "_NARROW_ROWS_UP_TO", 0)
     else:
         monkeypatch.setattr(keyword, "_USE_KERNELS", False)
     if kernel == "numpy":
@@ -266,7 +268,9 @@ def test_search_equals_exhaustive_scoring(seed, k, kernel, monkeypatch):
             assert not np.any(index._scratch.get()[0]), "the accumulator is left clean for the next query"
         else:
             assert not np.any(index._accumulator()), "the accumulator is left clean for the next query"
-    if kernel == "numba" and k <= 10:  # (with 60 results the k-th score stays within reach here)
+    if kernel in ("numba", "numba-rows32"):
+        assert (index._rows16 is not None) == (kernel == "numba")
+    if kernel in ("numba", "numba-rows32") and k <= 10:  # (with 60 results the k-th score stays within reach)
         assert pruned >= 1, "MaxScore skipped postings on some queries (the pruned path was exercised)"
     elif kernel == "numba-exhaustive":
         assert pruned == 0
@@ -653,3 +657,31 @@ def test_batches_resolved_by_hash_answer_as_by_dictionary() -> None:
     _, by_dict, _ = index._flatten(lists, None)
     assert by_hash.tolist() == by_dict.tolist()
     assert (by_dict == -1).any() and {index.term_ids[c] for c in clash} <= set(by_dict.tolist())
+
+
+@pytest.mark.parametrize("prune", [True, False])
+def test_rows_read_as_uint16_give_the_same_results_bit_for_bit(prune):
+    """An index of at most 65,536 rows is searched through a uint16 copy of its rows: the same
+    rows and float32 scores as through the int32 rows, with and without pruning, masks, every
+    accumulator mode; rows up to 65,535 survive the narrowing."""
+    kernels = _compiled_kernels()
+    rng = np.random.default_rng(7)
+    docs = _random_corpus(7, 65_536, 3000)
+    docs[-1] = ["w2999", "w1"]  # the last row (65,535) matches
+    index = BM25Index.build(docs)
+    rows16 = index.rows.astype(np.uint16)
+    assert int(rows16.max()) == 65_535
+    queries = [[f"w{j}" for j in rng.integers(0, 3000, int(rng.integers(1, 12)))] for _ in range(50)]
+    queries += [["w2999"], ["w0", "w1", "w2"], ["w2999", "w2998", "w1500"]]
+    q_ptr, ids, wts = index._flatten(queries)
+    for allowed in (None, rng.random(index.n_docs) < 0.5):
+        for k in (1, 10, 70):
+            a = kernels.search_batch(index.indptr, index.rows, index.scores, index.max_impact, q_ptr, ids, wts, k,
+                                     allowed, kernels.Scratch(index.n_docs, index.n_terms), prune=prune)
+            b = kernels.search_batch(index.indptr, rows16, index.scores, index.max_impact, q_ptr, ids, wts, k,
+                                     allowed, kernels.Scratch(index.n_docs, index.n_terms), prune=prune)
+            assert np.array_equal(a[2], b[2]) and np.array_equal(a[3], b[3])
+            for q, c in enumerate(a[2].tolist()):
+                assert np.array_equal(a[0][q, :c], b[0][q, :c]) and np.array_equal(a[1][q, :c], b[1][q, :c])
+    got = index.search_many([["w2999"]], k=3)[0][0]
+    assert 65_535 in got.tolist() and index._rows16 is not None

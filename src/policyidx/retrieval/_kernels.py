@@ -853,7 +853,8 @@ def search_batch(
     Parameters
     ----------
     indptr, rows, scores : numpy.ndarray
-        The postings (int64 offsets per term, int32 rows ascending within a term, float32 impacts).
+        The postings (int64 offsets per term, int32 rows ascending within a term, float32
+        impacts); the rows may also be ``uint16`` (an index of at most 65,536 rows).
     ub : numpy.ndarray of float32
         The largest impact of each term (:func:`max_impacts`), for pruning.
     q_ptr, tids, wts : numpy.ndarray
@@ -895,7 +896,8 @@ def search_batch(
     work = np.zeros((nq, 2), dtype=np.int64)
     # rows as unsigned (their values are checked to lie in [0, n_docs) when an index is
     # loaded): an unsigned index needs no wrap-around test, 30% less time per posting
-    arrays = (_plain(indptr), _plain(rows).view(np.uint32), _plain(scores), _plain(ub))
+    rows = _plain(rows)
+    arrays = (_plain(indptr), rows if rows.dtype == np.uint16 else rows.view(np.uint32), _plain(scores), _plain(ub))
     n_terms = len(indptr) - 1
     if len(tids) and (int(tids.max()) >= n_terms or int(tids.min()) < -1):
         raise ValueError(f"term ids must lie in [-1, {n_terms})")
