@@ -517,7 +517,7 @@ def test_top_k_selections_equal_a_full_sort(k, mapped):
             np.testing.assert_array_equal(out_s[:got], a[idx])
 
 
-@pytest.mark.parametrize("n_docs", [1_500, 20_000])
+@pytest.mark.parametrize("n_docs", [1_500, 8_000, 20_000])
 def test_small_and_large_accumulators_rank_exactly(n_docs):
     """Queries whose rows are listed (many of them: their scores are gathered) and queries
     scanning the whole accumulator, on an index small enough for the lane bound and on one

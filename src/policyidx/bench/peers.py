@@ -332,7 +332,8 @@ class _Policyidx(_Engine):
         elif kernels is not None:
             import numba
 
-            self.backend = f"numba {numba.__version__} kernels, MaxScore, columns for terms in half the rows"
+            self.backend = (f"numba {numba.__version__} kernels, MaxScore, columns for terms in half the rows, "
+                            "query terms resolved by hash, uint16 rows up to 65,536 rows")
         else:
             self.backend = "numpy/scipy (numba not installed)"
 
