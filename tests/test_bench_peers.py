@@ -204,3 +204,28 @@ def test_interleaved_timing_gives_every_job_its_time():
     # the jobs take turns: the fast one does not run all its time before the slow one starts
     first_slow = calls.index("slow")
     assert calls[first_slow + 1:].count("fast") > 0
+
+
+def test_cold_cache_runs_take_turns_after_evicting():
+    from policyidx.bench.peers import _cold
+
+    calls = []
+    out = _cold({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, mb=1, runs=4)
+    assert calls == ["a", "b"] * 4
+    assert [len(v) for v in out.values()] == [4, 4] and all(t >= 0 for v in out.values() for t in v)
+
+
+def test_compare_reports_cold_cache_rates() -> None:
+    pytest.importorskip("bm25s")
+    from policyidx.bench.peers import format_table
+
+    corpus = _random_corpus(800, seed=7)
+    res = compare(corpus, peers=("bm25s-numpy",), repeats=1, workers=1, progress=False, min_pass_s=0.05,
+                  cold_mb=2, cold_runs=3)
+    assert res["cold_mb"] == 2
+    assert res["engines"]["policyidx"]["cold_qps"] > 0 and res["engines"]["bm25s-numpy"]["cold_qps"] > 0
+    assert res["policyidx_cold_vs_fastest_peer"] > 0
+    table = format_table([res])
+    assert "cold ratio" in table.splitlines()[0]
+    assert "cold ratio" not in format_table([compare(corpus, peers=(), repeats=1, workers=1, progress=False,
+                                                      min_pass_s=0.05)]).splitlines()[0]

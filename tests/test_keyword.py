@@ -213,7 +213,7 @@ def test_empty_index() -> None:
     assert len(rows) == 0 and index.n_docs == 2
 
 
-@pytest.mark.parametrize("kernel", ["numba", "numba-exhaustive", "scipy", "numpy"])
+@pytest.mark.parametrize("kernel", ["numba", "numba-exhaustive", "numba-rows32", "scipy", "numpy"])
 @pytest.mark.parametrize("k", [1, 10, 60])
 @pytest.mark.parametrize("seed", [0, 1])
 def test_search_equals_exhaustive_scoring(seed, k, kernel, monkeypatch):
@@ -223,8 +223,10 @@ def test_search_equals_exhaustive_scoring(seed, k, kernel, monkeypatch):
     if kernel.startswith("numba"):
         if keyword._kernels(wait=True) is None:
             pytest.skip("numba is not installed (the `fast` extra)")
-        monkeypatch.setattr(keyword, "_PRUNE", kernel == "numba")
+        monkeypatch.setattr(keyword, "_PRUNE", kernel != "numba-exhaustive")
         monkeypatch.setattr(keyword, "_DENSE_PRUNE_FROM", 0)  # prune whatever the size of this index
+        if kernel == "numba-rows32":  # rows read as four bytes, as on indexes of more than 65,536 rows
+            monkeypatch.setattr(keyword, "_NARROW_ROWS_UP_TO", 0)
     else:
         monkeypatch.setattr(keyword, "_USE_KERNELS", False)
     if kernel == "numpy":
@@ -266,7 +268,9 @@ def test_search_equals_exhaustive_scoring(seed, k, kernel, monkeypatch):
             assert not np.any(index._scratch.get()[0]), "the accumulator is left clean for the next query"
         else:
             assert not np.any(index._accumulator()), "the accumulator is left clean for the next query"
-    if kernel == "numba" and k <= 10:  # (with 60 results the k-th score stays within reach here)
+    if kernel in ("numba", "numba-rows32"):
+        assert (index._rows16 is not None) == (kernel == "numba")
+    if kernel in ("numba", "numba-rows32") and k <= 10:  # (with 60 results the k-th score stays within reach)
         assert pruned >= 1, "MaxScore skipped postings on some queries (the pruned path was exercised)"
     elif kernel == "numba-exhaustive":
         assert pruned == 0
@@ -490,7 +494,8 @@ def test_top_k_selections_equal_a_full_sort(k, mapped):
     if kernels is None:
         pytest.skip("numba is not installed (the `fast` extra)")
     rng = np.random.default_rng(k)
-    for n in (1, 5, 127, 128, 129, 2000, kernels.LANES_UP_TO, kernels.LANES_UP_TO + 1, 40_000):
+    for n in (1, 5, 127, 128, 129, 2000, kernels._LANE_REREAD_UP_TO, kernels._LANE_REREAD_UP_TO + 1, 9000,
+              kernels.LANES_UP_TO, kernels.LANES_UP_TO + 1, 40_000):
         # few distinct values (many ties), zeros, and rows listed in any order when mapped
         a = rng.choice(np.float32([0, 0, 0.5, 1.25, 2, 3.5, 7]), size=n).astype(np.float32)
         a[rng.random(n) < 0.01] = np.float32(9.0)
@@ -506,14 +511,18 @@ def test_top_k_selections_equal_a_full_sort(k, mapped):
             out_r = np.empty(k, np.int64)
             out_s = np.empty(k, np.float32)
             buf = np.empty(max(kernels._LANES, n // kernels._BLOCK + 1), np.float32)
-            size = getattr(kernels, name)(a, n, mapped, rowmap, hs, hr, k, buf)
+            if name == "_select_lanes":  # (lane maxima, and the block maxima of the same pass)
+                size = kernels._select_lanes(a, n, mapped, rowmap, hs, hr, k, np.empty(kernels._LANES, np.float32),
+                                             buf)
+            else:
+                size = kernels._select_blocks(a, n, mapped, rowmap, hs, hr, k, buf)
             got = kernels._drain(hs, hr, size, out_r, out_s)
             np.testing.assert_array_equal(out_r[:got], want, err_msg=f"{name} n={n}")
             idx = (rowmap.argsort() if mapped else np.arange(n))[out_r[:got]]
             np.testing.assert_array_equal(out_s[:got], a[idx])
 
 
-@pytest.mark.parametrize("n_docs", [1_500, 20_000])
+@pytest.mark.parametrize("n_docs", [1_500, 8_000, 20_000])
 def test_small_and_large_accumulators_rank_exactly(n_docs):
     """Queries whose rows are listed (many of them: their scores are gathered) and queries
     scanning the whole accumulator, on an index small enough for the lane bound and on one
@@ -566,3 +575,118 @@ def test_batches_of_lists_are_flattened_like_mixed_batches():
             np.testing.assert_allclose(s, want_s, rtol=1e-6)
     if keyword._kernels(wait=True) is not None:
         assert len(got[2][0]) == 0 and len(got[3][0]) == 0
+
+
+def _compiled_kernels():  # type: ignore[no-untyped-def]
+    from policyidx.retrieval import keyword
+
+    kernels = keyword._kernels(wait=True)
+    if kernels is None:
+        pytest.skip("numba kernels not available")
+    return kernels
+
+
+def test_term_hash_finds_terms_through_probe_chains_and_marks_shared_hashes() -> None:
+    """The compiled hash table: every inserted hash gives its position, hashes sharing the
+    low bits (one probe chain) are told apart, absent hashes give -1, a hash inserted
+    twice gives -2."""
+    kernels = _compiled_kernels()
+    table = np.full((16, 2), -1, dtype=np.int64)
+    # all of these land on slot 3 of a 16-slot table; 35 + 7 * 16 appears twice
+    hashes = np.array([3, 3 + 16, 3 + 32 * 16, -13, 35 + 7 * 16, 35 + 7 * 16, 4], dtype=np.int64)
+    kernels._hash_insert(hashes, table)
+    probe = np.array([3, 3 + 16, 3 + 32 * 16, -13, 35 + 7 * 16, 4, 3 + 48, 19 + 16, 5, -29], dtype=np.int64)
+    out = np.empty(len(probe), dtype=np.int64)
+    kernels._hash_find(table, probe, out)
+    assert out.tolist() == [0, 1, 2, 3, -2, 6, -1, -1, -1, -1]
+
+
+def test_term_hash_resolves_every_term_and_only_those() -> None:
+    kernels = _compiled_kernels()
+    terms = [f"w{i}" for i in range(5000)] + ["专利", "専利", ""]
+    th = kernels.TermHash(terms)
+    assert th.valid(len(terms)) and not th.valid(len(terms) + 1)
+    assert len(th.table) >= 2 * len(terms)  # at most half full
+    got = th.find(np.array([hash(t) for t in terms], dtype=np.int64))
+    assert got.tolist() == list(range(len(terms)))
+    absent = [f"x{i}" for i in range(5000)] + ["w5000", "专"]
+    assert (th.find(np.array([hash(t) for t in absent], dtype=np.int64)) == -1).all()
+    th._seed += 1  # as a copy made in a process with another hash seed
+    assert not th.valid(len(terms))
+
+
+class _SameHash(str):
+    """A string whose hash is shared by all its kind (to force hash collisions)."""
+
+    def __hash__(self) -> int:
+        return 12345
+
+
+def test_batches_resolved_by_hash_answer_as_by_dictionary() -> None:
+    """A long batch resolves its terms by hash (TermHash) and answers exactly as query-by-query
+    search, which looks them up by string: lists, tuples, dicts with weights, repeated and
+    unknown terms; also with vocabulary terms sharing a hash (resolved by string)."""
+    from policyidx.retrieval import keyword
+
+    _compiled_kernels()
+    docs = _random_corpus(11, 600, 400)
+    clash = [_SameHash("c1"), _SameHash("c2"), _SameHash("c3")]
+    docs += [[clash[i % 3], "w1", clash[(i + 1) % 3]] for i in range(40)]
+    index = BM25Index.build(docs)
+    assert index._hash is None
+    rng = np.random.default_rng(3)
+    batch: list = []
+    for i in range(keyword._DICT_FROM + 20):
+        terms = [f"w{j}" for j in rng.integers(0, 450, int(rng.integers(1, 8)))]  # w400.. unknown
+        if i % 5 == 1:
+            terms.append(clash[i % 3])
+        if i % 5 == 2:
+            terms.append(_SameHash("c9"))  # unknown, shares the hash
+        if i % 4 == 0:
+            batch.append({t: float(w) for t, w in zip(terms, rng.choice([0.5, 1.0, 2.0], len(terms)))})
+        else:
+            batch.append(tuple(terms) if i % 4 == 1 else terms)
+    for threads in (1, 2):
+        got = index.search_many(batch, k=7, threads=threads)
+        hashed = index._hash
+        assert hashed is not None and hashed.ambiguous
+        for q, (r, s) in zip(batch, got):
+            index._hash = None  # search() by string
+            want_r, want_s = index.search(q if isinstance(q, dict) else list(q), k=7)
+            index._hash = hashed
+            np.testing.assert_array_equal(r, want_r)
+            np.testing.assert_array_equal(s, want_s)
+    # the flattened ids are the dictionary's
+    lists = [list(q) for q in batch if not isinstance(q, dict)]
+    _, by_hash, _ = index._flatten(lists, index._hash)
+    _, by_dict, _ = index._flatten(lists, None)
+    assert by_hash.tolist() == by_dict.tolist()
+    assert (by_dict == -1).any() and {index.term_ids[c] for c in clash} <= set(by_dict.tolist())
+
+
+@pytest.mark.parametrize("prune", [True, False])
+def test_rows_read_as_uint16_give_the_same_results_bit_for_bit(prune):
+    """An index of at most 65,536 rows is searched through a uint16 copy of its rows: the same
+    rows and float32 scores as through the int32 rows, with and without pruning, masks, every
+    accumulator mode; rows up to 65,535 survive the narrowing."""
+    kernels = _compiled_kernels()
+    rng = np.random.default_rng(7)
+    docs = _random_corpus(7, 65_536, 3000)
+    docs[-1] = ["w2999", "w1"]  # the last row (65,535) matches
+    index = BM25Index.build(docs)
+    rows16 = index.rows.astype(np.uint16)
+    assert int(rows16.max()) == 65_535
+    queries = [[f"w{j}" for j in rng.integers(0, 3000, int(rng.integers(1, 12)))] for _ in range(50)]
+    queries += [["w2999"], ["w0", "w1", "w2"], ["w2999", "w2998", "w1500"]]
+    q_ptr, ids, wts = index._flatten(queries)
+    for allowed in (None, rng.random(index.n_docs) < 0.5):
+        for k in (1, 10, 70):
+            a = kernels.search_batch(index.indptr, index.rows, index.scores, index.max_impact, q_ptr, ids, wts, k,
+                                     allowed, kernels.Scratch(index.n_docs, index.n_terms), prune=prune)
+            b = kernels.search_batch(index.indptr, rows16, index.scores, index.max_impact, q_ptr, ids, wts, k,
+                                     allowed, kernels.Scratch(index.n_docs, index.n_terms), prune=prune)
+            assert np.array_equal(a[2], b[2]) and np.array_equal(a[3], b[3])
+            for q, c in enumerate(a[2].tolist()):
+                assert np.array_equal(a[0][q, :c], b[0][q, :c]) and np.array_equal(a[1][q, :c], b[1][q, :c])
+    got = index.search_many([["w2999"]], k=3)[0][0]
+    assert 65_535 in got.tolist() and index._rows16 is not None

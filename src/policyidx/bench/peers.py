@@ -35,6 +35,10 @@ garbage collector is off while a pass runs.  The 1-minute load average at the st
 (``loadavg_start``/``loadavg_end``, the table's ``load`` column): figures taken under a load
 near or above the number of cores are slower for every engine, not only for one.
 
+``--cold-mb MB`` adds single-thread rates on a cold cache (``cold_qps``, the table's ``cold
+ratio``): before each timed run, untimed, a buffer of MB megabytes is written, as other
+processes do to the caches between this process's time slices on a loaded machine.
+
 Run it with ``python -m policyidx.bench.peers [--corpus real|synthetic]... [--clauses N]...``.
 """
 
@@ -332,7 +336,8 @@ class _Policyidx(_Engine):
         elif kernels is not None:
             import numba
 
-            self.backend = f"numba {numba.__version__} kernels, MaxScore, columns for terms in half the rows"
+            self.backend = (f"numba {numba.__version__} kernels, MaxScore, columns for terms in half the rows, "
+                            "query terms resolved by hash, uint16 rows up to 65,536 rows")
         else:
             self.backend = "numpy/scipy (numba not installed)"
 
@@ -562,7 +567,8 @@ def _load() -> list[float] | None:
 
 def compare(corpus: KeywordCorpus, *, peers: Sequence[str] = PEERS, repeats: int = 5, workers: int = 2,
             rank_bm25_max: int = 10_000, rank_bm25_queries: int = 20, min_pass_s: float = 0.5,
-            max_pass_s: float = 3.0, slice_s: float = 0.02, progress: bool = True) -> dict[str, Any]:
+            max_pass_s: float = 3.0, slice_s: float = 0.02, progress: bool = True, cold_mb: int = 0,
+            cold_runs: int = 30) -> dict[str, Any]:
     """Build every engine on ``corpus`` and time them interleaved; one result dict.
 
     Parameters
@@ -589,6 +595,13 @@ def compare(corpus: KeywordCorpus, *, peers: Sequence[str] = PEERS, repeats: int
         ``queries_timed`` says how many.
     progress : bool
         Report stages on stderr.
+    cold_mb : int
+        If positive, also time each engine's single-thread runs on a cold cache: before each
+        of ``cold_runs`` runs (engines in turn) a buffer of this many MB is written, which
+        evicts the caches as other processes do between a process's time slices on a loaded
+        machine; ``cold_qps`` (median of the runs) per engine.
+    cold_runs : int
+        Cold runs per engine.
 
     Returns
     -------
@@ -699,8 +712,38 @@ def compare(corpus: KeywordCorpus, *, peers: Sequence[str] = PEERS, repeats: int
     res["floor_ms"] = float(f"{floor_s * 1000:.3g}")
     res["mean_ms"] = round(mean_s * 1000, 4)
     res["time_over_floor"] = round(mean_s / floor_s, 2) if floor_s > 0 else None
+    if cold_mb > 0:
+        say(f"cold-cache runs ({cold_mb} MB written before each)")
+        cold = _cold({name: jobs[(name, False)] for name in times}, cold_mb, cold_runs)
+        for name, secs in cold.items():
+            info[name]["cold_qps"] = round(len(sample[name]) / statistics.median(secs), 1)
+        res["cold_mb"] = cold_mb
+        if timed_peers:
+            fastest = max(timed_peers, key=lambda k: info[k]["cold_qps"])
+            res["policyidx_cold_vs_fastest_peer"] = round(info["policyidx"]["cold_qps"] / info[fastest]["cold_qps"], 2)
     res["loadavg_end"] = _load()
     return res
+
+
+def _cold(jobs: dict[str, Callable[[], Any]], mb: int, runs: int) -> dict[str, list[float]]:
+    """Seconds of each of ``runs`` runs per job, every run preceded (untimed) by writing ``mb`` MB,
+    the jobs taking turns; the garbage collector is off meanwhile."""
+    import gc
+
+    junk = np.zeros(mb * 2**20 // 8, dtype=np.float64)
+    out: dict[str, list[float]] = {k: [] for k in jobs}
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(runs):
+            for name, job in jobs.items():
+                junk += 1.0
+                t0 = time.perf_counter()
+                job()
+                out[name].append(time.perf_counter() - t0)
+    finally:
+        gc.enable()
+    return out
 
 
 def _agree(got: tuple[np.ndarray, np.ndarray], want: tuple[np.ndarray, np.ndarray], query: list[str],
@@ -729,7 +772,7 @@ def run(corpora: Sequence[str] = ("real", "synthetic"), sizes: Sequence[int] = D
         realdocs: str | None = None, seed: int = 0, n_queries: int = 200, repeats: int = 5,
         workers: int | None = None, peers: Sequence[str] = PEERS, rank_bm25_max: int = 10_000,
         min_pass_s: float = 0.5, max_pass_s: float = 3.0, slice_s: float = 0.02,
-        cache: str | os.PathLike[str] | None = None, progress: bool = True,
+        cache: str | os.PathLike[str] | None = None, progress: bool = True, cold_mb: int = 0,
         on_result: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
     """:func:`compare` at every size of every corpus; see the module docstring."""
     from ..parallel import default_workers
@@ -752,7 +795,7 @@ def run(corpora: Sequence[str] = ("real", "synthetic"), sizes: Sequence[int] = D
                 raise PolicyIdxError(f"unknown corpus {name!r}; use real or synthetic")
             res = compare(corpus, peers=peers, repeats=repeats, workers=workers, rank_bm25_max=rank_bm25_max,
                           min_pass_s=min_pass_s, max_pass_s=max_pass_s, slice_s=slice_s,
-                          progress=progress)
+                          progress=progress, cold_mb=cold_mb)
             out.append(res)
             if on_result:
                 on_result(res)
@@ -771,8 +814,10 @@ def format_table(results: Sequence[dict[str, Any]]) -> str:
     names: list[str] = []
     for r in results:
         names += [k for k, v in r["engines"].items() if k not in names and "qps" in v]
+    cold = any("policyidx_cold_vs_fastest_peer" in r for r in results)
     head = ["corpus", "clauses", "postings/q"] + [f"{n} q/s" for n in names] + \
-        ["ours/fastest", "ours batch", "bm25s batch", "batch ratio", "ns/posting", "x floor", "p50 ms", "load"]
+        ["ours/fastest"] + (["cold ratio"] if cold else []) + \
+        ["ours batch", "bm25s batch", "batch ratio", "ns/posting", "x floor", "p50 ms", "load"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
         e = r["engines"]
@@ -781,7 +826,10 @@ def format_table(results: Sequence[dict[str, Any]]) -> str:
             v = e.get(n)
             cells.append("-" if v is None else f"{v['qps']:,.0f} ({v['same_top10']:.2f})")
         bb = max([e[n]["batch_qps"] for n in ("bm25s-numba", "bm25s-numpy") if n in e] or [0])
-        cells += [f"{r.get('policyidx_vs_fastest_peer', 0):.2f}", f"{e['policyidx']['batch_qps']:,.0f}",
+        cells.append(f"{r.get('policyidx_vs_fastest_peer', 0):.2f}")
+        if cold:
+            cells.append(f"{r['policyidx_cold_vs_fastest_peer']:.2f}" if "policyidx_cold_vs_fastest_peer" in r else "-")
+        cells += [f"{e['policyidx']['batch_qps']:,.0f}",
                   f"{bb:,.0f}" if bb else "-", f"{r.get('policyidx_batch_vs_bm25s_batch', 0):.2f}",
                   f"{r['ns_per_posting']:.2f}", f"{r['time_over_floor']}", f"{r['policyidx_search_p50_ms']:.3f}",
                   _load_cell(r)]
@@ -817,6 +865,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--max-pass-s", type=float, default=3.0,
                     help="engines slower than this per pass over all queries are timed on fewer (default 3)")
     ap.add_argument("--cache", help="directory for tokenised corpora (default ~/.cache/policyidx/bench)")
+    ap.add_argument("--cold-mb", type=int, default=0, metavar="MB",
+                    help="also time single-thread runs on a cold cache: write MB megabytes before each run")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--out", help="write the JSON results here (rewritten after each size)")
     ap.add_argument("--quiet", action="store_true")
@@ -840,7 +890,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                       realdocs=args.realdocs, seed=args.seed, n_queries=args.queries, repeats=args.repeats,
                       workers=args.workers, peers=peers, rank_bm25_max=args.rank_bm25_max, cache=args.cache,
                       min_pass_s=args.min_pass_s, max_pass_s=args.max_pass_s, slice_s=args.slice_s,
-                      progress=not args.quiet, on_result=save)
+                      progress=not args.quiet, on_result=save, cold_mb=args.cold_mb)
     except PolicyIdxError as exc:
         print(f"policyidx bench.peers: {exc}", file=sys.stderr)
         return 2

@@ -39,7 +39,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["AVAILABLE", "search_batch", "max_impacts", "dense_columns", "warm_up"]
+__all__ = ["AVAILABLE", "search_batch", "max_impacts", "dense_columns", "warm_up", "TermHash"]
 
 try:  # pragma: no cover - depends on the environment
     if os.environ.get("POLICYIDX_NO_NUMBA", "") not in ("", "0"):
@@ -170,6 +170,11 @@ def _offer(hs: np.ndarray, hr: np.ndarray, size: int, k: int, s: float, r: int) 
 def _drain(hs: np.ndarray, hr: np.ndarray, size: int, out_r: np.ndarray, out_s: np.ndarray) -> int:
     """Empty the heap into ``out_*`` best first; returns the number written."""
     n = size
+    if hs.shape[0] <= _SORTED_UP_TO:  # kept sorted, worst first (see _offer): reversed
+        for i in range(n):
+            out_r[i] = hr[n - 1 - i]
+            out_s[i] = hs[n - 1 - i]
+        return n
     while size > 0:
         size -= 1
         out_r[size] = hr[0]
@@ -334,30 +339,49 @@ _SELECT_GATHERED_FROM = 64
 #: Lanes of :func:`_select_lanes`, and the most entries it is used for (128 per lane).
 _LANES = 128
 LANES_UP_TO = _LANES * _LANES
+#: Entries up to which :func:`_select_lanes` reads whole lanes again (32 entries each, from
+#: the first-level cache), not blocks of 128.
+_LANE_REREAD_UP_TO = 4096
 
 
 @_jit
-def _select_lanes(a, n, mapped, rowmap, hs, hr, k, lanes):
+def _select_lanes(a, n, mapped, rowmap, hs, hr, k, lanes, bmax):
     """:func:`_select_blocks` for small arrays, bounded by *lanes* instead of blocks: lane ``j``
     holds the entries ``j, j + 128, j + 256, ...``.  Their maxima come from one vertical
     pass (128 maxima side by side, compared eight at a time as integers: the bits of
     non-negative float32 numbers sort as the numbers do, and a negative entry's bits are
     negative), where a maximum per block of a small array is a chain of compares the
-    compiler keeps scalar.  A bound ``t`` that k entries reach (below) leaves only the lanes
-    whose maximum reaches it to be read again, and only their entries from ``t`` up to be
-    offered to the heap.  Entries are offered in lane order, not row order, so ties are left
-    to the heap's test (lower row first).  ``k`` is at most ``_LANES``."""
+    compiler keeps scalar.  The same pass takes the maximum of each block of 128 entries
+    (``bmax``, an integer reduction the compiler vectorises too).  A bound ``t`` that k
+    entries reach (below) leaves only the blocks whose maximum reaches it to be read again,
+    in order and contiguously (on arrays beyond the first-level cache, reading whole lanes
+    again was a strided walk, 1.5 times slower at 10,000 entries), or on small arrays
+    the lanes, and only their entries from ``t`` up to be offered to the heap.  Mapped entries come in
+    any row order, so ties are left to the heap's test (lower row first).  ``k`` is at most
+    ``_LANES``."""
     ai = a.view(np.int32)
     li = lanes.view(np.int32)
+    bi = bmax.view(np.int32)
     li[:] = 0
     full = n // _LANES
     for c in range(full):
         base = c * _LANES
+        cm = np.int32(0)
         for j in range(_LANES):
-            li[j] = max(li[j], ai[base + j])
+            x = ai[base + j]
+            li[j] = max(li[j], x)
+            cm = max(cm, x)
+        bi[c] = cm
     base = full * _LANES
-    for j in range(n - base):
-        li[j] = max(li[j], ai[base + j])
+    nb = full
+    if n > base:
+        cm = np.int32(0)
+        for j in range(n - base):
+            x = ai[base + j]
+            li[j] = max(li[j], x)
+            cm = max(cm, x)
+        bi[full] = cm
+        nb += 1
     # A lower bound of the k-th best entry without a heap (a heap step costs 10-20 ns, and
     # there are dozens of them per selection): split the lanes into k groups; each group
     # holds an entry equal to its maximum, so at least k entries reach the least of the k
@@ -372,17 +396,35 @@ def _select_lanes(a, n, mapped, rowmap, hs, hr, k, lanes):
         t = min(t, m)
     size = 0
     thr = t  # (0 when fewer than k groups hold a positive entry: no bound then)
-    for j in range(_LANES):
-        mj = lanes[j]
-        if mj < thr or mj <= 0.0:
-            continue
-        for i in range(j, n, _LANES):
-            v = a[i]
-            if v < thr or v <= 0.0:
+    if n <= _LANE_REREAD_UP_TO:
+        # a small array (in the core's first cache): its lanes, shorter than its blocks, are read again
+        for j in range(_LANES):
+            mj = lanes[j]
+            if mj < thr or mj <= 0.0:
                 continue
-            size = _offer(hs, hr, size, k, v, rowmap[i] if mapped else i)
-            if size == k:
-                thr = hs[0]
+            for i in range(j, n, _LANES):
+                v = a[i]
+                if v < thr or v <= 0.0:
+                    continue
+                size = _offer(hs, hr, size, k, v, rowmap[i] if mapped else i)
+                if size == k:
+                    thr = hs[0]
+        return size
+    for b in range(nb):
+        mb = bmax[b]
+        if mb < thr or mb <= 0.0:
+            continue
+        end = min(n, (b + 1) * _LANES)
+        for c in range(b * _LANES, end, 16):
+            if c + 16 <= end and _max16(a, c) < thr:
+                continue  # (most pieces of a block hold nothing up to the k-th score)
+            for i in range(c, min(end, c + 16)):
+                v = a[i]
+                if v < thr or v <= 0.0:
+                    continue
+                size = _offer(hs, hr, size, k, v, rowmap[i] if mapped else i)
+                if size == k:
+                    thr = hs[0]
     return size
 
 
@@ -407,7 +449,7 @@ def _gallop(rows: np.ndarray, pos: int, hi: int, r: int) -> int:
     return lo
 
 
-@_jit
+@_jit_inline
 def _one_query(indptr, rows, scores, ub, tids, wts, k, allowed, use_allowed, acc, touched,
                hs, hr, out_r, out_s, prune, dense_prune_from, work, lens, rest, rest_len, bmax, vals, lanes, dslot, dcol):
     n = acc.shape[0]
@@ -579,13 +621,13 @@ def _one_query(indptr, rows, scores, ub, tids, wts, k, allowed, use_allowed, acc
         for c in range(nt):
             vals[c] = acc[touched[c]]
         if nt <= LANES_UP_TO:
-            size = _select_lanes(vals, nt, True, touched, hs, hr, k, lanes)
+            size = _select_lanes(vals, nt, True, touched, hs, hr, k, lanes, bmax)
         else:
             size = _select_blocks(vals, nt, True, touched, hs, hr, k, bmax)
     elif use_allowed:
         size = _select_dense(acc, use_allowed, allowed, hs, hr, k)
     elif n <= LANES_UP_TO and k <= _LANES:
-        size = _select_lanes(acc, n, False, touched, hs, hr, k, lanes)
+        size = _select_lanes(acc, n, False, touched, hs, hr, k, lanes, bmax)
     else:
         size = _select_blocks(acc, n, False, touched, hs, hr, k, bmax)
     if sparse:
@@ -596,7 +638,7 @@ def _one_query(indptr, rows, scores, ub, tids, wts, k, allowed, use_allowed, acc
     return _drain(hs, hr, size, out_r, out_s)
 
 
-@_jit
+@_jit_inline
 def _compact(tids, wts, slot, ct, cw):
     """The known terms of a query once each, in the order they first occur, with their weights
     summed (a term listed twice weighs 2), into ``ct``/``cw``; terms of weight 0 dropped.
@@ -715,6 +757,80 @@ def dense_columns(indptr: np.ndarray, rows: np.ndarray, scores: np.ndarray, n_do
     return slot, dcol
 
 
+@_jit
+def _hash_insert(hashes, table):
+    mask = table.shape[0] - 1
+    for i in range(hashes.shape[0]):
+        h = hashes[i]
+        s = h & mask
+        while True:
+            if table[s, 1] == -1:
+                table[s, 0] = h
+                table[s, 1] = i
+                break
+            if table[s, 0] == h:
+                table[s, 1] = -2  # two terms of one hash: left to the caller's dictionary
+                break
+            s = (s + 1) & mask
+
+
+@_jit
+def _hash_find(table, hashes, out):
+    mask = table.shape[0] - 1
+    for i in range(hashes.shape[0]):
+        h = hashes[i]
+        s = h & mask
+        while True:
+            v = table[s, 1]
+            if v == -1 or table[s, 0] == h:
+                out[i] = v
+                break
+            s = (s + 1) & mask
+
+
+#: A string whose hash tells whether a :class:`TermHash` was made in this process's hash
+#: randomisation (a copy in another process, with another seed, must be made again).
+_SEED_PROBE = "policyidx.TermHash"
+
+
+class TermHash:
+    """Term ids of a vocabulary found by the terms' Python hashes in a compiled table.
+
+    A query's terms are resolved in one compiled pass over their hashes (``hash(str)`` is
+    computed once per string and kept in it) instead of one dictionary lookup per term: a
+    lookup compares the query's string with the vocabulary's, and on a cold cache (a
+    machine whose other processes evict it between a process's time slices) reading the
+    vocabulary's strings and the dictionary's entries is most of a short query's time.
+    The table holds (hash, id) pairs side by side, open addressing, at most half full.
+
+    A term of the vocabulary is always found (equal strings have equal hashes).  A string
+    that is *not* in the vocabulary is taken for a term only if its 64-bit hash (SipHash,
+    keyed afresh in every process) equals that term's: about one chance in 2**64 per
+    term of the vocabulary.  Terms that share a hash within the vocabulary get id -2, for
+    the caller to look up by string (:attr:`ambiguous` says whether there are any).
+    """
+
+    def __init__(self, terms: "list[str]") -> None:
+        n = len(terms)
+        hashes = np.fromiter(map(hash, terms), dtype=np.int64, count=n)
+        size = 1 << max(4, (2 * n - 1).bit_length())
+        self.table = np.full((size, 2), -1, dtype=np.int64)
+        _hash_insert(hashes, self.table)
+        self.ambiguous = bool((self.table[:, 1] == -2).any())
+        self.n_terms = n
+        self._seed = hash(_SEED_PROBE)
+
+    def valid(self, n_terms: int) -> bool:
+        """Whether this table still serves a vocabulary of ``n_terms`` terms in this process."""
+        return self.n_terms == n_terms and self._seed == hash(_SEED_PROBE)
+
+    def find(self, hashes: np.ndarray) -> np.ndarray:
+        """Ids (int64) of the strings of these hashes: -1 for none, -2 for a shared hash."""
+        out = np.empty(len(hashes), dtype=np.int64)
+        _hash_find(self.table, np.ascontiguousarray(hashes, dtype=np.int64), out)
+        return out
+
+
 class Scratch(threading.local):
     """Per-thread buffers of :func:`search_batch`: accumulator, touched-row list, term slots."""
 
@@ -779,7 +895,8 @@ def search_batch(
     Parameters
     ----------
     indptr, rows, scores : numpy.ndarray
-        The postings (int64 offsets per term, int32 rows ascending within a term, float32 impacts).
+        The postings (int64 offsets per term, int32 rows ascending within a term, float32
+        impacts); the rows may also be ``uint16`` (an index of at most 65,536 rows).
     ub : numpy.ndarray of float32
         The largest impact of each term (:func:`max_impacts`), for pruning.
     q_ptr, tids, wts : numpy.ndarray
@@ -821,7 +938,8 @@ def search_batch(
     work = np.zeros((nq, 2), dtype=np.int64)
     # rows as unsigned (their values are checked to lie in [0, n_docs) when an index is
     # loaded): an unsigned index needs no wrap-around test, 30% less time per posting
-    arrays = (_plain(indptr), _plain(rows).view(np.uint32), _plain(scores), _plain(ub))
+    rows = _plain(rows)
+    arrays = (_plain(indptr), rows if rows.dtype == np.uint16 else rows.view(np.uint32), _plain(scores), _plain(ub))
     n_terms = len(indptr) - 1
     if len(tids) and (int(tids.max()) >= n_terms or int(tids.min()) < -1):
         raise ValueError(f"term ids must lie in [-1, {n_terms})")
@@ -869,6 +987,7 @@ def warm_up() -> None:
     ub = max_impacts(indptr, scores)
     scratch = Scratch(2, 2)
     columns = dense_columns(indptr, rows, scores, 2)
+    TermHash(["a", "b"]).find(np.array([hash("a"), 5], dtype=np.int64))
     for allowed in (None, np.ones(2, dtype=np.bool_)):
         search_batch(indptr, rows, scores, ub, np.array([0, 3], dtype=np.int64), np.array([0, -1, 1], dtype=np.int64),
                      np.array([1.0, 1.0, 1.0]), 1, allowed, scratch, columns=columns)

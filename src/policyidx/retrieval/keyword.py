@@ -106,6 +106,8 @@ class BM25Index:
         self._max_impact: np.ndarray | None = None
         self._scratch: object | None = None
         self._columns: tuple[np.ndarray, np.ndarray] | None = None
+        self._hash: object | None = None  # a TermHash of the vocabulary (made for batches)
+        self._rows16: np.ndarray | None = None  # rows as uint16 for the kernels (small indexes)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -338,15 +340,17 @@ class BM25Index:
         except (TypeError, ValueError) as exc:
             raise QueryError(f"query weights must be numbers ({exc})") from exc
 
-    def _flatten(self, queries: Sequence[Query]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _flatten(self, queries: Sequence[Query], hashed: object | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Queries as CSR arrays of term ids and weights (the batch kernels' input).
 
         One Python pass and no per-query arrays: on a small index the Python work around the
         kernel is most of a query's time.  Unknown terms get id -1; repeated terms of a list
         are left repeated: the kernel skips the unknown ones, sums the weights of repeated ones
-        (a term listed twice weighs 2) and drops terms whose weight is then 0.
+        (a term listed twice weighs 2) and drops terms whose weight is then 0.  With
+        ``hashed`` (a :class:`policyidx.retrieval._kernels.TermHash` of the vocabulary) the
+        terms are resolved by their hashes in one compiled pass, else one dictionary lookup each.
         """
-        get = self.term_ids.get
         nq = len(queries)
         if nq and set(map(type, queries)) <= _LISTS:
             # every query a list or tuple of terms (the usual batch): two passes in C, no
@@ -354,11 +358,9 @@ class BM25Index:
             ptr_a = np.zeros(nq + 1, dtype=np.int64)
             np.cumsum(np.fromiter(map(len, queries), dtype=np.int64, count=nq), out=ptr_a[1:])
             total = int(ptr_a[-1])
-            flat = np.fromiter(map(get, chain.from_iterable(queries), repeat(-1, total)), dtype=np.int64,
-                               count=total)
-            return ptr_a, flat, np.ones(total, dtype=np.float64)
-        missing = repeat(-1)
-        ids: list[int] = []
+            return ptr_a, self._term_ids_of(chain.from_iterable(queries), total, hashed), \
+                np.ones(total, dtype=np.float64)
+        terms: list[object] = []
         ptr = [0]
         wts: list[float] | None = None  # None while every query is a list (weights all 1)
         for q in queries:
@@ -371,25 +373,53 @@ class BM25Index:
                     )
                 if kind is dict or isinstance(q, Mapping):
                     if wts is None:
-                        wts = [1.0] * len(ids)
-                    ids += map(get, q.keys(), missing)  # type: ignore[union-attr]
+                        wts = [1.0] * len(terms)
+                    terms += q.keys()  # type: ignore[union-attr]
                     wts += q.values()  # type: ignore[union-attr]
-                    ptr.append(len(ids))
+                    ptr.append(len(terms))
                     continue
                 q = list(q)
-            ids += map(get, q, missing)
+            terms += q
             if wts is not None:
                 wts += [1.0] * len(q)
-            ptr.append(len(ids))
-        flat_ids = np.array(ids, dtype=np.int64)
+            ptr.append(len(terms))
+        flat_ids = self._term_ids_of(terms, len(terms), hashed)
         if wts is None:
-            flat_w = np.ones(len(ids), dtype=np.float64)
+            flat_w = np.ones(len(terms), dtype=np.float64)
         else:
             try:
                 flat_w = np.array(wts, dtype=np.float64)
             except (TypeError, ValueError) as exc:
                 raise QueryError(f"query weights must be numbers ({exc})") from exc
         return np.array(ptr, dtype=np.int64), flat_ids, flat_w
+
+    def _term_ids_of(self, terms: Iterable[object], total: int, hashed: object | None) -> np.ndarray:
+        """Ids (int64, -1 when unknown) of ``total`` terms, by ``hashed`` (see :meth:`_flatten`)
+        or by dictionary lookups."""
+        if hashed is None:
+            return np.fromiter(map(self.term_ids.get, terms, repeat(-1, total)), dtype=np.int64, count=total)
+        if not isinstance(terms, list):
+            terms = list(terms) if hashed.ambiguous else terms  # type: ignore[attr-defined]
+        ids = hashed.find(np.fromiter(map(hash, terms), dtype=np.int64, count=total))  # type: ignore[attr-defined]
+        if hashed.ambiguous:  # type: ignore[attr-defined]
+            # terms of the vocabulary sharing a hash (practically never): by string
+            get = self.term_ids.get
+            for i in np.flatnonzero(ids == -2).tolist():
+                ids[i] = get(terms[i], -1)  # type: ignore[index]
+        return ids
+
+    def _term_hash(self, build: bool) -> object | None:
+        """The vocabulary's :class:`~policyidx.retrieval._kernels.TermHash` (made when ``build``),
+        or None."""
+        hashed = self._hash
+        if hashed is not None and hashed.valid(self.n_terms):  # type: ignore[attr-defined]
+            return hashed
+        if not build:
+            return None
+        from policyidx.retrieval._kernels import TermHash
+
+        hashed = self._hash = TermHash(self.vocab)
+        return hashed
 
     def _check_allowed(self, allowed: np.ndarray | None) -> np.ndarray | None:
         if allowed is not None:
@@ -423,7 +453,15 @@ class BM25Index:
             # the terms in most rows as columns of impacts (made on the first compiled search:
             # a few ms for a million rows; at most the size of those terms' postings)
             self._columns = kernels.dense_columns(self.indptr, self.rows, self.scores, self.n_docs)
-        return kernels.search_batch(self.indptr, self.rows, self.scores, self.max_impact, q_ptr, ids, weights,
+        rows = self.rows
+        if self.n_docs <= _NARROW_ROWS_UP_TO:
+            if self._rows16 is None:
+                # row numbers in two bytes instead of four (a copy made once, 2 bytes per
+                # posting): a quarter less to read per posting, most of a small index's
+                # misses when other processes have emptied the cache
+                self._rows16 = np.asarray(self.rows).astype(np.uint16)
+            rows = self._rows16
+        return kernels.search_batch(self.indptr, rows, self.scores, self.max_impact, q_ptr, ids, weights,
                                     k, allowed, self._scratch, threads=threads, prune=_PRUNE,
                                     dense_prune_from=_DENSE_PRUNE_FROM, columns=self._columns)
 
@@ -474,7 +512,7 @@ class BM25Index:
         allowed = self._check_allowed(allowed)
         kernels = _kernels()
         if kernels is not None:
-            q_ptr, flat_ids, flat_w = self._flatten([query])
+            q_ptr, flat_ids, flat_w = self._flatten([query], self._term_hash(build=False))
             out_r, out_s, counts, work = self._run_kernel(kernels, q_ptr, flat_ids, flat_w, k, allowed, 1)
             self._local.work = work[0]
             c = int(counts[0])
@@ -599,7 +637,7 @@ class BM25Index:
             if k <= 0:
                 raise QueryError(f"k must be a positive number of results, got {k}")
             allowed = self._check_allowed(allowed)
-            q_ptr, flat_ids, flat_w = self._flatten(queries)
+            q_ptr, flat_ids, flat_w = self._flatten(queries, self._term_hash(build=len(queries) >= _DICT_FROM))
             out_r, out_s, counts, work = self._run_kernel(kernels, q_ptr, flat_ids, flat_w, k, allowed, threads)
             self._local.work = work
             # the rows of the 2-d results as views (one C-level pass), cut where a query has fewer hits
@@ -817,6 +855,8 @@ _USE_KERNELS = True
 _PRUNE = True
 #: Batches of at least this many queries wait for the kernels to be loaded.
 _WAIT_FOR_KERNELS_FROM = 1000
+#: Rows up to which the compiled kernels read the posting rows from a ``uint16`` copy.
+_NARROW_ROWS_UP_TO = 1 << 16
 #: Rows from which queries with many postings are pruned too (see :mod:`policyidx.retrieval._kernels`);
 #: off: checking cost more than the postings it saved (bench.peers, 100k real clauses).
 _DENSE_PRUNE_FROM = 1 << 62
