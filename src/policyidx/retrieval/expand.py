@@ -1035,6 +1035,8 @@ ZH_SYNONYMS_IN_DENSE = True
 ZH_ONE_CHAR = True
 #: A candidate is kept only if its dictionary score (:meth:`Lexicon.translate`, the best 1) is at least this.
 ZH_MIN_PRIOR = 0.0
+#: The dictionary candidates looked at per query word (best first), before the sense filter.
+ZH_CANDIDATES = 12
 #: A synonym shares a gloss among the first ``ZH_SENSES_OWN`` senses of the query word and
 #: the first ``ZH_SENSES`` of its own.
 ZH_SENSES_OWN = 2
@@ -1042,6 +1044,30 @@ ZH_SENSES = 2
 #: The frame of a Chinese question, not its content: no synonyms.
 ZH_STOP = frozenset("怎么 怎样 如何 什么 哪些 哪个 多少 多久 是否 能否 可以 可否 能 要 需要 应该 应当 吗 呢 的 了 "
                     "谁 是 有 和 与 或 及 在 对 被 由 给 向 从 为 把 就 都 还 也 不 会 该 这 那 其 之".split())
+
+
+def _chinese_synonyms(lex: Any, word: str) -> list[tuple[str, float]]:
+    """The synonym candidates of a Chinese word with their dictionary scores, before the index
+    is asked: the best ``ZH_CANDIDATES`` words sharing a gloss with it (:meth:`Lexicon.translate`)
+    that share one among the first senses of both, of two characters or more unless the word
+    has one.  Cached per lexicon (the lexicon is read-only)."""
+    cache = lex.__dict__.setdefault("_zh_synonyms", {})
+    key = (word, ZH_CANDIDATES, ZH_SENSES_OWN, ZH_SENSES, ZH_MIN_PRIOR)
+    got = cache.get(key)
+    if got is None:
+        senses = set(lex.glosses_of(word, "zh")[:ZH_SENSES_OWN])
+        got = []
+        for w, sc in lex.translate(word, "zh", "zh", limit=ZH_CANDIDATES):
+            if w == word or sc < ZH_MIN_PRIOR:
+                continue
+            if len(w) == 1 and len(word) > 1:
+                continue  # one character matches too much (销售 -> 售)
+            if not senses & set(lex.glosses_of(w, "zh")[:ZH_SENSES]):
+                continue  # only a later sense of one of them is shared (丈夫 "husband" -> 先生)
+            got.append((w, sc))
+        if len(cache) < 100_000:
+            cache[key] = got
+    return got
 
 
 def _expand_chinese(exp: Expansion, known: Callable[[str], bool] | None, corpus: CorpusStats) -> None:
@@ -1067,15 +1093,9 @@ def _expand_chinese(exp: Expansion, known: Callable[[str], bool] | None, corpus:
         if word in ZH_STOP or (len(word) == 1 and not ZH_ONE_CHAR):
             continue
         u = Unit(word, [(word, "zh", 1.0, False)])
-        senses = set(lex.glosses_of(word, "zh")[:ZH_SENSES_OWN])
-        for w, sc in lex.translate(word, "zh", "zh", keep=keep, limit=CANDIDATES):
-            if w == word or w in exp.terms or sc < ZH_MIN_PRIOR:
-                continue
-            if not senses & set(lex.glosses_of(w, "zh")[:ZH_SENSES]):
-                continue  # only a later sense of one of them is shared (丈夫 "husband" -> 先生)
-            if len(w) == 1 and len(word) > 1:
-                continue  # one character matches too much (销售 -> 售)
-            u.add(w, "zh", sc, False)
+        for w, sc in _chinese_synonyms(lex, word):
+            if w not in exp.terms and keep(w):
+                u.add(w, "zh", sc, False)
         if len(u.cands) > 1:
             units.append(u)
     if not units:
