@@ -312,6 +312,8 @@ def expand_query(
                 _add(exp, r, other, entry.zh, weight)
     if dictionaries and lang in ("en", "ja"):
         _add_dictionary(exp, covered, weight * DICTIONARY_WEIGHT, known)
+    if dictionaries and ZH_SYNONYMS and lang == "zh" and corpus is not None:
+        _expand_chinese(exp, known, corpus)
     return exp
 
 
@@ -1012,6 +1014,124 @@ def _japanese_dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
         if u.cands:
             units.append(u)
     return units
+
+
+# --------------------------------------------------------------------------- Chinese synonyms
+
+#: Whether a Chinese query searched against an index also gets, for each of its words, the
+#: Chinese words sharing its CC-CEDICT English glosses (卖 "to sell" -> 出售, 销售), chosen on the
+#: index as the renderings of a Japanese word are (:func:`structured_renderings`).
+ZH_SYNONYMS = True
+#: Weight of a Chinese synonym relative to the query's own word (1.0).
+ZH_SYNONYM_WEIGHT = 0.3
+#: Whether a Chinese word and its synonyms form one synonym set (``QueryTerms.synonym_sets``).
+ZH_SYNONYM_SETS = False
+#: At most this many synonyms per query word.
+ZH_SYNONYM_PER_WORD = 2
+#: Whether the synonyms also go into the text encoded for dense search.
+ZH_SYNONYMS_IN_DENSE = True
+#: Whether a one-character word of the query gets synonyms (one character has many senses:
+#: 种 -> 种子, 物种).
+ZH_ONE_CHAR = True
+#: A candidate is kept only if its dictionary score (:meth:`Lexicon.translate`, the best 1) is at least this.
+ZH_MIN_PRIOR = 0.0
+#: The dictionary candidates looked at per query word (best first), before the sense filter.
+ZH_CANDIDATES = 12
+#: A synonym shares a gloss among the first ``ZH_SENSES_OWN`` senses of the query word and
+#: the first ``ZH_SENSES`` of its own.
+ZH_SENSES_OWN = 2
+ZH_SENSES = 2
+#: The frame of a Chinese question, not its content: no synonyms.
+ZH_STOP = frozenset("怎么 怎样 如何 什么 哪些 哪个 多少 多久 是否 能否 可以 可否 能 要 需要 应该 应当 吗 呢 的 了 "
+                    "谁 是 有 和 与 或 及 在 对 被 由 给 向 从 为 把 就 都 还 也 不 会 该 这 那 其 之".split())
+
+
+def _chinese_synonyms(lex: Any, word: str) -> list[tuple[str, float]]:
+    """The synonym candidates of a Chinese word with their dictionary scores, before the index
+    is asked: the best ``ZH_CANDIDATES`` words sharing a gloss with it (:meth:`Lexicon.translate`)
+    that share one among the first senses of both, of two characters or more unless the word
+    has one.  Cached per lexicon (the lexicon is read-only)."""
+    cache = lex.__dict__.setdefault("_zh_synonyms", {})
+    key = (word, ZH_CANDIDATES, ZH_SENSES_OWN, ZH_SENSES, ZH_MIN_PRIOR)
+    got = cache.get(key)
+    if got is None:
+        senses = set(lex.glosses_of(word, "zh")[:ZH_SENSES_OWN])
+        got = []
+        for w, sc in lex.translate(word, "zh", "zh", limit=ZH_CANDIDATES):
+            if w == word or sc < ZH_MIN_PRIOR:
+                continue
+            if len(w) == 1 and len(word) > 1:
+                continue  # one character matches too much (销售 -> 售)
+            if not senses & set(lex.glosses_of(w, "zh")[:ZH_SENSES]):
+                continue  # only a later sense of one of them is shared (丈夫 "husband" -> 先生)
+            got.append((w, sc))
+        if len(cache) < 100_000:
+            cache[key] = got
+    return got
+
+
+def _expand_chinese(exp: Expansion, known: Callable[[str], bool] | None, corpus: CorpusStats) -> None:
+    """Chinese synonyms of the words of a Chinese query, through shared CC-CEDICT glosses.
+
+    Each content word (two Han characters or more, or one the dictionary knows) becomes a unit
+    whose candidates are the word itself and the Chinese words sharing its English glosses
+    (:meth:`~policyidx.text.lexicons.Lexicon.translate` from Chinese to Chinese) that the index
+    holds; :func:`structured_renderings` scores them on the index (co-occurrence with the other
+    words of the query, frequency), the word itself being the yardstick: a synonym is kept at
+    its score over the word's, times ``ZH_SYNONYM_WEIGHT``.  With ``ZH_SYNONYM_SETS`` the word
+    and its synonyms are one synonym set: a clause has the word when it has any of them.
+    """
+    from ..text.lexicons import default_lexicon
+
+    lex = default_lexicon()
+    if not len(lex):
+        return
+    keep = _in_corpus(corpus, known)
+    own = [t for t, w in exp.terms.items() if w >= 1.0 and not t.startswith("#") and _HAN_ONLY.fullmatch(t)]
+    units: list[Unit] = []
+    for word in own:
+        if word in ZH_STOP or (len(word) == 1 and not ZH_ONE_CHAR):
+            continue
+        u = Unit(word, [(word, "zh", 1.0, False)])
+        for w, sc in _chinese_synonyms(lex, word):
+            if w not in exp.terms and keep(w):
+                u.add(w, "zh", sc, False)
+        if len(u.cands) > 1:
+            units.append(u)
+    if not units:
+        return
+    context = [(t, "zh") for t in own if t not in {u.source for u in units}]
+    chosen = structured_renderings(units, corpus, context)
+    sets: list[tuple[tuple[str, ...], ...]] = []
+    zh_added: set[str] = set()
+    for u, picks in zip(units, chosen):
+        base = next((rel for r, _l, rel in picks if r == u.source), None)
+        syn = [(r, rel) for r, _l, rel in picks if r != u.source][:ZH_SYNONYM_PER_WORD]
+        if not syn:
+            continue
+        added = []
+        for r, rel in syn:
+            share = min(1.0, rel / base) if base else rel
+            before = len(exp.renderings)
+            _add(exp, r, "zh", u.source, ZH_SYNONYM_WEIGHT * share, split_chars=True)
+            if len(exp.renderings) > before:
+                exp.dictionary[r] = u.source
+                added.append(r)
+                zh_added.add(r)
+        if ZH_SYNONYM_SETS and added:
+            alts = [tuple(t for t in analyze_query(u.source, "zh") if t in exp.terms and not t.startswith("#"))]
+            # a rendering's word terms (not its character pairs), unless the query has them itself
+            alts += [tuple(t for t in sorted(exp.rendering_terms.get(r, ())) if not t.startswith("#")
+                           and exp.terms.get(t, 0.0) < 1.0) for r in added]
+            alts = [a for a in dict.fromkeys(alts) if a]
+            if len(alts) > 1:
+                sets.append(tuple(alts))
+    if sets:
+        exp.terms = QueryTerms(exp.terms)
+        exp.terms.synonym_sets = tuple(sets)
+    if not ZH_SYNONYMS_IN_DENSE:
+        exp.dense_renderings = [r for r in exp.renderings if detect_lang(r) != "en" and r not in zh_added
+                                and (DICTIONARY_IN_DENSE or r not in exp.dictionary)]
 
 
 # --------------------------------------------------------------------------- compounds
