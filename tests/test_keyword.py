@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -713,7 +714,7 @@ def test_split_batch_cuts_at_query_boundaries_into_parts_of_about_equal_work(mon
         assert bounds[0] == 0 and bounds[-1] == len(batch) and np.all(np.diff(bounds) > 0)
         assert len(bounds) - 1 == min(threads, 3)
         share = total / (len(bounds) - 1)
-        for a, b in zip(bounds[:-1], bounds[1:]):
+        for a, b in pairwise(bounds.tolist()):
             assert abs(per_query[a:b].sum() - share) <= per_query.max() * (len(bounds) - 1)
     for name in ("POSTINGS_PER_THREAD", "NUMBA_POSTINGS_PER_THREAD"):
         monkeypatch.setattr(kernels, name, total + 1)
@@ -759,7 +760,7 @@ def test_split_batches_answer_as_one_thread_and_as_exhaustive_scoring(monkeypatc
             spans = sorted(c[1:] for c in calls)
             assert all(c[0] == "pool" for c in calls) and len(spans) == 3
             assert spans[0][0] == 0 and spans[-1][1] == len(batch)
-            assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+            assert all(a[1] == b[0] for a, b in pairwise(spans))
         for (r1, s1), (r2, s2) in zip(want, got):
             np.testing.assert_array_equal(r1, r2)
             np.testing.assert_array_equal(s1, s2)
