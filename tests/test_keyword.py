@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -690,3 +691,82 @@ def test_rows_read_as_uint16_give_the_same_results_bit_for_bit(prune):
                 assert np.array_equal(a[0][q, :c], b[0][q, :c]) and np.array_equal(a[1][q, :c], b[1][q, :c])
     got = index.search_many([["w2999"]], k=3)[0][0]
     assert 65_535 in got.tolist() and index._rows16 is not None
+
+
+def test_split_batch_cuts_at_query_boundaries_into_parts_of_about_equal_work(monkeypatch) -> None:
+    """:func:`split_batch`: strictly ascending bounds from 0 to the number of queries, at most
+    ``threads`` parts, one part per ``POSTINGS_PER_THREAD`` of work, each part's work within
+    one query's work of an equal share."""
+    kernels = _compiled_kernels()
+    index = BM25Index.build(_random_corpus(11, 3000, 200))
+    rng = np.random.default_rng(4)
+    batch = [[f"w{j}" for j in rng.integers(0, 260, int(rng.integers(0, 12)))] for _ in range(150)]
+    q_ptr, ids, _ = index._flatten(batch)
+    lens = np.diff(index.indptr)
+    per_query = np.array([kernels.QUERY_WORK + sum(kernels.TERM_WORK + (int(lens[t]) if t >= 0 else 0)
+                                                   for t in ids[a:b].tolist())
+                          for a, b in zip(q_ptr[:-1].tolist(), q_ptr[1:].tolist())])
+    total = int(per_query.sum())
+    for name in ("POSTINGS_PER_THREAD", "NUMBA_POSTINGS_PER_THREAD"):
+        monkeypatch.setattr(kernels, name, total // 3)
+    for threads in (1, 2, 3, 5):
+        bounds = kernels.split_batch(index.indptr, q_ptr, ids, threads)
+        assert bounds[0] == 0 and bounds[-1] == len(batch) and np.all(np.diff(bounds) > 0)
+        assert len(bounds) - 1 == min(threads, 3)
+        share = total / (len(bounds) - 1)
+        for a, b in pairwise(bounds.tolist()):
+            assert abs(per_query[a:b].sum() - share) <= per_query.max() * (len(bounds) - 1)
+    for name in ("POSTINGS_PER_THREAD", "NUMBA_POSTINGS_PER_THREAD"):
+        monkeypatch.setattr(kernels, name, total + 1)
+    assert kernels.split_batch(index.indptr, q_ptr, ids, 4).tolist() == [0, len(batch)]
+
+
+@pytest.mark.parametrize("numba_threads", [True, False])
+def test_split_batches_answer_as_one_thread_and_as_exhaustive_scoring(monkeypatch, numba_threads: bool) -> None:
+    """A batch really split over threads (numba's threads, or the thread pool) gives the
+    rows and scores of one thread, and the top k of exhaustive scoring (every posting, the
+    numpy path), with a mask too."""
+    from policyidx.retrieval import keyword
+
+    kernels = _compiled_kernels()
+    index = BM25Index.build(_random_corpus(12, 2500, 300))
+    rng = np.random.default_rng(6)
+    batch: list = [[f"w{j}" for j in rng.integers(0, 330, int(rng.integers(1, 10)))] for _ in range(90)]
+    batch[7] = {"w1": 2.0, "w5": 0.5, "w320": 1.0}
+    allowed = rng.random(index.n_docs) < 0.7
+    serial = [index.search_many(batch, k=10, threads=1, allowed=m) for m in (None, allowed)]
+    monkeypatch.setattr(kernels, "POSTINGS_PER_THREAD", 1)
+    monkeypatch.setattr(kernels, "NUMBA_POSTINGS_PER_THREAD", 1)
+    monkeypatch.setattr(kernels, "USE_NUMBA_THREADS", numba_threads)
+    calls = []
+    real_parts, real_batch = kernels._batch_parts, kernels._batch
+
+    def parts(*a):  # type: ignore[no-untyped-def]
+        calls.append(("numba", a[17].tolist()))
+        return real_parts(*a)
+
+    def single(*a):  # type: ignore[no-untyped-def]
+        calls.append(("pool", a[17], a[18]))
+        return real_batch(*a)
+
+    monkeypatch.setattr(kernels, "_batch_parts", parts)
+    monkeypatch.setattr(kernels, "_batch", single)
+    for m, want in zip((None, allowed), serial):
+        calls.clear()
+        got = index.search_many(batch, k=10, threads=3, allowed=m)
+        if numba_threads and kernels._parallel_ok():
+            assert len(calls) == 1 and calls[0][0] == "numba" and len(calls[0][1]) == 4
+        else:
+            spans = sorted(c[1:] for c in calls)
+            assert all(c[0] == "pool" for c in calls) and len(spans) == 3
+            assert spans[0][0] == 0 and spans[-1][1] == len(batch)
+            assert all(a[1] == b[0] for a, b in pairwise(spans))
+        for (r1, s1), (r2, s2) in zip(want, got):
+            np.testing.assert_array_equal(r1, r2)
+            np.testing.assert_array_equal(s1, s2)
+    monkeypatch.setattr(keyword, "_USE_KERNELS", False)
+    for q, (r, s) in zip(batch, got):
+        er, es = index.search(q, k=10, allowed=allowed)
+        np.testing.assert_allclose(s, es, rtol=1e-5)
+        # the same rows, but for ties at the last score
+        assert set(r[s > es[-1] * (1 + 1e-5)].tolist()) == set(er[es > es[-1] * (1 + 1e-5)].tolist())

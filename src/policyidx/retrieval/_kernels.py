@@ -691,6 +691,27 @@ def _batch(indptr, rows, scores, ub, q_ptr, tids, wts, k, allowed, use_allowed, 
                                lens, rest, rest_len, bmax, vals, lanes, dslot, dcol)
 
 
+def _jit_parallel(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """:func:`_jit` with ``parallel=True`` (``numba.prange`` loops on numba's thread pool)."""
+    if numba is None:  # pragma: no cover
+        return fn
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return numba.njit(nogil=True, cache=True, parallel=True)(fn)
+    except Exception:  # noqa: BLE001
+        return numba.njit(nogil=True, cache=False, parallel=True)(fn)
+
+
+@_jit_parallel
+def _batch_parts(indptr, rows, scores, ub, q_ptr, tids, wts, k, allowed, use_allowed, accs, toucheds, slots,
+                 out_r, out_s, counts, work, bounds, prune, dense_prune_from, dslot, dcol):
+    # one part of the batch per iteration, each with its own accumulator, touched list and slots
+    for i in numba.prange(bounds.shape[0] - 1):  # type: ignore[union-attr]
+        _batch(indptr, rows, scores, ub, q_ptr, tids, wts, k, allowed, use_allowed, accs[i], toucheds[i],
+               slots[i], out_r, out_s, counts, work, bounds[i], bounds[i + 1], prune, dense_prune_from, dslot, dcol)
+
+
 @_jit
 def _max_impacts(indptr, scores, out):
     for t in range(out.shape[0]):
@@ -853,11 +874,31 @@ class Scratch(threading.local):
             self.slot = np.full(need, -1, dtype=np.int64)
         return self.acc, self.touched, self.slot
 
+    def parts(self, n: int, n_terms: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`get` for ``n`` parts of a batch run by :func:`_batch_parts` (one row each)."""
+        accs = getattr(self, "accs", None)
+        need = max(n_terms, self.n_terms)
+        if accs is None or len(accs) < n:
+            self.accs = np.zeros((n, self.n_docs), dtype=np.float32)
+            self.toucheds = np.empty((n, self.n_docs), dtype=np.int32)
+            self.slots = np.full((n, need), -1, dtype=np.int64)
+        elif self.slots.shape[1] < need:
+            self.slots = np.full((len(self.slots), need), -1, dtype=np.int64)
+        return self.accs, self.toucheds, self.slots
 
-#: Postings a batch must hold per thread before :func:`search_batch` uses another thread:
-#: below, handing queries to a thread costs more than it saves (at about 3 ns per posting,
-#: half a million postings are 1.5 ms of work).
+
+#: Work a batch must hold per thread before :func:`search_batch` uses another thread, in
+#: postings (a query counts :data:`QUERY_WORK` more, a term :data:`TERM_WORK`): below,
+#: handing queries to a thread (tens of microseconds) costs more than it saves.
 POSTINGS_PER_THREAD = 500_000
+#: :data:`POSTINGS_PER_THREAD` when the parts run on numba's threads, which start a part
+#: within microseconds (see :func:`search_batch`).
+NUMBA_POSTINGS_PER_THREAD = 20_000
+#: Postings one query's fixed work is worth (compacting its terms, the top ``k``, clean-up),
+#: when a batch is split by work (:func:`split_batch`).
+QUERY_WORK = 400
+#: Postings one term's fixed work is worth (its bound, its list's start).
+TERM_WORK = 16
 _POOLS: dict[int, Any] = {}
 _POOLS_LOCK = threading.Lock()
 
@@ -911,7 +952,8 @@ def search_batch(
         Per-thread buffers (the calling thread's are used; worker threads get their own).
     threads : int
         Most threads to split the batch over (the kernel releases the GIL): one per
-        :data:`POSTINGS_PER_THREAD` postings of the batch's terms, at most this many.
+        :data:`POSTINGS_PER_THREAD` of work, at most this many, each on a run of queries
+        of about equal work (:func:`split_batch`).
     prune : bool
         Use MaxScore pruning (False: score every posting, for tests and comparisons).
     dense_prune_from : int
@@ -950,16 +992,21 @@ def search_batch(
         raise ValueError("columns do not fit these postings")
     use_allowed = allowed is not None
     mask = allowed if allowed is not None else _NO_MASK
-    if threads > 1 and nq > 1:
-        known = tids[tids >= 0]
-        postings = int((indptr[known + 1] - indptr[known]).sum())
-        threads = min(threads, nq, max(1, postings // POSTINGS_PER_THREAD))
-    if threads <= 1 or nq < 2:
+    bounds = split_batch(indptr, q_ptr, tids, threads) if threads > 1 and nq > 1 else None
+    if bounds is None or len(bounds) <= 2:
         acc, touched, slot = scratch.get(n_terms)
         _batch(*arrays, q_ptr, tids, wts, k, mask, use_allowed, acc, touched, slot, out_r, out_s, counts,
                work, 0, nq, prune, dense_prune_from, dslot, dcol)
         return out_r, out_s, counts, work
-    bounds = np.linspace(0, nq, threads + 1).astype(np.int64)
+    threads = len(bounds) - 1
+    if _parallel_ok():
+        # numba's own threads (OpenMP or TBB): they wait for work spinning, so a part starts
+        # within microseconds, where waking a pool thread takes tens (most of a small batch)
+        accs, toucheds, slots = scratch.parts(threads, n_terms)
+        _batch_parts(*arrays, q_ptr, tids, wts, k, mask, use_allowed, accs, toucheds, slots, out_r, out_s,
+                     counts, work, bounds, prune, dense_prune_from, dslot, dcol)
+        _check_layer()
+        return out_r, out_s, counts, work
 
     def part(i: int) -> None:
         acc, touched, slot = scratch.get(n_terms)
@@ -975,6 +1022,113 @@ def search_batch(
 
 
 _NO_MASK = np.zeros(0, dtype=np.bool_)
+#: The process that imported this module: a forked child must not start numba's OpenMP
+#: threads (GNU OpenMP aborts a child of a process that used it), so children use the pool.
+_PID = os.getpid()
+#: Whether :func:`search_batch` may run its parts on numba's threads (None: not known yet).
+_PARALLEL: bool | None = None
+#: Use numba's threads for split batches when they are safe (False: always the thread pool).
+USE_NUMBA_THREADS = True
+
+
+def _parallel_ok() -> bool:
+    """Whether a split batch may run on numba's threads: only where numba's threading layer
+    is OpenMP or TBB (both accept launches from several Python threads at once; numba's
+    fallback ``workqueue`` layer aborts the process then) and not in a forked child."""
+    global _PARALLEL
+    if not USE_NUMBA_THREADS or numba is None or os.getpid() != _PID:
+        return False
+    if _PARALLEL is None:
+        layer = str(getattr(numba.config, "THREADING_LAYER", "default")).lower()
+        ok = layer in ("default", "safe", "threadsafe", "omp", "tbb")
+        if ok and layer != "tbb":
+            try:
+                from numba.np.ufunc import omppool  # noqa: F401
+            except Exception:  # noqa: BLE001 - no OpenMP runtime: try TBB
+                try:
+                    from numba.np.ufunc import tbbpool  # noqa: F401
+                except Exception:  # noqa: BLE001
+                    ok = False
+        _PARALLEL = ok
+    return _PARALLEL
+
+
+def _check_layer() -> None:
+    """After the first launch: keep numba's threads only if the layer chosen is OpenMP or TBB."""
+    global _PARALLEL, _LAYER_CHECKED
+    if not _LAYER_CHECKED:
+        _LAYER_CHECKED = True
+        try:
+            layer = numba.threading_layer()  # type: ignore[union-attr]
+        except Exception:  # noqa: BLE001
+            layer = "unknown"
+        if layer not in ("omp", "tbb"):
+            _PARALLEL = False
+
+
+_LAYER_CHECKED = False
+
+
+@_jit
+def _split(indptr, q_ptr, tids, threads, per_thread, query_work, term_work):
+    # the work before each query (postings of its known terms, plus fixed costs), then the
+    # query boundaries nearest to i/parts of the total
+    nq = q_ptr.shape[0] - 1
+    done = np.empty(nq + 1, np.int64)
+    w = 0
+    done[0] = 0
+    for q in range(nq):
+        w += query_work
+        for j in range(q_ptr[q], q_ptr[q + 1]):
+            t = tids[j]
+            w += term_work
+            if t >= 0:
+                w += indptr[t + 1] - indptr[t]
+        done[q + 1] = w
+    parts = min(threads, nq, max(1, w // per_thread))
+    bounds = np.empty(parts + 1, np.int64)
+    bounds[0] = 0
+    m = 1
+    c = 0
+    for i in range(1, parts):
+        target = w * i // parts
+        while c < nq and done[c] < target:
+            c += 1
+        cut = c  # first boundary with done[c] >= target; the nearer of it and the one before
+        if cut > 0 and target - done[cut - 1] < done[cut] - target:
+            cut -= 1
+        cut = min(max(cut, 1), nq - 1)
+        if cut > bounds[m - 1]:
+            bounds[m] = cut
+            m += 1
+    bounds[m] = nq
+    return bounds[: m + 1]
+
+
+def split_batch(indptr: np.ndarray, q_ptr: np.ndarray, tids: np.ndarray, threads: int) -> np.ndarray:
+    """Where to cut a batch into parts of about equal work, one per thread.
+
+    Parameters
+    ----------
+    indptr : numpy.ndarray
+        Offsets of the postings lists.
+    q_ptr, tids : numpy.ndarray
+        The batch in CSR form (as for :func:`search_batch`; -1 for unknown terms).
+    threads : int
+        Most parts.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        ``parts + 1`` query offsets from 0 to the number of queries, strictly ascending:
+        part ``i`` is queries ``bounds[i]:bounds[i + 1]``.  One part per
+        :data:`POSTINGS_PER_THREAD` (:data:`NUMBA_POSTINGS_PER_THREAD` on numba's threads)
+        of work (postings of the queries' terms, plus
+        :data:`QUERY_WORK` per query and :data:`TERM_WORK` per term), at most ``threads``.
+    """
+    per_thread = NUMBA_POSTINGS_PER_THREAD if _parallel_ok() else POSTINGS_PER_THREAD
+    return _split(_plain(indptr), _plain(q_ptr), np.asarray(tids, dtype=np.int64), int(threads), int(per_thread),
+                  QUERY_WORK, TERM_WORK)
 
 
 def warm_up() -> None:
@@ -988,6 +1142,14 @@ def warm_up() -> None:
     scratch = Scratch(2, 2)
     columns = dense_columns(indptr, rows, scores, 2)
     TermHash(["a", "b"]).find(np.array([hash("a"), 5], dtype=np.int64))
+    if _parallel_ok():
+        accs, toucheds, slots = scratch.parts(1, 2)
+        _batch_parts(_plain(indptr), rows.view(np.uint32), scores, ub, np.array([0, 1], dtype=np.int64),
+                     np.array([0], dtype=np.int64), np.array([1.0]), 1, _NO_MASK, False, accs, toucheds, slots,
+                     np.empty((1, 1), np.int64), np.empty((1, 1), np.float32), np.zeros(1, np.int64),
+                     np.zeros((1, 2), np.int64), np.array([0, 1], dtype=np.int64), True, DENSE_PRUNE_FROM,
+                     *columns)
+        _check_layer()
     for allowed in (None, np.ones(2, dtype=np.bool_)):
         search_batch(indptr, rows, scores, ub, np.array([0, 3], dtype=np.int64), np.array([0, -1, 1], dtype=np.int64),
                      np.array([1.0, 1.0, 1.0]), 1, allowed, scratch, columns=columns)

@@ -611,9 +611,11 @@ class BM25Index:
             One mask applied to every query.
         threads : int or None
             Threads to search on (0 or less: one per available CPU).  The scatter-add runs
-            in compiled code that releases the GIL, so on a large index a batch scales with
-            the cores; on a small one the queries are too short and threads only add
-            contention.  ``None``: :meth:`batch_threads` (one per CPU from
+            in compiled code that releases the GIL; a batch is cut into runs of queries of
+            about equal work, one per thread, once it holds enough postings per thread
+            (:func:`policyidx.retrieval._kernels.split_batch`; about 20,000 on numba's
+            OpenMP/TBB threads, which start within microseconds, so a batch of a few dozen
+            queries on a 2,000-row index is split too).  ``None``: :meth:`batch_threads` (one per CPU from
             :data:`THREADED_FROM` rows up, else 1).  Each thread keeps its own accumulator
             (4 bytes per row).
 
