@@ -44,6 +44,16 @@ def _random_corpus(seed: int, n_docs: int, n_vocab: int) -> list[list[str]]:
     return docs
 
 
+def _assert_exhaustive_top(rows, scores, full: np.ndarray, k: int) -> None:
+    """``rows``/``scores`` are the top ``k`` of the exhaustive scores ``full`` (zeros left out):
+    the same scores, and rows that differ only among scores tied (to float32 rounding) with the last."""
+    order = np.lexsort((np.arange(full.shape[0]), -full))
+    want = np.array([r for r in order[:k] if full[r] > 0], dtype=np.int64)
+    np.testing.assert_allclose(scores, full[want], rtol=1e-5)
+    differ = set(rows.tolist()) ^ set(want.tolist())
+    assert all(np.isclose(full[r], scores[-1], rtol=1e-5) for r in differ)
+
+
 def test_impacts_follow_lucene_formula() -> None:
     docs = [["a", "b", "a"], ["b", "c"], ["c"]]
     index = BM25Index.build(docs, k1=1.2, b=0.5)
@@ -255,12 +265,7 @@ def test_search_equals_exhaustive_scoring(seed, k, kernel, monkeypatch):
         full = index.score(q, everyone)
         if allowed is not None:
             full = np.where(allowed, full, 0)
-        order = np.lexsort((everyone, -full))
-        want = np.array([r for r in order[:k] if full[r] > 0], dtype=np.int64)
-        np.testing.assert_allclose(scores, full[want], rtol=1e-5)
-        # rows may differ only among scores tied (to float32 rounding) with the last one
-        differ = set(rows.tolist()) ^ set(want.tolist())
-        assert all(np.isclose(full[r], scores[-1], rtol=1e-5) for r in differ)
+        _assert_exhaustive_top(rows, scores, full, k)
         if kernel.startswith("numba"):
             read, looked_up = index._local.work.tolist()
             total = sum(int(np.diff(index.indptr)[index.term_ids[t]]) for t in q)
@@ -304,11 +309,7 @@ def test_pruning_on_listed_rows_is_exact(k):
         rows, scores = index.search(q, k=k)
         pruned += int(index._local.work[0]) < total
         full = index.score(q, everyone)
-        order = np.lexsort((everyone, -full))
-        want = np.array([r for r in order[:k] if full[r] > 0], dtype=np.int64)
-        np.testing.assert_allclose(scores, full[want], rtol=1e-5)
-        differ = set(rows.tolist()) ^ set(want.tolist())
-        assert all(np.isclose(full[r], scores[-1], rtol=1e-5) for r in differ)
+        _assert_exhaustive_top(rows, scores, full, k)
         assert not np.any(index._scratch.get()[0])
     assert pruned >= 10
 
@@ -549,11 +550,7 @@ def test_small_and_large_accumulators_rank_exactly(n_docs):
         for q, (rows, scores) in zip(queries, got):
             modes.add(sum(int(lens[index.term_ids[t]]) for t in q if t in index.term_ids) >= n_docs)
             full = index.score(q, everyone)
-            order = np.lexsort((everyone, -full))
-            want = np.array([r for r in order[:k] if full[r] > 0], dtype=np.int64)
-            np.testing.assert_allclose(scores, full[want], rtol=1e-5)
-            differ = set(rows.tolist()) ^ set(want.tolist())
-            assert all(np.isclose(full[r], scores[-1], rtol=1e-5) for r in differ)
+            _assert_exhaustive_top(rows, scores, full, k)
     assert modes == {False, True}, "both accumulator modes were exercised"
     assert not np.any(index._scratch.get()[0])
 

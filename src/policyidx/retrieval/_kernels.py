@@ -65,30 +65,29 @@ _MARGIN = 1e-4
 DENSE_PRUNE_FROM = 50_000
 
 
-def _jit(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``numba.njit(nogil=True, cache=True)``, or without the disk cache where it cannot be written."""
+def _compile(fn: Callable[..., Any], **options: Any) -> Callable[..., Any]:
+    """``numba.njit(nogil=True, cache=True, **options)``, or without the disk cache where it
+    cannot be written; ``fn`` itself when numba is not installed."""
     if numba is None:  # pragma: no cover
         return fn
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return numba.njit(nogil=True, cache=True)(fn)
+            return numba.njit(nogil=True, cache=True, **options)(fn)
     except Exception:  # noqa: BLE001 - numba raises RuntimeError when no cache locator fits
-        return numba.njit(nogil=True, cache=False)(fn)
+        return numba.njit(nogil=True, cache=False, **options)(fn)
+
+
+def _jit(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """:func:`_compile` with numba's defaults."""
+    return _compile(fn)
 
 
 def _jit_inline(fn: Callable[..., Any]) -> Callable[..., Any]:
     """:func:`_jit`, inlined into its callers by numba: a call of a compiled function passing
     arrays costs a reference count update per array, more than a heap step (selecting the top
     10 of a few hundred rows took 7 ns per row without inlining)."""
-    if numba is None:  # pragma: no cover
-        return fn
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return numba.njit(nogil=True, cache=True, inline="always")(fn)
-    except Exception:  # noqa: BLE001
-        return numba.njit(nogil=True, cache=False, inline="always")(fn)
+    return _compile(fn, inline="always")
 
 
 @_jit_inline
@@ -226,14 +225,7 @@ def _select_dense(acc, use_allowed, allowed, hs, hr, k):
 
 def _jit_fast(fn: Callable[..., Any]) -> Callable[..., Any]:
     """:func:`_jit` with ``fastmath`` (for reductions the compiler may then vectorise)."""
-    if numba is None:  # pragma: no cover
-        return fn
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return numba.njit(nogil=True, cache=True, fastmath=True)(fn)
-    except Exception:  # noqa: BLE001
-        return numba.njit(nogil=True, cache=False, fastmath=True)(fn)
+    return _compile(fn, fastmath=True)
 
 
 #: Rows per block of :func:`_select_blocks` (a constant: the compiler then unrolls and
@@ -693,14 +685,7 @@ def _batch(indptr, rows, scores, ub, q_ptr, tids, wts, k, allowed, use_allowed, 
 
 def _jit_parallel(fn: Callable[..., Any]) -> Callable[..., Any]:
     """:func:`_jit` with ``parallel=True`` (``numba.prange`` loops on numba's thread pool)."""
-    if numba is None:  # pragma: no cover
-        return fn
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return numba.njit(nogil=True, cache=True, parallel=True)(fn)
-    except Exception:  # noqa: BLE001
-        return numba.njit(nogil=True, cache=False, parallel=True)(fn)
+    return _compile(fn, parallel=True)
 
 
 @_jit_parallel
