@@ -421,3 +421,54 @@ def test_the_index_reads_its_proximity_parameters(built_index, monkeypatch):
         flat = idx.coverage_scores(exp.terms, kw.rows)
     assert (base <= flat + 1e-12).all() and (flat >= 0).all()
     assert (base < flat - 1e-9).any()  # some candidate has the two words apart
+
+
+def test_in_order_finds_a_word_written_out_in_full():
+    from policyidx.retrieval.retrievers import in_order
+
+    assert in_order("居委会", "城市居民委员会的组成")  # 居民委员会: 5 characters, at most 6
+    assert in_order("食品药品", "因食品、药品质量问题")
+    assert in_order("中级法院", "由中级人民法院管辖")
+    assert not in_order("居委会", "居住在本市的委员会")  # 居 ... 会 over more than 6 characters
+    assert not in_order("居委会", "委员会居民")  # out of order
+    assert not in_order("食品药品", "食品安全")
+    assert in_order("居委会", "居" + "x" * 20 + "居民委员会")  # a later start
+    assert in_order("许可", "许可") and not in_order("许", "")
+
+
+def test_coverage_credits_a_word_the_row_writes_out_in_full():
+    from policyidx.retrieval.retrievers import coverage_scores
+
+    texts = {0: "居民委员会根据需要设人民调解委员会", 1: "居民会议讨论居住区的事务", 2: "居委会设调解委员会"}
+
+    def cov(share):
+        return coverage_scores({"居委会": 1.0, "调解": 1.0}, np.array([0, 1, 2]),
+                               has_term=lambda t, r: np.zeros(len(r), dtype=bool), context_text=lambda r: "",
+                               row_text=lambda r: texts[r], idf=lambda t: 1.0, abbreviation_share=share)
+
+    # row 0 writes 居委会 out in full; row 1 has 居 and 会 only, too far apart; row 2 has the word itself
+    assert cov(0.0).tolist() == pytest.approx([0.5, 0.0, 1.0])
+    assert cov(1.0).tolist() == pytest.approx([1.0, 0.0, 1.0])
+    assert cov(0.5).tolist() == pytest.approx([0.75, 0.0, 1.0])
+
+
+def test_the_index_reads_its_abbreviation_share(built_index, monkeypatch):
+    idx = built_index
+    exp = idx.analyze_query("知识产权 监管部门", "zh")
+    with idx.analyzer.active():
+        kw = idx.retriever("keyword").search(exp, 50)
+        monkeypatch.setitem(idx.params, "abbreviation_share", 0.0)
+        flat = idx.coverage_scores(exp.terms, kw.rows)
+        monkeypatch.setitem(idx.params, "abbreviation_share", 1.0)
+        full = idx.coverage_scores(exp.terms, kw.rows)
+    assert (full >= flat - 1e-12).all()
+
+
+def test_a_query_with_synonym_sets_gets_no_abbreviation_credit():
+    from policyidx.retrieval.retrievers import coverage_scores
+
+    terms = _structured({"居委会": 1.0, "调解": 1.0}, ((("居委会",),), (("调解",),)))
+    got = coverage_scores(terms, np.array([0]), has_term=lambda t, r: np.zeros(len(r), dtype=bool),
+                          context_text=lambda r: "", row_text=lambda r: "居民委员会设人民调解委员会",
+                          idf=lambda t: 1.0, abbreviation_share=1.0)
+    assert got.tolist() == pytest.approx([0.5])

@@ -11,6 +11,13 @@ Only ``dev`` queries are read (queries without a split count as dev): never tune
     python eval/real/tune.py eval/queries-*.jsonl ../shared/dev-queries.jsonl   # the bundled index
     python eval/real/tune.py --index IDX --lang en eval/real/real-*.jsonl   # one language's weights
 
+``--loso`` chooses by leave-one-set-out: for each group of sets (the query files' names up to
+their first ``-``: real, real2, real3, real4), the combination best on the other groups (mean of
+hit@1 and hit@5 over their sets), and its figures on the group left out; an estimate of how a
+combination chosen this way does on queries it was not chosen on.
+
+    python eval/real/tune.py --index IDX --lang zh --loso eval/real/real*-zh.jsonl
+
 ``--jurisdiction`` gives the penalties of the jurisdiction factor to try
 (:func:`policyidx.retrieval.retrievers.jurisdiction_factor`).  ``--lang`` keeps the queries of one language: the grid then chooses that language's entry of the
 index parameter ``lang_weights`` (:func:`policyidx.retrieval.modes.hybrid_weights`).
@@ -90,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jurisdiction", default="0,0.5", help="penalties of a candidate whose document is of "
                    "another jurisdiction than the query names")
     p.add_argument("--lang", help="only the queries in this language (zh, ja, en)")
+    p.add_argument("--loso", action="store_true", help="also choose by leave-one-set-out and print what each set "
+                   "left out gets")
     args = p.parse_args(argv)
     idx = Index.open(args.index)
     queries = load_queries(args.files, split="dev")
@@ -103,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'keyword':40}" + "  ".join(f"{kw[s][0]:.3f}/{kw[s][1]:.3f}" for s in sets))
     print(f"{'dense':40}" + "  ".join(f"{dn[s][0]:.3f}/{dn[s][1]:.3f}" for s in sets))
     floats = lambda s: [float(x) for x in s.split(",") if x]  # noqa: E731
+    tried: list[tuple[str, dict[str, tuple[float, float]]]] = []
     for dw, cw, xw, xd, cp, scp, jp in itertools.product(floats(args.doc), floats(args.clause), floats(args.context),
                                                          [int(x) for x in floats(args.context_depth)],
                                                          floats(args.coverage_power), floats(args.set_coverage_power),
@@ -119,7 +129,38 @@ def main(argv: list[str] | None = None) -> int:
         never_worse = all(got[s][i] >= max(kw[s][i], dn[s][i]) - 1e-9 for s in sets for i in (0, 1))
         label = f"doc {dw} clause {cw} ctx {xw}@{xd} cov^{cp}/{scp} jur {jp}"
         print(f"{label:38}{'*' if never_worse else ' '} " + "  ".join(f"{got[s][0]:.3f}/{got[s][1]:.3f}" for s in sets))
+        tried.append((label, got))
+    if args.loso:
+        _print_loso(tried, sets)
     return 0
+
+
+def _group(name: str) -> str:
+    """The group of a set ``real3-zh/zh``: ``real3``."""
+    return name.split("/")[0].split("-")[0]
+
+
+def _print_loso(tried: list[tuple[str, dict[str, tuple[float, float]]]], sets: list[str]) -> None:
+    """For each group of sets, the combination best on the other groups and its figures on the group."""
+    groups = sorted({_group(s) for s in sets})
+    if len(groups) < 2:
+        print("leave-one-set-out needs two groups of sets or more")
+        return
+
+    def value(got: dict[str, tuple[float, float]], keep) -> float:
+        own = [s for s in sets if keep(_group(s))]
+        return float(np.mean([(got[s][0] + got[s][1]) / 2 for s in own]))
+
+    print("leave-one-set-out: the combination best on the other groups, its hit@1/hit@5 on the group left out")
+    held: list[tuple[float, float]] = []
+    for g in groups:
+        label, got = max(tried, key=lambda t: value(t[1], lambda x: x != g))
+        mine = [s for s in sets if _group(s) == g]
+        print(f"  {g:8} {label:38} " + "  ".join(f"{s} {got[s][0]:.3f}/{got[s][1]:.3f}" for s in mine))
+        held += [got[s] for s in mine]
+    print(f"  mean over the sets left out: {np.mean([h[0] for h in held]):.3f}/{np.mean([h[1] for h in held]):.3f}")
+    label, _ = max(tried, key=lambda t: value(t[1], lambda x: True))
+    print(f"  best on all groups: {label}")
 
 
 if __name__ == "__main__":

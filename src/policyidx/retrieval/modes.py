@@ -45,6 +45,9 @@ FUSION_DEFAULTS: dict[str, Any] = {
 #: ``proximity_weight`` and ``proximity_gap``: a Chinese query's coverage also counts how many
 #: pairs of its words stand within ``proximity_gap`` characters of each other in the clause
 #: (:func:`~policyidx.retrieval.retrievers.proximity_scores`), chosen on the same queries.
+#: ``abbreviation_share``: what a query word counts for in the coverage of a clause that writes
+#: it out in full (居委会: 居民委员会; :func:`~policyidx.retrieval.retrievers.in_order`), chosen
+#: on the dev splits of the four Chinese query sets of eval/real/.
 #: ``jurisdiction_penalty``: the share of its fused score a candidate loses when a Chinese query
 #: names a province or city (a name at the head of the index's document titles: 郑州 of
 #: 郑州市...条例) that its document's title lacks
@@ -59,7 +62,7 @@ FUSION_DEFAULTS: dict[str, Any] = {
 HYBRID_DEFAULTS: dict[str, Any] = {"doc_weight": 0.3, "clause_weight": 0.2, "context_weight": 0.75, "context_depth": 50,
                                    "rerank_depth": 200, "coverage_power": 2.0, "coverage_share": 0.5,
                                    "set_coverage_power": 1.0, "proximity_weight": 0.25, "proximity_gap": 10,
-                                   "jurisdiction_penalty": 0.5,
+                                   "abbreviation_share": 1.0, "jurisdiction_penalty": 0.5,
                                    "lang_weights": {"en": {"doc_weight": 0.2, "clause_weight": 0.15,
                                                            "context_weight": 0.0},
                                                     "ja": {"clause_weight": 0.1}}}
