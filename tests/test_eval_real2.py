@@ -1,4 +1,4 @@
-"""The held-out real-corpus query sets (eval/real/real2-*.jsonl, real3-*.jsonl, real4-*.jsonl) and the helpers they were written with.
+"""The held-out real-corpus query sets (eval/real/real2-*.jsonl ... real5-*.jsonl) and the helpers they were written with.
 
 The format checks run everywhere; the checks against the real texts read ../shared/realdocs (or
 $POLICYIDX_REALDOCS) and are skipped when it is absent.
@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "eval" / "real"
 LANGS = ("zh", "en", "ja")
 # held-out set -> the letter of its need ids and the earlier sets it must not take gold documents from
-SETS = {"real2": ("s", ("real",)), "real3": ("t", ("real", "real2")), "real4": ("u", ("real", "real2", "real3"))}
+SETS = {"real2": ("s", ("real",)), "real3": ("t", ("real", "real2")), "real4": ("u", ("real", "real2", "real3")),
+        "real5": ("v", ("real", "real2", "real3", "real4"))}
 
 
 def _module(name: str, path: Path):
