@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
 import numpy as np
 
-from ..text.analysis import analyze_query, detect_lang
+from ..text.analysis import ZH_QUESTION_FRAME, analyze_query, detect_lang
 from ..text.stem import en_stem, stem_bucket
 from ..text.glossary import Entry, Glossary, default_glossary
 from ..text.han import HAN_CLASS, unify
@@ -1042,8 +1042,8 @@ ZH_CANDIDATES = 12
 ZH_SENSES_OWN = 2
 ZH_SENSES = 2
 #: The frame of a Chinese question, not its content: no synonyms.
-ZH_STOP = frozenset("怎么 怎样 如何 什么 哪些 哪个 多少 多久 是否 能否 可以 可否 能 要 需要 应该 应当 吗 呢 的 了 "
-                    "谁 是 有 和 与 或 及 在 对 被 由 给 向 从 为 把 就 都 还 也 不 会 该 这 那 其 之".split())
+ZH_STOP = ZH_QUESTION_FRAME | frozenset("可以 能 要 需要 应该 应当 的 了 谁 是 有 和 与 或 及 在 对 被 由 给 向 从 "
+                                       "为 把 就 都 还 也 不 会 该 这 那 其 之".split())
 
 
 def _chinese_synonyms(lex: Any, word: str) -> list[tuple[str, float]]:

@@ -44,6 +44,13 @@ SET_COVERAGE_ANY_LANG = True
 #: word) as one word that a row has when it has any of its alternatives.
 SET_COVERAGE = True
 
+#: What a Chinese query word the index does not know weighs in :func:`coverage_scores`, as a
+#: share of the heaviest word it knows (0: such a word is left out, as before).  A word unknown
+#: to the index is often the query's subject in the user's own form (an abbreviation, a
+#: colloquial compound jieba keeps whole); without it a clause that has only the query's frame
+#: words (规定, 办理) covered the query as well as one that has its subject.
+UNKNOWN_WORD_SHARE = 1.0
+
 #: Whether :func:`context_scores` counts a synonym set of the query (the renderings of one
 #: source word, ``QueryTerms.synonym_sets``) once, as the keyword score does.
 SET_CONTEXT = True
@@ -538,7 +545,8 @@ def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
     the best share among the candidates in the query's language).  The query's
     own words are its full-weight terms (weight >= 1) other than shared-Han-character terms
     (``#..``), each weighted by ``weight * idf``; renderings and expansions (below full
-    weight) do not count, nor does a word the index does not know (idf 0).  A row has a word
+    weight) do not count; a Chinese word the index does not know (idf 0) weighs
+    :data:`UNKNOWN_WORD_SHARE` times the heaviest known word.  A row has a word
     when the word is one of its index terms or, for a Chinese or Japanese word of two or more
     characters, a substring of its text (as in :func:`context_scores`); its context has a word
     when the context's text contains it (the context is not analysed: this runs on every
@@ -601,6 +609,13 @@ def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
         v = max((float(terms.get(t, 0.0)) * idf(t) for alt in alts for t in alt), default=0.0)
         if v > 0:
             words.append((alts, v))
+    if UNKNOWN_WORD_SHARE > 0 and not sets:
+        # a Chinese word the index does not know (a user's 居委会, a term coined after the index)
+        # still says what the query is about: it weighs as the heaviest known word, times
+        # UNKNOWN_WORD_SHARE, and a row has it as text, in part (bigrams) or written out in full
+        heaviest = max((v for _a, v in words), default=1.0)
+        words += [(((t,),), UNKNOWN_WORD_SHARE * heaviest) for t, w in terms.items()
+                  if w >= 1.0 and not t.startswith(BRIDGE_PREFIX) and len(t) >= 2 and _CJK.search(t) and idf(t) <= 0]
     if not len(rows) or not words:
         return np.ones(len(rows), dtype=np.float64)
     ctxs = [context_text(int(r)).lower() for r in rows.tolist()]

@@ -49,6 +49,8 @@ __all__ = [
     "user_terms",
     "BRIDGE_PREFIX",
     "BRIDGE_WEIGHT",
+    "ZH_QUESTION_FRAME",
+    "zh_question_frame",
 ]
 
 Lang = Literal["zh", "ja", "en"]
@@ -131,6 +133,14 @@ _EN_STOP = frozenset(
     "a an and are as at be been being by for from has have in is it its of on or that the "
     "these this those to was were which will with".split()
 )
+#: The frame of a Chinese question, not its content (申请专利需要**什么**材料, 罚款**多少**): a
+#: query's words in it are no query terms (:func:`zh_question_frame`), nor synonyms to look for.
+ZH_QUESTION_FRAME = frozenset(
+    "什么 什么样 为什么 为何 哪些 哪个 哪种 哪类 哪里 哪儿 哪 怎么 怎么样 怎么办 怎样 如何 多少 多久 多长 几 "
+    "吗 呢 吧 是否 能否 可否 有没有".split()
+)
+# A-not-A questions: 能不能 -> 能, 需不需要 -> 需要, 有没有 -> 有
+_A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 # MeCab parts of speech that are never index terms.
 _JA_DROP_POS = frozenset(["助詞", "助動詞", "補助記号", "空白", "記号", "接続詞", "代名詞", "感動詞"])
 # Parts of speech whose dictionary form is the better index term.
@@ -774,11 +784,37 @@ def analyze_query(
         Term -> weight; a term occurring twice counts twice.  Empty for a query without
         any content word or Han character.
     """
+    lang = _check_lang(lang, text)
+    if lang == "zh":
+        text = zh_question_frame(text)
     weights: dict[str, float] = {}
     for term in analyze(text, lang):
         w = bridge_weight if term.startswith(BRIDGE_PREFIX) else 1.0
         weights[term] = weights.get(term, 0.0) + w
     return weights
+
+
+def zh_question_frame(text: str) -> str:
+    """``text`` with the frame of a Chinese question blanked out: each word of
+    :data:`ZH_QUESTION_FRAME` (a jieba token) becomes spaces, and an A-not-A question keeps its
+    verb (``能不能`` -> ``能``, ``需不需要`` -> ``需要``).  The result has the length of ``text``,
+    so offsets into it are offsets into ``text``; a text without a frame comes back unchanged.
+
+    The frame says what kind of answer is wanted, not what it is about: as query terms, 什么 and
+    多少 rank the clauses that happen to use them (mostly other questions and notes), and their
+    Han bigrams meet Japanese text by chance.
+    """
+    out = _A_NOT_A.sub(lambda m: "  " + m.group(1), text)
+    if not any(c in out for c in "什么为哪怎如多几吗呢吧是能可有"):
+        return out
+    normed = unify(normalize_width(out)).lower()
+    if len(normed) != len(out):
+        return out
+    chars = list(out)
+    for word, s, e in _zh_spans(normed):
+        if word in ZH_QUESTION_FRAME:
+            chars[s:e] = " " * (e - s)
+    return "".join(chars)
 
 
 # --------------------------------------------------------------------------- Analyzer
