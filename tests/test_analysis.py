@@ -238,3 +238,20 @@ def test_analyzer_for_files_is_shared_until_a_file_changes(tmp_path) -> None:
     assert b is not a and "己庚辛壬癸" in b.terms and "己庚辛壬癸" not in a.terms
     missing = Analyzer([tmp_path / "gone.tsv"])
     assert missing.missing_files == [str(tmp_path / "gone.tsv")] and missing.term_files == []
+
+
+@pytest.mark.parametrize("query, gone, kept", [
+    ("申请专利需要什么材料", ["什么"], ["材料"]),
+    ("违反规定罚款多少", ["多少"], ["罚款"]),
+    ("哪些情形可以不予处罚", ["哪些"], ["处罚"]),
+    ("公司能不能拒绝", ["不能", "能不能"], ["拒绝"]),
+    ("需不需要办理登记", ["不需要"], ["需要", "登记"]),
+])
+def test_the_frame_of_a_chinese_question_is_no_query_term(query, gone, kept):
+    from policyidx.text.analysis import analyze_query, zh_question_frame
+
+    terms = analyze_query(query, "zh")
+    assert not [t for t in gone if t in terms]
+    assert all(t in terms for t in kept)
+    assert len(zh_question_frame(query)) == len(query)
+    assert zh_question_frame("企业应当依法纳税") == "企业应当依法纳税"

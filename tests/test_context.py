@@ -214,8 +214,12 @@ def test_coverage_is_the_idf_weighted_share_of_the_query_words_a_row_has():
     assert _coverage({"德州": 1.0, "撤回": 1.0}, [0], idf=lambda t: idf(t, 0.0), share=0.0)[0] == pytest.approx(0.25)
 
 
-def test_coverage_counts_own_words_only():
-    # renderings (below full weight), bridge terms and unknown words (idf 0) do not count
+def test_coverage_counts_own_words_only(monkeypatch):
+    from policyidx.retrieval import retrievers
+
+    # renderings (below full weight), bridge terms and, without UNKNOWN_WORD_SHARE, unknown
+    # words (idf 0) do not count
+    monkeypatch.setattr(retrievers, "UNKNOWN_WORD_SHARE", 0.0)
     got = _coverage({"撤回": 1.0, "德州": 0.5, "#德州": 0.4, "未知": 1.0}, [0, 2],
                     idf=lambda t: 0.0 if t == "未知" else 2.0)
     assert got.tolist() == [1.0, 0.0]
@@ -472,3 +476,22 @@ def test_a_query_with_synonym_sets_gets_no_abbreviation_credit():
                           context_text=lambda r: "", row_text=lambda r: "居民委员会设人民调解委员会",
                           idf=lambda t: 1.0, abbreviation_share=1.0)
     assert got.tolist() == pytest.approx([0.5])
+
+
+def test_an_unknown_chinese_query_word_counts_in_coverage(monkeypatch):
+    from policyidx.retrieval import retrievers
+    from policyidx.retrieval.retrievers import coverage_scores
+
+    # 网约车 is unknown to the index (idf 0); 管理 is known.  Row 0 has both, row 1 only 管理.
+    texts = {0: "网约车经营者应当遵守管理规定", 1: "出租汽车管理规定"}
+
+    def cov():
+        return coverage_scores({"网约车": 1.0, "管理": 1.0}, np.array([0, 1]),
+                               has_term=lambda t, r: np.array([t in texts[int(x)] and t != "网约车" for x in r]),
+                               context_text=lambda r: "", row_text=lambda r: texts[r],
+                               idf=lambda t: 0.0 if t == "网约车" else 2.0)
+
+    monkeypatch.setattr(retrievers, "UNKNOWN_WORD_SHARE", 0.0)
+    assert cov().tolist() == pytest.approx([1.0, 1.0])  # the unknown word is not looked at
+    monkeypatch.setattr(retrievers, "UNKNOWN_WORD_SHARE", 1.0)
+    assert cov().tolist() == pytest.approx([1.0, 0.5])  # it weighs as 管理 and only row 0 has it

@@ -671,7 +671,8 @@ def structured_renderings(units: list[Unit], corpus: CorpusStats,
     n_docs = int(corpus.n_docs)
     lens = np.array([len(x) for x in sets], dtype=np.float64)
     co = cooccurrence(sets, n_docs).astype(np.float64)
-    cos = co / np.sqrt(np.outer(lens, lens))
+    norm = np.sqrt(np.outer(lens, lens))
+    cos = np.divide(co, norm, out=np.zeros_like(co), where=norm > 0)  # a rendering in no row: 0
     freq = np.log1p(lens) / np.log1p(max(n_docs, 1))
     out: list[list[tuple[str, str, float]]] = []
     for i, (u, cs) in enumerate(zip(units, live)):
@@ -707,6 +708,8 @@ def structured_renderings(units: list[Unit], corpus: CorpusStats,
                 continue
             scored.sort(key=lambda x: -x[2])
             top = scored[0][2]
+            if top <= 0.0:
+                continue  # no candidate has any support (a prior of 0): none is chosen
             picks += [(r, lang, round(sc / top, 4)) for r, lang, sc in scored[:limit] if sc >= KEEP_RATIO * top]
         out.append(picks)
     return out
