@@ -264,3 +264,18 @@ def test_glossary_terms_are_found_before_a_possessive_ending() -> None:
     text = "the court's ruling, by the National People’s Congress"
     found = m.find(text)
     assert [(e[0].zh, text[s:t]) for e, s, t in found] == [("法院", "court"), ("全国人民代表大会", "National People’s Congress")]
+
+
+def test_dictionary_join_en_lets_a_near_dictionary_rendering_join_an_english_word(corpus, monkeypatch) -> None:
+    def picks(source: str) -> list[str]:
+        u = ex.Unit(source, [])
+        u.add("国家", "zh", 1.0, True, "国家")
+        u.add("声明", "zh", 1.0, False)
+        got = ex.structured_renderings([u, ex.Unit("compensation", [("赔偿", "zh", 1.0, False)])], corpus)
+        return [r for r, _l, _w in got[0]]
+
+    monkeypatch.setattr(ex, "DICTIONARY_JOIN_EN", 1.0)
+    assert picks("state") == ["国家"]  # 声明 is less supported than the glossary's 国家
+    monkeypatch.setattr(ex, "DICTIONARY_JOIN_EN", 0.0)
+    assert picks("state") == ["国家", "声明"]  # any supported dictionary rendering joins
+    assert picks("国") == ["国家"]  # a Japanese word keeps the strict rule

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pytest
 
 from policyidx.index.highlight import TokenStore, _merge, clause_tokens, highlight, make_snippet, write_tokens
 from policyidx.text.analysis import tokenize
