@@ -264,3 +264,22 @@ def test_glossary_terms_are_found_before_a_possessive_ending() -> None:
     text = "the court's ruling, by the National People’s Congress"
     found = m.find(text)
     assert [(e[0].zh, text[s:t]) for e, s, t in found] == [("法院", "court"), ("全国人民代表大会", "National People’s Congress")]
+
+
+def test_a_japanese_glossary_match_is_a_whole_word(corpus, tiny_lexicon) -> None:
+    # 責任者 is one word (責任 + the suffix 者): not the glossary's 責任 and a stray 者
+    from policyidx.text.glossary import DOMAINS, Entry
+
+    domain = sorted(DOMAINS)[0]
+    g = Glossary([Entry(zh="责任", ja=("責任",), en=("responsibility",), domain=domain),
+                  Entry(zh="审查", ja=("審査",), en=("review",), domain=domain),
+                  Entry(zh="经营者", ja=("事業者",), en=("business operator",), domain=domain)])
+    assert 2 not in ex._ja_word_bounds("責任者の義務") and 3 in ex._ja_word_bounds("責任者の義務")
+    exp = ex.expand_query("責任者の義務", "ja", g, corpus=corpus)
+    assert all(e.zh != "责任" for e in exp.entries)
+    assert [e.zh for e in ex.expand_query("再審査の責任", "ja", g, corpus=corpus).entries] == ["责任"]  # 再 binds too
+    # a suffix such as 等 does not bind: 事業者 still matches in 事業者等
+    assert [e.zh for e in ex.expand_query("事業者等の責任", "ja", g, corpus=corpus).entries] == ["经营者", "责任"]
+    # without the bounds the glossary matches anywhere
+    assert [e.zh for e, _r, _s, _e in g.find_in("責任者", "ja")] == ["责任"]
+    assert g.find_in("責任者", "ja", bounds={0, 3}) == []
