@@ -283,3 +283,21 @@ def test_a_japanese_glossary_match_is_a_whole_word(corpus, tiny_lexicon) -> None
     # without the bounds the glossary matches anywhere
     assert [e.zh for e, _r, _s, _e in g.find_in("責任者", "ja")] == ["责任"]
     assert g.find_in("責任者", "ja", bounds={0, 3}) == []
+
+
+def test_a_japanese_word_that_is_the_chinese_word_keeps_to_it_where_the_index_writes_it(monkeypatch) -> None:
+    # 賠償 is the Chinese 赔偿: 报酬 (another sense of "compensation") is no rendering of it,
+    # unless the index hardly writes 赔偿 (then its other renderings are the way in)
+    lex = Lexicon.build(CEDICT + ["報酬 报酬 [bao4 chou2] /reward/remuneration/compensation/"],
+                        [(["賠償"], True, ["compensation", "reparations"])])
+    monkeypatch.setattr(lexicons, "default_lexicon", lambda: lex)
+    monkeypatch.setattr(ex, "SAME_WORD_OTHERS", 0.0)
+    monkeypatch.setattr(ex, "SAME_WORD_MIN_ROWS", 2)
+
+    def cands(clauses: list[str]) -> set[str]:
+        idx = BM25Index.build([analyze(t, "zh") for t in clauses])
+        exp = ex.expand_query("賠償", "ja", Glossary([]), enabled=False)
+        return {c[0] for u in ex._japanese_dictionary_units(exp, [], idx.term_ids.__contains__, None, idx) for c in u.cands}
+
+    assert "报酬" not in cands(["国家赔偿", "赔偿义务机关", "劳动报酬"])
+    assert "报酬" in cands(["国家赔偿", "劳动报酬", "报酬的支付"])
