@@ -301,3 +301,14 @@ def test_a_japanese_word_that_is_the_chinese_word_keeps_to_it_where_the_index_wr
 
     assert "报酬" not in cands(["国家赔偿", "赔偿义务机关", "劳动报酬"])
     assert "报酬" in cands(["国家赔偿", "劳动报酬", "报酬的支付"])
+
+
+def test_a_long_hiragana_word_is_content_and_kana_frames_are_not(monkeypatch) -> None:
+    lex = Lexicon.build(CEDICT + ["猥褻 猥亵 [wei3 xie4] /obscene/indecent/", "請 请 [qing3] /please/"],
+                        [(["わいせつ"], True, ["obscene", "indecent"]), (["ください"], True, ["please"])])
+    monkeypatch.setattr(lexicons, "default_lexicon", lambda: lex)
+    assert ex._ja_content("わいせつ") and not ex._ja_content("その") and ex._ja_content("ひな形")
+    exp = ex.expand_query("わいせつ物を見せてください", "ja", Glossary([]), enabled=False)
+    units = ex._japanese_dictionary_units(exp, [], None)
+    assert any(u.source == "わいせつ" and "猥亵" in [c[0] for c in u.cands] for u in units)
+    assert all(u.source != "ください" for u in units)  # a frame of the question, though long kana
