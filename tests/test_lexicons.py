@@ -426,13 +426,3 @@ def test_a_and_b_c_is_looked_up_as_a_c_and_b_c_where_both_are_glosses() -> None:
         assert all(p != "soil and water conservation" for p, _c in lex.en_to("the soil and water conservation plan", "zh"))
     finally:
         lexicons.COORDINATION = True
-
-
-def test_a_japanese_word_is_found_by_its_kana_reading_for_lookups_only() -> None:
-    lex = Lexicon.build(CEDICT.splitlines(), [(["手数料"], True, ["handling charge", "fee", "commission"], ["てすうりょう"]),
-                                              (["株主"], True, ["shareholder"], [])])
-    # (the same words; only the bonus for characters shared with the query word differs)
-    assert [w for w, _s in lex.translate("てすうりょう", "ja", "zh")] == [w for w, _s in lex.translate("手数料", "ja", "zh")] != []
-    assert lex.glosses_of("てすうりょう", "ja") and not lex.glosses_of("てすうりょう", "ja", readings=False)
-    assert all("てすうりょう" != w for w, _s in lex.translate("手续费", "zh", "ja", limit=10))  # never a rendering
-    assert lex.manifest["ja_readings"] == 1

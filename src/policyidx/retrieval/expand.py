@@ -427,9 +427,7 @@ def _japanese_word_spans(text: str, lex: Any, longest: int = 3) -> Iterator[tupl
     sizes = [n for n in (3, 2) if n <= longest]
     i = 0
     while i < len(toks):
-        # tokens make a word written so, not a kana reading (は + どう is not はどう, 波動)
-        n = next((n for n in sizes if i + n <= len(toks)
-                  and lex.glosses_of("".join(t.norm for t in toks[i : i + n]), "ja", readings=False)), 1)
+        n = next((n for n in sizes if i + n <= len(toks) and lex.glosses_of("".join(t.norm for t in toks[i : i + n]), "ja")), 1)
         yield "".join(t.norm for t in toks[i : i + n]), toks[i].start, toks[i + n - 1].end
         i += n
 

@@ -64,12 +64,7 @@ __all__ = [
 ]
 
 #: Bump when the build's output changes: it is part of the cache key.
-BUILD_VERSION = "15"
-
-#: Whether the kana readings of JMdict's entries with kanji forms are kept, to look the entries
-#: up by them (a query writes かかる for 掛かる): lookups only, no rendering is a reading.
-#: (On real..real4 dev, ja: no figure changed, once a merge of tokens had to be a written form.)
-READINGS = True
+BUILD_VERSION = "14"
 
 #: Whether "A and B C" in an English query is also looked up as "A C" and "B C"
 #: (:meth:`Lexicon.en_to`).
@@ -329,12 +324,10 @@ def read_cedict(lines: Iterable[str]) -> Iterator[tuple[str, list[str]]]:
             yield parts[1], glosses
 
 
-def read_jmdict(db: Path, *, readings: bool = False) -> Iterator[tuple]:
+def read_jmdict(db: Path) -> Iterator[tuple[list[str], bool, list[str]]]:
     """(written forms, is common, English glosses in sense order) of each JMdict entry.
 
     Written forms are the kanji forms, or the kana forms of an entry written in kana only.
-    With ``readings``, a fourth item: the kana readings of an entry with kanji forms (掛かる:
-    かかる), for looking the entry up by them (:data:`READINGS`); none for a kana-only entry.
     """
     import sqlite3  # here: loading its extension costs a fresh process ~30 ms, and only a build reads JMdict
 
@@ -359,9 +352,7 @@ def read_jmdict(db: Path, *, readings: bool = False) -> Iterator[tuple]:
         con.close()
     for idseq, gl in glosses.items():
         forms = kanji.get(idseq) or kana.get(idseq) or []
-        if forms and readings:
-            yield forms, idseq in common, gl, kana.get(idseq, []) if idseq in kanji else []
-        elif forms:
+        if forms:
             yield forms, idseq in common, gl
 
 
@@ -496,18 +487,9 @@ class _Side:
         self.common = common
         self.n_gloss = n_gloss
         self._inv = inverse
-        #: kana readings (sorted) and the word each leads to, found by :meth:`find` only
-        self.readings: tuple[Sequence[str], np.ndarray] = ((), np.zeros(0, dtype=np.int32))
 
-    def find(self, word: str, readings: bool = True) -> int | None:
-        """The position of ``word``, or (with ``readings``) of the word it is a reading of;
-        ``None`` if neither."""
-        i = _index_of(self.words, word)
-        if i is None and readings and len(self.readings[0]):
-            j = _index_of(self.readings[0], word)
-            if j is not None:
-                return int(self.readings[1][j])
-        return i
+    def find(self, word: str) -> int | None:
+        return _index_of(self.words, word)
 
     def glosses_of(self, i: int) -> np.ndarray:
         return self.gl[self.ptr[i] : self.ptr[i + 1]]
@@ -664,8 +646,7 @@ class Lexicon:
         zh_glosses = {g for lst in zh_map.values() for g in lst}
         ja_map: dict[str, list[int]] = {}
         ja_common: dict[str, bool] = {}
-        readings: dict[str, tuple[bool, str]] = {}  # kana reading -> (common, the entry's first form)
-        for forms, common, glosses, *more in jmdict_entries:
+        for forms, common, glosses in jmdict_entries:
             raw = [k for g in glosses for k in (gloss_key(g), acronym_key(g)) if k is not None]
             if GLOSS_CORES:
                 raw += [c for k in raw if (c := gloss_core(k)) is not None]
@@ -677,10 +658,6 @@ class Lexicon:
                 lst = ja_map.setdefault(w, [])
                 lst.extend(k for k in keys if k not in lst)
                 ja_common[w] = ja_common.get(w, False) or common
-            for rd in (more[0] if more else [])[:2]:
-                rd = unify(rd).lower()
-                if len(rd) > 1 and (rd not in readings or (common and not readings[rd][0])):
-                    readings[rd] = (common, unify(forms[0]).lower())
         by_id = [""] * len(gloss_ids)
         for k, i in gloss_ids.items():
             by_id[i] = k
@@ -692,11 +669,6 @@ class Lexicon:
                     "max_gloss_words": max((g.count(" ") + 1 for g in glosses), default=0)}
         zh = _side_from(zh_map, {}, remap, len(glosses))
         ja = _side_from(ja_map, ja_common, remap, len(glosses))
-        # a reading that is a word of its own (かける) is that word; the others lead to the
-        # first form of their (first common) entry, for lookups only: no rendering is a reading
-        rd_keys = sorted(r for r, (_c, w) in readings.items() if ja.find(r) is None and ja.find(w) is not None)
-        ja.readings = (rd_keys, np.array([ja.find(readings[r][1]) for r in rd_keys], dtype=np.int32))
-        manifest["ja_readings"] = len(rd_keys)
         manifest.update({"zh_words": len(zh.words), "ja_words": len(ja.words)})
         irr = irregular_forms(lemmas or {}, glosses)
         forms = sorted(irr)
@@ -716,9 +688,6 @@ class Lexicon:
             out.update({f"{name}_words": _Strings.pack(side.words), f"{name}_ptr": side.ptr, f"{name}_gl": side.gl,
                         f"{name}_inv_rows": rows, f"{name}_inv_ranks": ranks, f"{name}_inv_bounds": bounds})
         out["ja_common"] = self.ja.common
-        rk, rto = self.ja.readings
-        out["ja_read_keys"] = _Strings.pack(rk)
-        out["ja_read_to"] = rto
         return out
 
     def save(self, folder: Path) -> None:
@@ -785,7 +754,6 @@ class Lexicon:
                 inv = (arr(f"{name}_inv_rows"), arr(f"{name}_inv_ranks"), arr(f"{name}_inv_bounds"))
                 common = arr("ja_common") if name == "ja" else np.ones(0, dtype=np.uint8)
                 sides[name] = _Side(strings(f"{name}_words"), arr(f"{name}_ptr"), arr(f"{name}_gl"), common, n, inv)
-            sides["ja"].readings = (strings("ja_read_keys"), arr("ja_read_to"))
             heads = (strings("head_words"), arr("head_ptr"), arr("head_gl"))
             leads = (strings("lead_words"), arr("lead_ptr"), arr("lead_gl"))
             irregular = (strings("irr_forms"), strings("irr_lemmas"))
@@ -831,7 +799,7 @@ class Lexicon:
 
             with gzip.open(sources["cedict"].path, "rt", encoding="utf-8") as f:
                 lines = f.read().splitlines()
-        entries = list(read_jmdict(sources["jmdict"].path, readings=READINGS)) if "jmdict" in sources else []
+        entries = list(read_jmdict(sources["jmdict"].path)) if "jmdict" in sources else []
         meta = {k: {"name": s.name, "package": s.package, "version": s.version or _version(s.package), "licence": s.licence}
                 for k, s in sources.items()}
         lemmas = None
@@ -862,13 +830,12 @@ class Lexicon:
             return self.ja
         raise DictionaryError(f"no dictionary side for language {lang!r} (expected 'zh' or 'ja')")
 
-    def glosses_of(self, word: str, lang: str, *, readings: bool = True) -> list[str]:
-        """The normalised English glosses of a Chinese or Japanese word, in sense order
-        (``readings``: also of a Japanese word written as a kana reading of one)."""
+    def glosses_of(self, word: str, lang: str) -> list[str]:
+        """The normalised English glosses of a Chinese or Japanese word, in sense order."""
         from .han import unify
 
         side = self._side(lang)
-        i = side.find(unify(word).lower() if lang == "ja" else word, readings)
+        i = side.find(unify(word).lower() if lang == "ja" else word)
         return [] if i is None else [self.glosses[g] for g in side.glosses_of(i)]
 
     def from_gloss(self, key: str, lang: str, *, keep: Callable[[str], bool] | None = None,
