@@ -279,3 +279,51 @@ def test_dictionary_join_en_lets_a_near_dictionary_rendering_join_an_english_wor
     monkeypatch.setattr(ex, "DICTIONARY_JOIN_EN", 0.0)
     assert picks("state") == ["国家", "声明"]  # any supported dictionary rendering joins
     assert picks("国") == ["国家"]  # a Japanese word keeps the strict rule
+
+
+def test_a_japanese_glossary_match_is_a_whole_word(corpus, tiny_lexicon) -> None:
+    # 責任者 is one word (責任 + the suffix 者): not the glossary's 責任 and a stray 者
+    from policyidx.text.glossary import DOMAINS, Entry
+
+    domain = sorted(DOMAINS)[0]
+    g = Glossary([Entry(zh="责任", ja=("責任",), en=("responsibility",), domain=domain),
+                  Entry(zh="审查", ja=("審査",), en=("review",), domain=domain),
+                  Entry(zh="经营者", ja=("事業者",), en=("business operator",), domain=domain)])
+    assert 2 not in ex._ja_word_bounds("責任者の義務") and 3 in ex._ja_word_bounds("責任者の義務")
+    exp = ex.expand_query("責任者の義務", "ja", g, corpus=corpus)
+    assert all(e.zh != "责任" for e in exp.entries)
+    assert [e.zh for e in ex.expand_query("再審査の責任", "ja", g, corpus=corpus).entries] == ["责任"]  # 再 binds too
+    # a suffix such as 等 does not bind: 事業者 still matches in 事業者等
+    assert [e.zh for e in ex.expand_query("事業者等の責任", "ja", g, corpus=corpus).entries] == ["经营者", "责任"]
+    # without the bounds the glossary matches anywhere
+    assert [e.zh for e, _r, _s, _e in g.find_in("責任者", "ja")] == ["责任"]
+    assert g.find_in("責任者", "ja", bounds={0, 3}) == []
+
+
+def test_a_japanese_word_that_is_the_chinese_word_keeps_to_it_where_the_index_writes_it(monkeypatch) -> None:
+    # 賠償 is the Chinese 赔偿: 报酬 (another sense of "compensation") is no rendering of it,
+    # unless the index hardly writes 赔偿 (then its other renderings are the way in)
+    lex = Lexicon.build(CEDICT + ["報酬 报酬 [bao4 chou2] /reward/remuneration/compensation/"],
+                        [(["賠償"], True, ["compensation", "reparations"])])
+    monkeypatch.setattr(lexicons, "default_lexicon", lambda: lex)
+    monkeypatch.setattr(ex, "SAME_WORD_OTHERS", 0.0)
+    monkeypatch.setattr(ex, "SAME_WORD_MIN_ROWS", 2)
+
+    def cands(clauses: list[str]) -> set[str]:
+        idx = BM25Index.build([analyze(t, "zh") for t in clauses])
+        exp = ex.expand_query("賠償", "ja", Glossary([]), enabled=False)
+        return {c[0] for u in ex._japanese_dictionary_units(exp, [], idx.term_ids.__contains__, None, idx) for c in u.cands}
+
+    assert "报酬" not in cands(["国家赔偿", "赔偿义务机关", "劳动报酬"])
+    assert "报酬" in cands(["国家赔偿", "劳动报酬", "报酬的支付"])
+
+
+def test_a_long_hiragana_word_is_content_and_kana_frames_are_not(monkeypatch) -> None:
+    lex = Lexicon.build(CEDICT + ["猥褻 猥亵 [wei3 xie4] /obscene/indecent/", "請 请 [qing3] /please/"],
+                        [(["わいせつ"], True, ["obscene", "indecent"]), (["ください"], True, ["please"])])
+    monkeypatch.setattr(lexicons, "default_lexicon", lambda: lex)
+    assert ex._ja_content("わいせつ") and not ex._ja_content("その") and ex._ja_content("ひな形")
+    exp = ex.expand_query("わいせつ物を見せてください", "ja", Glossary([]), enabled=False)
+    units = ex._japanese_dictionary_units(exp, [], None)
+    assert any(u.source == "わいせつ" and "猥亵" in [c[0] for c in u.cands] for u in units)
+    assert all(u.source != "ください" for u in units)  # a frame of the question, though long kana

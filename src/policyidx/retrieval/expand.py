@@ -322,9 +322,29 @@ JA_AS_ZH = 0.8
 #: Japanese words of a query's frame ("can", "concerning"), not its content: their dictionary
 #: renderings are noise.  (場合 is not one: Chinese law writes "in the case where" as 情形.)
 JA_STOP = frozenset("こと 事 ため 為 もの 物 ところ 所 際 時 とき 等 など 関する 対する 係る よる 因る おける できる "
-                    "出来る する ある なる いる 行う 必要 どう 何 誰 どこ いつ".split())
+                    "出来る する ある なる いる 行う 必要 どう 何 誰 どこ いつ".split()
+                    # kana frames, now that a long kana word is content (``JA_KANA_CONTENT``).
+                    # (場合 stays content: as a stop word it cost real dev 3 hybrid hit@1 for 1 hit@5.)
+                    + "について に関して に対して における において によって により として とする どのような "
+                      "どのように どうすれば どうやって どのくらい どれくらい ください くださる いただく "
+                      "いただける ならない なければ いたす おります でしょう ですか ますか".split())
 _JA_STOP_UNIFIED = frozenset(unify(w) for w in JA_STOP)
 _JA_CONTENT = re.compile(f"[{HAN_CLASS}\u30a1-\u30ff]")  # a kanji or a katakana letter
+
+
+#: Whether a word of hiragana only, of at least this many letters, is content (わいせつ,
+#: ひったくり: law written in kana) rather than grammar; 0: never.  On real..real4 dev (ja) 4
+#: changed no figure (わいせつ now renders 猥亵, 强制猥亵; few dev queries write words in kana).
+JA_KANA_CONTENT = 4
+_HIRAGANA = re.compile("[\u3041-\u309f]+")
+
+
+def _ja_content(word: str) -> bool:
+    """Whether a Japanese word can be content: it holds a kanji or a katakana letter, or is a
+    hiragana run of ``JA_KANA_CONTENT`` letters or more."""
+    if _JA_CONTENT.search(word):
+        return True
+    return 0 < JA_KANA_CONTENT <= len(word) and bool(_HIRAGANA.fullmatch(word))
 
 
 def _add_dictionary(exp: Expansion, covered: list[tuple[int, int]], weight: float,
@@ -359,6 +379,36 @@ def _add_dictionary(exp: Expansion, covered: list[tuple[int, int]], weight: floa
         cands = [(w, sc) for w, sc in lex.translate(word, "ja", "zh", keep=known, limit=DICTIONARY_PER_WORD + 1) if w != word]
         for w, sc in cands[:DICTIONARY_PER_WORD]:
             add(w, "zh", word, sc)
+
+
+#: Whether a glossary match in a Japanese query must start and end on a word boundary of
+#: :func:`_ja_word_bounds` (責任者 is not the glossary's 責任 and a stray 者).  On real..real4
+#: dev (ja, pooled) hit@1/hit@5: hybrid .480/.717 -> .488/.740, keyword .378/.630 -> .386/.638.
+JA_WORD_BOUNDS = True
+#: Suffixes (UniDic 接尾辞) that do not bind to the word before them: a glossary term still
+#: matches before them (事業者等, 法律上).  (Binding these too changed nothing on real dev.)
+JA_FREE_SUFFIXES = frozenset("等 など 上 中 内 的".split())
+
+
+def _ja_word_bounds(text: str) -> set[int]:
+    """Offsets of ``text`` where a Japanese word starts or ends: the boundaries of its MeCab
+    (UniDic) tokens, except those between a prefix (接頭辞: 再審査) or a suffix (接尾辞:
+    責任者, 保険料) and the word it is written onto."""
+    from ..text.analysis import _ja_rows
+    from ..text.han import normalize_width
+
+    rows = _ja_rows(normalize_width(text))
+    out = {0, len(text)}
+    for k, (surface, s, e, pos, _base) in enumerate(rows):
+        bound_before = k > 0 and rows[k - 1][2] == s and (
+            (pos == "接尾辞" and surface not in JA_FREE_SUFFIXES) or rows[k - 1][3] == "接頭辞")
+        if not bound_before:
+            out.add(s)
+            if k > 0:
+                out.add(rows[k - 1][2])
+    if rows:
+        out.add(rows[-1][2])
+    return out
 
 
 def _japanese_words(text: str, lex: Any) -> Iterator[str]:
@@ -445,8 +495,16 @@ RENDERING_BRIDGE = 1.0
 SYNONYM_SETS = True
 #: Prior factor of a rendering sharing no character with a Japanese word that is itself a
 #: Chinese word with a sense in common (:meth:`~policyidx.text.lexicons.Lexicon.same_word`);
-#: 0 drops such renderings, 1 turns the rule off.
-SAME_WORD_OTHERS = 0.2
+#: 0 drops such renderings, 1 turns the rule off.  0 (was 0.2) with ``SAME_WORD_MIN_ROWS``
+#: 20, on real..real4 dev (ja, pooled) hit@1/hit@5: hybrid .488/.740 -> .504/.756, keyword
+#: .386/.638 -> .402/.677 (0.2 with 5 rows: hybrid .488/.732).
+SAME_WORD_OTHERS = 0.0
+#: The same-word rule applies only where the index holds the word (unified) in at least this
+#: many rows (0: always): a word the index rarely writes so is better found by its other
+#: renderings.  On real dev with ``SAME_WORD_OTHERS`` 0, hybrid hit@1/hit@5 (mrr) by rows:
+#: 0 .488/.756 (.593), 1 .488/.756, 5 .488/.764 (.594), 10 .480/.764, 20 .504/.756 (.604),
+#: 50 .504/.756 (.604).
+SAME_WORD_MIN_ROWS = 20
 #: Whether such a word is also a candidate rendering of itself (its other renderings then
 #: weigh relative to it, on the corpus).
 SAME_WORD_SELF = False
@@ -788,7 +846,8 @@ def _expand_structured(exp: Expansion, glossary: Glossary, weight: float, dictio
                  if not all(w.lower() in STOP for w in _EN_WORD.findall(exp.query[s:e]))]
     else:
         by_span: dict[tuple[int, int], list[Entry]] = {}
-        for entry, _r, s, e in glossary.find_in(exp.query, exp.lang):
+        bounds = _ja_word_bounds(exp.query) if JA_WORD_BOUNDS and exp.lang == "ja" else None
+        for entry, _r, s, e in glossary.find_in(exp.query, exp.lang, bounds=bounds):
             by_span.setdefault((s, e), []).append(entry)
         spans = [(s, e, entries) for (s, e), entries in by_span.items()]
     lex_units: list[Unit] = []
@@ -835,7 +894,7 @@ def _expand_structured(exp: Expansion, glossary: Glossary, weight: float, dictio
             units += lex_units
             placed += [(s, e, u) for (s, e), u in zip(lex_spans, lex_units)]
         else:
-            units += _japanese_dictionary_units(exp, [(s, e) for s, e, _ in spans], known, placed)
+            units += _japanese_dictionary_units(exp, [(s, e) for s, e, _ in spans], known, placed, corpus)
         if COMPOUNDS:
             # after the parts' units: a compound's terms that its parts' sets hold count there
             units += compound_units(exp.query, placed, corpus, exp.lang)
@@ -960,7 +1019,8 @@ def _phrase_span(low: str, phrase: str) -> tuple[int, int] | None:
 
 def _japanese_dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
                                known: Callable[[str], bool] | None,
-                               placed: list[tuple[int, int, Unit]] | None = None) -> list[Unit]:
+                               placed: list[tuple[int, int, Unit]] | None = None,
+                               corpus: CorpusStats | None = None) -> list[Unit]:
     """Dictionary candidates of the words of a Japanese query outside the glossary's matches.
 
     ``placed``, if given, receives each content word's span and unit, for
@@ -979,7 +1039,7 @@ def _japanese_dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
     todo.reverse()
     while todo:
         word, ws, we = todo.pop()
-        if not _JA_CONTENT.search(word) or word in JA_STOP or word in _JA_STOP_UNIFIED:
+        if not _ja_content(word) or word in JA_STOP or word in _JA_STOP_UNIFIED:
             continue  # JA_STOP are frames, not content (the tokens are unified: 場合 -> 场合)
         if COMPOUNDS and SPLIT_UNRENDERED and _HAN_ONLY.fullmatch(word) and len(word) > 2 \
                 and not lex.translate(word, "ja", "zh", keep=known, limit=1):
@@ -1005,6 +1065,10 @@ def _japanese_dictionary_units(exp: Expansion, covered: list[tuple[int, int]],
         # sharing none of its characters come from other senses of the English glosses
         # (憲法 "constitution" -> 体质) and count only ``SAME_WORD_OTHERS`` as much
         same = SAME_WORD_OTHERS < 1.0 and len(word) > 1 and lex.same_word(word, "ja", "zh")
+        if same and corpus is not None and SAME_WORD_MIN_ROWS > 0:
+            # ... where the index writes it so: else its other renderings are the way in
+            rows = _rows_of(corpus, unify(word), "zh")
+            same = rows is not None and len(rows) >= SAME_WORD_MIN_ROWS
         chars = set(unify(word))
         if same and SAME_WORD_SELF:
             # the word itself is the first rendering: the others are weighed against it

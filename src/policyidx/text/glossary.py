@@ -28,7 +28,7 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Container, Iterable, Iterator, Sequence
 
 from ..errors import NotFoundError, PolicyIdxError, QueryError
 
@@ -495,7 +495,8 @@ class Glossary:
                 rows.append(row)
         return [self._entries[r] for r in sorted(rows)]
 
-    def find_in(self, text: str, lang: str | None = None) -> list[tuple[Entry, str, int, int]]:
+    def find_in(self, text: str, lang: str | None = None, *,
+                bounds: Container[int] | None = None) -> list[tuple[Entry, str, int, int]]:
         """Find every glossary rendering occurring in ``text``.
 
         Matches are selected longest first, then leftmost, and never overlap: in
@@ -509,6 +510,9 @@ class Glossary:
             Any text; offsets refer to it unchanged (folding is length-preserving).
         lang : {"zh", "ja", "en"}, optional
             Only look for renderings of this language; ``None`` looks for all.
+        bounds : container of int, optional
+            Word boundaries of ``text`` (offsets): a match must start and end on one (a
+            Japanese query's words, so that 責任 is no match in 責任者).  ``None``: anywhere.
 
         Returns
         -------
@@ -544,6 +548,8 @@ class Glossary:
                 if _is_word_char(folded[i]) and i > 0 and _is_word_char(folded[i - 1]):
                     continue
                 if _is_word_char(folded[end - 1]) and end < n and _is_word_char(folded[end]):
+                    continue
+                if bounds is not None and (i not in bounds or end not in bounds):
                     continue
                 candidates.append((i, end, chosen))
         candidates.sort(key=lambda c: (c[0] - c[1], c[0]))
