@@ -495,3 +495,9 @@ def test_an_unknown_chinese_query_word_counts_in_coverage(monkeypatch):
     assert cov().tolist() == pytest.approx([1.0, 1.0])  # the unknown word is not looked at
     monkeypatch.setattr(retrievers, "UNKNOWN_WORD_SHARE", 1.0)
     assert cov().tolist() == pytest.approx([1.0, 0.5])  # it weighs as 管理 and only row 0 has it
+    # an unknown compound of the query's own words (网约车管理: 网约车 + 管理) counts by its parts
+    got = coverage_scores({"网约车管理": 1.0, "网约车": 1.0, "管理": 1.0}, np.array([0, 1]),
+                          has_term=lambda t, r: np.array([t == "管理" for _x in r]),
+                          context_text=lambda r: "", row_text=lambda r: texts[r],
+                          idf=lambda t: 2.0 if t == "管理" else 0.0)
+    assert got.tolist() == pytest.approx([1.0, 0.5])

@@ -527,6 +527,18 @@ def context_scores(terms: Mapping[str, float], rows: np.ndarray, *, has_term: Ca
     return out
 
 
+def _made_of(word: str, parts: Sequence[str]) -> bool:
+    """Whether the ``parts`` found in ``word`` cover every character of it."""
+    covered = [False] * len(word)
+    for p in parts:
+        if p and p != word:
+            i = word.find(p)
+            while i >= 0:
+                covered[i:i + len(p)] = [True] * len(p)
+                i = word.find(p, i + 1)
+    return all(covered)
+
+
 def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
                     has_term: Callable[[str, np.ndarray], np.ndarray],
                     context_text: Callable[[int], str], row_text: Callable[[int], str],
@@ -613,9 +625,13 @@ def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
         # a Chinese word the index does not know (a user's 居委会, a term coined after the index)
         # still says what the query is about: it weighs as the heaviest known word, times
         # UNKNOWN_WORD_SHARE, and a row has it as text, in part (bigrams) or written out in full
+        # (a compound whose parts are query words, 许可使用费 beside 许可 and 使用费, is counted
+        # by its parts)
         heaviest = max((v for _a, v in words), default=1.0)
+        own = [t for t, w in terms.items() if w >= 1.0 and not t.startswith(BRIDGE_PREFIX)]
         words += [(((t,),), UNKNOWN_WORD_SHARE * heaviest) for t, w in terms.items()
-                  if w >= 1.0 and not t.startswith(BRIDGE_PREFIX) and len(t) >= 2 and _CJK.search(t) and idf(t) <= 0]
+                  if w >= 1.0 and not t.startswith(BRIDGE_PREFIX) and len(t) >= 2 and _CJK.search(t) and idf(t) <= 0
+                  and not _made_of(t, own)]
     if not len(rows) or not words:
         return np.ones(len(rows), dtype=np.float64)
     ctxs = [context_text(int(r)).lower() for r in rows.tolist()]
