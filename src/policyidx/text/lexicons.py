@@ -102,6 +102,10 @@ LOOSE_HEADS = True
 #: does not head ("protest" -> "protest against a verdict", 抗诉); 0 turns it off.  Chosen on
 #: the real dev sets (0.25, 0.5, 1.0 tried; 0.5 best).
 LOOSE_LEADS = 0.5
+#: Score factor (instead of ``LOOSE_PRIOR * LOOSE_LEADS``) of a word found through a gloss of
+#: the English word and a trailing particle ("to collude with": 勾结 for ``collude``; not a
+#: phrasal verb's adverb, "carry out"); 0 treats those as other led glosses.
+PARTICLE_PRIOR = 1.0
 #: The same factor for a Japanese word's one-word glosses when it is translated into Chinese
 #: (:meth:`Lexicon.translate` with ``loose``).  Chosen on the real dev sets (0.25, 0.5, 1.0
 #: tried; the glosses a word heads, tried too, did worse).
@@ -569,6 +573,11 @@ class Lexicon:
         """Ids of the glosses of two or three words led by the (stemmed) ``word``."""
         return _csr_row(self.leads, word)
 
+    def _verb_particle(self, g: int) -> bool:
+        """Whether gloss ``g`` is a word and a trailing particle ("collud with", "refer to")."""
+        words = self.glosses[g].split(" ")
+        return len(words) == 2 and words[1] in _TRAILING and words[1] not in _PHRASAL
+
     def derived_from(self, word: str) -> list[int]:
         """Ids of the one-word glosses of the base ``word`` (stemmed) derives from by an
         English suffix (:data:`DERIVATIONS`): ``registration`` -> "register", ``approval``
@@ -860,7 +869,9 @@ class Lexicon:
             if LOOSE_HEADS:
                 gids += [(int(h), LOOSE_PRIOR) for h in self.headed_by(key).tolist()]
             if LOOSE_LEADS:
-                gids += [(int(h), LOOSE_PRIOR * LOOSE_LEADS) for h in self.led_by(key).tolist()]
+                # a verb with its particle ("collude with": 勾结) is the verb itself
+                gids += [(int(h), PARTICLE_PRIOR if PARTICLE_PRIOR and self._verb_particle(int(h)) else LOOSE_PRIOR * LOOSE_LEADS)
+                         for h in self.led_by(key).tolist()]
             if LOOSE_DERIVED:
                 gids += [(d, LOOSE_PRIOR) for d in self.derived_from(key)]
         if not gids:
