@@ -444,3 +444,17 @@ def test_a_and_b_c_is_looked_up_as_a_c_and_b_c_where_both_are_glosses() -> None:
         assert all(p != "soil and water conservation" for p, _c in lex.en_to("the soil and water conservation plan", "zh"))
     finally:
         lexicons.COORDINATION = True
+
+
+def test_a_word_beside_a_phrase_makes_a_gloss_with_its_edge_word(monkeypatch) -> None:
+    lex = Lexicon.build(["所得稅 所得税 [suo3 de2 shui4] /income tax/",
+                         "稅率 税率 [shui4 lu:4] /tax rate/",
+                         "利率 利率 [li4 lu:4] /interest rate/rate/",
+                         "收入 收入 [shou1 ru4] /income/"], [])
+    found = dict(lex.en_to("the income tax rate", "zh"))
+    assert found["income tax"][0][0] == "所得税"
+    assert found["tax rate"][0][0] == "税率" and "rate" not in found  # "rate" is taken by "tax rate"
+    assert "income" not in found  # a word inside a phrase stays there
+    monkeypatch.setattr(lexicons, "OVERLAPS", False)
+    found = dict(lex.en_to("the income tax rate", "zh"))
+    assert "tax rate" not in found and found["rate"][0][0] == "利率"

@@ -72,6 +72,10 @@ COORDINATION = True
 #: Whether a word is also filed under the cores of its glosses (:func:`gloss_core`).
 GLOSS_CORES = True
 
+#: Whether a word that no phrase of a text holds is looked up with the edge word of a phrase
+#: beside it as a two-word gloss ("income tax rate": "tax rate" beside "income tax").
+OVERLAPS = True
+
 #: Longest gloss kept, in words (longer ones are explanations, not translations).
 MAX_GLOSS_WORDS = 5
 
@@ -971,6 +975,21 @@ class Lexicon:
                     found.append((i, " ".join(w for w, _ in span), cands))
                     for j in range(i, i + n):
                         taken[j] = True
+        if OVERLAPS:
+            # a word left alone beside a phrase makes a gloss with the phrase's edge word
+            # ("income tax rate": "income tax" and "tax rate", 税率)
+            starts = {i: n for i, p, _c in found if (n := len(p.split())) > 1}
+            ends = {i + n - 1 for i, n in starts.items()}
+            for i, (w, st) in enumerate(words):
+                if taken[i] or w in STOP:
+                    continue
+                for j, pair in ((i - 1, (i - 1, i)), (i + 1, (i, i + 1))):
+                    if (j in ends and j < i) or (j in starts and j > i):
+                        cands = self.from_gloss(f"{words[pair[0]][1]} {words[pair[1]][1]}", lang, keep=keep, limit=limit)
+                        if cands:
+                            found.append((pair[0], f"{words[pair[0]][0]} {words[pair[1]][0]}", cands))
+                            taken[i] = True
+                            break
         for i, (w, st) in enumerate(words):
             if not taken[i] and w not in STOP:
                 cands = self.from_gloss(st, lang, keep=keep, limit=limit, loose=loose)
