@@ -3,7 +3,10 @@
 For each dev query of the given sets that the hybrid mode misses at 5 (or every query with
 ``--all``), prints the query's renderings (source word -> Chinese), whether the gold text holds
 any of them, and the CC-CEDICT words of the gold text whose raw glosses hold a content word of
-the query (the pairs the lookup from English to Chinese could reach).  Reads ``dev`` only.
+the query (the pairs the lookup from English to Chinese could reach), and per gold word how a
+query word reaches it through the lexicon's normalised glosses (exact gloss, head or lead of a
+short gloss, deeper in a longer one) and whether it was rendered; a count of those classes
+ends the report.  Reads ``dev`` only.
 
     python eval/real/diagnose_en.py --index IDX eval/real/real-en.jsonl eval/real/real2-en.jsonl ...
 """
@@ -11,12 +14,13 @@ the query (the pairs the lookup from English to Chinese could reach).  Reads ``d
 from __future__ import annotations
 
 import argparse
+import collections
 import gzip
 import re
 
 from policyidx.evaluate import load_queries
 from policyidx.index import Index
-from policyidx.text.lexicons import STOP, available_sources, plain_word, read_cedict
+from policyidx.text.lexicons import STOP, _stem, available_sources, default_lexicon, gloss_head, gloss_lead, plain_word, read_cedict
 
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"[a-z][a-z'’-]*")
@@ -43,6 +47,8 @@ def main() -> None:
     a = ap.parse_args()
     idx = Index.open(a.index)
     ced = _cedict()
+    lex = default_lexicon()
+    classes: collections.Counter = collections.Counter()
     qs = load_queries(a.files, split="dev")
     for q in qs:
         hits = idx.search(q["q"], k=10, mode="hybrid", query_lang="en")
@@ -71,6 +77,24 @@ def main() -> None:
                     if hit:
                         found.append(f"{w}[{'/'.join(hit)}: {g}]")
         print("   cedict in gold: " + "; ".join(dict.fromkeys(found)))
+        # how the lookup from English reaches each gold word: the query word is its normalised
+        # gloss (exact), heads or leads it (loose lookups), or sits deeper in it (longerN)
+        qw = {_stem(w): w for w in words}
+        out = []
+        for n in range(2, 7):
+            for i in range(len(gold) - n + 1):
+                w = gold[i : i + n]
+                for rank, k in enumerate(lex.glosses_of(w, "zh")):
+                    for st, word in qw.items():
+                        if st not in k.split(" "):
+                            continue
+                        c = ("exact" if k == st else "head" if gloss_head(k) == st else "lead" if gloss_lead(k) == st
+                             else f"longer{k.count(' ') + 1}")
+                        rendered = w in exp.renderings
+                        classes[(c, rendered)] += 1
+                        out.append(f"{word}->{w}[{k}|{c}|sense {rank}|{'rendered' if rendered else 'not rendered'}]")
+        print("   classes: " + " ".join(dict.fromkeys(out)))
+    print("\n(class, rendered): count", dict(classes))
 
 
 if __name__ == "__main__":
