@@ -56,3 +56,13 @@ def test_no_dictionaries_installed_means_glossary_only(monkeypatch) -> None:
     monkeypatch.setattr(lexicons, "default_lexicon", lambda: Lexicon.build([], []))
     exp = ex.expand_query("shareholder conference", "en")
     assert exp.dictionary == {}
+
+
+def test_english_words_offer_the_corpus_more_candidates_than_japanese_ones(monkeypatch) -> None:
+    # forty words found through glosses "rate" heads, all at one prior: the corpus chooses among
+    # CANDIDATES_EN of them, not the first CANDIDATES by length and code point
+    heads = [f"{w} {w} [x] /kind{i} rate/" for i in range(40) if (w := chr(0x4e00 + i) * 2 + "率")]
+    lex = Lexicon.build(heads, [])
+    monkeypatch.setattr(lexicons, "default_lexicon", lambda: lex)
+    units, _spans = ex._english_dictionary_units("rate", None)
+    assert len(units) == 1 and len(units[0].cands) == ex.CANDIDATES_EN > ex.CANDIDATES

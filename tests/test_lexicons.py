@@ -299,6 +299,24 @@ def test_loose_lookup_finds_words_through_glosses_the_word_leads(tmp_path: Path)
     assert dict(back.from_gloss(gloss_key("protest"), "zh", limit=10, loose=True)) == loose
 
 
+def test_loose_lookup_takes_a_gloss_of_the_word_and_a_particle_as_the_word(monkeypatch) -> None:
+    lex = Lexicon.build(["串通 串通 [chuan4 tong1] /to collude/",
+                         "勾結 勾结 [gou1 jie2] /to collude with/to collaborate with/",
+                         "撤出 撤出 [che4 chu1] /to withdraw/",
+                         "撤資 撤资 [che4 zi1] /to withdraw funds/",
+                         "撤離 撤离 [che4 li2] /to withdraw from/",
+                         "實施 实施 [shi2 shi1] /to carry out/"], [])
+    assert lex._verb_particle(lex.gloss_id("collud with"))
+    assert not lex._verb_particle(lex.gloss_id("withdraw fund"))
+    assert not lex._verb_particle(lex.gloss_id("carry out"))  # a phrasal verb's adverb: another verb
+    loose = dict(lex.from_gloss(gloss_key("collude"), "zh", limit=10, loose=True))
+    assert loose["串通"] == 1.0 and loose["勾结"] > lexicons.LOOSE_PRIOR  # "collude with" is "collude"
+    loose = dict(lex.from_gloss(gloss_key("withdraw"), "zh", limit=10, loose=True))
+    assert loose["撤离"] > lexicons.LOOSE_PRIOR > loose["撤资"]  # "withdraw funds" is another word
+    monkeypatch.setattr(lexicons, "PARTICLE_PRIOR", 0.0)
+    assert dict(lex.from_gloss(gloss_key("collude"), "zh", limit=10, loose=True))["勾结"] < lexicons.LOOSE_PRIOR
+
+
 def test_loose_translate_reaches_words_through_glosses_led_by_a_gloss() -> None:
     lex = Lexicon.build(["抗議 抗议 [kang4 yi4] /to protest/",
                          "異議 异议 [yi4 yi4] /objection/protest/",
@@ -426,3 +444,17 @@ def test_a_and_b_c_is_looked_up_as_a_c_and_b_c_where_both_are_glosses() -> None:
         assert all(p != "soil and water conservation" for p, _c in lex.en_to("the soil and water conservation plan", "zh"))
     finally:
         lexicons.COORDINATION = True
+
+
+def test_a_word_beside_a_phrase_makes_a_gloss_with_its_edge_word(monkeypatch) -> None:
+    lex = Lexicon.build(["所得稅 所得税 [suo3 de2 shui4] /income tax/",
+                         "稅率 税率 [shui4 lu:4] /tax rate/",
+                         "利率 利率 [li4 lu:4] /interest rate/rate/",
+                         "收入 收入 [shou1 ru4] /income/"], [])
+    found = dict(lex.en_to("the income tax rate", "zh"))
+    assert found["income tax"][0][0] == "所得税"
+    assert found["tax rate"][0][0] == "税率" and "rate" not in found  # "rate" is taken by "tax rate"
+    assert "income" not in found  # a word inside a phrase stays there
+    monkeypatch.setattr(lexicons, "OVERLAPS", False)
+    found = dict(lex.en_to("the income tax rate", "zh"))
+    assert "tax rate" not in found and found["rate"][0][0] == "利率"
