@@ -344,3 +344,20 @@ def test_a_japanese_dictionary_word_of_four_tokens_is_one_word(monkeypatch) -> N
     assert "生年月日" not in [w for w, _s, _e in ex._japanese_word_spans(text, lex)]
     # an explicit limit still applies (a compound split into its shorter words)
     assert "生年月日" not in [w for w, _s, _e in ex._japanese_word_spans(text, lex, 2)]
+
+
+def test_the_grammar_of_a_japanese_query_weighs_less_than_its_content(monkeypatch, tiny_lexicon) -> None:
+    monkeypatch.setattr(ex, "JA_OWN_GRAMMAR", 0.5)
+    exp = ex.expand_query("手数料はどう払うのか", "ja", Glossary([]), enabled=False)
+    full = dict(exp.terms)
+    ex._weigh_ja_grammar(exp)
+    assert exp.terms["拂う"] == full["拂う"]  # content (a verb in kanji) keeps its weight
+    assert exp.terms["どう"] == pytest.approx(0.5 * full["どう"])  # short hiragana: grammar
+    monkeypatch.setattr(ex, "JA_OWN_GRAMMAR", 0.0)
+    exp = ex.expand_query("2年以内にどう", "ja", Glossary([]), enabled=False)
+    ex._weigh_ja_grammar(exp)
+    assert "どう" not in exp.terms and "2" in exp.terms  # a number is content
+    # a query of grammar only keeps it (else nothing would be searched)
+    exp = ex.expand_query("どう", "ja", Glossary([]), enabled=False)
+    ex._weigh_ja_grammar(exp)
+    assert "どう" in exp.terms
