@@ -348,10 +348,12 @@ def test_a_japanese_dictionary_word_of_four_tokens_is_one_word(monkeypatch) -> N
 
 def test_the_grammar_of_a_japanese_query_weighs_less_than_its_content(monkeypatch, tiny_lexicon) -> None:
     monkeypatch.setattr(ex, "JA_OWN_GRAMMAR", 0.5)
+    monkeypatch.setattr(ex, "JA_OWN_INFLECTED", True)
     exp = ex.expand_query("手数料はどう払うのか", "ja", Glossary([]), enabled=False)
     full = dict(exp.terms)
     ex._weigh_ja_grammar(exp)
-    assert exp.terms["拂う"] == full["拂う"]  # content (a verb in kanji) keeps its weight
+    assert exp.terms["手数"] == full["手数"]  # content keeps its weight
+    assert exp.terms["拂う"] == pytest.approx(0.5 * full["拂う"])  # inflected: Japanese text only
     assert exp.terms["どう"] == pytest.approx(0.5 * full["どう"])  # short hiragana: grammar
     monkeypatch.setattr(ex, "JA_OWN_GRAMMAR", 0.0)
     exp = ex.expand_query("2年以内にどう", "ja", Glossary([]), enabled=False)
