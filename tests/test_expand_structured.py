@@ -327,3 +327,39 @@ def test_a_long_hiragana_word_is_content_and_kana_frames_are_not(monkeypatch) ->
     units = ex._japanese_dictionary_units(exp, [], None)
     assert any(u.source == "わいせつ" and "猥亵" in [c[0] for c in u.cands] for u in units)
     assert all(u.source != "ください" for u in units)  # a frame of the question, though long kana
+
+
+def test_a_japanese_dictionary_word_of_four_tokens_is_one_word(monkeypatch) -> None:
+    # MeCab cuts 生年月日 into 生, 年, 月, 日: it is "date of birth" (出生日期), not 生年 and 月日
+    lex = Lexicon.build(CEDICT + ["出生日期 出生日期 [chu1 sheng1 ri4 qi1] /date of birth/"],
+                        [(["生年月日"], True, ["date of birth"]), (["生年"], True, ["age"]),
+                         (["月日"], True, ["date"])])
+    monkeypatch.setattr(lexicons, "default_lexicon", lambda: lex)
+    text = "虚偽の生年月日を記載"
+    words = [w for w, _s, _e in ex._japanese_word_spans(text, lex)]
+    assert "生年月日" in words and "生年" not in words
+    s = text.index("生年月日")
+    assert ("生年月日", s, s + 4) in list(ex._japanese_word_spans(text, lex))
+    monkeypatch.setattr(ex, "JA_LONGEST_WORD", 3)
+    assert "生年月日" not in [w for w, _s, _e in ex._japanese_word_spans(text, lex)]
+    # an explicit limit still applies (a compound split into its shorter words)
+    assert "生年月日" not in [w for w, _s, _e in ex._japanese_word_spans(text, lex, 2)]
+
+
+def test_the_grammar_of_a_japanese_query_weighs_less_than_its_content(monkeypatch, tiny_lexicon) -> None:
+    monkeypatch.setattr(ex, "JA_OWN_GRAMMAR", 0.5)
+    monkeypatch.setattr(ex, "JA_OWN_INFLECTED", True)
+    exp = ex.expand_query("手数料はどう払うのか", "ja", Glossary([]), enabled=False)
+    full = dict(exp.terms)
+    ex._weigh_ja_grammar(exp)
+    assert exp.terms["手数"] == full["手数"]  # content keeps its weight
+    assert exp.terms["拂う"] == pytest.approx(0.5 * full["拂う"])  # inflected: Japanese text only
+    assert exp.terms["どう"] == pytest.approx(0.5 * full["どう"])  # short hiragana: grammar
+    monkeypatch.setattr(ex, "JA_OWN_GRAMMAR", 0.0)
+    exp = ex.expand_query("2年以内にどう", "ja", Glossary([]), enabled=False)
+    ex._weigh_ja_grammar(exp)
+    assert "どう" not in exp.terms and "2" in exp.terms  # a number is content
+    # a query of grammar only keeps it (else nothing would be searched)
+    exp = ex.expand_query("どう", "ja", Glossary([]), enabled=False)
+    ex._weigh_ja_grammar(exp)
+    assert "どう" in exp.terms
