@@ -427,6 +427,65 @@ def test_the_index_reads_its_proximity_parameters(built_index, monkeypatch):
     assert (base < flat - 1e-9).any()  # some candidate has the two words apart
 
 
+def test_ordered_scores_count_consecutive_query_words_kept_in_order():
+    from policyidx.retrieval.retrievers import ordered_scores
+
+    words = [("资源税", 2.0), ("申报", 1.0), ("缴纳", 1.0)]
+    texts = ["向税务机关申报缴纳资源税",      # 申报 -> 缴纳 kept; 资源税 after them, not before
+             "资源税按季申报缴纳",            # both pairs in order (资源税 .. 申报: two characters)
+             "缴纳" + "申报" + "资源税",      # every word, none in order
+             ""]
+    got = ordered_scores(words, texts, gap=3)
+    # consecutive pairs: (资源税, 申报) weighs 1, (申报, 缴纳) 1
+    assert got.tolist() == pytest.approx([0.5, 1.0, 0.0, 0.0])
+    assert ordered_scores(words, texts[1:2], gap=1).tolist() == [0.5]  # 按季: two characters
+    assert ordered_scores(words[:1], texts).tolist() == [0.0] * 4  # one word: no pair
+    # a later occurrence of the first word can make the pair; overlap is no pair; case aside
+    assert ordered_scores([("a", 1.0), ("b", 1.0)], ["a" + "x" * 9 + "ab"], gap=0).tolist() == [1.0]
+    assert ordered_scores([("建设项目", 1.0), ("项目", 1.0)], ["建设项目"]).tolist() == [0.0]
+    assert ordered_scores([("Patent", 1.0), ("pledge", 1.0)], ["patent pledge"]).tolist() == [1.0]
+
+
+def test_coverage_weighs_in_the_order_of_the_query_words():
+    from policyidx.retrieval.retrievers import coverage_scores
+
+    terms = {"德州": 1.0, "法规案": 1.0}
+    texts = {0: "德州的法规案", 1: "法规案在德州"}  # both pairs within the gap; only row 0 in order
+
+    def cov(weight, proximity=0.5):
+        return coverage_scores(terms, np.array([0, 1]), has_term=lambda t, r: np.zeros(len(r), dtype=bool),
+                               context_text=lambda r: "", row_text=lambda r: texts[r], idf=lambda t: 1.0,
+                               proximity_weight=proximity, proximity_gap=4, ordered_weight=weight, ordered_gap=3)
+
+    assert cov(0.0).tolist() == [1.0, 1.0]
+    # p = (1 + 1 * ordered) / 2: 1 for row 0, 1/2 for row 1; share = (1 + .5 p) / 1.5
+    assert cov(1.0).tolist() == pytest.approx([1.0, 1.25 / 1.5])
+    assert cov(1.0, proximity=0.0).tolist() == [1.0, 1.0]  # order counts only with proximity
+    # the query's order is the terms' order, not the order words were weighed in
+    assert coverage_scores({"法规案": 1.0, "德州": 1.0}, np.array([0, 1]),
+                           has_term=lambda t, r: np.zeros(len(r), dtype=bool), context_text=lambda r: "",
+                           row_text=lambda r: texts[r], idf=lambda t: 1.0, proximity_weight=0.5,
+                           proximity_gap=4, ordered_weight=1.0, ordered_gap=3).tolist() == pytest.approx([1.25 / 1.5, 1.0])
+
+
+def test_the_index_reads_its_order_parameters(built_index, monkeypatch):
+    idx = built_index
+    assert "ordered_weight" in HYBRID_DEFAULTS and "ordered_gap" in HYBRID_DEFAULTS
+    exp = idx.analyze_query("保护 知识产权", "zh")  # the corpus writes 知识产权保护 too: near, out of order
+    with idx.analyzer.active():
+        kw = idx.retriever("keyword").search(exp, 20)
+        monkeypatch.setitem(idx.params, "ordered_weight", 0.0)
+        flat = idx.coverage_scores(exp.terms, kw.rows)
+        monkeypatch.setitem(idx.params, "ordered_weight", 1.0)
+        monkeypatch.setitem(idx.params, "ordered_gap", 0)
+        tight = idx.coverage_scores(exp.terms, kw.rows)
+        monkeypatch.delitem(idx.params, "ordered_weight")
+        monkeypatch.delitem(idx.params, "ordered_gap")
+        default = idx.coverage_scores(exp.terms, kw.rows)
+    assert (tight <= flat + 1e-12).all() and (tight < flat - 1e-9).any()
+    assert default.shape == flat.shape
+
+
 def test_in_order_finds_a_word_written_out_in_full():
     from policyidx.retrieval.retrievers import in_order
 

@@ -696,7 +696,8 @@ class Index:
         (:func:`~policyidx.retrieval.retrievers.coverage_scores` over this index); ``idf`` as
         for :meth:`context_scores`; ``context_share`` (what a word only the row's context has
         counts for) defaults to the index's parameter ``coverage_share``; the proximity of the
-        query's words is weighed by the parameters ``proximity_weight`` and ``proximity_gap``, a word
+        query's words is weighed by the parameters ``proximity_weight`` and ``proximity_gap`` (their order by
+        ``ordered_weight`` and ``ordered_gap``), a word
         written out in full (:func:`~policyidx.retrieval.retrievers.in_order`) by ``abbreviation_share``."""
         from ..retrieval.modes import HYBRID_DEFAULTS
         from ..retrieval.retrievers import coverage_scores
@@ -712,7 +713,9 @@ class Index:
                                                                       HYBRID_DEFAULTS["proximity_weight"])),
                                proximity_gap=int(self.params.get("proximity_gap", HYBRID_DEFAULTS["proximity_gap"])),
                                abbreviation_share=float(self.params.get("abbreviation_share",
-                                                                        HYBRID_DEFAULTS["abbreviation_share"])))
+                                                                        HYBRID_DEFAULTS["abbreviation_share"])),
+                               ordered_weight=float(self.params.get("ordered_weight", HYBRID_DEFAULTS["ordered_weight"])),
+                               ordered_gap=int(self.params.get("ordered_gap", HYBRID_DEFAULTS["ordered_gap"])))
 
     def languages_of(self, rows: np.ndarray) -> np.ndarray:
         """The language (``zh``, ``ja``, ``en``) of each of ``rows``."""

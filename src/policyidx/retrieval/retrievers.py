@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["KeywordRetriever", "DenseRetriever", "FusionRetriever", "RerankRetriever", "depth_for", "max_attainable",
            "query_coverage", "context_scores", "coverage_scores", "judged_coverage", "lucene_idf",
-           "coverage_power_for", "proximity_scores", "jurisdiction_names", "query_jurisdictions",
+           "coverage_power_for", "proximity_scores", "ordered_scores", "jurisdiction_names", "query_jurisdictions",
            "jurisdiction_factor", "COVERAGE_LANGS", "SET_COVERAGE_ANY_LANG"]
 
 #: ``context(terms, rows) -> scores``: a keyword-like score of each row for what its context
@@ -543,7 +543,8 @@ def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
                     has_term: Callable[[str, np.ndarray], np.ndarray],
                     context_text: Callable[[int], str], row_text: Callable[[int], str],
                     idf: Callable[[str], float], context_share: float = 0.5, proximity_weight: float = 0.0,
-                    proximity_gap: int = 10, abbreviation_share: float = 0.0) -> np.ndarray:
+                    proximity_gap: int = 10, abbreviation_share: float = 0.0, ordered_weight: float = 0.0,
+                    ordered_gap: int = 3) -> np.ndarray:
     """How much of a query each row covers, 0-1: the idf-weighted share of the query's own words
     that the row has, a word only its context has (document title, enclosing headings, the
     lead-in of a list of items) counting ``context_share``, and a word the row has only part of
@@ -572,6 +573,13 @@ def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
     word in another (湛江 in a list of development zones, 文明行为 elsewhere) covers the query
     less than the definition ``本条例所称文明行为，是指`` of the same law.
 
+    With ``ordered_weight`` ``m`` > 0 as well, ``p`` also counts the query's words in the order
+    the query has them: ``p = (p_any + m * p_ordered) / (1 + m)``, where ``p_ordered`` is
+    :func:`ordered_scores`, the weighted share of the pairs of consecutive words of the query
+    that the row has in that order, at most ``ordered_gap`` characters apart (资源税 ... 申报缴纳,
+    违反《收费许可证》规定实施行政事业性收费 for 违反收费许可证收取行政事业性收费): the ordered window of
+    the sequential dependence model beside its unordered one.
+
     With ``abbreviation_share`` > 0, each word of two or more characters of a query without
     synonym sets (Chinese) counts that much in a row whose text lacks it but has its characters
     in order, close together (:func:`in_order`): a user writes 居委会, 中级法院, 食品药品 where the
@@ -597,6 +605,10 @@ def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
         What a Chinese or Japanese word counts for in a row whose text writes it out in full
         (:func:`in_order`: 居委会 in 居民委员会, 监管部门 in 监督管理部门, 食品药品 in 食品、药品);
         0: not looked for.
+    ordered_weight, ordered_gap
+        The weight, beside the proximity of any two words, of consecutive words of the query
+        that the row has in the query's order (:func:`ordered_scores`; 0: not used), and the
+        largest gap in characters between them; used only with ``proximity_weight`` > 0.
 
     Returns
     -------
@@ -669,7 +681,14 @@ def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
     share = got / sum(v for _, v in words)
     if proximity_weight > 0 and not sets:
         own = [(alts[0][0], v) for alts, v in words]
-        share *= (1.0 + proximity_weight * proximity_scores(own, texts, proximity_gap)) / (1.0 + proximity_weight)
+        near = proximity_scores(own, texts, proximity_gap)
+        if ordered_weight > 0:
+            # consecutive words in the query's order (the terms' order; a word the index does
+            # not know was appended to ``words`` last)
+            at = {t: i for i, t in enumerate(terms)}
+            seq = sorted(own, key=lambda wv: at.get(wv[0], len(at)))
+            near = (near + ordered_weight * ordered_scores(seq, texts, ordered_gap)) / (1.0 + ordered_weight)
+        share *= (1.0 + proximity_weight * near) / (1.0 + proximity_weight)
     return share
 
 
@@ -770,6 +789,50 @@ def proximity_scores(words: Sequence[tuple[str, float]], texts: Sequence[str], g
 
 #: Occurrences of a word looked at per text by :func:`proximity_scores`.
 _MAX_OCCURRENCES = 32
+
+
+def ordered_scores(words: Sequence[tuple[str, float]], texts: Sequence[str], gap: int = 3) -> np.ndarray:
+    """How much of the query's word order each text keeps, 0-1: over the pairs of consecutive
+    ``words`` (in the query's order), each weighing the smaller of its two weights, the share of
+    the pairs whose second word follows the first (case aside, not overlapping it) within ``gap``
+    characters in the text.  The ordered-window feature of the sequential dependence model
+    (Metzler and Croft, SIGIR 2005), in characters: a clause that says 申报缴纳资源税 or
+    违反《收费许可证》 keeps the query's phrases, one that has the same words scattered does not.
+
+    Parameters
+    ----------
+    words
+        ``(word, weight)`` pairs: the query's own words in the query's order.
+    texts
+        One text per row.
+    gap
+        The largest number of characters between the end of one word and the start of the next.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        One share per text; 0 for every text when ``words`` has fewer than two words.
+    """
+    out = np.zeros(len(texts), dtype=np.float64)
+    pairs = [(a.lower(), b.lower(), min(va, vb)) for (a, va), (b, vb) in zip(words, words[1:]) if a and b and a != b]
+    total = sum(w for _, _, w in pairs)
+    if not pairs or total <= 0:
+        return out
+    for j, text in enumerate(texts):
+        low = text.lower()
+        num = 0.0
+        for a, b, w in pairs:
+            i, seen = low.find(a), 0
+            while i >= 0 and seen < _MAX_OCCURRENCES:
+                k = low.find(b, i + len(a))
+                if k < 0:
+                    break
+                if k - i - len(a) <= gap:
+                    num += w
+                    break
+                i, seen = low.find(a, i + 1), seen + 1
+        out[j] = num / total
+    return out
 
 
 def max_attainable(bm25: BM25Index, terms: Mapping[str, float]) -> float:
