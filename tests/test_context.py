@@ -247,6 +247,49 @@ def test_relative_coverage_and_the_rerank():
     assert dense_rerank(kw, Ranking.empty(), None, coverage=np.array([0.4, 0.8]), coverage_power=0).rows.tolist() == [5, 7]
 
 
+def test_a_candidate_not_judged_counts_as_typical_as_far_as_the_index_is_in_the_query_language():
+    from policyidx.retrieval.fusion import relative_coverage
+
+    cov = np.array([0.8, 0.4, 0.2, np.nan])  # relative 1, .5, .25; the median .5
+    assert relative_coverage(cov, 0.0).tolist() == [1.0, 0.5, 0.25, 1.0]
+    assert relative_coverage(cov, 1.0).tolist() == [1.0, 0.5, 0.25, 0.5]
+    assert relative_coverage(cov, 0.25).tolist() == pytest.approx([1.0, 0.5, 0.25, 0.75 + 0.25 * 0.5])
+    assert relative_coverage(np.array([np.nan, np.nan]), 1.0).tolist() == [1.0, 1.0]  # nothing judged
+    assert relative_coverage(np.array([0.0, np.nan]), 1.0).tolist() == [1.0, 1.0]  # the best is 0
+    # in the re-ranking: row 9 (not judged) led on BM25; in an index of the query's language it
+    # counts as the typical candidate and falls behind the clause that covers the query
+    kw = Ranking(np.array([9, 5, 7]), np.array([10.0, 8.0, 4.0]))
+    cov = np.array([np.nan, 1.0, 0.2])
+    assert dense_rerank(kw, Ranking.empty(), None, coverage=cov, coverage_power=2).rows.tolist() == [9, 5, 7]
+    got = dense_rerank(kw, Ranking.empty(), None, coverage=cov, coverage_power=2, unjudged_share=0.999)
+    assert got.rows.tolist() == [5, 9, 7]
+
+
+def test_only_an_index_almost_all_in_the_query_language_doubts_a_clause_not_judged():
+    from policyidx.retrieval import retrievers
+    from policyidx.retrieval.retrievers import UNJUDGED_LANGUAGE_FLOOR, unjudged_weight
+
+    shares = {"zh": 0.99, "ja": 0.01}
+    assert unjudged_weight(shares, "zh") == pytest.approx((0.99 - UNJUDGED_LANGUAGE_FLOOR) / (1 - UNJUDGED_LANGUAGE_FLOOR))
+    assert unjudged_weight(shares, "ja") == 0.0  # a Japanese query over a Chinese corpus: as before
+    assert unjudged_weight({"zh": 1.0}, "zh") == 1.0 and unjudged_weight(shares, None) == 0.0
+    assert unjudged_weight({"zh": 0.27, "ja": 0.73}, "zh") == 0.0  # the bundled corpus: translations
+    old = retrievers.UNJUDGED_BY_LANGUAGE_SHARE
+    retrievers.UNJUDGED_BY_LANGUAGE_SHARE = False
+    try:
+        assert unjudged_weight(shares, "zh") == 0.0
+    finally:
+        retrievers.UNJUDGED_BY_LANGUAGE_SHARE = old
+
+
+def test_the_hybrid_mode_reads_the_share_of_the_query_language(built_index):
+    shares = built_index.language_shares
+    assert set(shares) == set(built_index.languages_of(np.arange(len(built_index))).tolist())
+    assert sum(shares.values()) == pytest.approx(1.0) and all(0 < v <= 1 for v in shares.values())
+    hybrid = built_index.retriever("hybrid")
+    assert hybrid.lang_shares == shares
+
+
 def test_coverage_is_judged_in_the_query_language_only():
     from policyidx.retrieval.expand import Expansion
     from policyidx.retrieval.retrievers import judged_coverage

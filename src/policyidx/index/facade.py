@@ -645,6 +645,8 @@ class Index:
             return self.titles_of
         if name == "jurisdictions":
             return lambda: self.jurisdictions
+        if name == "lang_shares":
+            return lambda: self.language_shares
         raise QueryError(f"this index has no retriever {name!r}; it has keyword and dense")
 
     def context_of(self, row: int) -> tuple[frozenset[str], str]:
@@ -721,6 +723,15 @@ class Index:
         """The language (``zh``, ``ja``, ``en``) of each of ``rows``."""
         names = np.array(sorted(LANG_CODES, key=LANG_CODES.__getitem__))
         return names[np.asarray(self.row_lang)[np.asarray(rows, dtype=np.int64)]]
+
+    @cached_property
+    def language_shares(self) -> dict[str, float]:
+        """The share of the index's rows in each language (``{"zh": 0.99, "ja": 0.01}``)."""
+        n = len(self)
+        if not n:
+            return {}
+        names, counts = np.unique(self.languages_of(np.arange(n)), return_counts=True)
+        return {str(a): float(c) / n for a, c in zip(names.tolist(), counts.tolist())}
 
     def titles_of(self, rows: np.ndarray) -> list[str]:
         """The title of each of ``rows``' documents."""

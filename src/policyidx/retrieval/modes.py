@@ -162,6 +162,10 @@ def _hybrid(part: Callable[[str], Retriever], params: Mapping[str, Any]) -> Retr
         jurisdictions = part("jurisdictions")
     except QueryError:  # no document titles (a synthetic benchmark index)
         row_title = jurisdictions = None
+    try:
+        lang_shares = part("lang_shares")
+    except QueryError:  # no row languages (a synthetic benchmark index)
+        lang_shares = None
     return RerankRetriever(part("keyword"), part("dense"), row_doc,
                            doc_weight=params.get("doc_weight", HYBRID_DEFAULTS["doc_weight"]),
                            clause_weight=params.get("clause_weight", HYBRID_DEFAULTS["clause_weight"]),
@@ -174,7 +178,8 @@ def _hybrid(part: Callable[[str], Retriever], params: Mapping[str, Any]) -> Retr
                            lang_weights=params.get("lang_weights", HYBRID_DEFAULTS["lang_weights"]),
                            row_title=row_title, jurisdictions=jurisdictions,
                            jurisdiction_penalty=params.get("jurisdiction_penalty",
-                                                           HYBRID_DEFAULTS["jurisdiction_penalty"]))
+                                                           HYBRID_DEFAULTS["jurisdiction_penalty"]),
+                           lang_shares=lang_shares)
 
 
 register_mode("keyword", "BM25 over words and shared Han characters", lambda part, params: part("keyword"))
