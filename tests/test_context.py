@@ -247,6 +247,49 @@ def test_relative_coverage_and_the_rerank():
     assert dense_rerank(kw, Ranking.empty(), None, coverage=np.array([0.4, 0.8]), coverage_power=0).rows.tolist() == [5, 7]
 
 
+def test_a_candidate_not_judged_counts_as_typical_as_far_as_the_index_is_in_the_query_language():
+    from policyidx.retrieval.fusion import relative_coverage
+
+    cov = np.array([0.8, 0.4, 0.2, np.nan])  # relative 1, .5, .25; the median .5
+    assert relative_coverage(cov, 0.0).tolist() == [1.0, 0.5, 0.25, 1.0]
+    assert relative_coverage(cov, 1.0).tolist() == [1.0, 0.5, 0.25, 0.5]
+    assert relative_coverage(cov, 0.25).tolist() == pytest.approx([1.0, 0.5, 0.25, 0.75 + 0.25 * 0.5])
+    assert relative_coverage(np.array([np.nan, np.nan]), 1.0).tolist() == [1.0, 1.0]  # nothing judged
+    assert relative_coverage(np.array([0.0, np.nan]), 1.0).tolist() == [1.0, 1.0]  # the best is 0
+    # in the re-ranking: row 9 (not judged) led on BM25; in an index of the query's language it
+    # counts as the typical candidate and falls behind the clause that covers the query
+    kw = Ranking(np.array([9, 5, 7]), np.array([10.0, 8.0, 4.0]))
+    cov = np.array([np.nan, 1.0, 0.2])
+    assert dense_rerank(kw, Ranking.empty(), None, coverage=cov, coverage_power=2).rows.tolist() == [9, 5, 7]
+    got = dense_rerank(kw, Ranking.empty(), None, coverage=cov, coverage_power=2, unjudged_share=0.999)
+    assert got.rows.tolist() == [5, 9, 7]
+
+
+def test_only_an_index_almost_all_in_the_query_language_doubts_a_clause_not_judged():
+    from policyidx.retrieval import retrievers
+    from policyidx.retrieval.retrievers import UNJUDGED_LANGUAGE_FLOOR, unjudged_weight
+
+    shares = {"zh": 0.99, "ja": 0.01}
+    assert unjudged_weight(shares, "zh") == pytest.approx((0.99 - UNJUDGED_LANGUAGE_FLOOR) / (1 - UNJUDGED_LANGUAGE_FLOOR))
+    assert unjudged_weight(shares, "ja") == 0.0  # a Japanese query over a Chinese corpus: as before
+    assert unjudged_weight({"zh": 1.0}, "zh") == 1.0 and unjudged_weight(shares, None) == 0.0
+    assert unjudged_weight({"zh": 0.27, "ja": 0.73}, "zh") == 0.0  # the bundled corpus: translations
+    old = retrievers.UNJUDGED_BY_LANGUAGE_SHARE
+    retrievers.UNJUDGED_BY_LANGUAGE_SHARE = False
+    try:
+        assert unjudged_weight(shares, "zh") == 0.0
+    finally:
+        retrievers.UNJUDGED_BY_LANGUAGE_SHARE = old
+
+
+def test_the_hybrid_mode_reads_the_share_of_the_query_language(built_index):
+    shares = built_index.language_shares
+    assert set(shares) == set(built_index.languages_of(np.arange(len(built_index))).tolist())
+    assert sum(shares.values()) == pytest.approx(1.0) and all(0 < v <= 1 for v in shares.values())
+    hybrid = built_index.retriever("hybrid")
+    assert hybrid.lang_shares == shares
+
+
 def test_coverage_is_judged_in_the_query_language_only():
     from policyidx.retrieval.expand import Expansion
     from policyidx.retrieval.retrievers import judged_coverage
@@ -425,6 +468,65 @@ def test_the_index_reads_its_proximity_parameters(built_index, monkeypatch):
         flat = idx.coverage_scores(exp.terms, kw.rows)
     assert (base <= flat + 1e-12).all() and (flat >= 0).all()
     assert (base < flat - 1e-9).any()  # some candidate has the two words apart
+
+
+def test_ordered_scores_count_consecutive_query_words_kept_in_order():
+    from policyidx.retrieval.retrievers import ordered_scores
+
+    words = [("资源税", 2.0), ("申报", 1.0), ("缴纳", 1.0)]
+    texts = ["向税务机关申报缴纳资源税",      # 申报 -> 缴纳 kept; 资源税 after them, not before
+             "资源税按季申报缴纳",            # both pairs in order (资源税 .. 申报: two characters)
+             "缴纳" + "申报" + "资源税",      # every word, none in order
+             ""]
+    got = ordered_scores(words, texts, gap=3)
+    # consecutive pairs: (资源税, 申报) weighs 1, (申报, 缴纳) 1
+    assert got.tolist() == pytest.approx([0.5, 1.0, 0.0, 0.0])
+    assert ordered_scores(words, texts[1:2], gap=1).tolist() == [0.5]  # 按季: two characters
+    assert ordered_scores(words[:1], texts).tolist() == [0.0] * 4  # one word: no pair
+    # a later occurrence of the first word can make the pair; overlap is no pair; case aside
+    assert ordered_scores([("a", 1.0), ("b", 1.0)], ["a" + "x" * 9 + "ab"], gap=0).tolist() == [1.0]
+    assert ordered_scores([("建设项目", 1.0), ("项目", 1.0)], ["建设项目"]).tolist() == [0.0]
+    assert ordered_scores([("Patent", 1.0), ("pledge", 1.0)], ["patent pledge"]).tolist() == [1.0]
+
+
+def test_coverage_weighs_in_the_order_of_the_query_words():
+    from policyidx.retrieval.retrievers import coverage_scores
+
+    terms = {"德州": 1.0, "法规案": 1.0}
+    texts = {0: "德州的法规案", 1: "法规案在德州"}  # both pairs within the gap; only row 0 in order
+
+    def cov(weight, proximity=0.5):
+        return coverage_scores(terms, np.array([0, 1]), has_term=lambda t, r: np.zeros(len(r), dtype=bool),
+                               context_text=lambda r: "", row_text=lambda r: texts[r], idf=lambda t: 1.0,
+                               proximity_weight=proximity, proximity_gap=4, ordered_weight=weight, ordered_gap=3)
+
+    assert cov(0.0).tolist() == [1.0, 1.0]
+    # p = (1 + 1 * ordered) / 2: 1 for row 0, 1/2 for row 1; share = (1 + .5 p) / 1.5
+    assert cov(1.0).tolist() == pytest.approx([1.0, 1.25 / 1.5])
+    assert cov(1.0, proximity=0.0).tolist() == [1.0, 1.0]  # order counts only with proximity
+    # the query's order is the terms' order, not the order words were weighed in
+    assert coverage_scores({"法规案": 1.0, "德州": 1.0}, np.array([0, 1]),
+                           has_term=lambda t, r: np.zeros(len(r), dtype=bool), context_text=lambda r: "",
+                           row_text=lambda r: texts[r], idf=lambda t: 1.0, proximity_weight=0.5,
+                           proximity_gap=4, ordered_weight=1.0, ordered_gap=3).tolist() == pytest.approx([1.25 / 1.5, 1.0])
+
+
+def test_the_index_reads_its_order_parameters(built_index, monkeypatch):
+    idx = built_index
+    assert "ordered_weight" in HYBRID_DEFAULTS and "ordered_gap" in HYBRID_DEFAULTS
+    exp = idx.analyze_query("保护 知识产权", "zh")  # the corpus writes 知识产权保护 too: near, out of order
+    with idx.analyzer.active():
+        kw = idx.retriever("keyword").search(exp, 20)
+        monkeypatch.setitem(idx.params, "ordered_weight", 0.0)
+        flat = idx.coverage_scores(exp.terms, kw.rows)
+        monkeypatch.setitem(idx.params, "ordered_weight", 1.0)
+        monkeypatch.setitem(idx.params, "ordered_gap", 0)
+        tight = idx.coverage_scores(exp.terms, kw.rows)
+        monkeypatch.delitem(idx.params, "ordered_weight")
+        monkeypatch.delitem(idx.params, "ordered_gap")
+        default = idx.coverage_scores(exp.terms, kw.rows)
+    assert (tight <= flat + 1e-12).all() and (tight < flat - 1e-9).any()
+    assert default.shape == flat.shape
 
 
 def test_in_order_finds_a_word_written_out_in_full():

@@ -36,7 +36,7 @@ from policyidx.evaluate import load_queries
 from policyidx.index import Index
 from policyidx.retrieval.base import Ranking
 from policyidx.retrieval.fusion import dense_rerank
-from policyidx.retrieval.retrievers import coverage_power_for, judged_coverage, judged_jurisdiction
+from policyidx.retrieval.retrievers import coverage_power_for, judged_coverage, judged_jurisdiction, unjudged_weight
 
 _WS = re.compile(r"\s+")
 
@@ -61,8 +61,10 @@ def _gather(idx: Index, queries: list[dict], depth: int) -> list[dict]:
         # the jurisdiction factor at penalty 1 (0 where another jurisdiction's): any penalty p is 1 - p * (1 - it)
         jur = judged_jurisdiction(exp, kw.rows, idx.jurisdictions, idx.titles_of, idx.languages_of, 1.0) \
             if len(kw) and exp.terms else None
+        # a candidate not judged (another language) counts as typical as far as the index is in the query's
+        unjudged = unjudged_weight(idx.language_shares, exp.lang) if cov is not None and np.isnan(cov).any() else 0.0
         out.append({"set": f"{q['_set']}/{q.get('lang', '?')}", "kw": kw, "dn": dn, "ctx": ctx, "cov": cov, "ok": ok,
-                    "jur": jur,
+                    "jur": jur, "unjudged": unjudged,
                     "power": lambda cp, scp, exp=exp: coverage_power_for(exp, cp, scp)})
     return out
 
@@ -122,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
             ctx[:xd] = xw * g["ctx"][:xd]
             fused: Ranking = dense_rerank(g["kw"], g["dn"], idx.row_doc, doc_weight=dw, clause_weight=cw, context=ctx,
                                           coverage=g["cov"], coverage_power=g["power"](cp, scp),
-                                          prior=None if g["jur"] is None else 1.0 - jp * (1.0 - g["jur"]))
+                                          prior=None if g["jur"] is None else 1.0 - jp * (1.0 - g["jur"]),
+                                          unjudged_share=g["unjudged"])
             return _rank(fused.rows, g["ok"])
 
         got = _score(data, rank_of)

@@ -645,6 +645,8 @@ class Index:
             return self.titles_of
         if name == "jurisdictions":
             return lambda: self.jurisdictions
+        if name == "lang_shares":
+            return lambda: self.language_shares
         raise QueryError(f"this index has no retriever {name!r}; it has keyword and dense")
 
     def context_of(self, row: int) -> tuple[frozenset[str], str]:
@@ -696,7 +698,8 @@ class Index:
         (:func:`~policyidx.retrieval.retrievers.coverage_scores` over this index); ``idf`` as
         for :meth:`context_scores`; ``context_share`` (what a word only the row's context has
         counts for) defaults to the index's parameter ``coverage_share``; the proximity of the
-        query's words is weighed by the parameters ``proximity_weight`` and ``proximity_gap``, a word
+        query's words is weighed by the parameters ``proximity_weight`` and ``proximity_gap`` (their order by
+        ``ordered_weight`` and ``ordered_gap``), a word
         written out in full (:func:`~policyidx.retrieval.retrievers.in_order`) by ``abbreviation_share``."""
         from ..retrieval.modes import HYBRID_DEFAULTS
         from ..retrieval.retrievers import coverage_scores
@@ -712,12 +715,23 @@ class Index:
                                                                       HYBRID_DEFAULTS["proximity_weight"])),
                                proximity_gap=int(self.params.get("proximity_gap", HYBRID_DEFAULTS["proximity_gap"])),
                                abbreviation_share=float(self.params.get("abbreviation_share",
-                                                                        HYBRID_DEFAULTS["abbreviation_share"])))
+                                                                        HYBRID_DEFAULTS["abbreviation_share"])),
+                               ordered_weight=float(self.params.get("ordered_weight", HYBRID_DEFAULTS["ordered_weight"])),
+                               ordered_gap=int(self.params.get("ordered_gap", HYBRID_DEFAULTS["ordered_gap"])))
 
     def languages_of(self, rows: np.ndarray) -> np.ndarray:
         """The language (``zh``, ``ja``, ``en``) of each of ``rows``."""
         names = np.array(sorted(LANG_CODES, key=LANG_CODES.__getitem__))
         return names[np.asarray(self.row_lang)[np.asarray(rows, dtype=np.int64)]]
+
+    @cached_property
+    def language_shares(self) -> dict[str, float]:
+        """The share of the index's rows in each language (``{"zh": 0.99, "ja": 0.01}``)."""
+        n = len(self)
+        if not n:
+            return {}
+        names, counts = np.unique(self.languages_of(np.arange(n)), return_counts=True)
+        return {str(a): float(c) / n for a, c in zip(names.tolist(), counts.tolist())}
 
     def titles_of(self, rows: np.ndarray) -> list[str]:
         """The title of each of ``rows``' documents."""

@@ -1056,6 +1056,15 @@ class ShardedIndex:
         return [self.docs[d].get("title") or "" for d in np.asarray(self.row_doc)[np.asarray(rows, dtype=np.int64)].tolist()]
 
     @cached_property
+    def _language_shares(self) -> dict[str, float]:
+        """The share of all shards' rows in each language (as :attr:`policyidx.index.Index.language_shares`)."""
+        n = len(self.row_doc)
+        if not n:
+            return {}
+        names, counts = np.unique(self._languages_of(np.arange(n)), return_counts=True)
+        return {str(a): float(c) / n for a, c in zip(names.tolist(), counts.tolist())}
+
+    @cached_property
     def _jurisdictions(self) -> frozenset[str]:
         """The jurisdictions at the head of all shards' titles (as :attr:`policyidx.index.Index.jurisdictions`)."""
         from ..retrieval.retrievers import jurisdiction_names
@@ -1145,7 +1154,7 @@ class ShardedIndex:
         from ..retrieval.fusion import dense_rerank
         from ..retrieval.modes import FUSION_DEFAULTS, HYBRID_DEFAULTS, hybrid_weights
         from ..retrieval.retrievers import (coverage_power_for, depth_for, judged_coverage, judged_jurisdiction,
-                                            query_coverage)
+                                            query_coverage, unjudged_weight)
 
         # fusion needs each retriever's top depth_for(k); one retriever alone only its top k
         # (the global top k of a retriever is within the union of the shards' top k)
@@ -1219,10 +1228,14 @@ class ShardedIndex:
                 if penalty and terms and len(kw_r):  # as the single index: its documents' titles
                     prior = judged_jurisdiction(exp, kw_r.rows, self._jurisdictions, self._titles_of,
                                                 self._languages_of, penalty)
+                unjudged = 0.0
+                if cov is not None and np.isnan(cov).any():
+                    unjudged = unjudged_weight(self._language_shares, exp.lang)
                 ranked = dense_rerank(kw_r, parts.get("dense", Ranking.empty()),
                                       self.row_doc,
                                       doc_weight=weights["doc_weight"], clause_weight=weights["clause_weight"],
-                                      context=ctx, coverage=cov, coverage_power=power, prior=prior).pairs()
+                                      context=ctx, coverage=cov, coverage_power=power, prior=prior,
+                                      unjudged_share=unjudged).pairs()
             else:
                 fuse = FUSIONS[self.params.get("fusion", "rrf")]
                 ranked = fuse(parts, self.params.get("weights", FUSION_DEFAULTS["weights"]),

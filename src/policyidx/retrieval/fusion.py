@@ -43,7 +43,7 @@ def rrf(rankings: Mapping[str, Ranking], weights: Mapping[str, float], k: float 
 def dense_rerank(keyword: Ranking, dense: Ranking, row_doc: np.ndarray | None = None, *, doc_weight: float = 0.3,
                  clause_weight: float = 0.2, context: np.ndarray | None = None,
                  coverage: np.ndarray | None = None, coverage_power: float = 0.0,
-                 prior: np.ndarray | None = None) -> Ranking:
+                 prior: np.ndarray | None = None, unjudged_share: float = 0.0) -> Ranking:
     """Keyword candidates re-ranked with the dense side's evidence about their document and clause.
 
     Each keyword candidate scores
@@ -77,6 +77,10 @@ def dense_rerank(keyword: Ranking, dense: Ranking, row_doc: np.ndarray | None = 
     prior
         A factor per keyword candidate (same order) that multiplies its fused score (the
         :func:`~policyidx.retrieval.retrievers.jurisdiction_factor`); ``None``: all 1.
+    unjudged_share
+        How far a candidate whose coverage is not judged is taken to cover the query like a
+        typical judged one rather than like the best (:func:`relative_coverage`;
+        :func:`~policyidx.retrieval.retrievers.unjudged_weight` of the index's languages).
 
     Returns
     -------
@@ -105,7 +109,7 @@ def dense_rerank(keyword: Ranking, dense: Ranking, row_doc: np.ndarray | None = 
             kdocs = np.asarray(row_doc)[keyword.rows].tolist()
             fused += doc_weight * np.array([best.get(d, 0.0) for d in kdocs])
     if coverage is not None and coverage_power:
-        fused *= relative_coverage(coverage) ** float(coverage_power)
+        fused *= relative_coverage(coverage, unjudged_share) ** float(coverage_power)
     if prior is not None:
         fused *= np.asarray(prior, dtype=np.float64)
     order = np.lexsort((keyword.rows, -fused))
@@ -120,14 +124,27 @@ def dense_rerank(keyword: Ranking, dense: Ranking, row_doc: np.ndarray | None = 
     return Ranking(rows.astype(np.int64), scores.astype(np.float64), comps)
 
 
-def relative_coverage(coverage: np.ndarray) -> np.ndarray:
-    """Each coverage (0-1) over the best of them; NaN (not judged) and all where the best is 0
-    give 1.
+def relative_coverage(coverage: np.ndarray, unjudged_share: float = 0.0) -> np.ndarray:
+    """Each coverage (0-1) over the best of them; all where the best is 0 give 1, and NaN (not
+    judged: a clause in another language than the query's) gives
+    ``(1 - unjudged_share) + unjudged_share * m``, ``m`` the median of the judged ones.
+
+    A clause the query's words cannot be looked for in is not known to cover the query best.
+    In an index of the query's language with a few translations (a Chinese corpus with the
+    Japanese translations of some of its documents; ``unjudged_share`` near 1) such a clause is
+    taken as a typical candidate: with 1 a
+    Japanese clause that shares two Han characters with a Chinese query came first over the
+    Chinese clause that answers it (婚姻法规定的知识产权的收益, eval/real/ dev).  In an index where
+    the other language has a fair share of the rows (a Chinese query over Japanese
+    translations, ``unjudged_share`` 0) it stays 1, and the bridge terms and the dense side
+    judge such clauses.
 
     Parameters
     ----------
     coverage
         One value per candidate, NaN where not judged.
+    unjudged_share
+        0-1: 0 gives a clause not judged 1, 1 the median relative coverage of the judged ones.
 
     Returns
     -------
@@ -141,6 +158,9 @@ def relative_coverage(coverage: np.ndarray) -> np.ndarray:
         best = float(c.max())
         if best > 0:
             out[judged] = c / best
+            w = min(max(float(unjudged_share), 0.0), 1.0)
+            if w > 0 and not judged.all():
+                out[~judged] = (1.0 - w) + w * float(np.median(out[judged]))
     return out
 
 
