@@ -3,7 +3,8 @@ at rank 2-10, the rank-1 hit and the first right hit side by side, with the part
 scores (keyword, context, dense document and clause votes, coverage, jurisdiction factor), so that
 a general cause of a right answer at rank 2-5 can be seen.  Only ``dev`` queries are read.
 
-    python eval/real/near.py --index /work/idx/real2000-v3 eval/real/real*-zh.jsonl
+    python eval/real/near.py --index /work/idx/real2000-v3 eval/real/real-zh.jsonl eval/real/real2-zh.jsonl \
+        eval/real/real3-zh.jsonl eval/real/real4-zh.jsonl
 """
 
 from __future__ import annotations
