@@ -363,3 +363,26 @@ def test_the_grammar_of_a_japanese_query_weighs_less_than_its_content(monkeypatc
     exp = ex.expand_query("どう", "ja", Glossary([]), enabled=False)
     ex._weigh_ja_grammar(exp)
     assert "どう" in exp.terms
+
+
+def test_an_english_word_s_coherence_weighs_the_other_word_s_renderings_by_prior() -> None:
+    # 命令 co-occurs only with 宫廷, a stray rendering of "court" (prior 0.01); 顺序 with its
+    # main one, 法院.  Unweighted (a Japanese source word) the stray pair wins; for an English
+    # word 宫廷 lends coherence 0.01 ** COHERENCE_PRIOR_EXP_EN only.
+    clauses = ["命令，宫廷。", "命令，宫廷。", "顺序，法院。", "顺序，法院。", "法院审理。", "法院审理。", "其他规定。"]
+    corpus = BM25Index.build([analyze(t, "zh") for t in clauses])
+    court = [("法院", "zh", 1.0, False), ("宫廷", "zh", 0.01, False)]
+    order = [("命令", "zh", 0.5, False), ("顺序", "zh", 0.5, False)]
+    picks = ex.structured_renderings([ex.Unit("order", list(order)), ex.Unit("court", list(court))], corpus)
+    assert picks[0][0][0] == "顺序"
+    picks = ex.structured_renderings([ex.Unit("順番", list(order)), ex.Unit("裁判所", list(court))], corpus)
+    assert picks[0][0][0] == "命令"
+
+
+def test_an_english_query_s_dense_text_holds_two_renderings_per_word(corpus, tiny_lexicon, monkeypatch) -> None:
+    none = Glossary()
+    exp = ex.expand_query("state", "en", none, corpus=corpus, known=corpus.term_ids.__contains__)
+    han = [r for r in exp.renderings if exp.dictionary.get(r) == "state"]
+    assert len(han) >= 2 and exp.dense_renderings == han[:ex.DENSE_PER_UNIT_EN] and ex.DENSE_PER_UNIT_EN == 2
+    monkeypatch.setattr(ex, "DENSE_PER_UNIT_EN", 1)
+    assert ex.expand_query("state", "en", none, corpus=corpus, known=corpus.term_ids.__contains__).dense_renderings == han[:1]
