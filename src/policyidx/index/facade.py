@@ -727,11 +727,9 @@ class Index:
     @cached_property
     def language_shares(self) -> dict[str, float]:
         """The share of the index's rows in each language (``{"zh": 0.99, "ja": 0.01}``)."""
-        n = len(self)
-        if not n:
-            return {}
-        names, counts = np.unique(self.languages_of(np.arange(n)), return_counts=True)
-        return {str(a): float(c) / n for a, c in zip(names.tolist(), counts.tolist())}
+        from ..retrieval.retrievers import language_shares
+
+        return language_shares(self.languages_of(np.arange(len(self))))
 
     def titles_of(self, rows: np.ndarray) -> list[str]:
         """The title of each of ``rows``' documents."""

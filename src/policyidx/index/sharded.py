@@ -1058,11 +1058,9 @@ class ShardedIndex:
     @cached_property
     def _language_shares(self) -> dict[str, float]:
         """The share of all shards' rows in each language (as :attr:`policyidx.index.Index.language_shares`)."""
-        n = len(self.row_doc)
-        if not n:
-            return {}
-        names, counts = np.unique(self._languages_of(np.arange(n)), return_counts=True)
-        return {str(a): float(c) / n for a, c in zip(names.tolist(), counts.tolist())}
+        from ..retrieval.retrievers import language_shares
+
+        return language_shares(self._languages_of(np.arange(len(self.row_doc))))
 
     @cached_property
     def _jurisdictions(self) -> frozenset[str]:

@@ -768,15 +768,12 @@ def structured_renderings(units: list[Unit], corpus: CorpusStats,
     out: list[list[tuple[str, str, float]]] = []
     for i, (u, cs) in enumerate(zip(units, live)):
         mine = {k for *_x, k in cs}
-        others = [[k for *_x, k in cs2] for j, cs2 in enumerate(live) if j != i and cs2 and units[j].source != u.source]
-        others += [[k] for k in ctx if k not in mine]
+        peers = [j for j, cs2 in enumerate(live) if j != i and cs2 and units[j].source != u.source]
+        others = [[k for *_x, k in live[j]] for j in peers] + [[k] for k in ctx if k not in mine]
         picks: list[tuple[str, str, float]] = []
-
-        if COHERENCE_PRIOR_EXP_EN and u.source.isascii():
-            wts = [weight_of[j] for j, cs2 in enumerate(live) if j != i and cs2 and units[j].source != u.source]
-            wts += [np.ones(1) for k in ctx if k not in mine]
-        else:
-            wts = [np.ones(len(o)) for o in others]
+        # the other units' renderings weighed by their priors for an English word, else alike
+        by_prior = bool(COHERENCE_PRIOR_EXP_EN) and u.source.isascii()
+        wts = [weight_of[j] if by_prior else np.ones(len(live[j])) for j in peers] + [np.ones(1)] * (len(others) - len(peers))
 
         def score(prior: float, k: int) -> float:
             coh = sum(float((cos[k, o] * w).max()) for o, w in zip(others, wts)) / len(others) if others else 0.0

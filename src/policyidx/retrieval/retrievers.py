@@ -21,7 +21,7 @@ __all__ = ["KeywordRetriever", "DenseRetriever", "FusionRetriever", "RerankRetri
            "query_coverage", "context_scores", "coverage_scores", "judged_coverage", "lucene_idf",
            "coverage_power_for", "proximity_scores", "ordered_scores", "jurisdiction_names", "query_jurisdictions",
            "jurisdiction_factor", "COVERAGE_LANGS", "SET_COVERAGE_ANY_LANG", "UNJUDGED_BY_LANGUAGE_SHARE", "UNJUDGED_LANGUAGE_FLOOR",
-           "unjudged_weight"]
+           "unjudged_weight", "language_shares"]
 
 #: ``context(terms, rows) -> scores``: a keyword-like score of each row for what its context
 #: (document title, headings of the enclosing clauses) adds to its own text.
@@ -57,6 +57,16 @@ UNJUDGED_BY_LANGUAGE_SHARE = True
 #: Chinese) and the corpus of the tests (27%) are Japanese translations a Chinese query is meant
 #: to reach (专利密集型产品备案认定 -> cnipa-2022-38.ja#2.5); real2000-v3 is 99.93% Chinese.
 UNJUDGED_LANGUAGE_FLOOR = 0.9
+
+
+def language_shares(langs: np.ndarray) -> dict[str, float]:
+    """The share of each language among ``langs`` (one language code per row of an index):
+    ``{"zh": 0.99, "ja": 0.01}``; empty for no rows."""
+    n = len(langs)
+    if not n:
+        return {}
+    names, counts = np.unique(np.asarray(langs), return_counts=True)
+    return {str(a): float(c) / n for a, c in zip(names.tolist(), counts.tolist())}
 
 
 def unjudged_weight(shares: Mapping[str, float], lang: str | None) -> float:
@@ -700,10 +710,9 @@ def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
         # (a compound whose parts are query words, 许可使用费 beside 许可 and 使用费, is counted
         # by its parts)
         heaviest = max((v for _a, v in words), default=1.0)
-        own = [t for t, w in terms.items() if w >= 1.0 and not t.startswith(BRIDGE_PREFIX)]
-        words += [(((t,),), UNKNOWN_WORD_SHARE * heaviest) for t, w in terms.items()
-                  if w >= 1.0 and not t.startswith(BRIDGE_PREFIX) and len(t) >= 2 and _CJK.search(t) and idf(t) <= 0
-                  and not _made_of(t, own)]
+        full = [t for t, w in terms.items() if w >= 1.0 and not t.startswith(BRIDGE_PREFIX)]
+        words += [(((t,),), UNKNOWN_WORD_SHARE * heaviest) for t in full
+                  if len(t) >= 2 and _CJK.search(t) and idf(t) <= 0 and not _made_of(t, full)]
     if not len(rows) or not words:
         return np.ones(len(rows), dtype=np.float64)
     ctxs = [context_text(int(r)).lower() for r in rows.tolist()]

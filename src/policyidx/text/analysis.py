@@ -782,7 +782,8 @@ def analyze_query(
     -------
     dict
         Term -> weight; a term occurring twice counts twice.  Empty for a query without
-        any content word or Han character.
+        any content word or Han character.  A Chinese query's question frame (什么, 多少,
+        能不能 …) gives no terms (:func:`zh_question_frame`).
     """
     lang = _check_lang(lang, text)
     if lang == "zh":
@@ -805,11 +806,9 @@ def zh_question_frame(text: str) -> str:
     Han bigrams meet Japanese text by chance.
     """
     out = _A_NOT_A.sub(lambda m: "  " + m.group(1), text)
-    if not any(c in out for c in "什么为哪怎如多几吗呢吧是能可有"):
-        return out
     normed = unify(normalize_width(out)).lower()
-    if len(normed) != len(out):
-        return out
+    if len(normed) != len(out) or not any(w in normed for w in ZH_QUESTION_FRAME):
+        return out  # no frame word (unified: 什麼 is 什么): nothing to segment
     chars = list(out)
     for word, s, e in _zh_spans(normed):
         if word in ZH_QUESTION_FRAME:

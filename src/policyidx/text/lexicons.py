@@ -983,13 +983,13 @@ class Lexicon:
             for i, (w, st) in enumerate(words):
                 if taken[i] or w in STOP:
                     continue
-                for j, pair in ((i - 1, (i - 1, i)), (i + 1, (i, i + 1))):
-                    if (j in ends and j < i) or (j in starts and j > i):
-                        cands = self.from_gloss(f"{words[pair[0]][1]} {words[pair[1]][1]}", lang, keep=keep, limit=limit)
-                        if cands:
-                            found.append((pair[0], f"{words[pair[0]][0]} {words[pair[1]][0]}", cands))
-                            taken[i] = True
-                            break
+                # the last word of a phrase before it, or the first of one after it
+                for a, b in [(a, b) for a, b, edge in ((i - 1, i, i - 1 in ends), (i, i + 1, i + 1 in starts)) if edge]:
+                    cands = self.from_gloss(f"{words[a][1]} {words[b][1]}", lang, keep=keep, limit=limit)
+                    if cands:
+                        found.append((a, f"{words[a][0]} {words[b][0]}", cands))
+                        taken[i] = True
+                        break
         for i, (w, st) in enumerate(words):
             if not taken[i] and w not in STOP:
                 cands = self.from_gloss(st, lang, keep=keep, limit=limit, loose=loose)
