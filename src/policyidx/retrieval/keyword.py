@@ -17,6 +17,7 @@ written before it have ``vocab.json``) and ``params.json``.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import mmap
@@ -865,6 +866,8 @@ _DENSE_PRUNE_FROM = 1 << 62
 
 
 _KERNELS_LOCK = threading.Lock()
+#: Seconds an exiting process waits for the kernels' background load to finish.
+_KERNELS_EXIT_WAIT = 2.0
 _KERNELS_STATE: dict[str, object] = {}
 
 
@@ -929,6 +932,10 @@ def _kernels(wait: bool = False):  # type: ignore[no-untyped-def]
             thread = threading.Thread(target=_load_kernels, name="policyidx-kernels", daemon=True)
             _KERNELS_STATE["thread"] = thread
             thread.start()
+            # a daemon thread stopped at interpreter exit in the middle of numba's code loading
+            # can abort the process (LLVM ERROR) after its work is done: exit waits for a load
+            # from numba's disk cache (about half a second), not for a first compile
+            atexit.register(thread.join, _KERNELS_EXIT_WAIT)
     if wait:
         thread.join()  # type: ignore[attr-defined]
     return _KERNELS_STATE.get("module")
