@@ -41,7 +41,7 @@ from ..corpus import Corpus
 from ..errors import CorruptIndexError, IndexError_, NotFoundError, PolicyIdxError, QueryError, StaleIndexError
 from ..model import Clause
 from ..retrieval.base import Ranking, Retriever, RowFilter
-from ..retrieval.expand import Expansion, expand_query
+from ..retrieval.expand import Expansion, expand_query, feedback_expansion
 from ..retrieval.filters import Filter
 from ..retrieval.modes import FUSION_DEFAULTS, make_retriever, mode_names
 from ..retrieval.retrievers import max_attainable, query_coverage
@@ -882,6 +882,13 @@ class Index:
 
         # a few rows more than asked (same candidates, same first k) give the last hits their lead
         ranking = self.retriever(mode).search(exp, min(lead_depth(k), len(self)), rows)
+        if mode != "dense" and exp.passed_over:
+            # an English word's renderings the corpus passed over, that the best clauses write
+            fed = feedback_expansion(exp, [self.rows.text(int(r)) for r in ranking.rows[:10]],
+                                     self.keyword.term_ids.__contains__)
+            if fed is not None:
+                exp = fed
+                ranking = self.retriever(mode).search(exp, min(lead_depth(k), len(self)), rows)
         parts = ranking.components or {mode: ranking}
         kw = parts["keyword"].score_of() if "keyword" in parts else {}
         dn = parts["dense"].score_of() if "dense" in parts else {}
