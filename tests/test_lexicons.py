@@ -242,6 +242,17 @@ def test_loose_lookup_finds_words_through_heads_and_derivations() -> None:
     assert "劳动" not in dict(lex.en_to("labour", "zh", limit=10)[0][1])
 
 
+def test_an_adverb_reaches_the_glosses_of_its_adjective() -> None:
+    lex = Lexicon.build(["非法 非法 [fei1 fa3] /illegal/unlawful/",
+                         "自願 自愿 [zi4 yuan4] /voluntary/",
+                         "合理 合理 [he2 li3] /rational/reasonable/",
+                         "蘋果 苹果 [ping2 guo3] /apple/", "應用 应用 [ying4 yong4] /app/"], [])
+    for adverb, adjective in (("illegally", "illegal"), ("voluntarily", "voluntary"), ("reasonably", "reasonable")):
+        assert [lex.glosses[i] for i in lex.derived_from(gloss_key(adverb))] == [gloss_key(adjective)]
+    assert "非法" in dict(lex.from_gloss(gloss_key("illegally"), "zh", limit=10, loose=True))
+    assert lex.derived_from(gloss_key("apply")) == []  # "app" is too short a base, "apple" no adverb
+
+
 def test_head_index_survives_the_cache(tmp_path: Path) -> None:
     lex = Lexicon.build(["勞動 劳动 [lao2 dong4] /physical labor/"], [])
     lex.save(tmp_path)
