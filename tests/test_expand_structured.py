@@ -111,6 +111,9 @@ def test_english_glossary_matching_wants_forms_of_one_word() -> None:
     assert ex._same_word("applying", "apply") and ex._same_word("revoked", "revoke")
     assert ex._same_word("licences", "license") and ex._same_word("classified", "classify")
     assert not ex._same_word("state", "stats") and not ex._same_word("not", "note")
+    # two inflections of a third word are not one word: a verb's past is no plural noun
+    assert not ex._same_word("returned", "returns") and not ex._same_word("good", "goods")
+    assert ex._same_word("returns", "returns") and ex._same_word("goods", "goods") and ex._same_word("returned", "return")
     from policyidx.text.glossary import DOMAINS, Entry
 
     DOMAIN = sorted(DOMAINS)[0]
