@@ -52,18 +52,20 @@ def run(args: argparse.Namespace) -> int:
               f"(below {CONFIDENT}); the nearest clauses:")
     tty = sys.stdout.isatty()
     bold = ("\033[1m", "\033[0m") if tty else ("【", "】")
-    # which renderings came from the general dictionaries rather than the glossary
+    # which renderings came from the glossary; the others from the general dictionaries (also
+    # those an English query's second pass took from its best clauses, not in the analysis)
     analyze = getattr(idx, "analyze_query", None)
-    from_dict: set[str] = set()
+    from_glossary: set[str] = set()
     if analyze is not None and any(h.expansions for h in hits):
-        from_dict = set(analyze(args.query, expand=not args.no_expand, dictionaries=not args.no_dict).dictionary)
+        first = analyze(args.query, expand=not args.no_expand, dictionaries=not args.no_dict)
+        from_glossary = set(first.renderings) - set(first.dictionary)
     for h in hits:
         heading = f"{h.label}{h.title or ''}".strip()
         print(f"{h.rank:>2}. {h.id}  {short(heading, 60)}   [{h.score:.4f}, confidence {h.confidence:.2f}]")
         print(f"    {h.doc_title}")
         print(f"    {marked(h.snippet, h.highlights, h.snippet_start, start=bold[0], end=bold[1])}")
-        gl = [e for e in h.expansions if e not in from_dict]
-        dc = [e for e in h.expansions if e in from_dict]
+        gl = [e for e in h.expansions if e in from_glossary]
+        dc = [e for e in h.expansions if e not in from_glossary]
         if gl:
             print(f"    via glossary: {', '.join(gl[:6])}")
         if dc:
