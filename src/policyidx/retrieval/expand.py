@@ -1532,8 +1532,9 @@ def feedback_expansion(exp: Expansion, texts: Sequence[str], known: Callable[[st
     Each such rendering joins its source word's synonym set (so a clause holding it and a
     chosen rendering does not count the word twice), weighing :data:`FEEDBACK_WEIGHT` times
     the set's best chosen rendering.  Returns ``None`` when nothing is added (the caller
-    keeps its first ranking).  "Which body appoints the agency's head": 机关 passed over for
-    机构 and 代理, found in the clauses that answer, and then ranked by it.
+    keeps its first ranking).  "If the penalty agreed in a home purchase contract is too
+    high ...": 约定, passed over for "agreed", stands in the best clauses, and the article on
+    reducing an agreed 违约金 comes from beyond the first ten to fourth place.
     """
     if not FEEDBACK_ROWS or not exp.passed_over or not texts:
         return None
