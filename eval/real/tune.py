@@ -37,7 +37,7 @@ from policyidx.evaluate import load_queries
 from policyidx.index import Index
 from policyidx.retrieval.base import Ranking
 from policyidx.retrieval.fusion import dense_rerank
-from policyidx.retrieval.retrievers import coverage_power_for, judged_coverage, judged_jurisdiction, unjudged_weight
+from policyidx.retrieval.retrievers import coverage_power_for, judged_coverage, judged_jurisdiction, unjudged_share
 
 _WS = re.compile(r"\s+")
 
@@ -63,7 +63,7 @@ def _gather(idx: Index, queries: list[dict], depth: int) -> list[dict]:
         jur = judged_jurisdiction(exp, kw.rows, idx.jurisdictions, idx.titles_of, idx.languages_of, 1.0) \
             if len(kw) and exp.terms else None
         # a candidate not judged (another language) counts as typical as far as the index is in the query's
-        unjudged = unjudged_weight(idx.language_shares, exp.lang) if cov is not None and np.isnan(cov).any() else 0.0
+        unjudged = unjudged_share(cov, idx.language_shares, exp.lang)
         out.append({"set": f"{q['_set']}/{q.get('lang', '?')}", "kw": kw, "dn": dn, "ctx": ctx, "cov": cov, "ok": ok,
                     "jur": jur, "unjudged": unjudged,
                     "power": lambda cp, scp, exp=exp: coverage_power_for(exp, cp, scp)})

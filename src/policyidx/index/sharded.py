@@ -1159,7 +1159,7 @@ class ShardedIndex:
         from ..retrieval.fusion import dense_rerank
         from ..retrieval.modes import FUSION_DEFAULTS, HYBRID_DEFAULTS, hybrid_weights
         from ..retrieval.retrievers import (coverage_power_for, depth_for, judged_coverage, judged_jurisdiction,
-                                            query_coverage, unjudged_weight)
+                                            query_coverage, unjudged_share)
 
         # fusion needs each retriever's top depth_for(k); one retriever alone only its top k
         # (the global top k of a retriever is within the union of the shards' top k)
@@ -1233,9 +1233,7 @@ class ShardedIndex:
                 if penalty and terms and len(kw_r):  # as the single index: its documents' titles
                     prior = judged_jurisdiction(exp, kw_r.rows, self._jurisdictions, self._titles_of,
                                                 self._languages_of, penalty)
-                unjudged = 0.0
-                if cov is not None and np.isnan(cov).any():
-                    unjudged = unjudged_weight(self._language_shares, exp.lang)
+                unjudged = unjudged_share(cov, self._language_shares, exp.lang)
                 ranked = dense_rerank(kw_r, parts.get("dense", Ranking.empty()),
                                       self.row_doc,
                                       doc_weight=weights["doc_weight"], clause_weight=weights["clause_weight"],

@@ -21,7 +21,7 @@ __all__ = ["KeywordRetriever", "DenseRetriever", "FusionRetriever", "RerankRetri
            "query_coverage", "context_scores", "coverage_scores", "judged_coverage", "lucene_idf",
            "coverage_power_for", "proximity_scores", "ordered_scores", "jurisdiction_names", "query_jurisdictions",
            "jurisdiction_factor", "COVERAGE_LANGS", "SET_COVERAGE_ANY_LANG", "UNJUDGED_BY_LANGUAGE_SHARE", "UNJUDGED_LANGUAGE_FLOOR",
-           "unjudged_weight", "language_shares"]
+           "unjudged_weight", "unjudged_share", "language_shares"]
 
 #: ``context(terms, rows) -> scores``: a keyword-like score of each row for what its context
 #: (document title, headings of the enclosing clauses) adds to its own text.
@@ -67,6 +67,14 @@ def language_shares(langs: np.ndarray) -> dict[str, float]:
         return {}
     names, counts = np.unique(np.asarray(langs), return_counts=True)
     return {str(a): float(c) / n for a, c in zip(names.tolist(), counts.tolist())}
+
+
+def unjudged_share(coverage: np.ndarray | None, shares: Mapping[str, float], lang: str | None) -> float:
+    """The ``unjudged_share`` a re-ranking with ``coverage`` (None: no coverage) uses:
+    :func:`unjudged_weight` where some candidate is not judged (NaN), else 0."""
+    if coverage is None or not np.isnan(coverage).any():
+        return 0.0
+    return unjudged_weight(shares, lang)
 
 
 def unjudged_weight(shares: Mapping[str, float], lang: str | None) -> float:
@@ -304,12 +312,9 @@ class RerankRetriever:
         if self.row_title is not None and self.jurisdiction_penalty and len(kw) and query.terms:
             prior = judged_jurisdiction(query, kw.rows, self.jurisdictions, self.row_title, self.row_lang,
                                         self.jurisdiction_penalty)
-        unjudged = 0.0
-        if cov is not None and np.isnan(cov).any():
-            unjudged = unjudged_weight(self.lang_shares, query.lang)
         return dense_rerank(kw, dn, self.row_doc, doc_weight=doc_weight, clause_weight=clause_weight,
                             context=ctx, coverage=cov, coverage_power=power, prior=prior,
-                            unjudged_share=unjudged).top(k)
+                            unjudged_share=unjudged_share(cov, self.lang_shares, query.lang)).top(k)
 
     @property
     def lang_shares(self) -> Mapping[str, float]:
