@@ -26,6 +26,7 @@ QUERIES = [
     ("特許審査の迅速化", {}),
     ("中小企業の知的財産", {"lang": "ja"}),
     ("intellectual property pledge financing", {}),
+    ("helping small companies that struggle to get loans", {}),  # an English second pass (feedback_expansion)
     ("专利转化运用", {"roles": ["original"]}),
     ("知識産権 サービス", {"works": ["w00001-cnipa-2022-38"]}),
     ("标准", {"docs": ["w00000-zgc-2019-ipap.zh", "w00001-miit-2023-48.ja"]}),

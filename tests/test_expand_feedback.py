@@ -46,8 +46,16 @@ def test_nothing_to_do_without_passed_over_renderings_or_when_turned_off(monkeyp
 
 def test_an_english_query_records_what_it_passed_over_and_others_do_not(built_index):
     idx = built_index
-    exp = idx.analyze_query("Madrid system for registering trademarks abroad", "en")
+    exp = idx.analyze_query("helping small companies that struggle to get loans", "en")
     assert exp.passed_over and all(0 <= si < len(exp.terms.synonym_sets) for si, *_ in exp.passed_over)
     chosen = {t for s in exp.terms.synonym_sets for alt in s for t in alt}
     assert not any(c in chosen for *_, cands in exp.passed_over for c in cands)
     assert not idx.analyze_query("商标国际注册 马德里", "zh").passed_over
+
+
+def test_the_second_pass_runs_in_a_search_and_its_renderings_show(built_index):
+    q = "helping small companies that struggle to get loans"
+    first = built_index.analyze_query(q, "en")
+    hits = built_index.search(q, k=10, query_lang="en")
+    added = {e for h in hits for e in h.expansions} - set(first.renderings)
+    assert added and added <= {c for *_, cands in first.passed_over for c in cands}
