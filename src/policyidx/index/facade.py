@@ -884,7 +884,7 @@ class Index:
         ranking = self.retriever(mode).search(exp, min(lead_depth(k), len(self)), rows)
         if mode != "dense" and exp.passed_over:
             # an English word's renderings the corpus passed over, that the best clauses write
-            fed = feedback_expansion(exp, [self.rows.text(int(r)) for r in ranking.rows[:10]],
+            fed = feedback_expansion(exp, (self.rows.text(int(r)) for r in ranking.rows[:k]),
                                      self.keyword.term_ids.__contains__)
             if fed is not None:
                 exp = fed

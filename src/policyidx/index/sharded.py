@@ -1130,7 +1130,7 @@ class ShardedIndex:
             a silently shorter result list.
         """
         from .facade import Index
-        from ..retrieval.expand import FEEDBACK_ROWS, expand_query, feedback_expansion
+        from ..retrieval.expand import expand_query, feedback_expansion
         from ..retrieval.filters import Filter
 
         q = Index._check_query(self, query, mode, k)  # type: ignore[arg-type]  # uses no index state
@@ -1144,13 +1144,12 @@ class ShardedIndex:
                                weight=self.params.get("expansion_weight", 0.5), dictionaries=dictionaries,
                                known=self._collection_terms.__contains__, corpus=self._expansion_stats)
             filt = {"lang": lang, "docs": docs, "works": works, "roles": roles}
-            hits = self._search(exp, max(k, FEEDBACK_ROWS) if exp.passed_over and mode != "dense" else k, mode,
-                                doc_mask, filt)
-            if mode != "dense":  # as a single index: the passed-over renderings its best clauses write
-                fed = feedback_expansion(exp, [h.text for h in hits], self._collection_terms.__contains__)
+            hits = self._search(exp, k, mode, doc_mask, filt)
+            if mode != "dense" and exp.passed_over:  # as a single index: passed-over renderings its best clauses write
+                fed = feedback_expansion(exp, (h.text for h in hits), self._collection_terms.__contains__)
                 if fed is not None:
                     return self._search(fed, k, mode, doc_mask, filt)
-            return hits[:k]
+            return hits
 
     def _search(self, exp: Any, k: int, mode: str, doc_mask: np.ndarray | None, filt: dict[str, Any]) -> list[Any]:
         from .facade import Hit, confidence, confidence_lead, highlight, lead_depth, make_snippet

@@ -17,9 +17,10 @@ also rendered as the Chinese compounds their renderings make, where the index at
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
 import numpy as np
@@ -122,15 +123,21 @@ _BRITISH_EN = [(re.compile(r"isation"), "ization"), (re.compile(r"ise(s|d)?$"), 
                (re.compile(r"(?<=..[a-z])our$"), "or"), (re.compile(r"^licence"), "license")]
 
 
+def _en_spelling(word: str) -> str:
+    """An English word lower-cased, its apostrophe plain, British spellings American."""
+    w = word.lower().replace("’", "'").strip("'-")
+    for pat, rep in _BRITISH_EN:
+        w = pat.sub(rep, w)
+    return w
+
+
 def english_lemmas(word: str) -> frozenset[str]:
     """The forms an English word may be an inflection of: itself, without a plural ending,
     without ``-ing`` or ``-ed`` (with or without a final ``e``, undoubling a doubled
     consonant).  Two words are forms of one word when their lemma sets meet: ``applying``
     and ``apply``, ``revoked`` and ``revoke``, ``licences`` and ``license`` do; ``state`` and
     ``stats``, ``not`` and ``note``, ``them`` and ``theme`` (one stem for the stemmer) do not."""
-    w = word.lower().replace("’", "'").strip("'-")
-    for pat, rep in _BRITISH_EN:
-        w = pat.sub(rep, w)
+    w = _en_spelling(word)
     out = {w}
     if len(w) > 3:
         if w.endswith("ies"):
@@ -164,16 +171,8 @@ def _same_word(a: str, b: str) -> bool:
     if a.lower() == b.lower():
         return True
     if EN_GLOSSARY_BASE_ONLY:
-        return bool(english_lemmas(a) & _base_forms(b))
+        return _en_spelling(b) in english_lemmas(a)
     return bool(english_lemmas(a) & english_lemmas(b))
-
-
-def _base_forms(word: str) -> frozenset[str]:
-    # the glossary word itself, spelled as english_lemmas spells (licence -> license)
-    w = word.lower().replace("’", "'").strip("'-")
-    for pat, rep in _BRITISH_EN:
-        w = pat.sub(rep, w)
-    return frozenset((w,))
 
 
 class EnglishMatcher:
@@ -1515,19 +1514,21 @@ def compound_units(text: str, placed: Sequence[tuple[int, int, Unit]], corpus: C
 # --------------------------------------------------------------------------- feedback
 
 #: Clauses of the first ranking an English query's passed-over renderings are looked for in
-#: (:func:`feedback_expansion`); 0 turns the second pass off.  On real..real6 (en), hybrid
+#: (:func:`feedback_expansion`; of the first ``k`` hits asked for, where that is fewer, so a
+#: sharded index reads the same clauses as a single one); 0 turns the second pass off.  On real..real6 (en), hybrid
 #: hit@1/hit@5 without -> with (top 3, weight 1): dev (190) .400/.626 -> .421/.632, test
 #: splits (124, not chosen on) .250/.476 -> .315/.500; top 2 .416/.626, top 5 .416/.632 on
 #: dev.  Japanese queries: no change on dev (.500/.747 -> .505/.753), none kept.
 FEEDBACK_ROWS = 3
 #: Weight of a rendering taken in this way, relative to its set's best chosen rendering.
 FEEDBACK_WEIGHT = 1.0
+_SPACE = re.compile(r"\s+")
 
 
-def feedback_expansion(exp: Expansion, texts: Sequence[str], known: Callable[[str], bool]) -> Expansion | None:
+def feedback_expansion(exp: Expansion, texts: Iterable[str], known: Callable[[str], bool]) -> Expansion | None:
     """The query again, with the renderings the corpus passed over that the first ranking's
-    best clauses (``texts``, best first) write: the words a translation chose among are
-    chosen again by the clauses the rest of the query found.
+    best clauses (``texts``, best first; the first :data:`FEEDBACK_ROWS` are read) write: the
+    words a translation chose among are chosen again by the clauses the rest of the query found.
 
     Each such rendering joins its source word's synonym set (so a clause holding it and a
     chosen rendering does not count the word twice), weighing :data:`FEEDBACK_WEIGHT` times
@@ -1536,15 +1537,15 @@ def feedback_expansion(exp: Expansion, texts: Sequence[str], known: Callable[[st
     high ...": 约定, passed over for "agreed", stands in the best clauses, and the article on
     reducing an agreed 违约金 comes from beyond the first ten to fourth place.
     """
-    if not FEEDBACK_ROWS or not exp.passed_over or not texts:
-        return None
     sets = list(getattr(exp.terms, "synonym_sets", ()))
-    if not sets:
+    if not FEEDBACK_ROWS or not exp.passed_over or not sets:
         return None
-    squashed = [re.sub(r"\s+", "", t) for t in texts[:FEEDBACK_ROWS]]
+    squashed = [_SPACE.sub("", t) for t in itertools.islice(texts, FEEDBACK_ROWS)]
+    if not squashed:
+        return None
     terms = QueryTerms(exp.terms)
-    out = Expansion(exp.query, exp.lang, terms, dict(exp.renderings), dict(exp.rendering_terms), list(exp.entries),
-                    dict(exp.dictionary), exp.dense_renderings, exp.passed_over)
+    out = replace(exp, terms=terms, renderings=dict(exp.renderings), rendering_terms=dict(exp.rendering_terms),
+                  entries=list(exp.entries), dictionary=dict(exp.dictionary))
     added = False
     for si, source, best, cands in exp.passed_over:
         if si >= len(sets):
