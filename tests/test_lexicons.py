@@ -200,6 +200,25 @@ def test_acronyms_in_glosses_are_keys_too() -> None:
     assert lex.en_to("VAT on sales", "zh")[0] == ("vat", [("增值税", 1.0)])
 
 
+def test_capitals_that_say_where_a_word_is_used_are_no_acronym() -> None:
+    from policyidx.text.lexicons import acronym_key
+
+    # CC-CEDICT writes a word's region or field in capitals too: "(PRC)" is no acronym of
+    # "Ministry of Human Resources ...", so a query's "PRC" does not reach 人社部
+    assert acronym_key("Ministry of Human Resources and Social Security (PRC)") is None
+    assert acronym_key("fever (TCM)") is None
+    assert acronym_key("Congress (US)") is None
+    assert acronym_key("(TV) reality show") is None
+    # acronyms of their words, their letters inside words included, still count
+    assert acronym_key("(PRC) State Environmental Protection Administration (SEPA)") == "sepa"
+    assert acronym_key("intrauterine device (IUD)") == "iud"
+    assert acronym_key("Chinese People's Liberation Army (PLA)") == "pla"
+    lex = Lexicon.build(["人社部 人社部 [Ren2 She4 bu4] /Ministry of Human Resources and Social Security (PRC)/",
+                         "增值稅 增值税 [zeng1 zhi2 shui4] /value-added tax (VAT)/"], [])
+    assert lex.en_to("PRC", "zh") == []
+    assert lex.en_to("VAT", "zh")[0] == ("vat", [("增值税", 1.0)])
+
+
 def test_two_words_also_match_a_gloss_x_of_y() -> None:
     lex = Lexicon.build(["財政部 财政部 [cai2 zheng4 bu4] /Ministry of Finance/"], [])
     assert lex.en_to("the finance ministry", "zh") == [("finance ministry", [("财政部", 1.0)])]

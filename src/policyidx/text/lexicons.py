@@ -44,7 +44,7 @@ import time
 from dataclasses import dataclass
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -64,7 +64,7 @@ __all__ = [
 ]
 
 #: Bump when the build's output changes: it is part of the cache key.
-BUILD_VERSION = "14"
+BUILD_VERSION = "15"
 
 #: Whether "A and B C" in an English query is also looked up as "A C" and "B C"
 #: (:meth:`Lexicon.en_to`).
@@ -311,11 +311,31 @@ def gloss_core(key: str) -> str | None:
 _ACRONYM = re.compile(r"\(([A-Z][A-Z&]{1,6})\)")
 
 
+def _abbreviates(letters: str, words: Sequence[str]) -> bool:
+    """Whether ``letters`` (lower case) can abbreviate ``words``: the first is the initial of
+    one of them and the others follow in order from there ("cctv": China Central Television;
+    "iud": intrauterine device)."""
+    for i, w in enumerate(words):
+        if w[0] == letters[0]:
+            rest = iter("".join(words[i:])[1:])
+            if all(c in rest for c in letters[1:]):
+                return True
+    return False
+
+
 def acronym_key(gloss: str) -> str | None:
     """The key of an acronym a gloss gives in parentheses ("certified public accountant (CPA)"
-    -> ``cpa``), ``None`` if it gives none."""
-    m = _ACRONYM.search(gloss)
-    return _stem(m.group(1).lower().replace("&", "")) if m else None
+    -> ``cpa``), ``None`` if it gives none.
+
+    Only an acronym of the words before it counts: CC-CEDICT also writes where or in what field
+    a word is used in capitals in parentheses ("farmer with paramedical training (PRC)",
+    "fever (TCM)", "Congress (US)"), and a query's "PRC" is no such word."""
+    for m in _ACRONYM.finditer(gloss):
+        letters = m.group(1).lower().replace("&", "")
+        words = _EN_WORD.findall(_PAREN.sub(" ", gloss[: m.start()]).lower())
+        if letters and _abbreviates(letters, words):
+            return _stem(letters)
+    return None
 
 
 # --------------------------------------------------------------------------- reading the sources
