@@ -44,7 +44,7 @@ import time
 from dataclasses import dataclass
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
