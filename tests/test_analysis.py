@@ -246,6 +246,11 @@ def test_analyzer_for_files_is_shared_until_a_file_changes(tmp_path) -> None:
     ("哪些情形可以不予处罚", ["哪些"], ["处罚"]),
     ("公司能不能拒绝", ["不能", "能不能"], ["拒绝"]),
     ("需不需要办理登记", ["不需要"], ["需要", "登记"]),
+    # a frame word takes the noun it asks about along (how much money, what time)
+    ("未经许可举办焰火晚会要罚多少钱", ["多少", "钱"], ["焰火晚会", "罚"]),
+    ("条例什么时候开始施行", ["什么", "时候"], ["施行"]),
+    ("复议申请由谁受理", ["谁"], ["受理"]),
+    ("申请复议要多长时间", ["多长时间"], ["复议"]),
 ])
 def test_the_frame_of_a_chinese_question_is_no_query_term(query, gone, kept):
     from policyidx.text.analysis import analyze_query, zh_question_frame
@@ -255,3 +260,4 @@ def test_the_frame_of_a_chinese_question_is_no_query_term(query, gone, kept):
     assert all(t in terms for t in kept)
     assert len(zh_question_frame(query)) == len(query)
     assert zh_question_frame("企业应当依法纳税") == "企业应当依法纳税"
+    assert zh_question_frame("出借钱款的时间") == "出借钱款的时间"  # no frame word: the nouns stay

@@ -137,8 +137,12 @@ _EN_STOP = frozenset(
 #: query's words in it are no query terms (:func:`zh_question_frame`), nor synonyms to look for.
 ZH_QUESTION_FRAME = frozenset(
     "什么 什么样 为什么 为何 哪些 哪个 哪种 哪类 哪里 哪儿 哪 怎么 怎么样 怎么办 怎样 如何 多少 多久 多长 几 "
-    "吗 呢 吧 是否 能否 可否 有没有".split()
+    "吗 呢 吧 是否 能否 可否 有没有 谁 何时 几时 多长时间 啥 咋 咋办".split()
 )
+#: The nouns a frame word asks about, blanked with the frame word before them: 多少钱 ("how
+#: much", jieba's 多少 + 钱: 钱 stands in no fine's article, and matched 小额钱债审裁处), 什么时候
+#: ("when").
+ZH_FRAME_NOUNS = frozenset("钱 时候 时间".split())
 # A-not-A questions: 能不能 -> 能, 需不需要 -> 需要, 有没有 -> 有
 _A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 # MeCab parts of speech that are never index terms.
@@ -798,7 +802,8 @@ def analyze_query(
 def zh_question_frame(text: str) -> str:
     """``text`` with the frame of a Chinese question blanked out: each word of
     :data:`ZH_QUESTION_FRAME` (a jieba token) becomes spaces, and an A-not-A question keeps its
-    verb (``能不能`` -> ``能``, ``需不需要`` -> ``需要``).  The result has the length of ``text``,
+    verb (``能不能`` -> ``能``, ``需不需要`` -> ``需要``); a noun of :data:`ZH_FRAME_NOUNS` right
+    after a frame word goes with it (多少钱, 什么时候).  The result has the length of ``text``,
     so offsets into it are offsets into ``text``; a text without a frame comes back unchanged.
 
     The frame says what kind of answer is wanted, not what it is about: as query terms, 什么 and
@@ -810,9 +815,12 @@ def zh_question_frame(text: str) -> str:
     if len(normed) != len(out) or not any(w in normed for w in ZH_QUESTION_FRAME):
         return out  # no frame word (unified: 什麼 is 什么): nothing to segment
     chars = list(out)
+    after_frame = False
     for word, s, e in _zh_spans(normed):
-        if word in ZH_QUESTION_FRAME:
+        frame = word in ZH_QUESTION_FRAME
+        if frame or (after_frame and word in ZH_FRAME_NOUNS):
             chars[s:e] = " " * (e - s)
+        after_frame = frame
     return "".join(chars)
 
 
