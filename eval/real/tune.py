@@ -17,7 +17,7 @@ hit@1 and hit@5 over their sets), and its figures on the group left out; an esti
 combination chosen this way does on queries it was not chosen on.
 
     python eval/real/tune.py --index IDX --lang zh --loso eval/real/real-zh.jsonl eval/real/real2-zh.jsonl \
-        eval/real/real3-zh.jsonl eval/real/real4-zh.jsonl   # never the held-out real5, real6, real7, real8
+        eval/real/real3-zh.jsonl eval/real/real4-zh.jsonl   # never the held-out real5, real6, real7, real8, real9
 
 ``--jurisdiction`` gives the penalties of the jurisdiction factor to try
 (:func:`policyidx.retrieval.retrievers.jurisdiction_factor`).  ``--lang`` keeps the queries of one language: the grid then chooses that language's entry of the
