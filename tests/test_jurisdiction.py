@@ -43,6 +43,14 @@ def test_factor_keeps_the_named_jurisdiction_and_lowers_the_others():
     assert jurisdiction_factor(("郑州",), titles, 3.0).tolist() == [1.0, 0.0, 0.0, 1.0]  # clipped to 0-1
 
 
+def test_factor_lowers_local_regulations_a_little_when_the_query_names_no_place():
+    titles = ["郑州市城市道路交通安全管理条例", "道路交通事故处理程序规定", "河南省实施《水土保持法》办法", ""]
+    assert jurisdiction_factor((), titles, 0.5, 0.1).tolist() == pytest.approx([0.9, 1.0, 0.9, 1.0])
+    assert jurisdiction_factor((), titles, 0.5, 0.0).tolist() == [1.0] * 4
+    # a query naming a place is judged by that place alone
+    assert jurisdiction_factor(("郑州",), titles, 0.5, 0.1).tolist() == [1.0, 0.5, 0.5, 0.5]
+
+
 def test_dense_rerank_multiplies_by_the_prior():
     kw = Ranking(np.array([0, 1, 2]), np.array([10.0, 9.0, 5.0]))
     plain = dense_rerank(kw, Ranking.empty())
@@ -86,12 +94,16 @@ def single(local_corpus, tmp_path_factory) -> Index:
     return Index.build(Corpus.load(local_corpus), tmp_path_factory.mktemp("single") / "idx")
 
 
-def _rule_scores(idx: Index, q: str, penalty: float | None = None) -> list[tuple[str, float]]:
-    """(document, score) of the hybrid hits that state the rule, best first; ``penalty``
-    replaces the index's jurisdiction penalty."""
+def _rule_scores(idx: Index, q: str, penalty: float | None = None, local: float | None = None) -> list[tuple[str, float]]:
+    """(document, score) of the hybrid hits that state the rule, best first; ``penalty`` and
+    ``local`` replace the index's jurisdiction penalty and local penalty."""
     from policyidx.retrieval.modes import make_retriever
 
-    params = dict(idx.params) if penalty is None else {**idx.params, "jurisdiction_penalty": penalty}
+    params = dict(idx.params)
+    if penalty is not None:
+        params["jurisdiction_penalty"] = penalty
+    if local is not None:
+        params["local_penalty"] = local
     exp = idx.analyze_query(q, "zh")
     with idx.analyzer.active():
         got = make_retriever("hybrid", idx._part, params).search(exp, 5)
@@ -124,9 +136,15 @@ def test_the_factor_can_put_the_named_citys_rule_first(single):
     assert [h.doc for h in hits if "认定书" in h.text][0] == "ly.zh"
 
 
-def test_a_query_naming_no_city_is_unchanged(single):
+def test_a_query_naming_no_city_prefers_the_national_rule_a_little(single):
     q = "交通事故认定书几天内出具"
-    assert _rule_scores(single, q) == _rule_scores(single, q, 0.0)
+    assert _rule_scores(single, q) == _rule_scores(single, q, 0.0)  # the named-place penalty plays no part
+    p = float(HYBRID_DEFAULTS["local_penalty"])
+    assert 0 < p < 0.5
+    on, off = dict(_rule_scores(single, q)), dict(_rule_scores(single, q, local=0.0))
+    assert on["gj.zh"] == pytest.approx(off["gj.zh"])  # the national rule keeps its score
+    for d in ("zz.zh", "ly.zh"):  # the cities' rules lose the share p
+        assert on[d] == pytest.approx((1 - p) * off[d])
     assert _rule_scores(single, q)[0][0] == "gj.zh"
 
 
@@ -144,6 +162,8 @@ def test_rows_are_judged_in_the_querys_language_only(single):
     assert got.tolist() == [1.0] * len(rows)
     none = SimpleNamespace(lang="zh", terms={"登记": 1.0})
     assert judged_jurisdiction(none, rows, single.jurisdictions, single.titles_of, single.languages_of, 0.5) is None
+    got = judged_jurisdiction(none, rows, single.jurisdictions, single.titles_of, single.languages_of, 0.5, 0.1)
+    assert got.tolist() == pytest.approx([0.9] * len(rows))  # 开封's regulation, for a query naming no place
 
 
 def test_sharded_index_applies_the_same_factor(local_corpus, single, tmp_path):

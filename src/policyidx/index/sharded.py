@@ -1229,9 +1229,10 @@ class ShardedIndex:
                                           self._languages_of)
                 prior = None
                 penalty = float(self.params.get("jurisdiction_penalty", HYBRID_DEFAULTS["jurisdiction_penalty"]))
-                if penalty and terms and len(kw_r):  # as the single index: its documents' titles
+                local = float(self.params.get("local_penalty", HYBRID_DEFAULTS["local_penalty"]))
+                if (penalty or local) and terms and len(kw_r):  # as the single index: its documents' titles
                     prior = judged_jurisdiction(exp, kw_r.rows, self._jurisdictions, self._titles_of,
-                                                self._languages_of, penalty)
+                                                self._languages_of, penalty, local)
                 unjudged = unjudged_share(cov, self._language_shares, exp.lang)
                 ranked = dense_rerank(kw_r, parts.get("dense", Ranking.empty()),
                                       self.row_doc,

@@ -260,6 +260,9 @@ class RerankRetriever:
     jurisdiction_penalty
         What a candidate loses, as a share of its fused score, when the query names a
         jurisdiction its document's title does not (:func:`jurisdiction_factor`; 0: not used).
+    local_penalty
+        What a candidate of a local regulation loses when the query names no jurisdiction
+        (:func:`jurisdiction_factor`; 0: not used).
     lang_shares
         The share of the index's rows in each language (a callable returning them is called on
         first use): a candidate whose coverage is not judged counts as a typical candidate to
@@ -276,11 +279,12 @@ class RerankRetriever:
                  set_coverage_power: float | None = None,
                  row_title: Callable[[np.ndarray], Sequence[str]] | None = None,
                  jurisdictions: frozenset[str] | Callable[[], frozenset[str]] | None = None,
-                 jurisdiction_penalty: float = 0.0,
+                 jurisdiction_penalty: float = 0.0, local_penalty: float = 0.0,
                  lang_shares: Mapping[str, float] | Callable[[], Mapping[str, float]] | None = None):
         self.keyword, self.dense, self.row_doc = keyword, dense, row_doc
         self.row_title, self._jurisdictions = row_title, jurisdictions
         self.jurisdiction_penalty = float(jurisdiction_penalty)
+        self.local_penalty = float(local_penalty)
         self._lang_shares = lang_shares
         self.lang_weights = {lang: dict(w) for lang, w in (lang_weights or {}).items()}
         self.row_lang = row_lang
@@ -309,9 +313,9 @@ class RerankRetriever:
         if self.coverage is not None and power and len(kw) and query.terms:
             cov = judged_coverage(self.coverage, query, kw.rows, self.row_lang)
         prior = None
-        if self.row_title is not None and self.jurisdiction_penalty and len(kw) and query.terms:
+        if self.row_title is not None and (self.jurisdiction_penalty or self.local_penalty) and len(kw) and query.terms:
             prior = judged_jurisdiction(query, kw.rows, self.jurisdictions, self.row_title, self.row_lang,
-                                        self.jurisdiction_penalty)
+                                        self.jurisdiction_penalty, self.local_penalty)
         return dense_rerank(kw, dn, self.row_doc, doc_weight=doc_weight, clause_weight=clause_weight,
                             context=ctx, coverage=cov, coverage_power=power, prior=prior,
                             unjudged_share=unjudged_share(cov, self.lang_shares, query.lang)).top(k)
@@ -433,14 +437,17 @@ def query_jurisdictions(words: Iterable[str], names: frozenset[str]) -> tuple[st
     return tuple(got)
 
 
-def jurisdiction_factor(named: Sequence[str], titles: Sequence[str], penalty: float) -> np.ndarray:
+def jurisdiction_factor(named: Sequence[str], titles: Sequence[str], penalty: float,
+                        local_penalty: float = 0.0) -> np.ndarray:
     """One factor per row: 1 where the row's document title has every jurisdiction the query
-    names (``named``, :func:`query_jurisdictions`), ``1 - penalty`` elsewhere; all 1 when the
-    query names none.
+    names (``named``, :func:`query_jurisdictions`), ``1 - penalty`` elsewhere; when the query
+    names none, ``1 - local_penalty`` where the title names a jurisdiction at its head (a local
+    regulation), else 1.
 
     A user who names a city or province (郑州交通事故认定书几天内出具) asks about its rules; the
     same rule in another city's regulation, or in a national one, is a weaker answer, however
-    alike its wording.
+    alike its wording.  A user who names none asks, most often, about the rules that hold
+    everywhere: the same rule in one city's regulation comes second, by a little.
 
     Parameters
     ----------
@@ -450,13 +457,22 @@ def jurisdiction_factor(named: Sequence[str], titles: Sequence[str], penalty: fl
         Each row's document title.
     penalty
         The share of its score a row of another jurisdiction loses (0-1).
+    local_penalty
+        The share a row of a local regulation loses when the query names no jurisdiction (0-1).
 
     Returns
     -------
     numpy.ndarray of float64
     """
     out = np.ones(len(titles), dtype=np.float64)
-    if not named or not penalty:
+    if not named:
+        if local_penalty:
+            low = 1.0 - min(max(float(local_penalty), 0.0), 1.0)
+            for i, t in enumerate(titles):
+                if _JURISDICTION.match((t or "").strip()):
+                    out[i] = low
+        return out
+    if not penalty:
         return out
     low = 1.0 - min(max(float(penalty), 0.0), 1.0)
     for i, t in enumerate(titles):
@@ -467,21 +483,22 @@ def jurisdiction_factor(named: Sequence[str], titles: Sequence[str], penalty: fl
 
 def judged_jurisdiction(query: Expansion, rows: np.ndarray, names: frozenset[str],
                         row_title: Callable[[np.ndarray], Sequence[str]],
-                        row_lang: Callable[[np.ndarray], np.ndarray] | None, penalty: float) -> np.ndarray | None:
-    """:func:`jurisdiction_factor` for a query's own words over ``rows`` (``None`` when the query
-    names no jurisdiction).  Judged as the proximity of words is: for a query whose own words
-    are the corpus's (a language of :data:`COVERAGE_LANGS`, no synonym sets), on the rows in
-    its language (others get 1)."""
+                        row_lang: Callable[[np.ndarray], np.ndarray] | None, penalty: float,
+                        local_penalty: float = 0.0) -> np.ndarray | None:
+    """:func:`jurisdiction_factor` for a query's own words over ``rows`` (``None`` when it
+    changes nothing: the query names no jurisdiction and ``local_penalty`` is 0).  Judged as
+    the proximity of words is: for a query whose own words are the corpus's (a language of
+    :data:`COVERAGE_LANGS`, no synonym sets), on the rows in its language (others get 1)."""
     if query.lang not in COVERAGE_LANGS or getattr(query.terms, "synonym_sets", ()) or not names:
         return None
     from ..text.analysis import BRIDGE_PREFIX
 
     named = query_jurisdictions((t for t, w in query.terms.items() if w >= 1.0 and not t.startswith(BRIDGE_PREFIX)),
                                 names)
-    if not named:
+    if not named and not local_penalty:
         return None
     rows = np.asarray(rows, dtype=np.int64)
-    out = jurisdiction_factor(named, list(row_title(rows)), penalty)
+    out = jurisdiction_factor(named, list(row_title(rows)), penalty, local_penalty)
     if row_lang is not None:
         out[np.asarray(row_lang(rows)) != query.lang] = 1.0
     return out
