@@ -643,6 +643,8 @@ class Index:
             return self.languages_of
         if name == "row_title":
             return self.titles_of
+        if name == "row_quantity":
+            return self.quantities_of
         if name == "jurisdictions":
             return lambda: self.jurisdictions
         if name == "lang_shares":
@@ -730,6 +732,13 @@ class Index:
         from ..retrieval.retrievers import language_shares
 
         return language_shares(self.languages_of(np.arange(len(self))))
+
+    def quantities_of(self, rows: np.ndarray) -> np.ndarray:
+        """Whether each of ``rows`` states a number with a unit
+        (:func:`~policyidx.retrieval.retrievers.has_quantity`)."""
+        from ..retrieval.retrievers import has_quantity
+
+        return has_quantity(self.rows.text(int(r)) for r in np.asarray(rows, dtype=np.int64).tolist())
 
     def titles_of(self, rows: np.ndarray) -> list[str]:
         """The title of each of ``rows``' documents."""

@@ -753,6 +753,14 @@ def _task_coverage(path: str, build_id: str, terms: dict[str, float], idf: dict[
     return idx.coverage_scores(terms, np.asarray(rows, dtype=np.int64), idf=idf, context_share=share).tolist()
 
 
+def _task_quantity(path: str, build_id: str, terms: dict[str, float], idf: dict[str, float],
+                   rows: list[int]) -> list[float]:
+    """Whether some rows of a shard state a number with a unit (1.0) or not (0.0)
+    (:meth:`policyidx.index.Index.quantities_of`)."""
+    idx = _open_shard(path, build_id)
+    return idx.quantities_of(np.asarray(rows, dtype=np.int64)).astype(np.float64).tolist()
+
+
 def _task_records(path: str, build_id: str, rows: list[int]) -> list[dict[str, Any]]:
     """The records of some rows of a shard, with their document's id and title."""
     idx = _open_shard(path, build_id)
@@ -1157,8 +1165,8 @@ class ShardedIndex:
         from ..retrieval.fusion import FUSIONS
         from ..retrieval.fusion import dense_rerank
         from ..retrieval.modes import FUSION_DEFAULTS, HYBRID_DEFAULTS, hybrid_weights
-        from ..retrieval.retrievers import (coverage_power_for, depth_for, judged_coverage, judged_jurisdiction,
-                                            query_coverage, unjudged_share)
+        from ..retrieval.retrievers import (asks_quantity, coverage_power_for, depth_for, judged_coverage,
+                                            judged_jurisdiction, quantity_factor, query_coverage, unjudged_share)
 
         # fusion needs each retriever's top depth_for(k); one retriever alone only its top k
         # (the global top k of a retriever is within the union of the shards' top k)
@@ -1233,6 +1241,12 @@ class ShardedIndex:
                 if (penalty or local) and terms and len(kw_r):  # as the single index: its documents' titles
                     prior = judged_jurisdiction(exp, kw_r.rows, self._jurisdictions, self._titles_of,
                                                 self._languages_of, penalty, local)
+                qpen = float(self.params.get("quantity_penalty", HYBRID_DEFAULTS["quantity_penalty"]))
+                if qpen and len(kw_r) and asks_quantity(exp):  # as the single index: its candidates' texts
+                    has = self._row_scores(_task_quantity, "quantity", {}, kw_r.rows, where, ()) > 0.5
+                    q = quantity_factor(has, qpen)
+                    q[np.asarray(self._languages_of(kw_r.rows)) != exp.lang] = 1.0
+                    prior = q if prior is None else prior * q
                 unjudged = unjudged_share(cov, self._language_shares, exp.lang)
                 ranked = dense_rerank(kw_r, parts.get("dense", Ranking.empty()),
                                       self.row_doc,

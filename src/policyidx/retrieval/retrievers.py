@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["KeywordRetriever", "DenseRetriever", "FusionRetriever", "RerankRetriever", "depth_for", "max_attainable",
            "query_coverage", "context_scores", "coverage_scores", "judged_coverage", "lucene_idf",
            "coverage_power_for", "proximity_scores", "ordered_scores", "jurisdiction_names", "query_jurisdictions",
-           "jurisdiction_factor", "COVERAGE_LANGS", "SET_COVERAGE_ANY_LANG", "UNJUDGED_BY_LANGUAGE_SHARE", "UNJUDGED_LANGUAGE_FLOOR",
+           "jurisdiction_factor", "asks_quantity", "has_quantity", "quantity_factor", "COVERAGE_LANGS", "SET_COVERAGE_ANY_LANG", "UNJUDGED_BY_LANGUAGE_SHARE", "UNJUDGED_LANGUAGE_FLOOR",
            "unjudged_weight", "unjudged_share", "language_shares"]
 
 #: ``context(terms, rows) -> scores``: a keyword-like score of each row for what its context
@@ -263,6 +263,11 @@ class RerankRetriever:
     local_penalty
         What a candidate of a local regulation loses when the query names no jurisdiction
         (:func:`jurisdiction_factor`; 0: not used).
+    row_quantity, quantity_penalty
+        ``row_quantity(rows)``: whether each row states a number with a unit
+        (:func:`has_quantity`); a candidate in the query's language that does not loses the
+        share ``quantity_penalty`` of its fused score when a Chinese query asks for a quantity
+        (:func:`asks_quantity`, :func:`quantity_factor`; ``None`` or 0: not used).
     lang_shares
         The share of the index's rows in each language (a callable returning them is called on
         first use): a candidate whose coverage is not judged counts as a typical candidate to
@@ -280,11 +285,13 @@ class RerankRetriever:
                  row_title: Callable[[np.ndarray], Sequence[str]] | None = None,
                  jurisdictions: frozenset[str] | Callable[[], frozenset[str]] | None = None,
                  jurisdiction_penalty: float = 0.0, local_penalty: float = 0.0,
+                 row_quantity: Callable[[np.ndarray], np.ndarray] | None = None, quantity_penalty: float = 0.0,
                  lang_shares: Mapping[str, float] | Callable[[], Mapping[str, float]] | None = None):
         self.keyword, self.dense, self.row_doc = keyword, dense, row_doc
         self.row_title, self._jurisdictions = row_title, jurisdictions
         self.jurisdiction_penalty = float(jurisdiction_penalty)
         self.local_penalty = float(local_penalty)
+        self.row_quantity, self.quantity_penalty = row_quantity, float(quantity_penalty)
         self._lang_shares = lang_shares
         self.lang_weights = {lang: dict(w) for lang, w in (lang_weights or {}).items()}
         self.row_lang = row_lang
@@ -316,6 +323,11 @@ class RerankRetriever:
         if self.row_title is not None and (self.jurisdiction_penalty or self.local_penalty) and len(kw) and query.terms:
             prior = judged_jurisdiction(query, kw.rows, self.jurisdictions, self.row_title, self.row_lang,
                                         self.jurisdiction_penalty, self.local_penalty)
+        if self.row_quantity is not None and self.quantity_penalty and len(kw) and asks_quantity(query):
+            q = quantity_factor(self.row_quantity(kw.rows), self.quantity_penalty)
+            if self.row_lang is not None:  # judged in the query's language only, as the jurisdiction
+                q[np.asarray(self.row_lang(kw.rows)) != query.lang] = 1.0
+            prior = q if prior is None else prior * q
         return dense_rerank(kw, dn, self.row_doc, doc_weight=doc_weight, clause_weight=clause_weight,
                             context=ctx, coverage=cov, coverage_power=power, prior=prior,
                             unjudged_share=unjudged_share(cov, self.lang_shares, query.lang)).top(k)
@@ -502,6 +514,33 @@ def judged_jurisdiction(query: Expansion, rows: np.ndarray, names: frozenset[str
     if row_lang is not None:
         out[np.asarray(row_lang(rows)) != query.lang] = 1.0
     return out
+
+
+#: A Chinese question that asks for a quantity: 多少, 多长, 多久, or 几 before a measure word
+#: (几天, 几年; not 好几 "several").
+_QUANTITY_QUESTION = re.compile(r"多少|多长|多久|(?<!好)几(?=[天日年月周个次倍项人级种岁元十百千万])")
+#: A number with a unit of time, money, share or count (十五日内, 二十万元, 30年以上, 5%).
+_QUANTITY = re.compile(r"[0-9０-９零〇一二三四五六七八九十百千万两]+(?:[.．][0-9０-９]+)?\s*"
+                       r"(?:个工作日|工作日|个月|小时|日|天|月|年|周|元|%|％|倍|人|次|项|件|家|个|名|株|亩|公斤|千克|吨|米|公里|岁|分)")
+
+
+def asks_quantity(query: Expansion) -> bool:
+    """Whether a Chinese query asks for a quantity (罚款多少, 几天内, 多长时间): its answer states a
+    number and a unit."""
+    return query.lang == "zh" and bool(_QUANTITY_QUESTION.search(query.query))
+
+
+def has_quantity(texts: Iterable[str]) -> np.ndarray:
+    """Per text, whether it states a number with a unit (:data:`_QUANTITY`)."""
+    return np.fromiter((bool(_QUANTITY.search(t or "")) for t in texts), dtype=bool)
+
+
+def quantity_factor(has: np.ndarray, penalty: float) -> np.ndarray:
+    """One factor per candidate of a question asking for a quantity: 1 where the candidate states
+    one (``has``), ``1 - penalty`` elsewhere.  The answer to 罚多少钱 or 几天内 is a clause
+    with a number and a unit, not its neighbour that names the same act or deadline without it."""
+    low = 1.0 - min(max(float(penalty), 0.0), 1.0)
+    return np.where(np.asarray(has, dtype=bool), 1.0, low)
 
 
 def lucene_idf(df: float, n: int) -> float:

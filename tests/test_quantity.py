@@ -1,0 +1,102 @@
+"""The answer-type factor of the hybrid mode: a Chinese question that asks for a quantity (几天内,
+罚款多少) prefers the clauses that state a number with a unit (single and sharded indexes alike)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from policyidx.corpus import Corpus
+from policyidx.index import Index
+from policyidx.retrieval.modes import HYBRID_DEFAULTS
+from policyidx.retrieval.retrievers import asks_quantity, has_quantity, quantity_factor
+
+
+@pytest.mark.parametrize("query, asks", [
+    ("登记机关几天内作出决定", True), ("未经许可举办焰火晚会要罚多少钱", True), ("复议期限多长", True),
+    ("多久内必须答复", True), ("一株古树罚款几万元", True),
+    ("支付令里有好几项请求", False),  # 好几: "several", no question
+    ("登记机关应当如何审查", False), ("多少钱", True),
+])
+def test_a_chinese_question_asking_for_a_quantity(query, asks):
+    lang = "zh"
+    assert asks_quantity(SimpleNamespace(lang=lang, query=query)) is asks
+    assert not asks_quantity(SimpleNamespace(lang="ja", query=query))  # Chinese questions only
+
+
+def test_a_clause_states_a_quantity_with_a_number_and_a_unit():
+    texts = ["应当自受理之日起二十日内作出决定", "处每株20万元以上50万元以下的罚款", "税率为5%",
+             "应当审查申请材料并作出决定", "第十二条规定的情形", "", "公司法"]
+    assert has_quantity(texts).tolist() == [True, True, True, False, False, False, False]
+    assert quantity_factor(np.array([True, False]), 0.2).tolist() == pytest.approx([1.0, 0.8])
+    assert quantity_factor(np.array([True, False]), 0.0).tolist() == [1.0, 1.0]
+    assert quantity_factor(np.array([False]), 3.0).tolist() == [0.0]  # clipped to 0-1
+
+
+_ARTICLES = ("第一条 为了规范登记工作，制定本办法。\n\n"
+             "第二条 申请人应当向登记机关提交申请材料，登记机关审查申请材料后作出决定。\n\n"
+             "第三条 登记机关应当自受理申请之日起二十日内作出决定。\n\n"
+             "第四条 本办法自2020年1月1日起施行。\n")
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("qty")
+    (root / "reg.txt").write_text("登记办法\n\n" + _ARTICLES, encoding="utf-8")
+    (root / "other.txt").write_text("养犬管理办法\n\n第一条 养犬人应当为犬只办理登记。\n\n"
+                                    "第二条 养犬登记证有效期为一年。\n", encoding="utf-8")
+    entries = []
+    for key, title in (("reg", "登记办法"), ("other", "养犬管理办法")):
+        entries += ["[[work]]", f'id = "{key}"', f'title_zh = "{title}"', "",
+                    "[[document]]", f'id = "{key}.zh"', f'work = "{key}"', 'lang = "zh"', 'role = "original"',
+                    f'title = "{title}"', f'file = "{key}.txt"', 'format = "text"', ""]
+    (root / "catalog.toml").write_text("\n".join(entries), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def single(corpus_dir, tmp_path_factory) -> Index:
+    return Index.build(Corpus.load(corpus_dir), tmp_path_factory.mktemp("single") / "idx")
+
+
+def _scores(idx: Index, q: str, penalty: float | None = None) -> dict[str, float]:
+    """Clause text -> hybrid score, ``penalty`` replacing the index's quantity penalty."""
+    from policyidx.retrieval.modes import make_retriever
+
+    params = dict(idx.params)
+    if penalty is not None:
+        params["quantity_penalty"] = penalty
+    exp = idx.analyze_query(q, "zh")
+    with idx.analyzer.active():
+        got = make_retriever("hybrid", idx._part, params).search(exp, 10)
+    return {idx.rows.text(r): s for r, s in zip(got.rows.tolist(), got.scores.tolist())}
+
+
+def test_clauses_without_a_quantity_lose_the_penalty(single):
+    q = "登记机关审查申请材料后几天内作出决定"
+    p = float(HYBRID_DEFAULTS["quantity_penalty"])
+    assert 0 < p < 0.5
+    on, off = _scores(single, q), _scores(single, q, 0.0)
+    matched = [t for t in off if "登记" in t]  # the keyword candidates (the others only dense ones)
+    assert len(matched) >= 3
+    for text in matched:
+        s = off[text]
+        if any(n in text for n in ("二十日内", "2020年", "一年")):
+            assert on[text] == pytest.approx(s)  # a number with a unit: kept
+        else:
+            assert on[text] == pytest.approx((1 - p) * s)
+    # a question that asks for no quantity is unchanged
+    q2 = "登记机关审查申请材料后如何作出决定"
+    assert _scores(single, q2) == _scores(single, q2, 0.0)
+
+
+def test_sharded_index_applies_the_same_factor(corpus_dir, single, tmp_path):
+    sharded = Index.build(Corpus.load(corpus_dir), tmp_path / "idx", shards=2)
+    for q in ("登记机关审查申请材料后几天内作出决定", "养犬登记证有效期多长", "登记机关如何作出决定"):
+        a = single.search(q, k=5, query_lang="zh")
+        b = sharded.search(q, k=5, query_lang="zh")
+        assert a and [h.id for h in a] == [h.id for h in b]
+        assert [round(h.score, 6) for h in a] == [round(h.score, 6) for h in b]
