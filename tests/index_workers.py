@@ -1,5 +1,6 @@
 """Helpers of the snapshot, corruption and concurrency tests: small corpora made from the
-bundled one, the answers an index gives, and the worker processes those tests start.
+bundled one (or from given texts), the answers an index gives, and the worker processes those
+tests start.
 
 Run as a script, it is one of the workers::
 
@@ -63,6 +64,21 @@ def small_corpus(root: Path, doc_ids: list[str], *, zgc_original: bool = False) 
             shutil.copy(FX / "zh" / "zgc-2019-ipap.zh.html", target)
         else:
             shutil.copy(src / d["file"], target)
+    (root / "catalog.toml").write_text("\n".join(lines), encoding="utf-8")
+    return root
+
+
+def text_corpus(root: Path, docs: dict[str, tuple[str, str]]) -> Path:
+    """A corpus at ``root`` of Chinese originals in plain text, one work each: ``docs`` maps a
+    key (the work; the document is ``<key>.zh``) to its title and its text after the title."""
+    root.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for key, (title, text) in docs.items():
+        (root / f"{key}.txt").write_text(f"{title}\n\n{text}", encoding="utf-8")
+        lines += ["[[work]]", f"id = {_toml_value(key)}", f"title_zh = {_toml_value(title)}", "",
+                  "[[document]]", f"id = {_toml_value(key + '.zh')}", f"work = {_toml_value(key)}", 'lang = "zh"',
+                  'role = "original"', f"title = {_toml_value(title)}", f"file = {_toml_value(key + '.txt')}",
+                  'format = "text"', ""]
     (root / "catalog.toml").write_text("\n".join(lines), encoding="utf-8")
     return root
 

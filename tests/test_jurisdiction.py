@@ -16,6 +16,8 @@ from policyidx.retrieval.fusion import dense_rerank
 from policyidx.retrieval.modes import HYBRID_DEFAULTS
 from policyidx.retrieval.retrievers import jurisdiction_factor, jurisdiction_names, query_jurisdictions
 
+from index_workers import text_corpus
+
 
 def test_names_are_read_from_the_head_of_titles():
     titles = ["郑州市城市道路交通安全管理条例", "河南省实施《水土保持法》办法", "中华人民共和国香港特别行政区基本法",
@@ -73,15 +75,9 @@ def _corpus(root: Path) -> Path:
                                     "并出具相关证明。"),
         "kf": ("开封市养犬管理条例", "养犬人应当为犬只办理登记，取得养犬登记证。"),
     }
-    entries = []
-    for key, (title, rule) in docs.items():
-        (root / f"{key}.txt").write_text(f"{title}\n\n第一条 为了规范管理，制定本条例。\n\n第二条 {rule}\n\n"
-                                         "第三条 本条例自2020年1月1日起施行。\n", encoding="utf-8")
-        entries += ["[[work]]", f'id = "{key}"', f'title_zh = "{title}"', "",
-                    "[[document]]", f'id = "{key}.zh"', f'work = "{key}"', 'lang = "zh"', 'role = "original"',
-                    f'title = "{title}"', f'file = "{key}.txt"', 'format = "text"', ""]
-    (root / "catalog.toml").write_text("\n".join(entries), encoding="utf-8")
-    return root
+    return text_corpus(root, {key: (title, f"第一条 为了规范管理，制定本条例。\n\n第二条 {rule}\n\n"
+                                            "第三条 本条例自2020年1月1日起施行。\n")
+                              for key, (title, rule) in docs.items()})
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,8 @@ from policyidx.index import Index
 from policyidx.retrieval.modes import HYBRID_DEFAULTS
 from policyidx.retrieval.retrievers import asks_quantity, has_quantity, quantity_factor
 
+from index_workers import text_corpus
+
 
 @pytest.mark.parametrize("query, asks", [
     ("登记机关几天内作出决定", True), ("未经许可举办焰火晚会要罚多少钱", True), ("复议期限多长", True),
@@ -44,17 +46,9 @@ _ARTICLES = ("第一条 为了规范登记工作，制定本办法。\n\n"
 
 @pytest.fixture(scope="module")
 def corpus_dir(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("qty")
-    (root / "reg.txt").write_text("登记办法\n\n" + _ARTICLES, encoding="utf-8")
-    (root / "other.txt").write_text("养犬管理办法\n\n第一条 养犬人应当为犬只办理登记。\n\n"
-                                    "第二条 养犬登记证有效期为一年。\n", encoding="utf-8")
-    entries = []
-    for key, title in (("reg", "登记办法"), ("other", "养犬管理办法")):
-        entries += ["[[work]]", f'id = "{key}"', f'title_zh = "{title}"', "",
-                    "[[document]]", f'id = "{key}.zh"', f'work = "{key}"', 'lang = "zh"', 'role = "original"',
-                    f'title = "{title}"', f'file = "{key}.txt"', 'format = "text"', ""]
-    (root / "catalog.toml").write_text("\n".join(entries), encoding="utf-8")
-    return root
+    return text_corpus(tmp_path_factory.mktemp("qty"), {
+        "reg": ("登记办法", _ARTICLES),
+        "other": ("养犬管理办法", "第一条 养犬人应当为犬只办理登记。\n\n第二条 养犬登记证有效期为一年。\n")})
 
 
 @pytest.fixture(scope="module")

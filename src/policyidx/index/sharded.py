@@ -1165,8 +1165,8 @@ class ShardedIndex:
         from ..retrieval.fusion import FUSIONS
         from ..retrieval.fusion import dense_rerank
         from ..retrieval.modes import FUSION_DEFAULTS, HYBRID_DEFAULTS, hybrid_weights
-        from ..retrieval.retrievers import (asks_quantity, coverage_power_for, depth_for, judged_coverage,
-                                            judged_jurisdiction, quantity_factor, query_coverage, unjudged_share)
+        from ..retrieval.retrievers import (coverage_power_for, depth_for, judged_coverage, judged_jurisdiction,
+                                            judged_quantity, query_coverage, unjudged_share)
 
         # fusion needs each retriever's top depth_for(k); one retriever alone only its top k
         # (the global top k of a retriever is within the union of the shards' top k)
@@ -1241,11 +1241,12 @@ class ShardedIndex:
                 if (penalty or local) and terms and len(kw_r):  # as the single index: its documents' titles
                     prior = judged_jurisdiction(exp, kw_r.rows, self._jurisdictions, self._titles_of,
                                                 self._languages_of, penalty, local)
-                qpen = float(self.params.get("quantity_penalty", HYBRID_DEFAULTS["quantity_penalty"]))
-                if qpen and len(kw_r) and asks_quantity(exp):  # as the single index: its candidates' texts
-                    has = self._row_scores(_task_quantity, "quantity", {}, kw_r.rows, where, ()) > 0.5
-                    q = quantity_factor(has, qpen)
-                    q[np.asarray(self._languages_of(kw_r.rows)) != exp.lang] = 1.0
+                # as the single index: its candidates' texts, read on their shards
+                q = judged_quantity(exp, kw_r.rows,
+                                    lambda rows: self._row_scores(_task_quantity, "quantity", {}, rows, where, ()) > 0.5,
+                                    self._languages_of,
+                                    float(self.params.get("quantity_penalty", HYBRID_DEFAULTS["quantity_penalty"])))
+                if q is not None:
                     prior = q if prior is None else prior * q
                 unjudged = unjudged_share(cov, self._language_shares, exp.lang)
                 ranked = dense_rerank(kw_r, parts.get("dense", Ranking.empty()),

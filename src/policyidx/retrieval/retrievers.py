@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["KeywordRetriever", "DenseRetriever", "FusionRetriever", "RerankRetriever", "depth_for", "max_attainable",
            "query_coverage", "context_scores", "coverage_scores", "judged_coverage", "lucene_idf",
            "coverage_power_for", "proximity_scores", "ordered_scores", "jurisdiction_names", "query_jurisdictions",
-           "jurisdiction_factor", "asks_quantity", "has_quantity", "quantity_factor", "COVERAGE_LANGS", "SET_COVERAGE_ANY_LANG", "UNJUDGED_BY_LANGUAGE_SHARE", "UNJUDGED_LANGUAGE_FLOOR",
+           "jurisdiction_factor", "asks_quantity", "has_quantity", "quantity_factor", "judged_quantity", "COVERAGE_LANGS", "SET_COVERAGE_ANY_LANG", "UNJUDGED_BY_LANGUAGE_SHARE", "UNJUDGED_LANGUAGE_FLOOR",
            "unjudged_weight", "unjudged_share", "language_shares"]
 
 #: ``context(terms, rows) -> scores``: a keyword-like score of each row for what its context
@@ -323,11 +323,10 @@ class RerankRetriever:
         if self.row_title is not None and (self.jurisdiction_penalty or self.local_penalty) and len(kw) and query.terms:
             prior = judged_jurisdiction(query, kw.rows, self.jurisdictions, self.row_title, self.row_lang,
                                         self.jurisdiction_penalty, self.local_penalty)
-        if self.row_quantity is not None and self.quantity_penalty and len(kw) and asks_quantity(query):
-            q = quantity_factor(self.row_quantity(kw.rows), self.quantity_penalty)
-            if self.row_lang is not None:  # judged in the query's language only, as the jurisdiction
-                q[np.asarray(self.row_lang(kw.rows)) != query.lang] = 1.0
-            prior = q if prior is None else prior * q
+        if self.row_quantity is not None:
+            q = judged_quantity(query, kw.rows, self.row_quantity, self.row_lang, self.quantity_penalty)
+            if q is not None:
+                prior = q if prior is None else prior * q
         return dense_rerank(kw, dn, self.row_doc, doc_weight=doc_weight, clause_weight=clause_weight,
                             context=ctx, coverage=cov, coverage_power=power, prior=prior,
                             unjudged_share=unjudged_share(cov, self.lang_shares, query.lang)).top(k)
@@ -541,6 +540,20 @@ def quantity_factor(has: np.ndarray, penalty: float) -> np.ndarray:
     with a number and a unit, not its neighbour that names the same act or deadline without it."""
     low = 1.0 - min(max(float(penalty), 0.0), 1.0)
     return np.where(np.asarray(has, dtype=bool), 1.0, low)
+
+
+def judged_quantity(query: Expansion, rows: np.ndarray, row_quantity: Callable[[np.ndarray], np.ndarray],
+                    row_lang: Callable[[np.ndarray], np.ndarray] | None, penalty: float) -> np.ndarray | None:
+    """:func:`quantity_factor` of ``rows`` for a query that asks for a quantity
+    (:func:`asks_quantity`), judged on the rows in its language as the jurisdiction is (others
+    get 1); ``None`` for any other query, or a penalty of 0."""
+    if not penalty or not len(rows) or not asks_quantity(query):
+        return None
+    rows = np.asarray(rows, dtype=np.int64)
+    out = quantity_factor(row_quantity(rows), penalty)
+    if row_lang is not None:
+        out[np.asarray(row_lang(rows)) != query.lang] = 1.0
+    return out
 
 
 def lucene_idf(df: float, n: int) -> float:
