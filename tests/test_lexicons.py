@@ -488,3 +488,15 @@ def test_a_word_beside_a_phrase_makes_a_gloss_with_its_edge_word(monkeypatch) ->
     monkeypatch.setattr(lexicons, "OVERLAPS", False)
     found = dict(lex.en_to("the income tax rate", "zh"))
     assert "tax rate" not in found and found["rate"][0][0] == "利率"
+
+
+def test_indefinite_pronouns_and_adverbs_of_a_query_are_not_looked_up(monkeypatch) -> None:
+    lex = Lexicon.build(["何物 何物 [he2 wu4] /what?/what thing?/something/",
+                         "亦 亦 [yi4] /also/too/",
+                         "罰款 罚款 [fa2 kuan3] /to fine/penalty/fine (monetary)/"], [])
+    found = dict(lex.en_to("a fine for something too late", "zh"))
+    assert "fine" in found and "something" not in found and "too" not in found
+    # the lexicon knows them: only the query's words are passed over
+    monkeypatch.setattr(lexicons, "QUERY_STOP", lexicons.STOP)
+    found = dict(lex.en_to("a fine for something too late", "zh"))
+    assert "something" in found and "too" in found
