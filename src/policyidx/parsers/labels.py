@@ -101,8 +101,13 @@ class LabelMatch:
         return STYLE_RANK[self.style]
 
 
+#: Dashes and bars a typist or OCR put for the numeral 一 inside an article number (第三十－条 for
+#: 第三十一条); read as 一 only after another numeral, and such a label is an article only where
+#: its number is the next one (``weak``).
+_ONE_LOOKALIKES = "－—─ー‐-"
+_CN_NUM_LOOSE = rf"[一二三四五六七八九十百千万零〇两兩壹贰貳叁參肆伍陆陸柒捌玖拾佰仟](?:[一二三四五六七八九十百千万零〇两兩壹贰貳叁參肆伍陆陸柒捌玖拾佰仟{_ONE_LOOKALIKES}])*"
 _DI = re.compile(
-    rf"^第\s*({_NUMS})\s*(?:(?P<subpart>分[编編])|(?P<part>[编編])(?![号號])|(?P<chapter>章)|(?P<section>[节節])"
+    rf"^第\s*({_CN_NUM_LOOSE}|{_AR_NUM})\s*(?:(?P<subpart>分[编編])|(?P<part>[编編])(?![号號])|(?P<chapter>章)|(?P<section>[节節])"
     rf"|(?P<article>[条條])(?:\s*之\s*({_ITEM_CN}|{_ITEM_AR}))?)"
 )
 _BY_FIRST: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
@@ -131,14 +136,20 @@ def match_label(text: str) -> LabelMatch | None:
         style = m.lastgroup or ""
         if style not in _MAX:  # the 之 number group closes last: the style is the article
             style = "article"
-        n = parse_numeral(m.group(1))
+        raw = m.group(1)
+        lookalike = any(ch in _ONE_LOOKALIKES for ch in raw)
+        if lookalike:
+            if style != "article":
+                return None
+            raw = "".join("一" if ch in _ONE_LOOKALIKES else ch for ch in raw)
+        n = parse_numeral(raw)
         if n is None or n <= 0 or n > _MAX[style]:
             return None
         sub = 0
         if style == "article" and m.group(7):
             sub = parse_numeral(m.group(7)) or 0
         end = m.end()
-        weak = False
+        weak = lookalike
         if text.count("|") >= 2 or text.count("\t") >= 2:
             return None  # a table row (a heading and its title may be two cells: 第二章 | 总则)
         nxt = text[end : end + 1]
