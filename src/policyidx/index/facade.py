@@ -59,6 +59,8 @@ __all__ = ["Index", "Hit", "Counterpart", "default_index_path", "FORMAT_VERSION"
 MODES = mode_names()
 MAX_QUERY_CHARS = 20_000
 _SURROGATE = re.compile("[\ud800-\udfff]")
+#: A run of Han characters: a row's words, read in their glosses, where no tokens were stored.
+_HAN_RUN = re.compile("[\u3400-\u9fff\uf900-\ufaff]+")
 
 
 @contextmanager
@@ -645,6 +647,8 @@ class Index:
             return self.titles_of
         if name == "row_quantity":
             return self.quantities_of
+        if name == "row_gloss":
+            return self.gloss_shares
         if name == "jurisdictions":
             return lambda: self.jurisdictions
         if name == "lang_shares":
@@ -739,6 +743,34 @@ class Index:
         from ..retrieval.retrievers import has_quantity
 
         return has_quantity(self.rows.text(int(r)) for r in np.asarray(rows, dtype=np.int64).tolist())
+
+    def gloss_shares(self, words: Sequence[str], rows: np.ndarray,
+                     renderings: dict[str, Sequence[str]] | None = None) -> np.ndarray:
+        """Per row, the share of ``words`` (an English query's content words, stemmed:
+        :func:`~policyidx.text.lexicons.english_query_words`) that the English glosses of the
+        Chinese words written in the row hold
+        (:meth:`~policyidx.text.lexicons.Lexicon.gloss_words_in`) or that the row has one of
+        the ``renderings`` of (per word: the query side's translation of it); NaN for a row
+        not in Chinese (a Japanese translation)."""
+        from ..text.lexicons import default_lexicon
+
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.full(len(rows), np.nan)
+        want = frozenset(words)
+        lex = default_lexicon()
+        if not want or not len(lex):
+            return out
+        for i, (r, lang) in enumerate(zip(rows.tolist(), self.languages_of(rows).tolist())):
+            if lang != "zh":
+                continue
+            text = self.rows.text(int(r))
+            found = {w for w, rs in (renderings or {}).items() if w in want and any(x in text for x in rs)}
+            for run in _HAN_RUN.findall(text):
+                if len(found) == len(want):
+                    break
+                found |= lex.gloss_words_in(run, want - found)
+            out[i] = len(found) / len(want)
+        return out
 
     def titles_of(self, rows: np.ndarray) -> list[str]:
         """The title of each of ``rows``' documents."""

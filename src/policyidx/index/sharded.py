@@ -761,6 +761,15 @@ def _task_quantity(path: str, build_id: str, terms: dict[str, float], idf: dict[
     return idx.quantities_of(np.asarray(rows, dtype=np.int64)).astype(np.float64).tolist()
 
 
+def _task_gloss(path: str, build_id: str, terms: dict[str, float], idf: dict[str, float], words: list[str],
+                renderings: dict[str, list[str]], rows: list[int]) -> list[float]:
+    """How much of an English query's content words some rows of a shard hold in their words'
+    glosses or in the query side's renderings (:meth:`policyidx.index.Index.gloss_shares`; NaN
+    for a row it cannot read)."""
+    idx = _open_shard(path, build_id)
+    return idx.gloss_shares(words, np.asarray(rows, dtype=np.int64), renderings).tolist()
+
+
 def _task_records(path: str, build_id: str, rows: list[int]) -> list[dict[str, Any]]:
     """The records of some rows of a shard, with their document's id and title."""
     idx = _open_shard(path, build_id)
@@ -1165,8 +1174,8 @@ class ShardedIndex:
         from ..retrieval.fusion import FUSIONS
         from ..retrieval.fusion import dense_rerank
         from ..retrieval.modes import FUSION_DEFAULTS, HYBRID_DEFAULTS, hybrid_weights
-        from ..retrieval.retrievers import (coverage_power_for, depth_for, judged_coverage, judged_jurisdiction,
-                                            judged_quantity, query_coverage, unjudged_share)
+        from ..retrieval.retrievers import (coverage_power_for, depth_for, judged_coverage, judged_glosses,
+                                            judged_jurisdiction, judged_quantity, query_coverage, unjudged_share)
 
         # fusion needs each retriever's top depth_for(k); one retriever alone only its top k
         # (the global top k of a retriever is within the union of the shards' top k)
@@ -1248,6 +1257,13 @@ class ShardedIndex:
                                     float(self.params.get("quantity_penalty", HYBRID_DEFAULTS["quantity_penalty"])))
                 if q is not None:
                     prior = q if prior is None else prior * q
+                # as the single index: an English query's candidates read in their glosses, on their shards
+                g = judged_glosses(exp, kw_r.rows,
+                                   lambda words, rows, rend: self._row_scores(_task_gloss, "glosses", {}, rows, where,
+                                                                              (list(words), {w: list(r) for w, r in rend.items()})),
+                                   float(self.params.get("gloss_weight", HYBRID_DEFAULTS["gloss_weight"])))
+                if g is not None:
+                    prior = g if prior is None else prior * g
                 unjudged = unjudged_share(cov, self._language_shares, exp.lang)
                 ranked = dense_rerank(kw_r, parts.get("dense", Ranking.empty()),
                                       self.row_doc,

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["KeywordRetriever", "DenseRetriever", "FusionRetriever", "RerankRetriever", "depth_for", "max_attainable",
            "query_coverage", "context_scores", "coverage_scores", "judged_coverage", "lucene_idf",
            "coverage_power_for", "proximity_scores", "ordered_scores", "jurisdiction_names", "query_jurisdictions",
-           "jurisdiction_factor", "asks_quantity", "has_quantity", "quantity_factor", "judged_quantity", "COVERAGE_LANGS", "SET_COVERAGE_ANY_LANG", "UNJUDGED_BY_LANGUAGE_SHARE", "UNJUDGED_LANGUAGE_FLOOR",
+           "jurisdiction_factor", "asks_quantity", "has_quantity", "quantity_factor", "judged_quantity", "gloss_factor", "judged_glosses", "english_word_renderings", "COVERAGE_LANGS", "SET_COVERAGE_ANY_LANG", "UNJUDGED_BY_LANGUAGE_SHARE", "UNJUDGED_LANGUAGE_FLOOR",
            "unjudged_weight", "unjudged_share", "language_shares"]
 
 #: ``context(terms, rows) -> scores``: a keyword-like score of each row for what its context
@@ -268,6 +268,11 @@ class RerankRetriever:
         (:func:`has_quantity`); a candidate in the query's language that does not loses the
         share ``quantity_penalty`` of its fused score when a Chinese query asks for a quantity
         (:func:`asks_quantity`, :func:`quantity_factor`; ``None`` or 0: not used).
+    row_gloss, gloss_weight
+        ``row_gloss(words, rows, renderings)``: the share of an English query's content words
+        (stemmed) that the glosses of each row's words hold, or that the row has a rendering of; each candidate of an English query
+        is multiplied by :func:`gloss_factor` of it (:func:`judged_glosses`; ``None`` or 0:
+        not used).
     lang_shares
         The share of the index's rows in each language (a callable returning them is called on
         first use): a candidate whose coverage is not judged counts as a typical candidate to
@@ -286,12 +291,15 @@ class RerankRetriever:
                  jurisdictions: frozenset[str] | Callable[[], frozenset[str]] | None = None,
                  jurisdiction_penalty: float = 0.0, local_penalty: float = 0.0,
                  row_quantity: Callable[[np.ndarray], np.ndarray] | None = None, quantity_penalty: float = 0.0,
+                 row_gloss: Callable[..., np.ndarray] | None = None,
+                 gloss_weight: float = 0.0,
                  lang_shares: Mapping[str, float] | Callable[[], Mapping[str, float]] | None = None):
         self.keyword, self.dense, self.row_doc = keyword, dense, row_doc
         self.row_title, self._jurisdictions = row_title, jurisdictions
         self.jurisdiction_penalty = float(jurisdiction_penalty)
         self.local_penalty = float(local_penalty)
         self.row_quantity, self.quantity_penalty = row_quantity, float(quantity_penalty)
+        self.row_gloss, self.gloss_weight = row_gloss, float(gloss_weight)
         self._lang_shares = lang_shares
         self.lang_weights = {lang: dict(w) for lang, w in (lang_weights or {}).items()}
         self.row_lang = row_lang
@@ -327,6 +335,9 @@ class RerankRetriever:
             q = judged_quantity(query, kw.rows, self.row_quantity, self.row_lang, self.quantity_penalty)
             if q is not None:
                 prior = q if prior is None else prior * q
+        g = judged_glosses(query, kw.rows, self.row_gloss, self.gloss_weight)
+        if g is not None:
+            prior = g if prior is None else prior * g
         return dense_rerank(kw, dn, self.row_doc, doc_weight=doc_weight, clause_weight=clause_weight,
                             context=ctx, coverage=cov, coverage_power=power, prior=prior,
                             unjudged_share=unjudged_share(cov, self.lang_shares, query.lang)).top(k)
@@ -553,6 +564,65 @@ def judged_quantity(query: Expansion, rows: np.ndarray, row_quantity: Callable[[
     out = quantity_factor(row_quantity(rows), penalty)
     if row_lang is not None:
         out[np.asarray(row_lang(rows)) != query.lang] = 1.0
+    return out
+
+
+def gloss_factor(shares: np.ndarray, weight: float) -> np.ndarray:
+    """One factor per candidate of an English query, ``(1 + weight * share) / (1 + weight)``,
+    where ``share`` is the part of the query's content words that the English glosses of the
+    candidate's Chinese words hold (:meth:`policyidx.index.Index.gloss_shares`).
+
+    The query side reaches a Chinese clause through a few renderings per English word, chosen
+    before any clause is seen; the clause side here reads every Chinese word of a candidate in
+    its dictionary senses, so a clause that says 编制 for "prepares" or 坟墓 for "grave", where
+    the query's renderings missed, still counts those words.  Translating the documents as well
+    as the query is the classic remedy of cross-language retrieval for a query translation's
+    narrow choices (McCarley, ACL 1999); here only the candidates are read, at query time."""
+    w = max(float(weight), 0.0)
+    return (1.0 + w * np.asarray(shares, dtype=np.float64)) / (1.0 + w)
+
+
+def english_word_renderings(query: Expansion, words: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Per content word of an English query (stemmed, :func:`~policyidx.text.lexicons.english_query_words`),
+    the renderings the query side gave it: those of the glossary entries whose English forms
+    have the word (both languages' forms) and those of the dictionary words or phrases that
+    have it (``query.dictionary``)."""
+    from ..text.lexicons import english_query_words
+
+    want = set(words)
+    out: dict[str, set[str]] = {}
+    for entry in query.entries:
+        for w in set(english_query_words(" ".join(entry.en))) & want:
+            out.setdefault(w, set()).update((entry.zh, *entry.ja))
+    for rendering, source in query.dictionary.items():
+        for w in set(english_query_words(source)) & want:
+            out.setdefault(w, set()).add(rendering)
+    return {w: tuple(sorted(r for r in rs if r)) for w, rs in out.items()}
+
+
+def judged_glosses(query: Expansion, rows: np.ndarray,
+                   row_gloss: Callable[..., np.ndarray] | None, weight: float) -> np.ndarray | None:
+    """:func:`gloss_factor` of ``rows`` for an English query (``None`` for others, a weight of 0
+    or a query of no content word): ``row_gloss(words, rows, renderings)`` gives their shares
+    (NaN for a row it cannot read, which gets the mean factor of the others, a typical
+    candidate's), a word counting where the row's glosses hold it or the row has one of its
+    renderings (:func:`english_word_renderings`: the query side's translation, the curated
+    glossary's included, is not second-guessed)."""
+    if not weight or row_gloss is None or query.lang != "en" or not len(rows):
+        return None
+    from ..text.lexicons import english_query_words
+
+    words = english_query_words(query.query)
+    if not words:
+        return None
+    shares = np.asarray(row_gloss(words, np.asarray(rows, dtype=np.int64), english_word_renderings(query, words)),
+                        dtype=np.float64)
+    read = ~np.isnan(shares)
+    if not read.any():
+        return None
+    out = np.empty(len(shares), dtype=np.float64)
+    out[read] = gloss_factor(shares[read], weight)
+    out[~read] = float(out[read].mean())
     return out
 
 

@@ -1,0 +1,149 @@
+"""An English query's candidates read in their words' glosses (the hybrid mode's gloss factor):
+the document side of cross-language retrieval beside the query's renderings, single and sharded
+indexes alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from index_workers import text_corpus
+
+from policyidx.corpus import Corpus
+from policyidx.index import Index
+from policyidx.retrieval.modes import HYBRID_DEFAULTS, make_retriever
+from policyidx.retrieval.retrievers import (
+    english_word_renderings,
+    gloss_factor,
+    judged_glosses,
+)
+from policyidx.text.glossary import Entry
+from policyidx.text.lexicons import Lexicon, default_lexicon, english_query_words
+
+_CEDICT = [
+    "編制 编制 [bian1 zhi4] /to establish (an organization)/to draw up (a plan)/to prepare/",
+    "方案 方案 [fang1 an4] /plan/program (for action etc)/proposal/",
+    "水土 水土 [shui3 tu3] /water and soil/surface/",
+    "墳墓 坟墓 [fen2 mu4] /grave/tomb/",
+    "嚴重 严重 [yan2 zhong4] /grave/serious/severe/",
+    "一 一 [yi1] /one/a/",
+]
+
+
+@pytest.fixture(scope="module")
+def lex() -> Lexicon:
+    return Lexicon.build(_CEDICT, [])
+
+
+def test_english_query_words_are_stemmed_content_words_once_each():
+    words = english_query_words("Who prepares the plans? Someone's plan, and a grave")
+    assert words == [english_query_words("prepare")[0], english_query_words("plan")[0], english_query_words("grave")[0]]
+    assert english_query_words("who is it and what") == []
+
+
+def test_a_word_gives_the_words_of_its_first_glosses(lex):
+    prepar = english_query_words("prepares")[0]
+    assert lex.gloss_words("编制") == {"establish", "draw", prepar}  # what parentheses say is left out
+    assert lex.gloss_words("一") == frozenset()  # one character: too many senses
+    assert lex.gloss_words("没有的词") == frozenset()
+    # every word written in a text counts, overlapping ones too
+    got = lex.gloss_words_in("编制水土保持方案")
+    assert {prepar, "plan", "water", "soil"} <= got
+    # asked for some words only: those of them, and the scan stops once all are found
+    assert lex.gloss_words_in("编制水土保持方案", frozenset({"plan", "tomb"})) == {"plan"}
+
+
+def test_the_factor_rewards_the_share_of_words_a_candidate_holds():
+    assert gloss_factor(np.array([0.0, 0.5, 1.0]), 2.0).tolist() == pytest.approx([1 / 3, 2 / 3, 1.0])
+    assert gloss_factor(np.array([0.0, 1.0]), 0.0).tolist() == [1.0, 1.0]
+
+    def shares(words, rows, renderings):
+        return np.array([1.0, 0.0, np.nan])[: len(rows)]
+
+    en = SimpleNamespace(lang="en", query="grave of a martyr", entries=[], dictionary={})
+    got = judged_glosses(en, np.array([0, 1, 2]), shares, 2.0)
+    assert got[:2].tolist() == pytest.approx([1.0, 1 / 3])
+    assert got[2] == pytest.approx((1.0 + 1 / 3) / 2)  # a row it cannot read: the mean of the others
+    assert judged_glosses(SimpleNamespace(lang="zh", query="坟墓", entries=[], dictionary={}),
+                          np.array([0]), shares, 2.0) is None
+    assert judged_glosses(en, np.array([0]), shares, 0.0) is None
+    assert judged_glosses(SimpleNamespace(lang="en", query="who and what", entries=[], dictionary={}),
+                          np.array([0]), shares, 2.0) is None
+
+
+def test_a_words_renderings_are_the_glossarys_and_the_dictionaries():
+    entry = Entry(zh="马德里体系", ja=("マドリッド制度",), en=("Madrid system",), domain="ip")
+    q = SimpleNamespace(lang="en", query="Madrid system abroad", entries=[entry], dictionary={"境外": "abroad"})
+    words = english_query_words(q.query)
+    got = english_word_renderings(q, words)
+    assert set(got[words[0]]) == {"马德里体系", "マドリッド制度"} and got[words[2]] == ("境外",)
+
+
+_ARTICLES = ("第一条 为了保持水土，制定本条例。\n\n"
+             "第二条 生产建设单位应当编制水土保持方案，报水行政主管部门审批。\n\n"
+             "第三条 水行政主管部门应当审批水土保持规划，并组织实施。\n\n"
+             "第四条 本条例自2020年1月1日起施行。\n")
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory) -> Path:
+    return text_corpus(tmp_path_factory.mktemp("gloss"), {
+        "soil": ("水土保持条例", _ARTICLES),
+        "tomb": ("殡葬管理条例", "第一条 禁止在风景名胜区内修建坟墓。\n\n第二条 情节严重的，依法处理。\n")})
+
+
+@pytest.fixture(scope="module")
+def single(corpus_dir, tmp_path_factory) -> Index:
+    return Index.build(Corpus.load(corpus_dir), tmp_path_factory.mktemp("single") / "idx")
+
+
+def _scores(idx: Index, q: str, weight: float | None = None) -> dict[str, float]:
+    """Clause text -> hybrid score, ``weight`` replacing the index's gloss weight."""
+    params = dict(idx.params)
+    if weight is not None:
+        params["gloss_weight"] = weight
+    exp = idx.analyze_query(q, "en")
+    with idx.analyzer.active():
+        got = make_retriever("hybrid", idx._part, params).search(exp, 10)
+    return {idx.rows.text(r): s for r, s in zip(got.rows.tolist(), got.scores.tolist())}
+
+
+def test_an_index_reads_its_rows_in_their_glosses(single):
+    if not len(default_lexicon()):
+        pytest.skip("no dictionaries installed")
+    # "grave" is 坟墓 to the clause that says it and 严重 ("grave; serious") to another: the
+    # clause holding more of the query's words in its glosses wins
+    words = english_query_words("building a grave in a scenic area")
+    rows = np.arange(len(single))
+    got = dict(zip((single.rows.text(int(r)) for r in rows), single.gloss_shares(words, rows).tolist()))
+    best = max(got, key=got.get)
+    assert "修建坟墓" in best
+    assert got[best] > got[next(t for t in got if t.startswith("情节严重"))] > 0
+    # a word the query side rendered counts where the row has the rendering
+    assert single.gloss_shares(["xyzzy"], rows[:1], {"xyzzy": [single.rows.text(0)[:2]]}).tolist() == [1.0]
+
+
+def test_english_candidates_are_weighed_by_their_glosses(single):
+    if not len(default_lexicon()):
+        pytest.skip("no dictionaries installed")
+    w = float(HYBRID_DEFAULTS["gloss_weight"])
+    assert w > 0
+    q = "building a grave in a scenic area"
+    on, off = _scores(single, q), _scores(single, q, 0.0)
+    assert on != off
+    assert max(on.values()) <= max(off.values()) + 1e-9  # a factor of at most 1
+    # a Chinese query is not judged
+    assert _scores(single, "水土保持方案") == _scores(single, "水土保持方案", 0.0)
+
+
+def test_sharded_index_applies_the_same_factor(corpus_dir, single, tmp_path):
+    sharded = Index.build(Corpus.load(corpus_dir), tmp_path / "idx", shards=2)
+    for q in ("who prepares the soil and water conservation plan", "building a grave in a scenic area"):
+        # the rows the query's words reach (the tail that only the dense side finds, near 0,
+        # is ordered apart by a sharded index, factor or not)
+        a = [h for h in single.search(q, k=5, query_lang="en") if h.score > 0.2]
+        b = [h for h in sharded.search(q, k=5, query_lang="en") if h.score > 0.2]
+        assert a and [h.id for h in a] == [h.id for h in b]
+        assert [round(h.score, 6) for h in a] == [round(h.score, 6) for h in b]
