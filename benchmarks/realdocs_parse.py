@@ -9,7 +9,8 @@ collection's markdown marks ``#`` and the ``<!-- INFO END -->`` line taken out) 
 :func:`policyidx.parsers.parse_bytes`.  The reference is read from the lines of that plain text,
 by rules of Chinese legislative drafting written here (none of the parser's label code is used):
 
-- *articles*: lines starting ``第X条`` (or ``第X条之Y``) followed by a space, in order;
+- *articles*: lines starting ``第X条`` (or ``第X条之Y``) followed by a space, in order (a dash
+  typed for 一 after a Chinese numeral, ``第三十－条``, read as part of the number);
 - *their parents*: the division lines open above each article, ranked 编 > 分编 > 章 > 节 by their
   printed kind (not by where a line sits): a line ``第X编/分编/章/节`` with a short title (at
   most 40 characters, no ``。；`` inside, naming no article); a line that is only ``附则`` /
@@ -55,7 +56,10 @@ from pathlib import Path
 from policyidx.parsers import parse_bytes
 
 _NUM = "[零〇一二三四五六七八九十百千两兩0-9０-９]+"
-_ART_LINE = re.compile(rf"^第({_NUM})(?:[\s\u3000]+[条條]|[条條](?:之({_NUM}))?(?:[\s\u3000]|$))")
+# an article number as typed: a dash or bar for 一 after a Chinese numeral (第三十－条) is a typo,
+# not another kind of line
+_ART_NUM = "[零〇一二三四五六七八九十百千两兩][零〇一二三四五六七八九十百千两兩－—─ー‐-]*|[0-9０-９]+"
+_ART_LINE = re.compile(rf"^第({_ART_NUM})(?:[\s\u3000]+[条條]|[条條](?:之({_NUM}))?(?:[\s\u3000]|$))")
 # a heading of the numbering (unnumbered ones such as 序言 or a case's 基本案情 are not divisions)
 _NUMBERED_HEADING = re.compile(rf"^(第{_NUM}(分编|分編|[编編章节節])|[一二三四五六七八九十百]+[、．.]|(附|总|總|分)\s*[则則]$)")
 _ITEM = re.compile(r"^(?:[（(]\s*[一二三四五六七八九十百0-9０-９]+\s*[）)]|[一二三四五六七八九十百]+[、．.]|[0-9０-９]+[.．、]|[①-⑳])")
@@ -369,7 +373,7 @@ def _is_article(c) -> bool:
 
 
 def _art_number(c) -> tuple[str, str | None]:
-    m = re.match(rf"^第({_NUM})[条條](?:之({_NUM}))?", _WS.sub("", c.label))
+    m = re.match(rf"^第({_ART_NUM})[条條](?:之({_NUM}))?", _WS.sub("", c.label))
     return (m.group(1), m.group(2)) if m else (c.label, None)
 
 

@@ -83,6 +83,17 @@ def text_corpus(root: Path, docs: dict[str, tuple[str, str]]) -> Path:
     return root
 
 
+def hybrid_scores(idx: Any, q: str, lang: str, **params: Any) -> dict[str, float]:
+    """Clause text -> score of the hybrid mode's 10 best for query ``q`` in ``lang``, with
+    ``params`` replacing the index's parameters of that name (``quantity_penalty=0.0``)."""
+    from policyidx.retrieval.modes import make_retriever
+
+    exp = idx.analyze_query(q, lang)
+    with idx.analyzer.active():
+        got = make_retriever("hybrid", idx._part, {**idx.params, **params}).search(exp, 10)
+    return {idx.rows.text(r): s for r, s in zip(got.rows.tolist(), got.scores.tolist())}
+
+
 def answers(idx: Any, counterpart: str | None = None) -> dict[str, Any]:
     """What an index answers: the top 5 of each query in each mode (ids, rounded scores,
     texts, titles, snippets) and the counterparts of one clause."""

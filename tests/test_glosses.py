@@ -9,11 +9,11 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from index_workers import text_corpus
+from index_workers import hybrid_scores, text_corpus
 
 from policyidx.corpus import Corpus
 from policyidx.index import Index
-from policyidx.retrieval.modes import HYBRID_DEFAULTS, make_retriever
+from policyidx.retrieval.modes import HYBRID_DEFAULTS
 from policyidx.retrieval.retrievers import (
     english_word_renderings,
     gloss_factor,
@@ -100,14 +100,8 @@ def single(corpus_dir, tmp_path_factory) -> Index:
 
 
 def _scores(idx: Index, q: str, weight: float | None = None) -> dict[str, float]:
-    """Clause text -> hybrid score, ``weight`` replacing the index's gloss weight."""
-    params = dict(idx.params)
-    if weight is not None:
-        params["gloss_weight"] = weight
-    exp = idx.analyze_query(q, "en")
-    with idx.analyzer.active():
-        got = make_retriever("hybrid", idx._part, params).search(exp, 10)
-    return {idx.rows.text(r): s for r, s in zip(got.rows.tolist(), got.scores.tolist())}
+    """Clause text -> hybrid score of an English query, ``weight`` replacing the index's gloss weight."""
+    return hybrid_scores(idx, q, "en", **({} if weight is None else {"gloss_weight": weight}))
 
 
 def test_an_index_reads_its_rows_in_their_glosses(single):

@@ -14,7 +14,7 @@ from policyidx.index import Index
 from policyidx.retrieval.modes import HYBRID_DEFAULTS
 from policyidx.retrieval.retrievers import asks_quantity, has_quantity, quantity_factor
 
-from index_workers import text_corpus
+from index_workers import hybrid_scores, text_corpus
 
 
 @pytest.mark.parametrize("query, asks", [
@@ -58,15 +58,7 @@ def single(corpus_dir, tmp_path_factory) -> Index:
 
 def _scores(idx: Index, q: str, penalty: float | None = None) -> dict[str, float]:
     """Clause text -> hybrid score, ``penalty`` replacing the index's quantity penalty."""
-    from policyidx.retrieval.modes import make_retriever
-
-    params = dict(idx.params)
-    if penalty is not None:
-        params["quantity_penalty"] = penalty
-    exp = idx.analyze_query(q, "zh")
-    with idx.analyzer.active():
-        got = make_retriever("hybrid", idx._part, params).search(exp, 10)
-    return {idx.rows.text(r): s for r, s in zip(got.rows.tolist(), got.scores.tolist())}
+    return hybrid_scores(idx, q, "zh", **({} if penalty is None else {"quantity_penalty": penalty}))
 
 
 def test_clauses_without_a_quantity_lose_the_penalty(single):

@@ -59,7 +59,7 @@ __all__ = ["Index", "Hit", "Counterpart", "default_index_path", "FORMAT_VERSION"
 MODES = mode_names()
 MAX_QUERY_CHARS = 20_000
 _SURROGATE = re.compile("[\ud800-\udfff]")
-#: A run of Han characters: a row's words, read in their glosses, where no tokens were stored.
+#: A run of Han characters, the part of a Chinese row read in its words' glosses (:meth:`Index.gloss_shares`).
 _HAN_RUN = re.compile("[\u3400-\u9fff\uf900-\ufaff]+")
 
 

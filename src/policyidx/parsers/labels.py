@@ -48,7 +48,8 @@ def cn_to_int(s: str) -> int | None:
     return parse_numeral(s)
 
 
-_CN_NUM = "[一二三四五六七八九十百千万零〇两兩壹贰貳叁參肆伍陆陸柒捌玖拾佰仟]+"
+_CN_DIGITS = "一二三四五六七八九十百千万零〇两兩壹贰貳叁參肆伍陆陸柒捌玖拾佰仟"
+_CN_NUM = f"[{_CN_DIGITS}]+"
 _AR_NUM = "[0-9０-９]{1,4}"
 _ITEM_CN = "[一二三四五六七八九十百零〇两兩]+"
 _ITEM_AR = "[0-9０-９]{1,3}"
@@ -105,7 +106,7 @@ class LabelMatch:
 #: 第三十一条); read as 一 only after another numeral, and such a label is an article only where
 #: its number is the next one (``weak``).
 _ONE_LOOKALIKES = "－—─ー‐-"
-_CN_NUM_LOOSE = rf"[一二三四五六七八九十百千万零〇两兩壹贰貳叁參肆伍陆陸柒捌玖拾佰仟](?:[一二三四五六七八九十百千万零〇两兩壹贰貳叁參肆伍陆陸柒捌玖拾佰仟{_ONE_LOOKALIKES}])*"
+_CN_NUM_LOOSE = f"[{_CN_DIGITS}][{_CN_DIGITS}{_ONE_LOOKALIKES}]*"
 _DI = re.compile(
     rf"^第\s*({_CN_NUM_LOOSE}|{_AR_NUM})\s*(?:(?P<subpart>分[编編])|(?P<part>[编編])(?![号號])|(?P<chapter>章)|(?P<section>[节節])"
     rf"|(?P<article>[条條])(?:\s*之\s*({_ITEM_CN}|{_ITEM_AR}))?)"

@@ -574,8 +574,8 @@ def gloss_factor(shares: np.ndarray, weight: float) -> np.ndarray:
 
     The query side reaches a Chinese clause through a few renderings per English word, chosen
     before any clause is seen; the clause side here reads every Chinese word of a candidate in
-    its dictionary senses, so a clause that says 编制 for "prepares" or 坟墓 for "grave", where
-    the query's renderings missed, still counts those words.  Translating the documents as well
+    its dictionary senses, so a clause that says 坟墓 for "grave", where the query's renderings
+    chose 严重 ("grave; serious"), still counts the word.  Translating the documents as well
     as the query is the classic remedy of cross-language retrieval for a query translation's
     narrow choices (McCarley, ACL 1999); here only the candidates are read, at query time."""
     w = max(float(weight), 0.0)

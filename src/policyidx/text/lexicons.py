@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import bisect
 import functools
-import itertools
 import hashlib
+import itertools
 import json
 import mmap
 import os
@@ -109,7 +109,7 @@ QUERY_STOP = STOP | frozenset("something anything someone anyone somebody anybod
 #: Senses of a Chinese word whose glosses say what it means to an English query
 #: (:meth:`Lexicon.gloss_words`): the first few, where the common meanings are.
 GLOSS_SENSES = 3
-#: The longest Chinese word looked for inside a token the lexicon does not have whole.
+#: The longest Chinese word looked for in a text read in its glosses (:meth:`Lexicon.gloss_words_in`).
 GLOSS_LONGEST = 6
 
 
@@ -699,7 +699,7 @@ class Lexicon:
         got = self._gloss_words.get(word)
         if got is None:
             i = self.zh_words[0].get(word)
-            got = frozenset(self._sense_words(self.zh, i)) if i is not None else frozenset()
+            got = frozenset(self._sense_words(i)) if i is not None else frozenset()
             self._gloss_words[word] = got
         return got
 
@@ -740,9 +740,10 @@ class Lexicon:
                             return out
         return out
 
-    def _sense_words(self, side: _Side, i: int) -> Iterator[str]:
+    def _sense_words(self, i: int) -> Iterator[str]:
+        """The gloss words of Chinese word ``i``'s first senses (:meth:`gloss_words`)."""
         stops = _stop_stems()
-        for g in side.glosses_of(i)[:GLOSS_SENSES].tolist():
+        for g in self.zh.glosses_of(i)[:GLOSS_SENSES].tolist():
             for w in self.glosses[g].split(" "):
                 if len(w) >= 3 and w not in stops:
                     yield w
