@@ -162,13 +162,16 @@ def test_only_the_best_keyword_candidates_get_a_context_score(built_index):
 def test_hybrid_weights_per_query_language():
     from policyidx.retrieval.modes import hybrid_weights
 
-    params = {"doc_weight": 0.4, "clause_weight": 0.1, "context_weight": 1.0,
-              "lang_weights": {"en": {"context_weight": 0.0, "doc_weight": 0.25}}}
-    assert hybrid_weights(params, "zh") == {"doc_weight": 0.4, "clause_weight": 0.1, "context_weight": 1.0}
-    assert hybrid_weights(params, "en") == {"doc_weight": 0.25, "clause_weight": 0.1, "context_weight": 0.0}
+    params = {"doc_weight": 0.4, "clause_weight": 0.1, "context_weight": 1.0, "rerank_depth": 200,
+              "lang_weights": {"en": {"context_weight": 0.0, "doc_weight": 0.25, "rerank_depth": 500}}}
+    assert hybrid_weights(params, "zh") == {"doc_weight": 0.4, "clause_weight": 0.1, "context_weight": 1.0,
+                                            "rerank_depth": 200}
+    assert hybrid_weights(params, "en") == {"doc_weight": 0.25, "clause_weight": 0.1, "context_weight": 0.0,
+                                            "rerank_depth": 500}
     assert hybrid_weights({}, "en") == {k: float(v) for k, v in {
         "doc_weight": HYBRID_DEFAULTS["doc_weight"], "clause_weight": HYBRID_DEFAULTS["clause_weight"],
-        "context_weight": HYBRID_DEFAULTS["context_weight"], **HYBRID_DEFAULTS["lang_weights"]["en"]}.items()}
+        "context_weight": HYBRID_DEFAULTS["context_weight"], "rerank_depth": HYBRID_DEFAULTS["rerank_depth"],
+        **HYBRID_DEFAULTS["lang_weights"]["en"]}.items()}
     assert hybrid_weights({**params, "lang_weights": None}, "en")["context_weight"] == 1.0
 
 

@@ -13,8 +13,13 @@ from index_workers import hybrid_scores, text_corpus
 
 from policyidx.corpus import Corpus
 from policyidx.index import Index
+from policyidx.retrieval.base import Ranking
+from policyidx.retrieval.fusion import add_candidates
+from policyidx.retrieval.keyword import BM25Index
 from policyidx.retrieval.modes import HYBRID_DEFAULTS
 from policyidx.retrieval.retrievers import (
+    GlossRetriever,
+    RerankRetriever,
     english_word_renderings,
     gloss_factor,
     judged_glosses,
@@ -134,10 +139,78 @@ def test_english_candidates_are_weighed_by_their_glosses(single):
 
 def test_sharded_index_applies_the_same_factor(corpus_dir, single, tmp_path):
     sharded = Index.build(Corpus.load(corpus_dir), tmp_path / "idx", shards=2)
+    # a sharded index has no gloss index yet: the single one is compared without its gloss candidates
+    plain = Index.open(single.path)
+    plain.params["gloss_candidates"] = 0.0
     for q in ("who prepares the soil and water conservation plan", "building a grave in a scenic area"):
         # the rows the query's words reach (the tail that only the dense side finds, near 0,
         # is ordered apart by a sharded index, factor or not)
-        a = [h for h in single.search(q, k=5, query_lang="en") if h.score > 0.2]
+        a = [h for h in plain.search(q, k=5, query_lang="en") if h.score > 0.2]
         b = [h for h in sharded.search(q, k=5, query_lang="en") if h.score > 0.2]
         assert a and [h.id for h in a] == [h.id for h in b]
         assert [round(h.score, 6) for h in a] == [round(h.score, 6) for h in b]
+
+
+# ----------------------------------------------------------------------------- gloss candidates
+
+
+def test_add_candidates_sums_the_max_normalised_scores():
+    ranking = Ranking(np.array([5, 7]), np.array([2.0, 1.0]))
+    other = Ranking(np.array([9, 7]), np.array([4.0, 2.0]))
+    got = add_candidates(ranking, other, np.array([0.0, 1.0]), 1.0, name="glosses")
+    # 5: 1 + 0; 9: 0 + 1 (not in the ranking: its other score alone); 7: 0.5 + 0.25 (its
+    # other score as given for the ranked rows); ties to the lower row
+    assert got.rows.tolist() == [5, 9, 7]
+    assert got.scores.tolist() == pytest.approx([1.0, 1.0, 0.75])
+    assert "glosses" in got.components
+    assert add_candidates(ranking, other, np.array([0.0, 2.0]), 0.0) is ranking
+    assert add_candidates(ranking, Ranking.empty(), np.zeros(2), 1.0) is ranking
+    with pytest.raises(ValueError):
+        add_candidates(ranking, other, np.zeros(3), 1.0)
+
+
+class _Fixed:
+    """A retriever that returns the same ranking whatever the query."""
+
+    def __init__(self, rows, scores):
+        self.ranking = Ranking(np.array(rows, dtype=np.int64), np.array(scores, dtype=np.float64))
+
+    def search(self, query, k, filter=None):
+        return self.ranking.top(k)
+
+
+def test_an_english_query_is_joined_by_the_rows_its_words_reach_in_their_glosses():
+    # three rows: the keyword side finds row 0 only; row 2's glosses hold both query words
+    bags = [["plan"], ["water"], ["grave", "tomb"]]
+    vocab = sorted({w for b in bags for w in b})
+    ptr = np.cumsum([0] + [len(b) for b in bags])
+    ids = np.array([vocab.index(w) for b in bags for w in b])
+    gl = GlossRetriever(BM25Index.from_ids(ptr, ids, vocab))
+    tomb = english_query_words("tomb")[0]
+    assert tomb in vocab  # stemmed as gloss words are
+    rr = RerankRetriever(_Fixed([0], [3.0]), _Fixed([], []), glosses=gl, gloss_candidates=1.0, gloss_depth=10)
+    en = SimpleNamespace(lang="en", query="a grave or a tomb", terms={"坟": 1.0}, entries=[], dictionary={})
+    got = rr.search(en, 5)
+    assert set(got.rows.tolist()) == {0, 2}
+    # a Chinese query, or a weight of 0, gets the keyword side's rows only
+    zh = SimpleNamespace(lang="zh", query="坟墓", terms={"坟": 1.0}, entries=[], dictionary={})
+    assert rr.search(zh, 5).rows.tolist() == [0]
+    off = RerankRetriever(_Fixed([0], [3.0]), _Fixed([], []), glosses=gl, gloss_candidates=0.0)
+    assert off.search(en, 5).rows.tolist() == [0]
+
+
+def test_an_index_keeps_its_rows_glosses_and_searches_without_them(corpus_dir, single, tmp_path, monkeypatch):
+    if not len(default_lexicon()):
+        pytest.skip("no dictionaries installed")
+    assert single.glosses is not None and single.manifest["glosses"]["words"] == single.glosses.n_terms
+    tomb = next(r for r in range(len(single)) if "坟墓" in single.rows.text(r))
+    rows, _ = single.glosses.search(english_query_words("tomb"), k=5)
+    assert tomb in rows.tolist()  # 坟墓: "grave; tomb"
+    assert not single.check()["problems"]
+    # an index built without the dictionaries has no gloss index; its hybrid search still works
+    import policyidx.text.lexicons as lexicons
+
+    monkeypatch.setattr(lexicons, "available_sources", lambda: {})
+    bare = Index.build(Corpus.load(corpus_dir), tmp_path / "bare")
+    assert bare.glosses is None and "glosses" not in bare.manifest
+    assert bare.search("building a grave in a scenic area", k=3, query_lang="en")

@@ -202,6 +202,7 @@ def test_default_index_of_the_old_layout_rebuilds_itself(tmp_path, monkeypatch, 
     default = tmp_path / "indexes" / "default"
     shutil.copytree(built_index.snapshot_path, default)  # format 1 kept these at the top
     (default / ".readers").unlink()
+    shutil.rmtree(default / "glosses", ignore_errors=True)  # format 1 had no gloss index
     m = json.loads((default / "manifest.json").read_text(encoding="utf-8"))
     m["format_version"] = 1
     (default / "manifest.json").write_text(json.dumps(m), encoding="utf-8")

@@ -25,7 +25,7 @@ from .alignments import AlignmentStore
 from .highlight import write_tokens
 from .store import FORMAT_VERSION, build_fingerprints, write_rows, write_snapshot
 
-__all__ = ["build_index", "clause_rows", "tokenise", "keyword_index", "fit_builtin", "encode_rows", "vector_store",
+__all__ = ["build_index", "clause_rows", "tokenise", "keyword_index", "gloss_index", "GLOSS_K1", "GLOSS_B", "fit_builtin", "encode_rows", "vector_store",
            "VECTOR_DEFAULTS", "FIT_SAMPLE", "PARALLEL_MIN", "DENSE_CONTEXT", "feature_cap", "dense_context", "row_contexts", "with_context", "context_string"]
 
 #: How the dense index is built: exact inner product up to 50k clauses, an inverted file
@@ -39,6 +39,10 @@ VECTOR_DEFAULTS: dict[str, Any] = {"exact_max": 50_000, "ann": "ivf"}
 BM25_K1 = 0.9
 BM25_B = 0.3
 FIT_SAMPLE = 30_000
+#: BM25 parameters of the gloss index (:func:`gloss_index`): the usual values, not tuned.  A
+#: gloss bag counts each word once, so ``b`` only weighs how many words a clause has.
+GLOSS_K1 = 1.2
+GLOSS_B = 0.75
 #: The built-in encoder sees each clause in its context: the document title and the headings
 #: of the enclosing clauses before the clause text (chosen on the real-corpus dev queries,
 #: README "Search quality").
@@ -206,6 +210,39 @@ def keyword_index(terms: Sequence[Sequence[str]] | None, csr: tuple[np.ndarray, 
     return BM25Index.build(terms, k1=k1, b=b, progress=progress, method=scorer)
 
 
+def gloss_index(texts: Sequence[str], langs: Sequence[str], *, k1: float = GLOSS_K1, b: float = GLOSS_B):
+    """The BM25 index of the Chinese rows by the English words of their words' dictionary glosses
+    (:meth:`~policyidx.text.lexicons.Lexicon.gloss_bag`: 坟墓 gives "grave" and "tomb"), each
+    word once per row; other rows have none.  ``None`` when the dictionaries are not installed
+    or no row has a gloss.
+
+    An English query reaches Chinese clauses through the few renderings its words are given
+    before any clause is seen; this index lets it reach the clauses that say a word another
+    way, by the document side's translation (the hybrid mode's gloss candidates,
+    :class:`~policyidx.retrieval.retrievers.RerankRetriever`).  About 50 µs a row."""
+    from ..retrieval.keyword import BM25Index
+    from ..text.lexicons import DictionaryError, available_sources, default_lexicon
+
+    if not available_sources():
+        return None
+    try:
+        lex = default_lexicon()
+    except DictionaryError:
+        return None
+    if not len(lex):
+        return None
+    vocab: dict[str, int] = {}
+    ptr = np.zeros(len(texts) + 1, dtype=np.int64)
+    ids: list[int] = []
+    for i, (text, lang) in enumerate(zip(texts, langs)):
+        if lang == "zh":
+            ids.extend(vocab.setdefault(w, len(vocab)) for w in sorted(lex.gloss_bag(text)))
+        ptr[i + 1] = len(ids)
+    if not ids:
+        return None
+    return BM25Index.from_ids(ptr, np.asarray(ids, dtype=np.int32), list(vocab), k1=k1, b=b, method="lucene")
+
+
 def fit_builtin(texts: Sequence[str], terms: Sequence[Sequence[str]], *, dim: int, progress: bool = False,
                 **fit_args: Any):
     """The built-in encoder fitted on ``texts`` (a sample of the rows) with their terms."""
@@ -293,6 +330,11 @@ def _build(corpus: Corpus, tmp: Path, analyzer: Analyzer, *, encoder: str, dim: 
         # English and Japanese queries read the dictionary lexicon: cached once per machine
         # here rather than by the first such query
         warm_lexicon()
+    with stage("glosses"):
+        # the Chinese rows by their words' English glosses, for English queries
+        glosses = gloss_index(texts, langs)
+        if glosses is not None:
+            glosses.save(tmp / "glosses")
     manifest: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "library_version": __version__,
@@ -315,6 +357,8 @@ def _build(corpus: Corpus, tmp: Path, analyzer: Analyzer, *, encoder: str, dim: 
         "glossary_files": [str(g) for g in corpus.catalog.glossary],
         **build_fingerprints(corpus.catalog.glossary, corpus.catalog, corpus.fingerprint()),
     }
+    if glosses is not None:
+        manifest["glosses"] = {"k1": GLOSS_K1, "b": GLOSS_B, "words": glosses.n_terms, "postings": glosses.n_postings}
     if align:
         with stage("alignments"):
             manifest["alignments"] = AlignmentStore(tmp / "alignments").store_all(

@@ -59,8 +59,6 @@ __all__ = ["Index", "Hit", "Counterpart", "default_index_path", "FORMAT_VERSION"
 MODES = mode_names()
 MAX_QUERY_CHARS = 20_000
 _SURROGATE = re.compile("[\ud800-\udfff]")
-#: A run of Han characters, the part of a Chinese row read in its words' glosses (:meth:`Index.gloss_shares`).
-_HAN_RUN = re.compile("[\u3400-\u9fff\uf900-\ufaff]+")
 
 
 @contextmanager
@@ -556,7 +554,7 @@ class Index:
         """
         problems = self._snapshot.check() + self._alignment_problems()
         if not problems:
-            for part in ("keyword", "vectors", "encoder"):
+            for part in ("keyword", "vectors", "encoder", "glosses"):
                 try:
                     getattr(self, part)
                 except PolicyIdxError as exc:
@@ -600,6 +598,23 @@ class Index:
         return kw
 
     @cached_property
+    def glosses(self):
+        """The gloss index (:func:`~policyidx.index.build.gloss_index`), ``None`` for an index
+        built without the dictionaries or before it existed."""
+        from ..retrieval.keyword import BM25Index
+
+        if not any(f.startswith("glosses/") for f in self._snapshot.files):
+            return None
+        where = self.snapshot_path / "glosses"
+        self._snapshot.verify("glosses")
+        with _reading(where):
+            gl = BM25Index.load(where, mmap=True)
+        if gl.n_docs != len(self.rows):
+            raise CorruptIndexError(f"{where} indexes {gl.n_docs} rows, the index has {len(self.rows)}; "
+                                    "rebuild the index")
+        return gl
+
+    @cached_property
     def vectors(self):
         from ..retrieval.vectors import VectorStore
 
@@ -629,12 +644,16 @@ class Index:
         return self._retrievers[mode]
 
     def _part(self, name: str) -> Retriever:
-        from ..retrieval.retrievers import DenseRetriever, KeywordRetriever
+        from ..retrieval.retrievers import DenseRetriever, GlossRetriever, KeywordRetriever
 
         if name == "keyword":
             return KeywordRetriever(self.keyword)
         if name == "dense":
             return DenseRetriever(lambda: self.encoder, self.vectors)
+        if name == "glosses":
+            if self.glosses is None:
+                raise QueryError("this index has no gloss index (built without the dictionaries): rebuild it")
+            return GlossRetriever(self.glosses)
         if name == "row_doc":
             return self.row_doc
         if name == "context":
@@ -752,6 +771,7 @@ class Index:
         (:meth:`~policyidx.text.lexicons.Lexicon.gloss_words_in`) or that the row has one of
         the ``renderings`` of (per word: the query side's translation of it); NaN for a row
         not in Chinese (a Japanese translation)."""
+        from ..text.han import HAN_RUN
         from ..text.lexicons import default_lexicon
 
         rows = np.asarray(rows, dtype=np.int64)
@@ -765,7 +785,7 @@ class Index:
                 continue
             text = self.rows.text(int(r))
             found = {w for w, rs in (renderings or {}).items() if w in want and any(x in text for x in rs)}
-            for run in _HAN_RUN.findall(text):
+            for run in HAN_RUN.findall(text):
                 if len(found) == len(want):
                     break
                 found |= lex.gloss_words_in(run, want - found)

@@ -1183,7 +1183,7 @@ class ShardedIndex:
         # (and a few more, as a single index, for the last hits' confidence lead)
         depth = depth_for(k) if mode == "hybrid" else lead_depth(k)
         if mode == "hybrid" and rerank:  # the default hybrid re-ranks a deeper candidate list
-            depth = max(depth, int(self.params.get("rerank_depth", HYBRID_DEFAULTS["rerank_depth"])))
+            depth = max(depth, int(hybrid_weights(self.params, exp.lang)["rerank_depth"]))
         # a dict as it is: its synonym sets (retrieval.expand.QueryTerms) travel with it
         terms = (exp.terms if isinstance(exp.terms, dict) else dict(exp.terms)) if mode in ("keyword", "hybrid") and exp.terms else None
         qvec = None

@@ -8,7 +8,7 @@ import numpy as np
 
 from .base import Ranking
 
-__all__ = ["rrf", "dense_rerank", "relative_coverage", "FUSIONS"]
+__all__ = ["rrf", "dense_rerank", "relative_coverage", "add_candidates", "FUSIONS"]
 
 
 def rrf(rankings: Mapping[str, Ranking], weights: Mapping[str, float], k: float = 60.0) -> Ranking:
@@ -173,3 +173,59 @@ def _dense_rerank_named(rankings: Mapping[str, Ranking], weights: Mapping[str, f
 #: Fusion methods by name (the ``fusion`` parameter of an index), all called
 #: ``fuse(rankings, weights, k)``.
 FUSIONS = {"rrf": rrf, "dense-rerank": _dense_rerank_named}
+
+
+def add_candidates(ranking: Ranking, other: Ranking, other_of_ranked: np.ndarray, weight: float,
+                   name: str = "other") -> Ranking:
+    """``ranking`` joined by the rows of ``other``, a ranking of other evidence, by a weighted
+    sum of max-normalised scores: each row of either scores
+    ``s / s_max + weight * o / o_max``, ``s`` its score in ``ranking`` (0 if it is not there)
+    and ``o`` its score by the other evidence (``other_of_ranked`` for the rows of
+    ``ranking``, ``other.scores`` for the others; 0 if it has none).  A row of ``ranking`` the
+    other evidence cannot judge (NaN in ``other_of_ranked``: a Japanese translation has no
+    Chinese words to read in their glosses) keeps its place, ``(1 + weight) * s / s_max``, as
+    if that evidence agreed with the ranking; counted as 0 it would fall below every row that
+    can be judged (the bundled English queries, whose answers are mostly JETRO's translations,
+    hit@1 0.837 -> 0.721), counted as the mean of the others still below the best (0.791).
+
+    Min-max normalisation with a linear combination is the classic score fusion (Fox and Shaw's
+    CombSUM); the maximum alone is used because 0 is each side's natural floor.  A weight of 0
+    returns ``ranking`` unchanged.
+
+    Parameters
+    ----------
+    ranking
+        The main ranking (its components are kept).
+    other
+        The other evidence's best rows, best first.
+    other_of_ranked
+        The other evidence's score of each row of ``ranking`` (same length; NaN: cannot judge).
+    weight
+        The other evidence's weight.
+    name
+        ``other``'s name among the components of the result.
+
+    Returns
+    -------
+    Ranking
+        Every row of either, best first (ties to the lower row).
+    """
+    if not weight or not len(other):
+        return ranking
+    o_of = np.asarray(other_of_ranked, dtype=np.float64)
+    if len(o_of) != len(ranking):
+        raise ValueError(f"{len(o_of)} scores of the other evidence for {len(ranking)} ranked rows")
+    known = ~np.isnan(o_of)
+    s_max = float(ranking.scores.max()) if len(ranking) else 0.0
+    o_max = max(float(other.scores.max()), float(o_of[known].max()) if known.any() else 0.0)
+    s_max = s_max if s_max > 0 else 1.0
+    o_max = o_max if o_max > 0 else 1.0
+    # a row the other evidence cannot judge keeps its place: its evidence agrees with the ranking's
+    o_of = np.where(known, o_of, ranking.scores / s_max * o_max)
+    fused: dict[int, float] = {}
+    for row, sc in zip(other.rows.tolist(), other.scores.tolist()):
+        fused[row] = weight * sc / o_max
+    for row, sc, o in zip(ranking.rows.tolist(), ranking.scores.tolist(), o_of.tolist()):
+        fused[row] = sc / s_max + weight * o / o_max
+    pairs = sorted(fused.items(), key=lambda x: (-x[1], x[0]))
+    return Ranking.from_pairs(pairs, {**ranking.components, name: other})

@@ -10,14 +10,14 @@ import numpy as np
 
 from ..errors import QueryError
 from .base import Ranking, Retriever, RowFilter
-from .fusion import FUSIONS, dense_rerank
+from .fusion import FUSIONS, add_candidates, dense_rerank
 
 if TYPE_CHECKING:  # pragma: no cover
     from .expand import Expansion
     from .keyword import BM25Index
     from .vectors import VectorStore
 
-__all__ = ["KeywordRetriever", "DenseRetriever", "FusionRetriever", "RerankRetriever", "depth_for", "max_attainable",
+__all__ = ["KeywordRetriever", "DenseRetriever", "GlossRetriever", "FusionRetriever", "RerankRetriever", "depth_for", "max_attainable",
            "query_coverage", "context_scores", "coverage_scores", "judged_coverage", "lucene_idf",
            "coverage_power_for", "proximity_scores", "ordered_scores", "jurisdiction_names", "query_jurisdictions",
            "jurisdiction_factor", "asks_quantity", "has_quantity", "quantity_factor", "judged_quantity", "gloss_factor", "judged_glosses", "english_word_renderings", "COVERAGE_LANGS", "SET_COVERAGE_ANY_LANG", "UNJUDGED_BY_LANGUAGE_SHARE", "UNJUDGED_LANGUAGE_FLOOR",
@@ -181,6 +181,40 @@ class DenseRetriever:
         return Ranking(r[order], s[order])
 
 
+class GlossRetriever:
+    """BM25 of an English query's content words (:func:`~policyidx.text.lexicons.english_query_words`)
+    over the English glosses of the Chinese rows' words (:func:`policyidx.index.build.gloss_index`):
+    the document side of cross-language retrieval.  A query in another language finds nothing."""
+
+    name = "glosses"
+
+    def __init__(self, bm25: BM25Index):
+        self.bm25 = bm25
+
+    @staticmethod
+    def words(query: Expansion) -> list[str]:
+        """The words an English query is looked up by (none for another language)."""
+        from ..text.lexicons import english_query_words
+
+        return english_query_words(query.query) if query.lang == "en" else []
+
+    def search(self, query: Expansion, k: int, filter: RowFilter | None = None) -> Ranking:
+        _check_k(k)
+        mask = _mask(filter, self.bm25.n_docs)
+        words = self.words(query)
+        if not words:
+            return Ranking.empty()
+        rows, scores = self.bm25.search(words, k=k, allowed=mask)
+        return Ranking(np.asarray(rows, dtype=np.int64), np.asarray(scores, dtype=np.float64))
+
+    def score(self, query: Expansion, rows: np.ndarray) -> np.ndarray:
+        """The score of given rows (0 where none of the query's words is in their glosses)."""
+        words = self.words(query)
+        if not words:
+            return np.zeros(len(rows), dtype=np.float64)
+        return np.asarray(self.bm25.score(words, np.asarray(rows, dtype=np.int64)), dtype=np.float64)
+
+
 class FusionRetriever:
     """Several named retrievers, each asked for :func:`depth_for` ``(k)`` rows, fused.
 
@@ -251,7 +285,8 @@ class RerankRetriever:
         query's language only, relative to the best of them (``None``: all are judged).
     lang_weights
         Per query language, weights replacing ``doc_weight``, ``clause_weight`` or
-        ``context_weight`` for queries in it (``{"en": {"context_weight": 0.0}}``).
+        ``context_weight``, or a ``rerank_depth`` replacing ``depth``, for queries in it
+        (``{"en": {"context_weight": 0.0}}``).
     row_title
         ``row_title(rows)``: the title of each row's document (``None``: no jurisdiction factor).
     jurisdictions
@@ -278,6 +313,11 @@ class RerankRetriever:
         first use): a candidate whose coverage is not judged counts as a typical candidate to
         the extent the index is in the query's language
         (:func:`~policyidx.retrieval.fusion.relative_coverage`; ``None``: as the best).
+    glosses, gloss_candidates, gloss_depth
+        A :class:`GlossRetriever`: an English query's ranking is joined by its ``gloss_depth``
+        best rows, each row scoring its re-ranked score plus ``gloss_candidates`` times its
+        gloss score, both relative to their best
+        (:func:`~policyidx.retrieval.fusion.add_candidates`; ``None`` or 0: not used).
     """
 
     def __init__(self, keyword: Retriever, dense: Retriever, row_doc: np.ndarray | None = None, *,
@@ -293,8 +333,10 @@ class RerankRetriever:
                  row_quantity: Callable[[np.ndarray], np.ndarray] | None = None, quantity_penalty: float = 0.0,
                  row_gloss: Callable[..., np.ndarray] | None = None,
                  gloss_weight: float = 0.0,
-                 lang_shares: Mapping[str, float] | Callable[[], Mapping[str, float]] | None = None):
+                 lang_shares: Mapping[str, float] | Callable[[], Mapping[str, float]] | None = None,
+                 glosses: GlossRetriever | None = None, gloss_candidates: float = 0.0, gloss_depth: int = 200):
         self.keyword, self.dense, self.row_doc = keyword, dense, row_doc
+        self.glosses, self.gloss_candidates, self.gloss_depth = glosses, float(gloss_candidates), int(gloss_depth)
         self.row_title, self._jurisdictions = row_title, jurisdictions
         self.jurisdiction_penalty = float(jurisdiction_penalty)
         self.local_penalty = float(local_penalty)
@@ -311,10 +353,10 @@ class RerankRetriever:
 
     def search(self, query: Expansion, k: int, filter: RowFilter | None = None) -> Ranking:
         _check_k(k)
-        depth = max(self.depth, depth_for(k))
+        own = self.lang_weights.get(query.lang) or {}
+        depth = max(int(own.get("rerank_depth", self.depth)), depth_for(k))
         kw = self.keyword.search(query, depth, filter)
         dn = self.dense.search(query, depth, filter)
-        own = self.lang_weights.get(query.lang) or {}
         doc_weight = float(own.get("doc_weight", self.doc_weight))
         clause_weight = float(own.get("clause_weight", self.clause_weight))
         context_weight = float(own.get("context_weight", self.context_weight))
@@ -338,9 +380,17 @@ class RerankRetriever:
         g = judged_glosses(query, kw.rows, self.row_gloss, self.gloss_weight)
         if g is not None:
             prior = g if prior is None else prior * g
-        return dense_rerank(kw, dn, self.row_doc, doc_weight=doc_weight, clause_weight=clause_weight,
-                            context=ctx, coverage=cov, coverage_power=power, prior=prior,
-                            unjudged_share=unjudged_share(cov, self.lang_shares, query.lang)).top(k)
+        ranked = dense_rerank(kw, dn, self.row_doc, doc_weight=doc_weight, clause_weight=clause_weight,
+                              context=ctx, coverage=cov, coverage_power=power, prior=prior,
+                              unjudged_share=unjudged_share(cov, self.lang_shares, query.lang))
+        if self.glosses is not None and self.gloss_candidates and self.gloss_depth > 0 and query.lang == "en":
+            gl = self.glosses.search(query, self.gloss_depth, filter)
+            if len(gl):
+                of_ranked = self.glosses.score(query, ranked.rows)
+                if self.row_lang is not None:  # a row not in Chinese has no glosses to read
+                    of_ranked[np.asarray(self.row_lang(ranked.rows)) != "zh"] = np.nan
+                ranked = add_candidates(ranked, gl, of_ranked, self.gloss_candidates, name="glosses")
+        return ranked.top(k)
 
     @property
     def lang_shares(self) -> Mapping[str, float]:

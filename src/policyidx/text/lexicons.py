@@ -84,6 +84,7 @@ MAX_GLOSS_WORDS = 5
 _CEDICT_SPLIT = re.compile(r"[;,](?![^()]*\))")  # not inside parentheses
 _ARTICLES = frozenset(("a", "an", "the"))
 _EN_WORD = re.compile(r"[a-z][a-z0-9'’-]*|\d+")
+
 _PAREN = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|（[^（）]*）")
 _LEADING = re.compile(r"^(?:to be |to |a |an |the )")
 _SKIP_GLOSS = re.compile(r"^(?:cl:|surname |variant of |old variant of |see |used in |also written |abbr\. for |japanese variant |taiwan pr\.|pr\. )")
@@ -738,6 +739,17 @@ class Lexicon:
                         out |= g & want
                         if len(out) == len(want):
                             return out
+        return out
+
+    def gloss_bag(self, text: str) -> set[str]:
+        """The English gloss words of all the Chinese words written in ``text``
+        (:meth:`gloss_words_in` over each of its runs of Han characters): the bag a Chinese
+        clause is indexed by for English queries (:func:`policyidx.index.build.gloss_index`)."""
+        from .han import HAN_RUN
+
+        out: set[str] = set()
+        for run in HAN_RUN.findall(text):
+            out |= self.gloss_words_in(run)
         return out
 
     def _sense_words(self, i: int) -> Iterator[str]:
