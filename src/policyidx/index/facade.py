@@ -586,33 +586,29 @@ class Index:
 
     @cached_property
     def keyword(self):
-        from ..retrieval.keyword import BM25Index
-
-        where = self.snapshot_path / "keyword"
-        self._snapshot.verify("keyword")
-        with _reading(where):
-            kw = BM25Index.load(where, mmap=True)
-        if kw.n_docs != len(self.rows):
-            raise CorruptIndexError(f"{where} indexes {kw.n_docs} rows, the index has {len(self.rows)}; "
-                                    "rebuild the index")
-        return kw
+        return self._bm25_part("keyword")
 
     @cached_property
     def glosses(self):
         """The gloss index (:func:`~policyidx.index.build.gloss_index`), ``None`` for an index
         built without the dictionaries or before it existed."""
-        from ..retrieval.keyword import BM25Index
-
         if not any(f.startswith("glosses/") for f in self._snapshot.files):
             return None
-        where = self.snapshot_path / "glosses"
-        self._snapshot.verify("glosses")
+        return self._bm25_part("glosses")
+
+    def _bm25_part(self, part: str):
+        """The BM25 index stored as ``part`` of the snapshot, checked against the manifest and
+        against the number of rows."""
+        from ..retrieval.keyword import BM25Index
+
+        where = self.snapshot_path / part
+        self._snapshot.verify(part)
         with _reading(where):
-            gl = BM25Index.load(where, mmap=True)
-        if gl.n_docs != len(self.rows):
-            raise CorruptIndexError(f"{where} indexes {gl.n_docs} rows, the index has {len(self.rows)}; "
+            index = BM25Index.load(where, mmap=True)
+        if index.n_docs != len(self.rows):
+            raise CorruptIndexError(f"{where} indexes {index.n_docs} rows, the index has {len(self.rows)}; "
                                     "rebuild the index")
-        return gl
+        return index
 
     @cached_property
     def vectors(self):
@@ -652,7 +648,8 @@ class Index:
             return DenseRetriever(lambda: self.encoder, self.vectors)
         if name == "glosses":
             if self.glosses is None:
-                raise QueryError("this index has no gloss index (built without the dictionaries): rebuild it")
+                raise QueryError("this index has no gloss index (built before it existed, or without the dictionaries): "
+                                 "rebuild it with the dictionaries installed")
             return GlossRetriever(self.glosses)
         if name == "row_doc":
             return self.row_doc

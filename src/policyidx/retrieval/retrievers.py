@@ -142,12 +142,17 @@ class KeywordRetriever:
     def __init__(self, bm25: BM25Index):
         self.bm25 = bm25
 
+    def terms_of(self, query: Expansion) -> Mapping[str, float] | list[str]:
+        """What the query is looked up by: its weighted terms."""
+        return query.terms
+
     def search(self, query: Expansion, k: int, filter: RowFilter | None = None) -> Ranking:
         _check_k(k)
         mask = _mask(filter, self.bm25.n_docs)
-        if not query.terms:
+        terms = self.terms_of(query)
+        if not terms:
             return Ranking.empty()
-        rows, scores = self.bm25.search(query.terms, k=k, allowed=mask)
+        rows, scores = self.bm25.search(terms, k=k, allowed=mask)
         return Ranking(np.asarray(rows, dtype=np.int64), np.asarray(scores, dtype=np.float64))
 
 
@@ -181,35 +186,22 @@ class DenseRetriever:
         return Ranking(r[order], s[order])
 
 
-class GlossRetriever:
+class GlossRetriever(KeywordRetriever):
     """BM25 of an English query's content words (:func:`~policyidx.text.lexicons.english_query_words`)
     over the English glosses of the Chinese rows' words (:func:`policyidx.index.build.gloss_index`):
     the document side of cross-language retrieval.  A query in another language finds nothing."""
 
     name = "glosses"
 
-    def __init__(self, bm25: BM25Index):
-        self.bm25 = bm25
-
-    @staticmethod
-    def words(query: Expansion) -> list[str]:
+    def terms_of(self, query: Expansion) -> list[str]:
         """The words an English query is looked up by (none for another language)."""
         from ..text.lexicons import english_query_words
 
         return english_query_words(query.query) if query.lang == "en" else []
 
-    def search(self, query: Expansion, k: int, filter: RowFilter | None = None) -> Ranking:
-        _check_k(k)
-        mask = _mask(filter, self.bm25.n_docs)
-        words = self.words(query)
-        if not words:
-            return Ranking.empty()
-        rows, scores = self.bm25.search(words, k=k, allowed=mask)
-        return Ranking(np.asarray(rows, dtype=np.int64), np.asarray(scores, dtype=np.float64))
-
     def score(self, query: Expansion, rows: np.ndarray) -> np.ndarray:
         """The score of given rows (0 where none of the query's words is in their glosses)."""
-        words = self.words(query)
+        words = self.terms_of(query)
         if not words:
             return np.zeros(len(rows), dtype=np.float64)
         return np.asarray(self.bm25.score(words, np.asarray(rows, dtype=np.int64)), dtype=np.float64)
