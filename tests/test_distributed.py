@@ -72,11 +72,7 @@ def corpus_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def single(corpus_dir, tmp_path_factory) -> Index:
-    idx = Index.build(Corpus.load(corpus_dir), tmp_path_factory.mktemp("single") / "idx")
-    # a sharded index has no gloss index yet (README, "English: the clauses read in their
-    # glosses"): the single index it must answer as is compared without its gloss candidates
-    idx.params["gloss_candidates"] = 0.0
-    return idx
+    return Index.build(Corpus.load(corpus_dir), tmp_path_factory.mktemp("single") / "idx")
 
 
 @pytest.fixture(scope="module")

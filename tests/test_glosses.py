@@ -137,18 +137,50 @@ def test_english_candidates_are_weighed_by_their_glosses(single):
     assert _scores(single, "水土保持方案") == _scores(single, "水土保持方案", 0.0)
 
 
-def test_sharded_index_applies_the_same_factor(corpus_dir, single, tmp_path):
-    sharded = Index.build(Corpus.load(corpus_dir), tmp_path / "idx", shards=2)
-    # a sharded index has no gloss index yet: the single one is compared without its gloss candidates
-    plain = Index.open(single.path)
-    plain.params["gloss_candidates"] = 0.0
-    for q in ("who prepares the soil and water conservation plan", "building a grave in a scenic area"):
+@pytest.fixture(scope="module")
+def sharded(corpus_dir, tmp_path_factory):
+    return Index.build(Corpus.load(corpus_dir), tmp_path_factory.mktemp("sharded") / "idx", shards=2)
+
+
+def test_sharded_index_applies_the_same_factor_and_candidates(single, sharded):
+    for q in ("who prepares the soil and water conservation plan", "building a grave in a scenic area",
+              "tomb"):
         # the rows the query's words reach (the tail that only the dense side finds, near 0,
-        # is ordered apart by a sharded index, factor or not)
-        a = [h for h in plain.search(q, k=5, query_lang="en") if h.score > 0.2]
+        # is ordered apart by a sharded index, factor or not: a gloss candidate of that tail
+        # keeps the tail's last-digit tie-breaks, hence the tolerance)
+        a = [h for h in single.search(q, k=5, query_lang="en") if h.score > 0.2]
         b = [h for h in sharded.search(q, k=5, query_lang="en") if h.score > 0.2]
         assert a and [h.id for h in a] == [h.id for h in b]
-        assert [round(h.score, 6) for h in a] == [round(h.score, 6) for h in b]
+        assert [h.score for h in a] == pytest.approx([h.score for h in b], abs=1e-4)
+    # the gloss candidates count: without them the grave query's second row is not reached
+    params = dict(sharded.params)
+    sharded.params["gloss_candidates"] = 0.0
+    try:
+        off = [h.id for h in sharded.search("building a grave in a scenic area", k=5, query_lang="en") if h.score > 0.2]
+    finally:
+        sharded.params.clear()
+        sharded.params.update(params)
+    on = [h.id for h in sharded.search("building a grave in a scenic area", k=5, query_lang="en") if h.score > 0.2]
+    assert len(on) > len(off)
+
+
+def test_a_sharded_index_scores_its_glosses_with_the_collections_statistics(single, sharded):
+    if not len(default_lexicon()):
+        pytest.skip("no dictionaries installed")
+    assert sharded.manifest["glosses"]["words"] == single.manifest["glosses"]["words"]
+    assert sharded.manifest["glosses"]["postings"] == single.manifest["glosses"]["postings"]
+    words = english_query_words("building a grave in a scenic area, a soil conservation plan")
+    seen = 0
+    for i in range(len(sharded.shard_paths)):
+        shard = sharded._local_shard(i)
+        if shard.glosses is None:
+            continue
+        local = np.arange(len(shard))
+        got = shard.glosses.score(words, local)
+        want = single.glosses.score(words, np.asarray(sharded._global_rows(i))[local])
+        assert np.allclose(got, want, rtol=1e-5, atol=1e-6) and np.any(got > 0)
+        seen += 1
+    assert seen == len(sharded.shard_paths)  # both shards hold Chinese rows
 
 
 # ----------------------------------------------------------------------------- gloss candidates

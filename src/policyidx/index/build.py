@@ -25,7 +25,7 @@ from .alignments import AlignmentStore
 from .highlight import write_tokens
 from .store import FORMAT_VERSION, build_fingerprints, write_rows, write_snapshot
 
-__all__ = ["build_index", "clause_rows", "tokenise", "keyword_index", "gloss_index", "GLOSS_K1", "GLOSS_B", "fit_builtin", "encode_rows", "vector_store",
+__all__ = ["build_index", "clause_rows", "tokenise", "keyword_index", "gloss_bags", "gloss_index", "GLOSS_K1", "GLOSS_B", "fit_builtin", "encode_rows", "vector_store",
            "VECTOR_DEFAULTS", "FIT_SAMPLE", "PARALLEL_MIN", "DENSE_CONTEXT", "feature_cap", "dense_context", "row_contexts", "with_context", "context_string"]
 
 #: How the dense index is built: exact inner product up to 50k clauses, an inverted file
@@ -210,18 +210,12 @@ def keyword_index(terms: Sequence[Sequence[str]] | None, csr: tuple[np.ndarray, 
     return BM25Index.build(terms, k1=k1, b=b, progress=progress, method=scorer)
 
 
-def gloss_index(texts: Sequence[str], langs: Sequence[str], *, k1: float = GLOSS_K1, b: float = GLOSS_B):
-    """The BM25 index of the Chinese rows by the English words of their words' dictionary glosses
+def gloss_bags(texts: Sequence[str], langs: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
+    """The English words of each Chinese row's words' dictionary glosses
     (:meth:`~policyidx.text.lexicons.Lexicon.gloss_bag`: 坟墓 gives "grave" and "tomb"), each
-    word once per row; other rows have none.  ``None`` when the dictionaries are not installed
-    or no row has a gloss.
-
-    An English query reaches Chinese clauses through the few renderings its words are given
-    before any clause is seen; this index lets it reach the clauses that say a word another
-    way, by the document side's translation (the hybrid mode's gloss candidates,
-    :class:`~policyidx.retrieval.retrievers.RerankRetriever`).  About 90 µs a row (18 s
-    for the 202,625 rows of the real-corpus index)."""
-    from ..retrieval.keyword import BM25Index
+    word once per row, as CSR arrays ``(row_ptr, word_ids, words)``; other rows have none.
+    ``None`` when the dictionaries are not installed or no row has a gloss.  About 90 µs a
+    row (18 s for the 202,625 rows of the real-corpus index)."""
     from ..text.lexicons import DictionaryError, available_sources, default_lexicon
 
     if not available_sources():
@@ -241,7 +235,27 @@ def gloss_index(texts: Sequence[str], langs: Sequence[str], *, k1: float = GLOSS
         ptr[i + 1] = len(ids)
     if not ids:
         return None
-    return BM25Index.from_ids(ptr, np.asarray(ids, dtype=np.int32), list(vocab), k1=k1, b=b, method="lucene")
+    return ptr, np.asarray(ids, dtype=np.int32), list(vocab)
+
+
+def gloss_index(texts: Sequence[str], langs: Sequence[str], *, k1: float = GLOSS_K1, b: float = GLOSS_B,
+                bags: tuple[np.ndarray, np.ndarray, list[str]] | None = None,
+                collection: tuple[int, float, np.ndarray] | None = None):
+    """The BM25 index of the Chinese rows by their :func:`gloss_bags`; ``None`` when there are
+    none.  ``bags`` computed already may be given instead of the texts; ``collection`` is as
+    for :meth:`~policyidx.retrieval.keyword.BM25Index.from_ids` (a shard of a larger index).
+
+    An English query reaches Chinese clauses through the few renderings its words are given
+    before any clause is seen; this index lets it reach the clauses that say a word another
+    way, by the document side's translation (the hybrid mode's gloss candidates,
+    :class:`~policyidx.retrieval.retrievers.RerankRetriever`)."""
+    from ..retrieval.keyword import BM25Index
+
+    if bags is None:
+        bags = gloss_bags(texts, langs)
+    if bags is None:
+        return None
+    return BM25Index.from_ids(*bags, k1=k1, b=b, method="lucene", collection=collection)
 
 
 def fit_builtin(texts: Sequence[str], terms: Sequence[Sequence[str]], *, dim: int, progress: bool = False,

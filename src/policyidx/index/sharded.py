@@ -16,7 +16,9 @@ aligned there.  Every shard's BM25 impacts are computed from the statistics of t
 collection (number of clauses, average length, document frequencies), reduced across shards
 before the keyword indexes are written, and every shard's vectors come from one encoder: a
 query's keyword and dense scores on a shard are the scores a single index gives, so the
-merged top k of the shards is the single index's top k.  Each shard also stores
+merged top k of the shards is the single index's top k.  The gloss index of a shard's
+Chinese rows (:func:`policyidx.index.build.gloss_index`, for English queries) is written with
+the collection's gloss statistics the same way.  Each shard also stores
 ``rows/global_row.npy``, the row each clause has in a single index of the same corpus, which
 breaks ties the way a single index does.
 
@@ -264,7 +266,7 @@ def _task_tokenise(root: str, doc_ids: list[str], work_dir: str) -> dict[str, An
 
 
 def _tokenise(corpus: Any, work_dir: str, t0: float, t1: float) -> dict[str, Any]:
-    from .build import clause_rows
+    from .build import clause_rows, gloss_bags
     from .store import write_rows
     from ..text.analysis import analyze, detect_lang
 
@@ -274,11 +276,21 @@ def _tokenise(corpus: Any, work_dir: str, t0: float, t1: float) -> dict[str, Any
     ids: list[int] = []
     lens = np.zeros(len(clauses), dtype=np.int64)
     df: Counter[str] = Counter()
+    texts, langs = [], []
     for i, c in enumerate(clauses):
-        terms = analyze(c.content, c.lang or detect_lang(c.text))  # markup blanked out
+        lang = c.lang or detect_lang(c.text)
+        terms = analyze(c.content, lang)  # markup blanked out
         ids.extend(setdefault(t, len(vocab)) for t in terms)
         lens[i] = len(terms)
         df.update(set(terms))
+        texts.append(c.content)
+        langs.append(lang)
+    # the Chinese rows' gloss words (as a single build's gloss index), counted for the collection
+    bags = gloss_bags(texts, langs)
+    gloss_df: Counter[str] = Counter()
+    if bags is not None:
+        g_ptr, g_ids, g_vocab = bags
+        gloss_df.update({g_vocab[j]: int(c) for j, c in enumerate(np.bincount(g_ids, minlength=len(g_vocab)))})
     with atomic_directory(work_dir, tag="tokenise") as tmp:
         write_rows(tmp / "rows", corpus, clauses)
         doc_ptr = np.zeros(len(clauses) + 1, dtype=np.int64)
@@ -286,6 +298,10 @@ def _tokenise(corpus: Any, work_dir: str, t0: float, t1: float) -> dict[str, Any
         np.save(tmp / "doc_ptr.npy", doc_ptr, allow_pickle=False)
         np.save(tmp / "term_ids.npy", np.asarray(ids, dtype=np.int32), allow_pickle=False)
         (tmp / "vocab.json").write_text(json.dumps(list(vocab), ensure_ascii=False), encoding="utf-8")
+        if bags is not None:
+            np.save(tmp / "gloss_ptr.npy", g_ptr, allow_pickle=False)
+            np.save(tmp / "gloss_ids.npy", g_ids, allow_pickle=False)
+            (tmp / "gloss_vocab.json").write_text(json.dumps(g_vocab, ensure_ascii=False), encoding="utf-8")
     doc_rows = Counter(c.doc for c in clauses)
     return {
         "rows": len(clauses),
@@ -293,6 +309,8 @@ def _tokenise(corpus: Any, work_dir: str, t0: float, t1: float) -> dict[str, Any
         "doc_rows": {d.id: doc_rows.get(d.id, 0) for d in corpus.documents},
         "skipped": [{"id": sk.id, "file": sk.file, "reason": sk.reason} for sk in getattr(corpus, "skipped", [])],
         "df": dict(df),
+        "gloss_length": int(len(bags[1])) if bags is not None else 0,
+        "gloss_df": dict(gloss_df),
         "timings_s": {"parse": round(t1 - t0, 3), "tokenise": round(time.perf_counter() - t1, 3)},
     }
 
@@ -300,9 +318,12 @@ def _tokenise(corpus: Any, work_dir: str, t0: float, t1: float) -> dict[str, Any
 def _task_reduce(*parts: dict[str, Any]) -> dict[str, Any]:
     """Sum the statistics of several shards (or of partial sums)."""
     df: Counter[str] = Counter()
+    gloss_df: Counter[str] = Counter()
     for p in parts:
         df.update(p["df"])
-    return {"rows": sum(p["rows"] for p in parts), "length": sum(p["length"] for p in parts), "df": dict(df)}
+        gloss_df.update(p.get("gloss_df", {}))
+    return {"rows": sum(p["rows"] for p in parts), "length": sum(p["length"] for p in parts), "df": dict(df),
+            "gloss_length": sum(p.get("gloss_length", 0) for p in parts), "gloss_df": dict(gloss_df)}
 
 
 def _task_sample(work_dir: str, local_rows: list[int]) -> tuple[list[str], list[list[str]], list[str], list[str]]:
@@ -366,7 +387,7 @@ def _task_index(work_dir: str, shard_dir: str, enc_dir: str | None, encoder_spec
 def _index(analyzer: Any, work_dir: str, shard_dir: str, enc_dir: str | None, encoder_spec: str, stats: dict[str, Any],
            global_rows: list[tuple[int, int]], meta: dict[str, Any]) -> dict[str, Any]:
     from .alignments import AlignmentStore
-    from .build import DENSE_CONTEXT, encode_rows, row_contexts, vector_store, with_context
+    from .build import DENSE_CONTEXT, GLOSS_B, GLOSS_K1, encode_rows, gloss_index, row_contexts, vector_store, with_context
     from .store import _Blob, seal
     from ..parallel import TermLists
     from ..retrieval.encoders import BuiltinEncoder, get_encoder
@@ -394,6 +415,17 @@ def _index(analyzer: Any, work_dir: str, shard_dir: str, enc_dir: str | None, en
         kw.save(tmp / "keyword")
         analyzer.save(tmp / "analyzer")  # queries on this shard alone segment as its clauses were
         timings["keyword index"] = round(time.perf_counter() - t, 3)
+        t = time.perf_counter()
+        glosses = None
+        if (work / "gloss_ids.npy").exists() and stats.get("gloss_df"):
+            # BM25 of the glosses with the collection's statistics: a single index's gloss scores
+            g_vocab = json.loads((work / "gloss_vocab.json").read_text(encoding="utf-8"))
+            g_df = np.fromiter((stats["gloss_df"][w] for w in g_vocab), dtype=np.int64, count=len(g_vocab))
+            glosses = gloss_index((), (), bags=(np.load(work / "gloss_ptr.npy", allow_pickle=False),
+                                                np.load(work / "gloss_ids.npy", allow_pickle=False), g_vocab),
+                                  collection=(n, float(stats["gloss_length"]) / max(1, n), g_df))
+            glosses.save(tmp / "glosses")
+        timings["glosses"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
         texts_blob = _Blob(tmp / "rows", "texts")
         texts = [texts_blob[i] for i in range(len(texts_blob))]
@@ -431,6 +463,8 @@ def _index(analyzer: Any, work_dir: str, shard_dir: str, enc_dir: str | None, en
             "shard": {"of": meta["build_id"], "index": meta["shard"], "shards": meta["shards"],
                       "collection": {"rows": n, "avgdl": avgdl}},
         }
+        if glosses is not None:
+            manifest["glosses"] = {"k1": GLOSS_K1, "b": GLOSS_B, "words": glosses.n_terms, "postings": glosses.n_postings}
         if meta["align"]:
             t = time.perf_counter()
             pair_docs = _pair_docs(docs)
@@ -646,6 +680,11 @@ def build_sharded(
             "timings_s": timings,
             "task_seconds": stage_sums,
         }
+        if stats.get("gloss_df"):  # the shards' gloss indexes (the collection's statistics in each)
+            from .build import GLOSS_B, GLOSS_K1
+
+            manifest["glosses"] = {"k1": GLOSS_K1, "b": GLOSS_B, "words": len(stats["gloss_df"]),
+                                   "postings": int(stats["gloss_length"])}
         return manifest
 
     manifest = write_snapshot(target, write, locked=locked)
@@ -706,17 +745,24 @@ def _task_load(path: str, build_id: str) -> int:
 
 
 def _task_search(path: str, build_id: str, terms: dict[str, float] | None, qvec: np.ndarray | None, depth: int,
-                 filt: dict[str, Any] | None, words: list[str] | None = None) -> dict[str, Any]:
+                 glosses: tuple[list[str], int] | None, filt: dict[str, Any] | None,
+                 words: list[str] | None = None) -> dict[str, Any]:
     """One shard's top ``depth`` rows of each retriever: (global rows, local rows, scores), and
     the best impact of each of the query's ``words`` that the shard knows (``impacts``: the
-    hits' confidence needs the best score any row could reach and which words the index knows)."""
+    hits' confidence needs the best score any row could reach and which words the index knows).
+    ``glosses``: an English query's words and how many of the shard's rows to find by them in
+    its gloss index (``"glosses"``; none if the shard has no gloss index)."""
     idx = _open_shard(path, build_id)
     rows = idx._mask(**filt) if filt else None
     mask = rows.mask if rows is not None else None
-    out: dict[str, Any] = {"keyword": None, "dense": None, "impacts": {}}
+    out: dict[str, Any] = {"keyword": None, "dense": None, "glosses": None, "impacts": {}}
     if terms:
         r, s = idx.keyword.search(terms, k=depth, allowed=mask)
         out["keyword"] = (np.asarray(idx.global_row[r]), r.astype(np.int64), s)
+    if glosses and glosses[0] and glosses[1] > 0 and idx.glosses is not None:
+        r, s = idx.glosses.search(glosses[0], k=glosses[1], allowed=mask)
+        r = np.asarray(r, dtype=np.int64)
+        out["glosses"] = (np.asarray(idx.global_row[r]), r, np.asarray(s, dtype=np.float64))
     if words:
         ids = idx.keyword.term_ids
         best = idx.keyword.max_impact
@@ -768,6 +814,16 @@ def _task_gloss(path: str, build_id: str, terms: dict[str, float], idf: dict[str
     for a row it cannot read)."""
     idx = _open_shard(path, build_id)
     return idx.gloss_shares(words, np.asarray(rows, dtype=np.int64), renderings).tolist()
+
+
+def _task_gloss_scores(path: str, build_id: str, terms: dict[str, float], idf: dict[str, float], words: list[str],
+                       rows: list[int]) -> list[float]:
+    """The gloss-index scores of some rows of a shard for an English query's ``words`` (its
+    gloss index holds the collection's statistics; 0 for a shard without one)."""
+    idx = _open_shard(path, build_id)
+    if idx.glosses is None:
+        return [0.0] * len(rows)
+    return np.asarray(idx.glosses.score(words, np.asarray(rows, dtype=np.int64)), dtype=np.float64).tolist()
 
 
 def _task_records(path: str, build_id: str, rows: list[int]) -> list[dict[str, Any]]:
@@ -1172,7 +1228,7 @@ class ShardedIndex:
         from .facade import Hit, confidence, confidence_lead, highlight, lead_depth, make_snippet
         from ..retrieval.base import Ranking
         from ..retrieval.fusion import FUSIONS
-        from ..retrieval.fusion import dense_rerank
+        from ..retrieval.fusion import add_candidates, dense_rerank
         from ..retrieval.modes import FUSION_DEFAULTS, HYBRID_DEFAULTS, hybrid_weights
         from ..retrieval.retrievers import (coverage_power_for, depth_for, judged_coverage, judged_glosses,
                                             judged_jurisdiction, judged_quantity, query_coverage, unjudged_share)
@@ -1193,6 +1249,14 @@ class ShardedIndex:
                 qvec = np.ascontiguousarray(qv[0], dtype=np.float32)
         if terms is None and qvec is None:
             return []
+        # an English query's hybrid candidates are joined by its best rows in the shards' gloss indexes
+        g_words: list[str] = []
+        g_weight = float(self.params.get("gloss_candidates", HYBRID_DEFAULTS["gloss_candidates"]))
+        g_depth = int(self.params.get("gloss_depth", HYBRID_DEFAULTS["gloss_depth"]))
+        if mode == "hybrid" and rerank and exp.lang == "en" and g_weight and g_depth > 0 and "glosses" in self.manifest:
+            from ..text.lexicons import english_query_words
+
+            g_words = english_query_words(exp.query)
         calls: dict[int, tuple[Any, ...]] = {}
         words = list(exp.terms) if exp.terms else None  # which the shards know: the query's coverage
         live = set(np.asarray(self.doc_shard)[doc_mask].tolist()) if doc_mask is not None else None
@@ -1206,15 +1270,17 @@ class ShardedIndex:
                      "docs": [d for d in filt["docs"] if d in self._shard_docs[i]] if filt["docs"] else None,
                      "works": [w for w in filt["works"] if w in self._shard_works[i]] if filt["works"] else None}
             calls[i] = (f, words)
-        got = self._on_shards(_task_search, calls, "search", shared=(terms, qvec, depth))
+        got = self._on_shards(_task_search, calls, "search",
+                              shared=(terms, qvec, depth, (g_words, g_depth) if g_words else None))
         rest = [i for i in range(len(self.shard_paths)) if i not in calls]
         impacts = [r.get("impacts", {}) for r in got.values()]
         if words and rest:  # the confidence is relative to the whole index, as a single index's
             impacts += list(self._on_shards(_task_impacts, {i: () for i in rest}, "impacts", shared=(words,)).values())
         kw = _merge([(i, r["keyword"]) for i, r in got.items()], depth)
         dn = _merge([(i, r["dense"]) for i, r in got.items()], depth)
+        gl = _merge([(i, r.get("glosses")) for i, r in got.items()], g_depth) if g_words else None
         where: dict[int, tuple[int, int]] = {}
-        for r in (kw, dn):
+        for r in (kw, dn, gl):
             if r is not None:
                 for s, lo, g in zip(r.shard.tolist(), r.local.tolist(), r.glob.tolist()):
                     where[g] = (s, lo)
@@ -1265,11 +1331,18 @@ class ShardedIndex:
                 if g is not None:
                     prior = g if prior is None else prior * g
                 unjudged = unjudged_share(cov, self._language_shares, exp.lang)
-                ranked = dense_rerank(kw_r, parts.get("dense", Ranking.empty()),
-                                      self.row_doc,
-                                      doc_weight=weights["doc_weight"], clause_weight=weights["clause_weight"],
-                                      context=ctx, coverage=cov, coverage_power=power, prior=prior,
-                                      unjudged_share=unjudged).pairs()
+                reranked = dense_rerank(kw_r, parts.get("dense", Ranking.empty()),
+                                        self.row_doc,
+                                        doc_weight=weights["doc_weight"], clause_weight=weights["clause_weight"],
+                                        context=ctx, coverage=cov, coverage_power=power, prior=prior,
+                                        unjudged_share=unjudged)
+                if gl is not None and len(gl.glob):  # as the single index: the gloss candidates joined
+                    of_ranked = self._row_scores(_task_gloss_scores, "gloss scores", {}, reranked.rows, where,
+                                                 (g_words,))
+                    of_ranked[np.asarray(self._languages_of(reranked.rows)) != "zh"] = np.nan
+                    reranked = add_candidates(reranked, Ranking(gl.glob, gl.score.astype(np.float64)), of_ranked,
+                                              g_weight, name="glosses")
+                ranked = reranked.pairs()
             else:
                 fuse = FUSIONS[self.params.get("fusion", "rrf")]
                 ranked = fuse(parts, self.params.get("weights", FUSION_DEFAULTS["weights"]),
