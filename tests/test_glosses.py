@@ -124,6 +124,22 @@ def test_an_index_reads_its_rows_in_their_glosses(single):
     assert single.gloss_shares(["xyzzy"], rows[:1], {"xyzzy": [single.rows.text(0)[:2]]}).tolist() == [1.0]
 
 
+def test_the_shares_read_from_the_gloss_index_are_those_read_from_the_text(single, corpus_dir):
+    if not len(default_lexicon()):
+        pytest.skip("no dictionaries installed")
+    assert single.glosses is not None
+    text_only = Index.open(single.path)
+    text_only.__dict__["glosses"] = None  # as an index built before the gloss index: reads the rows' text
+    rows = np.arange(len(single))
+    for q in ("building a grave in a scenic area", "who prepares the soil and water conservation plan",
+              "approval of the plan by the water department"):
+        words = english_query_words(q)
+        for rend in (None, {words[0]: ["水土"]}):
+            a, b = single.gloss_shares(words, rows, rend), text_only.gloss_shares(words, rows, rend)
+            assert np.array_equal(np.isnan(a), np.isnan(b)) and np.allclose(a[~np.isnan(a)], b[~np.isnan(b)])
+            assert np.nanmax(a) > 0
+
+
 def test_english_candidates_are_weighed_by_their_glosses(single):
     if not len(default_lexicon()):
         pytest.skip("no dictionaries installed")

@@ -767,3 +767,15 @@ def test_split_batches_answer_as_one_thread_and_as_exhaustive_scoring(monkeypatc
         np.testing.assert_allclose(s, es, rtol=1e-5)
         # the same rows, but for ties at the last score
         assert set(r[s > es[-1] * (1 + 1e-5)].tolist()) == set(er[es > es[-1] * (1 + 1e-5)].tolist())
+
+
+def test_contains_tells_which_rows_hold_a_term() -> None:
+    idx = BM25Index.build([["a", "b"], ["b"], [], ["a", "a", "c"]])
+    assert idx.contains("a", np.array([0, 1, 2, 3])).tolist() == [True, False, False, True]
+    assert idx.contains("c", np.array([3, 0])).tolist() == [True, False]
+    assert idx.contains("zzz", np.array([0, 1])).tolist() == [False, False]
+    assert idx.contains("b", np.array([], dtype=np.int64)).tolist() == []
+    # score() reads the same postings: a row scores for a term exactly where it holds it
+    rows = np.arange(4)
+    for t in ("a", "b", "c"):
+        assert ((idx.score([t], rows) > 0) == idx.contains(t, rows)).all()

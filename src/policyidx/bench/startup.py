@@ -64,6 +64,24 @@ def _cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+def stale_bytecode() -> int:
+    """How many of the package's modules have no bytecode as new as their source (each of them
+    is compiled again by every process that imports it, where bytecode is not written)."""
+    import importlib.util
+
+    import policyidx
+
+    n = 0
+    for src in Path(policyidx.__file__).parent.rglob("*.py"):
+        pyc = Path(importlib.util.cache_from_source(str(src)))
+        try:
+            if pyc.stat().st_mtime < src.stat().st_mtime:
+                n += 1
+        except OSError:
+            n += 1
+    return n
+
+
 def _time(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """Wall-clock and CPU seconds (user + system) of one process, and its output."""
     c0, t0 = _cpu(), time.perf_counter()
@@ -150,12 +168,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = {}
     for index in indexes:
         results[_describe(index)] = run(index, max(1, args.runs), no_cache=not args.no_peer)
+    stale = stale_bytecode()
     if args.json:
-        print(json.dumps({"cpus": os.cpu_count(), "bytecode_cached": not os.environ.get("PYTHONDONTWRITEBYTECODE"),
+        print(json.dumps({"cpus": os.cpu_count(), "bytecode_cached": not stale, "modules_compiled_per_process": stale,
                           "indexes": results}, indent=1, ensure_ascii=False))
         return 0
-    pyc = "not written (PYTHONDONTWRITEBYTECODE): every process compiles its modules" \
-        if os.environ.get("PYTHONDONTWRITEBYTECODE") else "cached"
+    pyc = "cached" if not stale else (
+        f"missing or stale for {stale} modules: every process compiles them"
+        + (" (PYTHONDONTWRITEBYTECODE; `python -m compileall src/policyidx` writes them)"
+           if os.environ.get("PYTHONDONTWRITEBYTECODE") else " (until the first run writes them)"))
     for name, res in results.items():
         print(f"index: {name}; load average {res['load_before']} before, {res['load_after']} after, "
               f"on {os.cpu_count()} CPUs; bytecode {pyc}")

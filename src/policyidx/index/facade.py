@@ -767,26 +767,44 @@ class Index:
         Chinese words written in the row hold
         (:meth:`~policyidx.text.lexicons.Lexicon.gloss_words_in`) or that the row has one of
         the ``renderings`` of (per word: the query side's translation of it); NaN for a row
-        not in Chinese (a Japanese translation)."""
+        not in Chinese (a Japanese translation).  An index with a gloss index reads the rows'
+        glosses there (its postings: the same gloss bags, made at build time); an older one
+        reads them from the rows' text."""
         from ..text.han import HAN_RUN
         from ..text.lexicons import default_lexicon
 
         rows = np.asarray(rows, dtype=np.int64)
         out = np.full(len(rows), np.nan)
-        want = frozenset(words)
+        want = sorted(set(words))
         lex = default_lexicon()
         if not want or not len(lex):
             return out
-        for i, (r, lang) in enumerate(zip(rows.tolist(), self.languages_of(rows).tolist())):
-            if lang != "zh":
-                continue
-            text = self.rows.text(int(r))
-            found = {w for w, rs in (renderings or {}).items() if w in want and any(x in text for x in rs)}
-            for run in HAN_RUN.findall(text):
-                if len(found) == len(want):
-                    break
-                found |= lex.gloss_words_in(run, want - found)
-            out[i] = len(found) / len(want)
+        zh = self.languages_of(rows) == "zh"
+        held = np.zeros((len(want), len(rows)), dtype=bool)  # word x row: the row holds the word
+        if any((renderings or {}).get(w) for w in want):
+            texts = [self.rows.text(int(r)) if z else "" for r, z in zip(rows.tolist(), zh)]
+            for j, w in enumerate(want):
+                rs = (renderings or {}).get(w)
+                if rs:
+                    held[j] = [any(x in t for x in rs) for t in texts]
+        glosses = self.glosses
+        if glosses is not None:
+            for j, w in enumerate(want):
+                held[j] |= glosses.contains(w, rows)
+        else:
+            for i, r in enumerate(rows.tolist()):
+                if not zh[i]:
+                    continue
+                left = frozenset(w for j, w in enumerate(want) if not held[j, i])
+                for run in HAN_RUN.findall(self.rows.text(int(r))):
+                    if not left:
+                        break
+                    got = lex.gloss_words_in(run, left)
+                    left -= got
+                    for j, w in enumerate(want):
+                        if w in got:
+                            held[j, i] = True
+        out[zh] = held[:, zh].sum(axis=0) / len(want)
         return out
 
     def titles_of(self, rows: np.ndarray) -> list[str]:

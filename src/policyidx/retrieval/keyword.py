@@ -674,13 +674,25 @@ class BM25Index:
         ids, weights = self._query_arrays(query)
         out = np.zeros(len(rows), dtype=np.float32)
         for tid, w in zip(ids.tolist(), weights.tolist()):
-            lo, hi = int(self.indptr[tid]), int(self.indptr[tid + 1])
-            post = self.rows[lo:hi]
-            pos = np.searchsorted(post, rows)
-            pos_c = np.minimum(pos, max(hi - lo - 1, 0))
-            hit = (pos < hi - lo) & (post[pos_c] == rows) if hi > lo else np.zeros(len(rows), bool)
-            out[hit] += np.float32(w) * self.scores[lo:hi][pos_c[hit]]
+            hit, pos = self._postings_of(tid, rows)
+            out[hit] += np.float32(w) * self.scores[int(self.indptr[tid]) + pos[hit]]
         return out
+
+    def _postings_of(self, tid: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which of ``rows`` term ``tid`` occurs in, and where each is (or would be) in its postings."""
+        lo, hi = int(self.indptr[tid]), int(self.indptr[tid + 1])
+        post = self.rows[lo:hi]
+        pos = np.minimum(np.searchsorted(post, rows), max(hi - lo - 1, 0))
+        hit = (post[pos] == rows) if hi > lo else np.zeros(len(rows), bool)
+        return hit, pos
+
+    def contains(self, term: str, rows: np.ndarray) -> np.ndarray:
+        """Whether each of ``rows`` holds ``term`` (all ``False`` for a term the index lacks)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        tid = self.term_ids.get(term)
+        if tid is None:
+            return np.zeros(len(rows), dtype=bool)
+        return self._postings_of(int(tid), rows)[0]
 
     # ------------------------------------------------------------------ persistence
     def save(self, directory: str | os.PathLike[str]) -> None:
