@@ -131,3 +131,33 @@ def test_eval_match_article_scores_an_article_hit(law_index, tmp_path: Path) -> 
                            "--mode", "keyword", "--match", "article"])
     assert code == 0, err
     assert "enclosing article" in out
+
+
+def test_paired_hits_count_the_needs_the_chinese_query_answers() -> None:
+    from policyidx.evaluate import paired_hits
+
+    ranks = [("n1", "zh", 1), ("n2", "zh", 4), ("n3", "zh", 9), ("n4", "zh", None),
+             ("n1", "en", 2), ("n2", "en", None), ("n3", "en", 1), ("n5", "en", 1),
+             ("n1", "ja", 7), ("n4", "ja", 1)]
+    got = paired_hits(ranks)
+    # en: n1 and n2 are answered in Chinese; n1 is found in English, n2 not; n3 (Chinese rank 9)
+    # and n5 (no Chinese query) do not count
+    assert got["en"] == {"needs": 3, "pivot_answered": 2, "hit@5": 0.5}
+    assert got["ja"] == {"needs": 2, "pivot_answered": 1, "hit@5": 0.0}
+    assert paired_hits([("n1", "ja", 1)]) == {}
+    assert paired_hits([("n1", "zh", None), ("n1", "en", 1)])["en"]["hit@5"] is None
+
+
+def test_eval_prints_the_paired_figure_for_queries_that_name_their_need(built_index, tmp_path: Path) -> None:
+    p = tmp_path / "pair.jsonl"
+    rows = [
+        {"q": "专利开放许可试点", "lang": "zh", "need": "p1", "gold": [["cnipa-2022-448.ja", "試行"]]},
+        {"q": "開放許諾の試行", "lang": "ja", "need": "p1", "gold": [["cnipa-2022-448.ja", "試行"]]},
+    ]
+    p.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    code, out, err = _run(["eval", str(p), "--index", str(built_index.path), "--mode", "keyword", "--json"])
+    assert code == 0, err
+    paired = json.loads(out)["paired"]["keyword"]["ja"]
+    assert paired["needs"] == 1 and paired["pivot_answered"] in (0, 1)
+    code, out, _ = _run(["eval", str(p), "--index", str(built_index.path), "--mode", "keyword"])
+    assert "where the Chinese query of the need is answered" in out

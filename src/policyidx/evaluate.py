@@ -132,18 +132,21 @@ def evaluate(index: Index, queries: list[dict[str, Any]], modes: Iterable[str] =
     (:func:`article_ids`).
 
     Returns ``{"modes": {mode: {"all": {...}, "zh": {...}, ...}}, "groups": [{"set", "lang",
-    "split", "mode", "n", "hit@1", "hit@5", "mrr@10"}, ...], "misses": {mode: [query, ...]}}``;
-    a group is the queries of one set, language and split (``-`` for a set without splits).
+    "split", "mode", "n", "hit@1", "hit@5", "mrr@10"}, ...], "misses": {mode: [query, ...]},
+    "paired": {mode: {lang: {...}}}}``; a group is the queries of one set, language and split
+    (``-`` for a set without splits); ``paired`` is :func:`paired_hits` of the queries that
+    name their ``need``.
     """
     if match not in MATCHES:
         raise QueryError(f"unknown match {match!r}; expected one of {', '.join(MATCHES)}")
-    result: dict[str, Any] = {"modes": {}, "groups": [], "misses": {}, "expand": expand, "dictionaries": dictionaries,
-                              "queries": len(queries), "match": match}
+    result: dict[str, Any] = {"modes": {}, "groups": [], "misses": {}, "paired": {}, "expand": expand,
+                              "dictionaries": dictionaries, "queries": len(queries), "match": match}
     accept = [article_ids(index, q["gold"]) if match == "article" else frozenset() for q in queries]
     for mode in modes:
         per: dict[str, list[int | None]] = defaultdict(list)
         groups: dict[tuple[str, str, str], list[int | None]] = defaultdict(list)
         misses = []
+        by_need: list[tuple[str, str, int | None]] = []
         for q, ok in zip(queries, accept):
             hits = index.search(q["q"], k=k, mode=mode, query_lang=q.get("lang"), expand=expand,
                                 dictionaries=dictionaries, docs=q.get("docs"))
@@ -151,13 +154,53 @@ def evaluate(index: Index, queries: list[dict[str, Any]], modes: Iterable[str] =
             per["all"].append(r)
             per[q.get("lang", "?")].append(r)
             groups[(q.get("_set", "?"), q.get("lang", "?"), q.get("split", "-"))].append(r)
+            if q.get("need"):
+                by_need.append((str(q["need"]), q.get("lang", "?"), r))
             if r is None or r > 5:
                 misses.append({"q": q["q"], "source": q.get("_source"), "rank": r, "top": hits[0].id if hits else None})
         result["modes"][mode] = {lang: _scores(ranks) for lang, ranks in per.items()}
         for (set_, lang, split), ranks in sorted(groups.items()):
             result["groups"].append({"set": set_, "lang": lang, "split": split, "mode": mode, **_scores(ranks)})
         result["misses"][mode] = misses
+        paired = paired_hits(by_need)
+        if paired:
+            result["paired"][mode] = paired
     return result
+
+
+def paired_hits(ranks: Iterable[tuple[str, str, int | None]], pivot: str = "zh") -> dict[str, dict[str, Any]]:
+    """Issue 12's paired figure: for each language other than ``pivot``, hit@5 over the needs
+    whose ``pivot`` query is answered in the top 5 (its queries and the pivot's share a
+    ``need``: the same information need asked in two languages).
+
+    ``ranks`` are ``(need, lang, rank of the first right hit or None)``.  Returns ``{lang:
+    {"needs": needs of that language with a pivot query, "pivot_answered": how many of them the
+    pivot answers in the top 5, "hit@5": that language's hit@5 over those}}``; empty without
+    pivot queries.
+    """
+    rows = list(ranks)
+    answered = {need: r is not None and r <= 5 for need, lang, r in rows if lang == pivot}
+    out: dict[str, dict[str, Any]] = {}
+    for lang in sorted({lang for _, lang, _ in rows if lang != pivot}):
+        mine = [(need, r) for need, l_, r in rows if l_ == lang and need in answered]
+        if not mine:
+            continue
+        kept = [r for need, r in mine if answered[need]]
+        hit = sum(1 for r in kept if r is not None and r <= 5)
+        out[lang] = {"needs": len(mine), "pivot_answered": len(kept),
+                     "hit@5": round(hit / len(kept), 3) if kept else None}
+    return out
+
+
+def format_paired(result: dict[str, Any]) -> str:
+    """The ``paired`` figures of :func:`evaluate` as text lines ("" when there are none)."""
+    lines = []
+    for mode, by_lang in result.get("paired", {}).items():
+        cells = [f"{lang} {v['hit@5']:.3f} ({v['pivot_answered']} of {v['needs']} needs)" if v["hit@5"] is not None
+                 else f"{lang} - (0 of {v['needs']} needs)" for lang, v in by_lang.items()]
+        if cells:
+            lines.append(f"hit@5 where the Chinese query of the need is answered in the top 5 [{mode}]: " + ", ".join(cells))
+    return "\n".join(lines)
 
 
 def format_table(result: dict[str, Any]) -> str:

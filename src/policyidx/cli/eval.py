@@ -28,7 +28,7 @@ def add_arguments(sp: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import QueryError
-    from ..evaluate import evaluate, format_table, load_queries
+    from ..evaluate import evaluate, format_paired, format_table, load_queries
 
     if args.k < 5:
         raise QueryError(f"-k must be at least 5 to measure hit@5, got {args.k}")
@@ -46,6 +46,9 @@ def run(args: argparse.Namespace) -> int:
     judged = "" if args.match == "text" else ", a hit's enclosing article and its items count"
     print(f"{len(queries)} queries, expansion {exp}{judged}, index {idx.path}")
     print(format_table(res))
+    paired = format_paired(res)
+    if paired:
+        print(paired)
     if args.misses:
         for mode, ms in res["misses"].items():
             for m in ms:
