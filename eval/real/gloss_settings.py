@@ -16,11 +16,11 @@ import argparse
 
 import numpy as np
 
-import policyidx.text.lexicons as lexicons
 from policyidx.evaluate import evaluate, load_queries
 from policyidx.index import Index
 from policyidx.index.build import gloss_bags
 from policyidx.retrieval.keyword import BM25Index
+from policyidx.text import lexicons
 
 
 def main() -> None:
