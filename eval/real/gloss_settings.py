@@ -18,8 +18,7 @@ import numpy as np
 
 from policyidx.evaluate import evaluate, load_queries
 from policyidx.index import Index
-from policyidx.index.build import gloss_bags
-from policyidx.retrieval.keyword import BM25Index
+from policyidx.index.build import gloss_bags, gloss_bm25
 from policyidx.text import lexicons
 
 
@@ -43,7 +42,7 @@ def main() -> None:
         lex._gloss_words.clear()  # the per-word cache of the senses read
         bags = gloss_bags(texts, langs)
         fresh = Index.open(a.index)
-        fresh.__dict__["glosses"] = None if bags is None else BM25Index.from_ids(*bags, k1=float(k1), b=float(b), method="lucene")
+        fresh.__dict__["glosses"] = None if bags is None else gloss_bm25(bags, k1=float(k1), b=float(b))
         r = evaluate(fresh, queries, ["hybrid"])["modes"]["hybrid"]["all"]
         print(f"k1 {k1} b {b} senses {senses}: {r['n']} English queries, hybrid hit@1 {r['hit@1']:.3f} "
               f"hit@5 {r['hit@5']:.3f} MRR@10 {r['mrr@10']:.3f}", flush=True)

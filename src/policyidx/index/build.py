@@ -25,7 +25,7 @@ from .alignments import AlignmentStore
 from .highlight import write_tokens
 from .store import FORMAT_VERSION, build_fingerprints, write_rows, write_snapshot
 
-__all__ = ["build_index", "clause_rows", "tokenise", "keyword_index", "gloss_bags", "gloss_index", "GLOSS_K1", "GLOSS_B", "fit_builtin", "encode_rows", "vector_store",
+__all__ = ["build_index", "clause_rows", "tokenise", "keyword_index", "gloss_bags", "gloss_index", "gloss_bm25", "gloss_manifest", "GLOSS_K1", "GLOSS_B", "fit_builtin", "encode_rows", "vector_store",
            "VECTOR_DEFAULTS", "FIT_SAMPLE", "PARALLEL_MIN", "DENSE_CONTEXT", "feature_cap", "dense_context", "row_contexts", "with_context", "context_string"]
 
 #: How the dense index is built: exact inner product up to 50k clauses, an inverted file
@@ -240,24 +240,30 @@ def gloss_bags(texts: Sequence[str], langs: Sequence[str]) -> tuple[np.ndarray, 
     return ptr, np.asarray(ids, dtype=np.int32), list(vocab)
 
 
-def gloss_index(texts: Sequence[str], langs: Sequence[str], *, k1: float = GLOSS_K1, b: float = GLOSS_B,
-                bags: tuple[np.ndarray, np.ndarray, list[str]] | None = None,
-                collection: tuple[int, float, np.ndarray] | None = None):
-    """The BM25 index of the Chinese rows by their :func:`gloss_bags`; ``None`` when there are
-    none.  ``bags`` computed already may be given instead of the texts; ``collection`` is as
-    for :meth:`~policyidx.retrieval.keyword.BM25Index.from_ids` (a shard of a larger index).
+def gloss_index(texts: Sequence[str], langs: Sequence[str], *, k1: float = GLOSS_K1, b: float = GLOSS_B):
+    """The BM25 index of the Chinese rows by their :func:`gloss_bags` (:func:`gloss_bm25`);
+    ``None`` when there are none.
 
     An English query reaches Chinese clauses through the few renderings its words are given
     before any clause is seen; this index lets it reach the clauses that say a word another
     way, by the document side's translation (the hybrid mode's gloss candidates,
     :class:`~policyidx.retrieval.retrievers.RerankRetriever`)."""
+    bags = gloss_bags(texts, langs)
+    return None if bags is None else gloss_bm25(bags, k1=k1, b=b)
+
+
+def gloss_bm25(bags: tuple[np.ndarray, np.ndarray, list[str]], *, k1: float = GLOSS_K1, b: float = GLOSS_B,
+               collection: tuple[int, float, np.ndarray] | None = None):
+    """The BM25 index of :func:`gloss_bags`; ``collection`` as for
+    :meth:`~policyidx.retrieval.keyword.BM25Index.from_ids` (a shard of a larger index)."""
     from ..retrieval.keyword import BM25Index
 
-    if bags is None:
-        bags = gloss_bags(texts, langs)
-    if bags is None:
-        return None
     return BM25Index.from_ids(*bags, k1=k1, b=b, method="lucene", collection=collection)
+
+
+def gloss_manifest(words: int, postings: int) -> dict[str, Any]:
+    """``manifest["glosses"]`` of an index whose gloss index has ``words`` and ``postings``."""
+    return {"k1": GLOSS_K1, "b": GLOSS_B, "words": int(words), "postings": int(postings)}
 
 
 def fit_builtin(texts: Sequence[str], terms: Sequence[Sequence[str]], *, dim: int, progress: bool = False,
@@ -375,7 +381,7 @@ def _build(corpus: Corpus, tmp: Path, analyzer: Analyzer, *, encoder: str, dim: 
         **build_fingerprints(corpus.catalog.glossary, corpus.catalog, corpus.fingerprint()),
     }
     if glosses is not None:
-        manifest["glosses"] = {"k1": GLOSS_K1, "b": GLOSS_B, "words": glosses.n_terms, "postings": glosses.n_postings}
+        manifest["glosses"] = gloss_manifest(glosses.n_terms, glosses.n_postings)
     if align:
         with stage("alignments"):
             manifest["alignments"] = AlignmentStore(tmp / "alignments").store_all(

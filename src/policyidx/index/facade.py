@@ -781,29 +781,24 @@ class Index:
             return out
         zh = self.languages_of(rows) == "zh"
         held = np.zeros((len(want), len(rows)), dtype=bool)  # word x row: the row holds the word
+        texts: list[str] | None = None
         if any((renderings or {}).get(w) for w in want):
             texts = [self.rows.text(int(r)) if z else "" for r, z in zip(rows.tolist(), zh)]
             for j, w in enumerate(want):
-                rs = (renderings or {}).get(w)
-                if rs:
+                if rs := (renderings or {}).get(w):
                     held[j] = [any(x in t for x in rs) for t in texts]
-        glosses = self.glosses
-        if glosses is not None:
+        if self.glosses is not None:
             for j, w in enumerate(want):
-                held[j] |= glosses.contains(w, rows)
-        else:
-            for i, r in enumerate(rows.tolist()):
-                if not zh[i]:
-                    continue
+                held[j] |= self.glosses.contains(w, rows)
+        else:  # an index without a gloss index: each row's words read in their glosses now
+            for i in np.flatnonzero(zh).tolist():
                 left = frozenset(w for j, w in enumerate(want) if not held[j, i])
-                for run in HAN_RUN.findall(self.rows.text(int(r))):
-                    if not left:
+                got: set[str] = set()
+                for run in HAN_RUN.findall(texts[i] if texts is not None else self.rows.text(int(rows[i]))):
+                    if left <= got:
                         break
-                    got = lex.gloss_words_in(run, left)
-                    left -= got
-                    for j, w in enumerate(want):
-                        if w in got:
-                            held[j, i] = True
+                    got |= lex.gloss_words_in(run, left - got)
+                held[:, i] |= [w in got for w in want]
         out[zh] = held[:, zh].sum(axis=0) / len(want)
         return out
 

@@ -387,7 +387,7 @@ def _task_index(work_dir: str, shard_dir: str, enc_dir: str | None, encoder_spec
 def _index(analyzer: Any, work_dir: str, shard_dir: str, enc_dir: str | None, encoder_spec: str, stats: dict[str, Any],
            global_rows: list[tuple[int, int]], meta: dict[str, Any]) -> dict[str, Any]:
     from .alignments import AlignmentStore
-    from .build import DENSE_CONTEXT, GLOSS_B, GLOSS_K1, encode_rows, gloss_index, row_contexts, vector_store, with_context
+    from .build import DENSE_CONTEXT, encode_rows, gloss_bm25, gloss_manifest, row_contexts, vector_store, with_context
     from .store import _Blob, seal
     from ..parallel import TermLists
     from ..retrieval.encoders import BuiltinEncoder, get_encoder
@@ -421,9 +421,9 @@ def _index(analyzer: Any, work_dir: str, shard_dir: str, enc_dir: str | None, en
             # BM25 of the glosses with the collection's statistics: a single index's gloss scores
             g_vocab = json.loads((work / "gloss_vocab.json").read_text(encoding="utf-8"))
             g_df = np.fromiter((stats["gloss_df"][w] for w in g_vocab), dtype=np.int64, count=len(g_vocab))
-            glosses = gloss_index((), (), bags=(np.load(work / "gloss_ptr.npy", allow_pickle=False),
-                                                np.load(work / "gloss_ids.npy", allow_pickle=False), g_vocab),
-                                  collection=(n, float(stats["gloss_length"]) / max(1, n), g_df))
+            glosses = gloss_bm25((np.load(work / "gloss_ptr.npy", allow_pickle=False),
+                                  np.load(work / "gloss_ids.npy", allow_pickle=False), g_vocab),
+                                 collection=(n, float(stats["gloss_length"]) / max(1, n), g_df))
             glosses.save(tmp / "glosses")
         timings["glosses"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
@@ -464,7 +464,7 @@ def _index(analyzer: Any, work_dir: str, shard_dir: str, enc_dir: str | None, en
                       "collection": {"rows": n, "avgdl": avgdl}},
         }
         if glosses is not None:
-            manifest["glosses"] = {"k1": GLOSS_K1, "b": GLOSS_B, "words": glosses.n_terms, "postings": glosses.n_postings}
+            manifest["glosses"] = gloss_manifest(glosses.n_terms, glosses.n_postings)
         if meta["align"]:
             t = time.perf_counter()
             pair_docs = _pair_docs(docs)
@@ -681,10 +681,9 @@ def build_sharded(
             "task_seconds": stage_sums,
         }
         if stats.get("gloss_df"):  # the shards' gloss indexes (the collection's statistics in each)
-            from .build import GLOSS_B, GLOSS_K1
+            from .build import gloss_manifest
 
-            manifest["glosses"] = {"k1": GLOSS_K1, "b": GLOSS_B, "words": len(stats["gloss_df"]),
-                                   "postings": int(stats["gloss_length"])}
+            manifest["glosses"] = gloss_manifest(len(stats["gloss_df"]), stats["gloss_length"])
         return manifest
 
     manifest = write_snapshot(target, write, locked=locked)

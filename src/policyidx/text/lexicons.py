@@ -84,7 +84,6 @@ MAX_GLOSS_WORDS = 5
 _CEDICT_SPLIT = re.compile(r"[;,](?![^()]*\))")  # not inside parentheses
 _ARTICLES = frozenset(("a", "an", "the"))
 _EN_WORD = re.compile(r"[a-z][a-z0-9'’-]*|\d+")
-
 _PAREN = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|（[^（）]*）")
 _LEADING = re.compile(r"^(?:to be |to |a |an |the )")
 _SKIP_GLOSS = re.compile(r"^(?:cl:|surname |variant of |old variant of |see |used in |also written |abbr\. for |japanese variant |taiwan pr\.|pr\. )")
