@@ -1,5 +1,6 @@
-"""The answer-type factor of the hybrid mode: a Chinese question that asks for a quantity (几天内,
-罚款多少) prefers the clauses that state a number with a unit (single and sharded indexes alike)."""
+"""The answer-type factor of the hybrid mode: a question that asks for a quantity (几天内, 罚款多少;
+"how many days"; 何日以内) prefers the clauses that state a number with a unit (single and sharded
+indexes alike)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,24 @@ from index_workers import hybrid_scores, text_corpus
 def test_a_chinese_question_asking_for_a_quantity(query, asks):
     lang = "zh"
     assert asks_quantity(SimpleNamespace(lang=lang, query=query)) is asks
-    assert not asks_quantity(SimpleNamespace(lang="ja", query=query))  # Chinese questions only
+    assert not asks_quantity(SimpleNamespace(lang="en", query=query))  # each language its own words
+
+
+@pytest.mark.parametrize("lang, query, asks", [
+    ("en", "How many days does the registry have to decide?", True),
+    ("en", "How much is the fine for fireworks without a permit?", True),
+    ("en", "What percentage of the price may the deposit be?", True),
+    ("en", "Deadline for suing after an objection", True),
+    ("en", "How is the registry to examine the papers?", False),
+    ("en", "Who decides how the money is spent?", False),
+    ("en", "Can the company manage its own affairs?", False),
+    ("ja", "登記機関は何日以内に決定しなければならないか", True),
+    ("ja", "無許可の花火大会の罰金はいくらか", True),
+    ("ja", "何人も登記簿を閲覧できるか", False),  # 何人も: "anyone", no question of number
+    ("ja", "登記機関はどのように審査するか", False),
+])
+def test_an_english_or_japanese_question_asking_for_a_quantity(lang, query, asks):
+    assert asks_quantity(SimpleNamespace(lang=lang, query=query)) is asks
 
 
 def test_a_clause_states_a_quantity_with_a_number_and_a_unit():
@@ -79,10 +97,27 @@ def test_clauses_without_a_quantity_lose_the_penalty(single):
     assert _scores(single, q2) == _scores(single, q2, 0.0)
 
 
+def test_an_english_query_judges_the_chinese_clauses(single):
+    """An English question for a quantity reaches Chinese clauses: those are judged, as for a
+    Chinese question (the factor on a query's renderings, not on its own language's rows)."""
+    q = "How many days does the registration authority have to decide?"
+    p = float(HYBRID_DEFAULTS["quantity_penalty"])
+    # the gloss index's candidates join after the factor, scaled by the best: left out here
+    on = hybrid_scores(single, q, "en", gloss_candidates=0.0)
+    off = hybrid_scores(single, q, "en", gloss_candidates=0.0, quantity_penalty=0.0)
+    matched = [t for t in off if "登记" in t]  # the keyword candidates, reached through 登记
+    assert len(matched) >= 3
+    for text in matched:
+        has = any(n in text for n in ("二十日内", "2020年", "一年"))
+        assert on[text] == pytest.approx(off[text] if has else (1 - p) * off[text])
+    assert any(not any(n in t for n in ("二十日内", "2020年", "一年")) for t in matched)
+
+
 def test_sharded_index_applies_the_same_factor(corpus_dir, single, tmp_path):
     sharded = Index.build(Corpus.load(corpus_dir), tmp_path / "idx", shards=2)
-    for q in ("登记机关审查申请材料后几天内作出决定", "养犬登记证有效期多长", "登记机关如何作出决定"):
-        a = single.search(q, k=5, query_lang="zh")
-        b = sharded.search(q, k=5, query_lang="zh")
+    for q, lang in (("登记机关审查申请材料后几天内作出决定", "zh"), ("养犬登记证有效期多长", "zh"), ("登记机关如何作出决定", "zh"),
+                    ("How many days does the registration authority have to decide?", "en")):
+        a = single.search(q, k=5, query_lang=lang)
+        b = sharded.search(q, k=5, query_lang=lang)
         assert a and [h.id for h in a] == [h.id for h in b]
         assert [round(h.score, 6) for h in a] == [round(h.score, 6) for h in b]

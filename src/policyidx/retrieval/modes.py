@@ -65,10 +65,13 @@ FUSION_DEFAULTS: dict[str, Any] = {
 #: (``real`` ... ``real8``), whose gold is national for 247 of the 296 dev queries that name no
 #: place, hybrid hit@1 / hit@5 from 0 to 0.1: dev (324) .790/.957 -> .796/.957, test splits
 #: (224) .732/.915 -> .741/.915 (0.05 the same; 0.2 dev .793/.960).
-#: ``quantity_penalty``: the share a candidate with no number and unit loses when a Chinese query
+#: ``quantity_penalty``: the share a candidate with no number and unit loses when a query
 #: asks for a quantity (多少, 几天; :func:`~policyidx.retrieval.retrievers.quantity_factor`); on the
 #: same queries (28 of the 324 dev ones ask for one) from 0: dev .796/.957 -> .799/.957 at 0.1
 #: to 0.3, 0.2 taken in the middle; test splits (25 of 224) .741/.915 -> .746/.915 at 0.2.
+#: English and Japanese questions for a quantity ("how many days", 何日以内) have the same
+#: factor on their Chinese candidates: English ``real`` ... ``real10`` dev (300) .367/.600 ->
+#: .367/.607 (0.1 and 0.35 the same), test splits (182) .357/.533 -> .357/.549.
 #: ``gloss_weight``: an English query's candidates are multiplied by ``(1 + w * share) / (1 + w)``,
 #: ``share`` the part of its content words the glosses of the candidate's Chinese words hold
 #: or whose renderings it has (:func:`~policyidx.retrieval.retrievers.gloss_factor`); on the English

@@ -571,15 +571,25 @@ def judged_jurisdiction(query: Expansion, rows: np.ndarray, names: frozenset[str
 #: A Chinese question that asks for a quantity: 多少, 多长, 多久, or 几 before a measure word
 #: (几天, 几年; not 好几 "several").
 _QUANTITY_QUESTION = re.compile(r"多少|多长|多久|(?<!好)几(?=[天日年月周个次倍项人级种岁元十百千万])")
+#: An English or Japanese question asking for a quantity ("how many days", "what percentage",
+#: "deadline"; 何日以内, いくら; not 何人も, "no one"); its answer is a Chinese clause with a
+#: number and a unit too.
+_QUANTITY_QUESTION_EN = re.compile(r"\bhow (?:much|many|long|large|high|big|old|soon|far|heavy)\b|\bwhat (?:percentage|proportion|share|amount|sum|age|ratio)\b"
+                                   r"|\bby how\b|\bwithin what\b|\b(?:minimum|maximum|deadline|time limit)s?\b", re.I)
+_QUANTITY_QUESTION_JA = re.compile(r"いくら|幾ら|どのくらい|どれくらい|どれだけ|何(?:日|年|か月|ヶ月|カ月|箇月|週|時間|倍|人(?!も)|回|件|パーセント|%|％|元|歳|割)")
 #: A number with a unit of time, money, share or count (十五日内, 二十万元, 30年以上, 5%).
 _QUANTITY = re.compile(r"[0-9０-９零〇一二三四五六七八九十百千万两]+(?:[.．][0-9０-９]+)?\s*"
                        r"(?:个工作日|工作日|个月|小时|日|天|月|年|周|元|%|％|倍|人|次|项|件|家|个|名|株|亩|公斤|千克|吨|米|公里|岁|分)")
 
 
+_QUANTITY_QUESTIONS = {"zh": _QUANTITY_QUESTION, "en": _QUANTITY_QUESTION_EN, "ja": _QUANTITY_QUESTION_JA}
+
+
 def asks_quantity(query: Expansion) -> bool:
-    """Whether a Chinese query asks for a quantity (罚款多少, 几天内, 多长时间): its answer states a
-    number and a unit."""
-    return query.lang == "zh" and bool(_QUANTITY_QUESTION.search(query.query))
+    """Whether a query asks for a quantity (罚款多少, 几天内, 多长时间; "how much", "how many
+    days"; いくら, 何日): its answer states a number and a unit."""
+    pattern = _QUANTITY_QUESTIONS.get(query.lang)
+    return pattern is not None and bool(pattern.search(query.query))
 
 
 def has_quantity(texts: Iterable[str]) -> np.ndarray:
@@ -598,14 +608,16 @@ def quantity_factor(has: np.ndarray, penalty: float) -> np.ndarray:
 def judged_quantity(query: Expansion, rows: np.ndarray, row_quantity: Callable[[np.ndarray], np.ndarray],
                     row_lang: Callable[[np.ndarray], np.ndarray] | None, penalty: float) -> np.ndarray | None:
     """:func:`quantity_factor` of ``rows`` for a query that asks for a quantity
-    (:func:`asks_quantity`), judged on the rows in its language as the jurisdiction is (others
-    get 1); ``None`` for any other query, or a penalty of 0."""
+    (:func:`asks_quantity`), judged on the rows in its language and on the Chinese rows (an
+    English or Japanese query reaches Chinese clauses; :data:`_QUANTITY` reads Chinese and
+    Japanese numbers alike); others get 1.  ``None`` for any other query, or a penalty of 0."""
     if not penalty or not len(rows) or not asks_quantity(query):
         return None
     rows = np.asarray(rows, dtype=np.int64)
     out = quantity_factor(row_quantity(rows), penalty)
     if row_lang is not None:
-        out[np.asarray(row_lang(rows)) != query.lang] = 1.0
+        langs = np.asarray(row_lang(rows))
+        out[(langs != query.lang) & (langs != "zh")] = 1.0
     return out
 
 
