@@ -41,6 +41,7 @@ def test_a_chinese_question_asking_for_a_quantity(query, asks):
     ("ja", "登記機関は何日以内に決定しなければならないか", True),
     ("ja", "無許可の花火大会の罰金はいくらか", True),
     ("ja", "何人も登記簿を閲覧できるか", False),  # 何人も: "anyone", no question of number
+    ("ja", "何年も前の登記を取り消せるか", False),  # 何年も: "for years"
     ("ja", "登記機関はどのように審査するか", False),
 ])
 def test_an_english_or_japanese_question_asking_for_a_quantity(lang, query, asks):
