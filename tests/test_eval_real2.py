@@ -1,4 +1,4 @@
-"""The held-out real-corpus query sets (eval/real/real2-*.jsonl ... real12-*.jsonl) and the helpers they were written with.
+"""The held-out real-corpus query sets (eval/real/real2-*.jsonl ... real13-*.jsonl) and the helpers they were written with.
 
 The format checks run everywhere; the checks against the real texts read ../shared/realdocs (or
 $POLICYIDX_REALDOCS) and are skipped when it is absent.
@@ -31,10 +31,14 @@ SETS = {"real2": ("s", ("real",)), "real3": ("t", ("real", "real2")), "real4": (
         "real11": ("b", ("real", "real2", "real3", "real4", "real5", "real6", "real7", "real8", "real9", "real10")),
         # after "b", "c" (real11 took "b")
         "real12": ("c", ("real", "real2", "real3", "real4", "real5", "real6", "real7", "real8", "real9", "real10",
-                         "real11"))}
-# fewest Chinese queries a set may have (real6 ... real12 were written to ~50, quality over count;
-# real9's ... real12's 70 picked articles gave 50 each)
-MIN_ZH = {"real6": 50, "real7": 50, "real8": 50, "real9": 50, "real10": 50, "real11": 50, "real12": 50}
+                         "real11")),
+        # after "c", "d" (real12 took "c")
+        "real13": ("d", ("real", "real2", "real3", "real4", "real5", "real6", "real7", "real8", "real9", "real10",
+                         "real11", "real12"))}
+# fewest Chinese queries a set may have (real6 ... real13 were written to ~50, quality over count;
+# real9's ... real12's 70 picked articles gave 50 each, real13's first 102 picked articles 50)
+MIN_ZH = {"real6": 50, "real7": 50, "real8": 50, "real9": 50, "real10": 50, "real11": 50, "real12": 50,
+          "real13": 50}
 
 
 def _module(name: str, path: Path):
