@@ -50,8 +50,8 @@ def test_an_english_or_japanese_question_asking_for_a_quantity(lang, query, asks
 
 def test_a_clause_states_a_quantity_with_a_number_and_a_unit():
     texts = ["应当自受理之日起二十日内作出决定", "处每株20万元以上50万元以下的罚款", "税率为5%",
-             "应当审查申请材料并作出决定", "第十二条规定的情形", "", "公司法"]
-    assert has_quantity(texts).tolist() == [True, True, True, False, False, False, False]
+             "応じて3か月以内に決定する", "50万円以下の過料", "应当审查申请材料并作出决定", "第十二条规定的情形", "", "公司法"]
+    assert has_quantity(texts).tolist() == [True, True, True, True, True, False, False, False, False]
     assert quantity_factor(np.array([True, False]), 0.2).tolist() == pytest.approx([1.0, 0.8])
     assert quantity_factor(np.array([True, False]), 0.0).tolist() == [1.0, 1.0]
     assert quantity_factor(np.array([False]), 3.0).tolist() == [0.0]  # clipped to 0-1

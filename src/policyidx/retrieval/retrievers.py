@@ -577,9 +577,10 @@ _QUANTITY_QUESTION = re.compile(r"多少|多长|多久|(?<!好)几(?=[天日年�
 _QUANTITY_QUESTION_EN = re.compile(r"\bhow (?:much|many|long|large|high|big|old|soon|far|heavy)\b|\bwhat (?:percentage|proportion|share|amount|sum|age|ratio)\b"
                                    r"|\bby how\b|\bwithin what\b|\b(?:minimum|maximum|deadline|time limit)s?\b", re.I)
 _QUANTITY_QUESTION_JA = re.compile(r"いくら|幾ら|どのくらい|どれくらい|どれだけ|何(?:日|年|か月|ヶ月|カ月|箇月|週|時間|倍|人|回|件|パーセント|%|％|元|歳|割)(?!も)")
-#: A number with a unit of time, money, share or count (十五日内, 二十万元, 30年以上, 5%).
+#: A number with a unit of time, money, share or count (十五日内, 二十万元, 30年以上, 5%; in a
+#: Japanese translation also 3か月, 50万円).
 _QUANTITY = re.compile(r"[0-9０-９零〇一二三四五六七八九十百千万两]+(?:[.．][0-9０-９]+)?\s*"
-                       r"(?:个工作日|工作日|个月|小时|日|天|月|年|周|元|%|％|倍|人|次|项|件|家|个|名|株|亩|公斤|千克|吨|米|公里|岁|分)")
+                       r"(?:个工作日|工作日|个月|か月|ヶ月|カ月|箇月|小时|日|天|月|年|周|元|円|%|％|倍|人|次|项|件|家|个|名|株|亩|公斤|千克|吨|米|公里|岁|分)")
 
 
 _QUANTITY_QUESTIONS = {"zh": _QUANTITY_QUESTION, "en": _QUANTITY_QUESTION_EN, "ja": _QUANTITY_QUESTION_JA}
