@@ -691,7 +691,7 @@ class Index:
         return self._context_key_text(row)[1]
 
     def _context_key_text(self, row: int) -> tuple[tuple[int, tuple[str, ...], str], str]:
-        rec = self.record(row)
+        rec = self.rows.meta(row)
         d = int(self.row_doc[row])
         key = (d, tuple(rec.get("parents") or ()), rec.get("lang") or "zh")
         return key, " ".join([self.docs[d].get("title") or "", *key[1]]).strip()
@@ -786,7 +786,9 @@ class Index:
             texts = [self.rows.text(int(r)) if z else "" for r, z in zip(rows.tolist(), zh)]
             for j, w in enumerate(want):
                 if rs := (renderings or {}).get(w):
-                    held[j] = [any(x in t for x in rs) for t in texts]
+                    # one search per row for all of the word's renderings
+                    found = re.compile("|".join(map(re.escape, sorted(set(rs), key=len, reverse=True)))).search
+                    held[j] = [found(t) is not None for t in texts]
         if self.glosses is not None:
             for j, w in enumerate(want):
                 held[j] |= self.glosses.contains(w, rows)

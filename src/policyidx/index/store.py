@@ -231,6 +231,15 @@ class RowStore:
         return {self._ids[i]: i for i in range(len(self._ids))}
 
     def record(self, row: int) -> dict[str, Any]:
+        rec = self.meta(row)
+        rec["id"] = self._ids[row]
+        rec["text"] = self._texts[row]
+        return rec
+
+    def meta(self, row: int) -> dict[str, Any]:
+        """A row's record without its id and text (label, title, lang, path, citation,
+        parents, start, end): what ranking reads of thousands of candidates, one stored
+        string each."""
         try:
             rec = json.loads(self._records[row])
             if not isinstance(rec, dict):
@@ -238,8 +247,6 @@ class RowStore:
         except ValueError as exc:
             raise CorruptIndexError(f"{self._records.path} is damaged: record {row} is not JSON ({exc}); "
                                     "rebuild the index") from exc
-        rec["id"] = self._ids[row]
-        rec["text"] = self._texts[row]
         return rec
 
 
