@@ -116,3 +116,21 @@ def test_indexes_saved_before_the_term_table_still_open(tmp_path) -> None:
         (tmp_path / "enc" / f"vocabulary.{suffix}.npy").unlink()
     (tmp_path / "enc" / "vocabulary.json").write_text(json.dumps(table.terms(), ensure_ascii=False), encoding="utf-8")
     np.testing.assert_array_equal(BuiltinEncoder.load(tmp_path / "enc").encode(texts[:4]), enc.encode(texts[:4]))
+
+
+def test_remembered_lookups_stay_right_and_bounded(monkeypatch) -> None:
+    """Lookups are remembered per table up to a bound; a remembered answer, present or absent,
+    is the table's own, and the default still applies to a remembered absence."""
+    import policyidx.text.termtable as tt
+
+    monkeypatch.setattr(tt, "_MEMO_MAX", 50)
+    terms = _terms(300)
+    table = TermTable.from_terms(terms)
+    asked = terms[:120] + [t + "※" for t in terms[:120]]
+    for _ in range(2):  # the second round reads the remembered answers
+        for i, t in enumerate(terms[:120]):
+            assert table.get(t) == i and t in table
+        for t in asked[120:]:
+            assert table.get(t) is None and table.get(t, -1) == -1 and t not in table
+    assert len(table._memo) == 50
+    assert table.get(3) is None  # not a string: never looked up or remembered

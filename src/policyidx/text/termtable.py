@@ -31,6 +31,11 @@ __all__ = ["TermTable", "has_table"]
 _SUFFIXES = ("terms", "offsets", "slots")
 #: Lone surrogates can come out of mis-decoded text; they are stored, not refused.
 _ERRORS = "surrogatepass"
+#: Lookups a table remembers (term -> id or None): a process answering many queries asks for
+#: the same words again (a query's dictionary candidates are checked against the index's
+#: vocabulary, a few thousand per English query); beyond this many, lookups are not kept.
+_MEMO_MAX = 1 << 16
+_MISS = object()
 
 
 def _encode(term: str) -> bytes:
@@ -71,6 +76,7 @@ class TermTable(Mapping[str, int]):
         self._slots = slots
         self._mask = n_slots - 1
         self._n = int(offsets.shape[0]) - 1
+        self._memo: dict[str, int | None] = {}
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -152,13 +158,23 @@ class TermTable(Mapping[str, int]):
         """The id of ``key``, or ``default`` when it is not a term of the table."""
         if not isinstance(key, str):
             return default
+        memo = self._memo
+        got = memo.get(key, _MISS)
+        if got is _MISS:
+            got = self._probe(key)
+            if len(memo) < _MEMO_MAX:
+                memo[key] = got
+        return default if got is None else got  # type: ignore[return-value]
+
+    def _probe(self, key: str) -> int | None:
+        """The id of ``key`` found in the hash table, ``None`` if it is not a term."""
         b = _encode(key)
         i = zlib.crc32(b) & self._mask
         slots, offsets, data = self._slots, self._offsets, self._bytes
         while True:
             j = int(slots[i])
             if j < 0:
-                return default
+                return None
             if data[int(offsets[j]) : int(offsets[j + 1])] == b:
                 return j
             i = (i + 1) & self._mask
