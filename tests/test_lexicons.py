@@ -24,6 +24,7 @@ CEDICT = """\
 股東 股东 [gu3 dong1] /stockholder/shareholder/
 章程 章程 [zhang1 cheng2] /rules/regulations/constitution/statute/articles of association (of company)/articles of incorporation/charter (of a corporation)/by-laws/
 拍賣 拍卖 [pai1 mai4] /to auction/auction sale/to sell at a reduced price/
+違法行為 违法行为 [wei2 fa3 xing2 wei2] /illegal activity/offense/
 this line is not an entry
 """
 
@@ -33,6 +34,7 @@ JMDICT = [
     (["株主"], True, ["shareholder", "stockholder"]),
     (["定款"], True, ["articles of association", "articles of incorporation"]),
     (["競売"], False, ["auction"]),
+    (["違反行為"], True, ["offence", "violation"]),  # British spelling: meets CC-CEDICT's "offense"
     (["ランダム"], False, ["random"]),  # shares nothing with the Chinese side and is not common: dropped
 ]
 
@@ -54,7 +56,7 @@ def test_gloss_key_normalises() -> None:
 def test_read_cedict_skips_comments_and_bad_lines() -> None:
     rows = dict(read_cedict(CEDICT.splitlines()))
     assert rows["手续费"] == ["service charge", "processing fee", "commission"]
-    assert "this" not in "".join(rows) and len(rows) == 9
+    assert "this" not in "".join(rows) and len(rows) == 10
 
 
 def test_english_phrases_longest_first(lex: Lexicon) -> None:
@@ -500,3 +502,8 @@ def test_indefinite_pronouns_and_adverbs_of_a_query_are_not_looked_up(monkeypatc
     monkeypatch.setattr(lexicons, "QUERY_STOP", lexicons.STOP)
     found = dict(lex.en_to("a fine for something too late", "zh"))
     assert "something" in found and "too" in found
+
+
+def test_british_glosses_meet_american_ones(lex: Lexicon) -> None:
+    assert "违法行为" in [w for w, _ in lex.translate("違反行為", "ja", "zh")]
+    assert "违法行为" in [w for w, _ in lex.from_gloss(gloss_key("offence"), "zh")]

@@ -15,7 +15,9 @@ TRICKY = ["ise", "ises", "ised", "isation", "isations", "izes", "axes", "ax", "o
 
 
 def _words() -> list[str]:
-    words = list(TRICKY)
+    from policyidx.text.stem import _american
+
+    words = list(TRICKY) + list(_american())  # breame's British spellings too
     for entry in default_glossary():
         for r in entry.terms("en"):
             words += r.replace("-", " ").split()
@@ -38,3 +40,13 @@ def test_buckets_are_short_prefixes() -> None:
     assert stem_bucket("Licences") == stem_bucket("licensing") == "li"
     assert stem_bucket("isation") == stem_bucket("ization") == "is"
     assert stem_bucket("a") == "a" and stem_bucket("") == ""
+
+
+def test_british_spellings_meet_american_ones() -> None:
+    """breame's word list folds what the regular rules miss (JMdict writes British English,
+    CC-CEDICT American): offence ~ offense, judgement ~ judgment, labelled ~ labeled."""
+    for british, american in [("offence", "offense"), ("offences", "offenses"), ("Judgement", "judgment"),
+                              ("labelled", "labeled"), ("fulfil", "fulfill"), ("analyse", "analyze"),
+                              ("travelling", "traveling"), ("licence", "license"), ("colour", "color")]:
+        assert en_stem(british) == en_stem(american), (british, american)
+    assert en_stem("aeroplane") != en_stem("airplane")  # its start would change: left as it is

@@ -828,8 +828,9 @@ def zh_question_frame(text: str) -> str:
 
 #: Version of the analysis (segmentation rules, stemmer, number and bridge terms); an index
 #: records it and must be rebuilt when it changes.  2: one English stemmer
-#: (:mod:`policyidx.text.stem`) for index terms, queries and glossary renderings.
-ANALYZER_VERSION = 2
+#: (:mod:`policyidx.text.stem`) for index terms, queries and glossary renderings.  3: the
+#: stemmer folds breame's British spellings (offence -> offense).
+ANALYZER_VERSION = 3
 
 
 def _file_terms(path: str | os.PathLike[str]) -> list[str]:

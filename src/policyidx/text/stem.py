@@ -2,9 +2,14 @@
 
 Light suffix stripping, enough for the English of policy translations and queries:
 British spellings fold to American (``licence`` -> ``license``, ``securitisation`` ->
-``securitization``); then a plural, then ``-ing`` or ``-ed``, then a final ``e`` go, so
+``securitization``, and the 1,700 word pairs of breame's spelling list: ``offence`` ->
+``offense``, ``judgement`` -> ``judgment``, ``labelled`` -> ``labeled``, ``fulfil`` ->
+``fulfill``); then a plural, then ``-ing`` or ``-ed``, then a final ``e`` go, so
 ``licensing``, ``licensed``, ``licence`` and ``licenses`` all become ``licens``.  Words with
 digits (``5g``, ``2021``) are only lower-cased.
+
+JMdict writes its English glosses in British spelling and CC-CEDICT in American: without the
+word list, a Japanese word glossed "offence" met no Chinese word glossed "offense".
 """
 
 from __future__ import annotations
@@ -19,6 +24,21 @@ _BRITISH = [(re.compile(r"isation"), "ization"), (re.compile(r"ise(s|d)?$"), r"i
             (re.compile(r"(?<=..[a-z])our$"), "or")]
 
 
+@functools.lru_cache(maxsize=1)
+def _american() -> dict[str, str]:
+    """breame's British -> American spellings (Apache-2.0), lower case, without the pairs whose
+    first two letters differ (``aeroplane`` -> ``airplane``): :func:`stem_bucket` relies on a
+    word's start staying as it is."""
+    from breame.data.spelling_constants import BRITISH_ENGLISH_SPELLINGS
+
+    out: dict[str, str] = {}
+    for british, american in BRITISH_ENGLISH_SPELLINGS.items():
+        b, a = british.lower(), american.lower()
+        if b != a and b.isalpha() and a.isalpha() and b[:2].replace("z", "s") == a[:2].replace("z", "s"):
+            out[b] = a
+    return out
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def en_stem(word: str) -> str:
     """The stem of one English word (lower-cased; see the module docstring).  Memoised:
@@ -26,6 +46,7 @@ def en_stem(word: str) -> str:
     w = word.lower().replace("’", "'").strip("'-")
     if not w.isalpha():
         return w
+    w = _american().get(w, w)
     for pat, rep in _BRITISH:
         w = pat.sub(rep, w)
     if len(w) <= 3:
