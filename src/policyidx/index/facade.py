@@ -787,7 +787,7 @@ class Index:
             for j, w in enumerate(want):
                 if rs := (renderings or {}).get(w):
                     # one search per row for all of the word's renderings
-                    found = re.compile("|".join(map(re.escape, sorted(set(rs), key=len, reverse=True)))).search
+                    found = re.compile("|".join(map(re.escape, dict.fromkeys(rs)))).search
                     held[j] = [found(t) is not None for t in texts]
         if self.glosses is not None:
             for j, w in enumerate(want):

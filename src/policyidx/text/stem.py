@@ -2,7 +2,7 @@
 
 Light suffix stripping, enough for the English of policy translations and queries:
 British spellings fold to American (``licence`` -> ``license``, ``securitisation`` ->
-``securitization``, and the 1,700 word pairs of breame's spelling list: ``offence`` ->
+``securitization``, and 1,657 of the 1,730 word pairs of breame's spelling list: ``offence`` ->
 ``offense``, ``judgement`` -> ``judgment``, ``labelled`` -> ``labeled``, ``fulfil`` ->
 ``fulfill``); then a plural, then ``-ing`` or ``-ed``, then a final ``e`` go, so
 ``licensing``, ``licensed``, ``licence`` and ``licenses`` all become ``licens``.  Words with
