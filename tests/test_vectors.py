@@ -229,3 +229,70 @@ def test_small_exact_store_answers_like_faiss_without_importing_it(data: tuple[n
             "print(r[0].tolist(), 'faiss' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out[-1] == "False"
+
+
+def test_inverted_file_is_searched_in_numpy_like_faiss(data: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    """A saved inverted file keeps its cells as arrays; the store opened with them probes the
+    same cells and returns the same rows and scores as FAISS' IndexIVFFlat, filtered or not,
+    and a fresh process searching it never imports faiss."""
+    import subprocess
+    import sys
+
+    vectors, queries = data
+    store = VectorStore(vectors, exact_max=500, ann="ivf", nprobe=6, subset_exact_max=100)
+    store.save(tmp_path / "vec")
+    assert sorted(p.name for p in (tmp_path / "vec").iterdir()) == sorted(
+        ["vectors.npy", "vectors.json", store.index_name, store.cells_name])
+    with np.load(tmp_path / "vec" / store.cells_name, allow_pickle=False) as cells:
+        assert sorted(cells["rows"].tolist()) == list(range(len(vectors)))  # every row in one cell
+
+    numpy_store = VectorStore.load(tmp_path / "vec")
+    assert numpy_store._cells is not None and numpy_store._index is None
+    (tmp_path / "vec" / store.cells_name).unlink()
+    faiss_store = VectorStore.load(tmp_path / "vec")
+    assert faiss_store._cells is None and faiss_store._index is not None
+
+    rng = np.random.default_rng(3)
+    mask = rng.random(len(vectors)) < 0.3
+    for allowed in (None, mask):
+        a = numpy_store.search(queries, 10, allowed)
+        b = faiss_store.search(queries, 10, allowed)
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_allclose(a[1], b[1], atol=1e-5)
+    # approximate: some queries miss an exact neighbour, as the FAISS index does
+    exact = brute_force(vectors, queries, 10)
+    found = numpy_store.search(queries, 10)[0]
+    assert 0.5 < np.mean([len(set(r) & set(e)) / 10 for r, e in zip(found, exact)]) < 1.0
+    filtered = numpy_store.search(queries, 10, mask)[0]
+    assert (filtered >= 0).any() and mask[filtered[filtered >= 0]].all()
+
+    store.save(tmp_path / "vec2")
+    np.save(tmp_path / "q.npy", queries[:3])
+    code = ("import sys, numpy as np; from policyidx.retrieval.vectors import VectorStore; "
+            f"s = VectorStore.load({str(tmp_path / 'vec2')!r}); r, _ = s.search(np.load({str(tmp_path / 'q.npy')!r}), 5); "
+            "print(r[0].tolist(), 'faiss' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[-1] == "False"
+
+
+def test_inconsistent_cells_fall_back_to_faiss(data: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    """Cells that do not match the store (another store's, or unreadable) are not trusted."""
+    vectors, queries = data
+    store = VectorStore(vectors, exact_max=500, ann="ivf", nprobe=6)
+    expected = store.search(queries, 5)[0]
+    store.save(tmp_path / "vec")
+    cells = tmp_path / "vec" / store.cells_name
+    with np.load(cells, allow_pickle=False) as saved:
+        arrays = {name: saved[name] for name in ("centroids", "offsets", "rows")}
+    for broken in (
+        {**arrays, "rows": arrays["rows"][:-1]},
+        {**arrays, "offsets": arrays["offsets"][::-1]},
+        {**arrays, "centroids": arrays["centroids"][:, :8]},
+        {"centroids": arrays["centroids"]},
+    ):
+        np.savez(cells, **broken)
+        reopened = VectorStore.load(tmp_path / "vec")
+        assert reopened._cells is None
+        np.testing.assert_array_equal(reopened.search(queries, 5)[0], expected)
+    cells.write_bytes(b"not an npz file")
+    assert VectorStore.load(tmp_path / "vec")._cells is None
