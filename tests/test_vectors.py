@@ -288,6 +288,7 @@ def test_inconsistent_cells_fall_back_to_faiss(data: tuple[np.ndarray, np.ndarra
         {**arrays, "rows": arrays["rows"][:-1]},
         {**arrays, "offsets": arrays["offsets"][::-1]},
         {**arrays, "centroids": arrays["centroids"][:, :8]},
+        {**arrays, "rows": arrays["rows"].astype(np.float64)},
         {"centroids": arrays["centroids"]},
     ):
         np.savez(cells, **broken)

@@ -292,9 +292,11 @@ class VectorStore:
         nlist = self.nlist
         if (centroids.shape != (nlist, self.dim) or centroids.dtype != np.float32
                 or offsets.shape != (nlist + 1,) or rows.shape != (len(self),)
-                or offsets[0] != 0 or offsets[-1] != len(self) or np.any(np.diff(offsets) < 0)):
+                or offsets[0] != 0 or offsets[-1] != len(self) or np.any(np.diff(offsets) < 0)
+                or rows.dtype.kind not in "iu" or offsets.dtype.kind not in "iu"):
             return None
-        return centroids, offsets.astype(np.int64, copy=False), rows.astype(np.int64, copy=False)
+        # rows stay as saved (int32 below 2**31 rows: half the memory); numpy indexes with either
+        return centroids, offsets.astype(np.int64, copy=False), rows
 
     def index(self) -> Any:
         """Return the FAISS index, building it when needed.
