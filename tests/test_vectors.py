@@ -210,12 +210,22 @@ def test_store_over_builtin_encoder_finds_translation() -> None:
     assert rows[:, 0].tolist() == [0, 1, 3]
 
 
-def test_small_exact_store_answers_like_faiss_without_importing_it(data: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
-    """A store small enough to be exact is searched in numpy: the same rows as FAISS'
-    flat inner-product index, and a fresh process that searches it never imports faiss."""
+def _search_imports_faiss(store_dir: Path, queries: np.ndarray, tmp_path: Path) -> bool:
+    """Whether a fresh process that opens the store in ``store_dir`` and searches it imports faiss."""
     import subprocess
     import sys
 
+    np.save(tmp_path / "q.npy", queries)
+    code = ("import sys, numpy as np; from policyidx.retrieval.vectors import VectorStore; "
+            f"s = VectorStore.load({str(store_dir)!r}); r, _ = s.search(np.load({str(tmp_path / 'q.npy')!r}), 5); "
+            "print(r[0].tolist(), 'faiss' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    return out[-1] == "True"
+
+
+def test_small_exact_store_answers_like_faiss_without_importing_it(data: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    """A store small enough to be exact is searched in numpy: the same rows as FAISS'
+    flat inner-product index, and a fresh process that searches it never imports faiss."""
     vectors, queries = data
     numpy_store = VectorStore(vectors)
     faiss_store = VectorStore(vectors, subset_exact_max=0)
@@ -223,21 +233,13 @@ def test_small_exact_store_answers_like_faiss_without_importing_it(data: tuple[n
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_allclose(a[1], b[1], atol=1e-5)
     numpy_store.save(tmp_path / "vec")
-    np.save(tmp_path / "q.npy", queries[:3])
-    code = ("import sys, numpy as np; from policyidx.retrieval.vectors import VectorStore; "
-            f"s = VectorStore.load({str(tmp_path / 'vec')!r}); r, _ = s.search(np.load({str(tmp_path / 'q.npy')!r}), 5); "
-            "print(r[0].tolist(), 'faiss' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out[-1] == "False"
+    assert not _search_imports_faiss(tmp_path / "vec", queries[:3], tmp_path)
 
 
 def test_inverted_file_is_searched_in_numpy_like_faiss(data: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
     """A saved inverted file keeps its cells as arrays; the store opened with them probes the
     same cells and returns the same rows and scores as FAISS' IndexIVFFlat, filtered or not,
     and a fresh process searching it never imports faiss."""
-    import subprocess
-    import sys
-
     vectors, queries = data
     store = VectorStore(vectors, exact_max=500, ann="ivf", nprobe=6, subset_exact_max=100)
     store.save(tmp_path / "vec")
@@ -267,12 +269,7 @@ def test_inverted_file_is_searched_in_numpy_like_faiss(data: tuple[np.ndarray, n
     assert (filtered >= 0).any() and mask[filtered[filtered >= 0]].all()
 
     store.save(tmp_path / "vec2")
-    np.save(tmp_path / "q.npy", queries[:3])
-    code = ("import sys, numpy as np; from policyidx.retrieval.vectors import VectorStore; "
-            f"s = VectorStore.load({str(tmp_path / 'vec2')!r}); r, _ = s.search(np.load({str(tmp_path / 'q.npy')!r}), 5); "
-            "print(r[0].tolist(), 'faiss' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out[-1] == "False"
+    assert not _search_imports_faiss(tmp_path / "vec2", queries[:3], tmp_path)
 
 
 def test_inconsistent_cells_fall_back_to_faiss(data: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:

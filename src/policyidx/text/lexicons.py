@@ -450,6 +450,18 @@ def read_english_lemmas() -> dict[str, str]:
 LEMMA_SHARE = 0.5
 
 
+def _merge_candidates(first: list[tuple[str, float]], second: list[tuple[str, float]], limit: int,
+                      share: float = 1.0) -> list[tuple[str, float]]:
+    """Two candidate lists as one, best first: a word in both keeps its higher score, the
+    second list's scores counting at ``share``; the first ``limit``."""
+    merged: dict[str, float] = {}
+    for w, sc in first:
+        merged[w] = max(merged.get(w, 0.0), sc)
+    for w, sc in second:
+        merged[w] = max(merged.get(w, 0.0), sc * share)
+    return sorted(merged.items(), key=lambda x: -x[1])[:limit]
+
+
 def irregular_forms(lemmas: dict[str, str], glosses: Iterable[str]) -> dict[str, str]:
     """The entries of a form -> lemma table that the stemmer does not fold and that lead to a
     word a gloss has (``wrote`` -> ``write``, ``dealt`` -> ``deal``, ``criteria`` ->
@@ -1117,10 +1129,7 @@ class Lexicon:
                     first = self.from_gloss(" ".join([span[0][1]] + rest), lang, keep=keep, limit=limit)
                     if first and self.gloss_id(b_c) is not None:
                         second = self.from_gloss(b_c, lang, keep=keep, limit=limit)
-                        merged: dict[str, float] = {}
-                        for w, sc in first + second:
-                            merged[w] = max(merged.get(w, 0.0), sc)
-                        cands = sorted(merged.items(), key=lambda x: -x[1])[:limit]
+                        cands = _merge_candidates(first, second, limit)
                 if cands:
                     found.append((i, " ".join(w for w, _ in span), cands))
                     for j in range(i, i + n):
@@ -1148,10 +1157,7 @@ class Lexicon:
                 if (lm := self.lemma_of(w)) is not None and (sl := _stem(lm)) != st:
                     extra = self.from_gloss(sl, lang, keep=keep, limit=limit, loose=loose)
                     if extra:
-                        merged = dict(cands)
-                        for c, sc in extra:
-                            merged[c] = max(merged.get(c, 0.0), sc * LEMMA_SHARE)
-                        cands = sorted(merged.items(), key=lambda x: -x[1])[:limit]
+                        cands = _merge_candidates(cands, extra, limit, LEMMA_SHARE)
                 if cands:
                     found.append((i, w, cands))
         found.sort()
