@@ -1,4 +1,4 @@
-"""The held-out real-corpus query sets (eval/real/real2-*.jsonl ... real14-*.jsonl) and the helpers they were written with.
+"""The held-out real-corpus query sets (eval/real/real2-*.jsonl ... real15-*.jsonl) and the helpers they were written with.
 
 The format checks run everywhere; the checks against the real texts read ../shared/realdocs (or
 $POLICYIDX_REALDOCS) and are skipped when it is absent.
@@ -37,12 +37,16 @@ SETS = {"real2": ("s", ("real",)), "real3": ("t", ("real", "real2")), "real4": (
                          "real11", "real12")),
         # after "d", "e" (real13 took "d")
         "real14": ("e", ("real", "real2", "real3", "real4", "real5", "real6", "real7", "real8", "real9", "real10",
-                         "real11", "real12", "real13"))}
+                         "real11", "real12", "real13")),
+        # after "e", "f" (real14 took "e")
+        "real15": ("f", ("real", "real2", "real3", "real4", "real5", "real6", "real7", "real8", "real9", "real10",
+                         "real11", "real12", "real13", "real14"))}
 # fewest Chinese queries a set may have (real6 ... real14 were written to ~50, quality over count;
 # real9's ... real12's 70 picked articles gave 50 each, real13's first 102 picked articles 50, real14's
-# 96 picks of seed 14141 (all the script could draw) 43, and 7 more from a top-up with seed 14142)
+# 96 picks of seed 14141 (all the script could draw) 43, and 7 more from a top-up with seed 14142;
+# real15's first 65 picks of ``pick.py --nested`` with seed 15151 50)
 MIN_ZH = {"real6": 50, "real7": 50, "real8": 50, "real9": 50, "real10": 50, "real11": 50, "real12": 50,
-          "real13": 50, "real14": 50}
+          "real13": 50, "real14": 50, "real15": 50}
 
 
 def _module(name: str, path: Path):
@@ -150,6 +154,36 @@ def test_pick_excludes_gold_documents(tmp_path: Path, capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert set(re.findall(r"^=== \[\d+\] (\S+)", out, re.M)) == {"t-1.zh", "t-3.zh"}
     assert "编号2" not in out and "编号4" not in out
+
+
+def test_pick_nested_takes_articles_inside_chapters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pick = _module("pick_real", REAL / "pick.py")
+    entries = []
+    for i in (1, 2, 3):
+        (tmp_path / f"d{i}.txt").write_text(
+            f"章节条例{i}\n\n第一章 总则\n\n第一条 为了测试，制定本条例。\n\n"
+            f"第二章 管理\n\n第一节 一般规定\n\n"
+            f"第二条 县级以上人民政府应当加强对测试工作的领导，建立健全测试工作协调机制，编号{i}。\n\n"
+            "第三章 附则\n\n第三条 本条例自2020年1月1日起施行。\n", encoding="utf-8")
+        entries += ["[[work]]", f'id = "c-{i}"', f'title_zh = "章节条例{i}"', 'notes = "realdocs 测试"', "",
+                    "[[document]]", f'id = "c-{i}.zh"', f'work = "c-{i}"', 'lang = "zh"', 'role = "original"',
+                    f'title = "章节条例{i}"', f'file = "d{i}.txt"', 'format = "text"', ""]
+    (tmp_path / "catalog.toml").write_text("\n".join(entries), encoding="utf-8")
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(json.dumps({"q": "x", "gold": [["c-3.zh", "编号3"]]}) + "\n", encoding="utf-8")
+
+    # by default only top-level articles are picked: these documents have none
+    assert pick.main([str(tmp_path), "--n", "3", "--seed", "5"]) == 0
+    assert "===" not in capsys.readouterr().out
+
+    assert pick.main([str(tmp_path), "--n", "3", "--seed", "5", "--nested", "--exclude", str(queries)]) == 0
+    out = capsys.readouterr().out
+    assert set(re.findall(r"^=== \[\d+\] (\S+)", out, re.M)) == {"c-1.zh", "c-2.zh"}
+    # the article inside chapter 2, section 1; neither the purpose nor the entry-into-force article
+    assert out.count("第二条") == 2 and "编号1" in out and "编号2" in out and "编号3" not in out
+    assert "制定本条例" not in out and "起施行" not in out
+    assert pick.main([str(tmp_path), "--n", "3", "--seed", "5", "--nested", "--exclude", str(queries)]) == 0
+    assert capsys.readouterr().out == out  # seeded: the same picks
 
 
 def test_others_lists_documents_outside_the_gold(tmp_path: Path) -> None:

@@ -8,6 +8,12 @@ deterministic (seeded), spread over the categories of ``benchmarks/realcorpus.py
 
 ``--exclude FILE...`` skips every document named as gold in those query files (JSON lines with a
 ``gold`` list of ``[doc id, text]``), so a new set is written about other documents.
+
+By default only top-level articles are picked (documents without chapters).  ``--nested`` also
+picks articles inside chapters and sections (第X条 under 第X章, 第X节 or 第X编, at any depth), so
+that documents with chapters can be drawn too; an article's own text and its paragraphs' and
+items' text together must then pass the length and ``_BORING`` filters.  Without ``--nested`` the
+choice is the one the earlier sets were picked with, byte for byte.
 """
 
 from __future__ import annotations
@@ -44,6 +50,33 @@ def gold_documents(paths: list[str]) -> set[str]:
         raise SystemExit(str(exc)) from None
 
 
+#: the headings an article may stand under for ``--nested`` (第X章, 第X节, 第X编 and 分编)
+_NESTING = {"chapter", "section", "subpart"}
+
+
+def is_nested_article(clause) -> bool:
+    """Whether ``clause`` is an article (第X条) inside chapters or sections only.
+
+    Parameters
+    ----------
+    clause : Clause
+        A clause of a parsed document.
+
+    Returns
+    -------
+    bool
+        True for an article below the top level whose every ancestor is a chapter, section or
+        part heading (not an article under a ``一、`` heading or inside another clause).
+    """
+    if clause.style != "article" or clause.depth < 2:
+        return False
+    return all(a.style in _NESTING for a in clause.ancestors())
+
+
+def _full_text(clause) -> str:
+    return "".join(c.text for c in clause.walk())
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("corpus")
@@ -51,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=12)
     p.add_argument("--exclude", nargs="+", default=[], metavar="FILE",
                    help="query files (JSON lines) whose gold documents are not picked")
+    p.add_argument("--nested", action="store_true",
+                   help="also pick articles inside chapters and sections (at any depth)")
     args = p.parse_args(argv)
     excluded = gold_documents(args.exclude)
     corpus = Corpus.load(args.corpus)
@@ -74,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         arts = [c for c in doc.clauses if c.depth == 1 and c.kind == "section" and len(c.text) >= 30
                 and not _BORING.search(c.text)]
+        if args.nested:
+            arts += [c for c in doc.clauses if is_nested_article(c) and len(_full_text(c)) >= 30
+                     and not _BORING.search(_full_text(c))]
         if not arts:
             continue
         art = rng.choice(arts)
