@@ -178,7 +178,7 @@ def test_pick_nested_takes_articles_inside_chapters(tmp_path: Path, capsys: pyte
 
     assert pick.main([str(tmp_path), "--n", "3", "--seed", "5", "--nested", "--exclude", str(queries)]) == 0
     out = capsys.readouterr().out
-    assert set(re.findall(r"^=== \[\d+\] (\S+)", out, re.M)) == {"c-1.zh", "c-2.zh"}
+    assert set(re.findall(r"^=== \[\d+\] (\S+)", out, re.MULTILINE)) == {"c-1.zh", "c-2.zh"}
     # the article inside chapter 2, section 1; neither the purpose nor the entry-into-force article
     assert out.count("第二条") == 2 and "编号1" in out and "编号2" in out and "编号3" not in out
     assert "制定本条例" not in out and "起施行" not in out
