@@ -663,6 +663,8 @@ class Index:
             return self.titles_of
         if name == "row_quantity":
             return self.quantities_of
+        if name == "row_sanction":
+            return self.sanctions_of
         if name == "row_gloss":
             return self.gloss_shares
         if name == "jurisdictions":
@@ -752,6 +754,15 @@ class Index:
         from ..retrieval.retrievers import language_shares
 
         return language_shares(self.languages_of(np.arange(len(self))))
+
+    def sanctions_of(self, rows: np.ndarray) -> np.ndarray:
+        """Whether each of ``rows`` states a sanction, read with the headings and lead-ins of its
+        enclosing clauses (an item of "有下列行为之一的，处……罚款：" states the fine of its lead-in;
+        :func:`~policyidx.retrieval.retrievers.has_sanction`)."""
+        from ..retrieval.retrievers import has_sanction
+
+        rows = np.asarray(rows, dtype=np.int64).tolist()
+        return has_sanction(" ".join([self.rows.text(r), *(self.rows.meta(r).get("parents") or ())]) for r in rows)
 
     def quantities_of(self, rows: np.ndarray) -> np.ndarray:
         """Whether each of ``rows`` states a number with a unit

@@ -806,6 +806,14 @@ def _task_quantity(path: str, build_id: str, terms: dict[str, float], idf: dict[
     return idx.quantities_of(np.asarray(rows, dtype=np.int64)).astype(np.float64).tolist()
 
 
+def _task_sanction(path: str, build_id: str, terms: dict[str, float], idf: dict[str, float],
+                   rows: list[int]) -> list[float]:
+    """Whether some rows of a shard, read with their enclosing clauses' lead-ins, state a
+    sanction (1.0) or not (0.0) (:meth:`policyidx.index.Index.sanctions_of`)."""
+    idx = _open_shard(path, build_id)
+    return idx.sanctions_of(np.asarray(rows, dtype=np.int64)).astype(np.float64).tolist()
+
+
 def _task_gloss(path: str, build_id: str, terms: dict[str, float], idf: dict[str, float], words: list[str],
                 renderings: dict[str, list[str]], rows: list[int]) -> list[float]:
     """How much of an English query's content words some rows of a shard hold in their words'
@@ -1230,7 +1238,8 @@ class ShardedIndex:
         from ..retrieval.fusion import add_candidates, dense_rerank
         from ..retrieval.modes import FUSION_DEFAULTS, HYBRID_DEFAULTS, hybrid_weights
         from ..retrieval.retrievers import (coverage_power_for, depth_for, judged_coverage, judged_glosses,
-                                            judged_jurisdiction, judged_quantity, query_coverage, unjudged_share)
+                                            judged_jurisdiction, judged_quantity, judged_sanction, query_coverage,
+                                            unjudged_share)
 
         # fusion needs each retriever's top depth_for(k); one retriever alone only its top k
         # (the global top k of a retriever is within the union of the shards' top k)
@@ -1315,13 +1324,16 @@ class ShardedIndex:
                 if (penalty or local) and terms and len(kw_r):  # as the single index: its documents' titles
                     prior = judged_jurisdiction(exp, kw_r.rows, self._jurisdictions, self._titles_of,
                                                 self._languages_of, penalty, local)
-                # as the single index: its candidates' texts, read on their shards
-                q = judged_quantity(exp, kw_r.rows,
-                                    lambda rows: self._row_scores(_task_quantity, "quantity", {}, rows, where, ()) > 0.5,
-                                    self._languages_of,
-                                    float(self.params.get("quantity_penalty", HYBRID_DEFAULTS["quantity_penalty"])))
-                if q is not None:
-                    prior = q if prior is None else prior * q
+                # as the single index: its candidates' texts, read on their shards, for the
+                # answer-type factors (a quantity, a sanction)
+                for judge, task, what in ((judged_quantity, _task_quantity, "quantity"),
+                                          (judged_sanction, _task_sanction, "sanction")):
+                    key = f"{what}_penalty"
+                    q = judge(exp, kw_r.rows,
+                              lambda rows, task=task, what=what: self._row_scores(task, what, {}, rows, where, ()) > 0.5,
+                              self._languages_of, float(self.params.get(key, HYBRID_DEFAULTS[key])))
+                    if q is not None:
+                        prior = q if prior is None else prior * q
                 # as the single index: an English query's candidates read in their glosses, on their shards
                 g = judged_glosses(exp, kw_r.rows,
                                    lambda words, rows, rend: self._row_scores(_task_gloss, "glosses", {}, rows, where,

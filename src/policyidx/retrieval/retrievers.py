@@ -295,6 +295,11 @@ class RerankRetriever:
         (:func:`has_quantity`); a candidate in the query's language that does not loses the
         share ``quantity_penalty`` of its fused score when a Chinese query asks for a quantity
         (:func:`asks_quantity`, :func:`quantity_factor`; ``None`` or 0: not used).
+    row_sanction, sanction_penalty
+        ``row_sanction(rows)``: whether each row, read with the lead-in of the list it is an item
+        of, states a sanction (:func:`has_sanction`); a Chinese candidate that does not loses the
+        share ``sanction_penalty`` of its fused score when a Chinese query asks about one
+        (:func:`judged_sanction`; ``None`` or 0: not used).
     row_gloss, gloss_weight
         ``row_gloss(words, rows, renderings)``: the share of an English query's content words
         (stemmed) that the glosses of each row's words hold, or that the row has a rendering of; each candidate of an English query
@@ -323,6 +328,7 @@ class RerankRetriever:
                  jurisdictions: frozenset[str] | Callable[[], frozenset[str]] | None = None,
                  jurisdiction_penalty: float = 0.0, local_penalty: float = 0.0,
                  row_quantity: Callable[[np.ndarray], np.ndarray] | None = None, quantity_penalty: float = 0.0,
+                 row_sanction: Callable[[np.ndarray], np.ndarray] | None = None, sanction_penalty: float = 0.0,
                  row_gloss: Callable[..., np.ndarray] | None = None,
                  gloss_weight: float = 0.0,
                  lang_shares: Mapping[str, float] | Callable[[], Mapping[str, float]] | None = None,
@@ -333,6 +339,7 @@ class RerankRetriever:
         self.jurisdiction_penalty = float(jurisdiction_penalty)
         self.local_penalty = float(local_penalty)
         self.row_quantity, self.quantity_penalty = row_quantity, float(quantity_penalty)
+        self.row_sanction, self.sanction_penalty = row_sanction, float(sanction_penalty)
         self.row_gloss, self.gloss_weight = row_gloss, float(gloss_weight)
         self._lang_shares = lang_shares
         self.lang_weights = {lang: dict(w) for lang, w in (lang_weights or {}).items()}
@@ -367,6 +374,10 @@ class RerankRetriever:
                                         self.jurisdiction_penalty, self.local_penalty)
         if self.row_quantity is not None:
             q = judged_quantity(query, kw.rows, self.row_quantity, self.row_lang, self.quantity_penalty)
+            if q is not None:
+                prior = q if prior is None else prior * q
+        if self.row_sanction is not None:
+            q = judged_sanction(query, kw.rows, self.row_sanction, self.row_lang, self.sanction_penalty)
             if q is not None:
                 prior = q if prior is None else prior * q
         g = judged_glosses(query, kw.rows, self.row_gloss, self.gloss_weight)
@@ -619,6 +630,44 @@ def judged_quantity(query: Expansion, rows: np.ndarray, row_quantity: Callable[[
     if row_lang is not None:
         langs = np.asarray(row_lang(rows))
         out[(langs != query.lang) & (langs != "zh")] = 1.0
+    return out
+
+
+#: A Chinese question about the consequence of an act: its penalty, liability or punishment
+#: (怎么处罚, 罚多少, 法律责任, 什么后果, 判几年, 怎么处理).
+_SANCTION_QUESTION = re.compile(r"处罚|罚款|罚金|罚多少|怎么罚|如何罚|怎么处理|如何处理|怎样处理|法律责任|刑事责任|什么责任"
+                                r"|后果|处分|吊销|判多少|判几年|怎么判|量刑|定罪")
+#: What a clause that states a sanction says: a fine, a penalty, a warning, revocation,
+#: confiscation, detention or a prison term, a disciplinary sanction, an order to stop or to
+#: correct, liability pursued, or punishment "under" another provision.
+_SANCTION = re.compile(r"罚款|处罚|警告|吊销|没收|拘役|有期徒刑|无期徒刑|死刑|刑事责任|处分|取缔|拘留|罚金|责令停|责令改正"
+                       r"|撤销|暂扣|追究|依照.{0,12}规定处")
+
+
+def asks_sanction(query: Expansion) -> bool:
+    """Whether a Chinese query asks what an act costs (:data:`_SANCTION_QUESTION`): its answer
+    states a sanction."""
+    return query.lang == "zh" and bool(_SANCTION_QUESTION.search(query.query))
+
+
+def has_sanction(texts: Iterable[str]) -> np.ndarray:
+    """Per text, whether it states a sanction (:data:`_SANCTION`)."""
+    return np.fromiter((bool(_SANCTION.search(t or "")) for t in texts), dtype=bool)
+
+
+def judged_sanction(query: Expansion, rows: np.ndarray, row_sanction: Callable[[np.ndarray], np.ndarray],
+                    row_lang: Callable[[np.ndarray], np.ndarray] | None, penalty: float) -> np.ndarray | None:
+    """For a Chinese question about a sanction (:func:`asks_sanction`), one factor per candidate:
+    1 where the row, with the lead-in of the list it is an item of, states one (``row_sanction``),
+    ``1 - penalty`` elsewhere (:func:`quantity_factor`'s rule); rows in another language get 1.
+    The answer to 怎么处罚 is the penalty article, not the duty it sanctions.  ``None`` for any
+    other query, or a penalty of 0."""
+    if not penalty or not len(rows) or not asks_sanction(query):
+        return None
+    rows = np.asarray(rows, dtype=np.int64)
+    out = quantity_factor(row_sanction(rows), penalty)
+    if row_lang is not None:
+        out[np.asarray(row_lang(rows)) != "zh"] = 1.0
     return out
 
 
