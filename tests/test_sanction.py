@@ -1,6 +1,6 @@
-"""The sanction factor of the hybrid mode: a Chinese question about what an act costs (怎么处罚,
-罚多少, 法律责任) prefers the clauses that state a sanction, an item read with its lead-in
-(single and sharded indexes alike)."""
+"""The sanction factor of the hybrid mode: a question about what an act costs (怎么处罚, 罚多少,
+法律责任; "what is the penalty"; 処罰) prefers the Chinese clauses that state a sanction, an item
+read with its lead-in (single and sharded indexes alike)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,20 @@ from index_workers import hybrid_scores, text_corpus
 def test_a_chinese_question_about_a_sanction(query, asks):
     assert asks_sanction(SimpleNamespace(lang="zh", query=query)) is asks
     assert not asks_sanction(SimpleNamespace(lang="ja", query=query))  # Chinese questions only
+
+
+@pytest.mark.parametrize("lang, query, asks", [
+    ("en", "What is the penalty for occupying green space without permission?", True),
+    ("en", "What happens to a firm that does not keep the records?", True),
+    ("en", "How much is the fine for parking on the lawn?", True),
+    ("en", "Who manages the green spaces of a park?", False),
+    ("ja", "緑地を無断で占用した場合の処罰は", True), ("ja", "記録を保存しない会社はどうなるか", True),
+    ("ja", "公園の緑地は誰が管理するか", False),
+])
+def test_an_english_or_japanese_question_about_a_sanction(lang, query, asks):
+    q = SimpleNamespace(lang=lang, query=query)
+    assert asks_sanction(q, ("zh", "en", "ja")) is asks
+    assert not asks_sanction(q, ("zh",))  # only the languages asked for
 
 
 def test_a_clause_states_a_sanction():
@@ -80,10 +94,29 @@ def test_clauses_without_a_sanction_lose_the_penalty(single):
     assert _scores(single, q2) == _scores(single, q2, 0.0)
 
 
+def test_an_english_query_judges_the_chinese_clauses(single):
+    """An English question about a sanction reaches Chinese clauses: those are judged, as for a
+    Chinese question."""
+    q = "What is the penalty for parking vehicles on green space?"
+    p = float(HYBRID_DEFAULTS["sanction_penalty"])
+    assert "en" in HYBRID_DEFAULTS["sanction_langs"]
+    # the gloss index's candidates join after the factor, scaled by the best: left out here
+    on = hybrid_scores(single, q, "en", gloss_candidates=0.0)
+    off = hybrid_scores(single, q, "en", gloss_candidates=0.0, sanction_penalty=0.0)
+    matched = [t for t in off if "绿地" in t]
+    assert len(matched) >= 2
+    lead_in = ("在绿地内停放车辆的。", "在绿地内倾倒垃圾的；")
+    for text in matched:
+        has = "罚款" in text or text in lead_in
+        assert on[text] == pytest.approx(off[text] if has else (1 - p) * off[text])
+    assert any("罚款" not in t and t not in lead_in for t in matched)
+
+
 def test_sharded_index_applies_the_same_factor(corpus_dir, single, tmp_path):
     sharded = Index.build(Corpus.load(corpus_dir), tmp_path / "idx", shards=2)
-    for q in ("在绿地内停放车辆怎么处罚", "擅自占用城市绿地要罚多少钱", "绿地的位置由谁公开"):
-        a = single.search(q, k=5, query_lang="zh")
-        b = sharded.search(q, k=5, query_lang="zh")
+    for q, lang in (("在绿地内停放车辆怎么处罚", "zh"), ("擅自占用城市绿地要罚多少钱", "zh"), ("绿地的位置由谁公开", "zh"),
+                    ("What is the penalty for parking vehicles on green space?", "en")):
+        a = single.search(q, k=5, query_lang=lang)
+        b = sharded.search(q, k=5, query_lang=lang)
         assert a and [h.id for h in a] == [h.id for h in b]
         assert [round(h.score, 6) for h in a] == [round(h.score, 6) for h in b]

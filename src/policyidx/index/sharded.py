@@ -1326,12 +1326,13 @@ class ShardedIndex:
                                                 self._languages_of, penalty, local)
                 # as the single index: its candidates' texts, read on their shards, for the
                 # answer-type factors (a quantity, a sanction)
-                for judge, task, what in ((judged_quantity, _task_quantity, "quantity"),
-                                          (judged_sanction, _task_sanction, "sanction")):
+                langs = self.params.get("sanction_langs", HYBRID_DEFAULTS["sanction_langs"])
+                for judge, task, what, more in ((judged_quantity, _task_quantity, "quantity", {}),
+                                                (judged_sanction, _task_sanction, "sanction", {"langs": langs})):
                     key = f"{what}_penalty"
                     q = judge(exp, kw_r.rows,
                               lambda rows, task=task, what=what: self._row_scores(task, what, {}, rows, where, ()) > 0.5,
-                              self._languages_of, float(self.params.get(key, HYBRID_DEFAULTS[key])))
+                              self._languages_of, float(self.params.get(key, HYBRID_DEFAULTS[key])), **more)
                     if q is not None:
                         prior = q if prior is None else prior * q
                 # as the single index: an English query's candidates read in their glosses, on their shards

@@ -78,6 +78,11 @@ FUSION_DEFAULTS: dict[str, Any] = {
 #: Chinese dev splits of eval/real/ (``real`` ... ``real10``, 391, 58 of which ask) hybrid hit@1 /
 #: hit@5 from 0: .775/.931 -> .780/.934 at 0.2 to 0.5 (hit@5 .931 at 0.2), 0.3 taken (chosen first
 #: on a re-ranking of the top 50); test splits (257) .735/.914 -> .751/.918.
+#: ``sanction_langs``: the query languages whose questions about a sanction are judged ("what is
+#: the penalty", "what happens to"; 処罰, 罰金, どうなる), on their Chinese candidates; adding English
+#: and Japanese at the same penalty, dev splits (300 each; 60 and 49 ask) en .380/.620 -> .403/.623,
+#: ja .433/.710 -> .433/.710 (MRR .542 -> .547); test splits (182 each) en .385/.604 -> .385/.615,
+#: ja .423/.681 -> .434/.687.
 #: ``gloss_weight``: an English query's candidates are multiplied by ``(1 + w * share) / (1 + w)``,
 #: ``share`` the part of its content words the glosses of the candidate's Chinese words hold
 #: or whose renderings it has (:func:`~policyidx.retrieval.retrievers.gloss_factor`); on the English
@@ -109,7 +114,8 @@ HYBRID_DEFAULTS: dict[str, Any] = {"doc_weight": 0.3, "clause_weight": 0.2, "con
                                    "set_coverage_power": 1.0, "proximity_weight": 0.25, "proximity_gap": 10,
                                    "ordered_weight": 1.0, "ordered_gap": 3,
                                    "abbreviation_share": 1.0, "jurisdiction_penalty": 0.5, "local_penalty": 0.1,
-                                   "quantity_penalty": 0.2, "sanction_penalty": 0.3, "gloss_weight": 2.0,
+                                   "quantity_penalty": 0.2, "sanction_penalty": 0.3, "sanction_langs": ["zh", "en", "ja"],
+                                   "gloss_weight": 2.0,
                                    "gloss_candidates": 0.7, "gloss_depth": 200,
                                    "lang_weights": {"en": {"doc_weight": 0.2, "clause_weight": 0.15,
                                                            "context_weight": 0.0, "rerank_depth": 1000},
@@ -234,6 +240,7 @@ def _hybrid(part: Callable[[str], Retriever], params: Mapping[str, Any]) -> Retr
                            quantity_penalty=params.get("quantity_penalty", HYBRID_DEFAULTS["quantity_penalty"]),
                            row_sanction=row_sanction,
                            sanction_penalty=params.get("sanction_penalty", HYBRID_DEFAULTS["sanction_penalty"]),
+                           sanction_langs=params.get("sanction_langs", HYBRID_DEFAULTS["sanction_langs"]),
                            row_gloss=row_gloss, gloss_weight=params.get("gloss_weight", HYBRID_DEFAULTS["gloss_weight"]),
                            lang_shares=lang_shares, glosses=glosses,
                            gloss_candidates=params.get("gloss_candidates", HYBRID_DEFAULTS["gloss_candidates"]),

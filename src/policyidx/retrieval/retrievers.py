@@ -298,8 +298,10 @@ class RerankRetriever:
     row_sanction, sanction_penalty
         ``row_sanction(rows)``: whether each row, read with the lead-in of the list it is an item
         of, states a sanction (:func:`has_sanction`); a Chinese candidate that does not loses the
-        share ``sanction_penalty`` of its fused score when a Chinese query asks about one
+        share ``sanction_penalty`` of its fused score when a query asks about one
         (:func:`judged_sanction`; ``None`` or 0: not used).
+    sanction_langs
+        The query languages whose questions about a sanction are judged (``("zh",)``).
     row_gloss, gloss_weight
         ``row_gloss(words, rows, renderings)``: the share of an English query's content words
         (stemmed) that the glosses of each row's words hold, or that the row has a rendering of; each candidate of an English query
@@ -329,6 +331,7 @@ class RerankRetriever:
                  jurisdiction_penalty: float = 0.0, local_penalty: float = 0.0,
                  row_quantity: Callable[[np.ndarray], np.ndarray] | None = None, quantity_penalty: float = 0.0,
                  row_sanction: Callable[[np.ndarray], np.ndarray] | None = None, sanction_penalty: float = 0.0,
+                 sanction_langs: Iterable[str] = ("zh",),
                  row_gloss: Callable[..., np.ndarray] | None = None,
                  gloss_weight: float = 0.0,
                  lang_shares: Mapping[str, float] | Callable[[], Mapping[str, float]] | None = None,
@@ -340,6 +343,7 @@ class RerankRetriever:
         self.local_penalty = float(local_penalty)
         self.row_quantity, self.quantity_penalty = row_quantity, float(quantity_penalty)
         self.row_sanction, self.sanction_penalty = row_sanction, float(sanction_penalty)
+        self.sanction_langs = tuple(sanction_langs)
         self.row_gloss, self.gloss_weight = row_gloss, float(gloss_weight)
         self._lang_shares = lang_shares
         self.lang_weights = {lang: dict(w) for lang, w in (lang_weights or {}).items()}
@@ -377,7 +381,8 @@ class RerankRetriever:
             if q is not None:
                 prior = q if prior is None else prior * q
         if self.row_sanction is not None:
-            q = judged_sanction(query, kw.rows, self.row_sanction, self.row_lang, self.sanction_penalty)
+            q = judged_sanction(query, kw.rows, self.row_sanction, self.row_lang, self.sanction_penalty,
+                                self.sanction_langs)
             if q is not None:
                 prior = q if prior is None else prior * q
         g = judged_glosses(query, kw.rows, self.row_gloss, self.gloss_weight)
@@ -644,10 +649,21 @@ _SANCTION = re.compile(r"罚款|处罚|警告|吊销|没收|拘役|有期徒刑|
                        r"|撤销|暂扣|追究|依照.{0,12}规定处")
 
 
-def asks_sanction(query: Expansion) -> bool:
-    """Whether a Chinese query asks what an act costs (:data:`_SANCTION_QUESTION`): its answer
-    states a sanction."""
-    return query.lang == "zh" and bool(_SANCTION_QUESTION.search(query.query))
+#: The same in English ("what is the penalty", "what happens to", "fined", "prosecuted") and in
+#: Japanese (処罰, 罰金, 処分, どうなる, 責任を負う).
+_SANCTION_QUESTION_EN = re.compile(r"\bpenalt(?:y|ies)\b|\bpunish|\bfined?\b|\bfines\b|\bsanction|\bliab(?:le|ility)\b"
+                                   r"|\bwhat happens (?:to|if|when)\b|\bconsequences?\b|\bprosecut|\bsentenced?\b"
+                                   r"|\bdisciplin|\bcriminal responsibility\b", re.I)
+_SANCTION_QUESTION_JA = re.compile(r"処罰|罰金|罰則|過料|科料|懲役|処分|刑事責任|責任を(?:負|問|追及)|どうなる|どう処理"
+                                   r"|どのような処理|どんな処理|制裁|罰せ")
+_SANCTION_QUESTIONS = {"zh": _SANCTION_QUESTION, "en": _SANCTION_QUESTION_EN, "ja": _SANCTION_QUESTION_JA}
+
+
+def asks_sanction(query: Expansion, langs: Iterable[str] = ("zh",)) -> bool:
+    """Whether a query in one of ``langs`` asks what an act costs (:data:`_SANCTION_QUESTION`
+    and its English and Japanese counterparts): its answer states a sanction."""
+    pattern = _SANCTION_QUESTIONS.get(query.lang) if query.lang in langs else None
+    return pattern is not None and bool(pattern.search(query.query))
 
 
 def has_sanction(texts: Iterable[str]) -> np.ndarray:
@@ -656,13 +672,16 @@ def has_sanction(texts: Iterable[str]) -> np.ndarray:
 
 
 def judged_sanction(query: Expansion, rows: np.ndarray, row_sanction: Callable[[np.ndarray], np.ndarray],
-                    row_lang: Callable[[np.ndarray], np.ndarray] | None, penalty: float) -> np.ndarray | None:
-    """For a Chinese question about a sanction (:func:`asks_sanction`), one factor per candidate:
-    1 where the row, with the lead-in of the list it is an item of, states one (``row_sanction``),
-    ``1 - penalty`` elsewhere (:func:`quantity_factor`'s rule); rows in another language get 1.
+                    row_lang: Callable[[np.ndarray], np.ndarray] | None, penalty: float,
+                    langs: Iterable[str] = ("zh",)) -> np.ndarray | None:
+    """For a question about a sanction in one of ``langs`` (:func:`asks_sanction`), one factor
+    per Chinese candidate: 1 where the row, with the lead-in of the list it is an item of, states
+    one (``row_sanction``), ``1 - penalty`` elsewhere (:func:`quantity_factor`'s rule); rows in
+    another language than Chinese get 1 (an English or Japanese query is judged on the Chinese
+    clauses it reaches).
     The answer to 怎么处罚 is the penalty article, not the duty it sanctions.  ``None`` for any
     other query, or a penalty of 0."""
-    if not penalty or not len(rows) or not asks_sanction(query):
+    if not penalty or not len(rows) or not asks_sanction(query, langs):
         return None
     rows = np.asarray(rows, dtype=np.int64)
     out = quantity_factor(row_sanction(rows), penalty)
