@@ -115,7 +115,7 @@ def test_real2_gold_text_is_in_its_document(name: str) -> None:
     from policyidx.corpus import parse_document
 
     docs = {d.id: d for d in rc.select(2000, root)}
-    squash = lambda s: re.sub(r"\s+", "", s)  # noqa: E731
+    squash = lambda s: re.sub(r"\s+", "", s)
     gold = {(d, t) for qs in _queries(name).values() for q in qs for d, t in q["gold"]}
     parsed: dict[str, list[str]] = {}
     for doc_id, text in sorted(gold):
@@ -150,12 +150,12 @@ def test_pick_excludes_gold_documents(tmp_path: Path, capsys: pytest.CaptureFixt
     assert pick.gold_documents([str(queries)]) == {"t-2.zh", "t-4.zh"}
 
     assert pick.main([str(corpus), "--n", "4", "--seed", "3"]) == 0
-    without = set(re.findall(r"^=== \[\d+\] (\S+)", capsys.readouterr().out, re.M))
+    without = set(re.findall(r"^=== \[\d+\] (\S+)", capsys.readouterr().out, re.MULTILINE))
     assert without == {"t-1.zh", "t-2.zh", "t-3.zh", "t-4.zh"}
 
     assert pick.main([str(corpus), "--n", "4", "--seed", "3", "--exclude", str(queries)]) == 0
     out = capsys.readouterr().out
-    assert set(re.findall(r"^=== \[\d+\] (\S+)", out, re.M)) == {"t-1.zh", "t-3.zh"}
+    assert set(re.findall(r"^=== \[\d+\] (\S+)", out, re.MULTILINE)) == {"t-1.zh", "t-3.zh"}
     assert "编号2" not in out and "编号4" not in out
 
 
