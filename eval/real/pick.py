@@ -110,8 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         arts = [c for c in doc.clauses if c.depth == 1 and c.kind == "section" and len(c.text) >= 30
                 and not _BORING.search(c.text)]
         if args.nested:
-            arts += [c for c in doc.clauses if is_nested_article(c) and len(_full_text(c)) >= 30
-                     and not _BORING.search(_full_text(c))]
+            arts += [c for c in doc.clauses if is_nested_article(c) and len(text := _full_text(c)) >= 30
+                     and not _BORING.search(text)]
         if not arts:
             continue
         art = rng.choice(arts)

