@@ -665,6 +665,8 @@ class Index:
             return self.quantities_of
         if name == "row_sanction":
             return self.sanctions_of
+        if name == "row_boilerplate":
+            return self.boilerplate_of
         if name == "row_gloss":
             return self.gloss_shares
         if name == "jurisdictions":
@@ -763,6 +765,14 @@ class Index:
 
         rows = np.asarray(rows, dtype=np.int64).tolist()
         return has_sanction(" ".join([self.rows.text(r), *(self.rows.meta(r).get("parents") or ())]) for r in rows)
+
+    def boilerplate_of(self, rows: np.ndarray) -> np.ndarray:
+        """Whether each of ``rows`` is a formal part of its document: a copy of its title, or a
+        purpose, commencement or repeal article (:func:`~policyidx.retrieval.retrievers.is_boilerplate`)."""
+        from ..retrieval.retrievers import is_boilerplate
+
+        rows = np.asarray(rows, dtype=np.int64)
+        return is_boilerplate((self.rows.text(int(r)) for r in rows.tolist()), self.titles_of(rows))
 
     def quantities_of(self, rows: np.ndarray) -> np.ndarray:
         """Whether each of ``rows`` states a number with a unit

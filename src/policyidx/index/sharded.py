@@ -814,6 +814,14 @@ def _task_sanction(path: str, build_id: str, terms: dict[str, float], idf: dict[
     return idx.sanctions_of(np.asarray(rows, dtype=np.int64)).astype(np.float64).tolist()
 
 
+def _task_boilerplate(path: str, build_id: str, terms: dict[str, float], idf: dict[str, float],
+                      rows: list[int]) -> list[float]:
+    """Whether some rows of a shard are formal parts of their documents (1.0) or not (0.0)
+    (:meth:`policyidx.index.Index.boilerplate_of`)."""
+    idx = _open_shard(path, build_id)
+    return idx.boilerplate_of(np.asarray(rows, dtype=np.int64)).astype(np.float64).tolist()
+
+
 def _task_gloss(path: str, build_id: str, terms: dict[str, float], idf: dict[str, float], words: list[str],
                 renderings: dict[str, list[str]], rows: list[int]) -> list[float]:
     """How much of an English query's content words some rows of a shard hold in their words'
@@ -1238,7 +1246,7 @@ class ShardedIndex:
         from ..retrieval.fusion import add_candidates, dense_rerank
         from ..retrieval.modes import FUSION_DEFAULTS, HYBRID_DEFAULTS, hybrid_weights
         from ..retrieval.retrievers import (coverage_power_for, depth_for, judged_coverage, judged_glosses,
-                                            judged_jurisdiction, judged_quantity, judged_sanction, query_coverage,
+                                            judged_boilerplate, judged_jurisdiction, judged_quantity, judged_sanction, query_coverage,
                                             unjudged_share)
 
         # fusion needs each retriever's top depth_for(k); one retriever alone only its top k
@@ -1325,10 +1333,11 @@ class ShardedIndex:
                     prior = judged_jurisdiction(exp, kw_r.rows, self._jurisdictions, self._titles_of,
                                                 self._languages_of, penalty, local)
                 # as the single index: its candidates' texts, read on their shards, for the
-                # answer-type factors (a quantity, a sanction)
+                # answer-type factors (a quantity, a sanction) and the formal articles
                 langs = self.params.get("sanction_langs", HYBRID_DEFAULTS["sanction_langs"])
                 for judge, task, what, more in ((judged_quantity, _task_quantity, "quantity", {}),
-                                                (judged_sanction, _task_sanction, "sanction", {"langs": langs})):
+                                                (judged_sanction, _task_sanction, "sanction", {"langs": langs}),
+                                                (judged_boilerplate, _task_boilerplate, "boilerplate", {})):
                     key = f"{what}_penalty"
                     q = judge(exp, kw_r.rows,
                               lambda rows, task=task, what=what: self._row_scores(task, what, {}, rows, where, ()) > 0.5,

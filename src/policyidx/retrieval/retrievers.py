@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["KeywordRetriever", "DenseRetriever", "GlossRetriever", "FusionRetriever", "RerankRetriever", "depth_for", "max_attainable",
            "query_coverage", "context_scores", "coverage_scores", "judged_coverage", "lucene_idf",
            "coverage_power_for", "proximity_scores", "ordered_scores", "jurisdiction_names", "query_jurisdictions",
-           "jurisdiction_factor", "asks_quantity", "has_quantity", "quantity_factor", "judged_quantity", "gloss_factor", "judged_glosses", "english_word_renderings", "COVERAGE_LANGS", "SET_COVERAGE_ANY_LANG", "UNJUDGED_BY_LANGUAGE_SHARE", "UNJUDGED_LANGUAGE_FLOOR",
+           "jurisdiction_factor", "asks_quantity", "has_quantity", "quantity_factor", "judged_quantity", "asks_boilerplate", "is_boilerplate", "judged_boilerplate", "gloss_factor", "judged_glosses", "english_word_renderings", "COVERAGE_LANGS", "SET_COVERAGE_ANY_LANG", "UNJUDGED_BY_LANGUAGE_SHARE", "UNJUDGED_LANGUAGE_FLOOR",
            "unjudged_weight", "unjudged_share", "language_shares"]
 
 #: ``context(terms, rows) -> scores``: a keyword-like score of each row for what its context
@@ -302,6 +302,11 @@ class RerankRetriever:
         (:func:`judged_sanction`; ``None`` or 0: not used).
     sanction_langs
         The query languages whose questions about a sanction are judged (``("zh",)``).
+    row_boilerplate, boilerplate_penalty
+        ``row_boilerplate(rows)``: whether each row is a formal part of its document (a title
+        line, a purpose, commencement or repeal article; :func:`is_boilerplate`); such a
+        candidate loses the share ``boilerplate_penalty`` of its fused score unless the query
+        asks about those articles (:func:`judged_boilerplate`; ``None`` or 0: not used).
     row_gloss, gloss_weight
         ``row_gloss(words, rows, renderings)``: the share of an English query's content words
         (stemmed) that the glosses of each row's words hold, or that the row has a rendering of; each candidate of an English query
@@ -332,6 +337,7 @@ class RerankRetriever:
                  row_quantity: Callable[[np.ndarray], np.ndarray] | None = None, quantity_penalty: float = 0.0,
                  row_sanction: Callable[[np.ndarray], np.ndarray] | None = None, sanction_penalty: float = 0.0,
                  sanction_langs: Iterable[str] = ("zh",),
+                 row_boilerplate: Callable[[np.ndarray], np.ndarray] | None = None, boilerplate_penalty: float = 0.0,
                  row_gloss: Callable[..., np.ndarray] | None = None,
                  gloss_weight: float = 0.0,
                  lang_shares: Mapping[str, float] | Callable[[], Mapping[str, float]] | None = None,
@@ -344,6 +350,7 @@ class RerankRetriever:
         self.row_quantity, self.quantity_penalty = row_quantity, float(quantity_penalty)
         self.row_sanction, self.sanction_penalty = row_sanction, float(sanction_penalty)
         self.sanction_langs = tuple(sanction_langs)
+        self.row_boilerplate, self.boilerplate_penalty = row_boilerplate, float(boilerplate_penalty)
         self.row_gloss, self.gloss_weight = row_gloss, float(gloss_weight)
         self._lang_shares = lang_shares
         self.lang_weights = {lang: dict(w) for lang, w in (lang_weights or {}).items()}
@@ -383,6 +390,10 @@ class RerankRetriever:
         if self.row_sanction is not None:
             q = judged_sanction(query, kw.rows, self.row_sanction, self.row_lang, self.sanction_penalty,
                                 self.sanction_langs)
+            if q is not None:
+                prior = q if prior is None else prior * q
+        if self.row_boilerplate is not None:
+            q = judged_boilerplate(query, kw.rows, self.row_boilerplate, self.row_lang, self.boilerplate_penalty)
             if q is not None:
                 prior = q if prior is None else prior * q
         g = judged_glosses(query, kw.rows, self.row_gloss, self.gloss_weight)
@@ -688,6 +699,61 @@ def judged_sanction(query: Expansion, rows: np.ndarray, row_sanction: Callable[[
     if row_lang is not None:
         out[np.asarray(row_lang(rows)) != "zh"] = 1.0
     return out
+
+
+#: The formal articles of a Chinese law that answer no question about its subject: its
+#: purpose ("为了……，根据……，制定本条例"), its commencement ("本办法自……起施行") and the
+#: repeal of an older text ("……同时废止"), and their Japanese counterparts
+#: ("……を目的として、本法を制定する", "本規則は……から施行する").
+_SPACES = re.compile(r"\s+")
+_FORMAL_KINDS = r"(?:条例|办法|规定|法|细则|决定|解释|规则|意见|安排|通知|准则|规范|纲要|章程)"
+_FORMAL = re.compile(
+    r"^(?:第[一二三四五六七八九十百零〇\d]+条)?\s*(?:"
+    r"(?:为了|为|根据)[^。]{2,300}?(?:制定|制订)本" + _FORMAL_KINDS +
+    r"|本" + _FORMAL_KINDS + r"(?:自|从|于)[^。]{0,60}?(?:起施行|起实施|施行|生效)"
+    r"|[^。]{0,120}?同时(?:废止|失效)[。；]?$"
+    r"|(?:この|本)(?:法律|法|規則|規定|条例|弁法|細則|決定|解釈)は[^。]{0,60}?(?:から|より)(?:施行|実施)"
+    r"|[^。]{2,300}?(?:ため|目的として)[^。]{0,200}?(?:本|この)(?:法律|法|規則|規定|条例|弁法|細則)を制定する)")
+#: A question about those very articles: when a text takes effect, what it is for, what it
+#: repealed ("何时施行", "what is the purpose of", "いつから施行").
+_FORMAL_QUESTION = {
+    "zh": re.compile(r"施行|生效|实施日期|起实施|何时实施|什么时候实施|目的|宗旨|为什么制定|废止|失效"),
+    "en": re.compile(r"\b(?:effect(?:ive)?|in force|commenc\w*|purpose|aims?|repeal\w*|invalid\w*|expire\w*)\b", re.I),
+    "ja": re.compile(r"施行|発効|効力を(?:生|有)|目的|廃止|失効"),
+}
+
+
+def asks_boilerplate(query: Expansion) -> bool:
+    """Whether a query asks about a text's commencement, purpose or repeals
+    (:data:`_FORMAL_QUESTION`): then the formal articles are answers like any other."""
+    pattern = _FORMAL_QUESTION.get(query.lang)
+    return pattern is not None and bool(pattern.search(query.query))
+
+
+def is_boilerplate(texts: Iterable[str], titles: Iterable[str | None]) -> np.ndarray:
+    """Per row, whether it is a formal part that answers no question about a text's subject:
+    a copy of its document's title (the title line repeated at the head of the body) or a
+    purpose, commencement or repeal article (:data:`_FORMAL`).  ``titles``: each row's
+    document title."""
+    out = []
+    for text, title in zip(texts, titles):
+        t = _SPACES.sub("", text or "")
+        out.append(bool(t) and (t == _SPACES.sub("", title or "") or bool(_FORMAL.search(t))))
+    return np.array(out, dtype=bool)
+
+
+def judged_boilerplate(query: Expansion, rows: np.ndarray, row_boilerplate: Callable[[np.ndarray], np.ndarray],
+                       row_lang: Callable[[np.ndarray], np.ndarray] | None, penalty: float) -> np.ndarray | None:
+    """One factor per candidate: ``1 - penalty`` for a formal row (``row_boilerplate``,
+    :func:`is_boilerplate`: a title line, a purpose, commencement or repeal article), 1
+    elsewhere, in every language.  The title line of 最高人民法院关于裁判文书引用法律、法规等规范性法律文件的规定
+    holds every word of "which laws may a judgment cite" and answers nothing; the articles do.
+    ``None`` for a query that asks about those articles (:func:`asks_boilerplate`), or a
+    penalty of 0 (``row_lang`` is accepted for the signature the other factors share)."""
+    if not penalty or not len(rows) or asks_boilerplate(query):
+        return None
+    rows = np.asarray(rows, dtype=np.int64)
+    return quantity_factor(~np.asarray(row_boilerplate(rows), dtype=bool), penalty)
 
 
 def gloss_factor(shares: np.ndarray, weight: float) -> np.ndarray:
