@@ -87,7 +87,7 @@ def test_a_question_about_commencement_keeps_them(single):
 def test_sharded_index_applies_the_same_factor(corpus_dir, single, tmp_path):
     sharded = Index.build(Corpus.load(corpus_dir), tmp_path / "idx", shards=2)
     for q, lang in (("城市绿地由谁管理", "zh"), ("城市绿地的养护费用由谁承担", "zh"), ("城市绿地管理办法什么时候施行", "zh"),
-                    ("Who manages urban green space?", "en")):
+                    ("Who manages urban green space?", "en"), ("都市の緑地は誰が管理するか", "ja")):
         a = single.search(q, k=5, query_lang=lang)
         b = sharded.search(q, k=5, query_lang=lang)
         assert a and [h.id for h in a] == [h.id for h in b]

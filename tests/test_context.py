@@ -461,6 +461,56 @@ def test_coverage_weighs_in_the_proximity_of_the_words_of_a_query_without_synony
     assert got.tolist() == [1.0, 1.0]
 
 
+def test_proximity_of_words_given_as_alternatives():
+    """A structured query's word occurs wherever any of its renderings does."""
+    from policyidx.retrieval.retrievers import proximity_scores
+
+    words = [(("罚款", "罚金"), 1.0), (("停车", "停放"), 1.0), (("绿地",), 2.0)]
+    texts = ["在绿地内停放车辆的，处罚金",  # 绿地 .. 停放: 1 apart; 停放 .. 罚金: 5; 绿地 .. 罚金: 8
+             "停车" + "。" * 20 + "罚款",      # apart
+             ""]
+    got = proximity_scores(words, texts, gap=5)
+    # pairs: (罚, 停) 1, (罚, 绿地) 1, (停, 绿地) 1; row 0: 绿地..停放 (1 apart), 停放..罚金 (5 apart)
+    assert got.tolist() == pytest.approx([2 / 3, 0.0, 0.0])
+    # a plain word and its one-alternative form agree
+    plain = [("绿地", 1.0), ("停放", 1.0)]
+    assert proximity_scores(plain, texts).tolist() == proximity_scores([(("绿地",), 1.0), ("停放", 1.0)], texts).tolist()
+
+
+def test_coverage_weighs_in_the_proximity_of_a_structured_query_by_its_own_weight():
+    from policyidx.retrieval.retrievers import coverage_scores
+
+    texts = {0: "德州的法规案", 1: "德州" + "。" * 10 + "法规案"}
+    sets = _structured({"德州": 1.0, "法规案": 1.0, "徳州": 1.0},
+                       ((("徳州",), ("德州",)), (("法规案",),)))
+
+    def cov(weight, proximity_weight=0.5):
+        return coverage_scores(sets, np.array([0, 1]), has_term=lambda t, r: np.zeros(len(r), dtype=bool),
+                               context_text=lambda r: "", row_text=lambda r: texts[r], idf=lambda t: 1.0,
+                               proximity_weight=proximity_weight, proximity_gap=4, set_proximity_weight=weight)
+
+    assert cov(0.0).tolist() == [1.0, 1.0]  # the plain proximity weight does not judge it
+    assert cov(1.5).tolist() == pytest.approx([1.0, 1 / 2.5])
+
+
+def test_the_set_proximity_weight_is_per_query_language(built_index, monkeypatch):
+    from policyidx.retrieval.modes import set_proximity_weight
+
+    assert set_proximity_weight({}, "ja") == HYBRID_DEFAULTS["set_proximity_weights"]["ja"] > 0
+    assert set_proximity_weight({}, "en") == 0.0 and set_proximity_weight({}, None) == 0.0
+    assert set_proximity_weight({"set_proximity_weights": {"en": 2.0}}, "en") == 2.0
+    idx = built_index
+    exp = idx.analyze_query("特許の質権設定", "ja")
+    assert exp.terms.lang == "ja" and exp.terms.synonym_sets
+    with idx.analyzer.active():
+        kw = idx.retriever("keyword").search(exp, 20)
+        base = idx.coverage_scores(exp.terms, kw.rows)
+        monkeypatch.setitem(idx.params, "set_proximity_weights", {})
+        flat = idx.coverage_scores(exp.terms, kw.rows)
+    assert (base <= flat + 1e-12).all()
+    assert (base < flat - 1e-9).any()  # some candidate has the renderings apart
+
+
 def test_the_index_reads_its_proximity_parameters(built_index, monkeypatch):
     idx = built_index
     exp = idx.analyze_query("专利 质押", "zh")

@@ -727,7 +727,7 @@ class Index:
         query's words is weighed by the parameters ``proximity_weight`` and ``proximity_gap`` (their order by
         ``ordered_weight`` and ``ordered_gap``), a word
         written out in full (:func:`~policyidx.retrieval.retrievers.in_order`) by ``abbreviation_share``."""
-        from ..retrieval.modes import HYBRID_DEFAULTS
+        from ..retrieval.modes import HYBRID_DEFAULTS, set_proximity_weight
         from ..retrieval.retrievers import coverage_scores
 
         kw = self.keyword
@@ -743,7 +743,8 @@ class Index:
                                abbreviation_share=float(self.params.get("abbreviation_share",
                                                                         HYBRID_DEFAULTS["abbreviation_share"])),
                                ordered_weight=float(self.params.get("ordered_weight", HYBRID_DEFAULTS["ordered_weight"])),
-                               ordered_gap=int(self.params.get("ordered_gap", HYBRID_DEFAULTS["ordered_gap"])))
+                               ordered_gap=int(self.params.get("ordered_gap", HYBRID_DEFAULTS["ordered_gap"])),
+                               set_proximity_weight=set_proximity_weight(self.params, getattr(terms, "lang", None)))
 
     def languages_of(self, rows: np.ndarray) -> np.ndarray:
         """The language (``zh``, ``ja``, ``en``) of each of ``rows``."""

@@ -48,10 +48,12 @@ class QueryTerms(dict):
     the terms of the word itself and of each of its renderings.  The keyword index scores a
     set as its best alternative in a clause (:meth:`~policyidx.retrieval.keyword.BM25Index.search`),
     so two renderings of one word in one clause do not count the word twice.  Empty for a
-    query without structure: then every term adds up.
+    query without structure: then every term adds up.  ``lang`` is the query's language
+    (what the re-ranking's per-language parameters read).
     """
 
     synonym_sets: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    lang: str | None = None
 
 
 @dataclass
@@ -1039,6 +1041,7 @@ def _expand_structured(exp: Expansion, glossary: Glossary, weight: float, dictio
     if sets:
         exp.terms = QueryTerms(exp.terms)
         exp.terms.synonym_sets = tuple(sets)
+        exp.terms.lang = exp.lang
 
 
 def _idf(df: int, n: int) -> float:
@@ -1312,6 +1315,7 @@ def _expand_chinese(exp: Expansion, known: Callable[[str], bool] | None, corpus:
     if sets:
         exp.terms = QueryTerms(exp.terms)
         exp.terms.synonym_sets = tuple(sets)
+        exp.terms.lang = exp.lang
     if not ZH_SYNONYMS_IN_DENSE:
         exp.dense_renderings = [r for r in exp.renderings if detect_lang(r) != "en" and r not in zh_added
                                 and (DICTIONARY_IN_DENSE or r not in exp.dictionary)]
@@ -1562,4 +1566,5 @@ def feedback_expansion(exp: Expansion, texts: Iterable[str], known: Callable[[st
     if not added:
         return None
     terms.synonym_sets = tuple(sets)
+    terms.lang = exp.lang
     return out

