@@ -2,7 +2,7 @@
 
 For step 3 of writing a real-corpus query set (see README.md): after every query and its gold
 are written, this prints, per need, each document outside the gold whose clause text contains a
-gold substring (whitespace aside), with the clause id and the clause text, for a person to judge
+gold substring (whitespace and character width aside), with the clause id and the clause text, for a person to judge
 whether that document answers the query as asked.  It runs no search and changes no file::
 
     python eval/real/others.py /work/idx/real2000cat eval/real/real2-zh.jsonl
@@ -14,13 +14,16 @@ import argparse
 import json
 import re
 import sys
+import unicodedata
 from pathlib import Path
 
 from policyidx.corpus import Corpus
 
 
 def _squash(s: str) -> str:
-    return re.sub(r"\s+", "", s)
+    """Whitespace dropped and compatibility forms folded (NFKC): a gold written with "(点)"
+    also finds the version of the rule that writes "（点）"."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s))
 
 
 def other_documents(corpus: Corpus, queries: list[dict]) -> dict[str, list[tuple[str, str, str, str]]]:
