@@ -50,3 +50,17 @@ def test_british_spellings_meet_american_ones() -> None:
                               ("travelling", "traveling"), ("licence", "license"), ("colour", "color")]:
         assert en_stem(british) == en_stem(american), (british, american)
     assert en_stem("aeroplane") != en_stem("airplane")  # its start would change: left as it is
+
+
+def test_a_short_word_keeps_its_final_e() -> None:
+    """Porter's rule for a final e: care, site, rate and fine keep theirs and do not meet car,
+    sit, rat and fin; their inflections meet them; a longer stem still loses it (licens)."""
+    for a, b in [("care", "car"), ("site", "sit"), ("rate", "rat"), ("fine", "fin"), ("state", "stat"),
+                 ("note", "not"), ("plane", "plan")]:
+        assert en_stem(a) != en_stem(b), (a, b)
+    for forms in [("care", "cared", "caring", "cares"), ("rate", "rated", "rating", "rates"),
+                  ("trade", "trading", "traded"), ("file", "filing", "filed"), ("plan", "planning", "planned"),
+                  ("permit", "permitted", "permitting"), ("license", "licensing", "licensed", "licences"),
+                  ("waste", "wasting", "wasted"), ("open", "opened", "opening")]:
+        assert len({en_stem(w) for w in forms}) == 1, [en_stem(w) for w in forms]
+    assert en_stem("filling") == en_stem("fill") != en_stem("file")  # a doubled l stays

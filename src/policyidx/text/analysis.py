@@ -829,8 +829,9 @@ def zh_question_frame(text: str) -> str:
 #: Version of the analysis (segmentation rules, stemmer, number and bridge terms); an index
 #: records it and must be rebuilt when it changes.  2: one English stemmer
 #: (:mod:`policyidx.text.stem`) for index terms, queries and glossary renderings.  3: the
-#: stemmer folds breame's British spellings (offence -> offense).
-ANALYZER_VERSION = 3
+#: stemmer folds breame's British spellings (offence -> offense).  4: a short word keeps its
+#: final e (care, site, rate: not car, sit, rat), a doubled consonant before -ing or -ed is undone.
+ANALYZER_VERSION = 4
 
 
 def _file_terms(path: str | os.PathLike[str]) -> list[str]:

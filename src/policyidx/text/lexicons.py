@@ -73,7 +73,7 @@ __all__ = [
 ]
 
 #: Bump when the build's output changes: it is part of the cache key.
-BUILD_VERSION = "22"
+BUILD_VERSION = "24"
 
 #: Whether "A and B C" in an English query is also looked up as "A C" and "B C"
 #: (:meth:`Lexicon.en_to`).
@@ -364,7 +364,8 @@ def gloss_key(gloss: str) -> str | None:
 
 #: Light verbs that lead a verb phrase whose meaning is its object ("take countermeasures
 #: against" is "countermeasures"; "make an exception" is "exception"), stemmed.
-_LIGHT_VERBS = frozenset(("tak", "mak", "do", "hav", "giv", "get", "put", "carry", "conduct", "becom"))
+_LIGHT_VERBS = frozenset(_stem(w) for w in ("take", "make", "do", "have", "give", "get", "put", "carry", "conduct",
+                                             "become"))
 #: Particles a gloss may end with after its object ("countermeasures against").
 _TRAILING = frozenset("against on to for with of from in at into up out off about by over upon".split())
 #: Adverbial particles of English phrasal verbs ("fill in", "carry out", "set up").

@@ -4,8 +4,11 @@ Light suffix stripping, enough for the English of policy translations and querie
 British spellings fold to American (``licence`` -> ``license``, ``securitisation`` ->
 ``securitization``, and 1,657 of the 1,730 word pairs of breame's spelling list: ``offence`` ->
 ``offense``, ``judgement`` -> ``judgment``, ``labelled`` -> ``labeled``, ``fulfil`` ->
-``fulfill``); then a plural, then ``-ing`` or ``-ed``, then a final ``e`` go, so
-``licensing``, ``licensed``, ``licence`` and ``licenses`` all become ``licens``.  Words with
+``fulfill``); then a plural, then ``-ing`` or ``-ed`` (a doubled consonant left undoubled:
+``planning`` -> ``plan``; one short syllable given back its ``e``: ``caring`` -> ``care``), then a
+final ``e`` unless the rest is one short syllable (Porter's rule: ``care``, ``site``, ``rate``
+keep theirs and do not meet ``car``, ``sit``, ``rat``), so ``licensing``, ``licensed``,
+``licence`` and ``licenses`` all become ``licens``.  Words with
 digits (``5g``, ``2021``) are only lower-cased.
 
 JMdict writes its English glosses in British spelling and CC-CEDICT in American: without the
@@ -57,13 +60,48 @@ def en_stem(word: str) -> str:
         w = w[:-2]
     elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
         w = w[:-1]
-    if w.endswith("ing") and len(w) >= 6:
-        w = w[:-3]
-    elif w.endswith("ed") and len(w) >= 5:
-        w = w[:-2]
+    cut = 3 if w.endswith("ing") and len(w) >= 6 else 2 if w.endswith("ed") and len(w) >= 5 else 0
+    if cut:
+        w = w[:-cut]
+        if len(w) >= 3 and w[-1] == w[-2] and w[-1] not in "lsz" and _consonant(w, len(w) - 1):
+            w = w[:-1]  # planning, permitted: plan, permit
+        elif _measure(w) == 1 and _short_end(w):
+            w += "e"  # caring, fined, trading: care, fine, trade (not car, fin, trad)
     if w.endswith("e") and len(w) >= 4:
-        w = w[:-1]
+        rest = w[:-1]
+        # Porter's rule: a final e goes unless the rest is one short syllable (care, site, rate,
+        # fine, state keep theirs, so they do not meet car, sit, rat, fin, stat)
+        if _measure(rest) > 1 or not _short_end(rest):
+            w = rest
     return w
+
+
+def _consonant(w: str, i: int) -> bool:
+    """Whether ``w[i]`` is a consonant (Porter: ``y`` after a consonant is a vowel)."""
+    c = w[i]
+    if c in "aeiou":
+        return False
+    return c != "y" or i == 0 or not _consonant(w, i - 1)
+
+
+def _measure(w: str) -> int:
+    """Porter's m: the number of vowel-consonant sequences in ``w``."""
+    m, vowel = 0, False
+    for i in range(len(w)):
+        if _consonant(w, i):
+            if vowel:
+                m += 1
+            vowel = False
+        else:
+            vowel = True
+    return m
+
+
+def _short_end(w: str) -> bool:
+    """Porter's *o: ``w`` ends consonant-vowel-consonant, the last not w, x or y (car, sit)."""
+    n = len(w)
+    return (n >= 3 and _consonant(w, n - 3) and not _consonant(w, n - 2) and _consonant(w, n - 1)
+            and w[-1] not in "wxy")
 
 
 def stem_bucket(word: str) -> str:
