@@ -383,22 +383,19 @@ class RerankRetriever:
         if self.row_title is not None and (self.jurisdiction_penalty or self.local_penalty) and len(kw) and query.terms:
             prior = judged_jurisdiction(query, kw.rows, self.jurisdictions, self.row_title, self.row_lang,
                                         self.jurisdiction_penalty, self.local_penalty)
-        if self.row_quantity is not None:
-            q = judged_quantity(query, kw.rows, self.row_quantity, self.row_lang, self.quantity_penalty)
+        # the answer-type factors (a quantity, a sanction), the formal articles, an English
+        # query's glosses: each None when it does not judge this query
+        factors = (
+            judged_quantity(query, kw.rows, self.row_quantity, self.row_lang, self.quantity_penalty)
+            if self.row_quantity is not None else None,
+            judged_sanction(query, kw.rows, self.row_sanction, self.row_lang, self.sanction_penalty,
+                            self.sanction_langs) if self.row_sanction is not None else None,
+            judged_boilerplate(query, kw.rows, self.row_boilerplate, self.row_lang, self.boilerplate_penalty)
+            if self.row_boilerplate is not None else None,
+            judged_glosses(query, kw.rows, self.row_gloss, self.gloss_weight))
+        for q in factors:
             if q is not None:
                 prior = q if prior is None else prior * q
-        if self.row_sanction is not None:
-            q = judged_sanction(query, kw.rows, self.row_sanction, self.row_lang, self.sanction_penalty,
-                                self.sanction_langs)
-            if q is not None:
-                prior = q if prior is None else prior * q
-        if self.row_boilerplate is not None:
-            q = judged_boilerplate(query, kw.rows, self.row_boilerplate, self.row_lang, self.boilerplate_penalty)
-            if q is not None:
-                prior = q if prior is None else prior * q
-        g = judged_glosses(query, kw.rows, self.row_gloss, self.gloss_weight)
-        if g is not None:
-            prior = g if prior is None else prior * g
         ranked = dense_rerank(kw, dn, self.row_doc, doc_weight=doc_weight, clause_weight=clause_weight,
                               context=ctx, coverage=cov, coverage_power=power, prior=prior,
                               unjudged_share=unjudged_share(cov, self.lang_shares, query.lang))
@@ -701,11 +698,12 @@ def judged_sanction(query: Expansion, rows: np.ndarray, row_sanction: Callable[[
     return out
 
 
+_SPACES = re.compile(r"\s+")
+
 #: The formal articles of a Chinese law that answer no question about its subject: its
 #: purpose ("为了……，根据……，制定本条例"), its commencement ("本办法自……起施行") and the
 #: repeal of an older text ("……同时废止"), and their Japanese counterparts
 #: ("……を目的として、本法を制定する", "本規則は……から施行する").
-_SPACES = re.compile(r"\s+")
 _FORMAL_KINDS = r"(?:条例|办法|规定|法|细则|决定|解释|规则|意见|安排|通知|准则|规范|纲要|章程)"
 _FORMAL = re.compile(
     r"^(?:第[一二三四五六七八九十百零〇\d]+条)?\s*(?:"
@@ -1175,64 +1173,27 @@ def proximity_scores(words: Sequence[tuple[str | tuple[str, ...], float]], texts
     numpy.ndarray of float64
         One share per text; 0 for every text when ``words`` has fewer than two words.
     """
-    if any(not isinstance(a, str) for a, _ in words):
-        return _alternative_proximity(words, texts, gap)
-    out = np.zeros(len(texts), dtype=np.float64)
-    pairs = [(a, b, min(va, vb)) for i, (a, va) in enumerate(words) for b, vb in words[i + 1:] if a and b]
-    total = sum(w for _, _, w in pairs)
-    if not pairs or total <= 0:
-        return out
-    vocab = list(dict.fromkeys(t.lower() for a, b, _ in pairs for t in (a, b)))
-    index = {t: i for i, t in enumerate(vocab)}
-    lens = [len(t) for t in vocab]
-    pairs_i = [(index[a.lower()], index[b.lower()], w) for a, b, w in pairs]
-    for j, text in enumerate(texts):
-        low = text.lower()
-        starts: list[list[int]] = []
-        for t in vocab:
-            got, i = [], low.find(t)
-            while i >= 0 and len(got) < _MAX_OCCURRENCES:
-                got.append(i)
-                i = low.find(t, i + 1)
-            starts.append(got)
-        num = 0.0
-        for a, b, w in pairs_i:
-            pa, pb = starts[a], starts[b]
-            if pa and pb:
-                la, lb = lens[a], lens[b]
-                if any(0 <= y - x - la <= gap or 0 <= x - y - lb <= gap for x in pa for y in pb):
-                    num += w
-        out[j] = num / total
-    return out
-
-
-#: Occurrences of a word looked at per text by :func:`proximity_scores`.
-_MAX_OCCURRENCES = 32
-
-
-def _alternative_proximity(words: Sequence[tuple[str | tuple[str, ...], float]], texts: Sequence[str],
-                           gap: int) -> np.ndarray:
-    """:func:`proximity_scores` for words given as alternatives: a word occurs wherever any of
-    its alternatives does."""
-    groups = [((a,) if isinstance(a, str) else tuple(a), v) for a, v in words]
-    groups = [(tuple(dict.fromkeys(t.lower() for t in alts if t)), v) for alts, v in groups]
+    # each word as its alternatives (one for a plain word), lower-cased, empty ones dropped
+    groups = [(tuple(dict.fromkeys(t.lower() for t in ((a,) if isinstance(a, str) else a) if t)), v)
+              for a, v in words]
     pairs = [(i, j, min(vi, vj)) for i, (ai, vi) in enumerate(groups) for j, (aj, vj) in enumerate(groups)
              if j > i and ai and aj]
     total = sum(w for _, _, w in pairs)
     out = np.zeros(len(texts), dtype=np.float64)
     if not pairs or total <= 0:
         return out
+    vocab = list(dict.fromkeys(t for alts, _v in groups for t in alts))
     for n, text in enumerate(texts):
         low = text.lower()
-        spans: list[list[tuple[int, int]]] = []
-        for alts, _v in groups:
-            got: list[tuple[int, int]] = []
-            for t in alts:
-                i = low.find(t)
-                while i >= 0 and len(got) < _MAX_OCCURRENCES:
-                    got.append((i, i + len(t)))
-                    i = low.find(t, i + 1)
-            spans.append(got)
+        found: dict[str, list[int]] = {}
+        for t in vocab:  # each distinct string looked for once per text
+            got, i = [], low.find(t)
+            while i >= 0 and len(got) < _MAX_OCCURRENCES:
+                got.append(i)
+                i = low.find(t, i + 1)
+            found[t] = got
+        # a word occurs wherever any of its alternatives does: (start, end) of each occurrence
+        spans = [[(x, x + len(t)) for t in alts for x in found[t]][:_MAX_OCCURRENCES] for alts, _v in groups]
         num = 0.0
         for i, j, w in pairs:
             if spans[i] and spans[j] and any(0 <= y0 - x1 <= gap or 0 <= x0 - y1 <= gap
@@ -1240,6 +1201,10 @@ def _alternative_proximity(words: Sequence[tuple[str | tuple[str, ...], float]],
                 num += w
         out[n] = num / total
     return out
+
+
+#: Occurrences of a word looked at per text by :func:`proximity_scores`.
+_MAX_OCCURRENCES = 32
 
 
 def ordered_scores(words: Sequence[tuple[str, float]], texts: Sequence[str], gap: int = 3) -> np.ndarray:
