@@ -64,3 +64,23 @@ def test_a_short_word_keeps_its_final_e() -> None:
                   ("waste", "wasting", "wasted"), ("open", "opened", "opening")]:
         assert len({en_stem(w) for w in forms}) == 1, [en_stem(w) for w in forms]
     assert en_stem("filling") == en_stem("fill") != en_stem("file")  # a doubled l stays
+
+
+def test_eed_verbs_meet_their_forms() -> None:
+    """Porter's step 1b for -eed: agreed meets agree, exceeds meets exceeding, proceeds meets
+    proceed; need and speed, one syllable before -eed, stay whole and are no past tenses."""
+    for forms in [("agree", "agreed", "agrees", "agreeing"), ("exceed", "exceeds", "exceeded", "exceeding"),
+                  ("proceed", "proceeds", "proceeding"), ("guarantee", "guaranteed", "guarantees"),
+                  ("succeed", "succeeded", "succeeds"), ("need", "needs", "needed", "needing")]:
+        assert len({en_stem(w) for w in forms}) == 1, [en_stem(w) for w in forms]
+    assert en_stem("need") == "need" and en_stem("speed") == "speed"
+
+
+def test_no_suffix_without_a_vowel_before_it_and_invariant_words() -> None:
+    """-ing and -ed go only where a vowel stays (spring, string, bring are whole); news,
+    series and species are no plurals (news does not meet new)."""
+    for w in ("spring", "string", "bring", "thing", "shed"):
+        assert en_stem(w) == w, w
+    assert en_stem("news") != en_stem("new")
+    assert en_stem("series") == "series" and en_stem("species") == "species"
+    assert en_stem("springs") == "spring" and en_stem("singing") == "sing"

@@ -831,7 +831,9 @@ def zh_question_frame(text: str) -> str:
 #: (:mod:`policyidx.text.stem`) for index terms, queries and glossary renderings.  3: the
 #: stemmer folds breame's British spellings (offence -> offense).  4: a short word keeps its
 #: final e (care, site, rate: not car, sit, rat), a doubled consonant before -ing or -ed is undone.
-ANALYZER_VERSION = 4
+#: 5: -eed is cut to -ee as Porter's step 1b does (agreed, agree; exceeds, exceeding: one
+#: stem), -ing and -ed only after a vowel (spring stays), news, series, species stay whole.
+ANALYZER_VERSION = 5
 
 
 def _file_terms(path: str | os.PathLike[str]) -> list[str]:

@@ -8,7 +8,10 @@ British spellings fold to American (``licence`` -> ``license``, ``securitisation
 ``planning`` -> ``plan``; one short syllable given back its ``e``: ``caring`` -> ``care``), then a
 final ``e`` unless the rest is one short syllable (Porter's rule: ``care``, ``site``, ``rate``
 keep theirs and do not meet ``car``, ``sit``, ``rat``), so ``licensing``, ``licensed``,
-``licence`` and ``licenses`` all become ``licens``.  Words with
+``licence`` and ``licenses`` all become ``licens``.  As in Porter's step 1b, ``-eed`` is cut to
+``-ee`` after a vowel-consonant (``agreed`` meets ``agree``, ``exceeds`` meets ``exceeding``;
+``need`` stays) and ``-ing`` or ``-ed`` goes only where a vowel is left (``spring`` stays);
+``news``, ``series``, ``species`` (and a few more) are no plurals.  Words with
 digits (``5g``, ``2021``) are only lower-cased.
 
 JMdict writes its English glosses in British spelling and CC-CEDICT in American: without the
@@ -52,7 +55,7 @@ def en_stem(word: str) -> str:
     w = _american().get(w, w)
     for pat, rep in _BRITISH:
         w = pat.sub(rep, w)
-    if len(w) <= 3:
+    if len(w) <= 3 or w in _INVARIANT:
         return w
     if w.endswith("ies") and len(w) > 4:
         w = w[:-3] + "y"
@@ -60,13 +63,34 @@ def en_stem(word: str) -> str:
         w = w[:-2]
     elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
         w = w[:-1]
+    if w.endswith("eed"):
+        # Porter's step 1b: -eed is a verb's own ending (proceed, exceed, agreed: agree), not a
+        # past tense, and is cut to -ee only after a vowel-consonant (need, speed stay)
+        return _final_e(w[:-1]) if _measure(w[:-3]) > 0 else w
     cut = 3 if w.endswith("ing") and len(w) >= 6 else 2 if w.endswith("ed") and len(w) >= 5 else 0
-    if cut:
+    if cut and _has_vowel(w[:-cut]):  # not spring, string, shed (Porter: the rest has a vowel)
         w = w[:-cut]
+        if w.endswith("eed"):  # exceeding, proceeding: as exceed, proceed
+            return _final_e(w[:-1]) if _measure(w[:-3]) > 0 else w
         if len(w) >= 3 and w[-1] == w[-2] and w[-1] not in "lsz" and _consonant(w, len(w) - 1):
             w = w[:-1]  # planning, permitted: plan, permit
         elif _measure(w) == 1 and _short_end(w):
             w += "e"  # caring, fined, trading: care, fine, trade (not car, fin, trad)
+    return _final_e(w)
+
+
+#: Words ending in -s that are no plurals (Porter2's invariant forms and a few like them):
+#: ``news`` does not meet ``new``, nor ``series`` ``sery``.
+_INVARIANT = frozenset("news series species bias chaos atlas cosmos lens".split())
+
+
+def _has_vowel(w: str) -> bool:
+    """Whether ``w`` holds a vowel (Porter's *v*)."""
+    return any(not _consonant(w, i) for i in range(len(w)))
+
+
+def _final_e(w: str) -> str:
+    """``w`` without a final e, unless the rest is one short syllable."""
     if w.endswith("e") and len(w) >= 4:
         rest = w[:-1]
         # Porter's rule: a final e goes unless the rest is one short syllable (care, site, rate,
