@@ -64,14 +64,12 @@ def en_stem(word: str) -> str:
     elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
         w = w[:-1]
     if w.endswith("eed"):
-        # Porter's step 1b: -eed is a verb's own ending (proceed, exceed, agreed: agree), not a
-        # past tense, and is cut to -ee only after a vowel-consonant (need, speed stay)
-        return _final_e(w[:-1]) if _measure(w[:-3]) > 0 else w
+        return _eed(w)
     cut = 3 if w.endswith("ing") and len(w) >= 6 else 2 if w.endswith("ed") and len(w) >= 5 else 0
     if cut and _has_vowel(w[:-cut]):  # not spring, string, shed (Porter: the rest has a vowel)
         w = w[:-cut]
         if w.endswith("eed"):  # exceeding, proceeding: as exceed, proceed
-            return _final_e(w[:-1]) if _measure(w[:-3]) > 0 else w
+            return _eed(w)
         if len(w) >= 3 and w[-1] == w[-2] and w[-1] not in "lsz" and _consonant(w, len(w) - 1):
             w = w[:-1]  # planning, permitted: plan, permit
         elif _measure(w) == 1 and _short_end(w):
@@ -82,6 +80,13 @@ def en_stem(word: str) -> str:
 #: Words ending in -s that are no plurals (Porter2's invariant forms and a few like them):
 #: ``news`` does not meet ``new``, nor ``series`` ``sery``.
 _INVARIANT = frozenset("news series species bias chaos atlas cosmos lens".split())
+
+
+def _eed(w: str) -> str:
+    """A word ending in -eed, by Porter's step 1b: -eed is a verb's own ending (proceed, exceed,
+    agreed: agree), not a past tense, and is cut to -ee only after a vowel-consonant (need, speed
+    stay whole)."""
+    return _final_e(w[:-1]) if _measure(w[:-3]) > 0 else w
 
 
 def _has_vowel(w: str) -> bool:
