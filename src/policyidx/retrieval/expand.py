@@ -346,12 +346,15 @@ def expand_query(
 
 #: Prior of a unified Japanese word offered as a Chinese rendering, relative to its JMdict score.
 JA_AS_ZH = 0.8
-#: Japanese words of a query's frame ("can", "concerning"), not its content: their dictionary
-#: renderings are noise.  (場合 is not one: Chinese law writes "in the case where" as 情形.)
-JA_STOP = frozenset("こと 事 ため 為 もの 物 ところ 所 際 時 とき 等 など 関する 対する 係る よる 因る おける できる "
-                    "出来る する ある なる いる 行う 必要 どう 何 誰 どこ いつ".split()
+#: Japanese words of a query's frame ("can", "concerning", "in the case where"), not its
+#: content: their dictionary renderings are noise.  場合 is one, as 際 and 時 are: its
+#: renderings 案件, 案情 and 情形 put "case" into queries that say "if" (…しない場合の罰則).
+#: On the Japanese dev queries of real … real23 (605), hybrid hit@1/hit@5/MRR@10
+#: .423/.651/.518 -> .430/.660/.525, and on their test queries (397) .411/.630/.503 ->
+#: .426/.630/.513 (on real dev 3 alone, early on, it had cost 3 hit@1 for 1 hit@5).
+JA_STOP = frozenset("こと 事 ため 為 もの 物 ところ 所 際 時 とき 場合 等 など 関する 対する 係る よる 因る おける "
+                    "できる 出来る する ある なる いる 行う 必要 どう 何 誰 どこ いつ".split()
                     # kana frames, now that a long kana word is content (``JA_KANA_CONTENT``).
-                    # (場合 stays content: as a stop word it cost real dev 3 hybrid hit@1 for 1 hit@5.)
                     + "について に関して に対して における において によって により として とする どのような "
                       "どのように どうすれば どうやって どのくらい どれくらい ください くださる いただく "
                       "いただける ならない なければ いたす おります でしょう ですか ますか".split())
@@ -895,8 +898,8 @@ def _lang_of(rendering: str) -> str:
 
 
 #: Weight of the query's own terms that are Japanese grammar, not content (a hiragana word
-#: below ``JA_KANA_CONTENT`` letters: ない, どう, ごと; a ``JA_STOP`` frame: 行う, できる; 場合
-#: is not one): they match only the grammar of the index's Japanese clauses (a Japanese IP
+#: below ``JA_KANA_CONTENT`` letters: ない, どう, ごと; a ``JA_STOP`` frame: 行う, できる,
+#: 場合): they match only the grammar of the index's Japanese clauses (a Japanese IP
 #: guideline was the keyword top of 7 real dev misses, by ない, どう, 行う).  1: as the query's
 #: other words.  On real..real4 dev (ja, pooled) hit@1/hit@5 (mrr), from 1.0: hybrid
 #: .504/.764 (.605) -> .512/.764 (.608) at 0.5, the same at 0.3 (.609) and 0.7 (.610); 0.1
