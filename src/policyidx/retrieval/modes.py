@@ -35,6 +35,15 @@ FUSION_DEFAULTS: dict[str, Any] = {
 #: (:func:`~policyidx.retrieval.retrievers.context_scores`).  A new index records them in its
 #: parameters, which override these (``doc_weight``, ``clause_weight``, ``context_weight``,
 #: ``context_depth``: how many of the best keyword candidates get a context score, ``rerank_depth``).
+#: ``context_depth`` is 200, the re-ranking's depth, so that every candidate re-ranked has its
+#: context's evidence (at 50 a candidate from 51st down had none).  Over the dev queries of
+#: eval/real/ ``real`` ... ``real23``, hybrid hit@1/hit@5/MRR@10 from 50: zh (778) .747/.915/.815
+#: -> .747/.916/.816, ja (605) .430/.660/.525 -> .431/.661/.527, en unchanged (its context weight
+#: is 0); their test queries zh (520) .769/.917/.832 -> .769/.919/.833, ja (397) .426/.630/.513 ->
+#: .428/.637/.517; the bundled sets unchanged; about 16 ms more per Chinese query on the
+#: 202,625-clause index.  Context weight 1 with it did a little more on the dev queries (zh
+#: .748/.920/.817, ja .431/.664/.528) but lowered a bundled set's MRR@10 (queries-zh .897 ->
+#: .896): not taken.
 #: ``coverage_power`` and ``coverage_share``: each keyword candidate's fused score is multiplied
 #: by the share of the query's own words it has (a word only its context has counting
 #: ``coverage_share``) to the power ``coverage_power``
@@ -129,7 +138,7 @@ FUSION_DEFAULTS: dict[str, Any] = {
 #: heading is weak evidence, and the built-in encoder sees only the renderings, so English
 #: gets no context score and lighter dense votes.  Japanese queries get a lighter clause vote
 #: (their document vote stays).
-HYBRID_DEFAULTS: dict[str, Any] = {"doc_weight": 0.3, "clause_weight": 0.2, "context_weight": 0.75, "context_depth": 50,
+HYBRID_DEFAULTS: dict[str, Any] = {"doc_weight": 0.3, "clause_weight": 0.2, "context_weight": 0.75, "context_depth": 200,
                                    "rerank_depth": 200, "coverage_power": 2.0, "coverage_share": 0.5,
                                    "set_coverage_power": 1.0, "proximity_weight": 0.25, "proximity_gap": 10,
                                    "ordered_weight": 1.0, "ordered_gap": 3, "set_proximity_weights": {"ja": 1.5},
