@@ -39,7 +39,7 @@ FUSION_DEFAULTS: dict[str, Any] = {
 #: context's evidence (at 50 a candidate from 51st down had none).  Over the dev queries of
 #: eval/real/ ``real`` ... ``real23``, hybrid hit@1/hit@5/MRR@10 from 50: zh (778) .747/.915/.815
 #: -> .747/.916/.816, ja (605) .430/.660/.525 -> .431/.661/.527, en unchanged (its context weight
-#: is 0); their test queries zh (520) .769/.917/.832 -> .769/.919/.833, ja (397) .426/.630/.513 ->
+#: was then 0; see ``lang_weights``); their test queries zh (520) .769/.917/.832 -> .769/.919/.833, ja (397) .426/.630/.513 ->
 #: .428/.637/.517; the bundled sets unchanged; about 16 ms more per Chinese query on the
 #: 202,625-clause index.  Context weight 1 with it did a little more on the dev queries (zh
 #: .748/.920/.817, ja .431/.664/.528) but lowered a bundled set's MRR@10 (queries-zh .897 ->
