@@ -262,3 +262,74 @@ def test_an_index_keeps_its_rows_glosses_and_searches_without_them(corpus_dir, s
     bare = Index.build(Corpus.load(corpus_dir), tmp_path / "bare")
     assert bare.glosses is None and "glosses" not in bare.manifest
     assert bare.search("building a grave in a scenic area", k=3, query_lang="en")
+
+
+# ----------------------------------------------------------------------------- Japanese queries
+
+_JMDICT = [
+    (["墳墓"], True, ["grave", "tomb"]),
+    (["葬儀場"], False, ["funeral home"]),
+    (["場合"], True, ["case", "situation"]),
+]
+
+
+def test_a_japanese_query_is_read_in_its_words_first_glosses(monkeypatch):
+    import policyidx.text.lexicons as lexicons
+    from policyidx.retrieval import expand
+
+    lex = Lexicon.build(_CEDICT + ["殯儀館 殡仪馆 [bin4 yi2 guan3] /funeral parlor/funeral home/"], _JMDICT)
+    monkeypatch.setattr(lexicons, "default_lexicon", lambda: lex)
+    got = expand.japanese_gloss_words("葬儀場の場合、墳墓を建てることができるか")
+    # the words of each content word's glosses, stemmed as a clause's glosses are, once each;
+    # 場合 is a frame, not content, and gives none
+    assert got[:2] == ["funeral", "home"] and {"grave", "tomb"} <= set(got)
+    assert "case" not in got and len(got) == len(set(got))
+    assert set(got) <= set(lex.gloss_words("殡仪馆")) | set(lex.gloss_words("坟墓")) | {"home"}
+    monkeypatch.setattr(expand, "JA_GLOSS_SENSES", 1)
+    assert "tomb" not in expand.japanese_gloss_words("墳墓")
+    monkeypatch.setattr(lexicons, "default_lexicon", lambda: Lexicon.build([], []))
+    assert expand.japanese_gloss_words("墳墓") == []  # no dictionaries: nothing to read
+
+
+def test_a_japanese_query_is_joined_by_the_rows_its_glosses_reach(monkeypatch):
+    from policyidx.retrieval import expand, retrievers
+
+    bags = [["plan"], ["water"], ["grave", "tomb"]]
+    vocab = sorted({w for b in bags for w in b})
+    ptr = np.cumsum([0] + [len(b) for b in bags])
+    ids = np.array([vocab.index(w) for b in bags for w in b])
+    gl = GlossRetriever(BM25Index.from_ids(ptr, ids, vocab))
+    monkeypatch.setattr(expand, "japanese_gloss_words", lambda text: ["grave", "tomb"])
+    ja = SimpleNamespace(lang="ja", query="墳墓", terms={"坟": 1.0}, entries=[], dictionary={})
+    rr = RerankRetriever(_Fixed([0], [3.0]), _Fixed([], []), glosses=gl, gloss_candidates=1.0, gloss_depth=10)
+    assert set(rr.search(ja, 5).rows.tolist()) == {0, 2}
+    # its own weight in ``lang_weights``: 0 turns it off for Japanese queries alone
+    rr0 = RerankRetriever(_Fixed([0], [3.0]), _Fixed([], []), glosses=gl, gloss_candidates=1.0, gloss_depth=10,
+                          lang_weights={"ja": {"gloss_candidates": 0.0}})
+    assert rr0.search(ja, 5).rows.tolist() == [0]
+    en = SimpleNamespace(lang="en", query="a grave or a tomb", terms={"坟": 1.0}, entries=[], dictionary={})
+    assert set(rr0.search(en, 5).rows.tolist()) == {0, 2}
+    # nor is a Japanese query read in glosses where its language is not listed
+    monkeypatch.setattr(retrievers, "GLOSS_QUERY_LANGS", ("en",))
+    assert rr.search(ja, 5).rows.tolist() == [0]
+
+
+def test_the_gloss_weight_of_a_language():
+    from policyidx.retrieval.modes import gloss_candidates_weight
+
+    assert gloss_candidates_weight({}, "en") == HYBRID_DEFAULTS["gloss_candidates"]
+    assert gloss_candidates_weight({}, "ja") == HYBRID_DEFAULTS["lang_weights"]["ja"]["gloss_candidates"] > 0
+    assert gloss_candidates_weight({}, "zh") == 0.0
+    # an index's own parameters: its language entry, else its common weight
+    assert gloss_candidates_weight({"gloss_candidates": 0.7, "lang_weights": {"ja": {}}}, "ja") == 0.7
+    assert gloss_candidates_weight({"gloss_candidates": 0.7, "lang_weights": {"ja": {"gloss_candidates": 0.2}}}, "ja") == 0.2
+
+
+def test_sharded_index_reads_a_japanese_query_in_glosses_as_a_single_one(single, sharded):
+    if not len(default_lexicon()):
+        pytest.skip("no dictionaries installed")
+    q = "風景名勝区で墳墓を建てること"
+    a = [h for h in single.search(q, k=5, query_lang="ja") if h.score > 0.2]
+    b = [h for h in sharded.search(q, k=5, query_lang="ja") if h.score > 0.2]
+    assert a and [h.id for h in a] == [h.id for h in b]
+    assert [h.score for h in a] == pytest.approx([h.score for h in b], abs=1e-4)

@@ -1244,8 +1244,8 @@ class ShardedIndex:
         from ..retrieval.base import Ranking
         from ..retrieval.fusion import FUSIONS
         from ..retrieval.fusion import add_candidates, dense_rerank
-        from ..retrieval.modes import FUSION_DEFAULTS, HYBRID_DEFAULTS, hybrid_weights
-        from ..retrieval.retrievers import (coverage_power_for, depth_for, judged_coverage, judged_glosses,
+        from ..retrieval.modes import FUSION_DEFAULTS, HYBRID_DEFAULTS, gloss_candidates_weight, hybrid_weights
+        from ..retrieval.retrievers import (coverage_power_for, depth_for, gloss_query_words, judged_coverage, judged_glosses,
                                             judged_boilerplate, judged_jurisdiction, judged_quantity, judged_sanction, query_coverage,
                                             unjudged_share)
 
@@ -1265,14 +1265,13 @@ class ShardedIndex:
                 qvec = np.ascontiguousarray(qv[0], dtype=np.float32)
         if terms is None and qvec is None:
             return []
-        # an English query's hybrid candidates are joined by its best rows in the shards' gloss indexes
+        # an English or Japanese query's hybrid candidates are joined by its best rows in the
+        # shards' gloss indexes
         g_words: list[str] = []
-        g_weight = float(self.params.get("gloss_candidates", HYBRID_DEFAULTS["gloss_candidates"]))
+        g_weight = gloss_candidates_weight(self.params, exp.lang)
         g_depth = int(self.params.get("gloss_depth", HYBRID_DEFAULTS["gloss_depth"]))
-        if mode == "hybrid" and rerank and exp.lang == "en" and g_weight and g_depth > 0 and "glosses" in self.manifest:
-            from ..text.lexicons import english_query_words
-
-            g_words = english_query_words(exp.query)
+        if mode == "hybrid" and rerank and g_weight and g_depth > 0 and "glosses" in self.manifest:
+            g_words = gloss_query_words(exp)
         calls: dict[int, tuple[Any, ...]] = {}
         words = list(exp.terms) if exp.terms else None  # which the shards know: the query's coverage
         live = set(np.asarray(self.doc_shard)[doc_mask].tolist()) if doc_mask is not None else None

@@ -472,6 +472,33 @@ def _japanese_word_spans(text: str, lex: Any, longest: int | None = None) -> Ite
         i += n
 
 
+#: How many of a Japanese word's first JMdict senses give the English words a Japanese query
+#: is read in against the Chinese clauses' glosses (:func:`japanese_gloss_words`), as the
+#: glosses of a Chinese clause's words are read in their first senses.
+JA_GLOSS_SENSES = 3
+
+
+def japanese_gloss_words(text: str) -> list[str]:
+    """The English words of a Japanese query's content words' first JMdict senses
+    (:data:`JA_GLOSS_SENSES`), stemmed as glosses are, once each in query order: what a
+    Japanese query is looked up by in the English glosses of Chinese clauses
+    (:class:`~policyidx.retrieval.retrievers.GlossRetriever`; 葬儀場 "funeral home" meets
+    殡仪馆 "funeral parlor" by "funeral").  Empty without the dictionaries."""
+    from ..text.lexicons import default_lexicon, gloss_key_words
+
+    lex = default_lexicon()
+    if not len(lex):
+        return []
+    out: dict[str, None] = {}
+    for word, _s, _e in _japanese_word_spans(text, lex):
+        if not _ja_content(word) or word in JA_STOP or word in _JA_STOP_UNIFIED:
+            continue
+        for gloss in lex.glosses_of(word, "ja")[:JA_GLOSS_SENSES]:
+            for w in gloss_key_words(gloss):
+                out.setdefault(w, None)
+    return list(out)
+
+
 def _token_count(text: str) -> int:
     from ..text.analysis import tokenize
 

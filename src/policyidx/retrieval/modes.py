@@ -115,7 +115,7 @@ FUSION_DEFAULTS: dict[str, Any] = {
 #: dev queries of eval/real/ (``real`` ... ``real8``, 244) hybrid hit@1 / hit@5 from 0: .385/.590 ->
 #: .406/.586 at 1, .414/.590 at 2, .410/.594 at 3 (README, "English: the candidates read in their
 #: glosses").
-#: ``gloss_candidates`` and ``gloss_depth``: an English query's re-ranked candidates are joined
+#: ``gloss_candidates`` and ``gloss_depth``: an English (and a Japanese) query's re-ranked candidates are joined
 #: by the ``gloss_depth`` best Chinese rows by BM25 of its words over their words' glosses (an
 #: index built with the dictionaries installed: :func:`~policyidx.index.build.gloss_index`), each
 #: row scoring its re-ranked score plus ``gloss_candidates`` times its gloss score, both relative
@@ -131,6 +131,13 @@ FUSION_DEFAULTS: dict[str, Any] = {
 #: dev splits of ``real`` ... ``real20`` (534; the held-out sets already run once, index rebuilt
 #: with analyzer version 4): 0.7 .371/.577/.459, 0.85 .378/.577/.465, 1 .375/.582/.463 (taken:
 #: best hit@5), 1.3 .363/.575/.452; their test splits (348) 0.7 .356/.586/.451, 1 .365/.598/.458.
+#: Japanese queries too since 2026-12-04 (:data:`~policyidx.retrieval.retrievers.GLOSS_QUERY_LANGS`:
+#: their words' JMdict glosses, :func:`~policyidx.retrieval.expand.japanese_gloss_words`), at
+#: their own weight ``lang_weights["ja"]["gloss_candidates"]``, chosen on the Japanese dev queries
+#: of ``real`` ... ``real23`` (605; index at 35498f9 with the weight set in its parameters): none
+#: .431/.661/.527, 0.3 .450/.688/.546, 0.5 .458/.686/.554 (taken: best MRR), 0.7 .458/.684/.554,
+#: 1 .446/.676/.545 (with 0.5, the first one or two senses of each word instead of three:
+#: .451/.679/.547, .451/.683/.547); their test queries (397) .428/.637/.517 -> .436/.647/.530.
 #: ``lang_weights``: per query language, weights that replace ``doc_weight``, ``clause_weight``
 #: or ``context_weight`` for queries in that language (:func:`hybrid_weights`), chosen on the
 #: pooled dev queries of eval/real/ per language (README "Search quality").  English queries
@@ -153,11 +160,24 @@ HYBRID_DEFAULTS: dict[str, Any] = {"doc_weight": 0.3, "clause_weight": 0.2, "con
                                    "gloss_weight": 2.0,
                                    "gloss_candidates": 1.0, "gloss_depth": 200,
                                    "lang_weights": {"en": {"doc_weight": 0.2, "clause_weight": 0.15, "rerank_depth": 1000},
-                                                    "ja": {"clause_weight": 0.1}}}
+                                                    "ja": {"clause_weight": 0.1, "gloss_candidates": 0.5}}}
 
 #: The weights ``lang_weights`` may replace per query language (and the depth of the keyword
 #: candidates, ``rerank_depth``).
 LANG_WEIGHT_KEYS = ("doc_weight", "clause_weight", "context_weight", "rerank_depth")
+
+def gloss_candidates_weight(params: Mapping[str, Any], lang: str | None) -> float:
+    """The weight of the gloss candidates (``gloss_candidates``) of a query in ``lang``: the
+    entry of ``lang_weights[lang]`` where it has one, else the index's common parameter (else
+    :data:`HYBRID_DEFAULTS`'s); 0 for a language whose queries are not read in glosses
+    (:data:`~policyidx.retrieval.retrievers.GLOSS_QUERY_LANGS`)."""
+    from .retrievers import GLOSS_QUERY_LANGS
+
+    if lang not in GLOSS_QUERY_LANGS:
+        return 0.0
+    per = (params.get("lang_weights", HYBRID_DEFAULTS["lang_weights"]) or {}).get(lang) or {}
+    return float(per.get("gloss_candidates", params.get("gloss_candidates", HYBRID_DEFAULTS["gloss_candidates"])))
+
 
 def set_proximity_weight(params: Mapping[str, Any], lang: str | None) -> float:
     """The weight of the proximity of a structured query's words (its renderings found together

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["KeywordRetriever", "DenseRetriever", "GlossRetriever", "FusionRetriever", "RerankRetriever", "depth_for", "max_attainable",
            "query_coverage", "context_scores", "coverage_scores", "judged_coverage", "lucene_idf",
            "coverage_power_for", "proximity_scores", "ordered_scores", "jurisdiction_names", "query_jurisdictions",
-           "jurisdiction_factor", "asks_quantity", "has_quantity", "quantity_factor", "judged_quantity", "asks_boilerplate", "is_boilerplate", "judged_boilerplate", "gloss_factor", "judged_glosses", "english_word_renderings", "COVERAGE_LANGS", "SET_COVERAGE_ANY_LANG", "UNJUDGED_BY_LANGUAGE_SHARE", "UNJUDGED_LANGUAGE_FLOOR",
+           "jurisdiction_factor", "asks_quantity", "has_quantity", "quantity_factor", "judged_quantity", "asks_boilerplate", "is_boilerplate", "judged_boilerplate", "gloss_factor", "judged_glosses", "gloss_query_words", "GLOSS_QUERY_LANGS", "english_word_renderings", "COVERAGE_LANGS", "SET_COVERAGE_ANY_LANG", "UNJUDGED_BY_LANGUAGE_SHARE", "UNJUDGED_LANGUAGE_FLOOR",
            "unjudged_weight", "unjudged_share", "language_shares"]
 
 #: ``context(terms, rows) -> scores``: a keyword-like score of each row for what its context
@@ -186,6 +186,32 @@ class DenseRetriever:
         return Ranking(r[order], s[order])
 
 
+#: Query languages whose re-ranked candidates are joined by the Chinese clauses their words
+#: find in the clauses' English glosses (:class:`GlossRetriever`, ``gloss_candidates``).
+#: Japanese since the round of real27: JMdict's glosses of its words meet CC-CEDICT's of a
+#: clause's words where no shared gloss renders a word (README, "Japanese: the clauses read in
+#: their glosses").
+GLOSS_QUERY_LANGS: tuple[str, ...] = ("en", "ja")
+
+
+def gloss_query_words(query: Expansion) -> list[str]:
+    """The English words a query is looked up by in the glosses of Chinese clauses: an English
+    query's content words (:func:`~policyidx.text.lexicons.english_query_words`), a Japanese
+    query's words' JMdict glosses (:func:`~policyidx.retrieval.expand.japanese_gloss_words`);
+    none for a language not in :data:`GLOSS_QUERY_LANGS`."""
+    if query.lang not in GLOSS_QUERY_LANGS:
+        return []
+    if query.lang == "en":
+        from ..text.lexicons import english_query_words
+
+        return english_query_words(query.query)
+    if query.lang == "ja":
+        from .expand import japanese_gloss_words
+
+        return japanese_gloss_words(query.query)
+    return []
+
+
 class GlossRetriever(KeywordRetriever):
     """BM25 of an English query's content words (:func:`~policyidx.text.lexicons.english_query_words`)
     over the English glosses of the Chinese rows' words (:func:`policyidx.index.build.gloss_index`):
@@ -194,10 +220,8 @@ class GlossRetriever(KeywordRetriever):
     name = "glosses"
 
     def terms_of(self, query: Expansion) -> list[str]:
-        """The words an English query is looked up by (none for another language)."""
-        from ..text.lexicons import english_query_words
-
-        return english_query_words(query.query) if query.lang == "en" else []
+        """The words the query is looked up by (:func:`gloss_query_words`)."""
+        return gloss_query_words(query)
 
     def score(self, query: Expansion, rows: np.ndarray) -> np.ndarray:
         """The score of given rows (0 where none of the query's words is in their glosses)."""
@@ -399,13 +423,15 @@ class RerankRetriever:
         ranked = dense_rerank(kw, dn, self.row_doc, doc_weight=doc_weight, clause_weight=clause_weight,
                               context=ctx, coverage=cov, coverage_power=power, prior=prior,
                               unjudged_share=unjudged_share(cov, self.lang_shares, query.lang))
-        if self.glosses is not None and self.gloss_candidates and self.gloss_depth > 0 and query.lang == "en":
+        gloss_candidates = float(own.get("gloss_candidates", self.gloss_candidates))
+        if self.glosses is not None and gloss_candidates and self.gloss_depth > 0 and query.lang in GLOSS_QUERY_LANGS:
+            # (the weight for the query's language: ``lang_weights``, else the common one)
             gl = self.glosses.search(query, self.gloss_depth, filter)
             if len(gl):
                 of_ranked = self.glosses.score(query, ranked.rows)
                 if self.row_lang is not None:  # a row not in Chinese has no glosses to read
                     of_ranked[np.asarray(self.row_lang(ranked.rows)) != "zh"] = np.nan
-                ranked = add_candidates(ranked, gl, of_ranked, self.gloss_candidates, name="glosses")
+                ranked = add_candidates(ranked, gl, of_ranked, gloss_candidates, name="glosses")
         return ranked.top(k)
 
     @property

@@ -66,6 +66,7 @@ __all__ = [
     "read_ecdict_csv",
     "english_query_words",
     "gloss_key",
+    "gloss_key_words",
     "plain_word",
     "default_lexicon",
     "BUILD_VERSION",
@@ -130,6 +131,13 @@ def english_query_words(text: str) -> list[str]:
             out.setdefault(_stem(w), None)
     stops = _stop_stems()
     return [w for w in out if w not in stops]
+
+
+def gloss_key_words(key: str) -> list[str]:
+    """The words of a normalised gloss (:func:`gloss_key`, already stemmed) that a gloss bag
+    holds: three letters or more, not :data:`QUERY_STOP` words."""
+    stops = _stop_stems()
+    return [w for w in key.split(" ") if len(w) >= 3 and w not in stops]
 
 
 @functools.lru_cache(maxsize=1)
@@ -909,11 +917,8 @@ class Lexicon:
 
     def _sense_words(self, i: int) -> Iterator[str]:
         """The gloss words of Chinese word ``i``'s first senses (:meth:`gloss_words`)."""
-        stops = _stop_stems()
         for g in self.zh.glosses_of(i)[:GLOSS_SENSES].tolist():
-            for w in self.glosses[g].split(" "):
-                if len(w) >= 3 and w not in stops:
-                    yield w
+            yield from gloss_key_words(self.glosses[g])
 
     def gloss_id(self, key: str) -> int | None:
         """The id of a normalised gloss, ``None`` if no word has it."""
