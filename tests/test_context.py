@@ -656,3 +656,43 @@ def test_an_unknown_chinese_query_word_counts_in_coverage(monkeypatch):
                           context_text=lambda r: "", row_text=lambda r: texts[r],
                           idf=lambda t: 2.0 if t == "管理" else 0.0)
     assert got.tolist() == pytest.approx([1.0, 0.5])
+
+
+# ----------------------------------------------------------------------------- lazy context terms
+
+_CONTEXTS = [
+    ("zh", "德州市制定地方性法规条例 第五章 法律责任"),
+    ("zh", "廣東省專利條例 第二章 專利的運用"),  # traditional characters: terms are unified
+    ("zh", "中华人民共和国公司法（2018修正） 第十二章 外国公司的分支机构"),
+    ("zh", "关于实施ISO 9001标准的若干规定 第3条"),
+    ("zh", "上海市知识产权保护条例"),
+    ("ja", "専利権質権登記弁法 第二章 登記の手続を定める"),
+    ("ja", "知的財産権の保護に関する規定 第1節 総則"),
+]
+
+
+def test_lazy_context_terms_answer_as_the_analysed_set():
+    from policyidx.text.analysis import LazyTerms, analyze
+
+    full = {text: frozenset(analyze(text, lang)) for lang, text in _CONTEXTS}
+    probes = sorted(set().union(*full.values())) + ["法", "罚款", "12", "9001", "iso", "financ", "#知识", "德州",
+                                                     "定める", "定め", "する", "手続", "patent", "专利"]
+    for lang, text in _CONTEXTS:
+        lazy = LazyTerms(text, lang, {})
+        assert [t for t in probes if t in lazy] == [t for t in probes if t in full[text]], text
+    assert "x" not in LazyTerms("", "zh") and 1 not in LazyTerms("条例", "zh")
+
+
+def test_lazy_context_terms_segment_only_the_parts_a_term_could_be_in():
+    from policyidx.text.analysis import LazyTerms
+
+    cache: dict[str, frozenset[str]] = {}
+    lazy = LazyTerms("德州市制定地方性法规条例 第五章 法律责任", "zh", cache)
+    assert "知识产权" not in lazy and lazy.analysed == 0  # in no part: nothing segmented
+    assert "法律责任" in lazy and lazy.analysed == 1 and set(cache) == {"法律责任"}
+    # a term in ASCII (a number, an English stem) only where a part has a letter, digit or numeral
+    assert "patent" not in lazy and set(cache) == {"法律责任", "第五章"}
+    # another context of the same document shares its title's segmentation
+    other = LazyTerms("德州市制定地方性法规条例 第七章 附则", "zh", cache)
+    assert "条例" in other and "德州市制定地方性法规条例" in cache
+    assert "条例" in lazy and lazy.analysed == 3

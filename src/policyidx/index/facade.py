@@ -45,7 +45,7 @@ from ..retrieval.expand import Expansion, expand_query, feedback_expansion
 from ..retrieval.filters import Filter
 from ..retrieval.modes import FUSION_DEFAULTS, make_retriever, mode_names
 from ..retrieval.retrievers import max_attainable, query_coverage
-from ..text.analysis import Analyzer
+from ..text.analysis import Analyzer, LazyTerms
 from .alignments import AlignmentStore
 from .build import BM25_B, BM25_K1, DEFAULT_DIM, VECTOR_DEFAULTS, build_index
 from .highlight import highlight, make_snippet
@@ -675,11 +675,12 @@ class Index:
             return lambda: self.language_shares
         raise QueryError(f"this index has no retriever {name!r}; it has keyword and dense")
 
-    def context_of(self, row: int) -> tuple[frozenset[str], str]:
+    def context_of(self, row: int) -> tuple[LazyTerms, str]:
         """A row's context, its document's title and the headings of its enclosing clauses:
-        their index terms and their text (analysed once per distinct context, with the
-        active analyzer)."""
-        from ..text.analysis import analyze
+        their index terms (a :class:`~policyidx.text.analysis.LazyTerms`, analysed with the
+        active analyzer once per distinct context, when first asked about a term it could
+        hold) and their text."""
+        from ..text.analysis import LazyTerms
 
         key, text = self._context_key_text(row)
         cache = self._context_cache
@@ -687,7 +688,8 @@ class Index:
         if got is None:
             if len(cache) >= 200_000:  # a long-lived index: bounded memory
                 cache.clear()
-            got = cache[key] = (frozenset(analyze(text, key[2])) if text else frozenset(), text)
+                self._context_parts.clear()
+            got = cache[key] = (LazyTerms(text, key[2], self._context_parts), text)
         return got
 
     def context_text(self, row: int) -> str:
@@ -701,7 +703,12 @@ class Index:
         return key, " ".join([self.docs[d].get("title") or "", *key[1]]).strip()
 
     @cached_property
-    def _context_cache(self) -> dict[tuple[int, tuple[str, ...], str], tuple[frozenset[str], str]]:
+    def _context_cache(self) -> dict[tuple[int, tuple[str, ...], str], tuple[LazyTerms, str]]:
+        return {}
+
+    @cached_property
+    def _context_parts(self) -> dict[str, frozenset[str]]:
+        """The terms of each title and heading analysed so far (shared by the contexts)."""
         return {}
 
     def context_scores(self, terms: dict[str, float], rows: np.ndarray,
@@ -756,7 +763,7 @@ class Index:
         """The share of the index's rows in each language (``{"zh": 0.99, "ja": 0.01}``)."""
         from ..retrieval.retrievers import language_shares
 
-        return language_shares(self.languages_of(np.arange(len(self))))
+        return language_shares(self.row_lang, sorted(LANG_CODES, key=LANG_CODES.__getitem__))
 
     def sanctions_of(self, rows: np.ndarray) -> np.ndarray:
         """Whether each of ``rows`` states a sanction, read with the headings and lead-ins of its

@@ -1148,7 +1148,7 @@ class ShardedIndex:
         """The share of all shards' rows in each language (as :attr:`policyidx.index.Index.language_shares`)."""
         from ..retrieval.retrievers import language_shares
 
-        return language_shares(self._languages_of(np.arange(len(self.row_doc))))
+        return language_shares(self.row_doc, [str(d.get("lang") or "") for d in self.docs])
 
     @cached_property
     def _jurisdictions(self) -> frozenset[str]:

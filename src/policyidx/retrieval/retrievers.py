@@ -4,7 +4,7 @@ the fusion of several named retrievers."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Container, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -59,14 +59,22 @@ UNJUDGED_BY_LANGUAGE_SHARE = True
 UNJUDGED_LANGUAGE_FLOOR = 0.9
 
 
-def language_shares(langs: np.ndarray) -> dict[str, float]:
-    """The share of each language among ``langs`` (one language code per row of an index):
-    ``{"zh": 0.99, "ja": 0.01}``; empty for no rows."""
+def language_shares(langs: np.ndarray, names: Sequence[str] | None = None) -> dict[str, float]:
+    """The share of each language among ``langs`` (one language per row of an index):
+    ``{"ja": 0.01, "zh": 0.99}``; empty for no rows.  With ``names``, ``langs`` are integer
+    codes and ``names[code]`` their languages (a name may stand for several codes: a
+    document's language for each of its rows), counted without making a string per row."""
     n = len(langs)
     if not n:
         return {}
-    names, counts = np.unique(np.asarray(langs), return_counts=True)
-    return {str(a): float(c) / n for a, c in zip(names.tolist(), counts.tolist())}
+    if names is None:
+        got, counts = np.unique(np.asarray(langs), return_counts=True)
+        return {str(a): float(c) / n for a, c in zip(got.tolist(), counts.tolist())}
+    out: dict[str, float] = {}
+    for code, c in enumerate(np.bincount(np.asarray(langs, dtype=np.int64), minlength=len(names)).tolist()):
+        if c:
+            out[str(names[code])] = out.get(str(names[code]), 0.0) + c
+    return {k: out[k] / n for k in sorted(out)}
 
 
 def unjudged_share(coverage: np.ndarray | None, shares: Mapping[str, float], lang: str | None) -> float:
@@ -848,7 +856,7 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 
 def context_scores(terms: Mapping[str, float], rows: np.ndarray, *, has_term: Callable[[str, np.ndarray], np.ndarray],
-                   context_of: Callable[[int], tuple[frozenset[str], str]], row_text: Callable[[int], str],
+                   context_of: Callable[[int], tuple[Container[str], str]], row_text: Callable[[int], str],
                    idf: Callable[[str], float], k1: float) -> np.ndarray:
     """What the context of each row adds to its own text, as a keyword score.
 
@@ -875,7 +883,8 @@ def context_scores(terms: Mapping[str, float], rows: np.ndarray, *, has_term: Ca
     has_term
         ``has_term(term, rows)``: boolean array, which rows' own text has the index term.
     context_of
-        ``context_of(row)``: the index terms and the text of the row's context.
+        ``context_of(row)``: the index terms (a set, or anything ``in`` asks) and the text of
+        the row's context.
     row_text
         ``row_text(row)``: the row's own text.
     idf
@@ -906,7 +915,8 @@ def context_scores(terms: Mapping[str, float], rows: np.ndarray, *, has_term: Ca
             return None
         chars = t[1:] if t.startswith("#") else t
         if len(chars) >= 2 and _CJK.search(chars):
-            in_ctx = np.fromiter((t in c[0] or chars in c[1] for c in ctxs), dtype=bool, count=len(rows))
+            # the text first: a context's terms are then segmented only where it is not enough
+            in_ctx = np.fromiter((chars in c[1] or t in c[0] for c in ctxs), dtype=bool, count=len(rows))
             if not in_ctx.any():
                 return None
             if texts is None:

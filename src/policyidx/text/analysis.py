@@ -766,6 +766,72 @@ def analyze(text: str, lang: str | None = None) -> list[str]:
     return terms
 
 
+_KANA = re.compile("[\u3040-\u30ff]")
+
+
+class LazyTerms:
+    """The set of :func:`analyze` terms of a short text (a clause's context: its document's
+    title and headings), analysed only where asked about a term that could be there.
+
+    ``term in terms`` answers as ``term in frozenset(analyze(text, lang))`` would.  A Chinese
+    or Japanese text is read as its parts between spaces (no term spans a space: the
+    segmenters, the Han-bridge bigrams and the numbers all stop there), each segmented only
+    when a term asked about could be in it: every Chinese index term of a part (a word, a
+    part of a compound, a Han-bridge bigram without its prefix), and every Japanese one
+    without kana, is a substring of the part normalised as :func:`analyze` normalises it; a
+    term of ASCII letters or digits (an English stem, a number) needs a letter, a digit or a
+    numeral in it; a Japanese term with kana (a dictionary form: 定める for 定め) may be in
+    any part.  ``cache`` (part -> its terms) lets the contexts of one document share their
+    title's segmentation.  The hybrid mode asks about the contexts of its 200 candidates,
+    most of which hold none of the query's words: a fresh process then segments a few titles
+    and headings, not all.
+    """
+
+    __slots__ = ("text", "lang", "_parts", "_cache", "_terms")
+
+    def __init__(self, text: str, lang: str, cache: dict[str, frozenset[str]] | None = None):
+        self.text, self.lang = text, lang
+        self._parts: list[tuple[str, str, bool]] | None = None  # (part, normalised, has ASCII or a numeral)
+        self._cache = cache if cache is not None else {}
+        self._terms: frozenset[str] | None = None if text else frozenset()
+
+    def _part_terms(self, part: str) -> frozenset[str]:
+        got = self._cache.get(part)
+        if got is None:
+            got = self._cache[part] = frozenset(analyze(part, self.lang))
+        return got
+
+    def __contains__(self, term: object) -> bool:
+        if not isinstance(term, str):
+            return False
+        if self._terms is not None:
+            return term in self._terms
+        if self.lang not in ("zh", "ja"):
+            self._terms = frozenset(analyze(self.text, self.lang))
+            return term in self._terms
+        if self._parts is None:
+            self._parts = []
+            for part in self.text.split(" "):
+                if part:
+                    low = unify(normalize_width(part)).lower()
+                    self._parts.append((part, low, any(c.isascii() and c.isalnum() or c in _NUM_CHARS for c in low)))
+        chars = term[len(BRIDGE_PREFIX):] if term.startswith(BRIDGE_PREFIX) else term
+        if chars.isascii():
+            return any(term in self._part_terms(part) for part, _low, num in self._parts if num)
+        if self.lang == "ja" and _KANA.search(chars):
+            # a Japanese word in kana is its dictionary form (定める for 定め): any part may hold it
+            return any(term in self._part_terms(part) for part, _low, _num in self._parts)
+        return any(term in self._part_terms(part) for part, low, _num in self._parts if chars in low)
+
+    @property
+    def analysed(self) -> int:
+        """How many parts of the text are segmented, here or by a context sharing the cache
+        (for tests and profiling)."""
+        if self._terms is not None:
+            return 1
+        return sum(1 for part, _l, _n in self._parts or () if part in self._cache)
+
+
 def analyze_query(
     text: str, lang: str | None = None, bridge_weight: float = BRIDGE_WEIGHT
 ) -> dict[str, float]:
