@@ -686,13 +686,16 @@ def test_lazy_context_terms_answer_as_the_analysed_set():
 def test_lazy_context_terms_segment_only_the_parts_a_term_could_be_in():
     from policyidx.text.analysis import LazyTerms
 
-    cache: dict[str, frozenset[str]] = {}
+    cache: dict[tuple[str, str], frozenset[str]] = {}
     lazy = LazyTerms("德州市制定地方性法规条例 第五章 法律责任", "zh", cache)
     assert "知识产权" not in lazy and lazy.analysed == 0  # in no part: nothing segmented
-    assert "法律责任" in lazy and lazy.analysed == 1 and set(cache) == {"法律责任"}
+    assert "法律责任" in lazy and lazy.analysed == 1 and set(cache) == {("zh", "法律责任")}
     # a term in ASCII (a number, an English stem) only where a part has a letter, digit or numeral
-    assert "patent" not in lazy and set(cache) == {"法律责任", "第五章"}
+    assert "patent" not in lazy and set(cache) == {("zh", "法律责任"), ("zh", "第五章")}
     # another context of the same document shares its title's segmentation
     other = LazyTerms("德州市制定地方性法规条例 第七章 附则", "zh", cache)
-    assert "条例" in other and "德州市制定地方性法规条例" in cache
+    assert "条例" in other and ("zh", "德州市制定地方性法规条例") in cache
+    # the same characters in a Japanese context are segmented apart, as Japanese
+    ja = LazyTerms("法律责任", "ja", cache)
+    assert "法律" in ja and "法律责任" not in ja and ("ja", "法律责任") in cache
     assert "条例" in lazy and lazy.analysed == 3

@@ -680,8 +680,6 @@ class Index:
         their index terms (a :class:`~policyidx.text.analysis.LazyTerms`, analysed with the
         active analyzer once per distinct context, when first asked about a term it could
         hold) and their text."""
-        from ..text.analysis import LazyTerms
-
         key, text = self._context_key_text(row)
         cache = self._context_cache
         got = cache.get(key)
@@ -707,7 +705,7 @@ class Index:
         return {}
 
     @cached_property
-    def _context_parts(self) -> dict[str, frozenset[str]]:
+    def _context_parts(self) -> dict[tuple[str, str], frozenset[str]]:
         """The terms of each title and heading analysed so far (shared by the contexts)."""
         return {}
 

@@ -221,9 +221,10 @@ def gloss_query_words(query: Expansion) -> list[str]:
 
 
 class GlossRetriever(KeywordRetriever):
-    """BM25 of an English query's content words (:func:`~policyidx.text.lexicons.english_query_words`)
-    over the English glosses of the Chinese rows' words (:func:`policyidx.index.build.gloss_index`):
-    the document side of cross-language retrieval.  A query in another language finds nothing."""
+    """BM25 of an English query's content words, or of a Japanese query's words' glosses
+    (:func:`gloss_query_words`), over the English glosses of the Chinese rows' words
+    (:func:`policyidx.index.build.gloss_index`): the document side of cross-language
+    retrieval.  A query in another language finds nothing."""
 
     name = "glosses"
 

@@ -781,7 +781,7 @@ class LazyTerms:
     without kana, is a substring of the part normalised as :func:`analyze` normalises it; a
     term of ASCII letters or digits (an English stem, a number) needs a letter, a digit or a
     numeral in it; a Japanese term with kana (a dictionary form: 定める for 定め) may be in
-    any part.  ``cache`` (part -> its terms) lets the contexts of one document share their
+    any part.  ``cache`` ((language, part) -> its terms) lets the contexts of one document share their
     title's segmentation.  The hybrid mode asks about the contexts of its 200 candidates,
     most of which hold none of the query's words: a fresh process then segments a few titles
     and headings, not all.
@@ -789,16 +789,17 @@ class LazyTerms:
 
     __slots__ = ("text", "lang", "_parts", "_cache", "_terms")
 
-    def __init__(self, text: str, lang: str, cache: dict[str, frozenset[str]] | None = None):
+    def __init__(self, text: str, lang: str, cache: dict[tuple[str, str], frozenset[str]] | None = None):
         self.text, self.lang = text, lang
         self._parts: list[tuple[str, str, bool]] | None = None  # (part, normalised, has ASCII or a numeral)
         self._cache = cache if cache is not None else {}
         self._terms: frozenset[str] | None = None if text else frozenset()
 
     def _part_terms(self, part: str) -> frozenset[str]:
-        got = self._cache.get(part)
+        key = (self.lang, part)
+        got = self._cache.get(key)
         if got is None:
-            got = self._cache[part] = frozenset(analyze(part, self.lang))
+            got = self._cache[key] = frozenset(analyze(part, self.lang))
         return got
 
     def __contains__(self, term: object) -> bool:
@@ -810,11 +811,12 @@ class LazyTerms:
             self._terms = frozenset(analyze(self.text, self.lang))
             return term in self._terms
         if self._parts is None:
-            self._parts = []
+            parts = []  # made whole before it is seen: searches on several threads share contexts
             for part in self.text.split(" "):
                 if part:
                     low = unify(normalize_width(part)).lower()
-                    self._parts.append((part, low, any(c.isascii() and c.isalnum() or c in _NUM_CHARS for c in low)))
+                    parts.append((part, low, any(c.isascii() and c.isalnum() or c in _NUM_CHARS for c in low)))
+            self._parts = parts
         chars = term[len(BRIDGE_PREFIX):] if term.startswith(BRIDGE_PREFIX) else term
         if chars.isascii():
             return any(term in self._part_terms(part) for part, _low, num in self._parts if num)
@@ -829,7 +831,7 @@ class LazyTerms:
         (for tests and profiling)."""
         if self._terms is not None:
             return 1
-        return sum(1 for part, _l, _n in self._parts or () if part in self._cache)
+        return sum(1 for part, _l, _n in self._parts or () if (self.lang, part) in self._cache)
 
 
 def analyze_query(
