@@ -1,4 +1,4 @@
-"""The held-out real-corpus query sets (eval/real/real2-*.jsonl ... real27-*.jsonl) and the helpers they were written with.
+"""The held-out real-corpus query sets (eval/real/real2-*.jsonl ... real28-*.jsonl) and the helpers they were written with.
 
 The format checks run everywhere; the checks against the real texts read ../shared/realdocs (or
 $POLICYIDX_REALDOCS) and are skipped when it is absent.
@@ -84,7 +84,11 @@ SETS = {"real2": ("s", ("real",)), "real3": ("t", ("real", "real2")), "real4": (
         # after "q", "r" (real26 took "q")
         "real27": ("r", ("real", "real2", "real3", "real4", "real5", "real6", "real7", "real8", "real9", "real10",
                          "real11", "real12", "real13", "real14", "real15", "real16", "real17", "real18", "real19",
-                         "real20", "real21", "real22", "real23", "real24", "real25", "real26"))}
+                         "real20", "real21", "real22", "real23", "real24", "real25", "real26")),
+        # every single letter a ... z is taken by the earlier sets' need ids (real27 took "r"); two letters, "aa"
+        "real28": ("aa", ("real", "real2", "real3", "real4", "real5", "real6", "real7", "real8", "real9", "real10",
+                          "real11", "real12", "real13", "real14", "real15", "real16", "real17", "real18", "real19",
+                          "real20", "real21", "real22", "real23", "real24", "real25", "real26", "real27"))}
 # fewest Chinese queries a set may have (real6 ... real14 were written to ~50, quality over count;
 # real9's ... real12's 70 picked articles gave 50 each, real13's first 102 picked articles 50, real14's
 # 96 picks of seed 14141 (all the script could draw) 43, and 7 more from a top-up with seed 14142;
@@ -92,11 +96,11 @@ SETS = {"real2": ("s", ("real",)), "real3": ("t", ("real", "real2")), "real4": (
 # real17's first 69 with seed 17171 50, real18's first 72 with seed 18181 50, real19's first 69 with seed 19191 50,
 # real20's first 74 with seed 20202 50, real21's first 83 with seed 21212 50, real22's first 86 with seed 22222 50,
 # real23's first 73 with seed 23232 50, real24's first 84 with seed 24242 50, real25's first 79 with seed 25252 50,
-# real26's first 74 with seed 26262 50, real27's first 89 with seed 27272 50)
+# real26's first 74 with seed 26262 50, real27's first 89 with seed 27272 50, real28's first 93 with seed 28282 50)
 MIN_ZH = {"real6": 50, "real7": 50, "real8": 50, "real9": 50, "real10": 50, "real11": 50, "real12": 50,
           "real13": 50, "real14": 50, "real15": 50, "real16": 50, "real17": 50, "real18": 50,
           "real19": 50, "real20": 50, "real21": 50, "real22": 50, "real23": 50, "real24": 50, "real25": 50,
-          "real26": 50, "real27": 50}
+          "real26": 50, "real27": 50, "real28": 50}
 
 
 def _module(name: str, path: Path):
